@@ -1,0 +1,375 @@
+"""The command line. Thin: parse arguments, call the passes, print, choose
+the exit status (0 clean, 1 the input has errors, 2 usage or I/O, 3 a bug)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import traceback
+from pathlib import Path
+
+from . import __version__
+from .diagnostics import Diagnostic, Diagnostics, SourceCache, render_json, render_text, summary
+
+EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 3
+
+
+class UsageError(Exception):
+    """A problem with the command line or the file system (exit 2)."""
+
+
+def _overrides(pairs: list[str]) -> dict[str, str]:
+    out = {}
+    for pair in pairs or []:
+        name, eq, value = pair.partition("=")
+        if not eq or not name:
+            raise UsageError(f"-p takes NAME=VALUE, got `{pair}`")
+        out[name.strip()] = value
+    return out
+
+
+def _report(args, diags: list[Diagnostic], sources: SourceCache, stream=None) -> None:
+    stream = stream or sys.stderr
+    if getattr(args, "format", "text") == "json":
+        print(render_json(diags), file=sys.stdout)
+        return
+    if diags:
+        print(render_text(diags, sources), file=stream, end="")
+        print(summary(diags), file=stream)
+
+
+def _load(args):
+    """Check the experiment; returns (experiment or None, exit status)."""
+    from .frontend import InputUnreadable, load
+
+    try:
+        experiment, diags, sources = load(args.file, _overrides(args.param))
+    except InputUnreadable as err:
+        raise UsageError(str(err)) from None
+    args._sources = sources
+    items = diags.sorted()
+    if experiment is None or diags.has_errors:
+        _report(args, items, sources)
+        return None, EXIT_ERRORS
+    if items and args.format != "json":
+        _report(args, items, sources)
+    args._warnings = items
+    return experiment, EXIT_OK
+
+
+def _objective_override(args, experiment):
+    from .ir import Objective
+
+    if not getattr(args, "objective", None) and getattr(args, "deadline", None) is None \
+            and getattr(args, "budget", None) is None:
+        return None
+    base = experiment.objective
+    kind = args.objective or base.kind
+    weights = {"makespan": (1.0, 0.0), "cost": (0.0, 1.0)}.get(kind, (base.time_weight, base.cost_weight))
+    return Objective(kind=kind, time_weight=weights[0], cost_weight=weights[1],
+                     deadline=args.deadline if args.deadline is not None else base.deadline,
+                     budget=args.budget if args.budget is not None else base.budget, span=base.span)
+
+
+def _place(args, experiment):
+    from .placement import PlacementError, place
+
+    try:
+        return place(experiment, _objective_override(args, experiment)), EXIT_OK
+    except PlacementError as err:
+        _report(args, sorted(err.diagnostics, key=Diagnostic.sort_key), args._sources)
+        return None, EXIT_ERRORS
+
+
+# --- commands ---------------------------------------------------------------
+
+
+def cmd_check(args) -> int:
+    experiment, status = _load(args)
+    if experiment is None:
+        return status
+    if args.emit_ir:
+        print(experiment.model_dump_json(indent=2))
+    elif args.format == "json":
+        print(render_json(getattr(args, "_warnings", [])))
+    else:
+        n = len(experiment.instances)
+        print(f"{args.file}: ok ({len(experiment.stages)} stages, {n} instances, "
+              f"{len(experiment.services)} services, {len(experiment.sites)} sites)")
+    return EXIT_OK
+
+
+def cmd_schema(args) -> int:
+    from .ir import Experiment, Plan
+
+    model = {"ir": Experiment, "plan": Plan}[args.which]
+    print(json.dumps(model.model_json_schema(), indent=2, sort_keys=True))
+    return EXIT_OK
+
+
+def cmd_plan(args) -> int:
+    from .placement import render_table
+
+    experiment, status = _load(args)
+    if experiment is None:
+        return status
+    plan, status = _place(args, experiment)
+    if plan is None:
+        return status
+    if args.format == "json":
+        print(plan.model_dump_json(indent=2))
+    else:
+        print(render_table(experiment, plan))
+    return EXIT_OK
+
+
+def cmd_compile(args) -> int:
+    from .backends import compile_to
+
+    experiment, status = _load(args)
+    if experiment is None:
+        return status
+    plan, status = _place(args, experiment)
+    if plan is None:
+        return status
+    outdir = Path(args.out) / experiment.name
+    result = compile_to(experiment, plan, outdir, check=args.check, force=args.force)
+    if args.check:
+        if result.differs:
+            print(f"{outdir}: out of date with {args.file}:", file=sys.stderr)
+            for path in result.differs:
+                print(f"  {path}", file=sys.stderr)
+            print("run `mlc compile " + args.file + "` and commit the result", file=sys.stderr)
+            return EXIT_ERRORS
+        print(f"{outdir}: up to date")
+        return EXIT_OK
+    for line in result.summary_lines():
+        print(line)
+    return EXIT_OK
+
+
+def cmd_run(args) -> int:
+    from .runner import run
+
+    experiment, status = _load(args)
+    if experiment is None:
+        return status
+    plan, status = _place(args, experiment)
+    if plan is None:
+        return status
+    return run(experiment, plan, Path(args.out) / experiment.name, args)
+
+
+def cmd_status(args) -> int:
+    from .runner import status
+
+    experiment, code = _load(args)
+    if experiment is None:
+        return code
+    return status(experiment, Path(args.out) / experiment.name, args)
+
+
+def cmd_down(args) -> int:
+    from .runner import down
+
+    experiment, code = _load(args)
+    if experiment is None:
+        return code
+    return down(experiment, Path(args.out) / experiment.name, args)
+
+
+def cmd_fmt(args) -> int:
+    from .editors.fmt import run_fmt
+
+    return run_fmt(args)
+
+
+def cmd_lsp(args) -> int:
+    from .editors.lsp import serve
+
+    serve()
+    return EXIT_OK
+
+
+def cmd_import(args) -> int:
+    from .interop import import_mldev, import_wfformat
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise UsageError(f"{args.file}: no such file")
+    if args.format_name == "mldev":
+        result = import_mldev(path)
+    else:
+        result = import_wfformat(path, sites=args.sites)
+    sources = SourceCache()
+    try:
+        sources.add(str(path), path.read_text(encoding="utf-8", errors="replace"))
+    except OSError:
+        pass
+    items = sorted(result.diagnostics, key=Diagnostic.sort_key)
+    if items:
+        print(render_text(items, sources), file=sys.stderr, end="")
+        print(summary(items), file=sys.stderr)
+    if any(d.severity == "error" for d in items) or result.text is None:
+        return EXIT_ERRORS
+    if args.output:
+        out = Path(args.output)
+        if out.exists() and not args.force:
+            raise UsageError(f"{out} exists; pass --force to overwrite it")
+        out.write_text(result.text, encoding="utf-8")
+        print(f"wrote {out}", file=sys.stderr)
+        if result.sites_text:
+            sites_out = out.with_name("sites.mlx")
+            if sites_out.exists() and not args.force:
+                raise UsageError(f"{sites_out} exists; pass --force to overwrite it")
+            sites_out.write_text(result.sites_text, encoding="utf-8")
+            print(f"wrote {sites_out}", file=sys.stderr)
+    else:
+        sys.stdout.write(result.text)
+        if result.sites_text:
+            sys.stdout.write("\n// --- site catalog (save as sites.mlx) ---\n" + result.sites_text)
+    return EXIT_OK
+
+
+# --- argument parsing -------------------------------------------------------
+
+
+def _add_input(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", help="the experiment, an .mlx file")
+    p.add_argument("-p", "--param", action="append", metavar="NAME=VALUE",
+                   help="override a param (the value is written as in .mlx: 3, 0.1, \"text\", 8GiB)")
+    p.add_argument("--format", choices=["text", "json"], default="text",
+                   help="how to print diagnostics (json: for editors and CI)")
+    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                   help="show the stack of internal errors")
+
+
+def _add_objective(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--objective", choices=["makespan", "cost"],
+                   help="override the experiment's objective")
+    p.add_argument("--deadline", type=_duration, metavar="DURATION",
+                   help="a deadline, e.g. 36h (overrides the experiment's)")
+    p.add_argument("--budget", type=float, metavar="MONEY", help="a budget (overrides the experiment's)")
+
+
+def _duration(text: str) -> float:
+    from .frontend.units import DURATION, lookup
+
+    import re
+
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)([a-z]+)", text.strip())
+    unit = lookup(m.group(2)) if m else None
+    if unit is None or unit[0] != DURATION:
+        raise argparse.ArgumentTypeError(f"`{text}` is not a duration such as 36h or 90m")
+    return float(m.group(1)) * unit[1]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mlc",
+        description="mlc compiles one .mlx experiment into sbatch scripts, Kubernetes "
+                    "manifests and a Snakemake workflow placed across Slurm, Kubernetes "
+                    "and local sites.",
+        epilog="Exit status: 0 clean, 1 the input has errors, 2 usage or I/O problem, "
+               "3 internal error. Docs: docs/language.md, docs/errors.md.",
+    )
+    parser.add_argument("--version", action="version", version=f"mlc {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show the stack of internal errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("check", help="check an experiment: names, types, units, the DAG, feasibility")
+    _add_input(p)
+    p.add_argument("--emit-ir", action="store_true", help="print the typed IR as JSON")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("plan", help="place every stage on a site and print the plan with reasons")
+    _add_input(p)
+    _add_objective(p)
+    p.set_defaults(func=cmd_plan)
+
+    p = sub.add_parser("compile", help="generate sbatch scripts, manifests and the Snakefile")
+    _add_input(p)
+    _add_objective(p)
+    p.add_argument("-o", "--out", default="out", help="output root (default: out); the "
+                   "experiment goes to OUT/<experiment>/")
+    p.add_argument("--check", action="store_true",
+                   help="write nothing; exit 1 listing the files that differ from what the source produces")
+    p.add_argument("--force", action="store_true",
+                   help="overwrite generated files that were edited by hand")
+    p.set_defaults(func=cmd_compile)
+
+    p = sub.add_parser("run", help="compile, then run the experiment through Snakemake")
+    _add_input(p)
+    _add_objective(p)
+    p.add_argument("-o", "--out", default="out", help="output root (default: out)")
+    p.add_argument("--dry-run", action="store_true", help="show what would run")
+    p.add_argument("--cores", type=int, default=0, help="jobs at once (default: the number of CPUs)")
+    p.add_argument("--force", action="store_true", help="overwrite generated files edited by hand")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("status", help="show each stage's state and each service's endpoint")
+    _add_input(p)
+    p.add_argument("-o", "--out", default="out", help="output root (default: out)")
+    p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("down", help="tear down what the experiment deployed, and nothing else")
+    _add_input(p)
+    p.add_argument("-o", "--out", default="out", help="output root (default: out)")
+    p.set_defaults(func=cmd_down)
+
+    p = sub.add_parser("fmt", help="format .mlx files in place (one canonical style)")
+    p.add_argument("paths", nargs="+", help="files or folders")
+    p.add_argument("--check", action="store_true", help="write nothing; exit 1 listing files that would change")
+    p.add_argument("--diff", action="store_true", help="write nothing; print the change")
+    p.set_defaults(func=cmd_fmt)
+
+    p = sub.add_parser("lsp", help="run the language server over stdio")
+    p.set_defaults(func=cmd_lsp)
+
+    p = sub.add_parser("import", help="translate an MLDev experiment or a WfFormat trace to .mlx")
+    p.add_argument("format_name", choices=["mldev", "wfformat"], metavar="FORMAT",
+                   help="mldev or wfformat")
+    p.add_argument("file", help="the file to translate")
+    p.add_argument("-o", "--output", help="write here instead of standard output")
+    p.add_argument("--sites", action="store_true", help="wfformat: also write a site catalog")
+    p.add_argument("--force", action="store_true", help="overwrite existing files")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("schema", help="print the JSON schema of the IR or the plan")
+    p.add_argument("which", choices=["ir", "plan"], nargs="?", default="ir")
+    p.set_defaults(func=cmd_schema)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return args.func(args)
+    except UsageError as err:
+        print(f"mlc: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("mlc: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # `mlc check --emit-ir | head`: not an error of ours.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    except Exception as err:  # noqa: BLE001 - the last line of defence
+        if args.debug:
+            traceback.print_exc()
+        else:
+            print(f"mlc: internal error: {type(err).__name__}: {err}", file=sys.stderr)
+            print("mlc: this is a bug in mlc; please report it with the input that caused it "
+                  "(rerun with --debug for the stack)", file=sys.stderr)
+        return EXIT_BUG
+
+
+if __name__ == "__main__":
+    sys.exit(main())

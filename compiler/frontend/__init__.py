@@ -1,0 +1,72 @@
+"""The front end: .mlx source to the typed IR.
+
+    load(path, overrides) -> (Experiment or None, Diagnostics, SourceCache)
+
+Passes, in order: read and parse every file (loader, syntax), collect the
+declarations (scope), lower the platform (params, sites, links, data sets,
+secrets), lower stages and services (templates, sweeps), build the DAG
+(graph), then check feasibility against the sites. Each pass reports into one
+Diagnostics collector; a pass whose input had errors still runs where it can,
+so one run reports as much as possible."""
+
+from __future__ import annotations
+
+import os
+
+from .. import ir
+from ..diagnostics import Diagnostics, SourceCache
+from .context import Context
+from .evaluate import Evaluator, Scope
+from .feasibility import check_feasible
+from .graph import build_graph
+from .loader import InputUnreadable, load_program
+from .platform import (lower_datasets, lower_links, lower_objective, lower_params, lower_secrets,
+                       lower_sites)
+from .scope import collect
+from .stages import lower_units
+
+__all__ = ["load", "InputUnreadable"]
+
+
+def load(path: str, overrides: dict[str, str] | None = None
+         ) -> tuple[ir.Experiment | None, Diagnostics, SourceCache]:
+    """Check an experiment and lower it. The Experiment is None when there
+    are errors. Raises InputUnreadable when `path` itself cannot be read."""
+    diags = Diagnostics()
+    sources = SourceCache()
+    program = load_program(path, diags, sources)
+    if not program.syntax_ok or program.main is None:
+        return None, diags, sources
+    decls = collect(program.modules, diags)
+    ctx = Context(diags=diags, decls=decls, ev=Evaluator(diags, decls.kind), params=Scope({}))
+    ctx.params, param_values = lower_params(ctx, overrides or {})
+    name, description, objective, exp_span = lower_objective(ctx)
+    secrets = lower_secrets(ctx)
+    sites = lower_sites(ctx)
+    links = lower_links(ctx)
+    datasets = lower_datasets(ctx)
+    drafts, groups = lower_units(ctx)
+    graph = build_graph(ctx, drafts, datasets)
+    if diags.has_errors or graph is None:
+        return None, diags, sources
+    instances, services, edges = graph
+    main = program.main
+    if not name:
+        name = _name_from_path(main.path)
+        exp_span = ir.Span(file=main.path, line=1, column=1, end_line=1, end_column=1)
+    experiment = ir.Experiment(
+        name=name, description=description, source=main.path,
+        sources=[m.path for m in program.modules], objective=objective, params=param_values,
+        sites=sites, links=links, datasets=datasets, secrets=secrets, stages=groups,
+        instances=instances, services=services, edges=edges, span=exp_span,
+    )
+    check_feasible(experiment, diags)
+    if diags.has_errors:
+        return None, diags, sources
+    return experiment, diags, sources
+
+
+def _name_from_path(path: str) -> str:
+    stem = os.path.splitext(os.path.basename(path))[0]
+    cleaned = "".join(c if c.isalnum() or c == "_" else "_" for c in stem).strip("_")
+    return cleaned or "experiment"

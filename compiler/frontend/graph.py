@@ -1,0 +1,202 @@
+"""The DAG: binding inputs to the outputs and data sets they name, `after`
+ordering, cycles, outputs written twice, and a deterministic topological order."""
+
+from __future__ import annotations
+
+import heapq
+
+from .. import ir
+from ..diagnostics import choices, did_you_mean, help_, note
+from . import ast as A
+from .context import Context
+from .stages import UnitDraft, source_input
+
+
+def build_graph(ctx: Context, drafts: list[UnitDraft], datasets: list[ir.Dataset]):
+    """Returns (instances in topological order, services, edges)."""
+    by_group: dict[str, list[UnitDraft]] = {}
+    for dr in drafts:
+        by_group.setdefault(dr.group, []).append(dr)
+    dataset_by_name = {d.name: d for d in datasets}
+
+    inputs_of: dict[str, list[ir.Input]] = {}
+    edges: list[ir.Edge] = []
+    preds: dict[str, set[str]] = {dr.id: set() for dr in drafts}
+    for dr in drafts:
+        bound = []
+        for port, scope in dr.inputs:
+            inp = _bind_input(ctx, dr, port, scope, by_group, dataset_by_name)
+            if inp is None:
+                continue
+            bound.append(inp)
+            if inp.dataset is not None:
+                edges.append(ir.Edge(source=inp.dataset, target=dr.id, source_kind="dataset",
+                                     input=inp.name, size=dataset_by_name[inp.dataset].size))
+            for producer, output in inp.outputs:
+                size = next(o.size for o in _draft(by_group, producer).outputs if o.name == output)
+                edges.append(ir.Edge(source=producer, target=dr.id, output=output, input=inp.name,
+                                     size=size))
+                preds[dr.id].add(producer)
+        inputs_of[dr.id] = bound
+        after_ids = []
+        for ref in dr.after:
+            targets = by_group.get(ref.names[0])
+            if targets is None:
+                kind = ctx.decls.kind(ref.names[0])
+                ctx.diags.error("E0202", f"`after`: " + (f"`{ref.names[0]}` is a {kind}, not a stage or service"
+                                if kind else f"unknown stage `{ref.names[0]}`"), ref.pos.span(),
+                                did_you_mean(ref.names[0], by_group) or choices(by_group, "stages"))
+                continue
+            for t in targets:
+                if t.id == dr.id:
+                    ctx.diags.error("E0601", f"`{dr.group}` cannot run after itself", ref.pos.span())
+                    continue
+                after_ids.append(t.id)
+                preds[dr.id].add(t.id)
+                edges.append(ir.Edge(source=t.id, target=dr.id))
+        dr.fields["after"] = sorted(set(after_ids))
+
+    _check_outputs_unique(ctx, drafts)
+    order = _topological(ctx, drafts, preds)
+    if order is None:
+        return None
+    instances, services = [], []
+    for dr in order:
+        common = dict(dr.fields)
+        if dr.kind == "instance":
+            instances.append(ir.StageInstance(
+                id=dr.id, stage=dr.group, index=dr.index, sweep=dr.sweep, inputs=inputs_of[dr.id],
+                outputs=dr.outputs, template=dr.template, span=dr.decl.name_pos.span(), **common))
+        else:
+            services.append(ir.Service(
+                name=dr.id, inputs=inputs_of[dr.id], template=dr.template,
+                span=dr.decl.name_pos.span(), **common))
+    edges.sort(key=lambda e: (e.target, e.input or "", e.source, e.output or ""))
+    return instances, services, edges
+
+
+def _draft(by_group, unit_id: str) -> UnitDraft:
+    group = unit_id.split("[", 1)[0]
+    return next(d for d in by_group[group] if d.id == unit_id)
+
+
+def _bind_input(ctx: Context, dr: UnitDraft, port: A.Port, scope, by_group, datasets) -> ir.Input | None:
+    v = port.value
+    span = port.name_pos.span()
+    if isinstance(v, A.Call):
+        source = source_input(ctx, port, scope)
+        return None if source is None else ir.Input(name=port.name, source=source, span=span)
+    if not isinstance(v, A.Ref) or len(v.names) > 2:
+        ctx.diags.error("E0310", "an input names a data set, a stage's output (`stage.output`), "
+                        "or a project file (`file(\"path\")`)", v.pos.span())
+        return None
+    head = v.names[0]
+    if len(v.names) == 1:
+        if head in datasets:
+            return ir.Input(name=port.name, dataset=head, span=span)
+        if head in by_group:
+            producer = by_group[head][0]
+            outs = [o.name for o in producer.outputs]
+            ctx.diags.error("E0602", f"`{head}` is a stage; name one of its outputs", v.pos.span(),
+                            help_(f"write `{head}.{outs[0]}`" if outs else f"stage `{head}` has no outputs"))
+            return None
+        kind = ctx.decls.kind(head)
+        if kind == "dataset":
+            return None  # the data set itself had an error, already reported
+        known = list(datasets) + list(by_group)
+        ctx.diags.error("E0202", f"unknown data set or stage `{head}`" if kind is None else
+                        f"`{head}` is a {kind}; an input names a data set or a stage output",
+                        v.pos.span(), *([did_you_mean(head, known)] if did_you_mean(head, known) else []))
+        return None
+    producers = by_group.get(head)
+    if producers is None:
+        kind = ctx.decls.kind(head)
+        if kind in ("stage", "service"):
+            if kind == "service":
+                ctx.diags.error("E0604", f"`{head}` is a service; services have no outputs", v.pos.span())
+            return None  # a stage that failed to lower: already reported
+        ctx.diags.error("E0202", f"unknown stage `{head}`", v.pos.span(),
+                        *([n] if (n := did_you_mean(head, list(by_group))) else []))
+        return None
+    if producers[0].kind == "service":
+        ctx.diags.error("E0604", f"`{head}` is a service; services have no outputs", v.pos.span())
+        return None
+    name = v.names[1]
+    outs = [o.name for o in producers[0].outputs]
+    if name not in outs:
+        ctx.diags.error("E0602", f"stage `{head}` has no output `{name}`", v.pos.span(),
+                        did_you_mean(name, outs) or choices(outs, "its outputs"),
+                        note("the stage is declared here", producers[0].decl.name_pos.span()))
+        return None
+    return ir.Input(name=port.name, outputs=[(p.id, name) for p in producers], span=span)
+
+
+def _check_outputs_unique(ctx: Context, drafts: list[UnitDraft]) -> None:
+    """Two instances writing one path would overwrite each other (and make
+    transfers ambiguous). Sweep members must put a sweep variable in it."""
+    seen: dict[str, tuple[UnitDraft, ir.Output]] = {}
+    for dr in drafts:
+        for out in dr.outputs:
+            key = out.path
+            if key in seen:
+                first_dr, first_out = seen[key]
+                hint = (help_("put a sweep variable in the path, e.g. `file(\"work/${" +
+                              next(iter(dr.sweep)) + "}/out\")`") if dr.group == first_dr.group and dr.sweep
+                        else help_("give each output its own path"))
+                ctx.diags.error("E0603", f"`{out.path}` is written by both `{first_dr.id}` and `{dr.id}`",
+                                out.span, hint, note("first written here", first_out.span))
+                continue
+            seen[key] = (dr, out)
+
+
+def _topological(ctx: Context, drafts: list[UnitDraft], preds: dict[str, set[str]]):
+    """Kahn's algorithm, ready units taken in source order: the same file
+    always gives the same order."""
+    rank = {dr.id: i for i, dr in enumerate(drafts)}
+    by_id = {dr.id: dr for dr in drafts}
+    succs: dict[str, list[str]] = {dr.id: [] for dr in drafts}
+    indegree = {}
+    for uid, ps in preds.items():
+        indegree[uid] = len(ps)
+        for p in ps:
+            succs[p].append(uid)
+    ready = [(rank[u], u) for u, n in indegree.items() if n == 0]
+    heapq.heapify(ready)
+    order = []
+    while ready:
+        _, u = heapq.heappop(ready)
+        order.append(by_id[u])
+        for s in succs[u]:
+            indegree[s] -= 1
+            if indegree[s] == 0:
+                heapq.heappush(ready, (rank[s], s))
+    if len(order) == len(drafts):
+        return order
+    _report_cycle(ctx, {u for u, n in indegree.items() if n > 0}, preds, by_id)
+    return None
+
+
+def _report_cycle(ctx: Context, stuck: set[str], preds, by_id) -> None:
+    # Walk predecessors inside the stuck set until a unit repeats: that is a cycle.
+    start = min(stuck, key=lambda u: (by_id[u].decl.name_pos.line, u))
+    path = [start]
+    seen = {start: 0}
+    current = start
+    while True:
+        current = min(p for p in preds[current] if p in stuck)
+        if current in seen:
+            cycle = path[seen[current]:]
+            break
+        seen[current] = len(path)
+        path.append(current)
+    cycle = list(reversed(cycle))
+    groups = []
+    for u in cycle:
+        if by_id[u].group not in groups:
+            groups.append(by_id[u].group)
+    first = by_id[cycle[0]].decl
+    shown = " -> ".join(groups + [groups[0]])
+    ctx.diags.error("E0601", f"dependency cycle: {shown}", first.name_pos.span(),
+                    *[note(f"`{g}` is declared here", next(by_id[u].decl.name_pos.span() for u in cycle
+                                                            if by_id[u].group == g)) for g in groups[1:]],
+                    help_("a stage cannot depend, through its inputs or `after`, on its own outputs"))

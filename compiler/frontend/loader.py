@@ -1,0 +1,99 @@
+"""Reading files and following imports.
+
+Import paths are relative to the importing file. Each file is read and
+parsed once; a cycle of imports is an error (catalogs import nothing back)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from ..diagnostics import Diagnostics, SourceCache, help_, note
+from ..ir import Span
+from . import ast as A
+from .syntax import parse_module
+
+
+class InputUnreadable(Exception):
+    """The main file itself cannot be read: a usage or I/O problem (exit 2)."""
+
+
+@dataclass
+class Program:
+    main: A.Module | None
+    modules: list[A.Module] = field(default_factory=list)  # main first, then imports
+    syntax_ok: bool = True
+
+
+def display_path(path: str) -> str:
+    return os.path.normpath(path)
+
+
+def read_text(path: str, diags: Diagnostics, sources: SourceCache, at: Span | None) -> str | None:
+    try:
+        data = open(path, "rb").read()
+    except OSError as err:
+        if at is None:
+            raise InputUnreadable(f"{path}: {err.strerror or err}") from None
+        diags.error("E0107", f"cannot read imported file `{path}`: {err.strerror or err}", at,
+                    help_("import paths are relative to the file that imports them"))
+        return None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        column = err.start - (data.rfind(b"\n", 0, err.start) + 1) + 1
+        sources.add(path, data.decode("utf-8", errors="replace"))
+        diags.error("E0104", "the file is not UTF-8 text",
+                    A.Pos(path, line, column, line, column + 1).span(),
+                    help_(f"byte 0x{data[err.start]:02x} at offset {err.start} is not valid UTF-8"))
+        return None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    sources.add(path, text)
+    return text
+
+
+def load_program(main_path: str, diags: Diagnostics, sources: SourceCache) -> Program:
+    main_display = display_path(main_path)
+    program = Program(main=None)
+    parsed: dict[str, A.Module | None] = {}
+    on_stack: list[str] = []
+
+    def visit(path: str, at: A.Pos | None) -> None:
+        key = os.path.realpath(path)
+        if key in on_stack:
+            chain = " -> ".join(
+                display_path(p) for p in on_stack[on_stack.index(key):] + [key]
+            )
+            diags.error("E0108", "import cycle", at.span() if at else None,
+                        note(f"the cycle: {chain}"),
+                        help_("move the shared declarations into a file that imports nothing"))
+            return
+        if key in parsed:
+            return
+        text = read_text(path, diags, sources, at.span() if at else None)
+        if text is None:
+            parsed[key] = None
+            program.syntax_ok = False
+            return
+        module = parse_module(text, path, diags)
+        parsed[key] = module
+        if module is None:
+            program.syntax_ok = False
+            return
+        program.modules.append(module)
+        on_stack.append(key)
+        for decl in module.decls:
+            if isinstance(decl, A.Import):
+                target = decl.path.literal()
+                if target is None or not target:
+                    diags.error("E0107", "an import path must be a plain, non-empty string",
+                                decl.path.pos.span())
+                    continue
+                visit(display_path(os.path.join(os.path.dirname(path), target)), decl.path.pos)
+        on_stack.pop()
+
+    visit(main_display, None)
+    program.main = program.modules[0] if program.modules and program.modules[0].path == main_display else None
+    return program

@@ -1,0 +1,284 @@
+"""Lowering of everything that is not a stage: the experiment header,
+params, secrets, sites with their pools, links and data sets."""
+
+from __future__ import annotations
+
+from ..diagnostics import choices, did_you_mean, help_, note
+from .. import ir
+from . import ast as A
+from . import schema as S
+from .context import Context, check_fields, positive
+from .evaluate import BAD, Bound, Scope, format_value
+from .syntax import parse_value
+
+
+def lower_params(ctx: Context, overrides: dict[str, str]) -> tuple[Scope, dict]:
+    """Params with their defaults, then `-p name=value` overrides (parsed as
+    .mlx values and checked against the declared type)."""
+    names: dict[str, Bound] = {}
+    values: dict = {}
+    empty = Scope({})
+    for p in ctx.decls.of_kind(A.Param):
+        t = user_type(ctx, p.type)
+        if t is None:
+            continue
+        value = ctx.ev.value(p.value, t, empty)
+        if value is BAD:
+            continue
+        text = p.value.text if isinstance(p.value, (A.Quantity, A.Num)) else format_value(value)
+        names[p.name] = Bound(value, t, text, p.name_pos)
+    for name in sorted(overrides):
+        raw = overrides[name]
+        decl = ctx.decls.by_name.get(name)
+        if not isinstance(decl, A.Param):
+            ctx.diags.error("E0208", f"`-p {name}=...`: the experiment has no param `{name}`", None,
+                            *[n for n in [did_you_mean(name, [p.name for p in ctx.decls.of_kind(A.Param)])] if n])
+            continue
+        t = user_type(ctx, decl.type)
+        if t is None:
+            continue
+        source = f"<-p {name}>"
+        parsed = parse_value(raw, source, ctx.diags)
+        if parsed is None:
+            continue
+        if isinstance(parsed, A.Ref) and t == S.STR:
+            parsed = A.Str([raw], parsed.pos)  # -p model=rtmdet_s: a bare word is a string
+        value = ctx.ev.value(parsed, t, empty)
+        if value is BAD:
+            continue
+        text = parsed.text if isinstance(parsed, (A.Quantity, A.Num)) else format_value(value)
+        names[name] = Bound(value, t, text, decl.name_pos)
+    for name, bound in names.items():
+        values[name] = bound.value
+    return Scope(names), dict(sorted(values.items()))
+
+
+def user_type(ctx: Context, t: A.TypeExpr) -> S.Type | None:
+    if t.name == "list":
+        if t.arg is None:
+            ctx.diags.error("E0312", "`list` needs an element type", t.pos.span(),
+                            help_("write `list[float]`"))
+            return None
+        inner = user_type(ctx, t.arg)
+        return None if inner is None else S.list_of(inner)
+    if t.name in S.USER_TYPES and t.arg is None:
+        return S.USER_TYPES[t.name]
+    ctx.diags.error("E0312", f"unknown type `{t}`", t.pos.span(),
+                    did_you_mean(t.name, list(S.USER_TYPES) + ["list"]) or
+                    choices(list(S.USER_TYPES) + ["list[T]"], "types"))
+    return None
+
+
+def lower_objective(ctx: Context) -> tuple[str, str, ir.Objective, ir.Span]:
+    exp = ctx.decls.experiment
+    if exp is None:
+        return "", "", ir.Objective(), None
+    values = check_fields(ctx, exp.fields, S.EXPERIMENT, ctx.params,
+                          what=f"experiment `{exp.name}`", at=exp.name_pos)
+    kind, tw, cw = "makespan", 1.0, 0.0
+    objective_span = exp.name_pos.span()
+    raw = values.get("objective")
+    if raw is not None:
+        objective_span = raw.pos.span()
+        if isinstance(raw, A.Ref) and raw.dotted in ("makespan", "cost"):
+            kind = raw.dotted
+            tw, cw = (1.0, 0.0) if kind == "makespan" else (0.0, 1.0)
+        elif isinstance(raw, A.Call) and raw.name == "weighted" and not raw.args:
+            kind = "weighted"
+            weights = {"time": 0.0, "cost": 0.0}
+            for kw in raw.kwargs:
+                if kw.name not in weights:
+                    ctx.diags.error("E0306", f"unknown weight `{kw.name}`", kw.name_pos.span(),
+                                    choices(weights, "weights"))
+                    continue
+                w = ctx.ev.value(kw.value, S.FLOAT, ctx.params)
+                if w is not BAD:
+                    weights[kw.name] = w
+            tw, cw = weights["time"], weights["cost"]
+        else:
+            ctx.diags.error("E0306", "unknown objective", raw.pos.span(),
+                            help_("write `makespan`, `cost`, or `weighted(time = 1, cost = 0.5)`"))
+    if "budget" in values and values["budget"] < 0:
+        ctx.diags.error("E0306", "`budget` must be zero or more",
+                        next(f for f in exp.fields if f.name == "budget").value.pos.span())
+        values.pop("budget")
+    objective = ir.Objective(kind=kind, time_weight=tw, cost_weight=cw,
+                             deadline=values.get("deadline"), budget=values.get("budget"),
+                             span=objective_span)
+    return exp.name, values.get("description", ""), objective, exp.name_pos.span()
+
+
+def lower_secrets(ctx: Context) -> list[ir.Secret]:
+    out = []
+    for d in ctx.decls.of_kind(A.Secret):
+        values = check_fields(ctx, d.fields, S.SECRET, Scope({}), what=f"secret `{d.name}`",
+                              at=d.name_pos)
+        if not values:
+            ctx.diags.error("E0302", f"secret `{d.name}` says nowhere where to find it", d.name_pos.span(),
+                            help_("give `kubernetes = \"secret-name/key\"`, `env = \"VAR\"` "
+                                  "or `file = \"path\"`"))
+            continue
+        k8s = None
+        if "kubernetes" in values:
+            name, slash, key = values["kubernetes"].partition("/")
+            if not slash or not name or not key:
+                f = next(x for x in d.fields if x.name == "kubernetes")
+                ctx.diags.error("E0306", "a Kubernetes secret reference is `secret-name/key`",
+                                f.value.pos.span())
+            else:
+                k8s = (name, key)
+        out.append(ir.Secret(name=d.name, kubernetes=k8s, env=values.get("env"),
+                             file=values.get("file"), span=d.name_pos.span()))
+    return out
+
+
+def lower_sites(ctx: Context) -> list[ir.Site]:
+    sites = []
+    for d in ctx.decls.of_kind(A.Site):
+        if d.kind not in S.SITE_KINDS:
+            ctx.diags.error("E0308", f"unknown site kind `{d.kind}`", d.kind_pos.span(),
+                            did_you_mean(d.kind, S.SITE_KINDS) or choices(S.SITE_KINDS, "site kinds"))
+            continue
+        site = _lower_site(ctx, d)
+        if site is not None:
+            sites.append(site)
+            ctx.site_kinds[site.name] = site.kind
+            ctx.pools[site.name] = [p.name for p in site.pools]
+            ctx.gpu_types.update(p.gpus.type for p in site.pools if p.gpus and p.gpus.type)
+    if not ctx.decls.of_kind(A.Site):
+        sites.append(_implicit_local_site(ctx))
+    return sites
+
+
+def _implicit_local_site(ctx: Context) -> ir.Site:
+    """No site declared: everything runs on this machine (the embedded default)."""
+    name = S.IMPLICIT_LOCAL["name"]
+    span = ir.Span(file="<builtin>", line=1, column=1, end_line=1, end_column=1)
+    pool = ir.Pool(name="local", site=name, nodes=1, cpus=S.IMPLICIT_LOCAL["cpus"],
+                   memory=S.IMPLICIT_LOCAL["memory"], span=span)
+    ctx.site_kinds[name] = "local"
+    ctx.pools[name] = ["local"]
+    return ir.Site(name=name, kind="local", pools=[pool], local=ir.LocalSettings(), implicit=True,
+                   span=span)
+
+
+def _lower_site(ctx: Context, d: A.Site) -> ir.Site | None:
+    what = f"{d.kind} site `{d.name}`"
+    values = check_fields(ctx, d.fields, S.SITE_FIELDS[d.kind], ctx.params, what=what, at=d.name_pos)
+    span = d.name_pos.span()
+    if d.kind == "local":
+        for pool in d.pools:
+            ctx.diags.error("E0309", f"a local site has no {pool.keyword}s", pool.keyword_pos.span(),
+                            help_("give `cpus`, `memory` and `gpus` on the site itself"))
+        positive(ctx, values, "cpus", d.fields)
+        if "cpus" not in values or "memory" not in values:
+            return None
+        pool = ir.Pool(name="local", site=d.name, nodes=1, cpus=values["cpus"], memory=values["memory"],
+                       gpus=values.get("gpus"), speed=values.get("speed", 1.0), span=span)
+        return ir.Site(name=d.name, kind="local", pools=[pool],
+                       local=ir.LocalSettings(workdir=values.get("workdir", "work")), span=span)
+    keyword = S.POOL_KEYWORD[d.kind]
+    pools = []
+    seen: dict[str, A.PoolDecl] = {}
+    for p in d.pools:
+        if p.keyword != keyword:
+            ctx.diags.error("E0309", f"a {d.kind} site has {keyword}s, not {p.keyword}s",
+                            p.keyword_pos.span(), help_(f"write `{keyword} {p.name} {{ ... }}`"))
+            continue
+        if p.name in seen:
+            ctx.diags.error("E0201", f"{keyword} `{p.name}` is declared twice in site `{d.name}`",
+                            p.name_pos.span(), note("the first one is here", seen[p.name].name_pos.span()))
+            continue
+        seen[p.name] = p
+        pv = check_fields(ctx, p.fields, S.POOL, ctx.params, what=f"{keyword} `{d.name}.{p.name}`",
+                          at=p.name_pos)
+        for name in ("nodes", "cpus"):
+            positive(ctx, pv, name, p.fields)
+        if "cpus" not in pv or "memory" not in pv:
+            continue
+        tolerations = pv.get("tolerations", [])
+        for t in tolerations:
+            if ":" not in t:
+                f = next(x for x in p.fields if x.name == "tolerations")
+                ctx.diags.error("E0306", f"toleration `{t}` is not `key=value:Effect` or `key:Effect`",
+                                f.value.pos.span())
+        pools.append(ir.Pool(
+            name=p.name, site=d.name, nodes=pv.get("nodes", 1), cpus=pv["cpus"], memory=pv["memory"],
+            gpus=pv.get("gpus"), max_time=pv.get("max_time"), price=pv.get("price", 0.0),
+            speed=pv.get("speed", 1.0), selector=pv.get("selector", {}), tolerations=tolerations,
+            span=p.name_pos.span(),
+        ))
+    if not d.pools:
+        ctx.diags.error("E0302", f"{what} has no {keyword}s", span,
+                        help_(f"add `{keyword} NAME {{ nodes = ...; cpus = ...; memory = ... }}`"))
+        return None
+    if d.kind == "slurm":
+        settings = ir.SlurmSettings(**values)
+        return ir.Site(name=d.name, kind="slurm", pools=pools, slurm=settings, span=span)
+    return ir.Site(name=d.name, kind="kubernetes", pools=pools,
+                   kubernetes=ir.KubernetesSettings(**values), span=span)
+
+
+def resolve_site(ctx: Context, v, *, what: str) -> str | None:
+    """A value that must name a declared site."""
+    if isinstance(v, A.Ref) and len(v.names) == 1:
+        name = v.names[0]
+        if name in ctx.site_kinds:
+            return name
+        kind = ctx.decls.kind(name)
+        if kind is not None and kind != "site":
+            ctx.diags.error("E0207", f"{what}: `{name}` is a {kind}, not a site", v.pos.span(),
+                            choices(ctx.site_kinds, "sites"))
+        elif kind is None:
+            ctx.diags.error("E0204", f"{what}: unknown site `{name}`", v.pos.span(),
+                            did_you_mean(name, ctx.site_kinds) or choices(ctx.site_kinds, "sites"))
+        return None
+    ctx.diags.error("E0303", f"{what}: expected a site name, found {ctx.ev.describe(v)}", v.pos.span())
+    return None
+
+
+def lower_links(ctx: Context) -> list[ir.Link]:
+    links = []
+    seen: dict[tuple[str, str], A.Link] = {}
+    for d in ctx.decls.links:
+        values = check_fields(ctx, d.fields, S.LINK, ctx.params,
+                              what=f"link `{d.source} {'<->' if d.symmetric else '->'} {d.target}`",
+                              at=d.source_pos)
+        ends = []
+        for name, pos in ((d.source, d.source_pos), (d.target, d.target_pos)):
+            ends.append(resolve_site(ctx, A.Ref([name], pos), what="link"))
+        if None in ends or "bandwidth" not in values:
+            continue
+        if ends[0] == ends[1]:
+            ctx.diags.error("E0704", "a link joins two different sites", d.target_pos.span(),
+                            help_("transfers within a site are free; no link is needed"))
+            continue
+        key = (ends[0], ends[1]) if not d.symmetric else tuple(sorted(ends))
+        if key in seen:
+            ctx.diags.error("E0704", f"a second link between `{ends[0]}` and `{ends[1]}`",
+                            d.source_pos.span(), note("the first one is here", seen[key].source_pos.span()))
+            continue
+        seen[key] = d
+        if values["bandwidth"] <= 0:
+            ctx.diags.error("E0306", "`bandwidth` must be more than zero",
+                            next(f for f in d.fields if f.name == "bandwidth").value.pos.span())
+            continue
+        links.append(ir.Link(source=ends[0], target=ends[1], symmetric=d.symmetric,
+                             bandwidth=values["bandwidth"], latency=values.get("latency", 0.0),
+                             egress=values.get("egress", 0.0), span=d.source_pos.span()))
+    return links
+
+
+def lower_datasets(ctx: Context) -> list[ir.Dataset]:
+    out = []
+    for d in ctx.decls.of_kind(A.Dataset):
+        values = check_fields(ctx, d.fields, S.DATASET, ctx.params, what=f"dataset `{d.name}`",
+                              at=d.name_pos)
+        if "at" not in values or "uri" not in values:
+            continue
+        site = resolve_site(ctx, values["at"], what=f"dataset `{d.name}`")
+        if site is None:
+            continue
+        out.append(ir.Dataset(name=d.name, uri=values["uri"], size=values.get("size", 0), site=site,
+                              span=d.name_pos.span()))
+    return out

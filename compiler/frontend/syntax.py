@@ -1,0 +1,540 @@
+"""Text to syntax tree: the lark LALR parser with an inline transformer (no
+parse tree is built), string decoding, and syntax errors as diagnostics.
+
+Recovery: after a syntax error the broken declaration is blanked out up to
+the next line that starts a declaration, and parsing resumes, so one run
+reports every broken declaration of a file, not just the first."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from lark import Lark, Token, Transformer
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from ..diagnostics import Diagnostics, help_
+from ..resources import grammar_path
+from . import ast as A
+
+DECL_KEYWORDS = (
+    "import", "experiment", "param", "secret", "dataset", "site", "link",
+    "template", "stage", "service",
+)
+_RESYNC = re.compile(r"^(?:" + "|".join(DECL_KEYWORDS) + r")\b", re.MULTILINE)
+_MAX_SYNTAX_ERRORS = 20
+
+# What to call terminals in "expected ..." messages.
+_TERMINAL_NAMES = {
+    "NAME": "a name", "STRING": "a string", "LONG_STRING": "a string",
+    "NUMBER": "a number", "QUANTITY": "a quantity", "LBRACE": "`{`",
+    "RBRACE": "`}`", "LSQB": "`[`", "RSQB": "`]`", "LPAR": "`(`", "RPAR": "`)`",
+    "EQUAL": "`=`", "COLON": "`:`", "SEMICOLON": "`;`", "COMMA": "`,`", "DOT": "`.`",
+    "LINK_OP": "`<->` or `->`", "IN": "`in`", "OUT": "`out`", "$END": "end of file",
+    "PARTITION": "`partition`", "POOL": "`pool`",
+}
+
+
+@lru_cache(maxsize=1)
+def _grammar_text() -> str:
+    return grammar_path().read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=4)
+def _parser(start: str) -> Lark:
+    return Lark(
+        _grammar_text(),
+        parser="lalr",
+        start=start,
+        keep_all_tokens=True,
+        maybe_placeholders=False,
+        transformer=_Builder(),
+        cache=False,
+    )
+
+
+def keywords() -> list[str]:
+    """Keyword literals of the grammar (the editors' tests use this too)."""
+    return sorted(set(re.findall(r'"([a-z]+)"', _grammar_text())))
+
+
+class _Builder(Transformer):
+    """Builds AST nodes bottom-up while the LALR parser reduces.
+
+    Positions need the file name, which a shared inline transformer cannot
+    know, so nodes get file "" here and `_set_file` fixes them after."""
+
+    # --- helpers ---
+    @staticmethod
+    def _pos(first, last=None) -> A.Pos:
+        a = _node_pos(first)
+        b = _node_pos(last) if last is not None else a
+        return A.Pos("", a.line, a.column, b.end_line, b.end_column)
+
+    @staticmethod
+    def _meaningful(children):
+        return [c for c in children if not (isinstance(c, Token) and c.type in _PUNCT)]
+
+    # --- declarations ---
+    def start(self, children):
+        return [c for c in children if not isinstance(c, Token)]
+
+    def import_decl(self, c):
+        return A.Import(c[1], self._pos(c[0], c[1]))
+
+    def experiment_decl(self, c):
+        block = c[2]
+        return A.Experiment(str(c[1]), _tok_pos(c[1]), block[0], self._pos(c[0], block[1]))
+
+    def param_decl(self, c):
+        return A.Param(str(c[1]), _tok_pos(c[1]), c[3], c[5], self._pos(c[0], c[5]))
+
+    def secret_decl(self, c):
+        return A.Secret(str(c[1]), _tok_pos(c[1]), c[2][0], self._pos(c[0], c[2][1]))
+
+    def dataset_decl(self, c):
+        return A.Dataset(str(c[1]), _tok_pos(c[1]), c[2][0], self._pos(c[0], c[2][1]))
+
+    def site_decl(self, c):
+        fields = [x for x in c[5:-1] if isinstance(x, A.Field)]
+        pools = [x for x in c[5:-1] if isinstance(x, A.PoolDecl)]
+        return A.Site(str(c[1]), _tok_pos(c[1]), str(c[3]), _tok_pos(c[3]), fields, pools,
+                      self._pos(c[0], c[-1]))
+
+    def pool_decl(self, c):
+        return A.PoolDecl(str(c[0]), _tok_pos(c[0]), str(c[1]), _tok_pos(c[1]), c[2][0],
+                          self._pos(c[0], c[2][1]))
+
+    def link_decl(self, c):
+        return A.Link(str(c[1]), _tok_pos(c[1]), str(c[2]) == "<->", str(c[3]), _tok_pos(c[3]),
+                      c[4][0], self._pos(c[0], c[4][1]))
+
+    def template_decl(self, c):
+        params = [x for x in c if isinstance(x, A.TemplateParam)]
+        kind = c[-2]
+        body = c[-1]
+        return A.Template(str(c[1]), _tok_pos(c[1]), params, str(kind), _tok_pos(kind), body[0],
+                          self._pos(c[0], body[1]))
+
+    def tparam(self, c):
+        default = c[4] if len(c) > 3 else None
+        return A.TemplateParam(str(c[0]), _tok_pos(c[0]), c[2], default)
+
+    def stage_decl(self, c):
+        call = next((x for x in c if isinstance(x, A.Call)), None)
+        sweep = next((x for x in c if isinstance(x, _Sweep)), None)
+        body = c[-1]
+        return A.Stage(str(c[1]), _tok_pos(c[1]), call, sweep.axes if sweep else [], body[0],
+                       self._pos(c[0], body[1]))
+
+    def service_decl(self, c):
+        call = next((x for x in c if isinstance(x, A.Call)), None)
+        body = c[-1]
+        return A.Service(str(c[1]), _tok_pos(c[1]), call, body[0], self._pos(c[0], body[1]))
+
+    def sweep(self, c):
+        return _Sweep([x for x in c if isinstance(x, A.SweepAxis)])
+
+    def sweep_axis(self, c):
+        return A.SweepAxis(str(c[0]), _tok_pos(c[0]), c[2])
+
+    def block(self, c):
+        return ([x for x in c if isinstance(x, A.Field)], c[-1])
+
+    def body(self, c):
+        fields = [x for x in c if isinstance(x, A.Field)]
+        ports = [x for x in c if isinstance(x, A.Port)]
+        return (A.Body(fields, ports), c[-1])
+
+    def field(self, c):
+        return A.Field(str(c[0]), _tok_pos(c[0]), c[2])
+
+    def port_decl(self, c):
+        return A.Port(str(c[0]), str(c[1]), _tok_pos(c[1]), c[3], self._pos(c[0], c[3]))
+
+    def type_expr(self, c):
+        arg = c[2] if len(c) > 1 else None
+        return A.TypeExpr(str(c[0]), arg, self._pos(c[0], c[-1]))
+
+    # --- values ---
+    def string(self, c):
+        return c[0]  # decoded later, when the file name is known
+
+    def number(self, c):
+        text = str(c[0])
+        return A.Num(_parse_number(text), text, _tok_pos(c[0]))
+
+    def quantity(self, c):
+        text = str(c[0])
+        m = _QUANTITY_SPLIT.match(text)
+        return A.Quantity(float(m.group(1)), m.group(2), text, _tok_pos(c[0]))
+
+    def gpus(self, c):
+        count = A.Num(_parse_number(str(c[0])), str(c[0]), _tok_pos(c[0]))
+        return A.GpuSpec(count, str(c[2]), _tok_pos(c[2]), self._pos(c[0], c[2]))
+
+    def true(self, c):
+        return A.Bool(True, _tok_pos(c[0]))
+
+    def false(self, c):
+        return A.Bool(False, _tok_pos(c[0]))
+
+    def ref(self, c):
+        names = [str(t) for t in c if t.type == "NAME"]
+        return A.Ref(names, self._pos(c[0], c[-1]))
+
+    def list(self, c):
+        items = [x for x in c if not isinstance(x, Token) or x.type in _VALUE_TOKENS]
+        return A.ListV(items, self._pos(c[0], c[-1]))
+
+    def map(self, c):
+        items = [x for x in c if isinstance(x, A.MapItem)]
+        return A.MapV(items, self._pos(c[0], c[-1]))
+
+    def map_item(self, c):
+        key = c[0]
+        if isinstance(key, A.Ref):
+            return A.MapItem(key.dotted, key.pos, c[2])
+        return A.MapItem(key, _node_pos(key), c[2])  # a string token, decoded later
+
+    def call(self, c):
+        args = []
+        kwargs = []
+        for x in c[2:-1]:
+            if isinstance(x, A.KwArg):
+                kwargs.append(x)
+            elif not (isinstance(x, Token) and x.type == "COMMA"):
+                args.append(x)
+        return A.Call(str(c[0]), _tok_pos(c[0]), args, kwargs, self._pos(c[0], c[-1]))
+
+    def arg(self, c):
+        return c[0]
+
+    def kwarg(self, c):
+        return A.KwArg(str(c[0]), _tok_pos(c[0]), c[2])
+
+
+class _Sweep:
+    __slots__ = ("axes",)
+
+    def __init__(self, axes):
+        self.axes = axes
+
+
+_PUNCT = {"SEMICOLON", "COMMA", "LBRACE", "RBRACE", "LSQB", "RSQB", "LPAR", "RPAR", "EQUAL", "COLON"}
+_VALUE_TOKENS = {"STRING", "LONG_STRING"}
+_QUANTITY_SPLIT = re.compile(r"^(-?(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d+)?)(.*)$")
+
+
+def _parse_number(text: str) -> int | float:
+    if re.fullmatch(r"-?\d+", text):
+        return int(text)
+    return float(text)
+
+
+def _tok_pos(tok: Token) -> A.Pos:
+    return A.Pos("", tok.line, tok.column, tok.end_line, tok.end_column)
+
+
+def _node_pos(node) -> A.Pos:
+    if isinstance(node, Token):
+        return _tok_pos(node)
+    if isinstance(node, tuple):  # (fields, closing token) from block/body
+        return _tok_pos(node[1])
+    return node.pos
+
+
+# --- post-processing: file names and strings --------------------------------
+
+
+class _Finisher:
+    """Walks the fresh tree once: stamps the file name into every position
+    and decodes string tokens (escapes, interpolation)."""
+
+    def __init__(self, file: str, diags: Diagnostics):
+        self.file = file
+        self.diags = diags
+
+    def pos(self, p: A.Pos) -> A.Pos:
+        return A.Pos(self.file, p.line, p.column, p.end_line, p.end_column)
+
+    def value(self, v):
+        if isinstance(v, Token):
+            return decode_string(v, self.file, self.diags)
+        if isinstance(v, A.ListV):
+            v.items = [self.value(x) for x in v.items]
+        elif isinstance(v, A.MapV):
+            for item in v.items:
+                if isinstance(item.key, Token):
+                    decoded = decode_string(item.key, self.file, self.diags)
+                    item.key = decoded.literal() or "".join(
+                        p if isinstance(p, str) else "${" + ".".join(p.path) + "}"
+                        for p in decoded.pieces
+                    )
+                item.key_pos = self.pos(item.key_pos)
+                item.value = self.value(item.value)
+        elif isinstance(v, A.Call):
+            v.name_pos = self.pos(v.name_pos)
+            v.args = [self.value(x) for x in v.args]
+            for kw in v.kwargs:
+                kw.name_pos = self.pos(kw.name_pos)
+                kw.value = self.value(kw.value)
+        elif isinstance(v, A.GpuSpec):
+            v.count.pos = self.pos(v.count.pos)
+            v.type_pos = self.pos(v.type_pos)
+        v.pos = self.pos(v.pos)
+        return v
+
+    def fields(self, fields):
+        for f in fields:
+            f.name_pos = self.pos(f.name_pos)
+            f.value = self.value(f.value)
+
+    def body(self, body: A.Body):
+        self.fields(body.fields)
+        for p in body.ports:
+            p.name_pos = self.pos(p.name_pos)
+            p.pos = self.pos(p.pos)
+            p.value = self.value(p.value)
+
+    def type_expr(self, t: A.TypeExpr | None):
+        while t is not None:
+            t.pos = self.pos(t.pos)
+            t = t.arg
+
+    def decl(self, d):
+        d.pos = self.pos(d.pos)
+        if isinstance(d, A.Import):
+            d.path = self.value(d.path)
+            return
+        if not isinstance(d, A.Link):
+            d.name_pos = self.pos(d.name_pos)
+        if isinstance(d, (A.Experiment, A.Secret, A.Dataset)):
+            self.fields(d.fields)
+        elif isinstance(d, A.Param):
+            self.type_expr(d.type)
+            d.value = self.value(d.value)
+        elif isinstance(d, A.Site):
+            d.kind_pos = self.pos(d.kind_pos)
+            self.fields(d.fields)
+            for pool in d.pools:
+                pool.pos = self.pos(pool.pos)
+                pool.keyword_pos = self.pos(pool.keyword_pos)
+                pool.name_pos = self.pos(pool.name_pos)
+                self.fields(pool.fields)
+        elif isinstance(d, A.Link):
+            d.source_pos = self.pos(d.source_pos)
+            d.target_pos = self.pos(d.target_pos)
+            self.fields(d.fields)
+        elif isinstance(d, A.Template):
+            d.kind_pos = self.pos(d.kind_pos)
+            for p in d.params:
+                p.name_pos = self.pos(p.name_pos)
+                self.type_expr(p.type)
+                if p.default is not None:
+                    p.default = self.value(p.default)
+            self.body(d.body)
+        elif isinstance(d, (A.Stage, A.Service)):
+            if d.template is not None:
+                d.template = self.value(d.template)
+            if isinstance(d, A.Stage):
+                for axis in d.sweep:
+                    axis.name_pos = self.pos(axis.name_pos)
+                    axis.values = self.value(axis.values)
+            self.body(d.body)
+
+
+_ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\", "r": "\r", "0": "\0"}
+_INTERP_PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+
+
+def decode_string(tok: Token, file: str, diags: Diagnostics) -> A.Str:
+    """Decode a STRING or LONG_STRING token into text pieces and `${...}`
+    interpolations. `$$` is a literal `$`; a `$` not followed by `{` or `$`
+    is kept as it is, so shell text such as `$HOME` reads naturally."""
+    raw = str(tok)
+    long = tok.type == "LONG_STRING"
+    quote = 3 if long else 1
+    body = raw[quote:-quote]
+    pieces: list = []
+    text: list[str] = []
+    line, col = tok.line, tok.column + quote  # position of body[0]
+    i = 0
+    n = len(body)
+
+    def here(offset_line, offset_col, length=1) -> A.Pos:
+        return A.Pos(file, offset_line, offset_col, offset_line, offset_col + length)
+
+    while i < n:
+        ch = body[i]
+        if ch == "\\" and not long and i + 1 < n:
+            esc = body[i + 1]
+            if esc in _ESCAPES:
+                text.append(_ESCAPES[esc])
+            else:
+                diags.error(
+                    "E0105", f"unknown escape `\\{esc}` in a string", here(line, col, 2),
+                    help_("valid escapes: \\n \\t \\r \\0 \\\" \\\\; write \\\\ for a backslash"),
+                )
+            i += 2
+            col += 2
+            continue
+        if ch == "$" and i + 1 < n and body[i + 1] == "$":
+            text.append("$")
+            i += 2
+            col += 2
+            continue
+        if ch == "$" and i + 1 < n and body[i + 1] == "{":
+            close = body.find("}", i + 2)
+            newline = body.find("\n", i + 2)
+            if close < 0 or (0 <= newline < close):
+                diags.error(
+                    "E0501", "unterminated `${` in a string", here(line, col, 2),
+                    help_("close it with `}`, or write `$${` for a literal `${`"),
+                )
+                text.append(body[i:])
+                break
+            inner = body[i + 2 : close]
+            width = close - i + 1
+            if not _INTERP_PATH.fullmatch(inner.strip()):
+                diags.error(
+                    "E0502", f"`${{{inner}}}` is not a name or a dotted reference",
+                    here(line, col, width),
+                    help_("interpolate a name such as `${lr}` or `${in.data}`; "
+                          "write `$${...}` for shell syntax"),
+                )
+            else:
+                if text:
+                    pieces.append("".join(text))
+                    text = []
+                pieces.append(A.Interp(inner.strip().split("."), here(line, col, width)))
+            i = close + 1
+            col += width
+            continue
+        text.append(ch)
+        if ch == "\n":
+            line += 1
+            col = 1
+        else:
+            col += 1
+        i += 1
+    if text:
+        pieces.append("".join(text))
+    return A.Str(pieces, A.Pos(file, tok.line, tok.column, tok.end_line, tok.end_column), long)
+
+
+# --- entry points -----------------------------------------------------------
+
+
+def parse_module(text: str, path: str, diags: Diagnostics) -> A.Module | None:
+    """Parse one file. Returns None when it has syntax errors (all of them are
+    reported; the checker then skips the file rather than pile up follow-on
+    errors about declarations it could not read)."""
+    current = text
+    failed = False
+    for _ in range(_MAX_SYNTAX_ERRORS):
+        try:
+            decls = _parser("start").parse(current)
+            break
+        except UnexpectedInput as err:
+            failed = True
+            _report_syntax_error(err, current, path, diags)
+            current = _blank_broken_decl(current, err)
+            if current is None:
+                return None
+    else:
+        return None
+    if failed:
+        return None
+    finisher = _Finisher(path, diags)
+    for d in decls:
+        finisher.decl(d)
+    return A.Module(path, decls)
+
+
+def parse_value(text: str, path: str, diags: Diagnostics):
+    """Parse a single value (for `-p name=value` on the command line)."""
+    try:
+        tree = _parser("value").parse(text)
+    except UnexpectedInput as err:
+        _report_syntax_error(err, text, path, diags)
+        return None
+    return _Finisher(path, diags).value(tree)
+
+
+def _report_syntax_error(err: UnexpectedInput, text: str, path: str, diags: Diagnostics) -> None:
+    line = getattr(err, "line", 1) or 1
+    column = getattr(err, "column", 1) or 1
+    if isinstance(err, UnexpectedCharacters):
+        ch = text[err.pos_in_stream] if err.pos_in_stream < len(text) else ""
+        pos = A.Pos(path, line, column, line, column + 1)
+        if ch == '"':
+            diags.error("E0103", "unterminated string", pos,
+                        help_('close the string with `"` on the same line, or use """...""" '
+                              "for text over several lines"))
+        elif text.startswith('"""', err.pos_in_stream):
+            diags.error("E0103", "unterminated multi-line string", pos,
+                        help_('close it with `"""`'))
+        else:
+            shown = repr(ch)[1:-1] if ch else "end of file"
+            diags.error("E0102", f"unexpected character `{shown}`", pos,
+                        help_("names are letters, digits and `_`; comments start with `//`"))
+        return
+    if isinstance(err, UnexpectedToken) and err.token.type != "$END":
+        tok = err.token
+        pos = A.Pos(path, tok.line, tok.column, tok.end_line or tok.line,
+                    tok.end_column or tok.column + 1)
+        expected = _expected(err.expected)
+        shown = str(tok).split("\n")[0][:40]
+        diags.error("E0101", f"unexpected `{shown}`", pos, *_expected_notes(expected, tok))
+        return
+    # end of input
+    last_line = text.count("\n") + 1
+    last_col = len(text) - (text.rfind("\n") + 1) + 1
+    pos = A.Pos(path, last_line, last_col, last_line, last_col + 1)
+    expected = _expected(getattr(err, "expected", None) or [])
+    diags.error("E0106", "unexpected end of file", pos, *_expected_notes(expected, None))
+
+
+def _expected(terminals) -> list[str]:
+    names = set()
+    for t in terminals:
+        if t in _TERMINAL_NAMES:
+            names.add(_TERMINAL_NAMES[t])
+        elif t.isupper() and t.lower() in DECL_KEYWORDS + ("for", "true", "false", "x"):
+            names.add(f"`{t.lower()}`")
+        else:
+            names.add(f"`{t.lower()}`" if t.isalpha() else t)
+    return sorted(names)
+
+
+def _expected_notes(expected: list[str], tok: Token | None):
+    notes = []
+    if tok is not None and tok.type == "NAME" and "`=`" in expected:
+        notes.append(help_("a field is written `name = value`"))
+    if expected:
+        shown = ", ".join(expected[:8]) + (", ..." if len(expected) > 8 else "")
+        notes.append(help_(f"expected {shown}"))
+    return notes
+
+
+def _blank_broken_decl(text: str, err: UnexpectedInput) -> str | None:
+    """Replace the declaration holding the error with blanks (newlines kept,
+    so positions stay right); None when nothing is left to try."""
+    offset = getattr(err, "pos_in_stream", None)
+    if offset is None or offset < 0:
+        token = getattr(err, "token", None)
+        offset = getattr(token, "start_pos", None)
+    if offset is None:
+        return None
+    offset = min(offset, len(text))
+    starts = [m.start() for m in _RESYNC.finditer(text)]
+    begin = max((s for s in starts if s <= offset), default=0)
+    end = min((s for s in starts if s > offset), default=len(text))
+    if end <= begin:
+        return None
+    blanked = re.sub(r"[^\n]", " ", text[begin:end])
+    new = text[:begin] + blanked + text[end:]
+    if new == text or not new.strip():
+        return None
+    return new

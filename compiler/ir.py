@@ -1,0 +1,354 @@
+"""The typed intermediate representation: the only contract between the front
+end and everything after it (placement, back ends, the runner, the editors).
+
+Everything here is frozen and validated. Quantities are normalised to base
+units so that nobody downstream parses units again:
+
+    sizes      -> bytes (int)
+    durations  -> seconds (float)
+    bandwidth  -> bytes per second (float)
+    price      -> money per hour (float), egress -> money per GB (float)
+
+Every user-visible object carries the source position it came from, so a
+generated file can say where it came from and a placement error can point at
+the line that caused it.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field
+
+IR_VERSION = "1"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Span(_Frozen):
+    """A source range; lines and columns are 1-based, end is exclusive."""
+
+    file: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    def short(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+class Gpus(_Frozen):
+    count: int
+    type: str | None = None  # None: any GPU model
+
+
+class Pool(_Frozen):
+    """A Slurm partition, a Kubernetes node pool, or the one pool of a local site."""
+
+    name: str
+    site: str
+    nodes: int
+    cpus: int  # per node
+    memory: int  # bytes per node
+    gpus: Gpus | None = None  # per node
+    max_time: float | None = None  # seconds; None: unlimited
+    price: float = 0.0  # money per node-hour
+    speed: float = 1.0  # relative to the reference machine, for scaling estimates
+    selector: dict[str, str] = Field(default_factory=dict)
+    tolerations: list[str] = Field(default_factory=list)  # "key=value:Effect" or "key:Effect"
+    span: Span
+
+    @property
+    def id(self) -> str:
+        return f"{self.site}.{self.name}"
+
+
+class SlurmSettings(_Frozen):
+    login: str | None = None  # None: sbatch runs on the machine that runs the workflow
+    account: str | None = None
+    qos: str | None = None
+    modules: list[str] = Field(default_factory=list)
+    scratch: str = "mlc-work"  # work tree root on the cluster (relative: to $HOME)
+    gpu_directive: Literal["gres", "gpus"] = "gres"
+    container: Literal["apptainer", "singularity"] = "apptainer"
+
+
+class KubernetesSettings(_Frozen):
+    context: str | None = None
+    namespace: str = "default"
+    volume: str | None = None  # a ReadWriteMany PersistentVolumeClaim holding the work tree
+    image_pull_secrets: list[str] = Field(default_factory=list)
+    default_image: str = "docker.io/library/python:3.11-slim"
+
+
+class LocalSettings(_Frozen):
+    workdir: str = "work"  # relative to the generated folder
+
+
+class Site(_Frozen):
+    name: str
+    kind: Literal["slurm", "kubernetes", "local"]
+    pools: list[Pool]
+    slurm: SlurmSettings | None = None
+    kubernetes: KubernetesSettings | None = None
+    local: LocalSettings | None = None
+    implicit: bool = False  # the embedded local site added when none is declared
+    span: Span
+
+
+class Link(_Frozen):
+    """A network path between two sites; `symmetric` links work both ways."""
+
+    source: str
+    target: str
+    symmetric: bool = True
+    bandwidth: float  # bytes per second
+    latency: float = 0.0  # seconds
+    egress: float = 0.0  # money per GB leaving `source` (and `target` when symmetric)
+    span: Span
+
+
+class Dataset(_Frozen):
+    name: str
+    uri: str  # a path on the site, or an object-store URI (s3://, gs://)
+    size: int = 0  # bytes
+    site: str
+    span: Span
+
+
+class Secret(_Frozen):
+    """A secret is referenced, never read: back ends emit a reference to it."""
+
+    name: str
+    kubernetes: tuple[str, str] | None = None  # (Secret name, key)
+    env: str | None = None  # an environment variable on the Slurm/local host
+    file: str | None = None  # a file on the Slurm/local host
+    span: Span
+
+
+class LiteralEnv(_Frozen):
+    kind: Literal["literal"] = "literal"
+    value: str
+
+
+class SecretEnv(_Frozen):
+    kind: Literal["secret"] = "secret"
+    secret: str
+
+
+EnvValue = Union[LiteralEnv, SecretEnv]
+
+
+class Text(_Frozen):
+    """Literal shell text of a command (user-written; inserted verbatim)."""
+
+    kind: Literal["text"] = "text"
+    text: str
+
+
+class PortRef(_Frozen):
+    """`${in.x}` or `${out.x}`: replaced by the shell-quoted path(s) at the site."""
+
+    kind: Literal["port"] = "port"
+    direction: Literal["in", "out"]
+    name: str
+
+
+CommandPart = Union[Text, PortRef]
+
+
+class Output(_Frozen):
+    name: str
+    path: str  # relative to the work tree of the site that runs the producer
+    kind: Literal["file", "dir"] = "file"
+    size: int = 0  # bytes
+    span: Span
+
+
+class Input(_Frozen):
+    """An input port. It binds to a data set, to outputs of other instances,
+    or to a file that already exists in the user's project (`source`)."""
+
+    name: str
+    dataset: str | None = None
+    # (instance id, output name) pairs; several when the producer is a sweep
+    outputs: list[tuple[str, str]] = Field(default_factory=list)
+    source: Output | None = None  # a project file or directory, read on the local side
+    span: Span
+
+
+class Resources(_Frozen):
+    cpus: int = 1
+    memory: int = 2 * 1024**3
+    gpus: Gpus | None = None
+    time: float = 3600.0  # the wall-time limit asked for, seconds
+
+
+class Estimate(_Frozen):
+    """Expected run time. `by_key` maps a GPU type, a pool id (site.pool) or a
+    site name to seconds; `default` is scaled by pool speed when no key fits.
+    `stated` is False when the user gave nothing and a documented default is used."""
+
+    default: float
+    by_key: dict[str, float] = Field(default_factory=dict)
+    stated: bool = True
+
+
+class StageInstance(_Frozen):
+    """One runnable unit: a stage, or one member of a stage's sweep."""
+
+    id: str  # "train[lr=0.01]" for sweep members, "prepare" otherwise
+    stage: str  # the stage it came from
+    index: int = 0  # position within the sweep (array index)
+    sweep: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    image: str | None = None
+    command: list[CommandPart]
+    resources: Resources
+    estimate: Estimate
+    retries: int = 0
+    env: dict[str, EnvValue] = Field(default_factory=dict)
+    inputs: list[Input] = Field(default_factory=list)
+    outputs: list[Output] = Field(default_factory=list)
+    after: list[str] = Field(default_factory=list)  # instance ids, explicit ordering only
+    on: list[str] = Field(default_factory=list)  # allowed sites or pools; empty: anywhere
+    not_on: list[str] = Field(default_factory=list)
+    template: str | None = None
+    span: Span
+
+
+class StageGroup(_Frozen):
+    """A stage as written: its instances (one, or one per sweep member)."""
+
+    name: str
+    instances: list[str]
+    sweep_axes: list[str] = Field(default_factory=list)
+    span: Span
+
+
+class Service(_Frozen):
+    name: str
+    image: str | None = None
+    command: list[CommandPart] = Field(default_factory=list)
+    resources: Resources
+    replicas: int = 1
+    port: int
+    health: str | None = None  # an HTTP path for the readiness probe
+    env: dict[str, EnvValue] = Field(default_factory=dict)
+    inputs: list[Input] = Field(default_factory=list)
+    after: list[str] = Field(default_factory=list)
+    on: list[str] = Field(default_factory=list)
+    not_on: list[str] = Field(default_factory=list)
+    template: str | None = None
+    span: Span
+
+
+class Edge(_Frozen):
+    """Data (or just order) flowing from one unit to another."""
+
+    source: str  # instance id (or data set name when source_kind is dataset)
+    target: str  # instance id or service name
+    source_kind: Literal["instance", "dataset"] = "instance"
+    output: str | None = None  # the producer's output name; None for `after`
+    input: str | None = None  # the consumer's input name
+    size: int = 0  # bytes carried
+
+
+class Objective(_Frozen):
+    kind: Literal["makespan", "cost", "weighted"] = "makespan"
+    time_weight: float = 1.0  # per hour of makespan, for "weighted"
+    cost_weight: float = 0.0  # per unit of money, for "weighted"
+    deadline: float | None = None  # seconds
+    budget: float | None = None  # money
+    span: Span | None = None
+
+
+class Experiment(_Frozen):
+    ir_version: str = IR_VERSION
+    name: str
+    description: str = ""
+    source: str  # the main .mlx file, as given on the command line
+    sources: list[str]  # every file read, main first
+    objective: Objective
+    params: dict[str, str | int | float | bool | list] = Field(default_factory=dict)
+    sites: list[Site]
+    links: list[Link] = Field(default_factory=list)
+    datasets: list[Dataset] = Field(default_factory=list)
+    secrets: list[Secret] = Field(default_factory=list)
+    stages: list[StageGroup] = Field(default_factory=list)
+    instances: list[StageInstance] = Field(default_factory=list)  # topological order
+    services: list[Service] = Field(default_factory=list)
+    edges: list[Edge] = Field(default_factory=list)
+    span: Span
+
+    def site(self, name: str) -> Site:
+        for site in self.sites:
+            if site.name == name:
+                return site
+        raise KeyError(name)
+
+    def pool(self, pool_id: str) -> Pool:
+        site_name, _, pool_name = pool_id.partition(".")
+        for pool in self.site(site_name).pools:
+            if pool.name == pool_name:
+                return pool
+        raise KeyError(pool_id)
+
+    def instance(self, instance_id: str) -> StageInstance:
+        for inst in self.instances:
+            if inst.id == instance_id:
+                return inst
+        raise KeyError(instance_id)
+
+
+# ---------------------------------------------------------------------------
+# The Plan: what placement decides. Back ends read the Experiment and the Plan.
+
+
+class Assignment(_Frozen):
+    unit: str  # a stage instance id or a service name
+    kind: Literal["instance", "service"] = "instance"
+    site: str
+    pool: str  # pool name within the site
+    start: float  # seconds from the start of the experiment
+    finish: float
+    cost: float = 0.0
+    reason: str = ""
+
+
+class Transfer(_Frozen):
+    """Data that must move between sites before its consumer can start."""
+
+    id: str  # stable name, used for the Snakemake rule
+    source_site: str
+    target_site: str
+    what: str  # "dataset:coco" or "instance-id:output"
+    path: str  # the path at the source (relative to its work tree, or a URI)
+    target_path: str  # the path at the target (relative to its work tree)
+    size: int = 0
+    kind: Literal["file", "dir"] = "file"
+    consumers: list[str] = Field(default_factory=list)
+    start: float = 0.0
+    finish: float = 0.0
+    cost: float = 0.0
+    tool: str = "rsync"  # rsync | kubectl | aws | cp
+
+
+class Plan(_Frozen):
+    objective: Objective
+    assignments: list[Assignment]  # in topological, then name, order
+    transfers: list[Transfer] = Field(default_factory=list)
+    makespan: float = 0.0
+    cost: float = 0.0
+    egress_bytes: int = 0
+    lower_bound: float = 0.0
+    algorithm: str = ""
+    notes: list[str] = Field(default_factory=list)
+
+    def where(self, unit: str) -> Assignment:
+        for a in self.assignments:
+            if a.unit == unit:
+                return a
+        raise KeyError(unit)
