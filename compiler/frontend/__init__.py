@@ -11,7 +11,9 @@ so one run reports as much as possible."""
 
 from __future__ import annotations
 
+import gc
 import os
+from contextlib import contextmanager
 
 from .. import ir
 from ..diagnostics import Diagnostics, SourceCache
@@ -28,10 +30,29 @@ from .stages import lower_units
 __all__ = ["load", "InputUnreadable"]
 
 
+@contextmanager
+def _no_gc_pauses():
+    """The front end allocates millions of small, acyclic objects; the cyclic
+    collector would rescan the growing heap again and again (superlinear time
+    on large files) and find nothing to free."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def load(path: str, overrides: dict[str, str] | None = None
          ) -> tuple[ir.Experiment | None, Diagnostics, SourceCache]:
     """Check an experiment and lower it. The Experiment is None when there
     are errors. Raises InputUnreadable when `path` itself cannot be read."""
+    with _no_gc_pauses():
+        return _load(path, overrides)
+
+
+def _load(path: str, overrides: dict[str, str] | None):
     diags = Diagnostics()
     sources = SourceCache()
     program = load_program(path, diags, sources)

@@ -139,8 +139,6 @@ class Evaluator:
                 guess = U.suggestion(v.unit)
                 hint = help_(f"did you mean `{v.text[: len(v.text) - len(v.unit)]}{guess}`?") if guess \
                     else help_(f"units for {U.DIMENSION_NAMES[dim]}: " + ", ".join(U.DIMENSION_UNITS[dim]))
-                if v.unit.startswith("x") and dim != "gpus":
-                    hint = help_("GPUs are written with spaces: `4 x a100`")
                 self.diags.error("E0304", f"unknown unit `{v.unit}`", v.pos.span(), hint)
                 return BAD
             if found[0] != dim:
@@ -304,6 +302,10 @@ class Evaluator:
             return Gpus(count=v.count.value, type=v.type)
         if isinstance(v, A.Num) and isinstance(v.value, int) and v.value >= 0:
             return Gpus(count=v.value) if v.value else None
+        if isinstance(v, A.Quantity) and v.unit.startswith("x"):
+            self.diags.error("E0304", f"unknown unit `{v.unit}`", v.pos.span(),
+                             help_(f"GPUs are written with spaces: `{v.text[:-len(v.unit)]} x {v.unit[1:]}`"))
+            return BAD
         return self._type_error(v, ("gpus",), self.describe(v),
                                 help_("write a count, or a count and a model: `4 x a100`"))
 

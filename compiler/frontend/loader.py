@@ -58,14 +58,14 @@ def load_program(main_path: str, diags: Diagnostics, sources: SourceCache) -> Pr
     main_display = display_path(main_path)
     program = Program(main=None)
     parsed: dict[str, A.Module | None] = {}
-    on_stack: list[str] = []
+    on_stack: list[str] = []  # real paths of the files being visited
+    shown: dict[str, str] = {}  # real path -> the path as diagnostics show it
 
     def visit(path: str, at: A.Pos | None) -> None:
         key = os.path.realpath(path)
+        shown.setdefault(key, path)
         if key in on_stack:
-            chain = " -> ".join(
-                display_path(p) for p in on_stack[on_stack.index(key):] + [key]
-            )
+            chain = " -> ".join(shown[p] for p in on_stack[on_stack.index(key):] + [key])
             diags.error("E0108", "import cycle", at.span() if at else None,
                         note(f"the cycle: {chain}"),
                         help_("move the shared declarations into a file that imports nothing"))

@@ -58,6 +58,7 @@ def type_name(t: Type) -> str:
     if t[0] == "enum":
         return " | ".join(t[1])
     return {
+        "int": "a whole number", "float": "a number", "str": "a string", "bool": "a boolean",
         "size": "a size", "duration": "a duration", "bandwidth": "a bandwidth",
         "price": "a price per hour", "egress": "a price per GB", "gpus": "GPUs (e.g. 4 x a100)",
         "site": "a site name", "placement": "a site or site.pool (or a list of them)",

@@ -1,0 +1,23 @@
+"""Shared test helpers."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def update_golden() -> bool:
+    """MLC_UPDATE_GOLDEN=1 rewrites golden files instead of comparing."""
+    return os.environ.get("MLC_UPDATE_GOLDEN") == "1"
+
+
+@pytest.fixture
+def in_root(monkeypatch):
+    """Run with the repository root as the working directory, so that paths
+    in diagnostics and generated files are the short relative ones."""
+    monkeypatch.chdir(ROOT)
+    return ROOT
