@@ -38,11 +38,13 @@ def lower_params(ctx: Context, overrides: dict[str, str]) -> tuple[Scope, dict]:
         if t is None:
             continue
         source = f"<-p {name}>"
-        parsed = parse_value(raw, source, ctx.diags)
+        if t == S.STR and not raw.lstrip().startswith('"'):
+            # -p model=rtmdet_s: an unquoted value of a string param is taken as written
+            parsed = A.Str([raw], A.Pos(source, 1, 1, 1, len(raw) + 1))
+        else:
+            parsed = parse_value(raw, source, ctx.diags)
         if parsed is None:
             continue
-        if isinstance(parsed, A.Ref) and t == S.STR:
-            parsed = A.Str([raw], parsed.pos)  # -p model=rtmdet_s: a bare word is a string
         value = ctx.ev.value(parsed, t, empty)
         if value is BAD:
             continue
