@@ -126,7 +126,7 @@ def cmd_plan(args) -> int:
 
 
 def cmd_compile(args) -> int:
-    from .backends import compile_to
+    from .backends import WriteConflict, compile_to
 
     experiment, status = _load(args)
     if experiment is None:
@@ -135,18 +135,26 @@ def cmd_compile(args) -> int:
     if plan is None:
         return status
     outdir = Path(args.out) / experiment.name
-    result = compile_to(experiment, plan, outdir, check=args.check, force=args.force)
+    try:
+        changed = compile_to(experiment, plan, outdir, check=args.check, force=args.force)
+    except WriteConflict as err:
+        print(f"mlc: {err}", file=sys.stderr)
+        return EXIT_ERRORS
     if args.check:
-        if result.differs:
+        if changed:
             print(f"{outdir}: out of date with {args.file}:", file=sys.stderr)
-            for path in result.differs:
+            for path in changed:
                 print(f"  {path}", file=sys.stderr)
-            print("run `mlc compile " + args.file + "` and commit the result", file=sys.stderr)
+            print(f"run `mlc compile {args.file}` and commit the result", file=sys.stderr)
             return EXIT_ERRORS
         print(f"{outdir}: up to date")
         return EXIT_OK
-    for line in result.summary_lines():
-        print(line)
+    if changed:
+        print(f"{outdir}: {len(changed)} file{'s' if len(changed) != 1 else ''} written or removed")
+        for path in changed:
+            print(f"  {path}")
+    else:
+        print(f"{outdir}: up to date")
     return EXIT_OK
 
 

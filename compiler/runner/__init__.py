@@ -1,0 +1,209 @@
+"""`mlc run`, `mlc status`, `mlc down`: drive the generated workflow.
+
+The runner never re-implements the workflow: it compiles (only changed files
+are rewritten, so finished steps stay finished), runs Snakemake on the output
+folder, and turns Snakemake's log into progress lines. Everything it knows
+about a run it reads back from the folder (flags, job records, logs), so
+`status` and `down` work from another shell, or after a crash."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from ..backends import WriteConflict, compile_to
+from ..ir import Experiment, Plan
+from . import jobs
+from .progress import Progress, parse_line
+
+EXIT_OK, EXIT_FAILED = 0, 1
+
+
+def _snakemake() -> list[str]:
+    exe = shutil.which("snakemake")
+    return [exe] if exe else [sys.executable, "-m", "snakemake"]
+
+
+def run(experiment: Experiment, plan: Plan, outdir: Path, args) -> int:
+    try:
+        compile_to(experiment, plan, outdir, force=getattr(args, "force", False))
+    except WriteConflict as err:
+        print(f"mlc: {err}", file=sys.stderr)
+        return EXIT_FAILED
+    rules = jobs.rules(outdir)
+    cores = args.cores or os.cpu_count() or 1
+    command = [*_snakemake(), "--snakefile", "Snakefile", "--cores", str(cores), "--nocolor",
+               "--rerun-incomplete", "--printshellcmds"]
+    if args.dry_run:
+        result = subprocess.run([*command, "--dry-run", "--quiet", "rules"], cwd=outdir,
+                                capture_output=True, text=True)
+        pending = [r for r in rules if not jobs.done(outdir, r.name)]
+        print(f"{outdir}: {len(rules) - len(pending)} of {len(rules)} steps done; would run:")
+        for r in pending:
+            print(f"  {r.description}")
+        if result.returncode != 0:
+            print(result.stdout + result.stderr, file=sys.stderr)
+            return EXIT_FAILED
+        return EXIT_OK
+    finished = sum(jobs.done(outdir, r.name) for r in rules)
+    progress = Progress(units={r.name: r.description for r in rules}, total=len(rules), done=finished)
+    print(f"running {experiment.name} in {outdir} ({finished} of {len(rules)} steps already done)", flush=True)
+    log_path = outdir / ".mlc" / "run.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    with open(log_path, "w", encoding="utf-8") as log:
+        proc = subprocess.Popen(command, cwd=outdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                text=True, bufsize=1)
+        try:
+            for line in proc.stdout:
+                log.write(line)
+                event = parse_line(line)
+                shown = progress.on_event(event) if event else None
+                if shown:
+                    print(shown, flush=True)
+            status = proc.wait()
+        except KeyboardInterrupt:
+            return _interrupted(proc, outdir, rules)
+    elapsed = time.monotonic() - started
+    if status == 0:
+        ran = progress.done - finished
+        if ran == 0:
+            print(f"nothing to do: all {progress.total} steps were already done")
+        else:
+            print(f"done: {ran} step{'s' if ran != 1 else ''} in {elapsed:.0f}s; outputs are in the "
+                  f"sites' work trees (config.yaml in {outdir} says where)")
+        return EXIT_OK
+    _explain_failure(outdir, progress.failed, log_path)
+    return EXIT_FAILED
+
+
+def _interrupted(proc: subprocess.Popen, outdir: Path, rules: list[jobs.Rule]) -> int:
+    """Ctrl-C: let Snakemake stop its running jobs, then cancel the batch
+    jobs that were submitted and have not finished."""
+    print("\ninterrupted: stopping the workflow...", file=sys.stderr)
+    try:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
+    except (subprocess.TimeoutExpired, ProcessLookupError):
+        proc.kill()
+    for r in rules:
+        record = jobs.job_record(outdir, r.name)
+        if record.get("kind") == "slurm" and not jobs.done(outdir, r.name):
+            print(f"  {r.description}: {jobs.cancel_slurm_job(record)}", file=sys.stderr)
+    print("stopped; `mlc run` again resumes where this run ended", file=sys.stderr)
+    return 130
+
+
+def _explain_failure(outdir: Path, failed: list[str], log_path: Path) -> None:
+    descriptions = {r.name: r.description for r in jobs.rules(outdir)}
+    if not failed:
+        print(f"the workflow failed; Snakemake's log: {log_path}", file=sys.stderr)
+        tail = log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-20:]
+        print("\n".join(tail), file=sys.stderr)
+        return
+    for rule in failed:
+        record = jobs.job_record(outdir, rule)
+        job = f", {record['kind']} job {record['id']}" if record.get("id") else ""
+        print(f"FAILED: {descriptions.get(rule, rule)}{job}", file=sys.stderr)
+        tail = jobs.log_tail(outdir, rule)
+        if tail:
+            print(f"  last lines of {outdir / '.mlc' / 'logs' / (rule + '.log')}:", file=sys.stderr)
+            for line in tail:
+                print(f"  | {line}", file=sys.stderr)
+    print("fix the cause and run `mlc run` again: finished steps are not redone", file=sys.stderr)
+
+
+def status(experiment: Experiment, outdir: Path, args) -> int:
+    rules = jobs.rules(outdir)
+    if not rules:
+        print(f"{outdir}: not compiled yet (run `mlc compile` or `mlc run`)")
+        return EXIT_OK
+    width = max(len(r.description) for r in rules)
+    done_count = 0
+    for r in rules:
+        record = jobs.job_record(outdir, r.name)
+        if jobs.done(outdir, r.name):
+            state = "done"
+            done_count += 1
+        elif record:
+            state = "submitted"
+        else:
+            state = "pending"
+        job = f"{record.get('kind', '')} job {record['id']}" if record.get("id") else ""
+        print(f"{r.description:<{width}}  {state:<9}  {job}".rstrip())
+    print(f"{done_count} of {len(rules)} steps done")
+    for service in experiment.services:
+        print(_service_line(experiment, outdir, service.name, service.port, service.health))
+    return EXIT_OK
+
+
+def _service_line(experiment: Experiment, outdir: Path, name: str, port: int, health: str | None) -> str:
+    plan_sites = _placed_sites(outdir)
+    site_name = plan_sites.get(name)
+    if site_name is None:
+        return f"service {name}: not placed"
+    site = experiment.site(site_name)
+    if site.kind == "local":
+        url = f"http://127.0.0.1:{port}{health or ''}"
+        return f"service {name}: {url} ({'ready' if _answers(url) else 'not answering'})"
+    namespace = site.kubernetes.namespace if site.kubernetes else "default"
+    return f"service {name}: {name}.{namespace}.svc:{port} on {site_name} (ask kubectl for readiness)"
+
+
+def _placed_sites(outdir: Path) -> dict[str, str]:
+    import json
+
+    try:
+        plan = json.loads((outdir / "plan.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    assignments = plan.get("plan", plan).get("assignments", [])
+    return {a["unit"]: a["site"] for a in assignments if isinstance(a, dict) and "unit" in a}
+
+
+def _answers(url: str) -> bool:
+    import urllib.request
+
+    try:
+        urllib.request.urlopen(url, timeout=1).close()
+        return True
+    except Exception:  # noqa: BLE001 - any failure means "not ready"
+        return False
+
+
+def down(experiment: Experiment, outdir: Path, args) -> int:
+    """Stop the experiment's services and unfinished batch jobs; nothing else."""
+    sites = jobs.site_config(outdir)
+    placed = _placed_sites(outdir)
+    failures = 0
+    for service in experiment.services:
+        site_name = placed.get(service.name)
+        if site_name is None or experiment.site(site_name).kind != "local":
+            continue
+        script = jobs.local_service_script(experiment, site_name, service.name)
+        if not (outdir / script).exists():
+            continue
+        workdir = str(sites.get(site_name, {}).get("workdir", ""))
+        result = jobs.run_script(outdir, script, ["stop"], {"MLC_WORKDIR": workdir} if workdir else {})
+        failures += result.returncode != 0
+        print(f"service {service.name}: {'stopped' if result.returncode == 0 else result.stderr.strip()}")
+    for site in experiment.sites:
+        script = f"k8s/{site.name}/down.sh"
+        if site.kind == "kubernetes" and (outdir / script).exists():
+            conf = sites.get(site.name, {})
+            env = {k: str(v) for k, v in (("KUBE_CONTEXT", conf.get("context")),
+                                          ("KUBE_NAMESPACE", conf.get("namespace"))) if v}
+            result = jobs.run_script(outdir, script, [], env)
+            failures += result.returncode != 0
+            print(f"site {site.name}: " + (result.stdout.strip() or "torn down" if result.returncode == 0
+                                           else result.stderr.strip()))
+    for r in jobs.rules(outdir):
+        record = jobs.job_record(outdir, r.name)
+        if record.get("kind") == "slurm" and not jobs.done(outdir, r.name):
+            print(f"{r.description}: {jobs.cancel_slurm_job(record)}")
+    return EXIT_FAILED if failures else EXIT_OK

@@ -1,0 +1,101 @@
+"""What a run left behind in the output folder, read back: completion flags,
+job records, logs, and the generated scripts that stop what was started.
+
+The generated workflow writes, per Snakemake rule:
+  .mlc/done/<rule>   when the unit finished (the rule's output);
+  .mlc/jobs/<rule>   when a batch job was submitted: `key=value` lines
+                     (kind=slurm, site=..., id=..., login=...);
+  .mlc/logs/<rule>.log   the rule's log.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from ..backends.naming import file_stem
+from ..ir import Experiment
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    description: str  # "train[lr=0.01] on the Slurm site charisma", from the Snakefile
+
+
+_RULE = re.compile(r"^# (.+)\nrule (\w+):$", re.MULTILINE)
+
+
+def rules(outdir: Path) -> list[Rule]:
+    """The workflow's rules with the comment the generator put above each;
+    reading them back keeps the runner true to whatever the Snakefile says."""
+    try:
+        text = (outdir / "Snakefile").read_text(encoding="utf-8")
+    except OSError:
+        return []
+    return [Rule(m.group(2), m.group(1)) for m in _RULE.finditer(text) if m.group(2) != "all"]
+
+
+def done(outdir: Path, rule: str) -> bool:
+    return (outdir / ".mlc" / "done" / rule).exists()
+
+
+def job_record(outdir: Path, rule: str) -> dict[str, str]:
+    path = outdir / ".mlc" / "jobs" / rule
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return {}
+    record = {}
+    for line in text.splitlines():
+        key, eq, value = line.partition("=")
+        if eq:
+            record[key.strip()] = value.strip()
+    return record
+
+
+def log_tail(outdir: Path, rule: str, lines: int = 25) -> list[str]:
+    path = outdir / ".mlc" / "logs" / f"{rule}.log"
+    try:
+        return path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:]
+    except OSError:
+        return []
+
+
+def site_config(outdir: Path) -> dict:
+    try:
+        return yaml.safe_load((outdir / "config.yaml").read_text(encoding="utf-8")).get("sites", {})
+    except (OSError, AttributeError, yaml.YAMLError):
+        return {}
+
+
+def cancel_slurm_job(record: dict[str, str]) -> str:
+    """scancel a recorded job (through ssh when it was submitted through a
+    login host). Returns what was done, for the user."""
+    job = record.get("id", "")
+    if not job.isdigit():
+        return "no job id recorded"
+    command = ["scancel", job]
+    login = record.get("login", "")
+    if login:
+        command = ["ssh", "-o", "BatchMode=yes", "--", login, shlex.join(command)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    if result.returncode != 0:
+        return f"scancel {job} failed: {result.stderr.strip()}"
+    return f"cancelled Slurm job {job}"
+
+
+def local_service_script(experiment: Experiment, site: str, service: str) -> str:
+    return f"local/{site}/{file_stem(service)}.sh"
+
+
+def run_script(outdir: Path, script: str, args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    import os
+
+    return subprocess.run(["bash", script, *args], cwd=outdir, capture_output=True, text=True,
+                          env={**os.environ, **env}, timeout=300)
