@@ -1,0 +1,47 @@
+# shellcheck shell=bash disable=SC2034  # the constants are used by the scripts that source this
+# Shared by .ci/slurm-up and .ci/slurm-down (sourced, not run): where the
+# single-node test cluster keeps its files, and how its daemons are found and
+# stopped. Daemons are only ever addressed by the pid in their pid file.
+
+readonly SLURM_CONF_DIR=/etc/slurm                 # the clients' default: no SLURM_CONF needed
+readonly SLURM_LOG_DIR=/var/log/slurm
+readonly SLURM_STATE_DIR=/var/lib/slurm
+readonly SLURMCTLD_PID_FILE=/run/slurmctld.pid
+readonly SLURMD_PID_FILE=/run/slurmd.pid
+readonly MUNGE_RUN_DIR=/run/munge
+readonly MUNGED_PID_FILE=$MUNGE_RUN_DIR/munged.pid
+readonly MUNGED_LOG_FILE=/var/log/munge/munged.log
+readonly MLC_SLURM_ENV_FILE=/run/mlc-slurm.env     # what the tests read (see docs/slurm-test-cluster.md)
+
+# Prints the pid recorded in pid file $1 if that process is alive and runs the
+# program named $2 (a pid file left by a dead daemon may name a recycled pid).
+daemon_pid() {
+  local pid_file=$1 program=$2 pid comm
+  [[ -r $pid_file ]] || return 1
+  pid=$(<"$pid_file")
+  [[ $pid =~ ^[0-9]+$ ]] || return 1
+  comm=$(cat "/proc/$pid/comm" 2>/dev/null) || return 1
+  [[ $comm == "$program"* ]] || return 1
+  echo "$pid"
+}
+
+# Waits up to $2 tenths of a second for process $1 to exit; fails if it did not.
+wait_for_exit() {
+  local pid=$1 tenths=$2
+  while [[ -d /proc/$pid ]] && ((tenths-- > 0)); do sleep 0.1; done
+  [[ ! -d /proc/$pid ]]
+}
+
+# Stops the daemon of pid file $1 / program $2: SIGTERM, then SIGKILL if it is
+# still there after 10 s. Succeeds when nothing was running.
+stop_daemon() {
+  local pid_file=$1 program=$2 pid
+  pid=$(daemon_pid "$pid_file" "$program") || { rm -f "$pid_file"; return 0; }
+  kill -TERM "$pid" 2>/dev/null || true
+  if ! wait_for_exit "$pid" 100; then
+    echo "slurm: $program (pid $pid) ignored SIGTERM for 10 s; killing it" >&2
+    kill -KILL "$pid" 2>/dev/null || true
+    wait_for_exit "$pid" 50 || true
+  fi
+  rm -f "$pid_file"
+}
