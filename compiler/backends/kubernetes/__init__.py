@@ -1,0 +1,34 @@
+"""The Kubernetes back end: manifests and the kubectl glue for one site.
+
+`emit_site` returns every file of a Kubernetes site under `k8s/<site>/`;
+`run_script` tells the Snakefile which script runs a unit (sweep members
+placed on one pool share an Indexed Job, hence one script); `up.sh` must run
+before any unit or transfer into the site, `down.sh` for `mlc down`.
+docs/kubernetes.md describes the mapping."""
+
+from __future__ import annotations
+
+from compiler.backends.kubernetes.pods import WORK_MOUNT
+from compiler.backends.kubernetes.site import emit_site, site_dir
+from compiler.backends.kubernetes.workloads import run_script_name, workload_of
+from compiler.ir import Experiment, Plan
+
+
+def run_script(experiment: Experiment, plan: Plan, unit: str) -> str:
+    """The script (path in the output folder) that runs a stage instance or
+    service placed on a Kubernetes site; members of one Indexed Job share it."""
+    workload = workload_of(experiment, plan, unit)
+    return f"{site_dir(workload.pool.site)}/{run_script_name(workload.unit)}"
+
+
+def up_script(site_name: str) -> str:
+    """Prepares the site (namespace, work volume, data mover); idempotent."""
+    return f"{site_dir(site_name)}/up.sh"
+
+
+def down_script(site_name: str) -> str:
+    """Deletes what the experiment deployed there (`--volumes`: its claim too)."""
+    return f"{site_dir(site_name)}/down.sh"
+
+
+__all__ = ["WORK_MOUNT", "down_script", "emit_site", "run_script", "up_script"]

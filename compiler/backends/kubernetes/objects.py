@@ -1,0 +1,185 @@
+"""The Kubernetes objects of one site, as `kubernetes.client` models: a Job
+per stage workload, a Deployment and a Service per service, and the site's
+plumbing (work volume claim, data mover)."""
+
+from __future__ import annotations
+
+from kubernetes import client
+
+from compiler.backends.kubernetes import labels, pods
+from compiler.backends.kubernetes.pod_commands import (
+    SHELL,
+    job_script,
+    service_script,
+    varying_literal_env,
+)
+from compiler.backends.kubernetes.workloads import JobWorkload, ServiceWorkload
+from compiler.backends.naming import k8s_data_mover
+from compiler.ir import Experiment, Plan, Site
+
+# A service may pull a large image (a GPU runtime) before it is ready.
+SERVICE_PROGRESS_DEADLINE = 1800
+
+
+def _metadata(name: str, object_labels: dict[str, str]) -> client.V1ObjectMeta:
+    # No namespace here: it comes from `kubectl -n` or kustomization.yaml, so
+    # the same manifests can be applied to another namespace.
+    return client.V1ObjectMeta(name=name, labels=object_labels)
+
+
+def job(experiment: Experiment, plan: Plan, site: Site, claim: str, workload: JobWorkload) -> client.V1Job:
+    first = workload.instances[0]  # members share the pod shape (see workloads)
+    varying = set(varying_literal_env(workload))
+    shared_env = {name: value for name, value in first.env.items() if name not in varying}
+    object_labels = labels.object_labels(
+        experiment.name, name=workload.stage.name, instance=workload.name, component="stage", stage=workload.stage.name
+    )
+    container = client.V1Container(
+        name=pods.MAIN_CONTAINER,
+        image=pods.container_image(site, first.image),
+        command=SHELL,
+        args=[job_script(experiment, plan, workload)],
+        working_dir=pods.WORK_MOUNT,
+        env=pods.env_vars(experiment, shared_env, first.span),
+        resources=pods.resource_requirements(first.resources),
+        volume_mounts=[pods.work_mount(experiment)],
+    )
+    pod = client.V1PodSpec(
+        containers=[container],
+        restart_policy="Never",  # a failure becomes a new pod (logs kept), counted by the backoff limits
+        active_deadline_seconds=pods.wall_time(first.resources),
+        image_pull_secrets=pods.pull_secrets(site),
+        volumes=[pods.work_volume(claim)],
+        node_selector=pods.node_selector(workload.pool),
+        tolerations=pods.tolerations(workload.pool),
+    )
+    template = client.V1PodTemplateSpec(metadata=client.V1ObjectMeta(labels=object_labels), spec=pod)
+    if workload.indexed:
+        count = len(workload.instances)
+        # Retries per member, as in a Slurm array: one member's failures use
+        # up only its own retries and never stop the others. backoffLimit is
+        # left out, so the API makes it unlimited.
+        spec = client.V1JobSpec(
+            template=template,
+            completion_mode="Indexed",
+            completions=count,
+            parallelism=count,
+            backoff_limit_per_index=first.retries,
+        )
+    else:
+        spec = client.V1JobSpec(template=template, backoff_limit=first.retries)
+    return client.V1Job(api_version="batch/v1", kind="Job", metadata=_metadata(workload.name, object_labels), spec=spec)
+
+
+def _service_labels(experiment: Experiment, workload: ServiceWorkload) -> dict[str, str]:
+    return labels.object_labels(
+        experiment.name,
+        name=workload.service.name,
+        instance=workload.name,
+        component="service",
+        service=workload.service.name,
+    )
+
+
+def readiness_probe(workload: ServiceWorkload) -> client.V1Probe:
+    """HTTP GET on the health path when there is one; else the port must
+    accept connections."""
+    service = workload.service
+    if service.health is not None:
+        return client.V1Probe(http_get=client.V1HTTPGetAction(path=service.health, port=service.port))
+    return client.V1Probe(tcp_socket=client.V1TCPSocketAction(port=service.port))
+
+
+def deployment(
+    experiment: Experiment, plan: Plan, site: Site, claim: str, workload: ServiceWorkload
+) -> client.V1Deployment:
+    service = workload.service
+    object_labels = _service_labels(experiment, workload)
+    script = service_script(experiment, plan, service.name)
+    container = client.V1Container(
+        name=pods.MAIN_CONTAINER,
+        image=pods.container_image(site, service.image),
+        command=SHELL if script is not None else None,
+        args=[script] if script is not None else None,
+        working_dir=pods.WORK_MOUNT,
+        env=pods.env_vars(experiment, service.env, service.span),
+        resources=pods.resource_requirements(service.resources),
+        ports=[client.V1ContainerPort(container_port=service.port, name="serve")],
+        readiness_probe=readiness_probe(workload),
+        volume_mounts=[pods.work_mount(experiment)],
+    )
+    pod = client.V1PodSpec(
+        containers=[container],
+        image_pull_secrets=pods.pull_secrets(site),
+        volumes=[pods.work_volume(claim)],
+        node_selector=pods.node_selector(workload.pool),
+        tolerations=pods.tolerations(workload.pool),
+    )
+    spec = client.V1DeploymentSpec(
+        replicas=service.replicas,
+        selector=client.V1LabelSelector(match_labels=labels.pod_selector(workload.name)),
+        template=client.V1PodTemplateSpec(metadata=client.V1ObjectMeta(labels=object_labels), spec=pod),
+        progress_deadline_seconds=SERVICE_PROGRESS_DEADLINE,
+    )
+    return client.V1Deployment(
+        api_version="apps/v1", kind="Deployment", metadata=_metadata(workload.name, object_labels), spec=spec
+    )
+
+
+def service(experiment: Experiment, workload: ServiceWorkload) -> client.V1Service:
+    port = client.V1ServicePort(name="serve", port=workload.service.port, target_port="serve", protocol="TCP")
+    spec = client.V1ServiceSpec(selector=labels.pod_selector(workload.name), ports=[port], type="ClusterIP")
+    metadata = _metadata(workload.name, _service_labels(experiment, workload))
+    return client.V1Service(api_version="v1", kind="Service", metadata=metadata, spec=spec)
+
+
+def namespace(name: str) -> client.V1Namespace:
+    # Only managed-by: the namespace may be shared, and `down.sh` selects by
+    # part-of, so it can never delete the namespace.
+    return client.V1Namespace(
+        api_version="v1",
+        kind="Namespace",
+        metadata=client.V1ObjectMeta(name=name, labels={"app.kubernetes.io/managed-by": labels.MANAGED_BY}),
+    )
+
+
+def work_claim(experiment: Experiment, name: str, size: int) -> client.V1PersistentVolumeClaim:
+    """ReadWriteMany, because jobs on several nodes and the data mover mount
+    it at once; the cluster's default storage class must offer that."""
+    object_labels = labels.object_labels(experiment.name, name="work", instance=name, component="work-volume")
+    spec = client.V1PersistentVolumeClaimSpec(
+        access_modes=["ReadWriteMany"],
+        resources=client.V1VolumeResourceRequirements(requests={"storage": pods.memory_quantity(size)}),
+    )
+    return client.V1PersistentVolumeClaim(
+        api_version="v1", kind="PersistentVolumeClaim", metadata=_metadata(name, object_labels), spec=spec
+    )
+
+
+def data_mover(experiment: Experiment, site: Site, claim: str) -> client.V1Deployment:
+    """A pod that only sleeps with the work volume mounted, so that transfers
+    can `tar` into and out of /work through `kubectl exec`."""
+    name = k8s_data_mover(experiment.name)
+    object_labels = labels.object_labels(experiment.name, name="data-mover", instance=name, component="data-mover")
+    amounts = {"cpu": "100m", "memory": "128Mi"}
+    container = client.V1Container(
+        name=pods.MAIN_CONTAINER,
+        image=pods.container_image(site, None),
+        command=["sleep", "infinity"],
+        working_dir=pods.WORK_MOUNT,
+        resources=client.V1ResourceRequirements(requests=amounts, limits={"memory": "512Mi"}),
+        volume_mounts=[pods.work_mount(experiment)],
+    )
+    pod = client.V1PodSpec(
+        containers=[container],
+        image_pull_secrets=pods.pull_secrets(site),
+        volumes=[pods.work_volume(claim)],
+        termination_grace_period_seconds=5,  # `sleep` as PID 1 ignores SIGTERM
+    )
+    spec = client.V1DeploymentSpec(
+        replicas=1,
+        selector=client.V1LabelSelector(match_labels=labels.pod_selector(name)),
+        template=client.V1PodTemplateSpec(metadata=client.V1ObjectMeta(labels=object_labels), spec=pod),
+    )
+    metadata = _metadata(name, object_labels)
+    return client.V1Deployment(api_version="apps/v1", kind="Deployment", metadata=metadata, spec=spec)

@@ -1,0 +1,61 @@
+"""The shell script a container runs: the unit's command line from the shared
+renderer, after creating its outputs' directories. An Indexed Job's pods all
+share one script that picks the member's command from the completion index."""
+
+from __future__ import annotations
+
+import shlex
+
+from compiler.backends.commands import output_parents, render_command
+from compiler.backends.kubernetes.pods import env_name
+from compiler.backends.kubernetes.workloads import JobWorkload
+from compiler.ir import Experiment, LiteralEnv, Plan, StageInstance
+
+SHELL = ["/bin/sh", "-c"]  # POSIX sh: images need not ship bash
+
+
+def _member_lines(experiment: Experiment, plan: Plan, instance: StageInstance, varying_env: list[str]) -> list[str]:
+    lines = []
+    for name in varying_env:
+        value = instance.env[name]
+        assert isinstance(value, LiteralEnv), "only literal values vary per index"
+        lines.append(f"export {env_name(name, instance.span)}={shlex.quote(value.value)}")
+    parents = output_parents(experiment, instance.id)
+    if parents:
+        lines.append("mkdir -p -- " + " ".join(shlex.quote(p) for p in parents))
+    lines.append(render_command(experiment, plan, instance.id))
+    return lines
+
+
+def varying_literal_env(workload: JobWorkload) -> list[str]:
+    """Literal environment variables whose value differs between the members
+    of an Indexed Job: exported per index instead of set on the container."""
+    first = workload.instances[0].env
+    return sorted(
+        name
+        for name, value in first.items()
+        if value.kind == "literal" and any(inst.env[name] != value for inst in workload.instances[1:])
+    )
+
+
+def job_script(experiment: Experiment, plan: Plan, workload: JobWorkload) -> str:
+    varying = varying_literal_env(workload)
+    if not workload.indexed:
+        body = _member_lines(experiment, plan, workload.instances[0], varying)
+        return "\n".join(["set -eu", *body]) + "\n"
+    lines = ["set -eu", 'case "${JOB_COMPLETION_INDEX:?}" in']
+    for index, instance in enumerate(workload.instances):
+        lines.append(f"{index})")
+        lines.extend(_member_lines(experiment, plan, instance, varying))
+        lines.append(";;")
+    lines.append('*) echo "mlc: no member for completion index $JOB_COMPLETION_INDEX" >&2; exit 64 ;;')
+    lines.append("esac")
+    return "\n".join(lines) + "\n"
+
+
+def service_script(experiment: Experiment, plan: Plan, service_name: str) -> str | None:
+    """None when the service has no command: the image's entrypoint runs."""
+    command = render_command(experiment, plan, service_name)
+    if not command.strip():
+        return None
+    return f"set -eu\n{command}\n"

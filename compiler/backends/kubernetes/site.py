@@ -1,0 +1,108 @@
+"""Every file of one Kubernetes site, keyed by its path in the output folder."""
+
+from __future__ import annotations
+
+import re
+
+import yaml
+
+from compiler.backends.errors import BackendError
+from compiler.backends.kubernetes import labels, objects, scripts
+from compiler.backends.kubernetes.serialise import dump_yaml, header
+from compiler.backends.kubernetes.workloads import (
+    JobWorkload,
+    ServiceWorkload,
+    run_script_name,
+    site_workloads,
+)
+from compiler.backends.naming import k8s_data_mover, k8s_work_claim
+from compiler.ir import Experiment, Plan, Site
+
+_GIB = 1024**3
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+_DNS_SUBDOMAIN = re.compile(r"(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+
+
+def site_dir(site_name: str) -> str:
+    return f"k8s/{site_name}"
+
+
+def claim_size(experiment: Experiment, plan: Plan, site_name: str) -> int:
+    """Room for what the site's units write and what is staged in, rounded
+    up to whole GiB (at least one)."""
+    written = sum(
+        output.size
+        for a in plan.assignments
+        if a.site == site_name and a.kind == "instance"
+        for output in experiment.instance(a.unit).outputs
+    )
+    staged = sum(t.size for t in plan.transfers if t.target_site == site_name)
+    return max(1, -(-(written + staged) // _GIB)) * _GIB
+
+
+def _check_existing_names(site: Site) -> None:
+    """Names of objects that must already exist in the cluster are used as
+    written, so they must be valid Kubernetes names."""
+    settings = site.kubernetes
+    assert settings is not None
+    if not _DNS_LABEL.fullmatch(settings.namespace):
+        raise BackendError(f"namespace {settings.namespace!r} is not a valid Kubernetes namespace name", site.span)
+    for what, name in [("volume", settings.volume), *(("image pull secret", s) for s in settings.image_pull_secrets)]:
+        if name is not None and not _DNS_SUBDOMAIN.fullmatch(name):
+            raise BackendError(f"{what} {name!r} is not a valid Kubernetes object name", site.span)
+
+
+def _kustomization(site: Site, resources: list[str]) -> str:
+    settings = site.kubernetes
+    assert settings is not None
+    document = {
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "namespace": settings.namespace,
+        "resources": sorted(resources),
+    }
+    return header(site.span) + yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
+
+
+def emit_site(experiment: Experiment, plan: Plan, site_name: str) -> dict[str, str]:
+    site = experiment.site(site_name)
+    settings = site.kubernetes
+    if site.kind != "kubernetes" or settings is None:
+        raise ValueError(f"site {site_name} is not a Kubernetes site")
+    _check_existing_names(site)
+    folder = site_dir(site_name)
+    manifests: dict[str, str] = {}  # file name within the folder -> text
+    run_scripts: dict[str, str] = {}
+
+    manifests["namespace.yaml"] = dump_yaml(objects.namespace(settings.namespace), site.span)
+    claim = settings.volume or k8s_work_claim(experiment.name)
+    claim_file = None
+    if settings.volume is None:
+        claim_file = f"{claim}-pvc.yaml"
+        size = claim_size(experiment, plan, site_name)
+        manifests[claim_file] = dump_yaml(objects.work_claim(experiment, claim, size), site.span)
+    mover = k8s_data_mover(experiment.name)
+    mover_file = f"{mover}-deployment.yaml"
+    manifests[mover_file] = dump_yaml(objects.data_mover(experiment, site, claim), site.span)
+
+    for workload in site_workloads(experiment, plan, site_name):
+        if isinstance(workload, JobWorkload):
+            job_file = f"{workload.name}-job.yaml"
+            job = objects.job(experiment, plan, site, claim, workload)
+            manifests[job_file] = dump_yaml(job, workload.stage.span)
+            run_scripts[run_script_name(workload.unit)] = scripts.job_run_script(site, workload, job_file)
+        elif isinstance(workload, ServiceWorkload):
+            deployment_file = f"{workload.name}-deployment.yaml"
+            service_file = f"{workload.name}-service.yaml"
+            span = workload.service.span
+            manifests[deployment_file] = dump_yaml(objects.deployment(experiment, plan, site, claim, workload), span)
+            manifests[service_file] = dump_yaml(objects.service(experiment, workload), span)
+            run_scripts[run_script_name(workload.unit)] = scripts.service_run_script(
+                site, workload, [deployment_file, service_file]
+            )
+
+    files = {**manifests, **run_scripts}
+    files["kustomization.yaml"] = _kustomization(site, list(manifests))
+    files["up.sh"] = scripts.up_script(site, claim_file, mover_file, mover)
+    files["down.sh"] = scripts.down_script(site, labels.experiment_selector(experiment.name))
+    return {f"{folder}/{name}": files[name] for name in sorted(files)}
