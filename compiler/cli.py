@@ -202,7 +202,7 @@ def cmd_lsp(args) -> int:
 
 
 def cmd_import(args) -> int:
-    from .interop import import_mldev, import_wfformat
+    from .interop import SITES_FILE, import_mldev, import_wfformat
 
     path = Path(args.file)
     if not path.is_file():
@@ -229,7 +229,7 @@ def cmd_import(args) -> int:
         out.write_text(result.text, encoding="utf-8")
         print(f"wrote {out}", file=sys.stderr)
         if result.sites_text:
-            sites_out = out.with_name("sites.mlx")
+            sites_out = out.with_name(SITES_FILE)
             if sites_out.exists() and not args.force:
                 raise UsageError(f"{sites_out} exists; pass --force to overwrite it")
             sites_out.write_text(result.sites_text, encoding="utf-8")

@@ -1,0 +1,157 @@
+"""Whatever the input, an importer returns diagnostics, never a traceback;
+and whatever it translates without an error checks clean."""
+
+from __future__ import annotations
+
+import json
+
+from checked import load_clean
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from compiler.interop import SITES_FILE, import_mldev, import_wfformat
+
+_YAML_PIECES = [
+    "!BasicStage ", "!GenericPipeline ", "!path ", "!MonitoringService ", "!Custom ",
+    "!function f.py ", "&a ", "*a ", "&b ", "*b ", "<<: ", "name: ", "params: ", "env: ",
+    "inputs: ", "outputs: ", "script: ", "runs: ", "stages: ", "path: ", "files: ", "s: ",
+    "t: ", "p: ", "- ", "\n", "\n  ", "\n    ", "{", "}", "[", "]", ", ", "x", "data/f.txt",
+    "${self.params.x}", "${root.s.outputs[0].path}", "${env.HOME}", "${self.inputs[0]}",
+    "'", '"', "1", "2.5", "true", "null", "in", "$",
+]
+
+_SETTINGS = settings(max_examples=150, deadline=None,
+                     suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+def _checks_clean_when_ok(result, folder, *, sites: bool = False) -> None:
+    if result.ok and result.text:
+        load_clean(result.text, folder, extra={SITES_FILE: result.sites_text} if sites else None)
+
+
+@_SETTINGS
+@given(st.lists(st.sampled_from(_YAML_PIECES), max_size=40).map("".join))
+def test_mldev_never_crashes(tmp_path, text):
+    source = tmp_path / "experiment.yml"
+    source.write_text(text)
+    _checks_clean_when_ok(import_mldev(source), tmp_path)
+
+
+_PATHS = ["data", "data/a.csv", "models/m.pkl", "out", "/abs/x", "../up/y", "data/sub/b.txt",
+          "", "a b/c\"d", "${root.base}/z"]
+_SCRIPTS = ["make ${self.params.n}", "cp ${self.inputs[0].path} ${self.outputs[0].path}",
+            "echo ${root.base} ${env.HOME} $HOME", "x ${self.outputs[0].files[0]}",
+            "${json(self.params)}", "a\nb <<'EOF'\n\"\"\"\nEOF", "", "run ${self.name}"]
+
+
+@st.composite
+def _mldev_documents(draw) -> str:
+    """Stages over a small shared pool of paths, names and expressions, in a
+    pipeline of random order: collisions, cycles and odd text are likely."""
+    lines = ["base: 'b$'"]
+    count = draw(st.integers(1, 5))
+    names = []
+    for index in range(count):
+        name = draw(st.sampled_from(["train", "train", "in", "file", "local", "2x", "s-t"]))
+        key = f"k{index}"
+        names.append(key)
+        lines += [f"{key}: &{key} !BasicStage", f"  name: {json.dumps(name)}",
+                  f"  params: {{n: {draw(st.integers(0, 3))}, v: {json.dumps(draw(_VALUES))}}}"]
+        for field in ("inputs", "outputs"):
+            paths = draw(st.lists(st.sampled_from(_PATHS), max_size=3))
+            files = draw(st.booleans())
+            items = [f"!path {{path: {json.dumps(p)}{', files: [f.txt]' if files else ''}}}"
+                     for p in paths]
+            lines.append(f"  {field}: [{', '.join(items)}]")
+        scripts = draw(st.lists(st.sampled_from(_SCRIPTS), max_size=3))
+        lines.append(f"  script: [{', '.join(json.dumps(x) for x in scripts)}]")
+    order = draw(st.permutations(names))
+    lines += ["pipeline: !GenericPipeline", f"  runs: [{', '.join('*' + n for n in order)}]"]
+    return "\n".join(lines) + "\n"
+
+
+_VALUES = st.one_of(st.integers(), st.floats(), st.booleans(), st.text(max_size=5),
+                    st.lists(st.integers(), max_size=2), st.none())
+
+
+@settings(_SETTINGS, max_examples=30)  # each example runs the whole front end
+@given(_mldev_documents())
+def test_mldev_pipelines_check_clean(tmp_path, text):
+    source = tmp_path / "experiment.yml"
+    source.write_text(text)
+    result = import_mldev(source)
+    assert result.ok, result.diagnostics
+    _checks_clean_when_ok(result, tmp_path)
+
+
+_FILES = ["a.txt", "b.txt", "/abs/c.dat", "../d", "e f", "a.txt/", "", "x" * 3]
+_TASK_IDS = ["t1", "t2", "t-3", "in", "4"]
+
+
+@st.composite
+def _wfformat_instances(draw) -> dict:
+    """A 1.5 or 1.4 instance over a small pool of task IDs and file names."""
+    count = draw(st.integers(1, len(_TASK_IDS)))
+    ids = _TASK_IDS[:count]
+    references = st.lists(st.sampled_from(ids), max_size=2, unique=True)
+    files = st.lists(st.sampled_from(_FILES), max_size=3, unique=True)
+    runtime = st.none() | st.floats(0, 1e6) | st.integers(0, 10**6)
+    tasks = [{"name": task_id, "id": task_id, "parents": draw(references),
+              "children": draw(references), "inputFiles": draw(files),
+              "outputFiles": draw(files), "runtime": draw(runtime),
+              "cores": draw(st.none() | st.integers(1, 64) | st.floats(1, 8))}
+             for task_id in ids]
+    used = sorted({f for t in tasks for f in t["inputFiles"] + t["outputFiles"]})
+    sizes = {f: draw(st.integers(0, 10**12)) for f in used}
+    if draw(st.booleans()):
+        return {"name": "w", "schemaVersion": "1.4", "workflow": {
+            "executedAt": "x", "makespanInSeconds": 1, "tasks": [
+                {"name": t["id"], "parents": t["parents"], "children": t["children"],
+                 "files": [{"link": "input", "name": f, "sizeInBytes": sizes[f]}
+                           for f in t["inputFiles"] if f]
+                 + [{"link": "output", "name": f, "sizeInBytes": sizes[f]}
+                    for f in t["outputFiles"] if f],
+                 **({"runtimeInSeconds": t["runtime"]} if t["runtime"] is not None else {}),
+                 **({"cores": t["cores"]} if t["cores"] is not None else {})}
+                for t in tasks]}}
+    return {"name": "w", "schemaVersion": draw(st.sampled_from(["1.5", "1.6"])), "workflow": {
+        "specification": {
+            "tasks": [{k: t[k] for k in ("name", "id", "parents", "children", "inputFiles",
+                                         "outputFiles")} for t in tasks],
+            "files": [{"id": f, "sizeInBytes": size} for f, size in sizes.items()]},
+        "execution": {"makespanInSeconds": 1, "executedAt": "x", "tasks": [
+            {"id": t["id"], "runtimeInSeconds": t["runtime"] or 0,
+             **({"coreCount": t["cores"]} if t["cores"] is not None else {})}
+            for t in tasks]}}}
+
+
+@settings(_SETTINGS, max_examples=30)
+@given(_wfformat_instances())
+def test_wfformat_instances_check_clean(tmp_path, instance):
+    source = tmp_path / "instance.json"
+    source.write_text(json.dumps(instance))
+    result = import_wfformat(source, sites=True)  # the implicit site may be too small
+    assert {d.code for d in result.diagnostics if d.severity == "error"} <= {"E0912", "E0914"}, \
+        result.diagnostics
+    _checks_clean_when_ok(result, tmp_path, sites=True)
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 5) | st.floats(allow_nan=False)
+    | st.sampled_from(["1.5", "1.4", "a", "b", "x", "input", "output", ""]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+        st.sampled_from(["name", "id", "schemaVersion", "workflow", "specification",
+                         "execution", "tasks", "files", "parents", "children", "inputFiles",
+                         "outputFiles", "sizeInBytes", "runtimeInSeconds", "coreCount",
+                         "machines", "link", "nodeName", "cpu", "command", "program"]),
+        inner, max_size=5),
+    max_leaves=25,
+)
+
+
+@_SETTINGS
+@given(_JSON)
+def test_wfformat_never_crashes(tmp_path, document):
+    source = tmp_path / "instance.json"
+    source.write_text(json.dumps(document))
+    _checks_clean_when_ok(import_wfformat(source, sites=True), tmp_path, sites=True)
