@@ -21,13 +21,13 @@ from .context import Context
 from .evaluate import Evaluator, Scope
 from .feasibility import check_feasible
 from .graph import build_graph
-from .loader import InputUnreadable, load_program
+from .loader import InputUnreadable, Reader, load_program
 from .platform import (lower_datasets, lower_links, lower_objective, lower_params, lower_secrets,
                        lower_sites)
 from .scope import collect
 from .stages import lower_units
 
-__all__ = ["load", "InputUnreadable"]
+__all__ = ["load", "InputUnreadable", "Reader"]
 
 
 @contextmanager
@@ -44,18 +44,19 @@ def _no_gc_pauses():
             gc.enable()
 
 
-def load(path: str, overrides: dict[str, str] | None = None
+def load(path: str, overrides: dict[str, str] | None = None, read: Reader | None = None
          ) -> tuple[ir.Experiment | None, Diagnostics, SourceCache]:
     """Check an experiment and lower it. The Experiment is None when there
-    are errors. Raises InputUnreadable when `path` itself cannot be read."""
+    are errors. Raises InputUnreadable when `path` itself cannot be read.
+    `read` supplies unsaved editor buffers (the language server)."""
     with _no_gc_pauses():
-        return _load(path, overrides)
+        return _load(path, overrides, read)
 
 
-def _load(path: str, overrides: dict[str, str] | None):
+def _load(path: str, overrides: dict[str, str] | None, read: Reader | None):
     diags = Diagnostics()
     sources = SourceCache()
-    program = load_program(path, diags, sources)
+    program = load_program(path, diags, sources, read)
     if not program.syntax_ok or program.main is None:
         return None, diags, sources
     decls = collect(program.modules, diags)

@@ -7,11 +7,16 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import Callable, Optional
 
 from ..diagnostics import Diagnostics, SourceCache, help_, note
 from ..ir import Span
 from . import ast as A
 from .syntax import parse_module
+
+
+# The unsaved text of a path (an editor's buffer), or None to read the disk.
+Reader = Callable[[str], Optional[str]]
 
 
 class InputUnreadable(Exception):
@@ -29,7 +34,13 @@ def display_path(path: str) -> str:
     return os.path.normpath(path)
 
 
-def read_text(path: str, diags: Diagnostics, sources: SourceCache, at: Span | None) -> str | None:
+def read_text(path: str, diags: Diagnostics, sources: SourceCache, at: Span | None,
+              read: Reader | None = None) -> str | None:
+    unsaved = read(path) if read is not None else None
+    if unsaved is not None:
+        text = unsaved.removeprefix("\ufeff")
+        sources.add(path, text)
+        return text
     try:
         data = open(path, "rb").read()
     except OSError as err:
@@ -54,7 +65,8 @@ def read_text(path: str, diags: Diagnostics, sources: SourceCache, at: Span | No
     return text
 
 
-def load_program(main_path: str, diags: Diagnostics, sources: SourceCache) -> Program:
+def load_program(main_path: str, diags: Diagnostics, sources: SourceCache,
+                 read: Reader | None = None) -> Program:
     main_display = display_path(main_path)
     program = Program(main=None)
     parsed: dict[str, A.Module | None] = {}
@@ -72,7 +84,7 @@ def load_program(main_path: str, diags: Diagnostics, sources: SourceCache) -> Pr
             return
         if key in parsed:
             return
-        text = read_text(path, diags, sources, at.span() if at else None)
+        text = read_text(path, diags, sources, at.span() if at else None, read)
         if text is None:
             parsed[key] = None
             program.syntax_ok = False

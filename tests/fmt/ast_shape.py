@@ -1,0 +1,30 @@
+"""An AST as plain nested tuples without positions: two files that differ
+only in layout and comments have equal shapes."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from compiler.diagnostics import Diagnostics
+from compiler.frontend import ast as A
+from compiler.frontend.syntax import parse_module
+
+
+def shape(node):
+    if isinstance(node, list):
+        return tuple(shape(x) for x in node)
+    if dataclasses.is_dataclass(node):
+        return (type(node).__name__,) + tuple(
+            (f.name, shape(getattr(node, f.name)))
+            for f in dataclasses.fields(node)
+            if not isinstance(getattr(node, f.name), A.Pos)
+        )
+    return node
+
+
+def module_shape(text: str):
+    """The shape of a file's AST; fails the test when the file does not parse."""
+    diags = Diagnostics()
+    module = parse_module(text, "test.mlx", diags)
+    assert module is not None, [d.message for d in diags.items]
+    return shape(module.decls)
