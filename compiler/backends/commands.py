@@ -1,0 +1,126 @@
+"""How a unit's command line and environment look in a shell on the site
+that runs it. Shared by every back end (Kubernetes included), so a port
+resolves to the same path everywhere.
+
+A command is user-written shell (ir.Text, inserted verbatim) with `${in.x}` /
+`${out.x}` references (ir.PortRef) replaced by shell-quoted paths relative to
+the site's work root."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import shlex
+from dataclasses import dataclass
+
+from ..ir import Experiment, Input, Output, Plan, PortRef, Service, StageInstance, Text
+from .errors import BackendError
+
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def unit_of(experiment: Experiment, unit: str) -> StageInstance | Service:
+    """The stage instance or service called `unit`."""
+    for service in experiment.services:
+        if service.name == unit:
+            return service
+    return experiment.instance(unit)
+
+
+def render_command(experiment: Experiment, plan: Plan, unit: str) -> str:
+    """The unit's command with every port replaced by its quoted path(s)."""
+    target = unit_of(experiment, unit)
+    pieces = []
+    for part in target.command:
+        if isinstance(part, Text):
+            pieces.append(part.text)
+        else:
+            pieces.append(" ".join(shlex.quote(p) for p in port_paths(experiment, plan, unit, part)))
+    return "".join(pieces)
+
+
+def port_paths(experiment: Experiment, plan: Plan, unit: str, ref: PortRef) -> list[str]:
+    """The path(s) a port stands for at the site that runs `unit`."""
+    target = unit_of(experiment, unit)
+    if ref.direction == "out":
+        for output in _outputs(target):
+            if output.name == ref.name:
+                return [output.path]
+        raise BackendError(f"`{unit}` has no output `{ref.name}`", target.span)
+    for port in target.inputs:
+        if port.name == ref.name:
+            return _input_paths(experiment, plan, plan.where(unit).site, port)
+    raise BackendError(f"`{unit}` has no input `{ref.name}`", target.span)
+
+
+def _input_paths(experiment: Experiment, plan: Plan, site: str, port: Input) -> list[str]:
+    if port.dataset is not None:
+        dataset = next((d for d in experiment.datasets if d.name == port.dataset), None)
+        if dataset is None:
+            raise BackendError(f"unknown data set `{port.dataset}`", port.span)
+        if dataset.site == site:
+            return [dataset.uri]
+        return [_staged_path(plan, site, f"dataset:{dataset.name}") or f"datasets/{dataset.name}"]
+    if port.source is not None:
+        return [port.source.path]
+    paths = []
+    for producer, output_name in port.outputs:
+        output = next((o for o in experiment.instance(producer).outputs if o.name == output_name), None)
+        if output is None:
+            raise BackendError(f"`{producer}` has no output `{output_name}`", port.span)
+        paths.append(_staged_path(plan, site, f"{producer}:{output_name}") or output.path)
+    return paths
+
+
+def _staged_path(plan: Plan, site: str, what: str) -> str | None:
+    """Where a transfer put `what` on `site`, if the plan moves it there."""
+    for transfer in plan.transfers:
+        if transfer.target_site == site and transfer.what == what:
+            return transfer.target_path
+    return None
+
+
+def output_parents(experiment: Experiment, unit: str) -> list[str]:
+    """The directories to create before the command runs (sorted, unique)."""
+    outputs = _outputs(unit_of(experiment, unit))
+    return sorted({posixpath.dirname(o.path.rstrip("/")) for o in outputs} - {""})
+
+
+def _outputs(unit: StageInstance | Service) -> list[Output]:
+    return unit.outputs if isinstance(unit, StageInstance) else []  # services write nothing
+
+
+@dataclass(frozen=True)
+class HostEnv:
+    """One environment variable as a Slurm or local host sets it: a literal,
+    or a secret read at run time from a file or from the host's environment."""
+
+    name: str
+    literal: str | None = None
+    secret_file: str | None = None
+    secret_variable: str | None = None
+
+
+def host_env(experiment: Experiment, unit: str) -> list[HostEnv]:
+    target = unit_of(experiment, unit)
+    bindings = []
+    for name in sorted(target.env):
+        if not _ENV_NAME.fullmatch(name):
+            raise BackendError(f"`{name}` is not a valid environment variable name", target.span)
+        value = target.env[name]
+        if value.kind == "literal":
+            bindings.append(HostEnv(name, literal=value.value))
+            continue
+        secret = next((s for s in experiment.secrets if s.name == value.secret), None)
+        if secret is None:
+            raise BackendError(f"unknown secret `{value.secret}`", target.span)
+        if secret.file is not None:
+            bindings.append(HostEnv(name, secret_file=secret.file))
+        elif secret.env is not None and _ENV_NAME.fullmatch(secret.env):
+            bindings.append(HostEnv(name, secret_variable=secret.env))
+        else:
+            raise BackendError(
+                f"secret `{secret.name}` needs a `file` or a valid `env` to be used on a Slurm or local host",
+                secret.span,
+            )
+    return bindings

@@ -1,0 +1,42 @@
+"""The local back end: one bash script per stage instance or service placed
+on a local site, run directly by the Snakefile from the output folder."""
+
+from __future__ import annotations
+
+from ..ir import Experiment, Plan, Service
+from . import commands
+from .naming import file_stem
+from .sites import local_workdir
+from .templating import render
+
+
+def script_path(site: str, unit: str) -> str:
+    return f"local/{file_stem(site)}/{file_stem(unit)}.sh"
+
+
+def emit_site(experiment: Experiment, plan: Plan, site_name: str) -> dict[str, str]:
+    site = experiment.site(site_name)
+    files = {}
+    for assignment in plan.assignments:
+        if assignment.site != site_name:
+            continue
+        unit = commands.unit_of(experiment, assignment.unit)
+        path = script_path(site_name, assignment.unit)
+        context = {
+            "span": unit.span,
+            "unit": assignment.unit,
+            "site": site_name,
+            "script": path,
+            "workdir": local_workdir(site),
+            "parents": commands.output_parents(experiment, assignment.unit),
+            "env": commands.host_env(experiment, assignment.unit),
+            "command": commands.render_command(experiment, plan, assignment.unit),
+        }
+        if isinstance(unit, Service):
+            files[path] = render(
+                "local_service.sh.j2", stem=file_stem(unit.name), port=unit.port,
+                health=unit.health or "", **context,
+            )
+        else:
+            files[path] = render("local_stage.sh.j2", **context)
+    return files

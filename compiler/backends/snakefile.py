@@ -1,0 +1,284 @@
+"""The Snakefile that glues the generated scripts together, and the
+config.yaml it reads site settings from.
+
+One rule per runnable script: a local stage instance or service, a Slurm job
+(array) group, a Kubernetes workload, a transfer, and the set-up of each
+Kubernetes site. Each rule's output is a flag file under .mlc/done/, so a
+re-run resumes after the last rule that finished. Rules pass site settings
+to the scripts as environment variables read from config.yaml; no file name
+or user value is pasted into a shell line (paths go through `input`/`params`
+and Snakemake's `:q` quoting)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import yaml
+
+from ..ir import Experiment, Plan, Transfer
+from . import kubernetes, local, slurm, transfers
+from .commands import unit_of
+from .naming import snake_rule
+from .sites import kubernetes_settings, local_workdir, slurm_settings
+from .templating import generated_header, render
+
+_TEE = " 2>&1 | tee {log:q}"
+TRANSFER_RETRIES = 1  # a dropped connection is worth one more attempt
+
+
+@dataclass(frozen=True)
+class Param:
+    """A rule parameter read from config.yaml: sites.<site>.<key>, joined
+    with `join` when given (a Slurm work root is <scratch>/<experiment>);
+    or a constant `value`."""
+
+    name: str
+    site: str
+    key: str = ""
+    join: str = ""
+    value: str | None = None  # a constant instead of a config.yaml setting
+
+
+@dataclass
+class Rule:
+    name: str
+    comment: str
+    files: list[tuple[str, str]]  # named inputs: the scripts the rule runs
+    params: list[Param]
+    shell: str
+    retries: int = 0
+    after: list[str] = field(default_factory=list)  # flags of upstream rules
+
+    @property
+    def flag(self) -> str:
+        return f".mlc/done/{self.name}"
+
+    @property
+    def log(self) -> str:
+        return f".mlc/logs/{self.name}.log"
+
+
+class _Builder:
+    """Collects the rules in a readable order: for each unit in plan order,
+    the transfers it waits for, then the rule that runs it."""
+
+    def __init__(self, experiment: Experiment, plan: Plan) -> None:
+        self.experiment = experiment
+        self.plan = plan
+        self.rules: list[Rule] = []
+        self.rule_of_unit: dict[str, Rule] = {}
+        self.rule_of_transfer: dict[str, Rule] = {}
+        self.up_rule: dict[str, Rule] = {}
+        self._by_script: dict[str, Rule] = {}
+
+    def _add(self, rule: Rule) -> Rule:
+        taken = {r.name for r in self.rules}
+        base, suffix = rule.name, 2
+        while rule.name in taken:
+            rule.name = f"{base}_{suffix}"
+            suffix += 1
+        self.rules.append(rule)
+        return rule
+
+    def build(self) -> list[Rule]:
+        for site in kubernetes_sites(self.experiment, self.plan):
+            self.up_rule[site] = self._add(self._kube_rule(
+                f"up_{site}", f"prepare Kubernetes site {site}", kubernetes.up_script(site), site,
+            ))
+        for assignment in self.plan.assignments:
+            for transfer in self.plan.transfers:
+                if assignment.unit in transfer.consumers and transfer.id not in self.rule_of_transfer:
+                    self.rule_of_transfer[transfer.id] = self._add(self._transfer_rule(transfer))
+            if assignment.unit not in self.rule_of_unit:
+                self._unit_rule(assignment.unit, assignment.site)
+        for transfer in self.plan.transfers:  # any without a consumer in the plan
+            if transfer.id not in self.rule_of_transfer:
+                self.rule_of_transfer[transfer.id] = self._add(self._transfer_rule(transfer))
+        self._link()
+        return self.rules
+
+    def _unit_rule(self, unit: str, site_name: str) -> None:
+        kind = self.experiment.site(site_name).kind
+        if kind == "local":
+            self._local_rule(unit, site_name)
+        elif kind == "slurm":
+            self._slurm_rule(unit, site_name)
+        else:
+            self._kubernetes_rule(unit, site_name)
+
+    def _local_rule(self, unit: str, site_name: str) -> None:
+        start = " start" if _is_service(self.experiment, unit) else ""
+        self.rule_of_unit[unit] = self._add(Rule(
+            name=snake_rule(unit), comment=f"{unit} on the local site {site_name}",
+            files=[("script", local.script_path(site_name, unit))],
+            params=[Param("workdir", site_name, "workdir")],
+            shell="MLC_WORKDIR={params.workdir:q} bash {input.script:q}" + start + _TEE,
+            retries=_retries(self.experiment, [unit]),
+        ))
+
+    def _slurm_rule(self, unit: str, site_name: str) -> None:
+        """One rule per job group: it submits the whole array at once."""
+        group = next(g for g in slurm.job_groups(self.experiment, self.plan, site_name)
+                     if any(inst.id == unit for inst in g.instances))
+        members = [inst.id for inst in group.instances]
+        rule = self._add(Rule(
+            name=snake_rule(group.name),
+            comment=f"stage {group.stage} on Slurm {site_name}.{group.pool.name}",
+            files=[("script", slurm.script_path(site_name, group)), ("submit", slurm.SUBMIT_SCRIPT)],
+            params=[Param("login", site_name, "login"),
+                    Param("root", site_name, "scratch", join=self.experiment.name),
+                    Param("site", site_name, value=site_name)],
+            shell="MLC_SLURM_LOGIN={params.login:q} MLC_SLURM_ROOT={params.root:q} MLC_SLURM_SITE={params.site:q} "
+                  "MLC_JOB_RECORD={params.record:q} bash {input.submit:q} {input.script:q}" + _TEE,
+            retries=_retries(self.experiment, members),
+        ))
+        # The record of the submitted job (`mlc status`, `mlc down`), named
+        # after the rule's final name.
+        rule.params.append(Param("record", site_name, value=f".mlc/jobs/{rule.name}"))
+        for member in members:
+            self.rule_of_unit[member] = rule
+
+    def _kubernetes_rule(self, unit: str, site_name: str) -> None:
+        """One rule per workload script (sweep members share an Indexed
+        Job). No Snakemake retries: the Job's backoffLimit retries its pods."""
+        script = kubernetes.run_script(self.experiment, self.plan, unit)
+        rule = self._by_script.get(script)
+        if rule is None:
+            name = script.rsplit("/", 1)[-1].removeprefix("run-").removesuffix(".sh")
+            rule = self._add(self._kube_rule(name, f"{name} on Kubernetes site {site_name}", script, site_name))
+            self._by_script[script] = rule
+        self.rule_of_unit[unit] = rule
+
+    def _kube_rule(self, name: str, comment: str, script: str, site: str) -> Rule:
+        return Rule(
+            name=snake_rule(name), comment=comment, files=[("script", script)],
+            params=[Param("context", site, "context"), Param("namespace", site, "namespace")],
+            shell="KUBE_CONTEXT={params.context:q} KUBE_NAMESPACE={params.namespace:q} bash {input.script:q}" + _TEE,
+        )
+
+    def _transfer_rule(self, transfer: Transfer) -> Rule:
+        params, exports = [], []
+        for side, site_name, path in (("source", transfer.source_site, transfer.path),
+                                      ("target", transfer.target_site, transfer.target_path)):
+            end = transfers.end(self.experiment, site_name, path)
+            keys = {
+                "local": [("root", "workdir", "")],
+                "slurm": [("login", "login", ""), ("root", "scratch", self.experiment.name)],
+                "kubernetes": [("context", "context", ""), ("namespace", "namespace", "")],
+                "uri": [],
+            }[end.kind]
+            for setting, key, join in keys:
+                params.append(Param(f"{side}_{setting}", site_name, key, join))
+                exports.append(f"MLC_{side.upper()}_{setting.upper()}={{params.{side}_{setting}:q}}")
+        return Rule(
+            name=snake_rule(transfer.id),
+            comment=f"move {transfer.what} from {transfer.source_site} to {transfer.target_site}",
+            files=[("script", transfers.script_path(transfer))], params=params,
+            shell=" ".join([*exports, "bash {input.script:q}"]) + _TEE, retries=TRANSFER_RETRIES,
+        )
+
+    def _link(self) -> None:
+        """Each rule waits for the rules whose results it reads."""
+        for unit, rule in self.rule_of_unit.items():
+            site = self.plan.where(unit).site
+            upstream = [self._source_rule(site, what) for what in _reads(self.experiment, unit)]
+            upstream += [self.rule_of_unit[u] for u in _after(self.experiment, unit) if u in self.rule_of_unit]
+            upstream.append(self.up_rule.get(site))
+            self._depend(rule, upstream)
+        for transfer in self.plan.transfers:
+            producer = transfer.what.rpartition(":")[0]
+            upstream = [] if transfer.what.startswith("dataset:") else [self.rule_of_unit.get(producer)]
+            upstream += [self.up_rule.get(site) for site in _file_system_ends(transfer)]
+            self._depend(self.rule_of_transfer[transfer.id], upstream)
+
+    def _source_rule(self, site: str, what: str) -> Rule | None:
+        """The rule that makes `what` available on `site`: the transfer
+        that brings it there, else (same site) its producer."""
+        for transfer in self.plan.transfers:
+            if transfer.target_site == site and transfer.what == what:
+                return self.rule_of_transfer[transfer.id]
+        if what.startswith("dataset:"):
+            return None
+        return self.rule_of_unit.get(what.rpartition(":")[0])
+
+    @staticmethod
+    def _depend(rule: Rule, upstream: list[Rule | None]) -> None:
+        flags = {r.flag for r in upstream if r is not None and r is not rule}
+        rule.after = sorted(set(rule.after) | flags)
+
+
+def _reads(experiment: Experiment, unit: str) -> list[str]:
+    """What a unit reads, as Transfer.what spells it."""
+    reads = []
+    for port in unit_of(experiment, unit).inputs:
+        if port.dataset is not None:
+            reads.append(f"dataset:{port.dataset}")
+        reads += [f"{producer}:{output}" for producer, output in port.outputs]
+    return reads
+
+
+def _after(experiment: Experiment, unit: str) -> list[str]:
+    return list(unit_of(experiment, unit).after)
+
+
+def _retries(experiment: Experiment, units: list[str]) -> int:
+    return max((experiment.instance(u).retries for u in units if not _is_service(experiment, u)), default=0)
+
+
+def _is_service(experiment: Experiment, unit: str) -> bool:
+    return any(s.name == unit for s in experiment.services)
+
+
+def _file_system_ends(transfer: Transfer) -> list[str]:
+    """The sites whose work tree a transfer reads or writes (an object-store
+    URI is read where it is, not from its site's work tree)."""
+    ends = [(transfer.source_site, transfer.path), (transfer.target_site, transfer.target_path)]
+    return [site for site, path in ends if "://" not in path]
+
+
+def used_sites(plan: Plan) -> set[str]:
+    """Sites where a unit runs or whose work tree a transfer touches."""
+    used = {a.site for a in plan.assignments}
+    for transfer in plan.transfers:
+        used.update(_file_system_ends(transfer))
+    return used
+
+
+def kubernetes_sites(experiment: Experiment, plan: Plan) -> list[str]:
+    """The Kubernetes sites the workflow uses (their files must be emitted)."""
+    used = used_sites(plan)
+    return [s.name for s in experiment.sites if s.kind == "kubernetes" and s.name in used]
+
+
+def emit(experiment: Experiment, plan: Plan) -> dict[str, str]:
+    rules = _Builder(experiment, plan).build()
+    return {
+        "Snakefile": render("Snakefile.j2", span=experiment.span, experiment=experiment.name, rules=rules),
+        "config.yaml": config_yaml(experiment, plan),
+    }
+
+
+def config_yaml(experiment: Experiment, plan: Plan) -> str:
+    """Connection settings of every site the workflow touches."""
+    used = used_sites(plan)
+    sites = {}
+    for site in experiment.sites:
+        if site.name not in used:
+            continue
+        if site.kind == "local":
+            sites[site.name] = {"kind": "local", "workdir": local_workdir(site)}
+        elif site.kind == "slurm":
+            slurm_ = slurm_settings(site)
+            sites[site.name] = {"kind": "slurm", "login": slurm_.login or "", "scratch": slurm_.scratch}
+        else:
+            kube = kubernetes_settings(site)
+            sites[site.name] = {"kind": "kubernetes", "context": kube.context or "", "namespace": kube.namespace}
+    header = (
+        f"# {generated_header(experiment.span)}\n"
+        "# Site connection settings read by the Snakefile. A Slurm site's work root is\n"
+        "# <scratch>/<experiment> (relative: to the home directory on the cluster); an\n"
+        "# empty login runs sbatch on this machine. Prefer `snakemake --configfile\n"
+        "# mine.yaml` to editing this file: `mlc compile` refuses to overwrite edits.\n"
+    )
+    document = {"experiment": experiment.name, "sites": sites}
+    return header + yaml.safe_dump(document, sort_keys=True, allow_unicode=True, default_flow_style=False)

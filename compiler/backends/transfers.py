@@ -1,0 +1,105 @@
+"""Transfer scripts: `transfers/<id>.sh` moves one piece of data (a data set
+or a stage output) between two sites, as listed in plan.transfers.
+
+The tool follows from the two ends, not from Transfer.tool: rsync when both
+are hosts (over ssh for a Slurm site with a login host, a plain local copy
+otherwise), `aws s3` / `gcloud storage` for an object-store source, and
+`tar | kubectl exec -i` into the site's data mover for a Kubernetes end.
+When neither end is reachable from this machine by file system, the data is
+staged here (under .mlc/staging/) between the two hops."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..ir import Experiment, Plan, Transfer
+from . import kubernetes
+from .errors import BackendError
+from .naming import file_stem, k8s_data_mover
+from .sites import kubernetes_settings, local_workdir, slurm_root, slurm_settings
+from .templating import render
+
+_SCHEMES = {"s3": "aws", "gs": "gcloud"}
+
+
+@dataclass(frozen=True)
+class End:
+    """One end of a transfer as the script needs it."""
+
+    site: str
+    kind: str  # local | slurm | kubernetes | uri
+    path: str
+    scheme: str = ""  # for kind == "uri"
+    root: str = ""  # local and Slurm work roots (defaults; config.yaml overrides)
+    login: str = ""
+    context: str = ""  # Kubernetes
+    namespace: str = ""
+
+
+def script_path(transfer: Transfer) -> str:
+    return f"transfers/{file_stem(transfer.id)}.sh"
+
+
+def end(experiment: Experiment, site_name: str, path: str) -> End:
+    scheme, sep, _ = path.partition("://")
+    if sep:
+        if scheme not in _SCHEMES:
+            raise BackendError(f"cannot fetch {path!r}: only {', '.join(f'{s}://' for s in _SCHEMES)} are supported")
+        return End(site=site_name, kind="uri", path=path, scheme=scheme)
+    site = experiment.site(site_name)
+    if site.kind == "local":
+        return End(site=site_name, kind="local", path=path, root=local_workdir(site))
+    if site.kind == "slurm":
+        return End(
+            site=site_name, kind="slurm", path=path, root=slurm_root(experiment, site),
+            login=slurm_settings(site).login or "",
+        )
+    kube = kubernetes_settings(site)
+    return End(site=site_name, kind="kubernetes", path=path, context=kube.context or "", namespace=kube.namespace)
+
+
+def tools(source: End, target: End) -> list[str]:
+    """What the machine running the workflow needs for this transfer."""
+    needed = set()
+    for e in (source, target):
+        if e.kind == "uri":
+            needed.add(_SCHEMES[e.scheme])
+        elif e.kind == "kubernetes":
+            needed.update({"kubectl", "tar"})
+        elif e.kind == "slurm":
+            needed.update({"rsync", "ssh"} if e.login else {"rsync"})
+    if source.kind in ("local", "slurm") and target.kind in ("local", "slurm"):
+        needed.add("rsync")
+    return sorted(needed)
+
+
+def emit(experiment: Experiment, plan: Plan) -> dict[str, str]:
+    files = {}
+    for transfer in plan.transfers:
+        source = end(experiment, transfer.source_site, transfer.path)
+        target = end(experiment, transfer.target_site, transfer.target_path)
+        if target.kind == "uri":
+            raise BackendError(f"transfer {transfer.id}: cannot write into {transfer.target_path!r}")
+        files[script_path(transfer)] = render(
+            "transfer.sh.j2",
+            span=_provenance(experiment, transfer),
+            id=transfer.id,
+            what=transfer.what,
+            kind=transfer.kind,
+            stem=file_stem(transfer.id),
+            source=source,
+            target=target,
+            tools=tools(source, target),
+            mover=k8s_data_mover(experiment.name),
+            mover_root=kubernetes.WORK_MOUNT,
+        )
+    return files
+
+
+def _provenance(experiment: Experiment, transfer: Transfer):
+    """The span of what is moved: the data set or the producing instance."""
+    kind, _, rest = transfer.what.partition(":")
+    if kind == "dataset":
+        return next((d.span for d in experiment.datasets if d.name == rest), experiment.span)
+    producer = transfer.what.rpartition(":")[0]
+    return next((i.span for i in experiment.instances if i.id == producer), experiment.span)

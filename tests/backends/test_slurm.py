@@ -1,0 +1,89 @@
+"""#SBATCH directives from the IR and the partition."""
+
+from __future__ import annotations
+
+import builders
+import pytest
+
+from compiler import ir
+from compiler.backends import BackendError, slurm
+
+
+def _directives(exp, plan, site="hpc"):
+    return [dict(slurm.directives(exp, exp.site(site), g)) for g in slurm.job_groups(exp, plan, site)]
+
+
+def test_gpu_sweep_directives():
+    exp, plan = builders.multisite()
+    train, evaluate = _directives(exp, plan)
+    assert train == {
+        "job-name": "multi-train", "partition": "gpu", "nodes": "1", "ntasks": "1", "cpus-per-task": "16",
+        "mem": "65536M", "gres": "gpu:a100:2", "time": "0-12:00:00", "output": "logs/%x-%A_%a.out",
+        "error": "logs/%x-%A_%a.err", "array": "0-1",
+    }
+    assert evaluate["output"] == "logs/%x-%j.out" and "array" not in evaluate and "gres" not in evaluate
+
+
+def test_account_qos_and_the_gpus_directive():
+    exp, plan = builders.multisite()
+    hpc = exp.site("hpc")
+    settings = hpc.slurm.model_copy(update={"account": "proj", "qos": "high", "gpu_directive": "gpus"})
+    exp = exp.model_copy(update={"sites": [
+        hpc.model_copy(update={"slurm": settings}) if s.name == "hpc" else s for s in exp.sites
+    ]})
+    train = _directives(exp, plan)[0]
+    assert (train["account"], train["qos"], train["gpus"]) == ("proj", "high", "a100:2")
+    assert "gres" not in train
+
+
+@pytest.mark.parametrize("seconds, expected", [
+    (1, "0-00:00:01"), (59.2, "0-00:01:00"), (3600, "0-01:00:00"), (26 * 3600 + 61, "1-02:01:01"),
+])
+def test_time_is_days_hours_minutes_seconds_rounded_up(seconds, expected):
+    assert slurm.slurm_time(seconds) == expected
+
+
+def test_array_indices_collapse_runs():
+    assert slurm.array_indices([5, 0, 1, 2, 7, 8]) == "0-2,5,7-8"
+
+
+def test_a_sweep_split_over_partitions_is_one_array_per_partition():
+    exp, plan = builders.multisite()
+    split = plan.model_copy(update={"assignments": [
+        a.model_copy(update={"pool": "cpu"}) if a.unit == "train[lr=0.01]" else a for a in plan.assignments
+    ]})
+    files = slurm.emit_site(exp, split, "hpc")
+    assert sorted(files) == ["slurm/hpc/evaluate.sbatch", "slurm/hpc/train.cpu.sbatch", "slurm/hpc/train.gpu.sbatch"]
+    assert "#SBATCH --array=1\n" in files["slurm/hpc/train.cpu.sbatch"]
+    assert "  1)\n" in files["slurm/hpc/train.cpu.sbatch"] and "  0)\n" not in files["slurm/hpc/train.cpu.sbatch"]
+
+
+def test_modules_are_loaded_quoted_and_images_run_in_apptainer():
+    exp, plan = builders.multisite()
+    hpc = exp.site("hpc")
+    settings = hpc.slurm.model_copy(update={"modules": ["cuda/12.2", "odd name"]})
+    exp = exp.model_copy(update={"sites": [
+        hpc.model_copy(update={"slurm": settings}) if s.name == "hpc" else s for s in exp.sites
+    ]})
+    train = slurm.emit_site(exp, plan, "hpc")["slurm/hpc/train.sbatch"]
+    assert "module load cuda/12.2\nmodule load 'odd name'\n" in train
+    assert 'apptainer exec --nv --bind "$PWD" docker://nvcr.io/nvidia/pytorch:24.01-py3 bash' in train
+
+
+def test_services_cannot_go_to_slurm():
+    exp, plan = builders.multisite()
+    moved = plan.model_copy(update={"assignments": [
+        a.model_copy(update={"site": "hpc", "pool": "cpu"}) if a.unit == "viewer" else a for a in plan.assignments
+    ]})
+    with pytest.raises(BackendError, match="service `viewer`"):
+        slurm.emit_site(exp, moved, "hpc")
+
+
+def test_members_asking_for_different_gpu_types_cannot_share_an_array():
+    exp, plan = builders.multisite()
+    other = ir.Resources(cpus=16, memory=1024, gpus=ir.Gpus(count=1, type="h100"))
+    exp = exp.model_copy(update={"instances": [
+        i.model_copy(update={"resources": other}) if i.id == "train[lr=0.1]" else i for i in exp.instances
+    ]})
+    with pytest.raises(BackendError, match="different GPU types"):
+        slurm.emit_site(exp, plan, "hpc")
