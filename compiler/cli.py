@@ -73,6 +73,15 @@ def _objective_override(args, experiment):
                      budget=args.budget if args.budget is not None else base.budget, span=base.span)
 
 
+def _backend_failure(args, err) -> int:
+    """A back end cannot express the plan (a value no scheduler accepts):
+    reported like any other diagnostic, with the source line."""
+    from .diagnostics import Diagnostic
+
+    _report(args, [Diagnostic("E1001", err.message, err.span)], args._sources)
+    return EXIT_ERRORS
+
+
 def _place(args, experiment):
     from .placement import PlacementError, place
 
@@ -126,7 +135,7 @@ def cmd_plan(args) -> int:
 
 
 def cmd_compile(args) -> int:
-    from .backends import WriteConflict, compile_to
+    from .backends import BackendError, WriteConflict, compile_to
 
     experiment, status = _load(args)
     if experiment is None:
@@ -140,6 +149,8 @@ def cmd_compile(args) -> int:
     except WriteConflict as err:
         print(f"mlc: {err}", file=sys.stderr)
         return EXIT_ERRORS
+    except BackendError as err:
+        return _backend_failure(args, err)
     if args.check:
         if changed:
             print(f"{outdir}: out of date with {args.file}:", file=sys.stderr)
@@ -159,6 +170,7 @@ def cmd_compile(args) -> int:
 
 
 def cmd_run(args) -> int:
+    from .backends import BackendError
     from .runner import run
 
     experiment, status = _load(args)
@@ -167,7 +179,10 @@ def cmd_run(args) -> int:
     plan, status = _place(args, experiment)
     if plan is None:
         return status
-    return run(experiment, plan, Path(args.out) / experiment.name, args)
+    try:
+        return run(experiment, plan, Path(args.out) / experiment.name, args)
+    except BackendError as err:
+        return _backend_failure(args, err)
 
 
 def cmd_status(args) -> int:

@@ -1,0 +1,153 @@
+"""Which pools can ever run a unit, and why the others cannot.
+
+Shared by the front end's feasibility check (E07xx: "no pool can ever run
+stage X") and by placement, so it stays pure: IR types in, plain values out.
+A shortfall is a hard reason, independent of time and of other units: a pin,
+an exclusion, a resource a node does not have, a wall time over max_time, a
+secret the site cannot deliver.
+"""
+
+from __future__ import annotations
+
+from .ir import Experiment, Pool, Service, Site, StageInstance
+
+Unit = StageInstance | Service
+
+def human_duration(seconds: float) -> str:
+    """`45s`, `20m 5s`, `1h 30m`, `3d 4h`: the two leading units, for messages and tables."""
+    if seconds == float("inf"):
+        return "never"
+    if seconds < 60:
+        return f"{seconds:.3g}s"
+    if seconds < 3600:
+        big, small = divmod(round(seconds), 60)
+        units = ("m", "s")
+    elif seconds < 3 * 86400:
+        big, small = divmod(round(seconds / 60), 60)
+        units = ("h", "m")
+    else:
+        big, small = divmod(round(seconds / 3600), 24)
+        units = ("d", "h")
+    return f"{big}{units[0]} {small}{units[1]}" if small else f"{big}{units[0]}"
+
+
+def human_size(size: float) -> str:
+    """Decimal units, the way data sizes are usually quoted: `30 GB`."""
+    for unit, scale in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if size >= scale:
+            return f"{size / scale:.3g} {unit}"
+    return f"{size:.0f} B"
+
+
+def _human_memory(size: float) -> str:
+    # Memory is declared in binary units (GiB), so it is shown that way.
+    for unit, scale in (("TiB", 1024**4), ("GiB", 1024**3), ("MiB", 1024**2)):
+        if size >= scale:
+            return f"{size / scale:.3g} {unit}"
+    return f"{size:.0f} B"
+
+
+def _gpus_text(count: int, gpu_type: str | None) -> str:
+    return f"{count} x {gpu_type}" if gpu_type else f"{count} GPU{'s' if count != 1 else ''}"
+
+
+def per_node_fit(unit: Unit, pool: Pool) -> int:
+    """How many copies of the unit one node of the pool holds at once."""
+    res = unit.resources
+    fits = [pool.cpus // max(res.cpus, 1) if res.cpus else 1 << 30]
+    if res.memory:
+        fits.append(pool.memory // res.memory)
+    if res.gpus and res.gpus.count:
+        have = pool.gpus.count if pool.gpus and _gpu_type_ok(res.gpus.type, pool) else 0
+        fits.append(have // res.gpus.count)
+    return max(0, min(fits))
+
+
+def _gpu_type_ok(wanted: str | None, pool: Pool) -> bool:
+    return pool.gpus is not None and (wanted is None or pool.gpus.type == wanted)
+
+
+def _resource_shortfalls(unit: Unit, pool: Pool) -> list[str]:
+    res = unit.resources
+    out = []
+    if res.cpus > pool.cpus:
+        out.append(f"needs {res.cpus} cpus, a node has {pool.cpus}")
+    if res.memory > pool.memory:
+        out.append(
+            f"needs {_human_memory(res.memory)} memory, a node has {_human_memory(pool.memory)}"
+        )
+    if res.gpus and res.gpus.count:
+        need = _gpus_text(res.gpus.count, res.gpus.type)
+        if pool.gpus is None or not pool.gpus.count:
+            out.append(f"needs {need}, has no GPUs")
+        elif not _gpu_type_ok(res.gpus.type, pool) or pool.gpus.count < res.gpus.count:
+            out.append(f"needs {need}, has {_gpus_text(pool.gpus.count, pool.gpus.type)}")
+    return out
+
+
+def _placement_shortfalls(unit: Unit, pool: Pool) -> list[str]:
+    out = []
+    if unit.on and pool.site not in unit.on and pool.id not in unit.on:
+        out.append(f"pinned to {', '.join(sorted(unit.on))}")
+    excluded = sorted({pool.site, pool.id} & set(unit.not_on))
+    if excluded:
+        out.append(f"excluded by not_on = {', '.join(excluded)}")
+    return out
+
+
+def _secret_shortfalls(experiment: Experiment, unit: Unit, site: Site) -> list[str]:
+    secrets = {s.name: s for s in experiment.secrets}
+    out = []
+    for var in sorted(unit.env):
+        value = unit.env[var]
+        if value.kind != "secret" or value.secret not in secrets:
+            continue
+        secret = secrets[value.secret]
+        if site.kind == "kubernetes" and secret.kubernetes is None:
+            out.append(f"secret `{secret.name}` has no kubernetes mapping")
+        elif site.kind != "kubernetes" and secret.env is None and secret.file is None:
+            out.append(f"secret `{secret.name}` has no env or file mapping for {site.kind} hosts")
+    return out
+
+
+def shortfalls(experiment: Experiment, unit: Unit, pool: Pool) -> list[str]:
+    """Why `unit` can never run on `pool`; empty when it can."""
+    site = experiment.site(pool.site)
+    out = _placement_shortfalls(unit, pool)
+    if isinstance(unit, Service) and site.kind == "slurm":
+        out.append("a service cannot run on a Slurm site")
+    out.extend(_resource_shortfalls(unit, pool))
+    if isinstance(unit, Service):
+        if pool.max_time is not None:
+            out.append(f"a service runs indefinitely, max_time is {human_duration(pool.max_time)}")
+        capacity = per_node_fit(unit, pool) * pool.nodes
+        if not _resource_shortfalls(unit, pool) and capacity < unit.replicas:
+            out.append(f"needs {unit.replicas} replicas, the pool holds {capacity}")
+    elif pool.max_time is not None and unit.resources.time > pool.max_time:
+        out.append(
+            f"needs {human_duration(unit.resources.time)}, "
+            f"max_time is {human_duration(pool.max_time)}"
+        )
+    out.extend(_secret_shortfalls(experiment, unit, site))
+    return out
+
+
+def all_pools(experiment: Experiment) -> list[Pool]:
+    """Every pool, in declaration order."""
+    return [pool for site in experiment.sites for pool in site.pools]
+
+
+def candidate_pools(experiment: Experiment, unit: Unit) -> list[Pool]:
+    """The pools that can run `unit`, in declaration order."""
+    return [pool for pool in all_pools(experiment) if not shortfalls(experiment, unit, pool)]
+
+
+def nearest_pool(experiment: Experiment, unit: Unit) -> tuple[Pool, list[str]] | None:
+    """The pool with the fewest shortfalls (first declared on ties) and its
+    shortfalls: what an error message names when no pool fits."""
+    best: tuple[Pool, list[str]] | None = None
+    for pool in all_pools(experiment):
+        reasons = shortfalls(experiment, unit, pool)
+        if best is None or len(reasons) < len(best[1]):
+            best = (pool, reasons)
+    return best

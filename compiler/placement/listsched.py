@@ -1,0 +1,231 @@
+"""The list scheduler: take ready units by priority, put each on the pool
+where the objective likes it best, at the earliest start its data and the
+pool's capacity allow (insertion into gaps included).
+
+With upward ranks and no lookahead this is HEFT (Topcuoglu et al. 2002); with
+OCT ranks and the OCT lookahead it is PEFT (Arabnejad and Barbosa 2014); with
+every pool fixed it re-times a given assignment, which the local search uses.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass
+from math import inf
+
+from ..ir import Objective
+from .capacity import PoolCapacity
+from .model import Problem
+from .ranks import min_running_cost, remaining_path
+from .schedule import Schedule, finalise_service_costs
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How a unit picks among its pools."""
+
+    objective: Objective
+    min_cost: list[float]  # cheapest running cost of each unit, for the budget guard
+    latest_finish: list[float]  # per unit, to keep a deadline under the cost objective
+
+
+class NoCapacity(Exception):
+    """A unit can never start: services hold its pools for ever."""
+
+    def __init__(self, unit: int) -> None:
+        super().__init__(unit)
+        self.unit = unit
+
+
+@dataclass(frozen=True)
+class Option:
+    """What a unit would have got on one pool when it was placed."""
+
+    pool: int
+    start: float
+    finish: float
+    cost: float  # running (an hour, for a service) plus new egress
+
+
+def policy_for(problem: Problem, objective: Objective) -> Policy:
+    deadline = objective.deadline if objective.deadline is not None else inf
+    latest = [deadline - after for after in remaining_path(problem)]
+    return Policy(objective, min_running_cost(problem), latest)
+
+
+def new_capacities(problem: Problem) -> list[PoolCapacity]:
+    return [
+        PoolCapacity(pool.nodes, pool.cpus, pool.memory, pool.gpus.count if pool.gpus else 0)
+        for pool in problem.pools
+    ]
+
+
+def _place_service(cap: PoolCapacity, ready: float, demand: tuple[int, int, int], copies: int, commit: bool):
+    """Every replica on some node, held for ever; the service starts when the
+    last replica can."""
+    trial = cap if commit else cap.copy()
+    start, nodes = ready, []
+    for _ in range(copies):
+        at, node = trial.earliest(ready, *demand, inf)
+        if node < 0:
+            return inf, []
+        trial.reserve(node, at, inf, *demand)
+        start, nodes = max(start, at), nodes + [node]
+    return start, nodes
+
+
+def run(
+    problem: Problem,
+    priority: list[float],
+    policy: Policy,
+    name: str,
+    lookahead: list[list[float]] | None = None,
+    fixed: list[int] | None = None,
+    explain: list[list[Option]] | None = None,
+) -> Schedule:
+    """Schedule every unit. `fixed` forces each unit's pool (re-timing only);
+    `explain` (with `fixed`), a list with a slot per unit, receives what each
+    unit got and what its earliest-finishing alternatives (under the cost
+    objective: all of them) would have given at that moment, for the reasons
+    shown to the user."""
+    n = problem.n
+    runtime, rate, options = problem.runtime, problem.rate, problem.options
+    pool_site, preds, datasets = problem.pool_site, problem.preds, problem.datasets
+    routes = problem.routes
+    lat, inv, egr = routes.latency, routes.inv_bandwidth, routes.egress
+    names, is_service, demand, replicas = problem.names, problem.is_service, problem.demand, problem.replicas
+    objective = policy.objective
+    kind = objective.kind
+    budget = objective.budget
+    deadline = objective.deadline
+    wants_cost = kind != "makespan" or budget is not None or explain is not None
+    prune = not wants_cost and lookahead is None and fixed is None
+    time_weight, cost_weight = objective.time_weight / 3600, objective.cost_weight
+
+    caps = new_capacities(problem)
+    pool_of, node_of = [-1] * n, [[] for _ in range(n)]
+    start_of, finish_of, done = [0.0] * n, [0.0] * n, [0.0] * n
+    run_cost = [0.0] * n
+    site_of = [-1] * n
+    # Sites each output or data set is already on (or on its way to).
+    present: dict[str, set[int]] = {}
+    egress_total = spent = 0.0
+    remaining_min = sum(policy.min_cost)
+
+    order: list[int] = []
+    waiting = [len(preds[u]) for u in range(n)]
+    heap = [(-priority[u], names[u], u) for u in range(n) if not waiting[u]]
+    heapq.heapify(heap)
+    while heap:
+        _, _, u = heapq.heappop(heap)
+        order.append(u)
+        reads = problem.reads[u]
+        ready_at: dict[int, float] = {}
+        best_key, best = None, None
+        evaluated = []
+        rival = inf
+        for p in (options[u] if fixed is None or explain is not None else (fixed[u],)):
+            s = pool_site[p]
+            ready = ready_at.get(s)
+            if ready is None:
+                ready = 0.0
+                for q, size, carries in preds[u]:
+                    t = done[q]
+                    sq = site_of[q]
+                    if carries and sq != s:
+                        t += lat[sq][s] + size * inv[sq][s]
+                    ready = max(ready, t)
+                for item in datasets[u]:
+                    if item.site != s:
+                        t = lat[item.site][s] + item.size * inv[item.site][s]
+                        ready = max(ready, t)
+                ready_at[s] = ready
+            duration = runtime[u][p]
+            if is_service[u]:
+                start, nodes = _place_service(caps[p], ready, demand[u], replicas[u], False)
+                finish = start
+            else:
+                # A pool that cannot beat the best finish so far need not
+                # search its nodes to the end: when choosing for plain
+                # makespan, and when explaining (only the earliest rival of
+                # the fixed pool is reported).
+                limit = inf
+                if fixed is None:
+                    if prune and best is not None:
+                        limit = best[3] - duration
+                elif p != fixed[u] and kind != "cost":
+                    limit = rival - duration
+                start, node = caps[p].earliest(ready, *demand[u], duration, limit)
+                if node < 0:
+                    continue
+                nodes = [node]
+                finish = start + duration
+                if fixed is not None and p != fixed[u]:
+                    rival = min(rival, finish)
+            cost = 0.0
+            if wants_cost:
+                cost = rate[u][p] * (3600.0 if is_service[u] else duration)
+                for item in reads:
+                    src = item.site if item.producer < 0 else site_of[item.producer]
+                    if src != s and s not in present.get(item.key, ()):
+                        cost += item.size * egr[src][s]
+            key = _choice_key(kind, finish, cost, p, time_weight, cost_weight, lookahead[u][p] if lookahead else 0.0)
+            if budget is not None and spent + cost + remaining_min - policy.min_cost[u] > budget:
+                key = (1,) + key  # over the budget: only when nothing else fits
+            elif kind == "cost" and deadline is not None and finish > policy.latest_finish[u]:
+                key = (1,) + key
+            else:
+                key = (0,) + key
+            option = (p, nodes, start, finish, cost)
+            if explain is not None:
+                evaluated.append(option)
+            if fixed is not None and p == fixed[u] or fixed is None and (best_key is None or key < best_key):
+                best_key, best = key, option
+
+        if best is None or best[2] == inf:
+            raise NoCapacity(u)
+        if explain is not None:
+            explain[u] = [Option(q, at, end, money) for q, _, at, end, money in evaluated]
+        p, nodes, start, finish, cost = best
+        s = pool_site[p]
+        if is_service[u]:
+            _place_service(caps[p], ready_at[s], demand[u], replicas[u], True)
+        else:
+            caps[p].reserve(nodes[0], start, finish, *demand[u])
+        pool_of[u], node_of[u], site_of[u] = p, nodes, s
+        start_of[u], finish_of[u], done[u] = start, finish, finish
+        run_cost[u] = rate[u][p] * (finish - start)
+        for item in reads:
+            src = item.site if item.producer < 0 else site_of[item.producer]
+            there = present.setdefault(item.key, {src})
+            if s not in there:
+                egress_total += item.size * egr[src][s]
+                there.add(s)
+        spent += cost
+        remaining_min -= policy.min_cost[u]
+        for v, _, _ in problem.succs[u]:
+            waiting[v] -= 1
+            if not waiting[v]:
+                heapq.heappush(heap, (-priority[v], names[v], v))
+
+    schedule = Schedule(
+        pool=pool_of,
+        node=node_of,
+        start=start_of,
+        finish=finish_of,
+        run_cost=run_cost,
+        egress_cost=egress_total,
+        makespan=max(done, default=0.0),
+        algorithm=name,
+        order=order,
+    )
+    finalise_service_costs(problem, schedule)
+    return schedule
+
+
+def _choice_key(kind, finish, cost, pool, time_weight, cost_weight, ahead):
+    if kind == "cost":
+        return (cost, finish, pool)
+    if kind == "weighted":
+        return (time_weight * (finish + ahead) + cost_weight * cost, finish, pool)
+    return (finish + ahead, finish, cost, pool)

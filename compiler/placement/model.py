@@ -1,0 +1,286 @@
+"""The placement problem as flat arrays, built once from the IR.
+
+The schedulers run their hot loops over these lists (indices, not names or
+pydantic objects), so the per-unit work is a few list look-ups.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import networkx as nx
+
+from ..fit import shortfalls
+from ..ir import (
+    Dataset,
+    Estimate,
+    Experiment,
+    Output,
+    Pool,
+    Service,
+    Site,
+    StageInstance,
+)
+
+Unit = StageInstance | Service
+INF = math.inf
+GB = 1e9
+
+# Two sites with no declared path between them still exchange data (through
+# the internet, a laptop, a USB disk), only slowly: 10 Mbit/s, 100 ms, free.
+# Slow enough that the scheduler avoids it whenever anything else works.
+NO_LINK_BANDWIDTH = 1.25e6
+NO_LINK_LATENCY = 0.1
+
+
+def estimate_keys(pool: Pool) -> tuple[str, ...]:
+    """The keys of `Estimate.by_key` that apply to a pool, most specific first:
+    pool id, GPU type, site."""
+    gpu = (pool.gpus.type,) if pool.gpus is not None and pool.gpus.type else ()
+    return (pool.id, *gpu, pool.site)
+
+
+def estimate_seconds(estimate: Estimate, pool: Pool, keys: tuple[str, ...] | None = None) -> float:
+    """The most specific key wins; else the default scaled by the pool's speed."""
+    if estimate.by_key:
+        for key in keys or estimate_keys(pool):
+            if key in estimate.by_key:
+                return estimate.by_key[key]
+    return estimate.default / pool.speed
+
+
+def node_share(unit: Unit, pool: Pool) -> float:
+    """The fraction of a node a unit occupies: what it pays for."""
+    res = unit.resources
+    parts = [res.cpus / pool.cpus if pool.cpus else 0.0, res.memory / pool.memory if pool.memory else 0.0]
+    if res.gpus and res.gpus.count and pool.gpus and pool.gpus.count:
+        parts.append(res.gpus.count / pool.gpus.count)
+    return min(1.0, max(parts))
+
+
+class DataItem(NamedTuple):
+    """One piece of data a unit reads: a producer's output or a data set."""
+
+    key: str  # "dataset:coco" or "prepare:data"
+    producer: int  # unit index, or -1 for a data set
+    site: int  # the data set's site; -1 for outputs (the producer's site)
+    size: int
+    path: str
+    kind: str  # file | dir
+    uri_scheme: str  # "s3" for s3:// data sets, else ""
+
+
+@dataclass
+class Routes:
+    """Best path between every two sites, summed along its hops."""
+
+    latency: list[list[float]]
+    inv_bandwidth: list[list[float]]  # seconds per byte
+    egress: list[list[float]]  # money per byte
+    declared: list[list[bool]]  # False: the slow no-link default
+
+    def seconds(self, a: int, b: int, size: float) -> float:
+        if a == b:
+            return 0.0
+        return self.latency[a][b] + size * self.inv_bandwidth[a][b]
+
+    def money(self, a: int, b: int, size: float) -> float:
+        return 0.0 if a == b else size * self.egress[a][b]
+
+
+@dataclass
+class Problem:
+    experiment: Experiment
+    units: list[Unit]  # topological order, ties by declaration order
+    names: list[str]
+    is_service: list[bool]
+    sites: list[Site]
+    pools: list[Pool]
+    pool_site: list[int]
+    runtime: list[list[float]]  # [unit][pool] seconds; INF where it cannot run
+    options: list[list[int]]  # pools a unit may use
+    over_limit: list[bool]  # its estimate exceeds its own time limit on every option
+    demand: list[tuple[int, int, int]]  # cpus, memory, gpus per replica
+    replicas: list[int]
+    rate: list[list[float]]  # money per second of running on a pool
+    preds: list[list[tuple[int, int, bool]]]  # (producer, bytes, carries data)
+    succs: list[list[tuple[int, int, bool]]]
+    reads: list[list[DataItem]]
+    datasets: list[list[DataItem]]  # the data sets among `reads`
+    routes: Routes
+    index: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return len(self.units)
+
+
+def _routes(experiment: Experiment, sites: list[Site]) -> Routes:
+    at = {site.name: i for i, site in enumerate(sites)}
+    k = len(sites)
+    lat = [[INF] * k for _ in range(k)]
+    inv = [[INF] * k for _ in range(k)]
+    egr = [[0.0] * k for _ in range(k)]
+    for i in range(k):
+        lat[i][i] = inv[i][i] = 0.0
+    for link in experiment.links:
+        if link.source not in at or link.target not in at:
+            continue
+        ends = [(at[link.source], at[link.target])]
+        if link.symmetric:
+            ends.append((at[link.target], at[link.source]))
+        for a, b in ends:
+            if link.latency + GB / link.bandwidth < lat[a][b] + GB * inv[a][b]:
+                lat[a][b], inv[a][b], egr[a][b] = link.latency, 1 / link.bandwidth, link.egress / GB
+    # Floyd-Warshall on the time to move a reference gigabyte: data may hop
+    # through a third site when that is faster than the direct link.
+    for m in range(k):
+        for a in range(k):
+            for b in range(k):
+                via = lat[a][m] + lat[m][b] + GB * (inv[a][m] + inv[m][b])
+                if via < lat[a][b] + GB * inv[a][b]:
+                    lat[a][b] = lat[a][m] + lat[m][b]
+                    inv[a][b] = inv[a][m] + inv[m][b]
+                    egr[a][b] = egr[a][m] + egr[m][b]
+    declared = [[lat[a][b] < INF for b in range(k)] for a in range(k)]
+    for a in range(k):
+        for b in range(k):
+            if not declared[a][b]:
+                lat[a][b], inv[a][b], egr[a][b] = NO_LINK_LATENCY, 1 / NO_LINK_BANDWIDTH, 0.0
+    return Routes(lat, inv, egr, declared)
+
+
+def _order(experiment: Experiment) -> list[Unit]:
+    """Topological, ties by name (the order of Plan.assignments)."""
+    declared: list[Unit] = [*experiment.instances, *experiment.services]
+    by_name = {_name(u): u for u in declared}
+    graph = nx.DiGraph()
+    graph.add_nodes_from(by_name)
+    for unit in declared:
+        for source in _sources(unit):
+            if source in by_name:
+                graph.add_edge(source, _name(unit))
+    order = nx.lexicographical_topological_sort(graph, key=str)
+    return [by_name[name] for name in order]
+
+
+def _requirements(unit: Unit) -> tuple:
+    """Everything `fit.shortfalls` and the price of a unit depend on."""
+    secrets = tuple(sorted((k, v.secret) for k, v in unit.env.items() if v.kind == "secret"))
+    copies = unit.replicas if isinstance(unit, Service) else 0
+    return (type(unit).__name__, unit.resources, tuple(unit.on), tuple(unit.not_on), secrets, copies)
+
+
+def _name(unit: Unit) -> str:
+    return unit.name if isinstance(unit, Service) else unit.id
+
+
+def _sources(unit: Unit) -> list[str]:
+    found = [producer for inp in unit.inputs for producer, _ in inp.outputs]
+    return sorted(set(found) | set(unit.after))
+
+
+def _reads(
+    unit: Unit,
+    index: dict[str, int],
+    site_at: dict[str, int],
+    datasets: dict[str, Dataset],
+    outputs: dict[tuple[str, str], Output],
+) -> list[DataItem]:
+    items: dict[str, DataItem] = {}
+    for inp in unit.inputs:
+        if inp.dataset is not None and inp.dataset in datasets:
+            d = datasets[inp.dataset]
+            kind = "dir" if d.uri.endswith("/") or "." not in d.uri.rsplit("/", 1)[-1] else "file"
+            scheme = "s3" if d.uri.startswith("s3://") else ""
+            key = f"dataset:{d.name}"
+            items[key] = DataItem(key, -1, site_at[d.site], d.size, d.uri, kind, scheme)
+        for producer, output_name in inp.outputs:
+            out = outputs.get((producer, output_name))
+            if producer not in index or out is None:
+                continue
+            key = f"{producer}:{output_name}"
+            items[key] = DataItem(key, index[producer], -1, out.size, out.path, out.kind, "")
+    return [items[key] for key in sorted(items)]
+
+
+def build(experiment: Experiment) -> Problem:
+    units = _order(experiment)
+    names = [_name(u) for u in units]
+    index = {name: i for i, name in enumerate(names)}
+    sites = list(experiment.sites)
+    site_at = {s.name: i for i, s in enumerate(sites)}
+    pools = [pool for site in sites for pool in site.pools]
+    pool_site = [site_at[p.site] for p in pools]
+
+    runtime, options, over_limit, rate, demand, replicas = [], [], [], [], [], []
+    # Units alike in what they ask for fit the same pools: a sweep of 1,000
+    # members is checked once.
+    fitting: dict[tuple, tuple[list[int], list[float]]] = {}
+    keys = [estimate_keys(pool) for pool in pools]
+    for unit in units:
+        service = isinstance(unit, Service)
+        copies = unit.replicas if service else 1
+        requirements = _requirements(unit)
+        if requirements not in fitting:
+            fitting[requirements] = (
+                [p for p, pool in enumerate(pools) if not shortfalls(experiment, unit, pool)],
+                [pool.price * node_share(unit, pool) * copies / 3600 for pool in pools],
+            )
+        feasible, money = fitting[requirements]
+        row = [INF] * len(pools)
+        for p in feasible:
+            row[p] = 0.0 if service else estimate_seconds(unit.estimate, pools[p], keys[p])
+        within = [p for p in feasible if service or row[p] <= unit.resources.time]
+        runtime.append(row)
+        options.append(within or feasible)
+        over_limit.append(bool(feasible) and not within)
+        rate.append(money)
+        res = unit.resources
+        demand.append((res.cpus, res.memory, res.gpus.count if res.gpus else 0))
+        replicas.append(copies)
+
+    preds: list[list[tuple[int, int, bool]]] = [[] for _ in units]
+    succs: list[list[tuple[int, int, bool]]] = [[] for _ in units]
+    reads, datasets = [], []
+    declared_datasets = {d.name: d for d in experiment.datasets}
+    outputs = {(i.id, o.name): o for i in experiment.instances for o in i.outputs}
+    for v, unit in enumerate(units):
+        items = _reads(unit, index, site_at, declared_datasets, outputs)
+        reads.append(items)
+        datasets.append([d for d in items if d.producer < 0])
+        carried: dict[int, int] = {}
+        for item in items:
+            if item.producer >= 0:
+                carried[item.producer] = carried.get(item.producer, 0) + item.size
+        for source in _sources(unit):
+            u = index.get(source)
+            if u is None:
+                continue
+            edge = (u, carried.get(u, 0), u in carried)
+            preds[v].append(edge)
+            succs[u].append((v, edge[1], edge[2]))
+
+    return Problem(
+        experiment=experiment,
+        units=units,
+        names=names,
+        is_service=[isinstance(u, Service) for u in units],
+        sites=sites,
+        pools=pools,
+        pool_site=pool_site,
+        runtime=runtime,
+        options=options,
+        over_limit=over_limit,
+        demand=demand,
+        replicas=replicas,
+        rate=rate,
+        preds=preds,
+        succs=succs,
+        reads=reads,
+        datasets=datasets,
+        routes=_routes(experiment, sites),
+        index=index,
+    )

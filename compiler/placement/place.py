@@ -1,0 +1,133 @@
+"""`place(experiment) -> Plan`: run the schedulers, keep the best plan.
+
+HEFT and PEFT each produce a plan; a local search improves the better one; on
+small problems an exact MILP (when scipy is installed) may replace it. A plan
+that still breaks the deadline or the budget is an error, as is a unit no
+pool can run.
+"""
+
+from __future__ import annotations
+
+import gc
+from contextlib import contextmanager
+
+from ..diagnostics import Diagnostic
+from ..ir import Experiment, Objective, Plan
+from . import errors, exact
+from .listsched import NoCapacity, policy_for, run
+from .model import Problem, build
+from .plan import to_plan
+from .ranks import (
+    lower_bound,
+    min_running_cost,
+    optimistic_cost_table,
+    upward_rank,
+)
+from .schedule import Schedule, better, schedule_score, violation
+from .search import improve
+
+# Re-timings the local search may spend, as units x re-timings: a fixed
+# amount of work (not of seconds), so every run gives the same plan. About a
+# second of Python: 50 re-timings of 200 units, 10 of 1,000.
+SEARCH_WORK = 10_000
+MIN_SEARCH = 5  # fewer re-timings than this rarely find anything: skip the search
+# The exact placer is tried up to this many units (each a MILP with about
+# n^2 ordering variables). The node limit makes the result reproducible; the
+# time limit only guards against a pathological instance on a slow machine.
+EXACT_MAX_UNITS = 12
+EXACT_NODE_LIMIT = 1000
+EXACT_TIME_LIMIT = 5.0
+
+
+def heuristic(problem: Problem, objective: Objective, search: bool = True) -> Schedule:
+    """The best of HEFT and PEFT under `objective`, then local search."""
+    policy = policy_for(problem, objective)
+    rank = upward_rank(problem)
+    table = optimistic_cost_table(problem)
+    oct_rank = table.mean(axis=1).tolist() if problem.n else []
+    lookahead = table.tolist()
+    candidates = [
+        (run(problem, rank, policy, "heft"), rank),
+        (run(problem, oct_rank, policy, "peft", lookahead=lookahead), oct_rank),
+    ]
+    if objective.deadline is not None or objective.budget is not None:
+        # When the objective's own choices break a constraint, plans made
+        # for time alone or for money alone may still keep it.
+        for kind in ("makespan", "cost"):
+            alone = policy_for(problem, Objective(kind=kind))
+            candidates.append((run(problem, rank, alone, f"heft ({kind})"), rank))
+    best, priority = min(candidates, key=lambda c: schedule_score(objective, c[0]))
+    budget = SEARCH_WORK // max(problem.n, 1)
+    if not search or problem.n < 2 or budget < MIN_SEARCH:
+        return best
+    return improve(problem, best, priority, policy, budget)
+
+
+@contextmanager
+def _without_cycle_collection():
+    """The schedulers allocate many small objects in no cycles; the cyclic
+    garbage collector would keep walking the large IR for nothing (about half
+    the run time on 5,000 units)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def place(experiment: Experiment, objective: Objective | None = None) -> Plan:
+    """Choose a site and pool for every stage instance and service."""
+    with _without_cycle_collection():
+        return _place(experiment, objective or experiment.objective)
+
+
+def _place(experiment: Experiment, objective: Objective) -> Plan:
+    problem = build(experiment)
+    stuck = [problem.units[u] for u in range(problem.n) if not problem.options[u]]
+    if stuck:
+        raise errors.PlacementError([errors.unplaceable(experiment, unit) for unit in stuck])
+
+    try:
+        schedule = heuristic(problem, objective)
+    except NoCapacity as blocked:
+        raise errors.PlacementError([errors.no_capacity(experiment, problem.units[blocked.unit])]) from None
+    bound = lower_bound(problem)
+    notes: list[str] = []
+    if objective.kind == "makespan" and schedule.makespan <= bound * (1 + 1e-9):
+        notes.append("the makespan equals the lower bound: no plan is faster")
+    elif problem.n <= EXACT_MAX_UNITS and not any(problem.is_service):
+        solved = exact.solve(problem, objective, schedule, EXACT_TIME_LIMIT, EXACT_NODE_LIMIT)
+        notes.append(solved.note)
+        if solved.schedule is not None and better(schedule_score(objective, solved.schedule), schedule_score(objective, schedule)):
+            schedule = _tightened(problem, objective, solved.schedule)
+
+    if violation(objective, schedule.makespan, schedule.cost) > 0:
+        raise errors.PlacementError(_constraint_errors(problem, objective, schedule, bound))
+    return to_plan(problem, objective, schedule, bound, notes)
+
+
+def _tightened(problem: Problem, objective: Objective, schedule: Schedule) -> Schedule:
+    """The MILP may leave idle time that changes nothing for its objective;
+    re-timing its assignment in its order of starts removes it when that is
+    no worse."""
+    priority = [0.0] * problem.n
+    for position, u in enumerate(schedule.order):
+        priority[u] = -float(position)
+    retimed = run(problem, priority, policy_for(problem, objective), schedule.algorithm, fixed=schedule.pool)
+    if better(schedule_score(objective, schedule), schedule_score(objective, retimed)):
+        return schedule
+    return retimed
+
+
+def _constraint_errors(problem: Problem, objective: Objective, schedule: Schedule, bound: float) -> list[Diagnostic]:
+    found = []
+    if objective.deadline is not None and schedule.makespan > objective.deadline:
+        fastest = heuristic(problem, Objective(kind="makespan"), search=False)
+        found.append(errors.deadline_missed(objective, min(fastest.makespan, schedule.makespan), bound))
+    if objective.budget is not None and schedule.cost > objective.budget:
+        cheapest = heuristic(problem, Objective(kind="cost"), search=False)
+        floor = sum(min_running_cost(problem))
+        found.append(errors.budget_exceeded(objective, min(cheapest.cost, schedule.cost), floor))
+    return found

@@ -1,0 +1,204 @@
+"""From a schedule to the IR Plan: assignments with their reasons, the
+transfers the placement implies, totals and notes."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from ..fit import human_duration, human_size
+from ..ir import Assignment, Objective, Plan, Transfer
+from .listsched import Option, policy_for, run
+from .model import NO_LINK_BANDWIDTH, NO_LINK_LATENCY, Problem
+from .schedule import Schedule
+
+
+def transfer_id(site: str, what: str) -> str:
+    """`to_<site>__<what>` as an identifier (a Snakemake rule name); a short
+    hash keeps names distinct when characters had to be replaced."""
+    raw = f"to_{site}__{what}"
+    ident = re.sub(r"[^A-Za-z0-9_]+", "_", raw).strip("_")
+    if ident == raw:
+        return ident
+    return f"{ident}_{hashlib.sha256(raw.encode()).hexdigest()[:6]}"
+
+
+def _tool(problem: Problem, source: int, target: int, scheme: str) -> str:
+    if scheme == "s3":
+        return "aws"
+    if "kubernetes" in (problem.sites[source].kind, problem.sites[target].kind):
+        return "kubectl"
+    return "rsync"
+
+
+def transfers(problem: Problem, schedule: Schedule) -> list[Transfer]:
+    """One transfer per (data, target site), however many consumers read it there."""
+    routes = problem.routes
+    found: dict[tuple[str, int], dict] = {}
+    for v in range(problem.n):
+        target = problem.pool_site[schedule.pool[v]]
+        for item in problem.reads[v]:
+            producer = item.producer
+            source = item.site if producer < 0 else problem.pool_site[schedule.pool[producer]]
+            if source == target:
+                continue
+            entry = found.get((item.key, target))
+            if entry is None:
+                begin = 0.0 if producer < 0 else schedule.finish[producer]
+                name = item.key.partition(":")[2]
+                entry = found[(item.key, target)] = {
+                    "id": transfer_id(problem.sites[target].name, item.key),
+                    "source_site": problem.sites[source].name,
+                    "target_site": problem.sites[target].name,
+                    "what": item.key,
+                    "path": item.path,
+                    "target_path": f"datasets/{name}" if producer < 0 else item.path,
+                    "size": item.size,
+                    "kind": item.kind,
+                    "consumers": [],
+                    "start": begin,
+                    "finish": begin + routes.seconds(source, target, item.size),
+                    "cost": routes.money(source, target, item.size),
+                    "tool": _tool(problem, source, target, item.uri_scheme),
+                }
+            entry["consumers"].append(problem.names[v])
+    # Built from checked values: skip pydantic's validation (a hot spot at
+    # thousands of objects), as for the assignments below.
+    return [Transfer.model_construct(**found[key]) for key in sorted(found, key=lambda k: found[k]["id"])]
+
+
+def _explain(problem: Problem, objective: Objective, schedule: Schedule) -> list[list[Option]]:
+    """What each unit got and its earliest rivals when it was placed,
+    re-timing the final assignment (the same order and pools give the same
+    times)."""
+    policy = policy_for(problem, objective)
+    slots: list[list[Option]] = [[] for _ in range(problem.n)]
+    priority = [0.0] * problem.n
+    for position, u in enumerate(schedule.order):
+        priority[u] = -float(position)
+    run(problem, priority, policy, schedule.algorithm, fixed=schedule.pool, explain=slots)
+    return slots
+
+
+def _inbound(problem: Problem, v: int, site: int, schedule: Schedule) -> int:
+    total = 0
+    for item in problem.reads[v]:
+        source = item.site if item.producer < 0 else problem.pool_site[schedule.pool[item.producer]]
+        if source != site:
+            total += item.size
+    return total
+
+
+def _restriction(problem: Problem, v: int) -> str:
+    unit = problem.units[v]
+    if unit.on:
+        return f"pinned to {', '.join(unit.on)}"
+    if len(problem.options[v]) == 1:
+        pool = problem.pools[problem.options[v][0]]
+        gpus = unit.resources.gpus
+        if gpus and gpus.type:
+            return f"only {pool.id} offers {gpus.type}"
+        if gpus and gpus.count:
+            return f"only {pool.id} has GPUs"
+        return f"only {pool.id} can run it"
+    return ""
+
+
+def reason(problem: Problem, objective: Objective, schedule: Schedule, v: int, options: list[Option]) -> str:
+    chosen_pool = schedule.pool[v]
+    pool_id = problem.pools[chosen_pool].id
+    restriction = _restriction(problem, v)
+    others = [o for o in options if o.pool != chosen_pool]
+    if not others:
+        return restriction or f"{pool_id}: the only pool it may use"
+    mine = next((o for o in options if o.pool == chosen_pool), None)
+    done = (lambda o: o.start) if problem.is_service[v] else (lambda o: o.finish)
+    if mine is None:
+        return restriction or pool_id
+    if objective.kind == "cost":
+        rival = min(others, key=lambda o: (o.cost, done(o), o.pool))
+        saving = rival.cost - mine.cost
+        text = f"{pool_id}: {saving:.2f} cheaper than {problem.pools[rival.pool].id}" if saving > 1e-9 else ""
+    else:
+        text = ""
+    if not text:
+        rival = min(others, key=lambda o: (done(o), o.pool))
+        rival_id = problem.pools[rival.pool].id
+        gain = done(rival) - done(mine)
+        verb = "starts" if problem.is_service[v] else "finishes"
+        if gain > 1e-6:
+            text = f"{pool_id}: {human_duration(gain)} earlier than {rival_id}"
+            moved = _inbound(problem, v, problem.pool_site[chosen_pool], schedule)
+            if moved > _inbound(problem, v, problem.pool_site[rival.pool], schedule):
+                text += f" despite the {human_size(moved)} transfer"
+        elif gain < -1e-6:
+            text = f"{pool_id}: {verb} {human_duration(-gain)} later than on {rival_id}, which shortens the whole plan"
+        elif mine.cost < rival.cost - 1e-9:
+            text = f"{pool_id}: as early as {rival_id}, and cheaper"
+        else:
+            text = f"{pool_id}: as early as {rival_id} (ties go to the first declared pool)"
+    return f"{restriction}; {text}" if restriction else text
+
+
+def _notes(problem: Problem, plan_transfers: list[Transfer]) -> list[str]:
+    notes = []
+    guessed = sorted({
+        unit.stage for v, unit in enumerate(problem.units)
+        if not problem.is_service[v] and not unit.estimate.stated
+    })
+    if guessed:
+        notes.append(
+            f"no estimate given for {', '.join(guessed)}: the documented default run time "
+            "(scaled by pool speed) was used, so their times are guesses"
+        )
+    for v, over in enumerate(problem.over_limit):
+        if over:
+            unit = problem.units[v]
+            notes.append(
+                f"warning: `{problem.names[v]}` is expected to run longer than its time limit "
+                f"({human_duration(unit.resources.time)}) on every pool it may use: raise `time` or it will be killed"
+            )
+    at = {site.name: i for i, site in enumerate(problem.sites)}
+    slow = sorted({
+        (t.source_site, t.target_site) for t in plan_transfers
+        if not problem.routes.declared[at[t.source_site]][at[t.target_site]]
+    })
+    for source, target in slow:
+        notes.append(
+            f"no link from {source} to {target}: assumed {NO_LINK_BANDWIDTH * 8 / 1e6:g} Mbit/s "
+            f"and {NO_LINK_LATENCY * 1000:g} ms; declare a link for a better plan"
+        )
+    if any(problem.is_service):
+        notes.append("services count as done once started; their cost is counted up to the makespan")
+    return notes
+
+
+def to_plan(problem: Problem, objective: Objective, schedule: Schedule, bound: float, extra_notes: list[str]) -> Plan:
+    explained = _explain(problem, objective, schedule)
+    assignments = []
+    for v in range(problem.n):
+        pool = problem.pools[schedule.pool[v]]
+        assignments.append(
+            Assignment.model_construct(
+                unit=problem.names[v],
+                kind="service" if problem.is_service[v] else "instance",
+                site=pool.site,
+                pool=pool.name,
+                start=schedule.start[v],
+                finish=schedule.finish[v],
+                cost=schedule.run_cost[v],
+                reason=reason(problem, objective, schedule, v, explained[v]),
+            )
+        )
+    moved = transfers(problem, schedule)
+    return Plan(
+        objective=objective,
+        assignments=assignments,
+        transfers=moved,
+        makespan=schedule.makespan,
+        cost=schedule.cost,
+        egress_bytes=sum(t.size for t in moved),
+        lower_bound=bound,
+        algorithm=schedule.algorithm,
+        notes=_notes(problem, moved) + extra_notes,
+    )

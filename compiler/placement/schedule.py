@@ -1,0 +1,71 @@
+"""A schedule (pool, node, start, finish per unit) and how to score it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..ir import Objective
+from .model import Problem
+
+
+@dataclass
+class Schedule:
+    pool: list[int]
+    node: list[list[int]]  # one node per replica
+    start: list[float]
+    finish: list[float]  # services: equal to start (they never finish)
+    run_cost: list[float]  # money for running; services: until the makespan
+    egress_cost: float
+    makespan: float
+    algorithm: str
+    order: list[int]  # the units in the order they were placed
+
+    @property
+    def cost(self) -> float:
+        return sum(self.run_cost) + self.egress_cost
+
+
+def finalise_service_costs(problem: Problem, schedule: Schedule) -> None:
+    """Services run (and are paid for) from their start to the makespan at
+    least; what they cost afterwards depends on when the user stops them."""
+    for u, service in enumerate(problem.is_service):
+        if service:
+            p = schedule.pool[u]
+            schedule.run_cost[u] = problem.rate[u][p] * max(0.0, schedule.makespan - schedule.start[u])
+
+
+def violation(objective: Objective, makespan: float, cost: float) -> float:
+    """How far a plan breaks its deadline and budget, relatively; 0 when it keeps both."""
+    excess = 0.0
+    if objective.deadline is not None and makespan > objective.deadline:
+        excess += (makespan - objective.deadline) / max(objective.deadline, 1e-9)
+    if objective.budget is not None and cost > objective.budget:
+        excess += (cost - objective.budget) / max(objective.budget, 1e-9)
+    return excess
+
+
+def score(objective: Objective, makespan: float, cost: float) -> tuple[float, float, float]:
+    """Smaller is better: constraint violation first, then the objective."""
+    if objective.kind == "cost":
+        main, second = cost, makespan
+    elif objective.kind == "weighted":
+        main = objective.time_weight * makespan / 3600 + objective.cost_weight * cost
+        second = makespan
+    else:
+        main, second = makespan, cost
+    return (violation(objective, makespan, cost), main, second)
+
+
+def schedule_score(objective: Objective, schedule: Schedule) -> tuple[float, float, float]:
+    return score(objective, schedule.makespan, schedule.cost)
+
+
+def better(a: tuple[float, ...], b: tuple[float, ...], tolerance: float = 1e-9) -> bool:
+    """Lexicographically smaller by more than rounding noise."""
+    for x, y in zip(a, b):
+        slack = tolerance * max(1.0, abs(y))
+        if x < y - slack:
+            return True
+        if x > y + slack:
+            return False
+    return False

@@ -1,0 +1,93 @@
+"""Local search over a list schedule: move one unit to another pool, re-time
+everything in the same priority order, keep the move when the plan improves.
+
+The moves tried first are the units the objective hinges on: the critical
+chain (for time) and the most expensive units (for money). The budget is a
+count of re-timings, not seconds, so the same input always gives the same plan.
+"""
+
+from __future__ import annotations
+
+from ..ir import Objective
+from .listsched import Policy, run
+from .model import Problem
+from .schedule import Schedule, better, schedule_score
+
+_TOUCH = 1e-6  # seconds: two events this close are simultaneous
+
+
+
+def critical_chain(problem: Problem, schedule: Schedule) -> list[int]:
+    """From the last unit back to time zero, following whichever predecessor
+    (data) or pool neighbour (capacity) made each unit wait."""
+    if not problem.n:
+        return []
+    routes = problem.routes
+    site = [problem.pool_site[p] for p in schedule.pool]
+    by_pool: dict[int, list[int]] = {}
+    for u, p in enumerate(schedule.pool):
+        by_pool.setdefault(p, []).append(u)
+    u = max(range(problem.n), key=lambda v: (schedule.finish[v], problem.names[v]))
+    chain, seen = [u], {u}
+    while schedule.start[u] > _TOUCH:
+        begin, nxt = schedule.start[u], None
+        for q, size, carries in problem.preds[u]:
+            arrival = schedule.finish[q] + (routes.seconds(site[q], site[u], size) if carries else 0.0)
+            if arrival >= begin - _TOUCH and q not in seen:
+                nxt = q
+                break
+        if nxt is None:
+            blockers = [
+                v for v in by_pool[schedule.pool[u]]
+                if v not in seen and not problem.is_service[v] and abs(schedule.finish[v] - begin) <= _TOUCH
+            ]
+            if not blockers:
+                break
+            nxt = min(blockers, key=lambda v: problem.names[v])
+        chain.append(nxt)
+        seen.add(nxt)
+        u = nxt
+    return chain
+
+
+def _moves(problem: Problem, objective: Objective, schedule: Schedule) -> list[int]:
+    order = critical_chain(problem, schedule)
+    if objective.kind != "makespan" or objective.budget is not None:
+        expensive = sorted(range(problem.n), key=lambda u: (-schedule.run_cost[u], problem.names[u]))
+        order += expensive
+    seen: set[int] = set()
+    return [u for u in order if not (u in seen or seen.add(u)) and len(problem.options[u]) > 1]
+
+
+def improve(
+    problem: Problem,
+    schedule: Schedule,
+    priority: list[float],
+    policy: Policy,
+    max_evaluations: int,
+) -> Schedule:
+    """First-improvement descent until no single move helps or the budget of
+    re-timings is spent."""
+    objective = policy.objective
+    best, best_score = schedule, schedule_score(objective, schedule)
+    evaluations = 0
+    name = f"{schedule.algorithm} + local search"
+    while evaluations < max_evaluations:
+        improved = False
+        for u in _moves(problem, objective, best):
+            for p in problem.options[u]:
+                if p == best.pool[u] or evaluations >= max_evaluations:
+                    continue
+                fixed = best.pool[:]
+                fixed[u] = p
+                trial = run(problem, priority, policy, name, fixed=fixed)
+                evaluations += 1
+                trial_score = schedule_score(objective, trial)
+                if better(trial_score, best_score):
+                    best, best_score, improved = trial, trial_score, True
+                    break
+            if improved:
+                break
+        if not improved:
+            break
+    return best

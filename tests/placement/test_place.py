@@ -1,0 +1,183 @@
+"""place(): the model (estimates, capacity, transfers, services, objectives)
+as the user sees it in the Plan."""
+
+import builtins
+
+import pytest
+
+from compiler.ir import Objective
+from compiler.placement import place
+from compiler.placement.model import NO_LINK_BANDWIDTH
+
+from .builders import (
+    GiB,
+    dataset,
+    experiment,
+    instance,
+    link,
+    pool,
+    service,
+    site,
+    span,
+)
+
+HOUR = 3600.0
+
+
+def two_sites(kind_b="local", **link_args):
+    sites = [site("hpc", "slurm", [pool("cpu", "hpc", nodes=4)]), site("ws", kind_b)]
+    return sites, [link("hpc", "ws", bandwidth=1e8, **link_args)]
+
+
+def test_estimate_keys_from_most_to_least_specific():
+    sites = [
+        site("hpc", "slurm", [pool("a", "hpc", gpus=(1, "a100")), pool("b", "hpc", gpus=(1, "t4"), speed=2.0)]),
+    ]
+    by_pool = instance("x", estimate=100, by_key={"hpc.a": 10, "a100": 20, "hpc": 30}, on=["hpc.a"])
+    by_gpu = instance("y", estimate=100, by_key={"a100": 20, "hpc": 30}, on=["hpc.a"])
+    by_site = instance("z", estimate=100, by_key={"hpc": 30}, on=["hpc.b"])
+    scaled = instance("w", estimate=100, on=["hpc.b"])
+    plan = place(experiment(sites, [by_pool, by_gpu, by_site, scaled]))
+    length = {a.unit: a.finish - a.start for a in plan.assignments}
+    assert length == {"x": 10, "y": 20, "z": 30, "w": 50}
+
+
+def test_a_pool_of_two_nodes_runs_two_node_sized_jobs_at_once():
+    sites = [site("hpc", "slurm", [pool("cpu", "hpc", nodes=2, cpus=8)])]
+    jobs = [instance(f"j{i}", estimate=100, cpus=8) for i in range(4)]
+    plan = place(experiment(sites, jobs))
+    assert plan.makespan == 200
+    assert sorted(a.start for a in plan.assignments) == [0, 0, 100, 100]
+
+
+def test_small_jobs_pack_on_one_node_by_every_resource():
+    sites = [site("ws", "local", [pool("main", "ws", nodes=1, cpus=8, memory=8 * GiB, gpus=(2, "t4"))])]
+    by_cpu = [instance(f"c{i}", estimate=10, cpus=4, memory=GiB) for i in range(3)]
+    by_gpu = [instance(f"g{i}", estimate=10, cpus=1, memory=GiB, gpus=(1, None)) for i in range(3)]
+    assert place(experiment(sites, by_cpu)).makespan == 20
+    assert place(experiment(sites, by_gpu)).makespan == 20
+
+
+def test_a_producer_and_a_consumer_on_different_sites_imply_one_transfer():
+    sites, links = two_sites()
+    make = instance("make", outputs={"table": 10**8}, on=["hpc"])
+    readers = [instance(f"read{i}", reads={"t": "make:table"}, on=["ws"]) for i in range(2)]
+    plan = place(experiment(sites, [make, *readers], links=links))
+    (moved,) = plan.transfers
+    assert (moved.source_site, moved.target_site, moved.what) == ("hpc", "ws", "make:table")
+    assert moved.path == moved.target_path == "out/make/table"
+    assert moved.consumers == ["read0", "read1"] and moved.tool == "rsync"
+    assert moved.id == "to_ws__make_table_" + moved.id.rsplit("_", 1)[1]
+    # 60 s of work, then 1 s to move 100 MB at 100 MB/s.
+    assert moved.start == 60 and moved.finish == 61
+    assert plan.where("read0").start == 61
+    assert plan.egress_bytes == 10**8
+
+
+def test_data_sets_staged_off_their_site():
+    sites, links = two_sites(kind_b="kubernetes", egress=0.5)
+    coco = dataset("coco", "ws", size=2 * 10**9, uri="s3://bucket/coco")
+    local = dataset("imgs", "ws", size=10**9, uri="/data/imgs")
+    job = instance("job", reads={"a": "dataset:coco", "b": "dataset:imgs"}, on=["hpc"])
+    plan = place(experiment(sites, [job], datasets=[coco, local], links=links))
+    by_what = {t.what: t for t in plan.transfers}
+    assert by_what["dataset:coco"].tool == "aws"
+    assert by_what["dataset:imgs"].tool == "kubectl"
+    assert by_what["dataset:coco"].target_path == "datasets/coco"
+    assert by_what["dataset:coco"].path == "s3://bucket/coco"
+    assert by_what["dataset:coco"].cost == pytest.approx(1.0)  # 2 GB at 0.5 per GB
+    assert plan.cost == pytest.approx(1.5)
+    assert plan.where("job").start == pytest.approx(20)  # 2 GB at 100 MB/s
+
+
+def test_the_scheduler_weighs_transfers_against_speed():
+    fast = pool("gpu", "far", speed=4.0)
+    sites = [site("near", "local"), site("far", "slurm", [fast])]
+    data = dataset("big", "near", size=10**10)
+    job = instance("job", estimate=1000, reads={"d": "dataset:big"})
+    slow_link = [link("near", "far", bandwidth=10**7)]  # 1000 s to move
+    quick_link = [link("near", "far", bandwidth=10**9)]  # 10 s to move
+    assert place(experiment(sites, [job], datasets=[data], links=slow_link)).where("job").site == "near"
+    plan = place(experiment(sites, [job], datasets=[data], links=quick_link))
+    assert plan.where("job").site == "far"
+    assert "despite the 10 GB transfer" in plan.where("job").reason
+
+
+def test_no_link_means_a_slow_documented_default():
+    sites = [site("a", "local"), site("b", "slurm")]
+    make = instance("make", outputs={"o": 10**6}, on=["a"])
+    use = instance("use", reads={"i": "make:o"}, on=["b"])
+    plan = place(experiment(sites, [make, use]))
+    assert plan.where("use").start == pytest.approx(60 + 0.1 + 10**6 / NO_LINK_BANDWIDTH)
+    assert any("no link from a to b" in n for n in plan.notes)
+
+
+def test_services_start_when_inputs_are_ready_and_hold_their_pool():
+    sites = [site("hpc", "slurm"), site("cloud", "kubernetes", [pool("cpu", "cloud", nodes=1, cpus=4)])]
+    links = [link("hpc", "cloud", bandwidth=1e9)]
+    train = instance("train", estimate=100, outputs={"m": 0}, on=["hpc"])
+    serve = service("serve", reads={"m": "train:m"}, cpus=4)
+    later = instance("later", estimate=10, cpus=4, on=["cloud"])
+    plan = place(experiment(sites, [train, later], services=[serve], links=links))
+    served = plan.where("serve")
+    assert (served.site, served.kind, served.start, served.finish) == ("cloud", "service", 100, 100)
+    # `later` needs the whole cloud node, so it runs before the service takes it for good.
+    assert plan.where("later").finish <= served.start
+    assert plan.makespan == 100
+
+
+def test_over_the_time_limit_is_a_warning_and_a_missing_estimate_a_note():
+    sites = [site("ws", "local")]
+    slow = instance("slow", estimate=2 * HOUR, time=HOUR)
+    guess = instance("guess", estimate=HOUR, stated=False)
+    plan = place(experiment(sites, [slow, guess]))
+    assert any("`slow` is expected to run longer than its time limit" in n for n in plan.notes)
+    assert any("no estimate given for guess" in n for n in plan.notes)
+
+
+def test_cost_objective_prefers_the_cheap_pool_unless_the_deadline_forbids():
+    sites = [site("cloud", "kubernetes", [pool("fast", "cloud", price=10.0, speed=4.0), pool("slow", "cloud", price=1.0)])]
+    job = instance("job", estimate=4 * HOUR, time=8 * HOUR)
+    exp = experiment(sites, [job])
+    assert place(exp, Objective(kind="cost")).where("job").pool == "slow"
+    assert place(exp, Objective(kind="cost", deadline=2 * HOUR)).where("job").pool == "fast"
+    assert place(exp).where("job").pool == "fast"
+    # A job takes 1/8 of a node: 1.25 on the fast pool, 0.5 on the slow one.
+    assert place(exp, Objective(kind="makespan", budget=1.0)).where("job").pool == "slow"
+
+
+def test_reasons_name_the_constraint():
+    sites = [site("charisma", "slurm", [pool("gpu", "charisma", gpus=(4, "a100"))]), site("cloud", "kubernetes")]
+    train = instance("train", gpus=(4, "a100"))
+    pinned = instance("pinned", on=["cloud"])
+    plan = place(experiment(sites, [train, pinned]))
+    assert plan.where("train").reason == "only charisma.gpu offers a100"
+    assert plan.where("pinned").reason == "pinned to cloud"
+
+
+def test_without_scipy_the_heuristic_still_places(monkeypatch):
+    real_import = builtins.__import__
+
+    def no_scipy(name, *args, **kwargs):
+        if name == "scipy" or name.startswith("scipy."):
+            raise ImportError(f"No module named {name!r}")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_scipy)
+    sites = [site("a", "local"), site("b", "slurm")]
+    jobs = [instance(f"j{i}", estimate=10 * (i + 1)) for i in range(4)]
+    plan = place(experiment(sites, jobs, objective=Objective(kind="cost", span=span())))
+    assert len(plan.assignments) == 4
+    assert "scipy is not installed" in " ".join(plan.notes)
+    assert not plan.algorithm.startswith("milp")
+
+
+def test_service_replicas_each_take_a_node_share():
+    sites = [site("cloud", "kubernetes", [pool("cpu", "cloud", nodes=2, cpus=8, price=1.0)])]
+    make = instance("make", estimate=100, outputs={"m": 0}, cpus=8)
+    other = instance("other", estimate=300, cpus=4)
+    serve = service("serve", reads={"m": "make:m"}, cpus=6, replicas=2)
+    plan = place(experiment(sites, [make, other], services=[serve]))
+    # Two replicas of 6 cpus need both nodes with 6 free: after `other` ends.
+    assert plan.where("serve").start == 300
+    assert plan.makespan == 300

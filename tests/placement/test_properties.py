@@ -1,0 +1,76 @@
+"""Properties of every plan over random DAGs and random platforms."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from compiler.ir import Objective
+from compiler.placement import exact, place
+from compiler.placement.listsched import policy_for, run
+from compiler.placement.model import build
+from compiler.placement.place import heuristic
+from compiler.placement.ranks import lower_bound, upward_rank
+
+from .builders import span
+from .checks import check_schedule
+from .strategies import experiments
+
+QUICK = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SLOW = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@QUICK
+@given(experiments(max_units=25))
+def test_heuristic_plans_respect_the_model(exp):
+    problem = build(exp)
+    for kind in ("makespan", "cost", "weighted"):
+        objective = Objective(kind=kind, cost_weight=1.0, span=span())
+        schedule = heuristic(problem, objective)
+        check_schedule(problem, schedule)
+        assert schedule.makespan >= lower_bound(problem) - 1e-6
+        if kind == "makespan":
+            baseline = run(problem, upward_rank(problem), policy_for(problem, objective), "heft")
+            assert schedule.makespan <= baseline.makespan + 1e-6
+
+
+@QUICK
+@given(experiments(max_units=8))
+def test_place_agrees_with_its_schedule(exp):
+    plan = place(exp)
+    problem = build(exp)
+    assert [a.unit for a in plan.assignments] == problem.names
+    assert plan.makespan >= plan.lower_bound - 1e-6
+    assert plan.makespan == pytest.approx(max(a.finish for a in plan.assignments))
+    for a in plan.assignments:
+        unit = problem.units[problem.index[a.unit]]
+        if unit.on:
+            assert a.site in unit.on or f"{a.site}.{a.pool}" in unit.on
+        assert a.site not in unit.not_on and f"{a.site}.{a.pool}" not in unit.not_on
+        assert a.reason
+    # Per pool, at every start, the running units' cpus fit in its nodes.
+    for a in plan.assignments:
+        pool = exp.pool(f"{a.site}.{a.pool}")
+        running = [
+            b for b in plan.assignments
+            if (b.site, b.pool) == (a.site, a.pool) and b.start <= a.start < (b.finish if b.kind == "instance" else float("inf"))
+        ]
+        assert sum(problem.units[problem.index[b.unit]].resources.cpus for b in running) <= pool.nodes * pool.cpus
+    # One transfer per (data, target site).
+    keys = [(t.what, t.target_site) for t in plan.transfers]
+    assert len(keys) == len(set(keys))
+    assert place(exp) == plan  # deterministic
+
+
+@SLOW
+@given(experiments(max_units=6, max_sites=2, max_nodes=2))
+def test_exact_is_never_worse_than_the_heuristic_nor_below_the_bound(exp):
+    problem = build(exp)
+    objective = Objective(span=span())
+    found = heuristic(problem, objective)
+    solved = exact.solve(problem, objective, found, time_limit=30, node_limit=20000)
+    if not solved.optimal:
+        pytest.skip("the MILP did not finish within its limits")
+    check_schedule(problem, solved.schedule)
+    assert solved.schedule.makespan <= found.makespan + 1e-6
+    assert solved.schedule.makespan >= lower_bound(problem) - 1e-6
