@@ -4,6 +4,7 @@ the exit status (0 clean, 1 the input has errors, 2 usage or I/O, 3 a bug)."""
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
@@ -366,12 +367,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_BATCH_COMMANDS = {cmd_check, cmd_plan, cmd_compile, cmd_import, cmd_fmt, cmd_schema}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_USAGE
+    if args.func in _BATCH_COMMANDS:
+        # Short-lived runs that allocate millions of small acyclic objects:
+        # the cyclic collector would rescan the growing heap again and again
+        # and find nothing to free (superlinear time on large experiments).
+        gc.disable()
     try:
         return args.func(args)
     except UsageError as err:

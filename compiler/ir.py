@@ -27,6 +27,18 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+def _cached_index(model: BaseModel, name: str, sources: tuple[list, ...], build) -> dict:
+    """An index over some of a frozen model's lists, kept beside its fields
+    (pydantic ignores non-field entries of __dict__) and rebuilt when any of
+    those lists is not the one it was built from."""
+    cache = model.__dict__.setdefault("_lookups", {})
+    entry = cache.get(name)
+    if entry is None or len(entry[0]) != len(sources) or any(a is not b for a, b in zip(entry[0], sources)):
+        entry = (sources, build())
+        cache[name] = entry
+    return entry[1]
+
+
 class Span(_Frozen):
     """A source range; lines and columns are 1-based, end is exclusive."""
 
@@ -283,24 +295,46 @@ class Experiment(_Frozen):
     edges: list[Edge] = Field(default_factory=list)
     span: Span
 
+    # Lookups by name. Back ends ask for thousands of units, and a scan each
+    # time is quadratic, so each index is built once. It remembers the lists
+    # it was built from: `model_copy(update=...)` shares this model's __dict__
+    # entries but may bring new lists, and then the index is rebuilt.
+    def _index(self, name: str, sources: tuple[list, ...], build) -> dict:
+        return _cached_index(self, name, sources, build)
+
+    @property
+    def _sites_by_name(self) -> dict[str, Site]:
+        return self._index("sites", (self.sites,), lambda: {s.name: s for s in self.sites})
+
+    @property
+    def _pools_by_id(self) -> dict[str, Pool]:
+        return self._index("pools", (self.sites,),
+                           lambda: {p.id: p for site in self.sites for p in site.pools})
+
+    @property
+    def _units_by_name(self) -> dict[str, "StageInstance | Service"]:
+        def build() -> dict:
+            units: dict[str, StageInstance | Service] = {i.id: i for i in self.instances}
+            units.update((s.name, s) for s in self.services)
+            return units
+
+        return self._index("units", (self.instances, self.services), build)
+
     def site(self, name: str) -> Site:
-        for site in self.sites:
-            if site.name == name:
-                return site
-        raise KeyError(name)
+        return self._sites_by_name[name]
 
     def pool(self, pool_id: str) -> Pool:
-        site_name, _, pool_name = pool_id.partition(".")
-        for pool in self.site(site_name).pools:
-            if pool.name == pool_name:
-                return pool
-        raise KeyError(pool_id)
+        return self._pools_by_id[pool_id]
 
     def instance(self, instance_id: str) -> StageInstance:
-        for inst in self.instances:
-            if inst.id == instance_id:
-                return inst
-        raise KeyError(instance_id)
+        unit = self._units_by_name.get(instance_id)
+        if not isinstance(unit, StageInstance):
+            raise KeyError(instance_id)
+        return unit
+
+    def unit(self, name: str) -> "StageInstance | Service":
+        """A stage instance or a service, by its id or name."""
+        return self._units_by_name[name]
 
 
 # ---------------------------------------------------------------------------
@@ -348,7 +382,6 @@ class Plan(_Frozen):
     notes: list[str] = Field(default_factory=list)
 
     def where(self, unit: str) -> Assignment:
-        for a in self.assignments:
-            if a.unit == unit:
-                return a
-        raise KeyError(unit)
+        index = _cached_index(self, "where", (self.assignments,),
+                              lambda: {a.unit: a for a in self.assignments})
+        return index[unit]

@@ -21,10 +21,7 @@ _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 def unit_of(experiment: Experiment, unit: str) -> StageInstance | Service:
     """The stage instance or service called `unit`."""
-    for service in experiment.services:
-        if service.name == unit:
-            return service
-    return experiment.instance(unit)
+    return experiment.unit(unit)
 
 
 def render_command(experiment: Experiment, plan: Plan, unit: str) -> str:

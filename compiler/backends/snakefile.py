@@ -70,24 +70,42 @@ class _Builder:
         self.rule_of_transfer: dict[str, Rule] = {}
         self.up_rule: dict[str, Rule] = {}
         self._by_script: dict[str, Rule] = {}
+        self._names: set[str] = set()
+        self._transfer_to = {(t.target_site, t.what): t for t in plan.transfers}
+        self._slurm_group_of: dict[str, dict[str, slurm.JobGroup]] = {}  # site -> unit -> group
 
     def _add(self, rule: Rule) -> Rule:
-        taken = {r.name for r in self.rules}
         base, suffix = rule.name, 2
-        while rule.name in taken:
+        while rule.name in self._names:
             rule.name = f"{base}_{suffix}"
             suffix += 1
+        self._names.add(rule.name)
         self.rules.append(rule)
         return rule
+
+    def _slurm_group(self, site_name: str, unit: str) -> slurm.JobGroup:
+        """The job group (one sbatch script) that runs `unit`; the groups of a
+        site are computed once, not once per unit."""
+        if site_name not in self._slurm_group_of:
+            self._slurm_group_of[site_name] = {
+                inst.id: group
+                for group in slurm.job_groups(self.experiment, self.plan, site_name)
+                for inst in group.instances
+            }
+        return self._slurm_group_of[site_name][unit]
 
     def build(self) -> list[Rule]:
         for site in kubernetes_sites(self.experiment, self.plan):
             self.up_rule[site] = self._add(self._kube_rule(
                 f"up_{site}", f"prepare Kubernetes site {site}", kubernetes.up_script(site), site,
             ))
+        transfers_for: dict[str, list[Transfer]] = {}
+        for transfer in self.plan.transfers:
+            for consumer in transfer.consumers:
+                transfers_for.setdefault(consumer, []).append(transfer)
         for assignment in self.plan.assignments:
-            for transfer in self.plan.transfers:
-                if assignment.unit in transfer.consumers and transfer.id not in self.rule_of_transfer:
+            for transfer in transfers_for.get(assignment.unit, []):
+                if transfer.id not in self.rule_of_transfer:
                     self.rule_of_transfer[transfer.id] = self._add(self._transfer_rule(transfer))
             if assignment.unit not in self.rule_of_unit:
                 self._unit_rule(assignment.unit, assignment.site)
@@ -118,8 +136,7 @@ class _Builder:
 
     def _slurm_rule(self, unit: str, site_name: str) -> None:
         """One rule per job group: it submits the whole array at once."""
-        group = next(g for g in slurm.job_groups(self.experiment, self.plan, site_name)
-                     if any(inst.id == unit for inst in g.instances))
+        group = self._slurm_group(site_name, unit)
         members = [inst.id for inst in group.instances]
         rule = self._add(Rule(
             name=snake_rule(group.name),
@@ -194,9 +211,9 @@ class _Builder:
     def _source_rule(self, site: str, what: str) -> Rule | None:
         """The rule that makes `what` available on `site`: the transfer
         that brings it there, else (same site) its producer."""
-        for transfer in self.plan.transfers:
-            if transfer.target_site == site and transfer.what == what:
-                return self.rule_of_transfer[transfer.id]
+        transfer = self._transfer_to.get((site, what))
+        if transfer is not None:
+            return self.rule_of_transfer[transfer.id]
         if what.startswith("dataset:"):
             return None
         return self.rule_of_unit.get(what.rpartition(":")[0])

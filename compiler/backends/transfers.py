@@ -102,4 +102,7 @@ def _provenance(experiment: Experiment, transfer: Transfer):
     if kind == "dataset":
         return next((d.span for d in experiment.datasets if d.name == rest), experiment.span)
     producer = transfer.what.rpartition(":")[0]
-    return next((i.span for i in experiment.instances if i.id == producer), experiment.span)
+    try:
+        return experiment.instance(producer).span
+    except KeyError:
+        return experiment.span
