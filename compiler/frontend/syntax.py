@@ -16,6 +16,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from ..diagnostics import Diagnostics, help_
 from ..resources import grammar_path
 from . import ast as A
+from .lexer import MlxLexer
 
 DECL_KEYWORDS = (
     "import", "experiment", "param", "secret", "dataset", "site", "link",
@@ -45,6 +46,7 @@ def _parser(start: str) -> Lark:
     return Lark(
         _grammar_text(),
         parser="lalr",
+        lexer=MlxLexer,
         start=start,
         keep_all_tokens=True,
         maybe_placeholders=False,
