@@ -19,7 +19,7 @@ from pathlib import Path
 from ..backends import WriteConflict, compile_to
 from ..ir import Experiment, Plan
 from . import jobs
-from .progress import Progress, parse_line
+from .progress import JobStats, Progress, parse_line, scheduled_rules
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
@@ -42,26 +42,41 @@ def run(experiment: Experiment, plan: Plan, outdir: Path, args) -> int:
     if args.dry_run:
         result = subprocess.run([*command, "--dry-run", "--quiet", "rules"], cwd=outdir,
                                 capture_output=True, text=True)
-        pending = [r for r in rules if not jobs.done(outdir, r.name)]
-        print(f"{outdir}: {len(rules) - len(pending)} of {len(rules)} steps done; would run:")
-        for r in pending:
-            print(f"  {r.description}")
         if result.returncode != 0:
             print(result.stdout + result.stderr, file=sys.stderr)
             return EXIT_FAILED
+        # Snakemake's own answer: it also reruns a finished step whose
+        # script changed, and everything after it.
+        scheduled = scheduled_rules(result.stdout + result.stderr)
+        pending = [r for r in rules if r.name in scheduled]
+        print(f"{outdir}: {len(rules) - len(pending)} of {len(rules)} steps done; would run:")
+        for r in pending:
+            print(f"  {r.description}")
         return EXIT_OK
-    finished = sum(jobs.done(outdir, r.name) for r in rules)
+    already_done = {r.name for r in rules if jobs.done(outdir, r.name)}
+    finished = len(already_done)
     progress = Progress(units={r.name: r.description for r in rules}, total=len(rules), done=finished)
+    stats = JobStats()
     print(f"running {experiment.name} in {outdir} ({finished} of {len(rules)} steps already done)", flush=True)
     log_path = outdir / ".mlc" / "run.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     with open(log_path, "w", encoding="utf-8") as log:
+        # Snakemake and its jobs get a process group of their own, so that an
+        # interrupt reaches all of them the same way whether it came from the
+        # terminal (Ctrl-C) or from `kill` aimed at mlc alone.
         proc = subprocess.Popen(command, cwd=outdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                text=True, bufsize=1)
+                                text=True, bufsize=1, start_new_session=True)
+        previous_term = signal.signal(signal.SIGTERM, _interrupt)
         try:
             for line in proc.stdout:
                 log.write(line)
+                if stats.feed(line):
+                    again = already_done & stats.rules
+                    if again:
+                        progress.done -= len(again)
+                        print(f"{len(again)} of the finished steps run again: their scripts changed",
+                              flush=True)
                 event = parse_line(line)
                 shown = progress.on_event(event) if event else None
                 if shown:
@@ -69,9 +84,11 @@ def run(experiment: Experiment, plan: Plan, outdir: Path, args) -> int:
             status = proc.wait()
         except KeyboardInterrupt:
             return _interrupted(proc, outdir, rules)
+        finally:
+            signal.signal(signal.SIGTERM, previous_term)
     elapsed = time.monotonic() - started
     if status == 0:
-        ran = progress.done - finished
+        ran = progress.finished_now
         if ran == 0:
             print(f"nothing to do: all {progress.total} steps were already done")
         else:
@@ -82,19 +99,30 @@ def run(experiment: Experiment, plan: Plan, outdir: Path, args) -> int:
     return EXIT_FAILED
 
 
+def _interrupt(signum, frame) -> None:
+    """SIGTERM stops a run the way Ctrl-C does."""
+    raise KeyboardInterrupt
+
+
 def _interrupted(proc: subprocess.Popen, outdir: Path, rules: list[jobs.Rule]) -> int:
-    """Ctrl-C: let Snakemake stop its running jobs, then cancel the batch
-    jobs that were submitted and have not finished."""
+    """Ctrl-C: cancel the batch jobs that were submitted and have not
+    finished, then interrupt Snakemake and its jobs (the submit scripts also
+    cancel their job on SIGINT, which covers a job submitted meanwhile).
+    Cancelling first ends the waits at once, so Snakemake exits on its own
+    and leaves no lock behind."""
     print("\ninterrupted: stopping the workflow...", file=sys.stderr)
-    try:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=60)
-    except (subprocess.TimeoutExpired, ProcessLookupError):
-        proc.kill()
     for r in rules:
         record = jobs.job_record(outdir, r.name)
         if record.get("kind") == "slurm" and not jobs.done(outdir, r.name):
             print(f"  {r.description}: {jobs.cancel_slurm_job(record)}", file=sys.stderr)
+    try:
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    except ProcessLookupError:  # Snakemake had already ended
+        pass
     print("stopped; `mlc run` again resumes where this run ended", file=sys.stderr)
     return 130
 

@@ -17,22 +17,28 @@ from compiler import ir
 from compiler.backends import emit, local
 
 FAKE_SBATCH = r"""#!/usr/bin/env bash
-# Stand-in for `sbatch --wait --parsable SCRIPT`: runs each array task of
-# SCRIPT right here, with its logs where Slurm would put them.
+# Stand-in for `sbatch --parsable SCRIPT`: runs each array task of SCRIPT
+# right here before returning (so the job has left the queue when fake
+# squeue is asked), with its logs where Slurm would put them. Like sbatch,
+# it succeeds whatever the tasks do: they report through their status files.
 set -uo pipefail
 script=${*: -1}
 array=$(sed -n 's/^#SBATCH --array=//p' "$script")
-[[ -n $array ]] || array=0
-status=0
+export SLURM_SUBMIT_DIR=$PWD SLURM_JOB_ID=4242
+mkdir -p logs
+if [[ -z $array ]]; then
+  bash "$script" >logs/job-4242.out 2>&1
+fi
 for range in ${array//,/ }; do
   for ((i = ${range%-*}; i <= ${range#*-}; i++)); do
-    mkdir -p logs
-    SLURM_ARRAY_TASK_ID=$i SLURM_SUBMIT_DIR=$PWD bash "$script" >"logs/job-4242_$i.out" 2>&1 || status=$?
+    SLURM_ARRAY_JOB_ID=4242 SLURM_ARRAY_TASK_ID=$i bash "$script" >"logs/job-4242_$i.out" 2>&1
   done
 done
 echo 4242
-exit "$status"
 """
+
+# Stand-in for `squeue -h -j JOB -o %T`: the fake jobs have always ended.
+FAKE_SQUEUE = "#!/bin/sh\nexit 0\n"
 
 FAKE_SSH = r"""#!/usr/bin/env bash
 # Stand-in for `ssh [-o OPTION]... [--] HOST COMMAND...`: runs COMMAND with
@@ -155,7 +161,8 @@ def _slurm_experiment(
 def _fake_cluster(tmp_path: Path) -> dict[str, str]:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    for name, text in [("sbatch", FAKE_SBATCH), ("apptainer", FAKE_APPTAINER), ("ssh", FAKE_SSH)]:
+    fakes = [("sbatch", FAKE_SBATCH), ("squeue", FAKE_SQUEUE), ("apptainer", FAKE_APPTAINER), ("ssh", FAKE_SSH)]
+    for name, text in fakes:
         (bin_dir / name).write_text(text)
         (bin_dir / name).chmod(0o755)
     return {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "FAKE_IMAGES": str(tmp_path / "images")}
@@ -183,8 +190,9 @@ def test_a_failed_slurm_job_fails_its_rule_and_shows_the_log(tmp_path):
     result = _run(folder, _fake_cluster(tmp_path))
     assert result.returncode != 0
     log = (folder / ".mlc/logs/scale.log").read_text()
-    assert "Slurm job 4242 (scale.sbatch) failed" in log
+    assert "Slurm job 4242 (scale.sbatch) failed with status 1 (failed tasks: 4242_1)" in log
     assert "==> logs/job-4242_1.out <==" in log
+    assert "logs/job-4242_0.out" not in log  # only the failed task's log
     assert not (folder / ".mlc/done/scale").exists()
 
 

@@ -1,0 +1,109 @@
+"""What the end-to-end tests share: a scenario (one example compiled into a
+folder of its own and run with `mlc`), and readers of what the run left on
+the cluster (the job completion log) and in the output folder (job records)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples" / "slurm"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One example compiled into its own output folder, with its own work
+    root on the cluster, so that no two runs (or test sessions) share files."""
+
+    example: Path
+    out: Path  # the -o root; the workflow is out/<experiment>
+    experiment: str
+    scratch: Path  # the Slurm site's scratch; the work root is scratch/<experiment>
+    params: tuple[str, ...] = ()
+
+    @property
+    def folder(self) -> Path:
+        return self.out / self.experiment
+
+    @property
+    def work_root(self) -> Path:
+        return self.scratch / self.experiment
+
+    @property
+    def local_tree(self) -> Path:
+        """The work tree of the local site `here` (config.yaml: work/here)."""
+        return self.folder / "work" / "here"
+
+    def arguments(self, *params: str) -> list[str]:
+        """The file, -o and the -p options; a later NAME=VALUE replaces an earlier one."""
+        values = dict(p.split("=", 1) for p in (f"scratch={self.scratch}", *self.params, *params))
+        return [str(self.example), "-o", str(self.out),
+                *(word for name, value in values.items() for word in ("-p", f"{name}={value}"))]
+
+    def mlc(self, command: str, *params: str, extra: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
+        """`mlc COMMAND example -o out -p scratch=... [-p ...]`, as a user types it."""
+        return subprocess.run(
+            [sys.executable, "-m", "compiler.cli", command, *extra, *self.arguments(*params)],
+            cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+        )
+
+    def popen_run(self) -> subprocess.Popen[str]:
+        """`mlc run` started in a session of its own, so that a test can send
+        Ctrl-C to its whole process group as a terminal would."""
+        return _popen([sys.executable, "-m", "compiler.cli", "run", *self.arguments()], ROOT)
+
+    def popen_snakemake(self) -> subprocess.Popen[str]:
+        """`snakemake --cores 2` in the compiled folder, in a session of its own."""
+        return _popen(["snakemake", "--cores", "2"], self.folder)
+
+
+def _popen(command: list[str], cwd: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+
+
+def jobs_in(jobcomp_log: Path, work_root: Path) -> dict[str, dict[str, str]]:
+    """Every finished job (array tasks one by one) that ran in `work_root`,
+    from the job completion log, keyed like squeue shows them: `12`, `12_0`.
+
+    The work root is unique to a scenario, so other tests' jobs (and other
+    sessions on the same cluster) never count."""
+    jobs: dict[str, dict[str, str]] = {}
+    if not jobcomp_log.is_file():
+        return jobs
+    for line in jobcomp_log.read_text().splitlines():
+        fields = dict(word.split("=", 1) for word in line.split() if "=" in word)
+        if fields.get("WorkDir") != str(work_root) or "JobId" not in fields:
+            continue
+        task = fields.get("ArrayTaskId")
+        key = f"{fields['ArrayJobId']}_{task}" if task and task.isdigit() else fields["JobId"]
+        jobs[key] = fields
+    return dict(sorted(jobs.items()))
+
+
+def job_names(jobs: dict[str, dict[str, str]]) -> list[str]:
+    """The job name of each job, sorted (one entry per array task)."""
+    return sorted(record["Name"] for record in jobs.values())
+
+
+def job_record(folder: Path, rule: str) -> dict[str, str]:
+    """The `.mlc/jobs/<rule>` record the generated workflow wrote on submission."""
+    path = folder / ".mlc" / "jobs" / rule
+    if not path.is_file():
+        return {}
+    return dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+
+
+def status_table(stdout: str) -> dict[str, tuple[str, str]]:
+    """`mlc status` output as {step: (state, job)}, job "" when none; the
+    summary line and service lines are left out."""
+    table = {}
+    for line in stdout.splitlines():
+        columns = re.split(r"\s{2,}", line.strip())
+        if len(columns) >= 2:
+            table[columns[0]] = (columns[1], columns[2] if len(columns) > 2 else "")
+    return table
