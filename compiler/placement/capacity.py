@@ -9,7 +9,7 @@ ready time for a window long enough: insertion into gaps comes for free.
 from __future__ import annotations
 
 from bisect import bisect_right
-from math import inf
+from math import inf, nextafter
 
 # How many steps of a node's profile a job may look through for a gap before
 # it is placed after the node's last busy stretch. HEFT's insertion is
@@ -110,6 +110,14 @@ class PoolCapacity:
         (inf, -1) when no node can start the job before `limit`."""
         if ready >= limit:
             return inf, -1
+        if self.used < len(self.nodes):
+            # An empty node starts the job at `ready`, which no node beats:
+            # a used node is only worth a look if it can start it then too.
+            at_once = nextafter(ready, inf)
+            for k in range(self.used):
+                if self.nodes[k].earliest(ready, cpus, memory, gpus, duration, at_once) <= ready:
+                    return ready, k
+            return ready, self.used
         best, best_node = limit, -1
         for k in range(self.used):
             start = self.nodes[k].earliest(ready, cpus, memory, gpus, duration, best)
@@ -117,8 +125,6 @@ class PoolCapacity:
                 best, best_node = start, k
                 if start <= ready:
                     return best, best_node
-        if self.used < len(self.nodes) and ready < limit:
-            return ready, self.used
         return (best, best_node) if best_node >= 0 else (inf, -1)
 
     def reserve(self, node: int, start: float, finish: float, cpus: int, memory: int, gpus: int) -> None:

@@ -4,7 +4,8 @@ pool's capacity allow (insertion into gaps included).
 
 With upward ranks and no lookahead this is HEFT (Topcuoglu et al. 2002); with
 OCT ranks and the OCT lookahead it is PEFT (Arabnejad and Barbosa 2014); with
-every pool fixed it re-times a given assignment, which the local search uses.
+some pools fixed it re-times a given assignment, or lets the other units
+adapt to a forced choice, which the local search uses.
 """
 
 from __future__ import annotations
@@ -80,11 +81,12 @@ def run(
     policy: Policy,
     name: str,
     lookahead: list[list[float]] | None = None,
-    fixed: list[int] | None = None,
+    fixed: dict[int, int] | None = None,
     explain: list[list[Option]] | None = None,
 ) -> Schedule:
-    """Schedule every unit. `fixed` forces each unit's pool (re-timing only);
-    `explain` (with `fixed`), a list with a slot per unit, receives what each
+    """Schedule every unit. `fixed` forces the pool of the units it maps
+    (all of them: a re-timing); `explain` (with every unit fixed), a list with
+    a slot per unit, receives what each
     unit got and what its earliest-finishing alternatives (under the cost
     objective: all of them) would have given at that moment, for the reasons
     shown to the user."""
@@ -99,7 +101,8 @@ def run(
     budget = objective.budget
     deadline = objective.deadline
     wants_cost = kind != "makespan" or budget is not None or explain is not None
-    prune = not wants_cost and lookahead is None and fixed is None
+    prune = not wants_cost and lookahead is None
+    fixed = fixed or {}
     time_weight, cost_weight = objective.time_weight / 3600, objective.cost_weight
 
     caps = new_capacities(problem)
@@ -124,7 +127,8 @@ def run(
         best_key, best = None, None
         evaluated = []
         rival = inf
-        for p in (options[u] if fixed is None or explain is not None else (fixed[u],)):
+        chosen = fixed.get(u, -1)
+        for preference, p in enumerate(options[u] if chosen < 0 or explain is not None else (chosen,)):
             s = pool_site[p]
             ready = ready_at.get(s)
             if ready is None:
@@ -150,17 +154,17 @@ def run(
                 # makespan, and when explaining (only the earliest rival of
                 # the fixed pool is reported).
                 limit = inf
-                if fixed is None:
+                if chosen < 0:
                     if prune and best is not None:
                         limit = best[3] - duration
-                elif p != fixed[u] and kind != "cost":
+                elif p != chosen and kind != "cost":
                     limit = rival - duration
                 start, node = caps[p].earliest(ready, *demand[u], duration, limit)
                 if node < 0:
                     continue
                 nodes = [node]
                 finish = start + duration
-                if fixed is not None and p != fixed[u]:
+                if chosen >= 0 and p != chosen:
                     rival = min(rival, finish)
             cost = 0.0
             if wants_cost:
@@ -169,7 +173,8 @@ def run(
                     src = item.site if item.producer < 0 else site_of[item.producer]
                     if src != s and s not in present.get(item.key, ()):
                         cost += item.size * egr[src][s]
-            key = _choice_key(kind, finish, cost, p, time_weight, cost_weight, lookahead[u][p] if lookahead else 0.0)
+            ahead = lookahead[u][p] if lookahead else 0.0
+            key = _choice_key(kind, finish, cost, preference, time_weight, cost_weight, ahead)
             if budget is not None and spent + cost + remaining_min - policy.min_cost[u] > budget:
                 key = (1,) + key  # over the budget: only when nothing else fits
             elif kind == "cost" and deadline is not None and finish > policy.latest_finish[u]:
@@ -179,7 +184,7 @@ def run(
             option = (p, nodes, start, finish, cost)
             if explain is not None:
                 evaluated.append(option)
-            if fixed is not None and p == fixed[u] or fixed is None and (best_key is None or key < best_key):
+            if p == chosen or chosen < 0 and (best_key is None or key < best_key):
                 best_key, best = key, option
 
         if best is None or best[2] == inf:
@@ -223,9 +228,12 @@ def run(
     return schedule
 
 
-def _choice_key(kind, finish, cost, pool, time_weight, cost_weight, ahead):
+def _choice_key(kind, finish, cost, preference, time_weight, cost_weight, ahead):
+    """Smaller is better; `preference` (the position in the unit's options)
+    breaks ties, which is also why pruning may skip a later pool that only
+    ties."""
     if kind == "cost":
-        return (cost, finish, pool)
+        return (cost, finish, preference)
     if kind == "weighted":
-        return (time_weight * (finish + ahead) + cost_weight * cost, finish, pool)
-    return (finish + ahead, finish, cost, pool)
+        return (time_weight * (finish + ahead) + cost_weight * cost, finish, preference)
+    return (finish + ahead, finish, cost, preference)

@@ -100,7 +100,7 @@ class Problem:
     pools: list[Pool]
     pool_site: list[int]
     runtime: list[list[float]]  # [unit][pool] seconds; INF where it cannot run
-    options: list[list[int]]  # pools a unit may use
+    options: list[list[int]]  # pools a unit may use, preferred first on ties
     over_limit: list[bool]  # its estimate exceeds its own time limit on every option
     demand: list[tuple[int, int, int]]  # cpus, memory, gpus per replica
     replicas: list[int]
@@ -164,6 +164,14 @@ def _order(experiment: Experiment) -> list[Unit]:
                 graph.add_edge(source, _name(unit))
     order = nx.lexicographical_topological_sort(graph, key=str)
     return [by_name[name] for name in order]
+
+
+def _preferred_first(unit: Unit, pools: list[Pool], allowed: list[int]) -> list[int]:
+    """The order ties are broken in: pools without GPUs first for a unit
+    that needs none (keep GPU nodes for GPU work), then declaration order."""
+    if unit.resources.gpus and unit.resources.gpus.count:
+        return allowed
+    return sorted(allowed, key=lambda p: (pools[p].gpus is not None and pools[p].gpus.count > 0, p))
 
 
 def _requirements(unit: Unit) -> tuple:
@@ -235,7 +243,7 @@ def build(experiment: Experiment) -> Problem:
             row[p] = 0.0 if service else estimate_seconds(unit.estimate, pools[p], keys[p])
         within = [p for p in feasible if service or row[p] <= unit.resources.time]
         runtime.append(row)
-        options.append(within or feasible)
+        options.append(_preferred_first(unit, pools, within or feasible))
         over_limit.append(bool(feasible) and not within)
         rate.append(money)
         res = unit.resources

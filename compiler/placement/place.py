@@ -26,11 +26,12 @@ from .ranks import (
 from .schedule import Schedule, better, schedule_score, violation
 from .search import improve
 
-# Re-timings the local search may spend, as units x re-timings: a fixed
-# amount of work (not of seconds), so every run gives the same plan. About a
-# second of Python: 50 re-timings of 200 units, 10 of 1,000.
-SEARCH_WORK = 10_000
-MIN_SEARCH = 5  # fewer re-timings than this rarely find anything: skip the search
+# Re-schedulings the local search may spend, as units x re-schedulings: a
+# fixed amount of work (not of seconds), so every run gives the same plan.
+# About a second of Python: 100 re-schedulings of 200 units, 20 of 1,000,
+# none for 5,000 (below MIN_SEARCH).
+SEARCH_WORK = 20_000
+MIN_SEARCH = 5  # fewer re-schedulings than this rarely find anything: skip the search
 # The exact placer is tried up to this many units (each a MILP with about
 # n^2 ordering variables). The node limit makes the result reproducible; the
 # time limit only guards against a pathological instance on a slow machine.
@@ -47,20 +48,20 @@ def heuristic(problem: Problem, objective: Objective, search: bool = True) -> Sc
     oct_rank = table.mean(axis=1).tolist() if problem.n else []
     lookahead = table.tolist()
     candidates = [
-        (run(problem, rank, policy, "heft"), rank),
-        (run(problem, oct_rank, policy, "peft", lookahead=lookahead), oct_rank),
+        (run(problem, rank, policy, "heft"), rank, None),
+        (run(problem, oct_rank, policy, "peft", lookahead=lookahead), oct_rank, lookahead),
     ]
     if objective.deadline is not None or objective.budget is not None:
         # When the objective's own choices break a constraint, plans made
         # for time alone or for money alone may still keep it.
         for kind in ("makespan", "cost"):
             alone = policy_for(problem, Objective(kind=kind))
-            candidates.append((run(problem, rank, alone, f"heft ({kind})"), rank))
-    best, priority = min(candidates, key=lambda c: schedule_score(objective, c[0]))
+            candidates.append((run(problem, rank, alone, f"heft ({kind})"), rank, None))
+    best, priority, ahead = min(candidates, key=lambda c: schedule_score(objective, c[0]))
     budget = SEARCH_WORK // max(problem.n, 1)
     if not search or problem.n < 2 or budget < MIN_SEARCH:
         return best
-    return improve(problem, best, priority, policy, budget)
+    return improve(problem, best, priority, policy, budget, ahead)
 
 
 @contextmanager
@@ -115,7 +116,7 @@ def _tightened(problem: Problem, objective: Objective, schedule: Schedule) -> Sc
     priority = [0.0] * problem.n
     for position, u in enumerate(schedule.order):
         priority[u] = -float(position)
-    retimed = run(problem, priority, policy_for(problem, objective), schedule.algorithm, fixed=schedule.pool)
+    retimed = run(problem, priority, policy_for(problem, objective), schedule.algorithm, fixed=dict(enumerate(schedule.pool)))
     if better(schedule_score(objective, schedule), schedule_score(objective, retimed)):
         return schedule
     return retimed

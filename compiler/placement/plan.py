@@ -76,7 +76,7 @@ def _explain(problem: Problem, objective: Objective, schedule: Schedule) -> list
     priority = [0.0] * problem.n
     for position, u in enumerate(schedule.order):
         priority[u] = -float(position)
-    run(problem, priority, policy, schedule.algorithm, fixed=schedule.pool, explain=slots)
+    run(problem, priority, policy, schedule.algorithm, fixed=dict(enumerate(schedule.pool)), explain=slots)
     return slots
 
 
@@ -87,6 +87,11 @@ def _inbound(problem: Problem, v: int, site: int, schedule: Schedule) -> int:
         if source != site:
             total += item.size
     return total
+
+
+def _has_gpus(problem: Problem, p: int) -> bool:
+    gpus = problem.pools[p].gpus
+    return gpus is not None and gpus.count > 0
 
 
 def _restriction(problem: Problem, v: int) -> str:
@@ -116,13 +121,13 @@ def reason(problem: Problem, objective: Objective, schedule: Schedule, v: int, o
     if mine is None:
         return restriction or pool_id
     if objective.kind == "cost":
-        rival = min(others, key=lambda o: (o.cost, done(o), o.pool))
+        rival = min(others, key=lambda o: (o.cost, done(o)))  # the first such in preference order
         saving = rival.cost - mine.cost
         text = f"{pool_id}: {saving:.2f} cheaper than {problem.pools[rival.pool].id}" if saving > 1e-9 else ""
     else:
         text = ""
     if not text:
-        rival = min(others, key=lambda o: (done(o), o.pool))
+        rival = min(others, key=done)
         rival_id = problem.pools[rival.pool].id
         gain = done(rival) - done(mine)
         verb = "starts" if problem.is_service[v] else "finishes"
@@ -135,6 +140,8 @@ def reason(problem: Problem, objective: Objective, schedule: Schedule, v: int, o
             text = f"{pool_id}: {verb} {human_duration(-gain)} later than on {rival_id}, which shortens the whole plan"
         elif mine.cost < rival.cost - 1e-9:
             text = f"{pool_id}: as early as {rival_id}, and cheaper"
+        elif _has_gpus(problem, rival.pool) and not _has_gpus(problem, chosen_pool):
+            text = f"{pool_id}: as early as {rival_id}, and leaves its GPUs to GPU work"
         else:
             text = f"{pool_id}: as early as {rival_id} (ties go to the first declared pool)"
     return f"{restriction}; {text}" if restriction else text

@@ -1,9 +1,11 @@
-"""Local search over a list schedule: move one unit to another pool, re-time
-everything in the same priority order, keep the move when the plan improves.
+"""Local search over a list schedule: move one unit to another pool,
+schedule again in the same priority order, keep the move when the plan
+improves.
 
 The moves tried first are the units the objective hinges on: the critical
 chain (for time) and the most expensive units (for money). The budget is a
-count of re-timings, not seconds, so the same input always gives the same plan.
+count of re-schedulings, not seconds, so the same input always gives the same
+plan.
 """
 
 from __future__ import annotations
@@ -59,15 +61,32 @@ def _moves(problem: Problem, objective: Objective, schedule: Schedule) -> list[i
     return [u for u in order if not (u in seen or seen.add(u)) and len(problem.options[u]) > 1]
 
 
+def _variants(schedule: Schedule, u: int, p: int) -> list[dict[int, int]]:
+    """The two ways to move unit u to pool p, as fixed pools: keep every
+    other unit where it is and only re-time (cheap, precise), or keep the
+    units placed before u and let the rest re-decide around it (the readers
+    of its outputs often want to follow it)."""
+    retimed = dict(enumerate(schedule.pool))
+    retimed[u] = p
+    prefix = {}
+    for v in schedule.order:
+        if v == u:
+            break
+        prefix[v] = schedule.pool[v]
+    prefix[u] = p
+    return [retimed, prefix]
+
+
 def improve(
     problem: Problem,
     schedule: Schedule,
     priority: list[float],
     policy: Policy,
     max_evaluations: int,
+    lookahead: list[list[float]] | None = None,
 ) -> Schedule:
-    """First-improvement descent until no single move helps or the budget of
-    re-timings is spent."""
+    """First-improvement descent until no move helps or the budget of
+    re-schedulings is spent."""
     objective = policy.objective
     best, best_score = schedule, schedule_score(objective, schedule)
     evaluations = 0
@@ -76,15 +95,18 @@ def improve(
         improved = False
         for u in _moves(problem, objective, best):
             for p in problem.options[u]:
-                if p == best.pool[u] or evaluations >= max_evaluations:
+                if p == best.pool[u]:
                     continue
-                fixed = best.pool[:]
-                fixed[u] = p
-                trial = run(problem, priority, policy, name, fixed=fixed)
-                evaluations += 1
-                trial_score = schedule_score(objective, trial)
-                if better(trial_score, best_score):
-                    best, best_score, improved = trial, trial_score, True
+                for fixed in _variants(best, u, p):
+                    if evaluations >= max_evaluations:
+                        return best
+                    trial = run(problem, priority, policy, name, lookahead=lookahead, fixed=fixed)
+                    evaluations += 1
+                    trial_score = schedule_score(objective, trial)
+                    if better(trial_score, best_score):
+                        best, best_score, improved = trial, trial_score, True
+                        break
+                if improved:
                     break
             if improved:
                 break

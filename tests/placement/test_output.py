@@ -79,6 +79,7 @@ def test_the_shipped_examples_place():
 
 
 def test_the_benchmark_runs_on_its_smallest_size(tmp_path):
+    pytest.importorskip("wfcommons")  # the `bench` extra
     out = tmp_path / "results.md"
     done = subprocess.run(
         [sys.executable, str(ROOT / "bench/placement/run.py"), "--smoke", "--output", str(out)],

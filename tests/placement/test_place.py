@@ -181,3 +181,10 @@ def test_service_replicas_each_take_a_node_share():
     # Two replicas of 6 cpus need both nodes with 6 free: after `other` ends.
     assert plan.where("serve").start == 300
     assert plan.makespan == 300
+
+
+def test_ties_keep_gpu_nodes_for_gpu_work():
+    sites = [site("hpc", "slurm", [pool("gpu", "hpc", gpus=(4, "a100")), pool("cpu", "hpc")])]
+    plan = place(experiment(sites, [instance("cpu_job")]))
+    assert plan.where("cpu_job").pool == "cpu"
+    assert plan.where("cpu_job").reason == "hpc.cpu: as early as hpc.gpu, and leaves its GPUs to GPU work"
