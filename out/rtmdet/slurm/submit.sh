@@ -3,11 +3,11 @@
 # Usage: MLC_SLURM_ROOT=ROOT [MLC_SLURM_LOGIN=HOST] [MLC_SLURM_SITE=NAME]
 #        [MLC_JOB_RECORD=FILE] slurm/submit.sh SCRIPT
 # Copies SCRIPT to ROOT/.mlc/slurm/ on the cluster (over `ssh HOST`, or on
-# this machine without a login host), submits it from ROOT with
-# `sbatch --wait --parsable`, and fails when the job fails, after printing the
-# tail of its logs. A relative ROOT is relative to the home directory.
-# FILE receives `kind=slurm`, `site=`, `id=` and `login=` lines once the job
-# is queued.
+# this machine without a login host), submits it from ROOT, waits until the
+# job has left the queue, and fails when any of its tasks failed, after
+# printing the tail of the failed tasks' logs. A relative ROOT is relative
+# to the home directory. FILE receives `kind=slurm`, `site=`, `id=` and
+# `login=` lines as soon as the job is queued. INT or TERM cancel the job.
 set -euo pipefail
 
 login=${MLC_SLURM_LOGIN:-}
@@ -32,30 +32,108 @@ on_cluster() {
   fi
 }
 
-on_cluster "mkdir -p logs .mlc/slurm && cat > .mlc/slurm/$(quote "$name")" <"$script"
+# The names of the job's tasks as the sbatch script records their exit
+# statuses: JOB for a single job, JOB_INDEX for each index of its `--array`.
+task_names() {
+  local spec ranges range index
+  spec=$(sed -n 's/^#SBATCH --array=//p' "$script")
+  if [[ -z $spec ]]; then
+    echo "$job"
+    return
+  fi
+  IFS=, read -ra ranges <<<"$spec"
+  for range in "${ranges[@]}"; do
+    for ((index = ${range%-*}; index <= ${range#*-}; index++)); do
+      echo "${job}_$index"
+    done
+  done
+}
 
-# sbatch prints the job id as soon as the job is queued, long before --wait
-# returns: the id is recorded at once (MLC_JOB_RECORD), so that `mlc down`
-# can cancel a job whose workflow was interrupted.
-submission=$(mktemp)
-trap 'rm -f -- "$submission"' EXIT
-on_cluster "sbatch --wait --parsable .mlc/slurm/$(quote "$name")" >"$submission" &
-waiter=$!
-until grep -qE '^[0-9]+' "$submission" || ! kill -0 "$waiter" 2>/dev/null; do
-  sleep 1
-done
-job=$(grep -m 1 -oE '^[0-9]+' "$submission" || true)
-if [[ -n ${MLC_JOB_RECORD:-} && -n $job ]]; then
+on_cluster "mkdir -p logs .mlc/slurm && cat > .mlc/slurm/$(quote "$name")" <"$script"
+# Without --wait, sbatch returns as soon as the job is queued.
+job=$(on_cluster "sbatch --parsable .mlc/slurm/$(quote "$name")")
+job=${job##*$'\n'}  # the last line: login shells may print banners first
+job=${job%%;*}      # `ID;CLUSTER` on a federation
+if [[ ! $job =~ ^[0-9]+$ ]]; then
+  echo "sbatch printed no job id for $name: $job" >&2
+  exit 1
+fi
+
+# Ctrl-C, or Snakemake stopping this step: the job must not outlive it. The
+# same Ctrl-C may have ended the `tee` this script writes to, so nothing is
+# written before scancel, and a closed pipe is not fatal.
+cancel() {
+  trap - INT TERM
+  trap '' PIPE
+  kill "$waiter" 2>/dev/null || true
+  on_cluster "scancel $job" >/dev/null 2>&1 || true
+  echo "cancelled Slurm job $job ($name)" >&2 || true
+  exit 130
+}
+waiter=
+trap cancel INT TERM
+
+if [[ -n ${MLC_JOB_RECORD:-} ]]; then
   mkdir -p -- "$(dirname -- "$MLC_JOB_RECORD")"
   printf 'kind=slurm\nsite=%s\nid=%s\nlogin=%s\n' "${MLC_SLURM_SITE:-}" "$job" "$login" >"$MLC_JOB_RECORD"
 fi
-status=0
-wait "$waiter" || status=$?
-if ((status != 0)); then
-  echo "Slurm job ${job:-?} ($name) failed with status $status" >&2
-  if [[ -n $job ]]; then
-    on_cluster "for log in logs/*-$job.* logs/*-${job}_*.*; do if [ -f \"\$log\" ]; then echo \"==> \$log <==\"; tail -n 30 \"\$log\"; fi; done" >&2 || true
+echo "Slurm job $job ($name) submitted"
+
+# squeue lists the job until its last task has ended; it is asked once a
+# second on the cluster (one ssh connection for the whole wait). An unknown
+# id means slurmctld has already forgotten the job: it ended too. Other
+# squeue errors (slurmctld busy) are asked again. Literal on purpose:
+# shellcheck disable=SC2016
+until_ended='while :; do
+  if out=$(squeue -h -j "$job" -o %T 2>&1); then
+    [ -z "$out" ] && break
+  else
+    case $out in *"Invalid job id"*) break ;; esac
   fi
+  sleep 1
+done'
+# In the background: bash runs the INT/TERM trap during `wait`, not while a
+# foreground command runs.
+on_cluster "job=$job; $until_ended" &
+waiter=$!
+if ! wait "$waiter"; then
+  echo "lost the cluster while waiting for Slurm job $job ($name); it may still run" >&2
+  exit 1
+fi
+trap - INT TERM
+
+# `TASK STATUS` per task, STATUS `missing` when the task left none (killed
+# before its trap ran, or a shared file system that is slow to show it).
+read_statuses() {
+  on_cluster "for task in $(task_names | tr '\n' ' '); do
+    if [ -f .mlc/status/\$task ]; then echo \"\$task \$(cat .mlc/status/\$task)\"; else echo \"\$task missing\"; fi
+  done"
+}
+statuses=$(read_statuses)
+for _ in 1 2 3 4 5; do
+  [[ $statuses == *missing* ]] || break
+  sleep 2
+  statuses=$(read_statuses)
+done
+
+status=0
+failed=()
+while read -r task code; do
+  [[ $code == 0 ]] && continue
+  failed+=("$task")
+  if [[ $code == missing ]]; then
+    state=$(on_cluster "scontrol -o show job $task 2>/dev/null | grep -o 'JobState=[A-Z_]*'" || true)
+    echo "Slurm task $task left no exit status (${state:-Slurm no longer knows it})" >&2
+    code=1
+  fi
+  ((status != 0)) || status=$code
+done <<<"$statuses"
+
+if ((status != 0)); then
+  echo "Slurm job $job ($name) failed with status $status (failed tasks: ${failed[*]})" >&2
+  for task in "${failed[@]}"; do
+    on_cluster "for log in logs/*-$task.*; do if [ -f \"\$log\" ]; then echo \"==> \$log <==\"; tail -n 30 \"\$log\"; fi; done" >&2 || true
+  done
   exit "$status"
 fi
 echo "Slurm job $job ($name) completed"
