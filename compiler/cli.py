@@ -69,9 +69,12 @@ def _objective_override(args, experiment):
     base = experiment.objective
     kind = args.objective or base.kind
     weights = {"makespan": (1.0, 0.0), "cost": (0.0, 1.0)}.get(kind, (base.time_weight, base.cost_weight))
+    # A limit given on the command line has no place in the source to point at.
     return Objective(kind=kind, time_weight=weights[0], cost_weight=weights[1],
                      deadline=args.deadline if args.deadline is not None else base.deadline,
-                     budget=args.budget if args.budget is not None else base.budget, span=base.span)
+                     budget=args.budget if args.budget is not None else base.budget, span=base.span,
+                     deadline_span=None if args.deadline is not None else base.deadline_span,
+                     budget_span=None if args.budget is not None else base.budget_span)
 
 
 def _backend_failure(args, err) -> int:

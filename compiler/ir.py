@@ -274,7 +274,9 @@ class Objective(_Frozen):
     cost_weight: float = 0.0  # per unit of money, for "weighted"
     deadline: float | None = None  # seconds
     budget: float | None = None  # money
-    span: Span | None = None
+    span: Span | None = None  # the objective as written (or the experiment)
+    deadline_span: Span | None = None  # where the deadline was set, for errors about it
+    budget_span: Span | None = None
 
 
 class Experiment(_Frozen):

@@ -104,9 +104,14 @@ def lower_objective(ctx: Context) -> tuple[str, str, ir.Objective, ir.Span]:
         ctx.diags.error("E0306", "`budget` must be zero or more",
                         next(f for f in exp.fields if f.name == "budget").value.pos.span())
         values.pop("budget")
+    def value_span(name: str):
+        f = next((f for f in exp.fields if f.name == name), None)
+        return f.value.pos.span() if f is not None and name in values else None
+
     objective = ir.Objective(kind=kind, time_weight=tw, cost_weight=cw,
                              deadline=values.get("deadline"), budget=values.get("budget"),
-                             span=objective_span)
+                             span=objective_span, deadline_span=value_span("deadline"),
+                             budget_span=value_span("budget"))
     return exp.name, values.get("description", ""), objective, exp.name_pos.span()
 
 

@@ -1,4 +1,4 @@
-"""Placement errors (E08xx, listed in docs/errors-placement.md): what cannot be
+"""Placement errors (E08xx, listed in docs/errors.md): what cannot be
 placed at all, and constraints no plan found keeps."""
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def deadline_missed(objective: Objective, makespan: float, bound: float) -> Diag
     return Diagnostic(
         DEADLINE,
         f"the deadline of {human_duration(objective.deadline)} cannot be met",
-        objective.span,
+        objective.deadline_span or objective.span,
         "error",
         tuple(notes),
     )
@@ -77,7 +77,7 @@ def budget_exceeded(objective: Objective, cost: float, cheapest: float) -> Diagn
     return Diagnostic(
         BUDGET,
         f"the budget of {objective.budget:.2f} is too small",
-        objective.span,
+        objective.budget_span or objective.span,
         "error",
         tuple(notes),
     )
