@@ -125,7 +125,9 @@ class _Builder:
             self._kubernetes_rule(unit, site_name)
 
     def _local_rule(self, unit: str, site_name: str) -> None:
-        start = " start" if _is_service(self.experiment, unit) else ""
+        # A service's rule runs again when its inputs changed (a new model):
+        # `restart` brings it back on the same port with them.
+        start = " restart" if _is_service(self.experiment, unit) else ""
         self.rule_of_unit[unit] = self._add(Rule(
             name=snake_rule(unit), comment=f"{unit} on the local site {site_name}",
             files=[("script", local.script_path(site_name, unit))],

@@ -109,6 +109,25 @@ def test_local_service_starts_ready_and_stops(tmp_path):
     assert status.returncode == 1 and status.stdout.strip() == "stopped"
 
 
+def test_a_local_service_restarts_on_the_same_port_when_its_inputs_change(tmp_path):
+    port = _free_port()
+    folder = checks.write(emit(*_service_experiment(port)), tmp_path / "web")
+    script = local.script_path("laptop", "web")
+    pid_files = lambda: sorted(folder.glob("work/*/.mlc/run/*.pid"))  # noqa: E731
+    try:
+        checks.snakemake(folder, "--cores", "2")
+        (first,) = pid_files()
+        before = first.read_text()
+        (folder / ".mlc" / "done" / "page").unlink()  # the page is made anew: a new input
+        checks.snakemake(folder, "--cores", "2")
+        (again,) = pid_files()
+        assert again.read_text() != before, "the service kept its old process"
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/index.html", timeout=5) as reply:
+            assert reply.read() == b"hello\n"
+    finally:
+        subprocess.run(["bash", script, "stop"], cwd=folder, check=True)
+
+
 def _slurm_experiment(
     scratch: Path | str, fail: bool = False, login: str | None = None, numbers: str = "data/numbers.txt",
 ) -> tuple[ir.Experiment, ir.Plan]:

@@ -83,8 +83,16 @@ def service_run_script(site: Site, workload: ServiceWorkload, manifests: list[st
         site, workload.service.span, f"Starts service {workload.service.name} and waits until it is ready."
     )
     lines.append(f"deployment={deployment}")
+    lines += [
+        "# Running again means its inputs changed (a new model): roll the running",
+        "# Deployment over to them, pod by pod behind the readiness probe.",
+        f'running=$({KUBECTL} get "deployment/$deployment" -o name --ignore-not-found)',
+    ]
     lines += [f'{KUBECTL} apply -f "$here/"{quote(manifest)}' for manifest in manifests]
     lines += [
+        'if [[ -n $running ]]; then',
+        f'  {KUBECTL} rollout restart "deployment/$deployment"',
+        "fi",
         "",
         "# Returns non-zero when the Deployment exceeds its progress deadline.",
         f'if ! {KUBECTL} rollout status "deployment/$deployment"; then',

@@ -49,6 +49,10 @@ elif verb == "get" and call[1] == "job":
         print(f"job.batch/{call[2]}")
     elif f'=="{state}"' in output:
         print("True", end="")
+elif verb == "get" and call[1].startswith("deployment/"):
+    # $FAKE_DEPLOYMENT: "running" when an earlier run deployed it, else absent
+    if os.environ.get("FAKE_DEPLOYMENT") == "running":
+        print(f"deployment.apps/{call[1].split('/', 1)[1]}")
 elif verb == "get" and call[1] == "pods":
     print("pod/train-0-abcde")
 elif verb == "get" and call[1] == "namespace":

@@ -136,10 +136,20 @@ def test_a_service_script_applies_both_objects_and_waits_for_the_rollout(run: Ru
     result, calls = run(site, "k8s/cloud/run-detector.sh")
     assert result.returncode == 0, result.stderr
     assert calls == [
+        [*KUBECTL, "get", "deployment/rtmdet-detector", "-o", "name", "--ignore-not-found"],
         [*KUBECTL, "apply", "-f", f"{site}/k8s/cloud/rtmdet-detector-deployment.yaml"],
         [*KUBECTL, "apply", "-f", f"{site}/k8s/cloud/rtmdet-detector-service.yaml"],
         [*KUBECTL, "rollout", "status", "deployment/rtmdet-detector"],
     ]
+
+
+def test_a_running_service_rolls_over_to_new_inputs(run: Run, site: Path):
+    """Running the rule again means a new model: a rolling restart, no downtime."""
+    result, calls = run(site, "k8s/cloud/run-detector.sh", FAKE_DEPLOYMENT="running")
+    assert result.returncode == 0, result.stderr
+    assert [*KUBECTL, "rollout", "restart", "deployment/rtmdet-detector"] in calls
+    restart = calls.index([*KUBECTL, "rollout", "restart", "deployment/rtmdet-detector"])
+    assert calls[restart + 1] == [*KUBECTL, "rollout", "status", "deployment/rtmdet-detector"]
 
 
 @pytest.mark.parametrize("namespace", ["present", "missing", "forbidden"])

@@ -8,8 +8,14 @@ KUBE_NAMESPACE=${KUBE_NAMESPACE:-mlops}
 here="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)"
 
 deployment=rtmdet-detector
+# Running again means its inputs changed (a new model): roll the running
+# Deployment over to them, pod by pod behind the readiness probe.
+running=$(kubectl --context "$KUBE_CONTEXT" -n "$KUBE_NAMESPACE" get "deployment/$deployment" -o name --ignore-not-found)
 kubectl --context "$KUBE_CONTEXT" -n "$KUBE_NAMESPACE" apply -f "$here/"rtmdet-detector-deployment.yaml
 kubectl --context "$KUBE_CONTEXT" -n "$KUBE_NAMESPACE" apply -f "$here/"rtmdet-detector-service.yaml
+if [[ -n $running ]]; then
+  kubectl --context "$KUBE_CONTEXT" -n "$KUBE_NAMESPACE" rollout restart "deployment/$deployment"
+fi
 
 # Returns non-zero when the Deployment exceeds its progress deadline.
 if ! kubectl --context "$KUBE_CONTEXT" -n "$KUBE_NAMESPACE" rollout status "deployment/$deployment"; then
