@@ -96,6 +96,15 @@ def _place(args, experiment):
         return None, EXIT_ERRORS
 
 
+def _load_and_place(args):
+    """Check, then place: (experiment, plan, exit status); plan is None on errors."""
+    experiment, status = _load(args)
+    if experiment is None:
+        return None, None, status
+    plan, status = _place(args, experiment)
+    return experiment, plan, status
+
+
 # --- commands ---------------------------------------------------------------
 
 
@@ -125,10 +134,7 @@ def cmd_schema(args) -> int:
 def cmd_plan(args) -> int:
     from .placement import render_table
 
-    experiment, status = _load(args)
-    if experiment is None:
-        return status
-    plan, status = _place(args, experiment)
+    experiment, plan, status = _load_and_place(args)
     if plan is None:
         return status
     if args.format == "json":
@@ -141,10 +147,7 @@ def cmd_plan(args) -> int:
 def cmd_compile(args) -> int:
     from .backends import BackendError, WriteConflict, compile_to
 
-    experiment, status = _load(args)
-    if experiment is None:
-        return status
-    plan, status = _place(args, experiment)
+    experiment, plan, status = _load_and_place(args)
     if plan is None:
         return status
     outdir = Path(args.out) / experiment.name
@@ -177,10 +180,7 @@ def cmd_run(args) -> int:
     from .backends import BackendError
     from .runner import run
 
-    experiment, status = _load(args)
-    if experiment is None:
-        return status
-    plan, status = _place(args, experiment)
+    experiment, plan, status = _load_and_place(args)
     if plan is None:
         return status
     try:
