@@ -94,9 +94,29 @@ def run(experiment: Experiment, plan: Plan, outdir: Path, args) -> int:
         else:
             print(f"done: {ran} step{'s' if ran != 1 else ''} in {elapsed:.0f}s; outputs are in the "
                   f"sites' work trees (config.yaml in {outdir} says where)")
+        for line in _final_outputs(experiment, plan, outdir):
+            print(line)
         return EXIT_OK
     _explain_failure(outdir, progress.failed, log_path)
     return EXIT_FAILED
+
+
+def _final_outputs(experiment: Experiment, plan: Plan, outdir: Path) -> list[str]:
+    """Where the results of the last stages are, for those on a local site:
+    what a user looks at first."""
+    consumed = {edge.source for edge in experiment.edges}
+    sites = jobs.site_config(outdir)
+    lines = []
+    for inst in experiment.instances:
+        if inst.id in consumed:
+            continue
+        where = plan.where(inst.id)
+        if experiment.site(where.site).kind != "local":
+            continue
+        workdir = Path(str(sites.get(where.site, {}).get("workdir", "")))
+        for out in inst.outputs:
+            lines.append(f"  {inst.id}.{out.name}: {outdir / workdir / out.path}")
+    return ["results:", *lines] if lines else []
 
 
 def _interrupt(signum, frame) -> None:
