@@ -1,0 +1,63 @@
+"""One benchmark workload: a WfCommons instance of a recipe at a size, and
+the same workflow as .mlx (through `mlc import wfformat`, plus the site
+catalog of sites.py), as WDL and as a Snakefile, each in its own folder."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import wfformat_gen  # bench/wfformat_gen.py: seeded WfCommons generation into bench/.cache
+
+from compiler.interop import SITES_FILE, import_wfformat
+
+from . import sites, to_snakefile, to_wdl
+from .dag import load
+
+SEED = 42
+
+
+@dataclass(frozen=True)
+class Workload:
+    recipe: str
+    size: int  # the number of tasks asked of WfCommons
+    tasks: int  # the number it generated (recipes round to their own shapes)
+    references: int  # file inputs plus outputs over all tasks: the size of the source
+    experiment: str  # its name in the .mlx: `mlc compile` writes out/<experiment>/
+    mlx: Path
+    wdl: Path
+    snakefile: Path
+
+    @property
+    def name(self) -> str:
+        return f"{self.recipe}-{self.size}"
+
+
+def instance(recipe: str, size: int, cache: Path) -> Path:
+    """The cached WfFormat instance, generated on first use."""
+    path = cache / f"{recipe}-{size}.json"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        (path.parent / ".gitignore").write_text("*\n")
+        wfformat_gen.generate(recipe, size, SEED, path)
+    return path
+
+
+def prepare(recipe: str, size: int, root: Path, cache: Path = wfformat_gen.CACHE) -> Workload:
+    source = instance(recipe, size, cache)
+    dag = load(source)
+    folder = root / f"{recipe}-{size}"
+    imported = import_wfformat(source, sites=True)
+    if not imported.ok:
+        raise RuntimeError(f"mlc import wfformat {source} failed: {imported.diagnostics}")
+    mlx = folder / "mlc" / f"{source.stem}.mlx"
+    mlx.parent.mkdir(parents=True, exist_ok=True)
+    mlx.write_text(imported.text, encoding="utf-8")
+    # Our catalog, not the importer's: a synthetic instance names no machines,
+    # and compile needs more than one site to choose from.
+    (mlx.parent / SITES_FILE).write_text(sites.catalog(dag), encoding="utf-8")
+    experiment = re.search(r"^experiment (\w+)", imported.text, re.MULTILINE).group(1)
+    references = sum(len(t.inputs) + len(t.outputs) for t in dag.tasks)
+    return Workload(recipe, size, len(dag.tasks), references, experiment, mlx, to_wdl.write(dag, folder / "wdl"),
+                    to_snakefile.write(dag, folder / "snakemake"))
