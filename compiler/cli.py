@@ -12,7 +12,7 @@ import traceback
 from pathlib import Path
 
 from . import __version__
-from .diagnostics import Diagnostic, Diagnostics, SourceCache, render_json, render_text, summary
+from .diagnostics import Diagnostic, SourceCache, render_json, render_text, summary
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 3
 

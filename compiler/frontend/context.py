@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..diagnostics import Diagnostics, did_you_mean, help_, note
-from ..ir import Span
 from . import ast as A
 from .evaluate import BAD, Evaluator, Scope
 from .schema import FieldSpec
@@ -78,7 +77,3 @@ def positive(ctx: Context, values: dict, name: str, fields: list[A.Field], *, ze
         ctx.diags.error("E0306", f"`{name}` must be {'zero or more' if zero_ok else 'at least 1'}",
                         f.value.pos.span())
         del values[name]
-
-
-def span(pos: A.Pos) -> Span:
-    return pos.span()

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from ..diagnostics import Diagnostics, choices, did_you_mean, help_
-from ..ir import Gpus, Span
+from ..ir import Gpus
 from . import ast as A
 from . import units as U
 from .schema import Type, type_name
@@ -336,7 +336,3 @@ def infer(v, ev: Evaluator, scope: Scope) -> Bound | _Bad:
     ev.diags.error("E0303", f"expected a number, string, boolean or quantity, found {ev.describe(v)}",
                    v.pos.span())
     return BAD
-
-
-def span_of(v) -> Span:
-    return v.pos.span()

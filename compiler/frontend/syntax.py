@@ -11,7 +11,7 @@ import re
 from functools import lru_cache
 
 from lark import Lark, Token, Transformer
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from ..diagnostics import Diagnostics, help_
 from ..resources import grammar_path
@@ -53,11 +53,6 @@ def _parser(start: str) -> Lark:
         transformer=_Builder(),
         cache=False,
     )
-
-
-def keywords() -> list[str]:
-    """Keyword literals of the grammar (the editors' tests use this too)."""
-    return sorted(set(re.findall(r'"([a-z]+)"', _grammar_text())))
 
 
 class _Builder(Transformer):
