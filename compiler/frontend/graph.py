@@ -43,7 +43,7 @@ def build_graph(ctx: Context, drafts: list[UnitDraft], datasets: list[ir.Dataset
             targets = by_group.get(ref.names[0])
             if targets is None:
                 kind = ctx.decls.kind(ref.names[0])
-                ctx.diags.error("E0202", f"`after`: " + (f"`{ref.names[0]}` is a {kind}, not a stage or service"
+                ctx.diags.error("E0202", "`after`: " + (f"`{ref.names[0]}` is a {kind}, not a stage or service"
                                 if kind else f"unknown stage `{ref.names[0]}`"), ref.pos.span(),
                                 did_you_mean(ref.names[0], by_group) or choices(by_group, "stages"))
                 continue
