@@ -214,7 +214,11 @@ def cmd_fmt(args) -> int:
 
 
 def cmd_lsp(args) -> int:
-    from .editors.lsp import serve
+    try:
+        from .editors.lsp import serve
+    except ImportError as err:  # pygls is an optional extra
+        raise UsageError(f"the language server needs pygls ({err.name} is missing): "
+                         "pip install 'mlc[lsp]'") from None
 
     serve()
     return EXIT_OK

@@ -93,3 +93,14 @@ def test_help_lists_every_command():
     out = run("--help").stdout
     for command in ("check", "plan", "compile", "run", "status", "down", "fmt", "lsp", "import", "schema"):
         assert f"    {command} " in out
+
+
+def test_lsp_without_its_extra_says_what_to_install(monkeypatch, capsys):
+    import sys as _sys
+
+    for name in [m for m in _sys.modules if m.startswith(("pygls", "lsprotocol", "compiler.editors.lsp"))]:
+        monkeypatch.delitem(_sys.modules, name)
+    monkeypatch.setitem(_sys.modules, "lsprotocol", None)  # an import of it now fails
+    monkeypatch.setitem(_sys.modules, "pygls", None)
+    assert cli.main(["lsp"]) == 2
+    assert "pip install 'mlc[lsp]'" in capsys.readouterr().err
