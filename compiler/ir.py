@@ -30,10 +30,11 @@ class _Frozen(BaseModel):
 def _cached_index(model: BaseModel, name: str, sources: tuple[list, ...], build) -> dict:
     """An index over some of a frozen model's lists, kept beside its fields
     (pydantic ignores non-field entries of __dict__) and rebuilt when any of
-    those lists is not the one it was built from."""
+    those lists is not the one it was built from: `model_copy(update=...)`
+    shares the cache but brings new lists."""
     cache = model.__dict__.setdefault("_lookups", {})
     entry = cache.get(name)
-    if entry is None or len(entry[0]) != len(sources) or any(a is not b for a, b in zip(entry[0], sources)):
+    if entry is None or any(a is not b for a, b in zip(entry[0], sources, strict=True)):
         entry = (sources, build())
         cache[name] = entry
     return entry[1]
@@ -298,19 +299,14 @@ class Experiment(_Frozen):
     span: Span
 
     # Lookups by name. Back ends ask for thousands of units, and a scan each
-    # time is quadratic, so each index is built once. It remembers the lists
-    # it was built from: `model_copy(update=...)` shares this model's __dict__
-    # entries but may bring new lists, and then the index is rebuilt.
-    def _index(self, name: str, sources: tuple[list, ...], build) -> dict:
-        return _cached_index(self, name, sources, build)
-
+    # time is quadratic, so each index is built once (see _cached_index).
     @property
     def _sites_by_name(self) -> dict[str, Site]:
-        return self._index("sites", (self.sites,), lambda: {s.name: s for s in self.sites})
+        return _cached_index(self, "sites", (self.sites,), lambda: {s.name: s for s in self.sites})
 
     @property
     def _pools_by_id(self) -> dict[str, Pool]:
-        return self._index("pools", (self.sites,),
+        return _cached_index(self, "pools", (self.sites,),
                            lambda: {p.id: p for site in self.sites for p in site.pools})
 
     @property
@@ -320,7 +316,7 @@ class Experiment(_Frozen):
             units.update((s.name, s) for s in self.services)
             return units
 
-        return self._index("units", (self.instances, self.services), build)
+        return _cached_index(self, "units", (self.instances, self.services), build)
 
     def site(self, name: str) -> Site:
         return self._sites_by_name[name]

@@ -12,9 +12,9 @@ import os
 from dataclasses import dataclass, field
 
 from .. import ir
-from ..diagnostics import Diagnostic, Diagnostics, SourceCache
+from ..diagnostics import Diagnostic, SourceCache
 from ..frontend import ast as A
-from ..frontend import load, loader
+from ..frontend import check, loader
 from ..placement import PlacementError, place
 from .lsp_index import Index, build_index
 
@@ -42,8 +42,7 @@ def analyse(path: str, buffers: dict[str, str]) -> Analysis:
     def read(p: str) -> str | None:
         return buffers.get(os.path.realpath(p))
 
-    program = loader.load_program(path, Diagnostics(), SourceCache(), read)
-    experiment, diags, sources = load(path, read=read)
+    program, experiment, diags, sources = check(path, read=read)
     result.modules = program.modules
     result.sources = sources
     result.index = build_index(program.modules)

@@ -21,13 +21,13 @@ from .context import Context
 from .evaluate import Evaluator, Scope
 from .feasibility import check_feasible
 from .graph import build_graph
-from .loader import InputUnreadable, Reader, load_program
+from .loader import InputUnreadable, Program, Reader, load_program
 from .platform import (lower_datasets, lower_links, lower_objective, lower_params, lower_secrets,
                        lower_sites)
 from .scope import collect
 from .stages import lower_units
 
-__all__ = ["load", "InputUnreadable", "Reader"]
+__all__ = ["check", "load", "InputUnreadable", "Program", "Reader"]
 
 
 @contextmanager
@@ -49,16 +49,25 @@ def load(path: str, overrides: dict[str, str] | None = None, read: Reader | None
     """Check an experiment and lower it. The Experiment is None when there
     are errors. Raises InputUnreadable when `path` itself cannot be read.
     `read` supplies unsaved editor buffers (the language server)."""
+    _, experiment, diags, sources = check(path, overrides, read)
+    return experiment, diags, sources
+
+
+def check(path: str, overrides: dict[str, str] | None = None, read: Reader | None = None
+          ) -> tuple[Program, ir.Experiment | None, Diagnostics, SourceCache]:
+    """`load`, also returning the parsed files (the language server indexes
+    their syntax trees, even when the experiment has errors)."""
     with _no_gc_pauses():
-        return _load(path, overrides, read)
+        diags = Diagnostics()
+        sources = SourceCache()
+        program = load_program(path, diags, sources, read)
+        return program, _lower(program, overrides, diags), diags, sources
 
 
-def _load(path: str, overrides: dict[str, str] | None, read: Reader | None):
-    diags = Diagnostics()
-    sources = SourceCache()
-    program = load_program(path, diags, sources, read)
+def _lower(program: Program, overrides: dict[str, str] | None, diags: Diagnostics) -> ir.Experiment | None:
+    """The passes after parsing; None when anything reported an error."""
     if not program.syntax_ok or program.main is None:
-        return None, diags, sources
+        return None
     decls = collect(program.modules, diags)
     ctx = Context(diags=diags, decls=decls, ev=Evaluator(diags, decls.kind), params=Scope({}))
     ctx.params, param_values = lower_params(ctx, overrides or {})
@@ -70,7 +79,7 @@ def _load(path: str, overrides: dict[str, str] | None, read: Reader | None):
     drafts, groups = lower_units(ctx)
     graph = build_graph(ctx, drafts, datasets)
     if diags.has_errors or graph is None:
-        return None, diags, sources
+        return None
     instances, services, edges = graph
     main = program.main
     if not name:
@@ -83,9 +92,7 @@ def _load(path: str, overrides: dict[str, str] | None, read: Reader | None):
         instances=instances, services=services, edges=edges, span=exp_span,
     )
     check_feasible(experiment, diags)
-    if diags.has_errors:
-        return None, diags, sources
-    return experiment, diags, sources
+    return None if diags.has_errors else experiment
 
 
 def _name_from_path(path: str) -> str:

@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from ..backends import WriteConflict, compile_to
+from ..backends import WriteConflict, compile_to, kubernetes, local
 from ..ir import Experiment, Plan
 from . import jobs
 from .progress import JobStats, Progress, parse_line, scheduled_rules
@@ -233,7 +233,7 @@ def down(experiment: Experiment, outdir: Path, args) -> int:
         site_name = placed.get(service.name)
         if site_name is None or experiment.site(site_name).kind != "local":
             continue
-        script = jobs.local_service_script(experiment, site_name, service.name)
+        script = local.script_path(site_name, service.name)
         if not (outdir / script).exists():
             continue
         workdir = str(sites.get(site_name, {}).get("workdir", ""))
@@ -241,7 +241,7 @@ def down(experiment: Experiment, outdir: Path, args) -> int:
         failures += result.returncode != 0
         print(f"service {service.name}: {'stopped' if result.returncode == 0 else result.stderr.strip()}")
     for site in experiment.sites:
-        script = f"k8s/{site.name}/down.sh"
+        script = kubernetes.down_script(site.name)
         if site.kind == "kubernetes" and (outdir / script).exists():
             conf = sites.get(site.name, {})
             env = {k: str(v) for k, v in (("KUBE_CONTEXT", conf.get("context")),

@@ -10,6 +10,7 @@ The generated workflow writes, per Snakemake rule:
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import subprocess
@@ -18,8 +19,6 @@ from pathlib import Path
 
 import yaml
 
-from ..backends.naming import file_stem
-from ..ir import Experiment
 
 
 @dataclass(frozen=True)
@@ -90,12 +89,6 @@ def cancel_slurm_job(record: dict[str, str]) -> str:
     return f"cancelled Slurm job {job}"
 
 
-def local_service_script(experiment: Experiment, site: str, service: str) -> str:
-    return f"local/{site}/{file_stem(service)}.sh"
-
-
 def run_script(outdir: Path, script: str, args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
-    import os
-
     return subprocess.run(["bash", script, *args], cwd=outdir, capture_output=True, text=True,
                           env={**os.environ, **env}, timeout=300)
