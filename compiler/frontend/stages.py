@@ -11,6 +11,7 @@ from .. import ir
 from ..diagnostics import choices, did_you_mean, help_, note
 from . import ast as A
 from . import schema as S
+from .commands import trim_command
 from .context import Context, check_fields, positive
 from .evaluate import BAD, Bound, Scope, format_value, infer
 from .platform import user_type
@@ -302,7 +303,7 @@ def _unit_fields(ctx: Context, d, kind: str, merged: dict, ports: dict) -> dict 
                 command[-1] = ir.Text(text=command[-1].text + part)
             else:
                 command.append(ir.Text(text=part))
-        command = _trim_command(command)
+        command = trim_command(command)
     elif kind == "instance":
         ctx.diags.error("E0302", f"stage `{d.name}` has no `run`", d.name_pos.span(),
                         help_('add `run = "the command"`'))
@@ -340,39 +341,6 @@ def _unit_fields(ctx: Context, d, kind: str, merged: dict, ports: dict) -> dict 
                                 help_("add `port = 8080`"))
             return None
         out.update(replicas=plain.get("replicas", 1), port=plain["port"], health=plain.get("health"))
-    return out
-
-
-def _trim_command(parts: list) -> list:
-    """Drop the blank lines and common indentation a triple-quoted `run`
-    picks up from the source layout."""
-    if not parts or not all(isinstance(p, ir.Text) for p in parts[:1]):
-        return parts
-    first = parts[0].text.lstrip("\n")
-    parts = [ir.Text(text=first)] + parts[1:] if first else parts[1:]
-    if parts and isinstance(parts[-1], ir.Text):
-        last = parts[-1].text.rstrip()
-        parts = parts[:-1] + ([ir.Text(text=last)] if last else [])
-    text_lines = []
-    for p in parts:
-        if isinstance(p, ir.Text):
-            text_lines.extend(p.text.split("\n"))
-    indents = [len(line) - len(line.lstrip(" ")) for line in text_lines if line.strip()]
-    indent = min(indents) if indents else 0
-    if indent == 0:
-        return parts
-    out = []
-    for i, p in enumerate(parts):
-        if not isinstance(p, ir.Text):
-            out.append(p)
-            continue
-        lines = p.text.split("\n")
-        start = 0 if i == 0 else 1  # text after a port continues its line
-        lines = lines[:start] + [line[indent:] if line[:indent].isspace() else line.lstrip(" ")
-                                 for line in lines[start:]]
-        if i == 0:
-            lines[0] = lines[0][indent:] if lines[0][:indent].isspace() else lines[0]
-        out.append(ir.Text(text="\n".join(lines)))
     return out
 
 
