@@ -133,20 +133,69 @@ def _bind_input(ctx: Context, dr: UnitDraft, port: A.Port, scope, by_group, data
 
 def _check_outputs_unique(ctx: Context, drafts: list[UnitDraft]) -> None:
     """Two instances writing one path would overwrite each other (and make
-    transfers ambiguous). Sweep members must put a sweep variable in it."""
-    seen: dict[str, tuple[UnitDraft, ir.Output]] = {}
+    transfers ambiguous). Reported once per output: among the members of one
+    sweep, and once per pair of outputs of different stages."""
+    first_writer: dict[str, tuple[UnitDraft, ir.Output]] = {}
+    reported: set[tuple] = set()
+    for group in _groups(drafts):
+        for name in _output_names(group):
+            by_path: dict[str, list[tuple[UnitDraft, ir.Output]]] = {}
+            for dr in group:
+                for out in dr.outputs:
+                    if out.name == name:
+                        by_path.setdefault(out.path, []).append((dr, out))
+            collisions = [writers for writers in by_path.values() if len(writers) > 1]
+            if collisions:
+                _report_sweep_collision(ctx, collisions)
+            for path, writers in by_path.items():
+                dr, out = writers[0]
+                first = first_writer.setdefault(path, (dr, out))
+                pair = (first[0].group, first[1].name, dr.group, out.name)
+                if first[0] is dr and first[1] is out or pair in reported:
+                    continue
+                reported.add(pair)
+                ctx.diags.error("E0603", f"`{path}` is written by both {_writer(*first, dr)} and "
+                                f"{_writer(dr, out, first[0])}", out.span,
+                                help_("give each output its own path"),
+                                note("first written here", first[1].span))
+
+
+def _groups(drafts: list[UnitDraft]) -> list[list[UnitDraft]]:
+    by_group: dict[str, list[UnitDraft]] = {}
     for dr in drafts:
-        for out in dr.outputs:
-            key = out.path
-            if key in seen:
-                first_dr, first_out = seen[key]
-                hint = (help_("put a sweep variable in the path, e.g. `file(\"work/${" +
-                              next(iter(dr.sweep)) + "}/out\")`") if dr.group == first_dr.group and dr.sweep
-                        else help_("give each output its own path"))
-                ctx.diags.error("E0603", f"`{out.path}` is written by both `{first_dr.id}` and `{dr.id}`",
-                                out.span, hint, note("first written here", first_out.span))
-                continue
-            seen[key] = (dr, out)
+        by_group.setdefault(dr.group, []).append(dr)
+    return list(by_group.values())
+
+
+def _output_names(group: list[UnitDraft]) -> list[str]:
+    names: dict[str, None] = {}
+    for dr in group:
+        names.update((out.name, None) for out in dr.outputs)
+    return list(names)
+
+
+def _writer(dr: UnitDraft, out: ir.Output, other: UnitDraft) -> str:
+    """How a message names a writer: its id, and the output when both
+    writers are the same unit."""
+    return f"`{dr.id}` (`out {out.name}`)" if dr is other else f"`{dr.id}`"
+
+
+def _report_sweep_collision(ctx: Context, collisions: list[list[tuple[UnitDraft, ir.Output]]]) -> None:
+    """Sweep members that share a path differ only in variables the path
+    does not use: those are the ones to put in it."""
+    missing: dict[str, None] = {}
+    for writers in collisions:
+        for var in writers[0][0].sweep:
+            if len({repr(dr.sweep.get(var)) for dr, _ in writers}) > 1:
+                missing[var] = None
+    writers = collisions[0]
+    dr, out = writers[0]
+    shown = ", ".join(f"`{w.id}`" for w, _ in writers[:3]) + (", ..." if len(writers) > 3 else "")
+    names = " and ".join(f"`${{{v}}}`" for v in missing)
+    plain = " or ".join(f"`{v}`" for v in missing)
+    ctx.diags.error("E0603", f"`{out.path}` is written by {len(writers)} members of sweep `{dr.group}` "
+                    f"({shown})", out.span,
+                    help_(f"the path does not depend on {plain}: put {names} in it"))
 
 
 def _topological(ctx: Context, drafts: list[UnitDraft], preds: dict[str, set[str]]):
