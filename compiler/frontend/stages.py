@@ -5,6 +5,7 @@ graph.py, once every stage's outputs are known."""
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass, field
 
 from .. import ir
@@ -453,6 +454,10 @@ def _path_call(ctx: Context, p: A.Port, scope: Scope, *, allow_size: bool):
     text = ctx.ev.string(v.args[0], scope)
     if text is BAD:
         return None
+    scheme = uri_scheme(text)
+    if scheme is not None:
+        _report_uri(ctx, p, v, text, scheme)
+        return None
     if not text or text.startswith("/") or ".." in text.split("/") or "\n" in text:
         ctx.diags.error("E0310", f"`{text}` is not a relative path inside the work tree",
                         v.args[0].pos.span(),
@@ -469,6 +474,29 @@ def _path_call(ctx: Context, p: A.Port, scope: Scope, *, allow_size: bool):
             return None
         size = value
     return v.name, text.rstrip("/"), size
+
+
+_URI = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
+
+
+def uri_scheme(text: str) -> str | None:
+    """The scheme of a URI (`s3` of `s3://bucket/x`), or None for a path."""
+    m = _URI.match(text)
+    return m.group(1) if m else None
+
+
+def _report_uri(ctx: Context, p: A.Port, call: A.Call, text: str, scheme: str) -> None:
+    """Ports are paths in a site's work tree; data that lives at a URI is a
+    data set, which an input then names."""
+    declare = f'declare `dataset NAME {{ uri = "{text}"; at = SITE }}`'
+    if p.direction == "out":
+        hint = (f"outputs are written in the site's work directory, and mlc moves them between "
+                f"sites: write a relative path such as `{call.name}(\"{p.name}\")`; for data "
+                f"that already lives at this {scheme} URI, {declare}")
+    else:
+        hint = f"{declare} and write `in {p.name} = NAME`"
+    ctx.diags.error("E0314", f"`{text}` is a URI, not a relative path",
+                    call.args[0].pos.span(), help_(hint))
 
 
 def source_input(ctx: Context, p: A.Port, scope: Scope) -> ir.Output | None:
