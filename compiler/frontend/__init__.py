@@ -6,8 +6,11 @@ Passes, in order: read and parse every file (loader, syntax), collect the
 declarations (scope), lower the platform (params, sites, links, data sets,
 secrets), lower stages and services (templates, sweeps), build the DAG
 (graph), then check feasibility against the sites. Each pass reports into one
-Diagnostics collector; a pass whose input had errors still runs where it can,
-so one run reports as much as possible."""
+Diagnostics collector, and every pass runs whatever the earlier ones found,
+so one run reports every independent error. A declaration with an error is
+poisoned (Context.poisoned, UnitDraft.poisoned, evaluate.POISONED): it stays
+known, so what refers to it is skipped rather than reported again, and a
+unit whose resources or pins are in doubt is not judged for feasibility."""
 
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from contextlib import contextmanager
 
 from .. import ir
 from ..diagnostics import Diagnostics, SourceCache
+from . import ast as A
 from .context import Context
 from .evaluate import Evaluator, Scope
 from .feasibility import check_feasible
@@ -77,10 +81,7 @@ def _lower(program: Program, overrides: dict[str, str] | None, diags: Diagnostic
     links = lower_links(ctx)
     datasets = lower_datasets(ctx)
     drafts, groups = lower_units(ctx)
-    graph = build_graph(ctx, drafts, datasets)
-    if diags.has_errors or graph is None:
-        return None
-    instances, services, edges = graph
+    instances, services, edges = build_graph(ctx, drafts, datasets)
     main = program.main
     if not name:
         name = _name_from_path(main.path)
@@ -91,8 +92,19 @@ def _lower(program: Program, overrides: dict[str, str] | None, diags: Diagnostic
         sites=sites, links=links, datasets=datasets, secrets=secrets, stages=groups,
         instances=instances, services=services, edges=edges, span=exp_span,
     )
-    check_feasible(experiment, diags)
+    check_feasible(experiment, diags, skip=_not_judgeable(ctx, drafts))
     return None if diags.has_errors else experiment
+
+
+def _not_judgeable(ctx: Context, drafts: list) -> set[str]:
+    """Units whose feasibility an earlier error leaves open: poisoned ones,
+    and, when a site or pool had an error, every unit that might have run
+    there (all but those pinned to sound sites and pools)."""
+    skip = {dr.id for dr in drafts if dr.poisoned}
+    sites = {site.name for site in ctx.decls.of_kind(A.Site)}
+    if any(name in sites or "." in name for name in ctx.poisoned):
+        skip.update(dr.id for dr in drafts if not dr.fields["on"])
+    return skip
 
 
 def _name_from_path(path: str) -> str:

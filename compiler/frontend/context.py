@@ -20,6 +20,28 @@ class Context:
     site_kinds: dict[str, str] = field(default_factory=dict)  # site -> kind
     pools: dict[str, list[str]] = field(default_factory=dict)  # site -> pool names
     gpu_types: set[str] = field(default_factory=set)
+    # Declarations that had an error: names, and pools as `site.pool`. Later
+    # passes skip what refers to them instead of calling them unknown.
+    poisoned: set[str] = field(default_factory=set)
+    gpu_types_complete: bool = True  # False when a pool's GPUs could not be read
+    skipped: int = 0  # references skipped because they named something poisoned
+
+    def mark(self) -> tuple[int, int, int]:
+        """A point to ask `failed_since` about."""
+        return len(self.diags.items), self.skipped, self.ev.poisoned_uses
+
+    def failed_since(self, mark: tuple[int, int, int]) -> bool:
+        """Whether anything since `mark` had an error, or used something that had one."""
+        errors = any(d.severity == "error" for d in self.diags.items[mark[0]:])
+        return errors or self.skipped != mark[1] or self.ev.poisoned_uses != mark[2]
+
+    def is_poisoned(self, dotted: str) -> bool:
+        """`hpc` or `hpc.gpu`: the site or the pool had an error."""
+        return dotted in self.poisoned or dotted.split(".")[0] in self.poisoned
+
+    def skip(self) -> None:
+        """A reference to a poisoned declaration is dropped without a report."""
+        self.skipped += 1
 
 
 def check_fields(

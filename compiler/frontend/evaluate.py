@@ -37,6 +37,16 @@ class Bound:
     pos: A.Pos | None = None
 
 
+# The type of a name whose declaration had an error (a param with a bad
+# value, a sweep over a bad list): it stays in scope, so a use of it is not
+# "unknown name", but any value that uses it is BAD without a new report.
+POISONED: Type = ("poisoned",)
+
+
+def poisoned(pos: A.Pos | None = None) -> Bound:
+    return Bound(None, POISONED, "", pos)
+
+
 def format_value(value: Any) -> str:
     """The canonical text of a scalar, for ids and interpolation."""
     if isinstance(value, bool):
@@ -87,6 +97,7 @@ class Evaluator:
     def __init__(self, diags: Diagnostics, declared: Callable[[str], str | None]):
         self.diags = diags
         self.declared = declared  # name -> kind of declaration ("site", "stage", ...) or None
+        self.poisoned_uses = 0  # values left BAD, silently, because they use a poisoned name
 
     # --- scalar helpers ---
     def _type_error(self, v, want: Type, found: str, *notes) -> _Bad:
@@ -121,6 +132,9 @@ class Evaluator:
         if len(ref.names) != 1:
             return None
         bound = scope.lookup(ref.names[0])
+        if bound is not None and bound.type == POISONED:
+            self.poisoned_uses += 1
+            return BAD
         if bound is not None:
             return bound
         kind = self.declared(ref.names[0])
@@ -204,6 +218,10 @@ class Evaluator:
                 ok = False
                 continue
             bound = scope.lookup(head)
+            if bound is not None and bound.type == POISONED:
+                self.poisoned_uses += 1
+                ok = False
+                continue
             if bound is None:
                 note = did_you_mean(head, scope.all_names())
                 self.diags.error("E0503", f"unknown name `{head}` in `${{...}}`", piece.pos.span(),

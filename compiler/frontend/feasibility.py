@@ -7,9 +7,12 @@ from .. import fit, ir
 from ..diagnostics import Diagnostics, help_, note
 
 
-def check_feasible(experiment: ir.Experiment, diags: Diagnostics) -> None:
+def check_feasible(experiment: ir.Experiment, diags: Diagnostics, skip: set[str] = frozenset()) -> None:
+    """`skip`: units (ids, service names) an earlier error leaves in doubt."""
     reported: set[str] = set()
     for unit in [*experiment.instances, *experiment.services]:
+        if (unit.id if isinstance(unit, ir.StageInstance) else unit.name) in skip:
+            continue
         if fit.candidate_pools(experiment, unit):
             continue
         group = unit.stage if isinstance(unit, ir.StageInstance) else unit.name

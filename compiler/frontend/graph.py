@@ -13,7 +13,8 @@ from .stages import UnitDraft, source_input
 
 
 def build_graph(ctx: Context, drafts: list[UnitDraft], datasets: list[ir.Dataset]):
-    """Returns (instances in topological order, services, edges)."""
+    """Returns (instances in topological order, services, edges). With a
+    cycle, its members come after the rest, in source order."""
     by_group: dict[str, list[UnitDraft]] = {}
     for dr in drafts:
         by_group.setdefault(dr.group, []).append(dr)
@@ -43,6 +44,8 @@ def build_graph(ctx: Context, drafts: list[UnitDraft], datasets: list[ir.Dataset
             targets = by_group.get(ref.names[0])
             if targets is None:
                 kind = ctx.decls.kind(ref.names[0])
+                if kind in ("stage", "service"):
+                    continue  # declared, but could not be lowered: already reported
                 ctx.diags.error("E0202", "`after`: " + (f"`{ref.names[0]}` is a {kind}, not a stage or service"
                                 if kind else f"unknown stage `{ref.names[0]}`"), ref.pos.span(),
                                 did_you_mean(ref.names[0], by_group) or choices(by_group, "stages"))
@@ -58,8 +61,6 @@ def build_graph(ctx: Context, drafts: list[UnitDraft], datasets: list[ir.Dataset
 
     _check_outputs_unique(ctx, drafts)
     order = _topological(ctx, drafts, preds)
-    if order is None:
-        return None
     instances, services = [], []
     for dr in order:
         common = dict(dr.fields)
@@ -123,6 +124,8 @@ def _bind_input(ctx: Context, dr: UnitDraft, port: A.Port, scope, by_group, data
         return None
     name = v.names[1]
     outs = [o.name for o in producers[0].outputs]
+    if name not in outs and (name in producers[0].bad_outputs or producers[0].ports_unknown):
+        return None  # the output (or the template declaring it) had an error, already reported
     if name not in outs:
         ctx.diags.error("E0602", f"stage `{head}` has no output `{name}`", v.pos.span(),
                         did_you_mean(name, outs) or choices(outs, "its outputs"),
@@ -198,9 +201,9 @@ def _report_sweep_collision(ctx: Context, collisions: list[list[tuple[UnitDraft,
                     help_(f"the path does not depend on {plain}: put {names} in it"))
 
 
-def _topological(ctx: Context, drafts: list[UnitDraft], preds: dict[str, set[str]]):
+def _topological(ctx: Context, drafts: list[UnitDraft], preds: dict[str, set[str]]) -> list[UnitDraft]:
     """Kahn's algorithm, ready units taken in source order: the same file
-    always gives the same order."""
+    always gives the same order. Units on or behind a cycle come last."""
     rank = {dr.id: i for i, dr in enumerate(drafts)}
     by_id = {dr.id: dr for dr in drafts}
     succs: dict[str, list[str]] = {dr.id: [] for dr in drafts}
@@ -221,12 +224,63 @@ def _topological(ctx: Context, drafts: list[UnitDraft], preds: dict[str, set[str
                 heapq.heappush(ready, (rank[s], s))
     if len(order) == len(drafts):
         return order
-    _report_cycle(ctx, {u for u, n in indegree.items() if n > 0}, preds, by_id)
-    return None
+    stuck = {u for u, n in indegree.items() if n > 0}
+    reported: set[tuple[str, ...]] = set()
+    for component in _cycles(stuck, preds, rank):
+        _report_cycle(ctx, component, preds, by_id, reported)
+    return order + sorted((by_id[u] for u in stuck), key=lambda dr: rank[dr.id])
 
 
-def _report_cycle(ctx: Context, stuck: set[str], preds, by_id) -> None:
-    # Walk predecessors inside the stuck set until a unit repeats: that is a cycle.
+def _cycles(stuck: set[str], preds: dict[str, set[str]], rank: dict[str, int]) -> list[set[str]]:
+    """The strongly connected components of the stuck units that hold a
+    cycle, first declared first: each is one independent cycle to report
+    (the other stuck units only wait behind one). Iterative Tarjan."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    components: list[set[str]] = []
+    for root in sorted(stuck, key=rank.__getitem__):
+        if root in index:
+            continue
+        work = [(root, iter(sorted((p for p in preds[root] if p in stuck), key=rank.__getitem__)))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, edges = work[-1]
+            advanced = False
+            for nxt in edges:
+                if nxt not in index:
+                    index[nxt] = low[nxt] = len(index)
+                    stack.append(nxt)
+                    on_stack.add(nxt)
+                    work.append((nxt, iter(sorted((p for p in preds[nxt] if p in stuck),
+                                                  key=rank.__getitem__))))
+                    advanced = True
+                    break
+                if nxt in on_stack:
+                    low[node] = min(low[node], index[nxt])
+            if advanced:
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component = set()
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.add(member)
+                    if member == node:
+                        break
+                if len(component) > 1 or node in preds[node]:
+                    components.append(component)
+    return sorted(components, key=lambda c: min(rank[u] for u in c))
+
+
+def _report_cycle(ctx: Context, stuck: set[str], preds, by_id, reported: set) -> None:
+    # Walk predecessors inside the component until a unit repeats: that is a cycle.
     start = min(stuck, key=lambda u: (by_id[u].decl.name_pos.line, u))
     path = [start]
     seen = {start: 0}
@@ -243,6 +297,9 @@ def _report_cycle(ctx: Context, stuck: set[str], preds, by_id) -> None:
     for u in cycle:
         if by_id[u].group not in groups:
             groups.append(by_id[u].group)
+    if tuple(sorted(groups)) in reported:  # the same stages, through other sweep members
+        return
+    reported.add(tuple(sorted(groups)))
     first = by_id[cycle[0]].decl
     shown = " -> ".join(groups + [groups[0]])
     ctx.diags.error("E0601", f"dependency cycle: {shown}", first.name_pos.span(),

@@ -8,7 +8,7 @@ from .. import ir
 from . import ast as A
 from . import schema as S
 from .context import Context, check_fields, positive
-from .evaluate import BAD, Bound, Scope, format_value
+from .evaluate import BAD, POISONED, Bound, Scope, format_value, poisoned
 from .syntax import parse_value
 
 
@@ -20,10 +20,9 @@ def lower_params(ctx: Context, overrides: dict[str, str]) -> tuple[Scope, dict]:
     empty = Scope({})
     for p in ctx.decls.of_kind(A.Param):
         t = user_type(ctx, p.type)
-        if t is None:
-            continue
-        value = ctx.ev.value(p.value, t, empty)
+        value = BAD if t is None else ctx.ev.value(p.value, t, empty)
         if value is BAD:
+            names[p.name] = poisoned(p.name_pos)  # uses of it are skipped, not "unknown"
             continue
         text = p.value.text if isinstance(p.value, (A.Quantity, A.Num)) else format_value(value)
         names[p.name] = Bound(value, t, text, p.name_pos)
@@ -51,7 +50,8 @@ def lower_params(ctx: Context, overrides: dict[str, str]) -> tuple[Scope, dict]:
         text = parsed.text if isinstance(parsed, (A.Quantity, A.Num)) else format_value(value)
         names[name] = Bound(value, t, text, decl.name_pos)
     for name, bound in names.items():
-        values[name] = bound.value
+        if bound.type != POISONED:
+            values[name] = bound.value
     return Scope(names), dict(sorted(values.items()))
 
 
@@ -118,25 +118,34 @@ def lower_objective(ctx: Context) -> tuple[str, str, ir.Objective, ir.Span]:
 def lower_secrets(ctx: Context) -> list[ir.Secret]:
     out = []
     for d in ctx.decls.of_kind(A.Secret):
-        values = check_fields(ctx, d.fields, S.SECRET, Scope({}), what=f"secret `{d.name}`",
-                              at=d.name_pos)
-        if not values:
-            ctx.diags.error("E0302", f"secret `{d.name}` says nowhere where to find it", d.name_pos.span(),
-                            help_("give `kubernetes = \"secret-name/key\"`, `env = \"VAR\"` "
-                                  "or `file = \"path\"`"))
-            continue
-        k8s = None
-        if "kubernetes" in values:
-            name, slash, key = values["kubernetes"].partition("/")
-            if not slash or not name or not key:
-                f = next(x for x in d.fields if x.name == "kubernetes")
-                ctx.diags.error("E0306", "a Kubernetes secret reference is `secret-name/key`",
-                                f.value.pos.span())
-            else:
-                k8s = (name, key)
-        out.append(ir.Secret(name=d.name, kubernetes=k8s, env=values.get("env"),
-                             file=values.get("file"), span=d.name_pos.span()))
+        mark = ctx.mark()
+        secret = _lower_secret(ctx, d)
+        if secret is not None:
+            out.append(secret)
+        if ctx.failed_since(mark):
+            ctx.poisoned.add(d.name)
     return out
+
+
+def _lower_secret(ctx: Context, d: A.Secret) -> ir.Secret | None:
+    values = check_fields(ctx, d.fields, S.SECRET, Scope({}), what=f"secret `{d.name}`",
+                          at=d.name_pos)
+    if not values:
+        ctx.diags.error("E0302", f"secret `{d.name}` says nowhere where to find it", d.name_pos.span(),
+                        help_("give `kubernetes = \"secret-name/key\"`, `env = \"VAR\"` "
+                              "or `file = \"path\"`"))
+        return None
+    k8s = None
+    if "kubernetes" in values:
+        name, slash, key = values["kubernetes"].partition("/")
+        if not slash or not name or not key:
+            f = next(x for x in d.fields if x.name == "kubernetes")
+            ctx.diags.error("E0306", "a Kubernetes secret reference is `secret-name/key`",
+                            f.value.pos.span())
+        else:
+            k8s = (name, key)
+    return ir.Secret(name=d.name, kubernetes=k8s, env=values.get("env"), file=values.get("file"),
+                     span=d.name_pos.span())
 
 
 def lower_sites(ctx: Context) -> list[ir.Site]:
@@ -145,8 +154,15 @@ def lower_sites(ctx: Context) -> list[ir.Site]:
         if d.kind not in S.SITE_KINDS:
             ctx.diags.error("E0308", f"unknown site kind `{d.kind}`", d.kind_pos.span(),
                             did_you_mean(d.kind, S.SITE_KINDS) or choices(S.SITE_KINDS, "site kinds"))
+            ctx.poisoned.add(d.name)
+            ctx.gpu_types_complete = False  # its pools were not read
             continue
+        mark = ctx.mark()
         site = _lower_site(ctx, d)
+        # A local site's fields are its one pool's resources.
+        if site is None or (d.kind == "local" and ctx.failed_since(mark)):
+            ctx.poisoned.add(d.name)
+            ctx.gpu_types_complete = False
         if site is not None:
             sites.append(site)
             ctx.site_kinds[site.name] = site.kind
@@ -191,30 +207,19 @@ def _lower_site(ctx: Context, d: A.Site) -> ir.Site | None:
         if p.keyword != keyword:
             ctx.diags.error("E0309", f"a {d.kind} site has {keyword}s, not {p.keyword}s",
                             p.keyword_pos.span(), help_(f"write `{keyword} {p.name} {{ ... }}`"))
+            ctx.poisoned.add(f"{d.name}.{p.name}")
             continue
         if p.name in seen:
             ctx.diags.error("E0201", f"{keyword} `{p.name}` is declared twice in site `{d.name}`",
                             p.name_pos.span(), note("the first one is here", seen[p.name].name_pos.span()))
             continue
         seen[p.name] = p
-        pv = check_fields(ctx, p.fields, S.POOL, ctx.params, what=f"{keyword} `{d.name}.{p.name}`",
-                          at=p.name_pos)
-        for name in ("nodes", "cpus"):
-            positive(ctx, pv, name, p.fields)
-        if "cpus" not in pv or "memory" not in pv:
-            continue
-        tolerations = pv.get("tolerations", [])
-        for t in tolerations:
-            if ":" not in t:
-                f = next(x for x in p.fields if x.name == "tolerations")
-                ctx.diags.error("E0306", f"toleration `{t}` is not `key=value:Effect` or `key:Effect`",
-                                f.value.pos.span())
-        pools.append(ir.Pool(
-            name=p.name, site=d.name, nodes=pv.get("nodes", 1), cpus=pv["cpus"], memory=pv["memory"],
-            gpus=pv.get("gpus"), max_time=pv.get("max_time"), price=pv.get("price", 0.0),
-            speed=pv.get("speed", 1.0), selector=pv.get("selector", {}), tolerations=tolerations,
-            span=p.name_pos.span(),
-        ))
+        mark = ctx.mark()
+        pool = _lower_pool(ctx, d, p)
+        if ctx.failed_since(mark):
+            ctx.poisoned.add(f"{d.name}.{p.name}")
+        if pool is not None:
+            pools.append(pool)
     if not d.pools:
         ctx.diags.error("E0302", f"{what} has no {keyword}s", span,
                         help_(f"add `{keyword} NAME {{ nodes = ...; cpus = ...; memory = ... }}`"))
@@ -226,12 +231,41 @@ def _lower_site(ctx: Context, d: A.Site) -> ir.Site | None:
                    kubernetes=ir.KubernetesSettings(**values), span=span)
 
 
+def _lower_pool(ctx: Context, d: A.Site, p: A.PoolDecl) -> ir.Pool | None:
+    keyword = S.POOL_KEYWORD[d.kind]
+    pv = check_fields(ctx, p.fields, S.POOL, ctx.params, what=f"{keyword} `{d.name}.{p.name}`",
+                      at=p.name_pos)
+    for name in ("nodes", "cpus"):
+        positive(ctx, pv, name, p.fields)
+    if pv.get("gpus") and pv["gpus"].type:
+        ctx.gpu_types.add(pv["gpus"].type)  # an estimate may name it even if the pool is broken
+    elif "gpus" not in pv and any(f.name == "gpus" for f in p.fields):
+        ctx.gpu_types_complete = False
+    if "cpus" not in pv or "memory" not in pv:
+        return None
+    tolerations = pv.get("tolerations", [])
+    for t in tolerations:
+        if ":" not in t:
+            f = next(x for x in p.fields if x.name == "tolerations")
+            ctx.diags.error("E0306", f"toleration `{t}` is not `key=value:Effect` or `key:Effect`",
+                            f.value.pos.span())
+    return ir.Pool(
+        name=p.name, site=d.name, nodes=pv.get("nodes", 1), cpus=pv["cpus"], memory=pv["memory"],
+        gpus=pv.get("gpus"), max_time=pv.get("max_time"), price=pv.get("price", 0.0),
+        speed=pv.get("speed", 1.0), selector=pv.get("selector", {}), tolerations=tolerations,
+        span=p.name_pos.span(),
+    )
+
+
 def resolve_site(ctx: Context, v, *, what: str) -> str | None:
     """A value that must name a declared site."""
     if isinstance(v, A.Ref) and len(v.names) == 1:
         name = v.names[0]
         if name in ctx.site_kinds:
             return name
+        if name in ctx.poisoned:
+            ctx.skip()  # the site had an error, already reported
+            return None
         kind = ctx.decls.kind(name)
         if kind is not None and kind != "site":
             ctx.diags.error("E0207", f"{what}: `{name}` is a {kind}, not a site", v.pos.span(),

@@ -14,7 +14,7 @@ from . import ast as A
 from . import schema as S
 from .commands import trim_command
 from .context import Context, check_fields, positive
-from .evaluate import BAD, Bound, Scope, format_value, infer
+from .evaluate import BAD, POISONED, Bound, Scope, format_value, infer, poisoned
 from .platform import user_type
 
 
@@ -33,6 +33,13 @@ class UnitDraft:
     index: int = 0
     sweep: dict = field(default_factory=dict)
     template: str | None = None
+    # Something in it had an error: it takes part in the DAG (so no one calls
+    # it unknown), but not in feasibility. Outputs that failed to lower are
+    # named in bad_outputs; with ports_unknown (its template could not be
+    # used), any output name may have been declared.
+    poisoned: bool = False
+    bad_outputs: set[str] = field(default_factory=set)
+    ports_unknown: bool = False
 
 
 def lower_units(ctx: Context) -> tuple[list[UnitDraft], list[ir.StageGroup]]:
@@ -47,40 +54,40 @@ def lower_units(ctx: Context) -> tuple[list[UnitDraft], list[ir.StageGroup]]:
                                             sweep_axes=[a.name for a in d.sweep],
                                             span=d.name_pos.span()))
         elif isinstance(d, A.Service):
-            draft = _lower_one(ctx, d, Scope({}, ctx.params), "service", d.name, 0, {})
-            if draft is not None:
-                drafts.append(draft)
+            drafts.append(_lower_one(ctx, d, Scope({}, ctx.params), "service", d.name, 0, {}))
     return drafts, groups
 
 
-def _sweep_points(ctx: Context, d: A.Stage) -> list[dict[str, Bound]] | None:
+def _sweep_points(ctx: Context, d: A.Stage) -> tuple[list[dict[str, Bound]], bool]:
+    """The sweep's members, and whether it is sound. A broken sweep gives one
+    point, with the broken variables poisoned, so the body is still checked."""
     axes: list[tuple[str, list[Bound]]] = []
     seen: dict[str, A.SweepAxis] = {}
-    ok = True
+    broken: dict[str, Bound] = {}
     for axis in d.sweep:
         if axis.name in seen:
             ctx.diags.error("E0506", f"sweep variable `{axis.name}` is used twice", axis.name_pos.span(),
                             note("first here", seen[axis.name].name_pos.span()))
-            ok = False
+            broken[axis.name] = poisoned(axis.name_pos)
             continue
         seen[axis.name] = axis
         values = _axis_values(ctx, axis)
         if values is None:
-            ok = False
+            broken[axis.name] = poisoned(axis.name_pos)
             continue
         texts = [b.text for b in values]
         dupes = sorted({t for t in texts if texts.count(t) > 1})
         if dupes:
             ctx.diags.error("E0506", f"sweep over `{axis.name}` repeats {', '.join(dupes)}",
                             axis.values.pos.span(), help_("each member of a sweep must differ"))
-            ok = False
+            broken[axis.name] = poisoned(axis.name_pos)
             continue
         axes.append((axis.name, values))
-    if not ok:
-        return None
+    if broken:
+        return [{**{name: values[0] for name, values in axes}, **broken}], False
     if not axes:
-        return [{}]
-    return [dict(zip([a[0] for a in axes], combo)) for combo in itertools.product(*[a[1] for a in axes])]
+        return [{}], True
+    return [dict(zip([a[0] for a in axes], combo)) for combo in itertools.product(*[a[1] for a in axes])], True
 
 
 def _axis_values(ctx: Context, axis: A.SweepAxis) -> list[Bound] | None:
@@ -91,6 +98,9 @@ def _axis_values(ctx: Context, axis: A.SweepAxis) -> list[Bound] | None:
             return None
     elif isinstance(v, A.Ref) and len(v.names) == 1 and ctx.params.lookup(v.names[0]):
         bound = ctx.params.lookup(v.names[0])
+        if bound.type == POISONED:
+            ctx.skip()  # the param had an error
+            return None
         if bound.type[0] != "list":
             ctx.diags.error("E0505", f"sweep over `{v.names[0]}`, which is not a list", v.pos.span())
             return None
@@ -106,9 +116,11 @@ def _axis_values(ctx: Context, axis: A.SweepAxis) -> list[Bound] | None:
 
 
 def _lower_stage(ctx: Context, d: A.Stage) -> list[UnitDraft]:
-    points = _sweep_points(ctx, d)
-    if points is None:
-        return []
+    points, sound = _sweep_points(ctx, d)
+    if not sound:
+        draft = _lower_one(ctx, d, Scope(dict(points[0]), ctx.params), "instance", d.name, 0, {})
+        draft.poisoned = True
+        return [draft]
     drafts = []
     for index, point in enumerate(points):
         scope = Scope(dict(point), ctx.params)
@@ -118,13 +130,13 @@ def _lower_stage(ctx: Context, d: A.Stage) -> list[UnitDraft]:
         else:
             unit_id = d.name
         sweep = {k: b.value for k, b in point.items()}
-        draft = _lower_one(ctx, d, scope, "instance", unit_id, index, sweep)
-        if draft is not None:
-            drafts.append(draft)
+        drafts.append(_lower_one(ctx, d, scope, "instance", unit_id, index, sweep))
     return drafts
 
 
 def _bind_template(ctx: Context, call: A.Call, kind: str, scope: Scope) -> tuple[A.Template, Scope] | None:
+    """The template and its parameters' values; None when the call names no
+    usable template. A parameter with a bad or missing value is poisoned."""
     template = ctx.decls.by_name.get(call.name)
     if not isinstance(template, A.Template):
         other = ctx.decls.kind(call.name)
@@ -141,11 +153,9 @@ def _bind_template(ctx: Context, call: A.Call, kind: str, scope: Scope) -> tuple
         return None
     params = {p.name: p for p in template.params}
     given: dict[str, A.Value] = {}
-    ok = True
     if len(call.args) > len(template.params):
         ctx.diags.error("E0404", f"`{template.name}` takes {len(template.params)} arguments, "
                         f"{len(call.args)} given", call.args[len(template.params)].pos.span())
-        ok = False
     for p, arg in zip(template.params, call.args):
         given[p.name] = arg
     for kw in call.kwargs:
@@ -153,57 +163,60 @@ def _bind_template(ctx: Context, call: A.Call, kind: str, scope: Scope) -> tuple
             ctx.diags.error("E0402", f"template `{template.name}` has no parameter `{kw.name}`",
                             kw.name_pos.span(),
                             did_you_mean(kw.name, params) or choices(params, "parameters"))
-            ok = False
             continue
         if kw.name in given:
             ctx.diags.error("E0402", f"argument `{kw.name}` is given twice", kw.name_pos.span())
-            ok = False
             continue
         given[kw.name] = kw.value
     bounds: dict[str, Bound] = {}
     for p in template.params:
-        t = user_type(ctx, p.type)
-        if t is None:
-            ok = False
-            continue
-        if p.name in given:
-            value = ctx.ev.value(given[p.name], t, scope)
-            source = given[p.name]
-        elif p.default is not None:
-            value = ctx.ev.value(p.default, t, Scope({}, ctx.params))
-            source = p.default
-        else:
-            ctx.diags.error("E0401", f"template `{template.name}` needs `{p.name}`", call.pos.span(),
-                            help_(f"add `{p.name} = ...` ({p.type})"),
-                            note("the parameter is declared here", p.name_pos.span()))
-            ok = False
-            continue
-        if value is BAD:
-            ok = False
-            continue
-        text = source.text if isinstance(source, (A.Num, A.Quantity)) else format_value(value)
-        if isinstance(source, A.Ref):
-            bound = scope.lookup(source.names[0])
-            text = bound.text if bound else text
-        bounds[p.name] = Bound(value, t, text, p.name_pos)
-    if not ok:
-        return None
+        bounds[p.name] = _template_argument(ctx, template, call, p, given.get(p.name), scope)
     return template, Scope(bounds, ctx.params)
 
 
+def _template_argument(ctx: Context, template: A.Template, call: A.Call, p: A.TemplateParam,
+                       given: A.Value | None, scope: Scope) -> Bound:
+    t = user_type(ctx, p.type)
+    if t is None:
+        return poisoned(p.name_pos)
+    if given is not None:
+        value = ctx.ev.value(given, t, scope)
+        source = given
+    elif p.default is not None:
+        value = ctx.ev.value(p.default, t, Scope({}, ctx.params))
+        source = p.default
+    else:
+        ctx.diags.error("E0401", f"template `{template.name}` needs `{p.name}`", call.pos.span(),
+                        help_(f"add `{p.name} = ...` ({p.type})"),
+                        note("the parameter is declared here", p.name_pos.span()))
+        return poisoned(p.name_pos)
+    if value is BAD:
+        return poisoned(p.name_pos)
+    text = source.text if isinstance(source, (A.Num, A.Quantity)) else format_value(value)
+    if isinstance(source, A.Ref):
+        bound = scope.lookup(source.names[0])
+        text = bound.text if bound else text
+    return Bound(value, t, text, p.name_pos)
+
+
 def _lower_one(ctx: Context, d, scope: Scope, kind: str, unit_id: str, index: int,
-               sweep: dict) -> UnitDraft | None:
+               sweep: dict) -> UnitDraft:
+    """One stage instance or service. Every part is checked even when an
+    earlier part had an error; such a draft is marked poisoned."""
+    mark = ctx.mark()
     spec = S.STAGE if kind == "instance" else S.SERVICE
     noun = "stage" if kind == "instance" else "service"
     layers: list[tuple[list[A.Field], list[A.Port], Scope]] = []
     template_name = None
+    ports_unknown = False
     if d.template is not None:
         bound = _bind_template(ctx, d.template, noun, scope)
         if bound is None:
-            return None
-        template, tscope = bound
-        template_name = template.name
-        layers.append((template.body.fields, template.body.ports, tscope))
+            ports_unknown = True  # the template's fields and ports are not known
+        else:
+            template, tscope = bound
+            template_name = template.name
+            layers.append((template.body.fields, template.body.ports, tscope))
     layers.append((d.body.fields, d.body.ports, scope))
 
     merged: dict[str, tuple[object, Scope, A.Field]] = {}
@@ -236,14 +249,15 @@ def _lower_one(ctx: Context, d, scope: Scope, kind: str, unit_id: str, index: in
         ctx.diags.error("E0311", f"`{n}` is both an input and an output of {noun} `{d.name}`",
                         p.name_pos.span())
 
-    fields = _unit_fields(ctx, d, kind, merged, ports)
-    if fields is None:
-        return None
+    fields = _unit_fields(ctx, d, kind, merged, ports, complete=not ports_unknown)
     outputs = []
+    bad_outputs = set()
     for (direction, name), (p, pscope) in sorted(ports.items(), key=lambda kv: _port_order(kv[1][0])):
         if direction == "out":
             out = _output(ctx, p, pscope)
-            if out is not None:
+            if out is None:
+                bad_outputs.add(name)
+            else:
                 outputs.append(out)
     inputs = [(p, s) for (direction, _), (p, s) in sorted(ports.items(), key=lambda kv: _port_order(kv[1][0]))
               if direction == "in"]
@@ -257,14 +271,19 @@ def _lower_one(ctx: Context, d, scope: Scope, kind: str, unit_id: str, index: in
             else:
                 ctx.diags.error("E0303", "`after` lists stage or service names", item.pos.span())
     return UnitDraft(kind=kind, id=unit_id, group=d.name, decl=d, fields=fields, outputs=outputs,
-                     inputs=inputs, after=after, index=index, sweep=sweep, template=template_name)
+                     inputs=inputs, after=after, index=index, sweep=sweep, template=template_name,
+                     poisoned=ctx.failed_since(mark), bad_outputs=bad_outputs,
+                     ports_unknown=ports_unknown)
 
 
 def _port_order(p: A.Port):
     return (p.pos.file, p.pos.line, p.pos.column)
 
 
-def _unit_fields(ctx: Context, d, kind: str, merged: dict, ports: dict) -> dict | None:
+def _unit_fields(ctx: Context, d, kind: str, merged: dict, ports: dict, *, complete: bool) -> dict:
+    """The IR fields of a unit. A part with an error is reported and left at
+    its default, and the rest is still checked. Without `complete` (the
+    template could not be used) nothing can be called missing or undeclared."""
     noun = "stage" if kind == "instance" else "service"
     plain = {name: value for name, (value, _, _) in merged.items()}
     field_of = {name: f for name, (_, _, f) in merged.items()}
@@ -284,152 +303,158 @@ def _unit_fields(ctx: Context, d, kind: str, merged: dict, ports: dict) -> dict 
             ctx.diags.error("E0306", f"`{name}` must be more than zero", field_of[name].value.pos.span())
             plain.pop(name)
 
-    command: list = []
-    if "run" in merged:
-        value, scope, f = merged["run"]
-        parts = ctx.ev.string(f.value, scope, allow_ports=True, shell=True)
-        if parts is BAD:
-            return None
-        for part in parts:
-            if isinstance(part, tuple):
-                direction, name, pos = part
-                if (direction, name) not in ports:
-                    declared = [n for (dr, n) in ports if dr == direction]
-                    ctx.diags.error("E0504", f"{noun} `{d.name}` has no {'input' if direction == 'in' else 'output'} `{name}`",
-                                    pos.span(),
-                                    did_you_mean(name, declared) or help_(f"declare it: `{direction} {name} = ...`"))
-                    return None
-                command.append(ir.PortRef(direction=direction, name=name))
-            elif command and isinstance(command[-1], ir.Text):
-                command[-1] = ir.Text(text=command[-1].text + part)
-            else:
-                command.append(ir.Text(text=part))
-        command = trim_command(command)
-    elif kind == "instance":
+    command = _command(ctx, d, noun, merged["run"], ports, complete) if "run" in merged else []
+    if complete and kind == "instance" and "run" not in merged:
         ctx.diags.error("E0302", f"stage `{d.name}` has no `run`", d.name_pos.span(),
                         help_('add `run = "the command"`'))
-        return None
-    if kind == "service" and not command and "image" not in plain:
+    if complete and kind == "service" and "run" not in merged and "image" not in plain:
         ctx.diags.error("E0302", f"service `{d.name}` has neither `image` nor `run`", d.name_pos.span(),
                         help_("give the image to serve, the command to start, or both"))
-        return None
 
     resources = ir.Resources(
         cpus=plain.get("cpus", S.DEFAULT_CPUS), memory=plain.get("memory", S.DEFAULT_MEMORY),
         gpus=plain.get("gpus"), time=plain.get("time", S.DEFAULT_TIME),
     )
-    env = _env(ctx, merged.get("env"))
-    if env is None:
-        return None
-    pins = {}
-    for name in ("on", "not_on"):
-        pins[name] = _placement(ctx, merged[name][0], name) if name in merged else []
-        if pins[name] is None:
-            return None
     out = {
-        "image": plain.get("image"), "command": command, "resources": resources, "env": env,
-        "on": pins["on"], "not_on": pins["not_on"],
+        "image": plain.get("image"), "command": command, "resources": resources,
+        "env": _env(ctx, merged.get("env")),
+        "on": _placement(ctx, merged["on"][0], "on") if "on" in merged else [],
+        "not_on": _placement(ctx, merged["not_on"][0], "not_on") if "not_on" in merged else [],
     }
     if kind == "instance":
-        estimate = _estimate(ctx, merged.get("estimate"), resources)
-        if estimate is None:
-            return None
-        out.update(estimate=estimate, retries=plain.get("retries", 0))
+        out.update(estimate=_estimate(ctx, merged.get("estimate"), resources),
+                   retries=plain.get("retries", 0))
     else:
-        if "port" not in plain:
-            if "port" not in merged:
-                ctx.diags.error("E0302", f"service `{d.name}` has no `port`", d.name_pos.span(),
-                                help_("add `port = 8080`"))
-            return None
-        out.update(replicas=plain.get("replicas", 1), port=plain["port"], health=plain.get("health"))
+        if complete and "port" not in merged:
+            ctx.diags.error("E0302", f"service `{d.name}` has no `port`", d.name_pos.span(),
+                            help_("add `port = 8080`"))
+        out.update(replicas=plain.get("replicas", 1), port=plain.get("port", 0), health=plain.get("health"))
     return out
 
 
-def _env(ctx: Context, entry) -> dict | None:
+def _command(ctx: Context, d, noun: str, entry, ports: dict, complete: bool) -> list:
+    """`run` as IR parts; every reference to an undeclared port is reported."""
+    _, scope, f = entry
+    parts = ctx.ev.string(f.value, scope, allow_ports=True, shell=True)
+    if parts is BAD:
+        return []
+    command: list = []
+    for part in parts:
+        if isinstance(part, tuple):
+            direction, name, pos = part
+            if (direction, name) not in ports:
+                if not complete:
+                    ctx.skip()  # the port may be the template's
+                    continue
+                declared = [n for (dr, n) in ports if dr == direction]
+                ctx.diags.error("E0504", f"{noun} `{d.name}` has no {'input' if direction == 'in' else 'output'} `{name}`",
+                                pos.span(),
+                                did_you_mean(name, declared) or help_(f"declare it: `{direction} {name} = ...`"))
+                continue
+            command.append(ir.PortRef(direction=direction, name=name))
+        elif command and isinstance(command[-1], ir.Text):
+            command[-1] = ir.Text(text=command[-1].text + part)
+        else:
+            command.append(ir.Text(text=part))
+    return trim_command(command)
+
+
+def _env(ctx: Context, entry) -> dict:
+    """Environment variables; a bad entry is reported and left out."""
     if entry is None:
         return {}
     raw, scope, f = entry
     if not isinstance(raw, A.MapV):
         ctx.diags.error("E0303", f"expected a map of environment variables, found {ctx.ev.describe(raw)}",
                         raw.pos.span(), help_('write `env = {NAME: "value", TOKEN: some_secret}`'))
-        return None
+        return {}
     out: dict[str, ir.EnvValue] = {}
-    ok = True
     for item in raw.items:
         if not item.key.replace("_", "a").isalnum() or item.key[0].isdigit():
             ctx.diags.error("E0306", f"`{item.key}` is not an environment variable name", item.key_pos.span(),
                             help_("letters, digits and `_`, not starting with a digit"))
-            ok = False
             continue
         v = item.value
+        bound = scope.lookup(v.dotted) if isinstance(v, A.Ref) else None
         if isinstance(v, A.Ref) and len(v.names) == 1 and ctx.decls.kind(v.names[0]) == "secret" \
-                and scope.lookup(v.names[0]) is None:
+                and bound is None:
+            if v.names[0] in ctx.poisoned:
+                ctx.skip()  # the secret had an error: where it can be delivered is unknown
             out[item.key] = ir.SecretEnv(secret=v.names[0])
             continue
-        if isinstance(v, A.Str) or (isinstance(v, A.Ref) and scope.lookup(v.dotted) is not None):
-            text = ctx.ev.string(v, scope) if isinstance(v, A.Str) else scope.lookup(v.dotted).text
+        if bound is not None and bound.type == POISONED:
+            ctx.skip()
+            continue
+        if isinstance(v, A.Str) or bound is not None:
+            text = ctx.ev.string(v, scope) if isinstance(v, A.Str) else bound.text
         elif isinstance(v, (A.Num, A.Bool, A.Quantity)):
             text = v.text if isinstance(v, (A.Num, A.Quantity)) else format_value(v.value)
         else:
             ctx.diags.error("E0303", f"an environment value is a string, a number or a secret, "
                             f"found {ctx.ev.describe(v)}", v.pos.span())
-            ok = False
             continue
-        if text is BAD:
-            ok = False
-            continue
-        out[item.key] = ir.LiteralEnv(value=text)
-    return dict(sorted(out.items())) if ok else None
+        if text is not BAD:
+            out[item.key] = ir.LiteralEnv(value=text)
+    return dict(sorted(out.items()))
 
 
-def _placement(ctx: Context, raw, what: str) -> list[str] | None:
+def _placement(ctx: Context, raw, what: str) -> list[str]:
+    """`on` / `not_on`: sites and pools; each bad item is reported and left out."""
     items = raw.items if isinstance(raw, A.ListV) else [raw]
     out = []
     for item in items:
         if not isinstance(item, A.Ref) or len(item.names) > 2:
             ctx.diags.error("E0303", f"`{what}` names a site or a pool (`site.pool`)", item.pos.span())
-            return None
+            continue
+        if ctx.is_poisoned(item.dotted):
+            ctx.skip()  # the site or pool had an error, already reported
+            continue
         site = item.names[0]
         if site not in ctx.site_kinds:
             kind = ctx.decls.kind(site)
             ctx.diags.error("E0204", f"`{what}`: " + (f"`{site}` is a {kind}, not a site" if kind else
                             f"unknown site `{site}`"), item.pos.span(),
                             did_you_mean(site, ctx.site_kinds) or choices(ctx.site_kinds, "sites"))
-            return None
+            continue
         if len(item.names) == 2 and item.names[1] not in ctx.pools.get(site, []):
             ctx.diags.error("E0205", f"site `{site}` has no pool `{item.names[1]}`", item.pos.span(),
                             did_you_mean(item.names[1], ctx.pools[site]) or choices(ctx.pools[site], "pools"))
-            return None
+            continue
         out.append(item.dotted)
     return sorted(set(out))
 
 
-def _estimate(ctx: Context, entry, resources: ir.Resources) -> ir.Estimate | None:
+def _estimate(ctx: Context, entry, resources: ir.Resources) -> ir.Estimate:
+    """A duration, or durations by GPU model, site or pool; every bad key is
+    reported, and the good ones are kept."""
+    default = ir.Estimate(default=resources.time * S.DEFAULT_ESTIMATE_FRACTION, stated=False)
     if entry is None:
-        return ir.Estimate(default=resources.time * S.DEFAULT_ESTIMATE_FRACTION, stated=False)
+        return default
     raw, scope, f = entry
     if isinstance(raw, A.MapV):
         by_key = {}
         valid = sorted(ctx.gpu_types | set(ctx.site_kinds) |
                        {f"{s}.{p}" for s, ps in ctx.pools.items() for p in ps})
         for item in raw.items:
+            if item.key not in valid and (ctx.is_poisoned(item.key) or
+                                          ("." not in item.key and not ctx.gpu_types_complete)):
+                ctx.skip()  # may name a site, pool or GPU model whose declaration had an error
+                continue
             if item.key not in valid:
                 ctx.diags.error("E0306", f"estimate key `{item.key}` is not a GPU model, site or pool",
                                 item.key_pos.span(),
                                 did_you_mean(item.key, valid) or choices(valid, "keys"))
-                return None
+                continue
             seconds = ctx.ev.value(item.value, S.DURATION, scope)
-            if seconds is BAD:
-                return None
-            by_key[item.key] = seconds
-        if not by_key:
+            if seconds is not BAD:
+                by_key[item.key] = seconds
+        if not raw.items:
             ctx.diags.error("E0306", "an empty estimate", raw.pos.span())
-            return None
+        if not by_key:
+            return default
         return ir.Estimate(default=max(by_key.values()), by_key=dict(sorted(by_key.items())))
     seconds = ctx.ev.value(raw, S.DURATION, scope)
-    if seconds is BAD:
-        return None
-    return ir.Estimate(default=seconds)
+    return default if seconds is BAD else ir.Estimate(default=seconds)
 
 
 def _output(ctx: Context, p: A.Port, scope: Scope) -> ir.Output | None:
