@@ -333,30 +333,45 @@ def _unit_fields(ctx: Context, d, kind: str, merged: dict, ports: dict, *, compl
 
 
 def _command(ctx: Context, d, noun: str, entry, ports: dict, complete: bool) -> list:
-    """`run` as IR parts; every reference to an undeclared port is reported."""
+    """`run` as IR parts. Port references are checked on the syntax, so an
+    undeclared port is reported even when another `${...}` has an error."""
     _, scope, f = entry
+    undeclared = _check_port_refs(ctx, d, noun, f.value, ports, complete)
     parts = ctx.ev.string(f.value, scope, allow_ports=True, shell=True)
     if parts is BAD:
         return []
     command: list = []
     for part in parts:
         if isinstance(part, tuple):
-            direction, name, pos = part
-            if (direction, name) not in ports:
-                if not complete:
-                    ctx.skip()  # the port may be the template's
-                    continue
-                declared = [n for (dr, n) in ports if dr == direction]
-                ctx.diags.error("E0504", f"{noun} `{d.name}` has no {'input' if direction == 'in' else 'output'} `{name}`",
-                                pos.span(),
-                                did_you_mean(name, declared) or help_(f"declare it: `{direction} {name} = ...`"))
-                continue
-            command.append(ir.PortRef(direction=direction, name=name))
+            direction, name, _ = part
+            if (direction, name) not in undeclared:
+                command.append(ir.PortRef(direction=direction, name=name))
         elif command and isinstance(command[-1], ir.Text):
             command[-1] = ir.Text(text=command[-1].text + part)
         else:
             command.append(ir.Text(text=part))
     return trim_command(command)
+
+
+def _check_port_refs(ctx: Context, d, noun: str, value, ports: dict, complete: bool) -> set:
+    """Reports every `${in.x}` / `${out.x}` naming no declared port; returns them."""
+    undeclared = set()
+    pieces = value.pieces if isinstance(value, A.Str) else []
+    for piece in pieces:
+        if not isinstance(piece, A.Interp) or len(piece.path) != 2 or piece.path[0] not in ("in", "out"):
+            continue
+        direction, name = piece.path
+        if (direction, name) in ports:
+            continue
+        undeclared.add((direction, name))
+        if not complete:
+            ctx.skip()  # the port may be the template's
+            continue
+        declared = [n for (dr, n) in ports if dr == direction]
+        ctx.diags.error("E0504", f"{noun} `{d.name}` has no {'input' if direction == 'in' else 'output'} `{name}`",
+                        piece.pos.span(),
+                        did_you_mean(name, declared) or help_(f"declare it: `{direction} {name} = ...`"))
+    return undeclared
 
 
 def _env(ctx: Context, entry) -> dict:
@@ -477,11 +492,13 @@ def _path_call(ctx: Context, p: A.Port, scope: Scope, *, allow_size: bool):
         ctx.diags.error("E0310", f"`{v.name}(...)` takes one path", v.pos.span())
         return None
     text = ctx.ev.string(v.args[0], scope)
-    if text is BAD:
-        return None
-    scheme = uri_scheme(text)
+    # A URI shows in the literal start even when a `${...}` after it is bad.
+    seen = text if text is not BAD else _literal_head(v.args[0])
+    scheme = uri_scheme(seen)
     if scheme is not None:
-        _report_uri(ctx, p, v, text, scheme)
+        _report_uri(ctx, p, v, seen, scheme)
+        return None
+    if text is BAD:
         return None
     if not text or text.startswith("/") or ".." in text.split("/") or "\n" in text:
         ctx.diags.error("E0310", f"`{text}` is not a relative path inside the work tree",
@@ -502,6 +519,12 @@ def _path_call(ctx: Context, p: A.Port, scope: Scope, *, allow_size: bool):
 
 
 _URI = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
+
+
+def _literal_head(value) -> str:
+    """The text of a string before its first `${...}`."""
+    pieces = value.pieces if isinstance(value, A.Str) else []
+    return pieces[0] if pieces and isinstance(pieces[0], str) else ""
 
 
 def uri_scheme(text: str) -> str | None:

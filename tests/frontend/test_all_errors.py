@@ -4,7 +4,11 @@ again (no cascades)."""
 
 from __future__ import annotations
 
+import functools
 import textwrap
+
+import pytest
+from hypothesis import given, settings, strategies as st
 
 from compiler.frontend import load
 
@@ -127,3 +131,105 @@ def test_a_cycle_does_not_hide_feasibility(tmp_path):
         stage b { after = [a]; run = "b" }
         stage big { cpus = 64; run = "big" }
         """) == [(3, "E0601"), (4, "E0701")]
+
+
+# --- independent mistakes add up ------------------------------------------------------------
+
+CLEAN = """\
+experiment exp { objective = makespan }
+param epochs: int = 3
+param lrs: list[float] = [0.1, 0.01]
+secret token { env = "TOKEN" }
+site ws : local { cpus = 8; memory = 32GiB }
+site hpc : slurm {
+  account = "proj"
+  partition gpu { nodes = 2; cpus = 48; memory = 768GiB; gpus = 4 x a100; max_time = 24h }
+}
+link ws <-> hpc { bandwidth = 1Gbps }
+dataset raw { uri = "/data/raw"; size = 10GB; at = ws }
+template Train(lr: float, epochs: int = 3) : stage {
+  out ckpt = file("ckpt/${lr}.pt", size = 1GB)
+  run = "train --lr ${lr} --epochs ${epochs} > ${out.ckpt}"
+}
+stage prep {
+  in data = raw
+  out split = file("split/index.json")
+  memory = 4GiB
+  estimate = {ws: 10m, hpc.gpu: 5m}
+  run = "prep ${in.data} > ${out.split}"
+}
+stage train : Train(lr = 0.1) { in split = prep.split; on = hpc }
+stage sweep for lr in lrs, seed in [1, 2] {
+  in split = prep.split
+  out m = file("sweep/${lr}/${seed}.pt")
+  env = {TOKEN: token, MODE: "fast"}
+  run = "fit ${in.split} ${lr} ${seed} > ${out.m}"
+}
+stage big { memory = 16GiB; on = ws; run = "big" }
+stage last { in m = sweep.m; after = [train]; run = "eval ${in.m}" }
+service api { image = "nginx"; port = 8080; on = ws }
+stage c1 { after = [c0]; run = "c1" }
+stage c0 { run = "c0" }
+"""
+
+# Each replaces text on one line with a mistake that, alone, is reported; no
+# mutation touches what another one's check depends on.
+MUTATIONS = [
+    ("objective = makespan", "objective = fastest"),  # E0306
+    ("param epochs: int = 3", 'param epochs: int = "3"'),  # E0303
+    ("[0.1, 0.01]", '[0.1, "x"]'),  # E0303, and the sweep over `lrs` is poisoned
+    ('account = "proj"', 'acount = "proj"'),  # E0301
+    ("bandwidth = 1Gbps", "bandwidth = 1GB"),  # E0305
+    ('file("ckpt/${lr}.pt"', 'file("s3://ckpt/${lr}.pt"'),  # E0314
+    ("in data = raw", "in data = raww"),  # E0202
+    ("memory = 4GiB", "memory = 4Gib"),  # E0304
+    ("{ws: 10m", "{wz: 10m"),  # E0306
+    ("hpc.gpu: 5m", "hpc.gpx: 5m"),  # E0306
+    ("Train(lr = 0.1)", 'Train(lr = "x")'),  # E0303
+    ("seed in [1, 2]", "seed in [1, 1]"),  # E0506
+    ('MODE: "fast"', '"1M": "fast"'),  # E0306
+    ("fit ${in.split}", "fit ${in.splt}"),  # E0504
+    ("memory = 16GiB", "memory = 64GiB"),  # E0701
+    ("after = [train]", "after = [trian]"),  # E0202
+    ("port = 8080", "port = 80800"),  # E0306
+    ('stage c0 { run = "c0" }', 'stage c0 { after = [c1]; run = "c0" }'),  # E0601
+]
+
+
+def _errors_of_source(text: str) -> set[tuple[int, int, str]]:
+    experiment, diags, _ = load("exp.mlx", read=lambda path: text if path == "exp.mlx" else None)
+    found = {(d.span.line, d.span.column, d.code) for d in diags.sorted() if d.severity == "error"}
+    assert (experiment is None) == bool(found)
+    return found
+
+
+def _mutated(indexes) -> str:
+    text = CLEAN
+    for i in indexes:
+        old, new = MUTATIONS[i]
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    return text
+
+
+@functools.cache
+def _alone(i: int) -> frozenset:
+    return frozenset(_errors_of_source(_mutated([i])))
+
+
+def test_the_clean_example_is_clean():
+    assert _errors_of_source(CLEAN) == set()
+
+
+@pytest.mark.parametrize("i", range(len(MUTATIONS)), ids=[new for _, new in MUTATIONS])
+def test_each_mutation_alone_is_reported(i):
+    assert _alone(i)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sets(st.integers(0, len(MUTATIONS) - 1), min_size=1))
+def test_k_independent_mistakes_give_at_least_k_errors_in_one_run(chosen):
+    together = _errors_of_source(_mutated(sorted(chosen)))
+    union = set().union(*(_alone(i) for i in chosen))
+    assert union <= together, f"lost: {sorted(union - together)}"
+    assert len(together) >= len(chosen)
