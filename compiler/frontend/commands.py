@@ -1,8 +1,8 @@
 """The layout of a `run` command: a triple-quoted command is indented with
 the source, so its blank edges and common indentation are removed.
 
-The command arrives as parts (text, and `${in.x}`/`${out.x}` port
-references). Indentation is a property of source lines, not of parts: a
+The command arrives as parts: text, and references (`${in.x}`/`${out.x}`
+ports; any part that is not text is treated as an inline reference). Indentation is a property of source lines, not of parts: a
 line may begin inside one text part and end in another, with ports between
 them. So the parts are cut into lines first, and the indentation is measured
 and removed line by line, the way `textwrap.dedent` does on plain text
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from .. import ir
 
-Part = ir.Text | ir.PortRef
+Part = object  # ir.Text, or a reference the dedent keeps where it stands
 _INDENT = " \t"
 
 
@@ -35,12 +35,15 @@ def _lines(parts: list[Part]) -> list[list[Part]]:
     """The command as source lines, each a list of parts without newlines."""
     lines: list[list[Part]] = [[]]
     for part in parts:
-        if isinstance(part, ir.PortRef):
+        if not isinstance(part, ir.Text):
             lines[-1].append(part)
             continue
         first, *rest = part.text.split("\n")
-        if first:
-            lines[-1].append(ir.Text(text=first))
+        line = lines[-1]
+        if line and isinstance(line[-1], ir.Text):  # two texts in a row are one
+            line[-1] = ir.Text(text=line[-1].text + first)
+        elif first:
+            line.append(ir.Text(text=first))
         for piece in rest:
             lines.append([ir.Text(text=piece)] if piece else [])
     return lines

@@ -342,7 +342,7 @@ def _command(ctx: Context, d, noun: str, entry, ports: dict, complete: bool) -> 
         return []
     command: list = []
     for part in parts:
-        if isinstance(part, tuple):
+        if isinstance(part, tuple) and part[0] in ("in", "out"):
             direction, name, _ = part
             if (direction, name) not in undeclared:
                 command.append(ir.PortRef(direction=direction, name=name))

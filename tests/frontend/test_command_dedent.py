@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import textwrap
 
-from hypothesis import given, strategies as st
+from hypothesis import example, given, strategies as st
 
 from compiler import ir
 from compiler.frontend.commands import trim_command
@@ -58,6 +58,8 @@ _parts = st.lists(st.one_of(_text.map(lambda t: ir.Text(text=t)), _port), max_si
 
 
 @given(_parts)
+@example([ir.Text(text="\n  "), ir.Text(text=" x\n   y")])  # the indent spans two text parts
+@example([ir.Text(text="  a \\\n"), ir.PortRef(direction="in", name="a"), ir.Text(text=" \\\n  b")])
 def test_dedent_equals_textwrap_dedent_with_placeholders(parts):
     trimmed = trim_command(parts)
     assert _as_text(trimmed) == _oracle(parts)
