@@ -295,13 +295,8 @@ class Evaluator:
             if not isinstance(v, A.MapV):
                 return self._type_error(v, t, self.describe(v),
                                         help_('write a map: `{"key": "value"}`'))
-            out = {}
-            for item in v.items:
-                val = self.value(item.value, t[1], scope)
-                if val is BAD:
-                    return BAD
-                out[item.key] = val
-            return out
+            out = {item.key: self.value(item.value, t[1], scope) for item in v.items}
+            return BAD if any(x is BAD for x in out.values()) else out
         if kind == "enum":
             name = v.dotted if isinstance(v, A.Ref) else (v.literal() if isinstance(v, A.Str) else None)
             if name in t[1]:

@@ -114,6 +114,12 @@ def test_every_unknown_port_and_every_bad_field_of_a_unit(tmp_path):
                  (8, "E0310")]
 
 
+def test_every_bad_value_of_a_map(tmp_path):
+    assert _report(tmp_path, """
+        site k8s : kubernetes { pool p { cpus = 4; memory = 8GiB; selector = {"a": 1, "b": "ok", "c": 2} } }
+        """) == [(1, "E0303"), (1, "E0303")]
+
+
 def test_two_independent_cycles_are_both_reported(tmp_path):
     assert _report(tmp_path, """
         stage a { after = [b]; run = "a" }
