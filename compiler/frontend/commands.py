@@ -18,6 +18,7 @@ _INDENT = " \t"
 
 def trim_command(parts: list[Part]) -> list[Part]:
     """Drop leading blank lines, trailing whitespace and the common indentation."""
+    # Text is handled as plain str inside, and made ir.Text once at the end.
     lines = _blank_whitespace_lines(_lines(parts))
     while lines and not lines[0]:
         lines.pop(0)
@@ -25,46 +26,45 @@ def trim_command(parts: list[Part]) -> list[Part]:
     if prefix:
         lines = [_drop_prefix(line, len(prefix)) for line in lines]
     flat = _join(lines)
-    if flat and isinstance(flat[-1], ir.Text):
-        tail = flat[-1].text.rstrip()
-        flat = flat[:-1] + ([ir.Text(text=tail)] if tail else [])
-    return flat
+    if flat and isinstance(flat[-1], str):
+        flat[-1] = flat[-1].rstrip()
+    return [ir.Text(text=p) if isinstance(p, str) else p for p in flat if p != ""]
 
 
-def _lines(parts: list[Part]) -> list[list[Part]]:
-    """The command as source lines, each a list of parts without newlines."""
-    lines: list[list[Part]] = [[]]
+def _lines(parts: list[Part]) -> list[list]:
+    """The command as source lines: lists of str (no newlines) and references."""
+    lines: list[list] = [[]]
     for part in parts:
         if not isinstance(part, ir.Text):
             lines[-1].append(part)
             continue
         first, *rest = part.text.split("\n")
         line = lines[-1]
-        if line and isinstance(line[-1], ir.Text):  # two texts in a row are one
-            line[-1] = ir.Text(text=line[-1].text + first)
+        if line and isinstance(line[-1], str):  # two texts in a row are one
+            line[-1] += first
         elif first:
-            line.append(ir.Text(text=first))
+            line.append(first)
         for piece in rest:
-            lines.append([ir.Text(text=piece)] if piece else [])
+            lines.append([piece] if piece else [])
     return lines
 
 
-def _is_blank(line: list[Part]) -> bool:
-    return all(isinstance(p, ir.Text) and not p.text.strip(_INDENT) for p in line)
+def _is_blank(line: list) -> bool:
+    return all(isinstance(p, str) and not p.strip(_INDENT) for p in line)
 
 
-def _blank_whitespace_lines(lines: list[list[Part]]) -> list[list[Part]]:
+def _blank_whitespace_lines(lines: list[list]) -> list[list]:
     return [[] if _is_blank(line) else line for line in lines]
 
 
-def _indent_of(line: list[Part]) -> str:
+def _indent_of(line: list) -> str:
     head = line[0] if line else None
-    if not isinstance(head, ir.Text):
+    if not isinstance(head, str):
         return ""
-    return head.text[: len(head.text) - len(head.text.lstrip(_INDENT))]
+    return head[: len(head) - len(head.lstrip(_INDENT))]
 
 
-def _common_indent(lines: list[list[Part]]) -> str:
+def _common_indent(lines: list[list]) -> str:
     """The longest whitespace prefix shared by every non-blank line."""
     indents = [_indent_of(line) for line in lines if line]
     if not indents:
@@ -76,31 +76,26 @@ def _common_indent(lines: list[list[Part]]) -> str:
     return prefix
 
 
-def _drop_prefix(line: list[Part], width: int) -> list[Part]:
+def _drop_prefix(line: list, width: int) -> list:
     if not line:
         return line
     head = line[0]
-    assert isinstance(head, ir.Text)  # a non-blank line with an indent starts with text
-    rest = head.text[width:]
-    return ([ir.Text(text=rest)] if rest else []) + line[1:]
+    assert isinstance(head, str)  # a non-blank line with an indent starts with text
+    return ([head[width:]] if head[width:] else []) + line[1:]
 
 
-def _join(lines: list[list[Part]]) -> list[Part]:
-    """Lines back to parts: newlines rejoin text, adjacent texts merge."""
-    out: list[Part] = []
-
-    def add_text(text: str) -> None:
-        if out and isinstance(out[-1], ir.Text):
-            out[-1] = ir.Text(text=out[-1].text + text)
-        elif text:
-            out.append(ir.Text(text=text))
-
+def _join(lines: list[list]) -> list:
+    """Lines back to one list: newlines rejoin text, adjacent texts merge."""
+    out: list = []
     for i, line in enumerate(lines):
         if i:
-            add_text("\n")
-        for part in line:
-            if isinstance(part, ir.Text):
-                add_text(part.text)
+            if out and isinstance(out[-1], str):
+                out[-1] += "\n"
             else:
+                out.append("\n")
+        for part in line:
+            if isinstance(part, str) and out and isinstance(out[-1], str):
+                out[-1] += part
+            elif part != "":
                 out.append(part)
     return out
