@@ -50,10 +50,11 @@ def build_graph(ctx: Context, drafts: list[UnitDraft], datasets: list[ir.Dataset
                                 if kind else f"unknown stage `{ref.names[0]}`"), ref.pos.span(),
                                 did_you_mean(ref.names[0], by_group) or choices(by_group, "stages"))
                 continue
+            if ref.names[0] == dr.group:
+                # One error, not also a cycle among the members of a sweep.
+                ctx.diags.error("E0601", f"`{dr.group}` cannot run after itself", ref.pos.span())
+                continue
             for t in targets:
-                if t.id == dr.id:
-                    ctx.diags.error("E0601", f"`{dr.group}` cannot run after itself", ref.pos.span())
-                    continue
                 after_ids.append(t.id)
                 preds[dr.id].add(t.id)
                 edges.append(ir.Edge(source=t.id, target=dr.id))

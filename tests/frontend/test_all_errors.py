@@ -130,6 +130,12 @@ def test_two_independent_cycles_are_both_reported(tmp_path):
         """) == [(2, "E0601"), (4, "E0601")]
 
 
+def test_a_sweep_after_itself_is_one_error(tmp_path):
+    assert _report(tmp_path, """
+        stage a for x in [1, 2, 3] { after = [a]; run = "a ${x}" }
+        """) == [(1, "E0601")]
+
+
 def test_a_cycle_does_not_hide_feasibility(tmp_path):
     assert _report(tmp_path, """
         site ws : local { cpus = 4; memory = 8GiB }
