@@ -23,6 +23,9 @@ class Declarations:
     experiment: A.Experiment | None = None
     links: list[A.Link] = field(default_factory=list)
     order: list[object] = field(default_factory=list)  # declarations in source order
+    # Later declarations of a name already taken: not in the namespace, but
+    # their bodies are still checked (their own mistakes are independent).
+    shadowed: list[object] = field(default_factory=list)
 
     def kind(self, name: str) -> str | None:
         decl = self.by_name.get(name)
@@ -58,6 +61,7 @@ def collect(modules: list[A.Module], diags: Diagnostics) -> Declarations:
             if d.name in RESERVED:
                 diags.error("E0201", f"`{d.name}` is a reserved word and cannot name a {KIND_OF[type(d)]}",
                             d.name_pos.span(), help_("choose another name"))
+                decls.shadowed.append(d)
                 continue
             previous = decls.by_name.get(d.name)
             if previous is not None:
@@ -68,6 +72,7 @@ def collect(modules: list[A.Module], diags: Diagnostics) -> Declarations:
                          previous.name_pos.span()),
                     help_("names are shared by every declaration kind, across imports"),
                 )
+                decls.shadowed.append(d)
                 continue
             decls.by_name[d.name] = d
             decls.order.append(d)

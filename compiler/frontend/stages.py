@@ -55,6 +55,11 @@ def lower_units(ctx: Context) -> tuple[list[UnitDraft], list[ir.StageGroup]]:
                                             span=d.name_pos.span()))
         elif isinstance(d, A.Service):
             drafts.append(_lower_one(ctx, d, Scope({}, ctx.params), "service", d.name, 0, {}))
+    for d in ctx.decls.shadowed:  # checked for their own mistakes, then left out
+        if isinstance(d, A.Stage):
+            _lower_stage(ctx, d)
+        elif isinstance(d, A.Service):
+            _lower_one(ctx, d, Scope({}, ctx.params), "service", d.name, 0, {})
     return drafts, groups
 
 

@@ -130,6 +130,14 @@ def test_two_independent_cycles_are_both_reported(tmp_path):
         """) == [(2, "E0601"), (4, "E0601")]
 
 
+def test_the_body_of_a_second_declaration_is_checked_too(tmp_path):
+    assert _report(tmp_path, """
+        stage a { run = "a" }
+        stage a { memroy = 1GiB; run = "a" }
+        service a { image = "x"; port = 0 }
+        """) == [(2, "E0201"), (2, "E0301"), (3, "E0201"), (3, "E0306")]
+
+
 def test_a_sweep_after_itself_is_one_error(tmp_path):
     assert _report(tmp_path, """
         stage a for x in [1, 2, 3] { after = [a]; run = "a ${x}" }
