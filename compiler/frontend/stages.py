@@ -496,34 +496,44 @@ def _path_call(ctx: Context, p: A.Port, scope: Scope, *, allow_size: bool):
     if len(v.args) != 1:
         ctx.diags.error("E0310", f"`{v.name}(...)` takes one path", v.pos.span())
         return None
-    text = ctx.ev.string(v.args[0], scope)
+    text = _port_path(ctx, p, v, scope)
+    size = 0
+    for kw in v.kwargs:  # checked even when the path is bad: an independent mistake
+        if kw.name != "size" or not allow_size:
+            ctx.diags.error("E0310", f"`{v.name}(...)` has no argument `{kw.name}`", kw.name_pos.span(),
+                            help_("it takes the path and `size = ...`"))
+            text = None
+            continue
+        value = ctx.ev.value(kw.value, S.SIZE, scope)
+        if value is BAD:
+            text = None
+            continue
+        size = value
+    if text is None:
+        return None
+    return v.name, text.rstrip("/"), size
+
+
+_URI = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
+
+
+def _port_path(ctx: Context, p: A.Port, call: A.Call, scope: Scope) -> str | None:
+    """The path of `file(...)`/`dir(...)`: relative, inside the work tree."""
+    text = ctx.ev.string(call.args[0], scope)
     # A URI shows in the literal start even when a `${...}` after it is bad.
-    seen = text if text is not BAD else _literal_head(v.args[0])
+    seen = text if text is not BAD else _literal_head(call.args[0])
     scheme = uri_scheme(seen)
     if scheme is not None:
-        _report_uri(ctx, p, v, seen, scheme)
+        _report_uri(ctx, p, call, seen, scheme)
         return None
     if text is BAD:
         return None
     if not text or text.startswith("/") or ".." in text.split("/") or "\n" in text:
         ctx.diags.error("E0310", f"`{text}` is not a relative path inside the work tree",
-                        v.args[0].pos.span(),
+                        call.args[0].pos.span(),
                         help_("paths are relative to the site's work directory, without `..`"))
         return None
-    size = 0
-    for kw in v.kwargs:
-        if kw.name != "size" or not allow_size:
-            ctx.diags.error("E0310", f"`{v.name}(...)` has no argument `{kw.name}`", kw.name_pos.span(),
-                            help_("it takes the path and `size = ...`"))
-            return None
-        value = ctx.ev.value(kw.value, S.SIZE, scope)
-        if value is BAD:
-            return None
-        size = value
-    return v.name, text.rstrip("/"), size
-
-
-_URI = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
+    return text
 
 
 def _literal_head(value) -> str:

@@ -120,6 +120,12 @@ def test_every_bad_value_of_a_map(tmp_path):
         """) == [(1, "E0303"), (1, "E0303")]
 
 
+def test_a_bad_path_and_a_bad_size_of_one_port(tmp_path):
+    assert _report(tmp_path, """
+        stage a { out o = file("/abs", size = 3h); out p = file("s3://b/p", sise = 1GB); run = "t" }
+        """) == [(1, "E0310"), (1, "E0305"), (1, "E0314"), (1, "E0310")]
+
+
 def test_two_independent_cycles_are_both_reported(tmp_path):
     assert _report(tmp_path, """
         stage a { after = [b]; run = "a" }
