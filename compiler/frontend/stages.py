@@ -60,7 +60,28 @@ def lower_units(ctx: Context) -> tuple[list[UnitDraft], list[ir.StageGroup]]:
             _lower_stage(ctx, d)
         elif isinstance(d, A.Service):
             _lower_one(ctx, d, Scope({}, ctx.params), "service", d.name, 0, {})
+    _check_unused_templates(ctx)
     return drafts, groups
+
+
+def _check_unused_templates(ctx: Context) -> None:
+    """A template no stage uses is still checked: its fields, ports and
+    parameter types. Its parameters are poisoned (they have no values), and
+    nothing is missing (the stage that uses it may add it)."""
+    used = {d.template.name for d in [*ctx.decls.order, *ctx.decls.shadowed]
+            if isinstance(d, (A.Stage, A.Service)) and d.template is not None}
+    for t in ctx.decls.of_kind(A.Template):
+        if t.name in used:
+            continue
+        params = {}
+        for p in t.params:
+            user_type(ctx, p.type)
+            params[p.name] = poisoned(p.name_pos)
+        kind = "service" if t.kind == "service" else "instance"
+        unit = (A.Service(t.name, t.name_pos, None, t.body, t.pos) if kind == "service"
+                else A.Stage(t.name, t.name_pos, None, [], t.body, t.pos))
+        _lower_one(ctx, unit, Scope(params, ctx.params), kind, t.name, 0, {},
+                   label=f"template `{t.name}`")
 
 
 def _sweep_points(ctx: Context, d: A.Stage) -> tuple[list[dict[str, Bound]], bool]:
@@ -205,12 +226,14 @@ def _template_argument(ctx: Context, template: A.Template, call: A.Call, p: A.Te
 
 
 def _lower_one(ctx: Context, d, scope: Scope, kind: str, unit_id: str, index: int,
-               sweep: dict) -> UnitDraft:
+               sweep: dict, *, label: str | None = None) -> UnitDraft:
     """One stage instance or service. Every part is checked even when an
-    earlier part had an error; such a draft is marked poisoned."""
+    earlier part had an error; such a draft is marked poisoned. With a
+    `label`, `d` is the body of an unused template, checked on its own."""
     mark = ctx.mark()
     spec = S.STAGE if kind == "instance" else S.SERVICE
     noun = "stage" if kind == "instance" else "service"
+    what = label or f"{noun} `{d.name}`"
     layers: list[tuple[list[A.Field], list[A.Port], Scope]] = []
     template_name = None
     ports_unknown = False
@@ -226,8 +249,8 @@ def _lower_one(ctx: Context, d, scope: Scope, kind: str, unit_id: str, index: in
 
     merged: dict[str, tuple[object, Scope, A.Field]] = {}
     for fields, _, layer_scope in layers:
-        values = check_fields(ctx, fields, spec, layer_scope, what=f"{noun} `{d.name}`",
-                              at=d.name_pos, required=False)
+        values = check_fields(ctx, fields, spec, layer_scope, what=what, at=d.name_pos,
+                              required=False)
         for f in fields:
             if f.name in values:
                 merged[f.name] = (values[f.name], layer_scope, f)
@@ -237,7 +260,7 @@ def _lower_one(ctx: Context, d, scope: Scope, kind: str, unit_id: str, index: in
         for p in layer_ports:
             key = (p.direction, p.name)
             if key in seen_here:
-                ctx.diags.error("E0311", f"`{p.direction} {p.name}` is declared twice in {noun} `{d.name}`",
+                ctx.diags.error("E0311", f"`{p.direction} {p.name}` is declared twice in {what}",
                                 p.name_pos.span())
                 continue
             seen_here.add(key)
@@ -251,10 +274,10 @@ def _lower_one(ctx: Context, d, scope: Scope, kind: str, unit_id: str, index: in
     both = sorted(n for n in names if ("in", n) in ports and ("out", n) in ports)
     for n in both:
         p = ports[("out", n)][0]
-        ctx.diags.error("E0311", f"`{n}` is both an input and an output of {noun} `{d.name}`",
+        ctx.diags.error("E0311", f"`{n}` is both an input and an output of {what}",
                         p.name_pos.span())
 
-    fields = _unit_fields(ctx, d, kind, merged, ports, complete=not ports_unknown)
+    fields = _unit_fields(ctx, d, kind, merged, ports, complete=not ports_unknown and label is None)
     outputs = []
     bad_outputs = set()
     for (direction, name), (p, pscope) in sorted(ports.items(), key=lambda kv: _port_order(kv[1][0])):

@@ -144,6 +144,20 @@ def test_the_body_of_a_second_declaration_is_checked_too(tmp_path):
         """) == [(2, "E0201"), (2, "E0301"), (3, "E0201"), (3, "E0306")]
 
 
+def test_an_unused_template_is_checked(tmp_path):
+    assert _report(tmp_path, """
+        template T(lr: flaot, n: int = 2) : stage {
+          memroy = 1GiB
+          out o = file("/o/${lr}")
+          out m = file("m", size = 2h)
+          run = "t ${lr} ${n} ${in.data} > ${out.o}"
+        }
+        template S() : service { port = 0 }
+        template Used(x: int) : stage { run = "t ${x}" }
+        stage u : Used(x = 1) { }
+        """) == [(1, "E0312"), (2, "E0301"), (4, "E0305"), (7, "E0306")]
+
+
 def test_a_sweep_after_itself_is_one_error(tmp_path):
     assert _report(tmp_path, """
         stage a for x in [1, 2, 3] { after = [a]; run = "a ${x}" }
