@@ -71,6 +71,16 @@ def test_a_poisoned_param_does_not_cascade(tmp_path):
         """) == [(1, "E0303"), (2, "E0303")]
 
 
+def test_an_undefined_name_does_not_cascade_into_feasibility(tmp_path):
+    # Without `mem`, the stage would ask for the default 2 GiB, which no pool has:
+    # that follows from the first error, so it is not reported.
+    assert _report(tmp_path, """
+        site ws : local { cpus = 4; memory = 1GiB }
+        stage a { memory = mem; out o = file("o"); run = "t > ${out.o}" }
+        stage b { in i = a.o; run = "t ${in.i} ${undefined}" }
+        """) == [(2, "E0202"), (3, "E0503")]
+
+
 def test_an_unknown_template_does_not_cascade_but_the_body_is_checked(tmp_path):
     assert _report(tmp_path, """
         stage s : Nosuch(x = 1) { out o = file("o"); memroy = 1GiB }
