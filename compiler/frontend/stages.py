@@ -335,7 +335,7 @@ def _unit_fields(ctx: Context, d, kind: str, merged: dict, ports: dict, *, compl
     if complete and kind == "instance" and "run" not in merged:
         ctx.diags.error("E0302", f"stage `{d.name}` has no `run`", d.name_pos.span(),
                         help_('add `run = "the command"`'))
-    if complete and kind == "service" and "run" not in merged and "image" not in plain:
+    if complete and kind == "service" and command == [] and "image" not in plain:
         ctx.diags.error("E0302", f"service `{d.name}` has neither `image` nor `run`", d.name_pos.span(),
                         help_("give the image to serve, the command to start, or both"))
 
@@ -344,7 +344,7 @@ def _unit_fields(ctx: Context, d, kind: str, merged: dict, ports: dict, *, compl
         gpus=plain.get("gpus"), time=plain.get("time", S.DEFAULT_TIME),
     )
     out = {
-        "image": plain.get("image"), "command": command, "resources": resources,
+        "image": plain.get("image"), "command": command or [], "resources": resources,
         "env": _env(ctx, merged.get("env")),
         "on": _placement(ctx, merged["on"][0], "on") if "on" in merged else [],
         "not_on": _placement(ctx, merged["not_on"][0], "not_on") if "not_on" in merged else [],
@@ -360,14 +360,14 @@ def _unit_fields(ctx: Context, d, kind: str, merged: dict, ports: dict, *, compl
     return out
 
 
-def _command(ctx: Context, d, noun: str, entry, ports: dict, complete: bool) -> list:
-    """`run` as IR parts. Port references are checked on the syntax, so an
+def _command(ctx: Context, d, noun: str, entry, ports: dict, complete: bool) -> list | None:
+    """`run` as IR parts, or None when it has an error. Port references are checked on the syntax, so an
     undeclared port is reported even when another `${...}` has an error."""
     _, scope, f = entry
     undeclared = _check_port_refs(ctx, d, noun, f.value, ports, complete)
     parts = ctx.ev.string(f.value, scope, allow_ports=True, shell=True)
     if parts is BAD:
-        return []
+        return None
     command: list = []
     for part in parts:
         if isinstance(part, tuple) and part[0] in ("in", "out"):
