@@ -361,8 +361,9 @@ def _unit_fields(ctx: Context, d, kind: str, merged: dict, ports: dict, *, compl
 
 
 def _command(ctx: Context, d, noun: str, entry, ports: dict, complete: bool) -> list | None:
-    """`run` as IR parts, or None when it has an error. Port references are checked on the syntax, so an
-    undeclared port is reported even when another `${...}` has an error."""
+    """`run` as IR parts, or None when it has an error. Port references are
+    checked on the syntax, so an undeclared port is reported even when
+    another `${...}` has an error."""
     _, scope, f = entry
     undeclared = _check_port_refs(ctx, d, noun, f.value, ports, complete)
     parts = ctx.ev.string(f.value, scope, allow_ports=True, shell=True)
