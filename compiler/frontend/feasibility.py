@@ -3,11 +3,14 @@ can ever run is an error naming the nearest candidate and the shortfall."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from .. import fit, ir
 from ..diagnostics import Diagnostics, help_, note
 
 
-def check_feasible(experiment: ir.Experiment, diags: Diagnostics, skip: set[str] = frozenset()) -> None:
+def check_feasible(experiment: ir.Experiment, diags: Diagnostics,
+                   skip: Collection[str] = frozenset()) -> None:
     """`skip`: units (ids, service names) an earlier error leaves in doubt."""
     reported: set[str] = set()
     for unit in [*experiment.instances, *experiment.services]:
