@@ -7,7 +7,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
-from .. import ir
+from .. import ir, shell_context
 from ..diagnostics import choices, did_you_mean, help_, note
 from . import ast as A
 from . import schema as S
@@ -288,8 +288,13 @@ def _unit_fields(ctx: Context, d, kind: str, merged: dict, ports: dict) -> dict 
         parts = ctx.ev.string(f.value, scope, allow_ports=True, shell=True)
         if parts is BAD:
             return None
+        site_positions = []
         for part in parts:
-            if isinstance(part, tuple):
+            if isinstance(part, tuple) and part[0] == "value":
+                _, name, text, pos = part
+                command.append(ir.Value(name=name, value=text, span=pos.span()))
+                site_positions.append(pos)
+            elif isinstance(part, tuple):
                 direction, name, pos = part
                 if (direction, name) not in ports:
                     declared = [n for (dr, n) in ports if dr == direction]
@@ -298,11 +303,14 @@ def _unit_fields(ctx: Context, d, kind: str, merged: dict, ports: dict) -> dict 
                                     did_you_mean(name, declared) or help_(f"declare it: `{direction} {name} = ...`"))
                     return None
                 command.append(ir.PortRef(direction=direction, name=name))
+                site_positions.append(pos)
             elif command and isinstance(command[-1], ir.Text):
                 command[-1] = ir.Text(text=command[-1].text + part)
             else:
                 command.append(ir.Text(text=part))
         command = _trim_command(command)
+        if not _command_reads(ctx, command, site_positions, f):
+            return None
     elif kind == "instance":
         ctx.diags.error("E0302", f"stage `{d.name}` has no `run`", d.name_pos.span(),
                         help_('add `run = "the command"`'))
@@ -341,6 +349,26 @@ def _unit_fields(ctx: Context, d, kind: str, merged: dict, ports: dict) -> dict 
             return None
         out.update(replicas=plain.get("replicas", 1), port=plain["port"], health=plain.get("health"))
     return out
+
+
+def _command_reads(ctx: Context, command: list, site_positions: list, f) -> bool:
+    """The back ends can read the command and pass each value to it (a
+    port's path is not known yet: a stand-in path is checked)."""
+    pieces = [p.text if isinstance(p, ir.Text)
+              else shell_context.Site(f"VALUE_{p.name}", (p.value,)) if isinstance(p, ir.Value)
+              else shell_context.Site(f"{p.direction}_{p.name}", ("path",))
+              for p in command]
+    try:
+        shell_context.render(pieces)
+    except shell_context.ShellSyntaxError as error:
+        ctx.diags.error("E0510", f"mlc cannot read this command: {error}", f.value.pos.span(),
+                        help_("mlc reads the shell text of `run` to pass each `${...}` safely; "
+                              "write it so bash would accept it"))
+        return False
+    except shell_context.SiteError as error:
+        ctx.diags.error("E0511", error.message, site_positions[error.index].span(), help_(error.hint))
+        return False
+    return True
 
 
 def _trim_command(parts: list) -> list:

@@ -1,5 +1,6 @@
 """The shell script a container runs: the unit's command line from the shared
-renderer, after creating its outputs' directories. An Indexed Job's pods all
+renderer, after creating its outputs' directories and exporting the values
+and paths it refers to (the same route as on hosts, docs/codegen.md). An Indexed Job's pods all
 share one script that picks the member's command from the completion index."""
 
 from __future__ import annotations
@@ -7,6 +8,7 @@ from __future__ import annotations
 import shlex
 
 from compiler.backends.commands import output_parents, render_command
+from compiler.shell_context import export_line
 from compiler.backends.kubernetes.pods import env_name
 from compiler.backends.kubernetes.workloads import JobWorkload
 from compiler.ir import Experiment, LiteralEnv, Plan, StageInstance
@@ -23,7 +25,9 @@ def _member_lines(experiment: Experiment, plan: Plan, instance: StageInstance, v
     parents = output_parents(experiment, instance.id)
     if parents:
         lines.append("mkdir -p -- " + " ".join(shlex.quote(p) for p in parents))
-    lines.append(render_command(experiment, plan, instance.id))
+    command = render_command(experiment, plan, instance.id)
+    lines.extend(export_line(name, value) for name, value in command.exports)
+    lines.append(command.text)
     return lines
 
 
@@ -56,6 +60,7 @@ def job_script(experiment: Experiment, plan: Plan, workload: JobWorkload) -> str
 def service_script(experiment: Experiment, plan: Plan, service_name: str) -> str | None:
     """None when the service has no command: the image's entrypoint runs."""
     command = render_command(experiment, plan, service_name)
-    if not command.strip():
+    if not command.text.strip():
         return None
-    return f"set -eu\n{command}\n"
+    exports = "".join(export_line(name, value) + "\n" for name, value in command.exports)
+    return f"set -eu\n{exports}{command.text}\n"

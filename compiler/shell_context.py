@@ -1,0 +1,433 @@
+"""Where each `${...}` of a `run` command lands in the shell, and the one
+route by which its value reaches the command.
+
+A value is never pasted into shell text that the shell parses: quoting can
+only be right for one context, and a user may write `${p}` in any of them.
+Instead the command refers to an environment variable that the generated
+script exports (in a line mlc writes, with `shlex.quote`) before it runs the
+command:
+
+    unquoted               "${MLC_VALUE_p}"
+    "..." / unquoted <<EOF  ${MLC_VALUE_p}
+    '...'                  '"${MLC_VALUE_p}"'      (closes and reopens the quote)
+    $'...'                 '"${MLC_VALUE_p}"$'
+    # comment              ${MLC_VALUE_p}          (never runs)
+
+Two contexts take the value as text, because the shell does not expand there:
+a quoted here-document body (`<<'PY'`), unless a resulting line would end the
+document early (an error), and arithmetic (`$((...))`, `((...))`), which bash
+evaluates as an expression, so only a whole number is accepted there.
+
+The scanner is linear (one pass, no backtracking) and knows unquoted text,
+'...', "...", $'...', `...`, $(...), $((...)), ((...)), ${...}, comments,
+here-documents (quoted or not, `<<-`, several on one line), here-strings and
+line continuations. A command it cannot read is an error, never a guess.
+Used by the front end (for positioned diagnostics) and by the back ends.
+Pure: no imports from the rest of mlc."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass
+from enum import Enum
+from typing import Sequence, Union
+
+_PLACEHOLDER = "\x00"  # marks a site in the scanned text; NUL cannot be in a command
+_METACHARS = " \t\n;&|()<>"
+_WHOLE_NUMBER = re.compile(r"-?[0-9]+")
+_NOT_IN_NAME = re.compile(r"[^A-Za-z0-9_]")
+
+
+class Where(Enum):
+    UNQUOTED = "unquoted"
+    DOUBLE = "double quotes"
+    SINGLE = "single quotes"
+    ANSI = "$'...' quotes"
+    COMMENT = "a comment"
+    HEREDOC = "an unquoted here-document"
+    HEREDOC_LITERAL = "a quoted here-document"
+    ARITH = "arithmetic"
+
+
+class ShellSyntaxError(Exception):
+    """The command's shell text cannot be read (unterminated quote, ...)."""
+
+
+class SiteError(Exception):
+    """One value cannot reach the command where it is written."""
+
+    def __init__(self, index: int, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.index = index  # into the command's sites, in order
+        self.message = message
+        self.hint = hint
+
+
+@dataclass(frozen=True)
+class Site:
+    """An interpolation: `base` names its variable(s) (`VALUE_lr`, `IN_data`);
+    `values` is one text for a value, one path per producer for a port."""
+
+    base: str
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Rendered:
+    text: str  # the command, referring to the variables
+    exports: tuple[tuple[str, str], ...]  # (variable, value), in order of first use
+
+
+Piece = Union[str, Site]
+
+
+def render(pieces: Sequence[Piece]) -> Rendered:
+    """The command with each site replaced by what its context needs.
+    Raises ShellSyntaxError or SiteError."""
+    sites = [p for p in pieces if isinstance(p, Site)]
+    for text in (p for p in pieces if isinstance(p, str)):
+        if _PLACEHOLDER in text:
+            raise ShellSyntaxError("a command cannot contain a NUL character")
+    for index, site in enumerate(sites):
+        if any(_PLACEHOLDER in v for v in site.values):
+            raise SiteError(index, "a value holding a NUL character cannot reach a command",
+                            "the shell cannot pass NUL; remove it from the value")
+    skeleton = "".join(_PLACEHOLDER if isinstance(p, Site) else p for p in pieces)
+    contexts = _Scanner(skeleton).run()
+    names = _variable_names(sites)
+    out: list[str] = []
+    raw: list[tuple[int, int, int]] = []  # (start, end, site index) of text inserted as is
+    exports: dict[str, str] = {}
+    index = 0
+    for piece in pieces:
+        if isinstance(piece, str):
+            out.append(piece)
+            continue
+        where, delimiter = contexts[index]
+        variables = names[index]
+        if where in (Where.HEREDOC_LITERAL, Where.ARITH):
+            text = " ".join(piece.values)
+            if where is Where.ARITH and not all(_WHOLE_NUMBER.fullmatch(v) for v in piece.values):
+                raise SiteError(index, f"a value in arithmetic must be a whole number, not {_short(text)}",
+                                "bash evaluates arithmetic text as an expression, which can run "
+                                "commands; compute outside `$((...))` or pass a number")
+            start = sum(len(t) for t in out)
+            raw.append((start, start + len(text), index))
+            out.append(text)
+        else:
+            for variable, value in zip(variables, piece.values, strict=True):
+                exports.setdefault(variable, value)
+            out.append(_reference(where, variables))
+        index += 1
+    text = "".join(out)
+    if raw:
+        _check_literal_bodies(text, raw, contexts)
+    return Rendered(text, tuple(exports.items()))
+
+
+def export_line(variable: str, value: str) -> str:
+    """`export NAME=<quoted>`: a line mlc writes, where only it decides the context."""
+    return f"export {variable}={shlex.quote(value)}"
+
+
+def _reference(where: Where, variables: list[str]) -> str:
+    plain = " ".join(f"${{{v}}}" for v in variables)
+    if where is Where.UNQUOTED:
+        return " ".join(f'"${{{v}}}"' for v in variables)
+    if where is Where.SINGLE:
+        return f"'\"{plain}\"'"
+    if where is Where.ANSI:
+        return f"'\"{plain}\"$'"
+    return plain  # double quotes, an unquoted here-document, a comment
+
+
+def _variable_names(sites: list[Site]) -> list[list[str]]:
+    """`MLC_<base>` (one value) or `MLC_<base>_<n>` (several), made unique;
+    a repeated site (same base, same values) shares its variables."""
+    taken: set[str] = set()
+    by_site: dict[Site, list[str]] = {}
+    result = []
+    for site in sites:
+        if site not in by_site:
+            stem = "MLC_" + _NOT_IN_NAME.sub("_", site.base)
+            wanted = [stem] if len(site.values) == 1 else [f"{stem}_{n}" for n in range(1, len(site.values) + 1)]
+            chosen = []
+            for name in wanted:
+                unique, n = name, 2
+                while unique in taken:
+                    unique, n = f"{name}_{n}", n + 1
+                taken.add(unique)
+                chosen.append(unique)
+            by_site[site] = chosen
+        result.append(by_site[site])
+    return result
+
+
+def _check_literal_bodies(text: str, raw: list[tuple[int, int, int]], contexts) -> None:
+    """Scan the finished command again: no inserted text may be part of a
+    line that ends a here-document."""
+    scanner = _Scanner(text)
+    scanner.run()
+    for line_start, line_end in scanner.terminators:
+        for start, end, index in raw:
+            if start <= line_end and end >= line_start and contexts[index][0] is Where.HEREDOC_LITERAL:
+                delimiter = contexts[index][1]
+                raise SiteError(index, f"the value would end the here-document `{delimiter}` early",
+                                f"a line of the document would read `{delimiter}`; choose another "
+                                "delimiter or another value")
+
+
+def _short(text: str) -> str:
+    return repr(text if len(text) <= 40 else text[:37] + "...")
+
+
+@dataclass
+class _Heredoc:
+    delimiter: str
+    strip_tabs: bool
+    literal: bool
+
+
+class _Scanner:
+    """One pass over the command's text; records the context of each
+    placeholder (in order) and the lines that end here-documents."""
+
+    def __init__(self, text: str) -> None:
+        self.s = text
+        self.contexts: list[tuple[Where, str]] = []
+        self.pending: list[_Heredoc] = []
+        self.terminators: list[tuple[int, int]] = []
+
+    def run(self) -> list[tuple[Where, str]]:
+        end = self.words(0, None, Where.UNQUOTED)
+        assert end == len(self.s)
+        if self.pending:
+            raise ShellSyntaxError(f"the here-document `{self.pending[0].delimiter}` has no end line")
+        return self.contexts
+
+    def site(self, where: Where, delimiter: str = "") -> None:
+        self.contexts.append((where, delimiter))
+
+    def _escape(self, i: int) -> int:
+        """After a backslash at i: the index after the escaped character."""
+        if i + 1 >= len(self.s):
+            return i + 1
+        if self.s[i + 1] == _PLACEHOLDER:
+            raise ShellSyntaxError("a `\\` right before `${...}` would change the quoting mlc adds; "
+                                   "remove it or add a space")
+        return i + 2
+
+    def _at_word_start(self, i: int) -> bool:
+        return i == 0 or self.s[i - 1] in _METACHARS
+
+    def words(self, i: int, stop: str | None, where: Where) -> int:
+        """Command text from i up to the closing `stop` (`)`, a backtick or
+        None for the end); returns the index after the closer."""
+        s, depth = self.s, 0
+        while i < len(s):
+            c = s[i]
+            if c == _PLACEHOLDER:
+                self.site(where)
+                i += 1
+            elif c == "\\":
+                i = self._escape(i)
+            elif stop == "`" and c == "`":
+                return i + 1
+            elif c == "'":
+                i = self.single(i + 1)
+            elif s.startswith("$'", i):
+                i = self.ansi(i + 2)
+            elif c == '"':
+                i = self.double(i + 1)
+            elif c == "`":
+                i = self.words(i + 1, "`", Where.UNQUOTED)
+            elif s.startswith("$((", i):
+                i = self.arith(i + 3)
+            elif s.startswith("$(", i):
+                i = self.words(i + 2, ")", Where.UNQUOTED)
+            elif s.startswith("${", i):
+                i = self.brace(i + 2, where)
+            elif s.startswith("((", i) and self._at_word_start(i):
+                i = self.arith(i + 2)
+            elif c == "#" and self._at_word_start(i):
+                while i < len(s) and s[i] != "\n":
+                    if s[i] == _PLACEHOLDER:
+                        self.site(Where.COMMENT)
+                    i += 1
+            elif s.startswith("<<<", i):
+                i += 3
+            elif s.startswith("<<", i):
+                i = self.heredoc_operator(i + 2)
+            elif c == "\n":
+                i = self.bodies(i + 1)
+            elif c == "(" and stop == ")":
+                depth += 1
+                i += 1
+            elif c == ")" and stop == ")":
+                if depth == 0:
+                    return i + 1
+                depth -= 1
+                i += 1
+            else:
+                i += 1
+        if stop is not None:
+            raise ShellSyntaxError(f"`{'$(' if stop == ')' else '`'}` is not closed")
+        return i
+
+    def single(self, i: int) -> int:
+        end = self.s.find("'", i)
+        if end < 0:
+            raise ShellSyntaxError("a `'` quote is not closed")
+        for _ in range(self.s.count(_PLACEHOLDER, i, end)):
+            self.site(Where.SINGLE)
+        return end + 1
+
+    def ansi(self, i: int) -> int:
+        s = self.s
+        while i < len(s):
+            if s[i] == "\\":
+                i = self._escape(i)
+            elif s[i] == "'":
+                return i + 1
+            else:
+                if s[i] == _PLACEHOLDER:
+                    self.site(Where.ANSI)
+                i += 1
+        raise ShellSyntaxError("a `$'` quote is not closed")
+
+    def double(self, i: int, where: Where = Where.DOUBLE, stop: str = '"') -> int:
+        """Double-quoted text (or an unquoted here-document body, `stop` None)."""
+        s = self.s
+        while i < len(s):
+            c = s[i]
+            if c == _PLACEHOLDER:
+                self.site(where)
+                i += 1
+            elif c == "\\":
+                i = self._escape(i)
+            elif c == stop:
+                return i + 1
+            elif c == "`":
+                i = self.words(i + 1, "`", Where.UNQUOTED)
+            elif s.startswith("$((", i):
+                i = self.arith(i + 3)
+            elif s.startswith("$(", i):
+                i = self.words(i + 2, ")", Where.UNQUOTED)
+            elif s.startswith("${", i):
+                i = self.brace(i + 2, where)
+            elif c == "\n" and stop == '"' and self.pending:
+                raise ShellSyntaxError("a here-document starts inside a quoted string; "
+                                       "end the quote on the line of `<<`")
+            else:
+                i += 1
+        if stop is None:
+            return i
+        raise ShellSyntaxError('a `"` quote is not closed')
+
+    def brace(self, i: int, where: Where) -> int:
+        """`${...}` (the user's own parameter expansion); values inside take
+        the surrounding context."""
+        s = self.s
+        while i < len(s):
+            c = s[i]
+            if c == _PLACEHOLDER:
+                self.site(where)
+                i += 1
+            elif c == "\\":
+                i = self._escape(i)
+            elif c == "}":
+                return i + 1
+            elif c == '"':
+                i = self.double(i + 1)
+            elif c == "'" and where is Where.UNQUOTED:
+                i = self.single(i + 1)
+            elif s.startswith("$(", i) and not s.startswith("$((", i):
+                i = self.words(i + 2, ")", Where.UNQUOTED)
+            elif s.startswith("${", i):
+                i = self.brace(i + 2, where)
+            else:
+                i += 1
+        raise ShellSyntaxError("a `${` is not closed")
+
+    def arith(self, i: int) -> int:
+        """Up to the `))` that closes `$((` or `((`."""
+        s, depth = self.s, 0
+        while i < len(s):
+            c = s[i]
+            if c == _PLACEHOLDER:
+                self.site(Where.ARITH)
+            elif c == "(":
+                depth += 1
+            elif c == ")":
+                if depth == 0:
+                    if s.startswith("))", i):
+                        return i + 2
+                    raise ShellSyntaxError("`((` is closed by a single `)`")
+                depth -= 1
+            elif c == "\n" and self.pending:
+                raise ShellSyntaxError("a here-document starts inside arithmetic")
+            i += 1
+        raise ShellSyntaxError("`((` is not closed")
+
+    def heredoc_operator(self, i: int) -> int:
+        """After `<<`: `-`, blanks, then the delimiter word."""
+        s = self.s
+        strip = s.startswith("-", i)
+        i += strip
+        while i < len(s) and s[i] in " \t":
+            i += 1
+        delimiter, quoted = [], False
+        while i < len(s) and s[i] not in _METACHARS:
+            c = s[i]
+            if c == _PLACEHOLDER:
+                raise ShellSyntaxError("a here-document delimiter cannot be a `${...}`")
+            if c in "'\"":
+                end = s.find(c, i + 1)
+                if end < 0:
+                    raise ShellSyntaxError(f"a `{c}` quote is not closed")
+                if _PLACEHOLDER in s[i + 1:end]:
+                    raise ShellSyntaxError("a here-document delimiter cannot be a `${...}`")
+                delimiter.append(s[i + 1:end])
+                quoted, i = True, end + 1
+            elif c == "\\" and i + 1 < len(s):
+                delimiter.append(s[i + 1])
+                quoted, i = True, i + 2
+            else:
+                delimiter.append(c)
+                i += 1
+        if not delimiter:
+            raise ShellSyntaxError("`<<` has no delimiter word")
+        self.pending.append(_Heredoc("".join(delimiter), strip, quoted))
+        return i
+
+    def bodies(self, i: int) -> int:
+        """After a newline: the bodies of the here-documents opened on the
+        line that ended; returns the index after the last one."""
+        pending, self.pending = self.pending, []
+        for doc in pending:
+            start = i
+            while True:
+                if i >= len(self.s):
+                    raise ShellSyntaxError(f"the here-document `{doc.delimiter}` has no end line")
+                end = self.s.find("\n", i)
+                end = len(self.s) if end < 0 else end
+                line = self.s[i:end]
+                if (line.lstrip("\t") if doc.strip_tabs else line) == doc.delimiter:
+                    self.terminators.append((i, end))
+                    self.body(start, i, doc)
+                    i = min(end + 1, len(self.s))
+                    break
+                i = end + 1
+        return i
+
+    def body(self, start: int, end: int, doc: _Heredoc) -> None:
+        if doc.literal:
+            for _ in range(self.s.count(_PLACEHOLDER, start, end)):
+                self.site(Where.HEREDOC_LITERAL, doc.delimiter)
+            return
+        inner = _Scanner(self.s[start:end])
+        inner.double(0, Where.HEREDOC, stop=None)
+        if inner.pending:
+            raise ShellSyntaxError("a here-document inside a here-document body is not supported")
+        self.contexts.extend(inner.contexts)
