@@ -32,7 +32,7 @@ def emit_site(experiment: Experiment, plan: Plan, site_name: str) -> dict[str, s
             "env": commands.host_env(experiment, assignment.unit),
         }
         rendered = commands.render_command(experiment, plan, assignment.unit)
-        context.update(command=rendered.text, values=rendered.exports)
+        context.update(command=rendered.text, exports=rendered.exports)
         if isinstance(unit, Service):
             files[path] = render(
                 "local_service.sh.j2", stem=file_stem(unit.name), port=unit.port,

@@ -113,7 +113,7 @@ def emit_site(experiment: Experiment, plan: Plan, site_name: str) -> dict[str, s
 
 def _command(experiment: Experiment, plan: Plan, unit: str) -> dict:
     rendered = commands.render_command(experiment, plan, unit)
-    return {"command": rendered.text, "values": rendered.exports}
+    return {"command": rendered.text, "exports": rendered.exports}
 
 
 def submit_script(experiment: Experiment) -> dict[str, str]:

@@ -358,10 +358,14 @@ def _command_reads(ctx: Context, command: list, site_positions: list, f) -> bool
               else shell_context.Site(f"VALUE_{p.name}", (p.value,)) if isinstance(p, ir.Value)
               else shell_context.Site(f"{p.direction}_{p.name}", ("path",))
               for p in command]
+    run = f.value.pos.span()
+    if any(d.span and d.span.file == run.file and run.line <= d.span.line <= run.end_line
+           for d in ctx.diags.items):
+        return True  # the string itself is wrong (E0501, ...): said already
     try:
         shell_context.render(pieces)
     except shell_context.ShellSyntaxError as error:
-        ctx.diags.error("E0510", f"mlc cannot read this command: {error}", f.value.pos.span(),
+        ctx.diags.error("E0510", f"mlc cannot read this command: {error}", run,
                         help_("mlc reads the shell text of `run` to pass each `${...}` safely; "
                               "write it so bash would accept it"))
         return False
