@@ -55,7 +55,8 @@ def test_a_sweep_split_over_partitions_is_one_array_per_partition():
     files = slurm.emit_site(exp, split, "hpc")
     assert sorted(files) == ["slurm/hpc/evaluate.sbatch", "slurm/hpc/train.cpu.sbatch", "slurm/hpc/train.gpu.sbatch"]
     assert "#SBATCH --array=1\n" in files["slurm/hpc/train.cpu.sbatch"]
-    assert "  1)\n" in files["slurm/hpc/train.cpu.sbatch"] and "  0)\n" not in files["slurm/hpc/train.cpu.sbatch"]
+    assert "  1) member_1 ;;\n" in files["slurm/hpc/train.cpu.sbatch"]
+    assert "  0) member_0 ;;\n" not in files["slurm/hpc/train.cpu.sbatch"]
 
 
 def test_modules_are_loaded_quoted_and_images_run_in_apptainer():

@@ -54,7 +54,8 @@ def test_a_single_stage_is_a_plain_job_with_its_retries(rtmdet_objects):
     pod = spec["template"]["spec"]
     assert pod["restartPolicy"] == "Never" and pod["activeDeadlineSeconds"] == 3600
     assert container({"spec": spec})["args"][0] == (
-        "set -eu\nmkdir -p -- data\npython prepare.py s3://datasets/coco2017 data/coco\n"
+        "set -eu\nmkdir -p -- data\nexport MLC_IN_raw=s3://datasets/coco2017\nexport MLC_OUT_data=data/coco\n"
+        'python prepare.py "${MLC_IN_raw}" "${MLC_OUT_data}"\n'
     )
 
 
@@ -182,7 +183,7 @@ def test_service_is_a_deployment_with_a_readiness_probe_and_a_service(rtmdet_obj
     main = container(deployment)
     assert main["readinessProbe"] == {"httpGet": {"path": "/healthz", "port": 8080}}
     assert main["ports"] == [{"containerPort": 8080, "name": "serve"}]
-    assert main["args"] == ["set -eu\nserve --model work/best.pth --port 8080\n"]
+    assert main["args"] == ['set -eu\nexport MLC_IN_model=work/best.pth\nserve --model "${MLC_IN_model}" --port 8080\n']
     assert main["resources"]["limits"]["nvidia.com/gpu"] == "1"
     selector = deployment["spec"]["selector"]["matchLabels"]
     assert selector.items() <= deployment["spec"]["template"]["metadata"]["labels"].items()
