@@ -35,6 +35,7 @@ from typing import Sequence, Union
 
 _PLACEHOLDER = "\x00"  # marks a site in the scanned text; NUL cannot be in a command
 _METACHARS = " \t\n;&|()<>"
+_MAX_NESTING = 100  # $( `( ${ "... inside each other; deeper is refused, not recursed into
 _WHOLE_NUMBER = re.compile(r"-?[0-9]+")
 _NOT_IN_NAME = re.compile(r"[^A-Za-z0-9_]")
 
@@ -97,12 +98,14 @@ def render(pieces: Sequence[Piece]) -> Rendered:
     contexts = _Scanner(skeleton).run()
     names = _variable_names(sites)
     out: list[str] = []
+    length = 0  # of the text in `out`
     raw: list[tuple[int, int, int]] = []  # (start, end, site index) of text inserted as is
     exports: dict[str, str] = {}
     index = 0
     for piece in pieces:
         if isinstance(piece, str):
             out.append(piece)
+            length += len(piece)
             continue
         where, delimiter = contexts[index]
         variables = names[index]
@@ -112,13 +115,13 @@ def render(pieces: Sequence[Piece]) -> Rendered:
                 raise SiteError(index, f"a value in arithmetic must be a whole number, not {_short(text)}",
                                 "bash evaluates arithmetic text as an expression, which can run "
                                 "commands; compute outside `$((...))` or pass a number")
-            start = sum(len(t) for t in out)
-            raw.append((start, start + len(text), index))
-            out.append(text)
+            raw.append((length, length + len(text), index))
         else:
             for variable, value in zip(variables, piece.values, strict=True):
                 exports.setdefault(variable, value)
-            out.append(_reference(where, variables))
+            text = _reference(where, variables)
+        out.append(text)
+        length += len(text)
         index += 1
     text = "".join(out)
     if raw:
@@ -198,6 +201,17 @@ class _Scanner:
         self.contexts: list[tuple[Where, str]] = []
         self.pending: list[_Heredoc] = []
         self.terminators: list[tuple[int, int]] = []
+        self.depth = 0
+
+    def nested(self, scan, *args) -> int:
+        """Run one nested scanner (a quote, a substitution, ...) under the depth limit."""
+        self.depth += 1
+        if self.depth > _MAX_NESTING:
+            raise ShellSyntaxError(f"quotes and substitutions nest more than {_MAX_NESTING} deep")
+        try:
+            return scan(*args)
+        finally:
+            self.depth -= 1
 
     def run(self) -> list[tuple[Where, str]]:
         end = self.words(0, None, Where.UNQUOTED)
@@ -235,21 +249,21 @@ class _Scanner:
             elif stop == "`" and c == "`":
                 return i + 1
             elif c == "'":
-                i = self.single(i + 1)
+                i = self.nested(self.single, i + 1)
             elif s.startswith("$'", i):
-                i = self.ansi(i + 2)
+                i = self.nested(self.ansi, i + 2)
             elif c == '"':
-                i = self.double(i + 1)
+                i = self.nested(self.double, i + 1)
             elif c == "`":
-                i = self.words(i + 1, "`", Where.UNQUOTED)
+                i = self.nested(self.words, i + 1, "`", Where.UNQUOTED)
             elif s.startswith("$((", i):
-                i = self.arith(i + 3)
+                i = self.nested(self.arith, i + 3)
             elif s.startswith("$(", i):
-                i = self.words(i + 2, ")", Where.UNQUOTED)
+                i = self.nested(self.words, i + 2, ")", Where.UNQUOTED)
             elif s.startswith("${", i):
-                i = self.brace(i + 2, where)
+                i = self.nested(self.brace, i + 2, where)
             elif s.startswith("((", i) and self._at_word_start(i):
-                i = self.arith(i + 2)
+                i = self.nested(self.arith, i + 2)
             elif c == "#" and self._at_word_start(i):
                 while i < len(s) and s[i] != "\n":
                     if s[i] == _PLACEHOLDER:
@@ -309,13 +323,13 @@ class _Scanner:
             elif c == stop:
                 return i + 1
             elif c == "`":
-                i = self.words(i + 1, "`", Where.UNQUOTED)
+                i = self.nested(self.words, i + 1, "`", Where.UNQUOTED)
             elif s.startswith("$((", i):
-                i = self.arith(i + 3)
+                i = self.nested(self.arith, i + 3)
             elif s.startswith("$(", i):
-                i = self.words(i + 2, ")", Where.UNQUOTED)
+                i = self.nested(self.words, i + 2, ")", Where.UNQUOTED)
             elif s.startswith("${", i):
-                i = self.brace(i + 2, where)
+                i = self.nested(self.brace, i + 2, where)
             elif c == "\n" and stop == '"' and self.pending:
                 raise ShellSyntaxError("a here-document starts inside a quoted string; "
                                        "end the quote on the line of `<<`")
@@ -339,13 +353,13 @@ class _Scanner:
             elif c == "}":
                 return i + 1
             elif c == '"':
-                i = self.double(i + 1)
+                i = self.nested(self.double, i + 1)
             elif c == "'" and where is Where.UNQUOTED:
-                i = self.single(i + 1)
+                i = self.nested(self.single, i + 1)
             elif s.startswith("$(", i) and not s.startswith("$((", i):
-                i = self.words(i + 2, ")", Where.UNQUOTED)
+                i = self.nested(self.words, i + 2, ")", Where.UNQUOTED)
             elif s.startswith("${", i):
-                i = self.brace(i + 2, where)
+                i = self.nested(self.brace, i + 2, where)
             else:
                 i += 1
         raise ShellSyntaxError("a `${` is not closed")
@@ -427,7 +441,8 @@ class _Scanner:
                 self.site(Where.HEREDOC_LITERAL, doc.delimiter)
             return
         inner = _Scanner(self.s[start:end])
-        inner.double(0, Where.HEREDOC, stop=None)
+        inner.depth = self.depth
+        inner.nested(inner.double, 0, Where.HEREDOC, None)
         if inner.pending:
             raise ShellSyntaxError("a here-document inside a here-document body is not supported")
         self.contexts.extend(inner.contexts)
