@@ -192,3 +192,23 @@ def test_a_port_path_starting_with_a_dash_is_not_an_option(tmp_path):
     done = run_script(out / "local/laptop/a.sh", out, MLC_WORKDIR="w")
     assert done.returncode == 0, done.stderr
     assert (out / "w/copy.txt").read_text() == "hi\n"
+
+
+def test_scripts_with_hostile_values_in_every_context_pass_bash_n_and_shellcheck(tmp_path):
+    value = "it's \"$(touch pwned)\" `touch pwned` ${HOME} \\ \nx\r -rf 🚀 #SBATCH --array=0-9"
+    run = "\n".join(site for site, _ in CONTEXTS.values())
+    source = local_source(run, value).replace(
+        "site laptop : local { cpus = 2; memory = 4GiB }\n",
+        "site laptop : local { cpus = 2; memory = 4GiB }\n"
+        "site hpc : slurm { partition cpu { nodes = 1; cpus = 4; memory = 8GiB } }\n",
+    ).replace("stage a {\n", "stage a for n in [1, 2] {\n  on = hpc.cpu\n").replace(
+        "stage a for", 'stage b {\n  estimate = 1s\n  on = laptop\n  run = "cat <<\'E\'\\n${p}\\nE"\n}\nstage a for')
+    assert compile_source(tmp_path, source) == 0
+    out = tmp_path / "out/hostile"
+    scripts = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.suffix in (".sh", ".sbatch"))
+    assert "slurm/hpc/a.sbatch" in scripts and "local/laptop/b.sh" in scripts
+    for script in scripts:
+        syntax = subprocess.run(["bash", "-n", script], cwd=out, capture_output=True, text=True)
+        assert syntax.returncode == 0, syntax.stderr
+    lint = subprocess.run(["shellcheck", "--norc", *scripts], cwd=out, capture_output=True, text=True)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
