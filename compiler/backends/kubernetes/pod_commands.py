@@ -13,7 +13,13 @@ from compiler.backends.kubernetes.pods import env_name
 from compiler.backends.kubernetes.workloads import JobWorkload
 from compiler.ir import Experiment, LiteralEnv, Plan, StageInstance
 
-SHELL = ["/bin/sh", "-c"]  # POSIX sh: images need not ship bash
+SHELL = ["/bin/sh", "-c"]  # the glue; the user's command runs under bash, as on hosts
+# One command semantics on every kind (local and Slurm do the same): bash with
+# -e and pipefail, exec'd so that a one-command process is the pod's PID 1 and
+# receives SIGTERM itself (a shell as PID 1 ignores it).
+NEEDS_BASH = ('command -v bash >/dev/null || { echo "mlc: the command runs under bash '
+               '-eo pipefail, and this image has no bash" >&2; exit 127; }')
+RUN_COMMAND = 'exec bash -eo pipefail -c "$command"'
 
 
 def _member_lines(experiment: Experiment, plan: Plan, instance: StageInstance, varying_env: list[str]) -> list[str]:
@@ -27,7 +33,7 @@ def _member_lines(experiment: Experiment, plan: Plan, instance: StageInstance, v
         lines.append("mkdir -p -- " + " ".join(shlex.quote(p) for p in parents))
     command = render_command(experiment, plan, instance.id)
     lines.extend(export_line(name, value) for name, value in command.exports)
-    lines.append(command.text)
+    lines.append(f"command={shlex.quote(command.text)}")
     return lines
 
 
@@ -46,14 +52,15 @@ def job_script(experiment: Experiment, plan: Plan, workload: JobWorkload) -> str
     varying = varying_literal_env(workload)
     if not workload.indexed:
         body = _member_lines(experiment, plan, workload.instances[0], varying)
-        return "\n".join(["set -eu", *body]) + "\n"
-    lines = ["set -eu", 'case "${JOB_COMPLETION_INDEX:?}" in']
+        return "\n".join(["set -eu", NEEDS_BASH, *body, RUN_COMMAND]) + "\n"
+    lines = ["set -eu", NEEDS_BASH, 'case "${JOB_COMPLETION_INDEX:?}" in']
     for index, instance in enumerate(workload.instances):
         lines.append(f"{index})")
         lines.extend(_member_lines(experiment, plan, instance, varying))
         lines.append(";;")
     lines.append('*) echo "mlc: no member for completion index $JOB_COMPLETION_INDEX" >&2; exit 64 ;;')
     lines.append("esac")
+    lines.append(RUN_COMMAND)
     return "\n".join(lines) + "\n"
 
 
@@ -63,4 +70,4 @@ def service_script(experiment: Experiment, plan: Plan, service_name: str) -> str
     if not command.text.strip():
         return None
     exports = "".join(export_line(name, value) + "\n" for name, value in command.exports)
-    return f"set -eu\n{exports}{command.text}\n"
+    return f"set -eu\n{NEEDS_BASH}\n{exports}command={shlex.quote(command.text)}\n{RUN_COMMAND}\n"
