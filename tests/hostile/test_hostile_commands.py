@@ -212,3 +212,30 @@ def test_scripts_with_hostile_values_in_every_context_pass_bash_n_and_shellcheck
         assert syntax.returncode == 0, syntax.stderr
     lint = subprocess.run(["shellcheck", "--norc", *scripts], cwd=out, capture_output=True, text=True)
     assert lint.returncode == 0, lint.stdout + lint.stderr
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(path=hostile)
+@example(path="-rf")
+@example(path="$(touch pwned)")
+@example(path="it's \"x\"\nEND")
+def test_a_hostile_output_path_in_every_context_arrives_exactly(tmp_path_factory, path):
+    tmp = tmp_path_factory.mktemp("path")
+    run = "\n".join(site for name, (site, _) in CONTEXTS.items() if name != "quoted_heredoc")
+    run = run.replace("${p}", "${out.o}") + "\nprintf written > ${out.o}"
+    source = (
+        'experiment hostile { description = "x" }\n'
+        "site laptop : local { cpus = 2; memory = 4GiB }\n"
+        f"stage a {{\n  out o = file({mlx_string(path)})\n  estimate = 1s\n  run = {mlx_string_keep(run)}\n}}\n"
+    )
+    status = compile_source(tmp, source)
+    assume(status == 0)  # a path the front end refuses (absolute, `..`, empty) is not this test's
+    out = tmp / "out/hostile"
+    done = run_script(out / "local/laptop/a.sh", out, MLC_WORKDIR="w")
+    assert done.returncode == 0, done.stderr
+    seen = "./" + path if path.startswith("-") else path
+    for name, (_, expected) in CONTEXTS.items():
+        if expected is not None and name != "quoted_heredoc":
+            assert (out / "w" / f"{name}.txt").read_bytes().decode("utf-8") == expected(seen), name
+    assert (out / "w" / seen).read_text() == "written"
+    assert_no_marker(tmp)
