@@ -36,6 +36,7 @@ from typing import Sequence, Union
 _PLACEHOLDER = "\x00"  # marks a site in the scanned text; NUL cannot be in a command
 _METACHARS = " \t\n;&|()<>"
 _MAX_NESTING = 100  # $( `( ${ "... inside each other; deeper is refused, not recursed into
+_PLAIN_DELIMITER = re.compile(r"[A-Za-z0-9_.-]+")
 _WHOLE_NUMBER = re.compile(r"-?[0-9]+")
 _NOT_IN_NAME = re.compile(r"[^A-Za-z0-9_]")
 
@@ -171,7 +172,7 @@ def _check_literal_bodies(text: str, raw: list[tuple[int, int, int]], contexts) 
     """Scan the finished command again: no inserted text may be part of a
     line that ends a here-document."""
     scanner = _Scanner(text)
-    scanner.run()
+    scanner.run()  # the same structure: only the inserted texts differ
     for line_start, line_end in scanner.terminators:
         for start, end, index in raw:
             if start <= line_end and end >= line_start and contexts[index][0] is Where.HEREDOC_LITERAL:
@@ -190,18 +191,31 @@ class _Heredoc:
     delimiter: str
     strip_tabs: bool
     literal: bool
+    depth: int  # of the frame whose `<<` opened it
 
 
 class _Scanner:
     """One pass over the command's text; records the context of each
-    placeholder (in order) and the lines that end here-documents."""
+    placeholder (in order) and the lines that end here-documents.
 
-    def __init__(self, text: str) -> None:
+    Where bash's reading is unclear (a newline inside another construct while
+    a here-document waits for its body, `'` inside `${...}` inside double
+    quotes, a delimiter other than a plain word), the scanner refuses: a wrong
+    guess about a quoted here-document would put a value where the shell
+    parses it."""
+
+    def __init__(self, text: str, depth: int = 0) -> None:
         self.s = text
         self.contexts: list[tuple[Where, str]] = []
         self.pending: list[_Heredoc] = []
         self.terminators: list[tuple[int, int]] = []
-        self.depth = 0
+        self.depth = depth
+
+    def run(self) -> list[tuple[Where, str]]:
+        self.words(0, None, Where.UNQUOTED)
+        if self.pending:
+            raise ShellSyntaxError(f"the here-document `{self.pending[0].delimiter}` has no end line")
+        return self.contexts
 
     def nested(self, scan, *args) -> int:
         """Run one nested scanner (a quote, a substitution, ...) under the depth limit."""
@@ -213,15 +227,24 @@ class _Scanner:
         finally:
             self.depth -= 1
 
-    def run(self) -> list[tuple[Where, str]]:
-        end = self.words(0, None, Where.UNQUOTED)
-        assert end == len(self.s)
-        if self.pending:
-            raise ShellSyntaxError(f"the here-document `{self.pending[0].delimiter}` has no end line")
-        return self.contexts
+    def part(self, start: int, end: int, scan) -> None:
+        """Scan s[start:end] on its own (a backtick substitution, a here-document
+        body), as bash does once it has found where that text ends."""
+        inner = _Scanner(self.s[start:end], self.depth + 1)
+        if inner.depth > _MAX_NESTING:
+            raise ShellSyntaxError(f"quotes and substitutions nest more than {_MAX_NESTING} deep")
+        scan(inner)
+        if inner.pending:
+            raise ShellSyntaxError(f"the here-document `{inner.pending[0].delimiter}` has no end line")
+        self.contexts.extend(inner.contexts)
+        self.terminators.extend((a + start, b + start) for a, b in inner.terminators)
 
     def site(self, where: Where, delimiter: str = "") -> None:
         self.contexts.append((where, delimiter))
+
+    def no_pending(self, what: str) -> None:
+        if self.pending:
+            raise ShellSyntaxError(f"a here-document starts inside {what}; end it on the line of `<<`")
 
     def _escape(self, i: int) -> int:
         """After a backslash at i: the index after the escaped character."""
@@ -230,24 +253,22 @@ class _Scanner:
         if self.s[i + 1] == _PLACEHOLDER:
             raise ShellSyntaxError("a `\\` right before `${...}` would change the quoting mlc adds; "
                                    "remove it or add a space")
+        if self.s[i + 1] == "\n" and self.pending:
+            self.no_pending("a continued line")
         return i + 2
 
-    def _at_word_start(self, i: int) -> bool:
-        return i == 0 or self.s[i - 1] in _METACHARS
-
     def words(self, i: int, stop: str | None, where: Where) -> int:
-        """Command text from i up to the closing `stop` (`)`, a backtick or
-        None for the end); returns the index after the closer."""
-        s, depth = self.s, 0
+        """Command text from i up to the closing `)` (or the end, `stop`
+        None); returns the index after the closer."""
+        s, parens, first = self.s, 0, i
         while i < len(s):
             c = s[i]
+            at_word_start = i == first or s[i - 1] in _METACHARS
             if c == _PLACEHOLDER:
                 self.site(where)
                 i += 1
             elif c == "\\":
                 i = self._escape(i)
-            elif stop == "`" and c == "`":
-                return i + 1
             elif c == "'":
                 i = self.nested(self.single, i + 1)
             elif s.startswith("$'", i):
@@ -255,16 +276,18 @@ class _Scanner:
             elif c == '"':
                 i = self.nested(self.double, i + 1)
             elif c == "`":
-                i = self.nested(self.words, i + 1, "`", Where.UNQUOTED)
+                i = self.backtick(i + 1)
             elif s.startswith("$((", i):
                 i = self.nested(self.arith, i + 3)
+            elif s.startswith("$[", i):
+                i = self.nested(self.arith, i + 2, "]")
             elif s.startswith("$(", i):
                 i = self.nested(self.words, i + 2, ")", Where.UNQUOTED)
             elif s.startswith("${", i):
                 i = self.nested(self.brace, i + 2, where)
-            elif s.startswith("((", i) and self._at_word_start(i):
+            elif s.startswith("((", i) and at_word_start:
                 i = self.nested(self.arith, i + 2)
-            elif c == "#" and self._at_word_start(i):
+            elif c == "#" and at_word_start:
                 while i < len(s) and s[i] != "\n":
                     if s[i] == _PLACEHOLDER:
                         self.site(Where.COMMENT)
@@ -274,25 +297,42 @@ class _Scanner:
             elif s.startswith("<<", i):
                 i = self.heredoc_operator(i + 2)
             elif c == "\n":
+                if any(doc.depth != self.depth for doc in self.pending):
+                    self.no_pending("a substitution")
                 i = self.bodies(i + 1)
             elif c == "(" and stop == ")":
-                depth += 1
+                parens += 1
                 i += 1
             elif c == ")" and stop == ")":
-                if depth == 0:
+                if parens == 0:
                     return i + 1
-                depth -= 1
+                parens -= 1
                 i += 1
             else:
                 i += 1
         if stop is not None:
-            raise ShellSyntaxError(f"`{'$(' if stop == ')' else '`'}` is not closed")
+            raise ShellSyntaxError("`$(` is not closed")
         return i
+
+    def backtick(self, i: int) -> int:
+        """`...`: bash ends it at the first backtick not escaped, then reads
+        what is inside as a command."""
+        s, end = self.s, i
+        while end < len(s) and s[end] != "`":
+            end += 2 if s[end] == "\\" else 1
+        if end >= len(s):
+            raise ShellSyntaxError("a backtick is not closed")
+        if self.pending and "\n" in s[i:end]:
+            self.no_pending("backticks")
+        self.part(i, end, lambda inner: inner.words(0, None, Where.UNQUOTED))
+        return end + 1
 
     def single(self, i: int) -> int:
         end = self.s.find("'", i)
         if end < 0:
             raise ShellSyntaxError("a `'` quote is not closed")
+        if self.pending and "\n" in self.s[i:end]:
+            self.no_pending("a quoted string")
         for _ in range(self.s.count(_PLACEHOLDER, i, end)):
             self.site(Where.SINGLE)
         return end + 1
@@ -307,10 +347,12 @@ class _Scanner:
             else:
                 if s[i] == _PLACEHOLDER:
                     self.site(Where.ANSI)
+                elif s[i] == "\n":
+                    self.no_pending("a quoted string")
                 i += 1
         raise ShellSyntaxError("a `$'` quote is not closed")
 
-    def double(self, i: int, where: Where = Where.DOUBLE, stop: str = '"') -> int:
+    def double(self, i: int, where: Where = Where.DOUBLE, stop: str | None = '"') -> int:
         """Double-quoted text (or an unquoted here-document body, `stop` None)."""
         s = self.s
         while i < len(s):
@@ -323,17 +365,18 @@ class _Scanner:
             elif c == stop:
                 return i + 1
             elif c == "`":
-                i = self.nested(self.words, i + 1, "`", Where.UNQUOTED)
+                i = self.backtick(i + 1)
             elif s.startswith("$((", i):
                 i = self.nested(self.arith, i + 3)
+            elif s.startswith("$[", i):
+                i = self.nested(self.arith, i + 2, "]")
             elif s.startswith("$(", i):
                 i = self.nested(self.words, i + 2, ")", Where.UNQUOTED)
             elif s.startswith("${", i):
                 i = self.nested(self.brace, i + 2, where)
-            elif c == "\n" and stop == '"' and self.pending:
-                raise ShellSyntaxError("a here-document starts inside a quoted string; "
-                                       "end the quote on the line of `<<`")
             else:
+                if c == "\n":
+                    self.no_pending("a quoted string")
                 i += 1
         if stop is None:
             return i
@@ -356,33 +399,45 @@ class _Scanner:
                 i = self.nested(self.double, i + 1)
             elif c == "'" and where is Where.UNQUOTED:
                 i = self.nested(self.single, i + 1)
-            elif s.startswith("$(", i) and not s.startswith("$((", i):
+            elif c == "'" and where is Where.DOUBLE:
+                raise ShellSyntaxError("bash reads `'` inside `${...}` inside double quotes in more than "
+                                       "one way; move the quoted text out of the `${...}`")
+            elif c == "`":
+                i = self.backtick(i + 1)
+            elif s.startswith("$((", i):
+                i = self.nested(self.arith, i + 3)
+            elif s.startswith("$(", i):
                 i = self.nested(self.words, i + 2, ")", Where.UNQUOTED)
             elif s.startswith("${", i):
                 i = self.nested(self.brace, i + 2, where)
             else:
+                if c == "\n":
+                    self.no_pending("`${...}`")
                 i += 1
         raise ShellSyntaxError("a `${` is not closed")
 
-    def arith(self, i: int) -> int:
-        """Up to the `))` that closes `$((` or `((`."""
+    def arith(self, i: int, close: str = ")") -> int:
+        """Up to the `))` that closes `$((` or `((`, or the `]` of `$[`."""
         s, depth = self.s, 0
+        opening = "(" if close == ")" else "["
         while i < len(s):
             c = s[i]
             if c == _PLACEHOLDER:
                 self.site(Where.ARITH)
-            elif c == "(":
+            elif c == opening:
                 depth += 1
-            elif c == ")":
+            elif c == close:
                 if depth == 0:
+                    if close == "]":
+                        return i + 1
                     if s.startswith("))", i):
                         return i + 2
                     raise ShellSyntaxError("`((` is closed by a single `)`")
                 depth -= 1
-            elif c == "\n" and self.pending:
-                raise ShellSyntaxError("a here-document starts inside arithmetic")
+            elif c == "\n":
+                self.no_pending("arithmetic")
             i += 1
-        raise ShellSyntaxError("`((` is not closed")
+        raise ShellSyntaxError("`((` is not closed" if close == ")" else "`$[` is not closed")
 
     def heredoc_operator(self, i: int) -> int:
         """After `<<`: `-`, blanks, then the delimiter word."""
@@ -394,14 +449,10 @@ class _Scanner:
         delimiter, quoted = [], False
         while i < len(s) and s[i] not in _METACHARS:
             c = s[i]
-            if c == _PLACEHOLDER:
-                raise ShellSyntaxError("a here-document delimiter cannot be a `${...}`")
             if c in "'\"":
                 end = s.find(c, i + 1)
                 if end < 0:
                     raise ShellSyntaxError(f"a `{c}` quote is not closed")
-                if _PLACEHOLDER in s[i + 1:end]:
-                    raise ShellSyntaxError("a here-document delimiter cannot be a `${...}`")
                 delimiter.append(s[i + 1:end])
                 quoted, i = True, end + 1
             elif c == "\\" and i + 1 < len(s):
@@ -410,9 +461,11 @@ class _Scanner:
             else:
                 delimiter.append(c)
                 i += 1
-        if not delimiter:
-            raise ShellSyntaxError("`<<` has no delimiter word")
-        self.pending.append(_Heredoc("".join(delimiter), strip, quoted))
+        word = "".join(delimiter)
+        if not _PLAIN_DELIMITER.fullmatch(word):
+            raise ShellSyntaxError("a here-document delimiter must be a plain word "
+                                   "(letters, digits, `_`, `.`, `-`), quoted or not")
+        self.pending.append(_Heredoc(word, strip, quoted, self.depth))
         return i
 
     def bodies(self, i: int) -> int:
@@ -440,9 +493,4 @@ class _Scanner:
             for _ in range(self.s.count(_PLACEHOLDER, start, end)):
                 self.site(Where.HEREDOC_LITERAL, doc.delimiter)
             return
-        inner = _Scanner(self.s[start:end])
-        inner.depth = self.depth
-        inner.nested(inner.double, 0, Where.HEREDOC, None)
-        if inner.pending:
-            raise ShellSyntaxError("a here-document inside a here-document body is not supported")
-        self.contexts.extend(inner.contexts)
+        self.part(start, end, lambda inner: inner.double(0, Where.HEREDOC, None))

@@ -127,3 +127,24 @@ def test_what_is_read_stays_valid_bash(tokens):
     except (ShellSyntaxError, SiteError):
         return
     assert subprocess.run(["bash", "-n", "-c", rendered.text], capture_output=True).returncode == 0, rendered.text
+
+
+HOSTILE_VALUE = "$(touch pwned1)`touch pwned2`'\"$(touch pwned3)\"\n; touch pwned4\n$((a[$(touch pwned5)]))"
+FRAGMENTS = ["echo ", "cat ", "true", " ", "\n", ";", "'", '"', "`", "$(", ")", "${x:-", "}", "$((", "))", "$[",
+             "]", "#", "<<E", "<<'E'", "<<-'E'", '<<"E"', "<<\\E", "E", "\tE", "\\", "$'", "case a in a) ",
+             ";; esac", "(", "|", "&&", "cat <<'E'\n", "cat <<E\n", "\nE\n", None, None, None]
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.sampled_from(FRAGMENTS), max_size=16))
+def test_no_command_makes_bash_run_the_value(tmp_path_factory, tokens):
+    """Differential against bash itself: whatever command text surrounds the
+    sites, what mlc renders never makes bash run code from the value."""
+    try:
+        rendered = render([Site("VALUE_p", (HOSTILE_VALUE,)) if t is None else t for t in tokens])
+    except (ShellSyntaxError, SiteError):
+        return
+    folder = tmp_path_factory.mktemp("bash")
+    subprocess.run(["bash", "-c", rendered.text], cwd=folder, capture_output=True, timeout=10,
+                   stdin=subprocess.DEVNULL, env={"PATH": "/usr/bin:/bin", **dict(rendered.exports)})
+    assert not list(folder.glob("pwned*")), rendered.text
