@@ -38,6 +38,13 @@ def test_each_context_refers_to_the_variable_its_own_way(before, after, expected
     assert text_of(before, V, after) == expected
 
 
+def test_backticks_end_where_bash_ends_them_and_old_arithmetic_counts():
+    with pytest.raises(ShellSyntaxError, match='`"` quote'):
+        render(['echo "`echo "`', V, '"'])  # bash reads `echo "` inside the backticks
+    with pytest.raises(SiteError, match="whole number"):
+        render(["echo $[ ", V, " ]"])
+
+
 def test_arithmetic_takes_whole_numbers_only():
     assert text_of("echo $(( ", Site("VALUE_n", ("12",)), " + 1 ))") == "echo $(( 12 + 1 ))"
     with pytest.raises(SiteError, match="whole number"):
@@ -76,6 +83,7 @@ def test_a_value_joining_its_neighbours_into_the_end_line_is_refused():
 @pytest.mark.parametrize("command", [
     "echo 'open", 'echo "open', "echo $(open", "echo `open", "cat <<E\nno end", "cat <<", "echo ${x",
     "echo $((1 + 2)", "echo \\", "cat <<E \"a\nb\"\nE",
+    "cat <<'E' $(echo\n)\nE", "echo \"${x:-'a'}\"", "cat <<$E\nE", "cat <<'E'\\\n\nE", "x=`cat <<'E'`",
 ])
 def test_what_cannot_be_read_is_an_error(command):
     with pytest.raises(ShellSyntaxError):
