@@ -441,6 +441,11 @@ def _env(ctx: Context, entry) -> dict | None:
         if text is BAD:
             ok = False
             continue
+        if "\x00" in text:
+            ctx.diags.error("E0511", "a value holding a NUL character cannot reach a command", v.pos.span(),
+                            help_("the shell cannot pass NUL; remove it from the value"))
+            ok = False
+            continue
         out[item.key] = ir.LiteralEnv(value=text)
     return dict(sorted(out.items())) if ok else None
 

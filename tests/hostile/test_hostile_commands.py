@@ -239,3 +239,9 @@ def test_a_hostile_output_path_in_every_context_arrives_exactly(tmp_path_factory
             assert (out / "w" / f"{name}.txt").read_bytes().decode("utf-8") == expected(seen), name
     assert (out / "w" / seen).read_text() == "written"
     assert_no_marker(tmp)
+
+
+def test_a_nul_in_an_environment_value_is_a_diagnostic(tmp_path, capsys):
+    source = local_source("echo $X", "v").replace("  estimate = 1s\n", '  estimate = 1s\n  env = {X: "a\\0b"}\n')
+    status = compile_source(tmp_path, source)
+    assert status == 1 and "error[E0511]: a value holding a NUL character" in capsys.readouterr().err
