@@ -19,9 +19,10 @@ document early (an error), and arithmetic (`$((...))`, `((...))`), which bash
 evaluates as an expression, so only a whole number is accepted there.
 
 The scanner is linear (one pass, no backtracking) and knows unquoted text,
-'...', "...", $'...', `...`, $(...), $((...)), ((...)), ${...}, comments,
-here-documents (quoted or not, `<<-`, several on one line), here-strings and
-line continuations. A command it cannot read is an error, never a guess.
+'...', "...", $'...', `...`, $(...), $((...)), $[...], ((...)), ${...},
+comments, here-documents (quoted or not, `<<-`, several on one line),
+here-strings and line continuations. A command it cannot read, or that bash
+could read in more than one way, is an error, never a guess.
 Used by the front end (for positioned diagnostics) and by the back ends.
 Pure: no imports from the rest of mlc."""
 

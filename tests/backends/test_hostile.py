@@ -5,6 +5,7 @@ script, the Snakefile or the YAML — and arrive intact."""
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 
 import builders
@@ -130,8 +131,6 @@ def test_sbatch_and_transfer_scripts_with_hostile_values_pass_the_tools(tmp_path
 def test_a_multi_line_local_service_command_arrives_byte_for_byte():
     """Issue 18 class 6: the service's command and environment were indented
     into `start`, which changed a here-document's end line and every value."""
-    import shlex
-
     exp, plan = builders.multisite()
     command = "python3 - <<'PY'\nprint('serving')\nPY"
     value = "a\n  b\nc"
