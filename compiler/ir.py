@@ -163,14 +163,25 @@ class Text(_Frozen):
 
 
 class PortRef(_Frozen):
-    """`${in.x}` or `${out.x}`: replaced by the shell-quoted path(s) at the site."""
+    """`${in.x}` or `${out.x}`: the path(s) at the site, passed like a Value."""
 
     kind: Literal["port"] = "port"
     direction: Literal["in", "out"]
     name: str
 
 
-CommandPart = Union[Text, PortRef]
+class Value(_Frozen):
+    """`${name}` in `run`: the value of a param, sweep variable or template
+    parameter (its text). Never pasted into the shell text: the back ends hand
+    it to the command as an environment variable (docs/codegen.md)."""
+
+    kind: Literal["value"] = "value"
+    name: str
+    value: str
+    span: Span | None = None  # the `${name}`, for diagnostics
+
+
+CommandPart = Union[Text, PortRef, Value]
 
 
 class Output(_Frozen):

@@ -2,18 +2,20 @@
 that runs it. Shared by every back end (Kubernetes included), so a port
 resolves to the same path everywhere.
 
-A command is user-written shell (ir.Text, inserted verbatim) with `${in.x}` /
-`${out.x}` references (ir.PortRef) replaced by shell-quoted paths relative to
-the site's work root."""
+A command is user-written shell (ir.Text, inserted verbatim) with values
+(ir.Value) and ports (ir.PortRef: paths relative to the site's work root).
+Values and paths reach the command as environment variables the script
+exports first; compiler/shell_context.py decides how the command refers to
+them, by where each one stands in the shell text."""
 
 from __future__ import annotations
 
 import posixpath
 import re
-import shlex
 from dataclasses import dataclass
 
-from ..ir import Experiment, Input, Output, Plan, PortRef, Service, StageInstance, Text
+from ..ir import Experiment, Input, Output, Plan, PortRef, Service, StageInstance, Text, Value
+from ..shell_context import Rendered, ShellSyntaxError, Site, SiteError, render
 from .errors import BackendError
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -24,16 +26,33 @@ def unit_of(experiment: Experiment, unit: str) -> StageInstance | Service:
     return experiment.unit(unit)
 
 
-def render_command(experiment: Experiment, plan: Plan, unit: str) -> str:
-    """The unit's command with every port replaced by its quoted path(s)."""
+def render_command(experiment: Experiment, plan: Plan, unit: str) -> Rendered:
+    """The unit's command, referring to its values and port paths by
+    variable, and the (variable, value) pairs to export before it runs."""
     target = unit_of(experiment, unit)
-    pieces = []
+    pieces: list = []
     for part in target.command:
         if isinstance(part, Text):
             pieces.append(part.text)
+        elif isinstance(part, Value):
+            pieces.append(Site(f"VALUE_{part.name}", (part.value,)))
         else:
-            pieces.append(" ".join(shlex.quote(p) for p in port_paths(experiment, plan, unit, part)))
-    return "".join(pieces)
+            paths = port_paths(experiment, plan, unit, part)
+            pieces.append(Site(f"{part.direction.upper()}_{part.name}", tuple(map(not_an_option, paths))))
+    try:
+        return render(pieces)
+    except ShellSyntaxError as error:
+        raise BackendError(f"the command of `{unit}` cannot be read: {error}", target.span) from None
+    except SiteError as error:
+        sites = [p for p in target.command if not isinstance(p, Text)]
+        where = sites[error.index]
+        span = where.span if isinstance(where, Value) and where.span else target.span
+        raise BackendError(f"{error.message} (in `{unit}`; {error.hint})", span) from None
+
+
+def not_an_option(path: str) -> str:
+    """A relative path starting with `-` reads as an option to most commands."""
+    return "./" + path if path.startswith("-") else path
 
 
 def port_paths(experiment: Experiment, plan: Plan, unit: str, ref: PortRef) -> list[str]:

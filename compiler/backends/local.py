@@ -30,8 +30,9 @@ def emit_site(experiment: Experiment, plan: Plan, site_name: str) -> dict[str, s
             "workdir": local_workdir(site),
             "parents": commands.output_parents(experiment, assignment.unit),
             "env": commands.host_env(experiment, assignment.unit),
-            "command": commands.render_command(experiment, plan, assignment.unit),
         }
+        rendered = commands.render_command(experiment, plan, assignment.unit)
+        context.update(command=rendered.text, exports=rendered.exports)
         if isinstance(unit, Service):
             files[path] = render(
                 "local_service.sh.j2", stem=file_stem(unit.name), port=unit.port,

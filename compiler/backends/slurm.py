@@ -91,7 +91,7 @@ def emit_site(experiment: Experiment, plan: Plan, site_name: str) -> dict[str, s
                 "image": _container_image(inst.image),
                 "parents": commands.output_parents(experiment, inst.id),
                 "env": commands.host_env(experiment, inst.id),
-                "command": commands.render_command(experiment, plan, inst.id),
+                **_command(experiment, plan, inst.id),
             }
             for inst in group.instances
         ]
@@ -109,6 +109,11 @@ def emit_site(experiment: Experiment, plan: Plan, site_name: str) -> dict[str, s
             members=members,
         )
     return files
+
+
+def _command(experiment: Experiment, plan: Plan, unit: str) -> dict:
+    rendered = commands.render_command(experiment, plan, unit)
+    return {"command": rendered.text, "exports": rendered.exports}
 
 
 def submit_script(experiment: Experiment) -> dict[str, str]:

@@ -6,7 +6,6 @@ line overrides and params, then sweep variables, then template parameters."""
 
 from __future__ import annotations
 
-import shlex
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -179,15 +178,17 @@ class Evaluator:
     # --- strings ---
     def string(self, v, scope: Scope, *, allow_ports: bool = False, shell: bool = False):
         """Interpolate a string. With `allow_ports`, returns a list of parts
-        (str, or ("in"|"out", name, pos)) instead of one string; with `shell`,
-        interpolated values are shell-quoted (they land in a command)."""
+        (str, or ("in"|"out", name, pos)) instead of one string; with `shell`
+        (a command), each interpolated value stays a part of its own,
+        ("value", name, text, pos), for the back ends to pass as a variable."""
         if isinstance(v, A.Ref):
             bound = self.lookup_name(v, scope)
             if bound is BAD:
                 return BAD
             if isinstance(bound, Bound) and bound.type == ("str",):
-                text = shlex.quote(bound.value) if shell else bound.value
-                return [text] if allow_ports else bound.value
+                if shell:
+                    return [("value", v.names[0], bound.value, v.pos)]
+                return [bound.value] if allow_ports else bound.value
             return self._type_error(v, ("str",), self.describe(v))
         if not isinstance(v, A.Str):
             found = self.describe(v)
@@ -229,7 +230,7 @@ class Evaluator:
                 ok = False
                 continue
             text = bound.text if bound.type[0] != "str" else bound.value
-            parts.append(shlex.quote(text) if shell else text)
+            parts.append(("value", head, text, piece.pos) if shell else text)
         if not ok:
             return BAD
         if allow_ports:

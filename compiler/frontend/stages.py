@@ -8,7 +8,7 @@ import itertools
 import re
 from dataclasses import dataclass, field
 
-from .. import ir
+from .. import ir, shell_context
 from ..diagnostics import choices, did_you_mean, help_, note
 from . import ast as A
 from . import schema as S
@@ -370,16 +370,49 @@ def _command(ctx: Context, d, noun: str, entry, ports: dict, complete: bool) -> 
     if parts is BAD:
         return None
     command: list = []
+    site_positions = []  # where each value or port stands, for E0511
     for part in parts:
-        if isinstance(part, tuple) and part[0] in ("in", "out"):
-            direction, name, _ = part
+        if isinstance(part, tuple) and part[0] == "value":
+            _, name, text, pos = part
+            command.append(ir.Value(name=name, value=text, span=pos.span()))
+            site_positions.append(pos)
+        elif isinstance(part, tuple) and part[0] in ("in", "out"):
+            direction, name, pos = part
             if (direction, name) not in undeclared:
                 command.append(ir.PortRef(direction=direction, name=name))
+                site_positions.append(pos)
         elif command and isinstance(command[-1], ir.Text):
             command[-1] = ir.Text(text=command[-1].text + part)
         else:
             command.append(ir.Text(text=part))
-    return trim_command(command)
+    command = trim_command(command)
+    if not _command_reads(ctx, command, site_positions, f):
+        return None
+    return command
+
+
+def _command_reads(ctx: Context, command: list, site_positions: list, f) -> bool:
+    """The back ends can read the command and pass each value to it (a
+    port's path is not known yet: a stand-in path is checked)."""
+    pieces = [p.text if isinstance(p, ir.Text)
+              else shell_context.Site(f"VALUE_{p.name}", (p.value,)) if isinstance(p, ir.Value)
+              else shell_context.Site(f"{p.direction}_{p.name}", ("path",))
+              for p in command]
+    run = f.value.pos.span()
+    if any(d.span and d.span.file == run.file and run.line <= d.span.line <= run.end_line
+           for d in ctx.diags.items):
+        return True  # the string itself is wrong (E0501, ...): said already
+    try:
+        shell_context.render(pieces)
+    except shell_context.ShellSyntaxError as error:
+        ctx.diags.error("E0510", f"mlc cannot read this command: {error}", run,
+                        help_("mlc reads the shell text of `run` to pass each `${...}` safely; "
+                              "write it so bash would accept it"))
+        return False
+    except shell_context.SiteError as error:
+        ctx.diags.error("E0511", error.message, site_positions[error.index].span(), help_(error.hint))
+        return False
+    return True
 
 
 def _check_port_refs(ctx: Context, d, noun: str, value, ports: dict, complete: bool) -> set:
@@ -437,8 +470,13 @@ def _env(ctx: Context, entry) -> dict:
             ctx.diags.error("E0303", f"an environment value is a string, a number or a secret, "
                             f"found {ctx.ev.describe(v)}", v.pos.span())
             continue
-        if text is not BAD:
-            out[item.key] = ir.LiteralEnv(value=text)
+        if text is BAD:
+            continue
+        if "\x00" in text:
+            ctx.diags.error("E0511", "a value holding a NUL character cannot reach a command", v.pos.span(),
+                            help_("the shell cannot pass NUL; remove it from the value"))
+            continue
+        out[item.key] = ir.LiteralEnv(value=text)
     return dict(sorted(out.items()))
 
 

@@ -1,4 +1,5 @@
-"""Ports in command lines become the quoted paths at the running site."""
+"""Ports in command lines become the paths at the running site, passed as
+variables the command refers to."""
 
 from __future__ import annotations
 
@@ -10,32 +11,43 @@ from compiler.backends import BackendError
 from compiler.backends.commands import HostEnv, host_env, output_parents, render_command
 
 
-def test_outputs_and_sweep_inputs_become_quoted_relative_paths():
+def paths(rendered) -> dict[str, str]:
+    return dict(rendered.exports)
+
+
+def test_outputs_and_sweep_inputs_become_relative_paths_in_variables():
     exp, plan = builders.quickstart()
-    assert render_command(exp, plan, "pick") == (
-        "sort -k2 -g scores/2.0.txt scores/3.0.txt scores/4.0.txt | head -n 1 > best.txt && cat best.txt"
+    rendered = render_command(exp, plan, "pick")
+    assert rendered.text == (
+        'sort -k2 -g "${MLC_IN_errors_1}" "${MLC_IN_errors_2}" "${MLC_IN_errors_3}" | head -n 1 '
+        '> "${MLC_OUT_best}" && cat "${MLC_OUT_best}"'
     )
+    assert paths(rendered) == {
+        "MLC_IN_errors_1": "scores/2.0.txt", "MLC_IN_errors_2": "scores/3.0.txt",
+        "MLC_IN_errors_3": "scores/4.0.txt", "MLC_OUT_best": "best.txt",
+    }
 
 
 def test_inputs_moved_by_a_transfer_use_the_path_at_the_target():
     exp, plan = builders.multisite()
-    assert render_command(exp, plan, "report") == "cp best.txt report/best.txt"
+    assert render_command(exp, plan, "report").text == 'cp "${MLC_IN_best}" "${MLC_OUT_report}"'
+    assert paths(render_command(exp, plan, "report")) == {"MLC_IN_best": "best.txt", "MLC_OUT_report": "report/best.txt"}
     moved = plan.model_copy(update={"transfers": [
         t.model_copy(update={"target_path": "in box/best.txt"}) if t.id == "to_laptop__evaluate_best" else t
         for t in plan.transfers
     ]})
-    assert render_command(exp, moved, "report") == "cp 'in box/best.txt' report/best.txt"
+    assert paths(render_command(exp, moved, "report"))["MLC_IN_best"] == "in box/best.txt"
 
 
 def test_a_data_set_is_its_uri_on_its_own_site_and_staged_elsewhere():
     exp, plan = builders.multisite()
-    assert render_command(exp, plan, "prepare") == "python3 prepare.py datasets/coco data/prep"
+    assert paths(render_command(exp, plan, "prepare")) == {"MLC_IN_raw": "datasets/coco", "MLC_OUT_data": "data/prep"}
     on_cloud = plan.model_copy(update={
         "assignments": [a.model_copy(update={"site": "cloud", "pool": "cpu"}) if a.unit == "prepare" else a
                         for a in plan.assignments],
         "transfers": [t for t in plan.transfers if t.what != "dataset:coco"],
     })
-    assert render_command(exp, on_cloud, "prepare") == "python3 prepare.py s3://bucket/coco data/prep"
+    assert paths(render_command(exp, on_cloud, "prepare"))["MLC_IN_raw"] == "s3://bucket/coco"
 
 
 def test_a_project_file_is_its_own_path():
@@ -45,7 +57,16 @@ def test_a_project_file_is_its_own_path():
         inputs=[ir.Input(name="script", source=source, span=builders.span())],
     )
     exp = builders.experiment("p", [builders.local_site()], [unit], [])
-    assert render_command(exp, builders.plan(exp, {"run": "laptop.default"}), "run") == "python 'tools/run me.py'"
+    rendered = render_command(exp, builders.plan(exp, {"run": "laptop.default"}), "run")
+    assert (rendered.text, paths(rendered)) == ('python "${MLC_IN_script}"', {"MLC_IN_script": "tools/run me.py"})
+
+
+def test_a_path_starting_with_a_dash_is_not_an_option():
+    unit = builders.instance(
+        "run", [builders.text("cat "), builders.port("out", "raw")], outputs=[builders.output("raw", "-raw")],
+    )
+    exp = builders.experiment("p", [builders.local_site()], [unit], [])
+    assert paths(render_command(exp, builders.plan(exp, {"run": "laptop.default"}), "run")) == {"MLC_OUT_raw": "./-raw"}
 
 
 def test_an_unknown_port_is_an_error():

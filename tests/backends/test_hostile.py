@@ -5,6 +5,7 @@ script, the Snakefile or the YAML — and arrive intact."""
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 
 import builders
@@ -125,3 +126,16 @@ def test_sbatch_and_transfer_scripts_with_hostile_values_pass_the_tools(tmp_path
     files = emit(exp, plan.model_copy(update={"transfers": transfers}))
     checks.assert_scripts_clean(checks.write(files, tmp_path), files)
     assert "export WANDB_PROJECT='it'\"'\"'s'" in files["slurm/hpc/train.sbatch"]
+
+
+def test_a_multi_line_local_service_command_arrives_byte_for_byte():
+    """Issue 18 class 6: the service's command and environment were indented
+    into `start`, which changed a here-document's end line and every value."""
+    exp, plan = builders.multisite()
+    command = "python3 - <<'PY'\nprint('serving')\nPY"
+    value = "a\n  b\nc"
+    services = [s.model_copy(update={"command": [builders.text(command)], "env": {"NOTE": ir.LiteralEnv(value=value)}})
+                for s in exp.services]
+    script = emit(exp.model_copy(update={"services": services}), plan)["local/laptop/viewer.sh"]
+    assert "\ncommand=" + shlex.quote(command) + "\n" in script
+    assert "\nexport NOTE=" + shlex.quote(value) + "\n" in script

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import shlex
+import subprocess
+
 import builders
 import pytest
 
 from compiler import ir
-from compiler.backends import BackendError, slurm
+from compiler.backends import BackendError, emit, slurm
 
 
 def _directives(exp, plan, site="hpc"):
@@ -55,7 +58,8 @@ def test_a_sweep_split_over_partitions_is_one_array_per_partition():
     files = slurm.emit_site(exp, split, "hpc")
     assert sorted(files) == ["slurm/hpc/evaluate.sbatch", "slurm/hpc/train.cpu.sbatch", "slurm/hpc/train.gpu.sbatch"]
     assert "#SBATCH --array=1\n" in files["slurm/hpc/train.cpu.sbatch"]
-    assert "  1)\n" in files["slurm/hpc/train.cpu.sbatch"] and "  0)\n" not in files["slurm/hpc/train.cpu.sbatch"]
+    assert "  1) member_1 ;;\n" in files["slurm/hpc/train.cpu.sbatch"]
+    assert "  0) member_0 ;;\n" not in files["slurm/hpc/train.cpu.sbatch"]
 
 
 def test_modules_are_loaded_quoted_and_images_run_in_apptainer():
@@ -87,3 +91,48 @@ def test_members_asking_for_different_gpu_types_cannot_share_an_array():
     ]})
     with pytest.raises(BackendError, match="different GPU types"):
         slurm.emit_site(exp, plan, "hpc")
+
+
+MULTI_LINE = "line one\n  indented two\nEND\n"
+
+
+def test_array_members_carry_commands_and_multi_line_values_byte_for_byte():
+    """Issue 18 class 6: a member's heredoc end line and a multi-line env
+    value were indented inside the `case` branch."""
+    exp, plan = builders.multisite()
+    heredoc = "cat <<'END'\nbody\nEND"
+    instances = [
+        i.model_copy(update={
+            "command": [builders.text(heredoc)],
+            "env": {**i.env, "NOTE": ir.LiteralEnv(value=MULTI_LINE)},
+        }) if i.stage == "train" else i
+        for i in exp.instances
+    ]
+    files = emit(exp.model_copy(update={"instances": instances}), plan)
+    script = files["slurm/hpc/train.sbatch"]
+    assert script.count("\ncommand=" + shlex.quote(heredoc) + "\n") == 2
+    assert script.count("\nexport NOTE=" + shlex.quote(MULTI_LINE) + "\n") == 2
+
+
+def test_submit_reads_the_array_from_the_directive_header_only(tmp_path):
+    """Issue 18 classes 4 and 6: an `#SBATCH --array=` line in a command or a
+    value (a nested batch script) is not the job's array."""
+    exp, plan = builders.multisite()
+    hostile = "cat > nested.sbatch <<'END'\n#SBATCH --array=0-999999999\nEND"
+    instances = [
+        i.model_copy(update={"command": [builders.text(hostile)],
+                             "env": {"X": ir.LiteralEnv(value="\n#SBATCH --array=0-999999999\n")}})
+        if i.id == "evaluate" else i
+        for i in exp.instances
+    ]
+    files = emit(exp.model_copy(update={"instances": instances}), plan)
+    submit = files[slurm.SUBMIT_SCRIPT]
+    functions = submit[submit.index("quote() {"):submit.index('on_cluster "mkdir -p logs')]
+    tasks = {}
+    for name in ("evaluate", "train"):
+        (tmp_path / f"{name}.sbatch").write_text(files[f"slurm/hpc/{name}.sbatch"])
+        tasks[name] = subprocess.run(
+            ["bash", "-c", functions + "script=$1; job=42; task_names | head -n 5", "_", str(tmp_path / f"{name}.sbatch")],
+            capture_output=True, text=True, check=True, timeout=60, env={"MLC_SLURM_ROOT": "r", "PATH": "/usr/bin:/bin"},
+        ).stdout.split()
+    assert tasks == {"evaluate": ["42"], "train": ["42_0", "42_1"]}

@@ -27,6 +27,11 @@ site ws : local { cpus = 8; memory = 32GiB }
 """
 
 
+def spelled(command: list) -> str:
+    """A command with each value shown as `<name=value>`."""
+    return "".join(p.text if isinstance(p, ir.Text) else f"<{p.name}={p.value}>" for p in command)
+
+
 def compile_text(tmp_path, text: str, overrides=None, files=None) -> ir.Experiment:
     for name, body in (files or {}).items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
@@ -66,7 +71,7 @@ def test_params_and_overrides(tmp_path):
     assert e.instances[0].resources.memory == 4 * 1024**3
     e = compile_text(tmp_path, src, {"epochs": "3", "model": "big net", "mem": "1GiB"})
     assert e.params["epochs"] == 3 and e.params["model"] == "big net"
-    assert e.instances[0].command[0].text == "train 'big net' --epochs 3"
+    assert spelled(e.instances[0].command) == "train <model=big net> --epochs <epochs=3>"
 
 
 def test_sites_pools_and_links(tmp_path):
@@ -128,7 +133,7 @@ def test_template_with_defaults_and_override(tmp_path):
                      'stage a : T("m", lr = 1) { cpus = 2 }')
     a = e.instances[0]
     assert a.template == "T" and a.resources.cpus == 2 and a.resources.memory == 8 * 1024**3
-    assert a.command == [ir.Text(text="train m 1 12")]  # a value prints as the user wrote it
+    assert spelled(a.command) == "train <model=m> <lr=1> <epochs=12>"  # a value prints as the user wrote it
 
 
 def test_sweep_expands_to_instances(tmp_path):
@@ -171,7 +176,7 @@ def test_pins_exclusions_after_retries_estimates(tmp_path):
 def test_strings_escapes_and_interpolation(tmp_path):
     e = compile_text(tmp_path, 'param n: int = 3\n'
                      'stage a { run = "echo \\"q\\" $HOME $$HOME $${n} ${n} tab\\tend" }')
-    assert e.instances[0].command == [ir.Text(text='echo "q" $HOME $HOME ${n} 3 tab\tend')]
+    assert spelled(e.instances[0].command) == 'echo "q" $HOME $HOME ${n} <n=3> tab\tend'
 
 
 def test_multi_line_run_is_dedented(tmp_path):
@@ -179,9 +184,10 @@ def test_multi_line_run_is_dedented(tmp_path):
     assert e.instances[0].command == [ir.Text(text="line one\n  indented\nline three")]
 
 
-def test_interpolated_values_are_shell_quoted_in_run(tmp_path):
+def test_interpolated_values_stay_values_in_run(tmp_path):
     e = compile_text(tmp_path, 'param msg: str = "it\'s $(rm -rf /)"\nstage a { run = "echo ${msg}" }')
-    assert e.instances[0].command == [ir.Text(text="echo 'it'\"'\"'s $(rm -rf /)'")]
+    assert [p.model_dump(exclude={"span"}) for p in e.instances[0].command] == [
+        {"kind": "text", "text": "echo "}, {"kind": "value", "name": "msg", "value": "it's $(rm -rf /)"}]
 
 
 def test_comments_and_semicolons(tmp_path):

@@ -1,5 +1,6 @@
 """The shell script a container runs: the unit's command line from the shared
-renderer, after creating its outputs' directories. An Indexed Job's pods all
+renderer, after creating its outputs' directories and exporting the values
+and paths it refers to (the same route as on hosts, docs/codegen.md). An Indexed Job's pods all
 share one script that picks the member's command from the completion index."""
 
 from __future__ import annotations
@@ -7,11 +8,18 @@ from __future__ import annotations
 import shlex
 
 from compiler.backends.commands import output_parents, render_command
+from compiler.shell_context import export_line
 from compiler.backends.kubernetes.pods import env_name
 from compiler.backends.kubernetes.workloads import JobWorkload
 from compiler.ir import Experiment, LiteralEnv, Plan, StageInstance
 
-SHELL = ["/bin/sh", "-c"]  # POSIX sh: images need not ship bash
+SHELL = ["/bin/sh", "-c"]  # the glue; the user's command runs under bash, as on hosts
+# One command semantics on every kind (local and Slurm do the same): bash with
+# -e and pipefail, exec'd so that a one-command process is the pod's PID 1 and
+# receives SIGTERM itself (a shell as PID 1 ignores it).
+NEEDS_BASH = ('command -v bash >/dev/null || { echo "mlc: the command runs under bash '
+               '-eo pipefail, and this image has no bash" >&2; exit 127; }')
+RUN_COMMAND = 'exec bash -eo pipefail -c "$command"'
 
 
 def _member_lines(experiment: Experiment, plan: Plan, instance: StageInstance, varying_env: list[str]) -> list[str]:
@@ -23,7 +31,9 @@ def _member_lines(experiment: Experiment, plan: Plan, instance: StageInstance, v
     parents = output_parents(experiment, instance.id)
     if parents:
         lines.append("mkdir -p -- " + " ".join(shlex.quote(p) for p in parents))
-    lines.append(render_command(experiment, plan, instance.id))
+    command = render_command(experiment, plan, instance.id)
+    lines.extend(export_line(name, value) for name, value in command.exports)
+    lines.append(f"command={shlex.quote(command.text)}")
     return lines
 
 
@@ -42,20 +52,22 @@ def job_script(experiment: Experiment, plan: Plan, workload: JobWorkload) -> str
     varying = varying_literal_env(workload)
     if not workload.indexed:
         body = _member_lines(experiment, plan, workload.instances[0], varying)
-        return "\n".join(["set -eu", *body]) + "\n"
-    lines = ["set -eu", 'case "${JOB_COMPLETION_INDEX:?}" in']
+        return "\n".join(["set -eu", NEEDS_BASH, *body, RUN_COMMAND]) + "\n"
+    lines = ["set -eu", NEEDS_BASH, 'case "${JOB_COMPLETION_INDEX:?}" in']
     for index, instance in enumerate(workload.instances):
         lines.append(f"{index})")
         lines.extend(_member_lines(experiment, plan, instance, varying))
         lines.append(";;")
     lines.append('*) echo "mlc: no member for completion index $JOB_COMPLETION_INDEX" >&2; exit 64 ;;')
     lines.append("esac")
+    lines.append(RUN_COMMAND)
     return "\n".join(lines) + "\n"
 
 
 def service_script(experiment: Experiment, plan: Plan, service_name: str) -> str | None:
     """None when the service has no command: the image's entrypoint runs."""
     command = render_command(experiment, plan, service_name)
-    if not command.strip():
+    if not command.text.strip():
         return None
-    return f"set -eu\n{command}\n"
+    exports = "".join(export_line(name, value) + "\n" for name, value in command.exports)
+    return f"set -eu\n{NEEDS_BASH}\n{exports}command={shlex.quote(command.text)}\n{RUN_COMMAND}\n"

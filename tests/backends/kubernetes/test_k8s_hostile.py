@@ -4,6 +4,7 @@ with quotes, newlines and `$(...)` — they must come out valid and intact."""
 from __future__ import annotations
 
 import re
+import shlex
 import subprocess
 from pathlib import Path
 
@@ -84,4 +85,24 @@ def test_commands_with_shell_metacharacters_round_trip_through_yaml():
     experiment, plan = k8s_builders.sweep_on_cloud(["s"], command=[k8s_builders.text(script)], env=[{}])
     job = yaml.safe_load(emit_site(experiment, plan, "cloud")["k8s/cloud/tiny-s-job.yaml"])
     (main,) = job["spec"]["template"]["spec"]["containers"]
-    assert main["args"][0].endswith(script + "\n")
+    assert main["args"][0].endswith("\ncommand=" + shlex.quote(script) + '\nexec bash -eo pipefail -c "$command"\n')
+
+
+def run_pod(command_text: str, tmp_path: Path) -> subprocess.Popen:
+    experiment, plan = k8s_builders.sweep_on_cloud(["s"], command=[k8s_builders.text(command_text)], env=[{}])
+    job = yaml.safe_load(emit_site(experiment, plan, "cloud")["k8s/cloud/tiny-s-job.yaml"])
+    (main,) = job["spec"]["template"]["spec"]["containers"]
+    return subprocess.Popen([*main["command"], *main["args"]], cwd=tmp_path, stdout=subprocess.PIPE, text=True,
+                            env={"PATH": "/usr/bin:/bin"})
+
+
+def test_a_pod_runs_the_command_like_a_host_does(tmp_path: Path):
+    """Issue 11 item 5: bash with pipefail, as on local and Slurm sites (a
+    failing stage of a pipeline fails the pod), and a one-command process is
+    the pod's main process itself, so it receives SIGTERM."""
+    failing = run_pod("false | cat", tmp_path)
+    failing.communicate(timeout=30)
+    assert failing.returncode == 1
+    main = run_pod("python3 -c 'import os; print(os.getpid())'", tmp_path)
+    out, _ = main.communicate(timeout=30)
+    assert main.returncode == 0 and int(out) == main.pid

@@ -19,6 +19,15 @@ port=8000
 health=/ping
 ready_timeout=${MLC_READY_TIMEOUT:-300}
 
+# The command's directories and environment, set up by `start` (not
+# indented: multi-line values must arrive byte for byte).
+prepare() {
+# Values and paths the command refers to: passed as variables, never as shell text.
+export MLC_VALUE_model_dir=runs
+:
+}
+command='torchserve --model-store "${MLC_VALUE_model_dir}" --foreground'
+
 running() {
   [[ -f $pid_file ]] && kill -0 "$(cat -- "$pid_file")" 2>/dev/null
 }
@@ -54,7 +63,7 @@ PY
 start() {
   if ! running; then
     mkdir -p -- "$run_dir"
-    local command='torchserve --model-store runs --foreground'
+    prepare
     # A session of its own (where setsid exists) so that `stop` ends the whole
     # process group and the service outlives the Snakemake job that started it.
     if command -v setsid >/dev/null; then

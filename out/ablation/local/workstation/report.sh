@@ -12,5 +12,16 @@ mkdir -p -- "$workdir"
 cd -- "$workdir"
 
 mkdir -p -- report
-command='python report.py runs/none/1/metrics.csv runs/none/2/metrics.csv runs/none/3/metrics.csv runs/randaugment/1/metrics.csv runs/randaugment/2/metrics.csv runs/randaugment/3/metrics.csv runs/mixup/1/metrics.csv runs/mixup/2/metrics.csv runs/mixup/3/metrics.csv > report/ablation.md'
+# Values and paths the command refers to: passed as variables, never as shell text.
+export MLC_IN_curves_1=runs/none/1/metrics.csv
+export MLC_IN_curves_2=runs/none/2/metrics.csv
+export MLC_IN_curves_3=runs/none/3/metrics.csv
+export MLC_IN_curves_4=runs/randaugment/1/metrics.csv
+export MLC_IN_curves_5=runs/randaugment/2/metrics.csv
+export MLC_IN_curves_6=runs/randaugment/3/metrics.csv
+export MLC_IN_curves_7=runs/mixup/1/metrics.csv
+export MLC_IN_curves_8=runs/mixup/2/metrics.csv
+export MLC_IN_curves_9=runs/mixup/3/metrics.csv
+export MLC_OUT_table=report/ablation.md
+command='python report.py "${MLC_IN_curves_1}" "${MLC_IN_curves_2}" "${MLC_IN_curves_3}" "${MLC_IN_curves_4}" "${MLC_IN_curves_5}" "${MLC_IN_curves_6}" "${MLC_IN_curves_7}" "${MLC_IN_curves_8}" "${MLC_IN_curves_9}" > "${MLC_OUT_table}"'
 exec bash -eo pipefail -c "$command"

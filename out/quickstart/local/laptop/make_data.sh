@@ -12,7 +12,9 @@ mkdir -p -- "$workdir"
 cd -- "$workdir"
 
 mkdir -p -- data
-command='python3 - data/points.csv <<'"'"'PY'"'"'
+# Values and paths the command refers to: passed as variables, never as shell text.
+export MLC_OUT_table=data/points.csv
+command='python3 - "${MLC_OUT_table}" <<'"'"'PY'"'"'
 import random, sys
 random.seed(7)
 with open(sys.argv[1], "w") as f:

@@ -12,7 +12,11 @@ mkdir -p -- "$workdir"
 cd -- "$workdir"
 
 mkdir -p -- scores
-command='python3 - data/points.csv 3.0 scores/3.0.txt <<'"'"'PY'"'"'
+# Values and paths the command refers to: passed as variables, never as shell text.
+export MLC_IN_table=data/points.csv
+export MLC_VALUE_slope=3.0
+export MLC_OUT_error=scores/3.0.txt
+command='python3 - "${MLC_IN_table}" "${MLC_VALUE_slope}" "${MLC_OUT_error}" <<'"'"'PY'"'"'
 import sys
 rows = [tuple(map(float, line.split(","))) for line in open(sys.argv[1])]
 slope = float(sys.argv[2])

@@ -32,11 +32,19 @@ on_cluster() {
   fi
 }
 
+# The `--array` of the script's directive header, the lines mlc wrote before
+# the first command (sbatch reads no further either); never the body, whose
+# command or values may hold any line. Only digits, `,` and `-` are taken.
+array_spec() {
+  awk '/^#SBATCH --array=[0-9,-]+$/ { sub(/^#SBATCH --array=/, ""); print; exit }
+       /^[^#]/ { exit }' "$script"
+}
+
 # The names of the job's tasks as the sbatch script records their exit
 # statuses: JOB for a single job, JOB_INDEX for each index of its `--array`.
 task_names() {
   local spec ranges range index
-  spec=$(sed -n 's/^#SBATCH --array=//p' "$script")
+  spec=$(array_spec)
   if [[ -z $spec ]]; then
     echo "$job"
     return

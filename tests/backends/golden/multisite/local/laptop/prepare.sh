@@ -12,5 +12,8 @@ mkdir -p -- "$workdir"
 cd -- "$workdir"
 
 mkdir -p -- data
-command='python3 prepare.py datasets/coco data/prep'
+# Values and paths the command refers to: passed as variables, never as shell text.
+export MLC_IN_raw=datasets/coco
+export MLC_OUT_data=data/prep
+command='python3 prepare.py "${MLC_IN_raw}" "${MLC_OUT_data}"'
 exec bash -eo pipefail -c "$command"

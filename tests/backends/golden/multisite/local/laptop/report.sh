@@ -12,5 +12,8 @@ mkdir -p -- "$workdir"
 cd -- "$workdir"
 
 mkdir -p -- report
-command='cp best.txt report/best.txt'
+# Values and paths the command refers to: passed as variables, never as shell text.
+export MLC_IN_best=best.txt
+export MLC_OUT_report=report/best.txt
+command='cp "${MLC_IN_best}" "${MLC_OUT_report}"'
 exec bash -eo pipefail -c "$command"

@@ -19,6 +19,13 @@ port=8765
 health=/
 ready_timeout=${MLC_READY_TIMEOUT:-300}
 
+# The command's directories and environment, set up by `start` (not
+# indented: multi-line values must arrive byte for byte).
+prepare() {
+:
+}
+command='python3 -m http.server 8765 --directory report'
+
 running() {
   [[ -f $pid_file ]] && kill -0 "$(cat -- "$pid_file")" 2>/dev/null
 }
@@ -54,7 +61,7 @@ PY
 start() {
   if ! running; then
     mkdir -p -- "$run_dir"
-    local command='python3 -m http.server 8765 --directory report'
+    prepare
     # A session of its own (where setsid exists) so that `stop` ends the whole
     # process group and the service outlives the Snakemake job that started it.
     if command -v setsid >/dev/null; then

@@ -12,5 +12,7 @@ mkdir -p -- "$workdir"
 cd -- "$workdir"
 
 mkdir -p -- data
-command='printf '"'"'1,4\n2,7\n3,10\n'"'"' > data/points.csv'
+# Values and paths the command refers to: passed as variables, never as shell text.
+export MLC_OUT_table=data/points.csv
+command='printf '"'"'1,4\n2,7\n3,10\n'"'"' > "${MLC_OUT_table}"'
 exec bash -eo pipefail -c "$command"

@@ -11,5 +11,10 @@ workdir=${MLC_WORKDIR:-work/laptop}
 mkdir -p -- "$workdir"
 cd -- "$workdir"
 
-command='sort -k2 -g scores/2.0.txt scores/3.0.txt scores/4.0.txt | head -n 1 > best.txt && cat best.txt'
+# Values and paths the command refers to: passed as variables, never as shell text.
+export MLC_IN_errors_1=scores/2.0.txt
+export MLC_IN_errors_2=scores/3.0.txt
+export MLC_IN_errors_3=scores/4.0.txt
+export MLC_OUT_best=best.txt
+command='sort -k2 -g "${MLC_IN_errors_1}" "${MLC_IN_errors_2}" "${MLC_IN_errors_3}" | head -n 1 > "${MLC_OUT_best}" && cat "${MLC_OUT_best}"'
 exec bash -eo pipefail -c "$command"

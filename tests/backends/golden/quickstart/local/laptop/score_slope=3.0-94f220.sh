@@ -12,5 +12,8 @@ mkdir -p -- "$workdir"
 cd -- "$workdir"
 
 mkdir -p -- scores
-command='awk -F, -v s=3.0 '"'"'{e+=($2-s*$1-1)^2} END {print s, e}'"'"' data/points.csv > scores/3.0.txt'
+# Values and paths the command refers to: passed as variables, never as shell text.
+export MLC_IN_table=data/points.csv
+export MLC_OUT_error=scores/3.0.txt
+command='awk -F, -v s=3.0 '"'"'{e+=($2-s*$1-1)^2} END {print s, e}'"'"' "${MLC_IN_table}" > "${MLC_OUT_error}"'
 exec bash -eo pipefail -c "$command"
