@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 
 from ..ir import Experiment, Plan
-from . import kubernetes, local, readme, slurm, snakefile, transfers
+from . import kubernetes, local, provenance, readme, slurm, snakefile, transfers
 from .errors import BackendError
 from .writer import FolderError, WriteConflict, check_tree, write_tree
 
@@ -17,6 +17,7 @@ __all__ = ["BackendError", "FolderError", "WriteConflict", "compile_to", "emit"]
 
 
 def emit(experiment: Experiment, plan: Plan) -> dict[str, str]:
+    experiment, plan = provenance.relative_sources(experiment, plan)
     files: dict[str, str] = {}
 
     def add(more: dict[str, str]) -> None:

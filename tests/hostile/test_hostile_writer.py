@@ -321,3 +321,40 @@ def test_an_unwritable_output_root_is_a_usage_error(tmp_path):
     result = _cli("compile", "examples/quickstart.mlx", "-o", str(locked))
     assert result.returncode == 2, result.stderr
     assert "Permission denied" in result.stderr
+
+
+# --- 5. the output does not depend on how mlc is called -------------------------------------
+
+_EXAMPLES = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "examples").glob("*.mlx"))
+_COMPILE_ALL = ("import sys\nfrom compiler.cli import main\n"
+                "sys.exit(max(main(['compile', f, '-o', sys.argv[1]]) for f in sys.argv[2:]))\n")
+
+
+def _compile_all(out: Path, sources: list[str], cwd: Path, env: dict | None = None) -> dict:
+    environment = dict(os.environ, PYTHONPATH=str(ROOT), **(env or {}))
+    result = subprocess.run([sys.executable, "-c", _COMPILE_ALL, str(out), *sources], cwd=cwd,
+                            env=environment, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr
+    return {name: _snapshot(out / name) for name in sorted(os.listdir(out))}
+
+
+def test_the_output_is_the_same_however_mlc_is_called(tmp_path):
+    reference = _compile_all(tmp_path / "a", _EXAMPLES, cwd=ROOT)
+    assert sorted(reference) == sorted(p.name for p in (ROOT / "out").iterdir())
+    absolute = [str(ROOT / e) for e in _EXAMPLES]
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    checkout = tmp_path / "some" / "other checkout"  # a copy of the project at another path
+    shutil.copytree(ROOT / "examples", checkout / "examples")
+    (checkout / ".git").mkdir()
+    variants = {
+        "absolute": (absolute, ROOT, None),
+        "another cwd": (absolute, elsewhere, None),
+        "relative from another cwd": ([os.path.relpath(p, elsewhere) for p in absolute], elsewhere, None),
+        "LC_ALL=C": (_EXAMPLES, ROOT, {"LC_ALL": "C", "LANG": "C"}),
+        "LC_ALL=C.UTF-8": (_EXAMPLES, ROOT, {"LC_ALL": "C.UTF-8"}),
+        "TZ=Pacific/Kiritimati": (_EXAMPLES, ROOT, {"TZ": "Pacific/Kiritimati"}),
+        "a copy of the project": (_EXAMPLES, checkout, None),
+    }
+    for number, (label, (sources, cwd, env)) in enumerate(variants.items()):
+        assert _compile_all(tmp_path / str(number), sources, cwd, env) == reference, label
