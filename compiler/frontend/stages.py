@@ -13,6 +13,7 @@ from . import ast as A
 from . import schema as S
 from .context import Context, check_fields, positive
 from .evaluate import BAD, Bound, Scope, format_value, infer
+from .paths import work_path
 from .platform import user_type
 
 
@@ -485,10 +486,14 @@ def _path_call(ctx: Context, p: A.Port, scope: Scope, *, allow_size: bool):
     text = ctx.ev.string(v.args[0], scope)
     if text is BAD:
         return None
-    if not text or text.startswith("/") or ".." in text.split("/") or "\n" in text:
+    normal, problem = work_path(text)
+    if normal is None:
+        uri = problem.startswith("a URI")
         ctx.diags.error("E0310", f"`{text}` is not a relative path inside the work tree",
                         v.args[0].pos.span(),
-                        help_("paths are relative to the site's work directory, without `..`"))
+                        help_('data at a URI is a data set: `dataset NAME { uri = "..." }`, read with '
+                              '`in x = NAME`' if uri else "paths are relative to the site's work "
+                              "directory, without `..`"))
         return None
     size = 0
     for kw in v.kwargs:
@@ -500,7 +505,7 @@ def _path_call(ctx: Context, p: A.Port, scope: Scope, *, allow_size: bool):
         if value is BAD:
             return None
         size = value
-    return v.name, text.rstrip("/"), size
+    return v.name, normal, size
 
 
 def source_input(ctx: Context, p: A.Port, scope: Scope) -> ir.Output | None:

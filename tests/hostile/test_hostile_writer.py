@@ -358,3 +358,66 @@ def test_the_output_is_the_same_however_mlc_is_called(tmp_path):
     }
     for number, (label, (sources, cwd, env)) in enumerate(variants.items()):
         assert _compile_all(tmp_path / str(number), sources, cwd, env) == reference, label
+
+
+# --- 4. one path, one spelling; work trees stay out of the generated folders -------------------
+
+_TWO_STAGES = """
+site laptop : local {{ cpus = 2; memory = 4GiB{workdir} }}
+stage a {{
+  out x = file("{first}", size = 1KB)
+  cpus = 1
+  memory = 1GiB
+  time = 1m
+  run = "true"
+}}
+stage b {{
+  out y = file("{second}", size = 1KB)
+  cpus = 1
+  memory = 1GiB
+  time = 1m
+  run = "true"
+}}
+"""
+
+
+def _codes(tmp_path: Path, first: str = "a.txt", second: str = "b.txt", workdir: str | None = None) -> list[str]:
+    from compiler.frontend import load
+
+    source = tmp_path / "exp.mlx"
+    setting = f'; workdir = "{workdir}"' if workdir is not None else ""
+    source.write_text(_TWO_STAGES.format(first=first, second=second, workdir=setting))
+    experiment, diags, _ = load(str(source))
+    return [d.code for d in diags.sorted() if d.severity == "error"]
+
+
+@pytest.mark.parametrize("spelling", ["./res/best.txt", "res//best.txt", "res/./best.txt",
+                                      "res/tmp/../best.txt", "res/best.txt/", "./res/.//best.txt"])
+def test_two_spellings_of_one_output_are_written_twice(tmp_path, spelling):
+    assert _codes(tmp_path, "res/best.txt", spelling) == ["E0603"]
+
+
+@pytest.mark.parametrize("path", ["../up.txt", "res/../../up.txt", "/etc/passwd", "s3://bucket/x",
+                                  "gs://b/x", ".", "./", "a/.."])
+def test_paths_outside_the_work_tree_are_diagnostics(tmp_path, path):
+    assert _codes(tmp_path, path) == ["E0310"]
+
+
+@pytest.mark.parametrize("workdir", ["local", "./local", "local/", "slurm", ".mlc", "k8s/x", "transfers",
+                                     ".snakemake", "x/../local"])
+def test_a_work_tree_inside_the_generated_folders_is_a_diagnostic(tmp_path, workdir):
+    assert _codes(tmp_path, workdir=workdir) == ["E0306"]
+
+
+@pytest.mark.parametrize("workdir", ["work", "data/work", "/scratch/me", "..", "localwork"])
+def test_a_work_tree_of_its_own_is_fine(tmp_path, workdir):
+    assert _codes(tmp_path, workdir=workdir) == []
+
+
+def test_outputs_reach_the_ir_in_their_one_spelling(tmp_path):
+    from compiler.frontend import load
+
+    source = tmp_path / "exp.mlx"
+    source.write_text(_TWO_STAGES.format(first="./res//best.txt", second="out/x/../b.txt/", workdir=""))
+    experiment, _, _ = load(str(source))
+    assert sorted(o.path for i in experiment.instances for o in i.outputs) == ["out/b.txt", "res/best.txt"]
