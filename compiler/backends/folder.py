@@ -183,6 +183,11 @@ class Folder:
                     return
             folders.pop()
 
+    def names(self, rel: str) -> list[str]:
+        """The entries of folder `rel` ("" for the root); [] when it is missing."""
+        with self._parent(f"{rel}/." if rel else ".", create=False) as (parent, _):
+            return [] if parent is None else sorted(os.listdir(parent))
+
     def remove_tree(self, rel: str) -> None:
         """Removes a folder of the writer's own (its staging area), never
         following a link inside it."""

@@ -33,6 +33,8 @@ each of its steps can be repeated, so a crash during recovery is harmless.
 from __future__ import annotations
 
 import os
+import posixpath
+import re
 import signal
 from dataclasses import dataclass, field
 
@@ -59,6 +61,9 @@ _EXECUTABLE = (".sh", ".sbatch")
 # Tests set this to N to SIGKILL the writer at its Nth file-system change
 # (tests/hostile/test_hostile_writer.py): a crash at every possible point.
 _KILL_AT = "MLC_TEST_WRITER_KILL_AT"
+# Earlier writers wrote `.<name>.<8 random>.tmp` beside each file and could
+# leave one behind when killed; such a leftover beside a generated file is ours.
+_LEGACY_TEMPORARY = re.compile(r"\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp")
 
 
 class WriteConflict(Exception):
@@ -118,6 +123,7 @@ def write_tree(outdir: str | os.PathLike, files: dict[str, str], force: bool = F
 def _write(folder: Folder, files: dict[str, str], force: bool) -> WriteResult:
     _recover(folder)
     manifest = _read_manifest(folder)
+    _remove_legacy_temporaries(folder, set(manifest) | set(files))
     current = {rel: _hash_or_none(folder, rel) for rel in sorted(set(files) | set(manifest))}
     wanted = {rel: digest(text) for rel, text in files.items()}
     clobbered = [rel for rel, have in current.items()
@@ -164,6 +170,18 @@ def check_tree(outdir: str | os.PathLike, files: dict[str, str]) -> list[str]:
 
 
 # --- the transaction ----------------------------------------------------------
+
+
+def _remove_legacy_temporaries(folder: Folder, generated: set[str]) -> None:
+    names_by_folder: dict[str, set[str]] = {}
+    for rel in generated:
+        directory, name = posixpath.split(rel)
+        names_by_folder.setdefault(directory, set()).add(name)
+    for directory, names in sorted(names_by_folder.items()):
+        for entry in folder.names(directory):
+            match = _LEGACY_TEMPORARY.fullmatch(entry)
+            if match and match["name"] in names:
+                folder.unlink(posixpath.join(directory, entry))
 
 
 def _staged(rel: str) -> str:

@@ -421,3 +421,37 @@ def test_outputs_reach_the_ir_in_their_one_spelling(tmp_path):
     source.write_text(_TWO_STAGES.format(first="./res//best.txt", second="out/x/../b.txt/", workdir=""))
     experiment, _, _ = load(str(source))
     assert sorted(o.path for i in experiment.instances for o in i.outputs) == ["out/b.txt", "res/best.txt"]
+
+
+def test_temporaries_left_by_an_earlier_writer_are_removed(tmp_path):
+    write_tree(tmp_path, OLD)
+    leftovers = [tmp_path / "local/site/.a.sh.k2j_9x0q.tmp", tmp_path / ".Snakefile.abcd1234.tmp"]
+    for path in leftovers:
+        path.write_text("half a file")
+    (tmp_path / "local/site/.mine.sh.abcd1234.tmp").write_text("not beside a generated file: the user's")
+    write_tree(tmp_path, NEW)
+    assert not any(path.exists() for path in leftovers)
+    assert (tmp_path / "local/site/.mine.sh.abcd1234.tmp").exists()
+
+
+_ENTRY_PIECES = st.sampled_from(["..", ".", "", "a", "b", "victim.txt", "/", "//", "~", ".mlc", "\x00", "\n"])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(pieces=st.lists(_ENTRY_PIECES, min_size=1, max_size=6), force=st.booleans())
+def test_no_manifest_entry_reaches_outside_the_folder(tmp_path_factory, pieces, force):
+    case = tmp_path_factory.mktemp("entry")
+    outdir = case / "d1" / "exp"
+    write_tree(outdir, OLD)
+    for victim in (case / "victim.txt", case / "d1" / "victim.txt", case / "a", case / "b"):
+        victim.write_text(VICTIM_TEXT)
+    entry = "/".join(pieces)
+    if entry.startswith("/"):
+        entry = str(case) + entry
+    _edit_manifest(outdir, **{entry: digest(VICTIM_TEXT)})
+    try:
+        write_tree(outdir, NEW, force=force)
+    except ManifestError as error:
+        assert json.dumps(entry) in str(error)
+    for victim in (case / "victim.txt", case / "d1" / "victim.txt", case / "a", case / "b"):
+        assert victim.read_text() == VICTIM_TEXT
