@@ -17,7 +17,11 @@ __all__ = ["BackendError", "FolderError", "WriteConflict", "compile_to", "emit"]
 
 
 def emit(experiment: Experiment, plan: Plan) -> dict[str, str]:
-    experiment, plan = provenance.relative_sources(experiment, plan)
+    with provenance.relative_to_root(experiment):
+        return _emit(experiment, plan)
+
+
+def _emit(experiment: Experiment, plan: Plan) -> dict[str, str]:
     files: dict[str, str] = {}
 
     def add(more: dict[str, str]) -> None:
