@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import os
 import stat
 from pathlib import Path
@@ -117,13 +118,31 @@ class Folder:
 
     def read(self, rel: str) -> bytes | None:
         """The bytes of a regular file, or None when nothing is there."""
+        with self._open_regular(rel) as stream:
+            return None if stream is None else stream.read()
+
+    def sha256(self, rel: str) -> str | None:
+        """The SHA-256 of a regular file, read in blocks (a huge file where a
+        generated one belongs costs time, not memory), or None."""
+        with self._open_regular(rel) as stream:
+            if stream is None:
+                return None
+            state = hashlib.sha256()
+            while block := stream.read(1 << 20):
+                state.update(block)
+            return state.hexdigest()
+
+    @contextlib.contextmanager
+    def _open_regular(self, rel: str):
         with self._parent(rel, create=False) as (parent, name):
             if parent is None:
-                return None
+                yield None
+                return
             try:
                 fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=parent)
             except FileNotFoundError:
-                return None
+                yield None
+                return
             except OSError as err:
                 info = self._lstat(parent, name)
                 if info is not None and stat.S_ISLNK(info.st_mode):
@@ -132,7 +151,7 @@ class Folder:
             with os.fdopen(fd, "rb") as stream:
                 if not stat.S_ISREG(os.fstat(fd).st_mode):
                     raise UnsafePath(self.root, rel, "is not a regular file")
-                return stream.read()
+                yield stream
 
     def exists(self, rel: str) -> bool:
         with self._parent(rel, create=False) as (parent, name):

@@ -104,9 +104,6 @@ def _check_paths(files: dict[str, str]) -> None:
             raise ValueError(f"not a path inside the output folder: {rel!r} ({problem})")
 
 
-def _hash_or_none(folder: Folder, rel: str) -> str | None:
-    data = folder.read(rel)
-    return None if data is None else digest(data)
 
 
 def write_tree(outdir: str | os.PathLike, files: dict[str, str], force: bool = False) -> WriteResult:
@@ -124,7 +121,7 @@ def _write(folder: Folder, files: dict[str, str], force: bool) -> WriteResult:
     _recover(folder)
     manifest = _read_manifest(folder)
     _remove_legacy_temporaries(folder, set(manifest) | set(files))
-    current = {rel: _hash_or_none(folder, rel) for rel in sorted(set(files) | set(manifest))}
+    current = {rel: folder.sha256(rel) for rel in sorted(set(files) | set(manifest))}
     wanted = {rel: digest(text) for rel, text in files.items()}
     clobbered = [rel for rel, have in current.items()
                  if have is not None and have != wanted.get(rel) and have != manifest.get(rel)]
@@ -164,7 +161,7 @@ def check_tree(outdir: str | os.PathLike, files: dict[str, str]) -> list[str]:
     with Folder(outdir) as folder:
         journal = read_journal(folder)
         pending = set(journal["write"]) | set(journal["remove"]) if journal else set()
-        differ = {rel for rel, text in files.items() if _hash_or_none(folder, rel) != digest(text)}
+        differ = {rel for rel, text in files.items() if folder.sha256(rel) != digest(text)}
         stale = {rel for rel in _read_manifest(folder) if rel not in files and folder.exists(rel)}
         return sorted(differ | stale | pending)
 
@@ -219,10 +216,10 @@ def _apply(folder: Folder) -> None:
         if folder.exists(_staged(rel)):
             _step()
             folder.replace(_staged(rel), rel)
-        elif _hash_or_none(folder, rel) != journal["manifest"].get(rel):
+        elif folder.sha256(rel) != journal["manifest"].get(rel):
             raise ManifestError(folder.root / JOURNAL, rel, "the file to move into place is missing")
     for rel, expected in journal["remove"].items():
-        if _hash_or_none(folder, rel) == expected:
+        if folder.sha256(rel) == expected:
             _step()
             folder.unlink(rel)
             folder.remove_empty_folders(rel)
