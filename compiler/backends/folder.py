@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import hashlib
 import os
 import stat
@@ -152,6 +153,20 @@ class Folder:
                 if not stat.S_ISREG(os.fstat(fd).st_mode):
                     raise UnsafePath(self.root, rel, "is not a regular file")
                 yield stream
+
+    @contextlib.contextmanager
+    def locked(self, rel: str):
+        """Holds an exclusive lock on the file rel (created if missing)."""
+        with self._parent(rel, create=True) as (parent, name):
+            try:
+                fd = os.open(name, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644, dir_fd=parent)
+            except OSError as err:
+                raise UnsafePath(self.root, rel, f"cannot be opened ({err.strerror})") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)  # released when closed, also by a killed process
+            yield
+        finally:
+            os.close(fd)
 
     def exists(self, rel: str) -> bool:
         with self._parent(rel, create=False) as (parent, name):

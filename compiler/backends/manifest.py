@@ -19,6 +19,7 @@ from .folder import Folder, FolderError
 MANIFEST = ".mlc/manifest.json"
 JOURNAL = ".mlc/journal.json"
 STAGING = ".mlc/next"  # the new generation, before it is switched into place
+LOCK = ".mlc/writer.lock"  # one write at a time (two `mlc run`s of one experiment)
 PRIVATE = ".mlc"  # the writer's records and the run state: never a generated path
 
 _HASH = re.compile(r"[0-9a-f]{64}")

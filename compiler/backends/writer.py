@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from .folder import Folder, FolderError, UnsafePath
 from .manifest import (
     JOURNAL,
+    LOCK,
     MANIFEST,
     STAGING,
     ManifestError,
@@ -110,7 +111,7 @@ def write_tree(outdir: str | os.PathLike, files: dict[str, str], force: bool = F
     """Makes `outdir` hold exactly `files` among the paths mlc generates."""
     _check_paths(files)
     try:
-        with Folder(outdir, create=True) as folder:
+        with Folder(outdir, create=True) as folder, folder.locked(LOCK):
             return _write(folder, files, force)
     except OSError as err:  # no permission, a full disk: the old generation stays (or the journal)
         raise FolderError(f"cannot write the output folder {outdir}: {err.strerror or err}"
@@ -150,7 +151,8 @@ def recover(outdir: str | os.PathLike) -> None:
     discards one interrupted before it (see the module doc)."""
     with Folder(outdir) as folder:
         if folder.fd is not None:
-            _recover(folder)
+            with folder.locked(LOCK):
+                _recover(folder)
 
 
 def check_tree(outdir: str | os.PathLike, files: dict[str, str]) -> list[str]:

@@ -457,3 +457,16 @@ def test_no_manifest_entry_reaches_outside_the_folder(tmp_path_factory, pieces, 
         assert json.dumps(entry) in str(error)
     for victim in (case / "victim.txt", case / "d1" / "victim.txt", case / "a", case / "b"):
         assert victim.read_text() == VICTIM_TEXT
+
+
+def test_concurrent_writes_of_one_folder_take_turns(tmp_path):
+    outdir = _prepare(tmp_path)
+    script = ("import json, sys\nfrom compiler.backends.writer import write_tree\n"
+              "for _ in range(15):\n    for files in json.loads(sys.argv[2]):\n"
+              "        write_tree(sys.argv[1], files)\n")
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    writers = [subprocess.Popen([sys.executable, "-c", script, str(outdir), json.dumps(order)], env=env,
+                                stderr=subprocess.PIPE, text=True) for order in ([OLD, NEW], [NEW, OLD])]
+    for writer in writers:
+        assert writer.wait(timeout=300) == 0, writer.stderr.read()
+    _assert_one_generation(outdir, [OLD, NEW])
