@@ -470,3 +470,15 @@ def test_concurrent_writes_of_one_folder_take_turns(tmp_path):
     for writer in writers:
         assert writer.wait(timeout=300) == 0, writer.stderr.read()
     _assert_one_generation(outdir, [OLD, NEW])
+
+
+def test_mlc_run_refuses_a_committed_symlink_without_a_traceback(tmp_path):
+    out = tmp_path / "out"
+    profile = tmp_path / "profile.d"
+    profile.mkdir()
+    (out / "quickstart").mkdir(parents=True)
+    (out / "quickstart" / "local").symlink_to(profile)
+    result = _cli("run", "examples/quickstart.mlx", "-o", str(out), "--dry-run")
+    assert result.returncode in (1, 2), result.stderr
+    assert "local is a symbolic link" in result.stderr and "bug in mlc" not in result.stderr
+    assert list(profile.iterdir()) == []
