@@ -18,24 +18,22 @@ GENERATED = ("local", "slurm", "k8s", "transfers", ".mlc", ".snakemake", "Snakef
              "README.md", "plan.json", "gantt.svg", "graph.svg", "graph.mmd")
 
 
-def work_path(text: str) -> tuple[str | None, str | None]:
-    """(the normalised relative path, None) or (None, why it is not one)."""
-    if not text or not text.strip():
-        return None, "an empty path"
-    if _URI.match(text):
-        return None, "a URI, not a path in the work tree"
-    if text.startswith("/"):
-        return None, "an absolute path"
+def is_uri(text: str) -> bool:
+    return bool(_URI.match(text))
+
+
+def work_path(text: str) -> str | None:
+    """The normalised relative path, or None when `text` is not a path inside
+    the work tree (empty, a URI, absolute, leaving it with `..`, the tree
+    itself, or holding a control character)."""
+    if not text.strip() or is_uri(text) or text.startswith("/"):
+        return None
     if any(not c.isprintable() for c in text):
-        return None, "a path with a control character"
+        return None
     normal = posixpath.normpath(text)
-    if normal == "..":
-        return None, "a path that leaves the work tree (`..`)"
-    if normal.startswith("../"):
-        return None, "a path that leaves the work tree (`..`)"
-    if normal == ".":
-        return None, "the work tree itself, not a path in it"
-    return normal, None
+    if normal in (".", "..") or normal.startswith("../"):
+        return None
+    return normal
 
 
 def generated_overlap(workdir: str, site: str) -> str | None:

@@ -13,7 +13,7 @@ from . import ast as A
 from . import schema as S
 from .context import Context, check_fields, positive
 from .evaluate import BAD, Bound, Scope, format_value, infer
-from .paths import work_path
+from .paths import is_uri, work_path
 from .platform import user_type
 
 
@@ -486,13 +486,12 @@ def _path_call(ctx: Context, p: A.Port, scope: Scope, *, allow_size: bool):
     text = ctx.ev.string(v.args[0], scope)
     if text is BAD:
         return None
-    normal, problem = work_path(text)
+    normal = work_path(text)
     if normal is None:
-        uri = problem.startswith("a URI")
         ctx.diags.error("E0310", f"`{text}` is not a relative path inside the work tree",
                         v.args[0].pos.span(),
                         help_('data at a URI is a data set: `dataset NAME { uri = "..." }`, read with '
-                              '`in x = NAME`' if uri else "paths are relative to the site's work "
+                              '`in x = NAME`' if is_uri(text) else "paths are relative to the site's work "
                               "directory, without `..`"))
         return None
     size = 0
