@@ -145,7 +145,7 @@ def cmd_plan(args) -> int:
 
 
 def cmd_compile(args) -> int:
-    from .backends import BackendError, WriteConflict, compile_to
+    from .backends import BackendError, FolderError, WriteConflict, compile_to
 
     experiment, plan, status = _load_and_place(args)
     if plan is None:
@@ -156,6 +156,8 @@ def cmd_compile(args) -> int:
     except WriteConflict as err:
         print(f"mlc: {err}", file=sys.stderr)
         return EXIT_ERRORS
+    except FolderError as err:  # the folder cannot be used as it is (a link, a bad manifest, -o a file)
+        raise UsageError(str(err)) from None
     except BackendError as err:
         return _backend_failure(args, err)
     if args.check:

@@ -6,7 +6,6 @@ import json
 import subprocess
 import sys
 
-import pytest
 
 from compiler import cli
 from compiler.ir import Experiment, Plan

@@ -9,14 +9,19 @@ from __future__ import annotations
 import os
 
 from ..ir import Experiment, Plan
-from . import kubernetes, local, readme, slurm, snakefile, transfers
+from . import kubernetes, local, provenance, readme, slurm, snakefile, transfers
 from .errors import BackendError
-from .writer import WriteConflict, check_tree, write_tree
+from .writer import FolderError, WriteConflict, check_tree, write_tree
 
-__all__ = ["BackendError", "WriteConflict", "compile_to", "emit"]
+__all__ = ["BackendError", "FolderError", "WriteConflict", "compile_to", "emit"]
 
 
 def emit(experiment: Experiment, plan: Plan) -> dict[str, str]:
+    with provenance.relative_to_root(experiment):
+        return _emit(experiment, plan)
+
+
+def _emit(experiment: Experiment, plan: Plan) -> dict[str, str]:
     files: dict[str, str] = {}
 
     def add(more: dict[str, str]) -> None:
@@ -62,8 +67,20 @@ def compile_to(
     (created, rewritten or removed). With `check`, writes nothing and returns
     the paths that differ from what would be written (`mlc compile --check`).
     Raises WriteConflict when a generated file was edited by hand, unless
-    `force`."""
+    `force`; FolderError when the folder cannot be used (see writer.py)."""
+    _refuse_sources_inside(experiment, outdir)
     files = emit(experiment, plan)
     if check:
         return check_tree(outdir, files)
     return write_tree(outdir, files, force=force).changed
+
+
+def _refuse_sources_inside(experiment: Experiment, outdir: str | os.PathLike) -> None:
+    """The generated folder is mlc's to rewrite: it must not hold the
+    experiment's own files (`-o` pointing at the source's folder)."""
+    folder = os.path.abspath(outdir)
+    for source in experiment.sources:
+        path = os.path.abspath(source)
+        if os.path.commonpath([folder, path]) == folder:
+            raise FolderError(f"the output folder {outdir} holds the experiment's source {source}: "
+                              "choose another output root with -o")

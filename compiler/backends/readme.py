@@ -6,24 +6,28 @@ from __future__ import annotations
 import json
 import re
 
-from ..ir import Experiment, Plan
-from . import local, transfers
+from ..ir import Experiment, Plan, Span
+from . import local, provenance, transfers
 from .commands import unit_of
 from .templating import generated_header, render
 
 _FLOAT_DIGITS = 6  # plan.json: rounding hides float noise, not information
+_SPAN_KEYS = set(Span.model_fields)
 
 
 def plan_json(experiment: Experiment, plan: Plan) -> str:
     document = _rounded(plan.model_dump(mode="json"))
-    document["generated_by"] = f"mlc from {experiment.span.short()}"
+    document["generated_by"] = f"mlc from {provenance.where(experiment.span)}"
     return json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 
 
 def _rounded(value):
+    """Floats rounded, and spans' files named as generated files name them."""
     if isinstance(value, float):
         return round(value, _FLOAT_DIGITS)
     if isinstance(value, dict):
+        if _SPAN_KEYS <= value.keys():
+            value = dict(value, file=provenance.source(value["file"]))
         return {key: _rounded(item) for key, item in value.items()}
     if isinstance(value, list):
         return [_rounded(item) for item in value]

@@ -9,6 +9,7 @@ from . import ast as A
 from . import schema as S
 from .context import Context, check_fields, positive
 from .evaluate import BAD, POISONED, Bound, Scope, format_value, poisoned
+from .paths import GENERATED, generated_overlap
 from .syntax import parse_value
 
 
@@ -198,8 +199,18 @@ def _lower_site(ctx: Context, d: A.Site) -> ir.Site | None:
             return None
         pool = ir.Pool(name="local", site=d.name, nodes=1, cpus=values["cpus"], memory=values["memory"],
                        gpus=values.get("gpus"), speed=values.get("speed", 1.0), span=span)
+        workdir = values.get("workdir", "work")
+        overlap = generated_overlap(workdir, d.name)
+        if overlap is not None:
+            f = next(x for x in d.fields if x.name == "workdir")
+            ctx.diags.error("E0306", f"the work tree of site `{d.name}` would be `{overlap}` in the "
+                            "generated folder: the stages' outputs would overwrite what mlc generates",
+                            f.value.pos.span(),
+                            help_('choose a workdir of its own (the default is "work"); the generated '
+                                  "folder holds " + ", ".join(f"`{g}`" for g in GENERATED)))
+            return None
         return ir.Site(name=d.name, kind="local", pools=[pool],
-                       local=ir.LocalSettings(workdir=values.get("workdir", "work")), span=span)
+                       local=ir.LocalSettings(workdir=workdir), span=span)
     keyword = S.POOL_KEYWORD[d.kind]
     pools = []
     seen: dict[str, A.PoolDecl] = {}

@@ -5,7 +5,6 @@ graph.py, once every stage's outputs are known."""
 from __future__ import annotations
 
 import itertools
-import re
 from dataclasses import dataclass, field
 
 from .. import ir, shell_context
@@ -15,6 +14,7 @@ from . import schema as S
 from .commands import trim_command
 from .context import Context, check_fields, positive
 from .evaluate import BAD, POISONED, Bound, Scope, format_value, infer, poisoned
+from .paths import uri_scheme, work_path
 from .platform import user_type
 
 
@@ -576,9 +576,6 @@ def _path_call(ctx: Context, p: A.Port, scope: Scope, *, allow_size: bool):
     return v.name, text.rstrip("/"), size
 
 
-_URI = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
-
-
 def _port_path(ctx: Context, p: A.Port, call: A.Call, scope: Scope) -> str | None:
     """The path of `file(...)`/`dir(...)`: relative, inside the work tree."""
     text = ctx.ev.string(call.args[0], scope)
@@ -590,24 +587,19 @@ def _port_path(ctx: Context, p: A.Port, call: A.Call, scope: Scope) -> str | Non
         return None
     if text is BAD:
         return None
-    if not text or text.startswith("/") or ".." in text.split("/") or "\n" in text:
+    normal = work_path(text)
+    if normal is None:
         ctx.diags.error("E0310", f"`{text}` is not a relative path inside the work tree",
                         call.args[0].pos.span(),
                         help_("paths are relative to the site's work directory, without `..`"))
         return None
-    return text
+    return normal
 
 
 def _literal_head(value) -> str:
     """The text of a string before its first `${...}`."""
     pieces = value.pieces if isinstance(value, A.Str) else []
     return pieces[0] if pieces and isinstance(pieces[0], str) else ""
-
-
-def uri_scheme(text: str) -> str | None:
-    """The scheme of a URI (`s3` of `s3://bucket/x`), or None for a path."""
-    m = _URI.match(text)
-    return m.group(1) if m else None
 
 
 def _report_uri(ctx: Context, p: A.Port, call: A.Call, text: str, scheme: str) -> None:

@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from ..backends import WriteConflict, compile_to, kubernetes, local
+from ..backends import FolderError, WriteConflict, compile_to, kubernetes, local
 from ..ir import Experiment, Plan
 from . import jobs
 from .progress import JobStats, Progress, parse_line, scheduled_rules
@@ -32,7 +32,7 @@ def _snakemake() -> list[str]:
 def run(experiment: Experiment, plan: Plan, outdir: Path, args) -> int:
     try:
         compile_to(experiment, plan, outdir, force=getattr(args, "force", False))
-    except WriteConflict as err:
+    except (WriteConflict, FolderError) as err:
         print(f"mlc: {err}", file=sys.stderr)
         return EXIT_FAILED
     rules = jobs.rules(outdir)

@@ -100,3 +100,31 @@ def test_check_tree_lists_missing_changed_and_stale_files(tmp_path):
 def test_paths_outside_the_folder_are_refused(tmp_path, bad):
     with pytest.raises(ValueError):
         write_tree(tmp_path / "out", {bad: "x"})
+
+
+def test_an_interrupted_write_is_finished_by_the_next_one(tmp_path, monkeypatch):
+    import compiler.backends.writer as writer
+
+    write_tree(tmp_path, FILES)
+    new = {"Snakefile": "rule all: new\n", "local/other/b.sh": "#!/bin/bash\n"}
+    finish = writer._apply
+
+    def crash(folder):  # killed right after the commit point
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(writer, "_apply", crash)
+    with pytest.raises(KeyboardInterrupt):
+        write_tree(tmp_path, new)
+    assert (tmp_path / ".mlc/journal.json").exists()
+    assert check_tree(tmp_path, new) == ["Snakefile", "local/other/b.sh", "local/site/a.sh", "plan.json"]
+    monkeypatch.setattr(writer, "_apply", finish)
+    write_tree(tmp_path, new)
+    assert check_tree(tmp_path, new) == [] and sorted(read_manifest(tmp_path)) == sorted(new)
+    assert not (tmp_path / ".mlc/journal.json").exists() and not (tmp_path / ".mlc/next").exists()
+
+
+def test_an_unchanged_write_rewrites_not_even_the_manifest(tmp_path):
+    write_tree(tmp_path, FILES)
+    before = (tmp_path / MANIFEST).stat().st_mtime_ns
+    write_tree(tmp_path, FILES)
+    assert (tmp_path / MANIFEST).stat().st_mtime_ns == before

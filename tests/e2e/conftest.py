@@ -8,7 +8,7 @@ tests read its result, so the suite pays Slurm's polling only a few times."""
 from __future__ import annotations
 
 import pytest
-from e2e_scenario import EXAMPLES, ROOT, Scenario
+from e2e_scenario import EXAMPLES, Scenario
 
 
 @pytest.fixture(scope="module")
