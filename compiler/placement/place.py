@@ -1,9 +1,12 @@
 """`place(experiment) -> Plan`: run the schedulers, keep the best plan.
 
-HEFT and PEFT each produce a plan; a local search improves the better one; on
-small problems an exact MILP (when scipy is installed) may replace it. A plan
-that still breaks the deadline or the budget is an error, as is a unit no
-pool can run.
+HEFT and PEFT each produce a plan; a local search improves the better one. A
+plan that still breaks the deadline or the budget is an error, as is a unit
+no pool can run.
+
+The plan depends on the sources only: the exact MILP (exact.py, an optional
+extra) never replaces it; `mlc plan --exact` measures it against the MILP
+(exact_check.py).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from contextlib import contextmanager
 
 from ..diagnostics import Diagnostic
 from ..ir import Experiment, Objective, Plan
-from . import errors, exact
+from . import errors
 from .listsched import NoCapacity, policy_for, run
 from .model import Problem, build
 from .plan import to_plan
@@ -32,12 +35,6 @@ from .search import improve
 # none for 5,000 (below MIN_SEARCH).
 SEARCH_WORK = 20_000
 MIN_SEARCH = 5  # fewer re-schedulings than this rarely find anything: skip the search
-# The exact placer is tried up to this many units (each a MILP with about
-# n^2 ordering variables). The node limit makes the result reproducible; the
-# time limit only guards against a pathological instance on a slow machine.
-EXACT_MAX_UNITS = 12
-EXACT_NODE_LIMIT = 1000
-EXACT_TIME_LIMIT = 5.0
 
 
 def heuristic(problem: Problem, objective: Objective, search: bool = True) -> Schedule:
@@ -98,28 +95,10 @@ def _place(experiment: Experiment, objective: Objective) -> Plan:
     notes: list[str] = []
     if objective.kind == "makespan" and schedule.makespan <= bound * (1 + 1e-9):
         notes.append("the makespan equals the lower bound: no plan is faster")
-    elif problem.n <= EXACT_MAX_UNITS and not any(problem.is_service):
-        solved = exact.solve(problem, objective, schedule, EXACT_TIME_LIMIT, EXACT_NODE_LIMIT)
-        notes.append(solved.note)
-        if solved.schedule is not None and better(schedule_score(objective, solved.schedule), schedule_score(objective, schedule)):
-            schedule = _tightened(problem, objective, solved.schedule)
 
     if violation(objective, schedule.makespan, schedule.cost) > 0:
         raise errors.PlacementError(_constraint_errors(problem, objective, schedule, bound))
     return to_plan(problem, objective, schedule, bound, notes)
-
-
-def _tightened(problem: Problem, objective: Objective, schedule: Schedule) -> Schedule:
-    """The MILP may leave idle time that changes nothing for its objective;
-    re-timing its assignment in its order of starts removes it when that is
-    no worse."""
-    priority = [0.0] * problem.n
-    for position, u in enumerate(schedule.order):
-        priority[u] = -float(position)
-    retimed = run(problem, priority, policy_for(problem, objective), schedule.algorithm, fixed=dict(enumerate(schedule.pool)))
-    if better(schedule_score(objective, schedule), schedule_score(objective, retimed)):
-        return schedule
-    return retimed
 
 
 def _constraint_errors(problem: Problem, objective: Objective, schedule: Schedule, bound: float) -> list[Diagnostic]:
