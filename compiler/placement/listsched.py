@@ -45,7 +45,7 @@ class Option:
     pool: int
     start: float
     finish: float
-    cost: float  # running (an hour, for a service) plus new egress
+    cost: float  # running (an hour, for a service), new egress, and the running services kept paid for longer
 
 
 def policy_for(problem: Problem, objective: Objective) -> Policy:
@@ -113,6 +113,9 @@ def run(
     # Sites each output or data set is already on (or on its way to).
     present: dict[str, set[int]] = {}
     egress_total = spent = 0.0
+    # Services are paid until the makespan: a unit that ends after every
+    # unit placed so far keeps the running services paid for that long too.
+    service_rate = horizon = 0.0
     remaining_min = sum(policy.min_cost)
 
     order: list[int] = []
@@ -169,6 +172,8 @@ def run(
             cost = 0.0
             if wants_cost:
                 cost = rate[u][p] * (3600.0 if is_service[u] else duration)
+                if finish > horizon:
+                    cost += service_rate * (finish - horizon)
                 for item in reads:
                     src = item.site if item.producer < 0 else site_of[item.producer]
                     if src != s and s not in present.get(item.key, ()):
@@ -207,6 +212,9 @@ def run(
                 egress_total += item.size * egr[src][s]
                 there.add(s)
         spent += cost
+        horizon = max(horizon, finish)
+        if is_service[u]:
+            service_rate += rate[u][p]
         remaining_min -= policy.min_cost[u]
         for v, _, _ in problem.succs[u]:
             waiting[v] -= 1

@@ -38,7 +38,19 @@ MIN_SEARCH = 5  # fewer re-schedulings than this rarely find anything: skip the 
 
 
 def heuristic(problem: Problem, objective: Objective, search: bool = True) -> Schedule:
-    """The best of HEFT and PEFT under `objective`, then local search."""
+    """The best of HEFT and PEFT under `objective`, then local search. Under
+    the cost objective, never a plan dearer than the makespan objective's:
+    greedy choices of cheap, slow pools can lengthen the plan, and with it
+    what the services cost, by more than they save."""
+    found = _heuristic(problem, objective, search)
+    if objective.kind != "cost":
+        return found
+    fastest = _heuristic(problem, objective.model_copy(update={"kind": "makespan"}), search)
+    # Compared exactly, not within rounding noise: the guarantee is strict.
+    return fastest if schedule_score(objective, fastest) < schedule_score(objective, found) else found
+
+
+def _heuristic(problem: Problem, objective: Objective, search: bool) -> Schedule:
     policy = policy_for(problem, objective)
     rank = upward_rank(problem)
     table = optimistic_cost_table(problem)

@@ -178,6 +178,23 @@ def test_the_plan_is_the_same_without_scipy(monkeypatch):
     assert not any("scipy" in note or "MILP" in note for note in plan.notes)
 
 
+def test_a_service_paid_until_the_makespan_makes_slow_free_pools_dear():
+    """Issue 10: the cost objective put both jobs on the free workstation
+    (4 h) and so paid the service 4 h: 4.00, against 1.25 for the makespan
+    objective's plan (1 h of service, two eighths of a node for 1 h)."""
+    sites = [
+        site("cloud", "kubernetes", [pool("fast", "cloud", nodes=2, cpus=8, price=1.0, speed=4.0)]),
+        site("ws", "local", [pool("main", "ws", cpus=8)]),
+    ]
+    jobs = [instance(f"j{i}", estimate=4 * HOUR, time=8 * HOUR) for i in range(2)]
+    exp = experiment(sites, jobs, services=[service("api", cpus=8, on=["cloud"])])
+    fastest = place(exp, Objective(kind="makespan", span=span()))
+    cheapest = place(exp, Objective(kind="cost", span=span()))
+    assert fastest.cost == pytest.approx(1.25)
+    assert cheapest.cost == pytest.approx(1.25)
+    assert {a.unit: a.pool for a in cheapest.assignments} == {"api": "fast", "j0": "fast", "j1": "fast"}
+
+
 def test_service_replicas_each_take_a_node_share():
     sites = [site("cloud", "kubernetes", [pool("cpu", "cloud", nodes=2, cpus=8, price=1.0)])]
     make = instance("make", estimate=100, outputs={"m": 0}, cpus=8)
