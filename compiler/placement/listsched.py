@@ -31,11 +31,15 @@ class Policy:
 
 
 class NoCapacity(Exception):
-    """A unit can never start: services hold its pools for ever."""
+    """A unit can never start: services hold its pools for ever, or what it
+    waits for never finishes, or (from an IR the front end did not check) its
+    pools have no node that can take it."""
 
-    def __init__(self, unit: int) -> None:
+    def __init__(self, unit: int, holders: list[str], stalled: list[str]) -> None:
         super().__init__(unit)
         self.unit = unit
+        self.holders = holders  # the services already holding the pools it may use
+        self.stalled = stalled  # the units it waits for that never finish
 
 
 @dataclass(frozen=True)
@@ -193,7 +197,9 @@ def run(
                 best_key, best = key, option
 
         if best is None or best[2] == inf:
-            raise NoCapacity(u)
+            holders = sorted({names[v] for v in order if is_service[v] and pool_of[v] in options[u]})
+            stalled = sorted(names[q] for q, _, _ in preds[u] if done[q] == inf)
+            raise NoCapacity(u, holders, stalled)
         if explain is not None:
             explain[u] = [Option(q, at, end, money) for q, _, at, end, money in evaluated]
         p, nodes, start, finish, cost = best

@@ -18,7 +18,7 @@ from ..diagnostics import Diagnostic
 from ..ir import Experiment, Objective, Plan
 from . import errors
 from .listsched import NoCapacity, policy_for, run
-from .model import Problem, build
+from .model import Problem, build, never_done
 from .plan import to_plan
 from .ranks import (
     lower_bound,
@@ -95,14 +95,17 @@ def place(experiment: Experiment, objective: Objective | None = None) -> Plan:
 
 def _place(experiment: Experiment, objective: Objective) -> Plan:
     problem = build(experiment)
-    stuck = [problem.units[u] for u in range(problem.n) if not problem.options[u]]
+    stuck = [u for u in range(problem.n) if not problem.options[u]]
     if stuck:
-        raise errors.PlacementError([errors.unplaceable(experiment, unit) for unit in stuck])
+        raise errors.PlacementError(
+            [errors.unplaceable(experiment, problem.units[u], never_done(problem, u)) for u in stuck]
+        )
 
     try:
         schedule = heuristic(problem, objective)
     except NoCapacity as blocked:
-        raise errors.PlacementError([errors.no_capacity(experiment, problem.units[blocked.unit])]) from None
+        unit = problem.units[blocked.unit]
+        raise errors.PlacementError([errors.no_capacity(experiment, unit, blocked.holders, blocked.stalled)]) from None
     bound = lower_bound(problem)
     notes: list[str] = []
     if objective.kind == "makespan" and schedule.makespan <= bound * (1 + 1e-9):
