@@ -43,8 +43,8 @@ def heuristic(problem: Problem, objective: Objective, search: bool = True) -> Sc
     greedy choices of cheap, slow pools can lengthen the plan, and with it
     what the services cost, by more than they save."""
     found = _heuristic(problem, objective, search)
-    if objective.kind != "cost":
-        return found
+    if objective.kind != "cost" or schedule_score(objective, found)[:2] <= (0.0, 0.0):
+        return found  # nothing is cheaper than free
     fastest = _heuristic(problem, objective.model_copy(update={"kind": "makespan"}), search)
     # Compared exactly, not within rounding noise: the guarantee is strict.
     return fastest if schedule_score(objective, fastest) < schedule_score(objective, found) else found
