@@ -26,7 +26,7 @@ from .ranks import (
     optimistic_cost_table,
     upward_rank,
 )
-from .schedule import Schedule, better, schedule_score, violation
+from .schedule import Schedule, schedule_score, violation
 from .search import improve
 
 # Re-schedulings the local search may spend, as units x re-schedulings: a
@@ -42,12 +42,26 @@ def heuristic(problem: Problem, objective: Objective, search: bool = True) -> Sc
     the cost objective, never a plan dearer than the makespan objective's:
     greedy choices of cheap, slow pools can lengthen the plan, and with it
     what the services cost, by more than they save."""
-    found = _heuristic(problem, objective, search)
-    if objective.kind != "cost" or schedule_score(objective, found)[:2] <= (0.0, 0.0):
+    if objective.kind != "cost":
+        return _heuristic(problem, objective, search)
+    # Services placed differently may leave a later unit no room in one of
+    # the two plans only: either plan alone will do.
+    try:
+        found = _heuristic(problem, objective, search)
+    except NoCapacity:
+        found = None
+    if found is not None and schedule_score(objective, found)[:2] <= (0.0, 0.0):
         return found  # nothing is cheaper than free
-    fastest = _heuristic(problem, objective.model_copy(update={"kind": "makespan"}), search)
+    try:
+        fastest = _heuristic(problem, objective.model_copy(update={"kind": "makespan"}), search)
+    except NoCapacity:
+        if found is None:
+            raise
+        return found
     # Compared exactly, not within rounding noise: the guarantee is strict.
-    return fastest if schedule_score(objective, fastest) < schedule_score(objective, found) else found
+    if found is None or schedule_score(objective, fastest) < schedule_score(objective, found):
+        return fastest
+    return found
 
 
 def _heuristic(problem: Problem, objective: Objective, search: bool) -> Schedule:

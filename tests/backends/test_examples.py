@@ -8,7 +8,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import checks
-import pytest
 
 from compiler import frontend, placement
 from compiler.backends import compile_to, emit

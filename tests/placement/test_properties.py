@@ -83,7 +83,8 @@ def test_the_cost_objective_never_costs_more_than_the_makespan_objective(exp):
     pools can cost more than the fastest plan (issue 10)."""
     try:
         fastest = place(exp, Objective(kind="makespan", span=span()))
-        cheapest = place(exp, Objective(kind="cost", span=span()))
     except PlacementError:
         assume(False)  # services that hold every pool a later unit needs
+    # The makespan plan is a candidate: placing for cost cannot fail where it worked.
+    cheapest = place(exp, Objective(kind="cost", span=span()))
     assert cheapest.cost <= fastest.cost
