@@ -110,7 +110,8 @@ def render_check(check: ExactCheck) -> str:
     if check.milp_value is None:
         return f"exact MILP: found no plan within its limits; no plan has a {check.measure} below {show(check.bound)}; {mine}\n"
     if check.optimal:
-        return f"exact MILP: optimal {check.measure} {show(check.milp_value)}; {mine} (gap {gap:.2%})\n"
+        above = f"gap {gap:.2%}" if gap is not None else "no relative gap to an optimum of 0"
+        return f"exact MILP: optimal {check.measure} {show(check.milp_value)}; {mine} ({above})\n"
     within = f" (at most {gap:.2%} above the optimum)" if gap is not None else ""
     return (
         f"exact MILP: stopped at its limits; best {check.measure} found {show(check.milp_value)}, "

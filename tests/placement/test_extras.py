@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from compiler.placement import place
-from compiler.placement.exact_check import MAX_UNITS, ExactUnavailable, check_exact, render_check
+from compiler.placement.exact_check import MAX_UNITS, ExactCheck, ExactUnavailable, check_exact, render_check
 from tests.conftest import ROOT
 
 from .test_heft_paper import paper_experiment
@@ -77,3 +77,15 @@ def test_the_exact_check_refuses_what_it_does_not_model():
     many = experiment([site("a", "local")], [instance(f"j{i}") for i in range(MAX_UNITS + 1)])
     with pytest.raises(ExactUnavailable, match=f"up to {MAX_UNITS} stage instances"):
         check_exact(many, place(many))
+
+
+def test_a_free_optimum_has_no_relative_gap():
+    check = ExactCheck(measure="cost", plan_value=0.5, optimal=True, milp_value=0.0, bound=0.0, infeasible=False)
+    assert check.gap is None
+    assert render_check(check) == "exact MILP: optimal cost 0.00; this plan 0.50 (no relative gap to an optimum of 0)\n"
+    stopped = ExactCheck(measure="makespan", plan_value=120.0, optimal=False, milp_value=120.0, bound=100.0,
+                         infeasible=False)
+    assert render_check(stopped) == (
+        "exact MILP: stopped at its limits; best makespan found 2m, no plan below 1m 40s; "
+        "this plan 2m (at most 20.00% above the optimum)\n"
+    )
