@@ -133,14 +133,24 @@ def cmd_schema(args) -> int:
 
 def cmd_plan(args) -> int:
     from .placement import render_table
+    from .placement.exact_check import ExactUnavailable, check_exact, render_check
 
     experiment, plan, status = _load_and_place(args)
     if plan is None:
         return status
+    check = None
+    if args.exact:
+        try:
+            check = check_exact(experiment, plan)
+        except ExactUnavailable as err:
+            raise UsageError(str(err)) from None
     if args.format == "json":
-        print(plan.model_dump_json(indent=2))
+        text = plan.model_dump_json(indent=2)
+        if check is not None:
+            text = json.dumps({"plan": json.loads(text), "exact": check.as_dict()}, indent=2)
+        print(text)
     else:
-        print(render_table(experiment, plan))
+        print(render_table(experiment, plan) + (render_check(check) if check else ""))
     return EXIT_OK
 
 
@@ -320,6 +330,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("plan", help="place every stage on a site and print the plan with reasons")
     _add_input(p)
     _add_objective(p)
+    p.add_argument("--exact", action="store_true",
+                   help="also solve the exact MILP (needs the `exact` extra; up to 20 stage instances, "
+                        "no services) and print how far the plan is from the optimum; the plan itself "
+                        "never depends on it")
     p.set_defaults(func=cmd_plan)
 
     p = sub.add_parser("compile", help="generate sbatch scripts, manifests and the Snakefile")

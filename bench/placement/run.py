@@ -67,7 +67,7 @@ def against_exact(workflow: str, tasks: int) -> dict:
     problem = build(exp)
     objective = Objective()
     found = heuristic(problem, objective)
-    solved = exact.solve(problem, objective, found, time_limit=EXACT_TIME_LIMIT, node_limit=10**7)
+    solved = exact.solve(problem, objective, found.makespan, time_limit=EXACT_TIME_LIMIT, node_limit=10**7)
     best = solved.schedule.makespan if solved.schedule is not None else float("inf")
     return {
         "workflow": workflow,

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from ..diagnostics import Diagnostic, Note, help_, note
 from ..fit import all_pools, candidate_pools, human_duration, nearest_pool, shortfalls
-from ..ir import Experiment, Objective, Service
+from ..ir import Experiment, Objective, Pool, Service
 
 NO_POOL = "E0801"  # no pool can ever run a unit
 PIN_CONFLICT = "E0802"  # the pins and exclusions rule out every pool that could run it
 DEADLINE = "E0803"  # no plan found meets the deadline
 BUDGET = "E0804"  # no plan found stays within the budget
-NO_CAPACITY = "E0805"  # services hold, for ever, every pool a unit could use
+NO_CAPACITY = "E0805"  # a unit can never start: services hold, for ever, every pool it could use
 
 
 class PlacementError(Exception):
@@ -24,8 +24,19 @@ def _what(unit) -> str:
     return f"service `{unit.name}`" if isinstance(unit, Service) else f"stage instance `{unit.id}`"
 
 
-def unplaceable(experiment: Experiment, unit) -> Diagnostic:
-    """E0801 or E0802 for a unit no pool can run, naming the nearest pool."""
+def unplaceable(experiment: Experiment, unit, never_done: list[Pool] | None = None) -> Diagnostic:
+    """E0801 or E0802 for a unit no pool can run, naming the nearest pool.
+    `never_done`: pools that could run it but would never finish it (a speed
+    that is not positive, or an estimate that is not a finite duration: an IR
+    the front end did not check)."""
+    if never_done:
+        notes = [
+            note(f"{pool.id} has speed {pool.speed:g}: the default estimate never ends there", pool.span)
+            if not pool.speed > 0 else note(f"{pool.id}: the estimate there is not a finite duration", pool.span)
+            for pool in never_done
+        ]
+        notes.append(help_("give the pool a positive speed, or the stage a finite estimate for it"))
+        return Diagnostic(NO_POOL, f"no pool can ever finish {_what(unit)}", unit.span, "error", tuple(notes))
     if unit.on or unit.not_on:
         unpinned = unit.model_copy(update={"on": [], "not_on": []})
         fitting = [pool.id for pool in all_pools(experiment) if not shortfalls(experiment, unpinned, pool)]
@@ -83,15 +94,19 @@ def budget_exceeded(objective: Objective, cost: float, cheapest: float) -> Diagn
     )
 
 
-def no_capacity(experiment: Experiment, unit) -> Diagnostic:
+def no_capacity(experiment: Experiment, unit, holders: list[str], stalled: list[str]) -> Diagnostic:
+    """E0805, saying only what is true: services hold its pools, or what it
+    waits for never finishes, or no node of its pools can take it."""
     pools = ", ".join(pool.id for pool in candidate_pools(experiment, unit))
-    return Diagnostic(
-        NO_CAPACITY,
-        f"{_what(unit)} can never start: services occupy its pools for good",
-        unit.span,
-        "error",
-        (
-            note(f"it can only run on {pools}"),
-            help_("pin the services elsewhere, lower their resources or replicas, or declare more nodes"),
-        ),
-    )
+    where = note(f"it can only run on {pools}")
+    if holders:
+        message = f"{_what(unit)} can never start: services occupy its pools for good"
+        hint = help_("pin the services elsewhere, lower their resources or replicas, or declare more nodes")
+    elif stalled:
+        names = ", ".join(f"`{name}`" for name in stalled)
+        message = f"{_what(unit)} can never start: it waits for {names}, which never finishes"
+        hint = help_("give what it waits for a finite estimate")
+    else:
+        message = f"{_what(unit)} can never start: no node of its pools can take it"
+        hint = help_("declare more nodes, or lower its resources")
+    return Diagnostic(NO_CAPACITY, message, unit.span, "error", (where, hint))

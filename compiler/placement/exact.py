@@ -2,10 +2,11 @@
 (node-level packing by cpus, memory and GPUs; transfer times and egress by
 site pair), solved by HiGHS through `scipy.optimize.milp`.
 
-It is for small problems (a few dozen stage instances at most) and serves two
-purposes: `place()` tries it on tiny experiments, and the tests and the
-benchmark measure the heuristic against it. scipy is optional; without it the
-compiler keeps working with the heuristic alone.
+It is for small problems (a few dozen stage instances at most) and measures
+the heuristic: `mlc plan --exact` (exact_check.py), the tests and the
+benchmark. It never chooses the compiled plan, so that the plan does not
+depend on whether scipy (the `exact` extra) is installed, nor on which of
+several optima a HiGHS version returns.
 
 Capacity is exact in continuous time: a node's load peaks at the start of
 some job, so it suffices that at every job's start the jobs still running on
@@ -47,12 +48,22 @@ def _quiet_stdout():
         os.close(saved)
 
 
+def available() -> bool:
+    """Whether the `exact` extra (scipy, which carries HiGHS) can be used."""
+    try:
+        import scipy.optimize  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 @dataclass
 class Solved:
     schedule: Schedule | None
     optimal: bool
     bound: float  # a lower bound on the objective value (its main term)
     note: str
+    infeasible: bool = False  # proven: no plan keeps the deadline and budget
 
 
 class _Model:
@@ -108,23 +119,23 @@ def _horizon(problem: Problem) -> float:
 def solve(
     problem: Problem,
     objective: Objective,
-    incumbent: Schedule | None = None,
+    known_makespan: float | None = None,
     time_limit: float = DEFAULT_TIME_LIMIT,
     node_limit: int = DEFAULT_NODE_LIMIT,
 ) -> Solved:
-    try:
-        from scipy.optimize import Bounds, LinearConstraint, milp
-        from scipy.sparse import coo_array
-    except ImportError:
-        return Solved(None, False, 0.0, "scipy is not installed: the plan was not checked against an exact MILP")
+    """Solve the MILP; raises ImportError without scipy (see `available`)."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy.sparse import coo_array
+
     if any(problem.is_service):
         return Solved(None, False, 0.0, "the exact placer does not model services")
 
     n, routes, pools = problem.n, problem.routes, problem.pools
     nsites = len(problem.sites)
     horizon = _horizon(problem)
-    if incumbent is not None and objective.kind == "makespan" and objective.budget is None:
-        horizon = min(horizon, incumbent.makespan)
+    if known_makespan is not None and objective.kind == "makespan" and objective.budget is None:
+        # A plan this long exists (the heuristic's): the optimum is no longer.
+        horizon = min(horizon, known_makespan)
     if objective.deadline is not None:
         horizon = min(horizon, objective.deadline)
     longest = max((problem.runtime[u][p] for u in range(n) for p in problem.options[u]), default=0.0)
@@ -207,8 +218,9 @@ def solve(
     bound = getattr(result, "mip_dual_bound", None)
     bound = float(bound) if bound is not None and not math.isnan(bound) else 0.0
     if result.x is None:
-        verdict = "infeasible" if result.status == 2 else "found no plan within its limits"
-        return Solved(None, False, bound, f"exact MILP: {verdict}")
+        infeasible = result.status == 2
+        verdict = "infeasible" if infeasible else "found no plan within its limits"
+        return Solved(None, False, bound, f"exact MILP: {verdict}", infeasible)
     optimal = result.status == 0
     schedule = _schedule(problem, result.x, y, start, optimal)
     if optimal:

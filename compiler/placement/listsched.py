@@ -31,11 +31,15 @@ class Policy:
 
 
 class NoCapacity(Exception):
-    """A unit can never start: services hold its pools for ever."""
+    """A unit can never start: services hold its pools for ever, or what it
+    waits for never finishes, or (from an IR the front end did not check) its
+    pools have no node that can take it."""
 
-    def __init__(self, unit: int) -> None:
+    def __init__(self, unit: int, holders: list[str], stalled: list[str]) -> None:
         super().__init__(unit)
         self.unit = unit
+        self.holders = holders  # the services already holding the pools it may use
+        self.stalled = stalled  # the units it waits for that never finish
 
 
 @dataclass(frozen=True)
@@ -45,7 +49,7 @@ class Option:
     pool: int
     start: float
     finish: float
-    cost: float  # running (an hour, for a service) plus new egress
+    cost: float  # running (an hour, for a service), new egress, and the running services kept paid for longer
 
 
 def policy_for(problem: Problem, objective: Objective) -> Policy:
@@ -113,6 +117,9 @@ def run(
     # Sites each output or data set is already on (or on its way to).
     present: dict[str, set[int]] = {}
     egress_total = spent = 0.0
+    # Services are paid until the makespan: a unit that ends after every
+    # unit placed so far keeps the running services paid for that long too.
+    service_rate = horizon = 0.0
     remaining_min = sum(policy.min_cost)
 
     order: list[int] = []
@@ -169,6 +176,8 @@ def run(
             cost = 0.0
             if wants_cost:
                 cost = rate[u][p] * (3600.0 if is_service[u] else duration)
+                if finish > horizon:
+                    cost += service_rate * (finish - horizon)
                 for item in reads:
                     src = item.site if item.producer < 0 else site_of[item.producer]
                     if src != s and s not in present.get(item.key, ()):
@@ -188,7 +197,9 @@ def run(
                 best_key, best = key, option
 
         if best is None or best[2] == inf:
-            raise NoCapacity(u)
+            holders = sorted({names[v] for v in order if is_service[v] and pool_of[v] in options[u]})
+            stalled = sorted(names[q] for q, _, _ in preds[u] if done[q] == inf)
+            raise NoCapacity(u, holders, stalled)
         if explain is not None:
             explain[u] = [Option(q, at, end, money) for q, _, at, end, money in evaluated]
         p, nodes, start, finish, cost = best
@@ -207,6 +218,9 @@ def run(
                 egress_total += item.size * egr[src][s]
                 there.add(s)
         spent += cost
+        horizon = max(horizon, finish)
+        if is_service[u]:
+            service_rate += rate[u][p]
         remaining_min -= policy.min_cost[u]
         for v, _, _ in problem.succs[u]:
             waiting[v] -= 1

@@ -43,11 +43,15 @@ def estimate_keys(pool: Pool) -> tuple[str, ...]:
 
 
 def estimate_seconds(estimate: Estimate, pool: Pool, keys: tuple[str, ...] | None = None) -> float:
-    """The most specific key wins; else the default scaled by the pool's speed."""
+    """The most specific key wins; else the default scaled by the pool's
+    speed: never, at a speed that is not positive (the front end rejects it;
+    placement must not divide by it either way)."""
     if estimate.by_key:
         for key in keys or estimate_keys(pool):
             if key in estimate.by_key:
                 return estimate.by_key[key]
+    if not pool.speed > 0:
+        return INF
     return estimate.default / pool.speed
 
 
@@ -126,8 +130,8 @@ def _routes(experiment: Experiment, sites: list[Site]) -> Routes:
     for i in range(k):
         lat[i][i] = inv[i][i] = 0.0
     for link in experiment.links:
-        if link.source not in at or link.target not in at:
-            continue
+        if link.source not in at or link.target not in at or not link.bandwidth > 0:
+            continue  # a link that carries nothing is no link (the front end rejects it)
         ends = [(at[link.source], at[link.target])]
         if link.symmetric:
             ends.append((at[link.target], at[link.source]))
@@ -214,6 +218,16 @@ def _reads(
     return [items[key] for key in sorted(items)]
 
 
+def never_done(problem: Problem, u: int) -> list[Pool]:
+    """The pools whose resources fit unit u but which would never finish it
+    (an infinite or NaN run time)."""
+    unit = problem.units[u]
+    return [
+        pool for p, pool in enumerate(problem.pools)
+        if not problem.runtime[u][p] < INF and not shortfalls(problem.experiment, unit, pool)
+    ]
+
+
 def build(experiment: Experiment) -> Problem:
     units = _order(experiment)
     names = [_name(u) for u in units]
@@ -241,6 +255,7 @@ def build(experiment: Experiment) -> Problem:
         row = [INF] * len(pools)
         for p in feasible:
             row[p] = 0.0 if service else estimate_seconds(unit.estimate, pools[p], keys[p])
+        feasible = [p for p in feasible if row[p] < INF]  # a pool that never finishes it cannot run it
         within = [p for p in feasible if service or row[p] <= unit.resources.time]
         runtime.append(row)
         options.append(_preferred_first(unit, pools, within or feasible))

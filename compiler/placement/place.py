@@ -1,9 +1,12 @@
 """`place(experiment) -> Plan`: run the schedulers, keep the best plan.
 
-HEFT and PEFT each produce a plan; a local search improves the better one; on
-small problems an exact MILP (when scipy is installed) may replace it. A plan
-that still breaks the deadline or the budget is an error, as is a unit no
-pool can run.
+HEFT and PEFT each produce a plan; a local search improves the better one. A
+plan that still breaks the deadline or the budget is an error, as is a unit
+no pool can run.
+
+The plan depends on the sources only: the exact MILP (exact.py, an optional
+extra) never replaces it; `mlc plan --exact` measures it against the MILP
+(exact_check.py).
 """
 
 from __future__ import annotations
@@ -13,9 +16,9 @@ from contextlib import contextmanager
 
 from ..diagnostics import Diagnostic
 from ..ir import Experiment, Objective, Plan
-from . import errors, exact
+from . import errors
 from .listsched import NoCapacity, policy_for, run
-from .model import Problem, build
+from .model import Problem, build, never_done
 from .plan import to_plan
 from .ranks import (
     lower_bound,
@@ -23,7 +26,7 @@ from .ranks import (
     optimistic_cost_table,
     upward_rank,
 )
-from .schedule import Schedule, better, schedule_score, violation
+from .schedule import Schedule, schedule_score, violation
 from .search import improve
 
 # Re-schedulings the local search may spend, as units x re-schedulings: a
@@ -32,16 +35,36 @@ from .search import improve
 # none for 5,000 (below MIN_SEARCH).
 SEARCH_WORK = 20_000
 MIN_SEARCH = 5  # fewer re-schedulings than this rarely find anything: skip the search
-# The exact placer is tried up to this many units (each a MILP with about
-# n^2 ordering variables). The node limit makes the result reproducible; the
-# time limit only guards against a pathological instance on a slow machine.
-EXACT_MAX_UNITS = 12
-EXACT_NODE_LIMIT = 1000
-EXACT_TIME_LIMIT = 5.0
 
 
 def heuristic(problem: Problem, objective: Objective, search: bool = True) -> Schedule:
-    """The best of HEFT and PEFT under `objective`, then local search."""
+    """The best of HEFT and PEFT under `objective`, then local search. Under
+    the cost objective, never a plan dearer than the makespan objective's:
+    greedy choices of cheap, slow pools can lengthen the plan, and with it
+    what the services cost, by more than they save."""
+    if objective.kind != "cost":
+        return _heuristic(problem, objective, search)
+    # Services placed differently may leave a later unit no room in one of
+    # the two plans only: either plan alone will do.
+    try:
+        found = _heuristic(problem, objective, search)
+    except NoCapacity:
+        found = None
+    if found is not None and schedule_score(objective, found)[:2] <= (0.0, 0.0):
+        return found  # nothing is cheaper than free
+    try:
+        fastest = _heuristic(problem, objective.model_copy(update={"kind": "makespan"}), search)
+    except NoCapacity:
+        if found is None:
+            raise
+        return found
+    # Compared exactly, not within rounding noise: the guarantee is strict.
+    if found is None or schedule_score(objective, fastest) < schedule_score(objective, found):
+        return fastest
+    return found
+
+
+def _heuristic(problem: Problem, objective: Objective, search: bool) -> Schedule:
     policy = policy_for(problem, objective)
     rank = upward_rank(problem)
     table = optimistic_cost_table(problem)
@@ -86,40 +109,25 @@ def place(experiment: Experiment, objective: Objective | None = None) -> Plan:
 
 def _place(experiment: Experiment, objective: Objective) -> Plan:
     problem = build(experiment)
-    stuck = [problem.units[u] for u in range(problem.n) if not problem.options[u]]
+    stuck = [u for u in range(problem.n) if not problem.options[u]]
     if stuck:
-        raise errors.PlacementError([errors.unplaceable(experiment, unit) for unit in stuck])
+        raise errors.PlacementError(
+            [errors.unplaceable(experiment, problem.units[u], never_done(problem, u)) for u in stuck]
+        )
 
     try:
         schedule = heuristic(problem, objective)
     except NoCapacity as blocked:
-        raise errors.PlacementError([errors.no_capacity(experiment, problem.units[blocked.unit])]) from None
+        unit = problem.units[blocked.unit]
+        raise errors.PlacementError([errors.no_capacity(experiment, unit, blocked.holders, blocked.stalled)]) from None
     bound = lower_bound(problem)
     notes: list[str] = []
     if objective.kind == "makespan" and schedule.makespan <= bound * (1 + 1e-9):
         notes.append("the makespan equals the lower bound: no plan is faster")
-    elif problem.n <= EXACT_MAX_UNITS and not any(problem.is_service):
-        solved = exact.solve(problem, objective, schedule, EXACT_TIME_LIMIT, EXACT_NODE_LIMIT)
-        notes.append(solved.note)
-        if solved.schedule is not None and better(schedule_score(objective, solved.schedule), schedule_score(objective, schedule)):
-            schedule = _tightened(problem, objective, solved.schedule)
 
     if violation(objective, schedule.makespan, schedule.cost) > 0:
         raise errors.PlacementError(_constraint_errors(problem, objective, schedule, bound))
     return to_plan(problem, objective, schedule, bound, notes)
-
-
-def _tightened(problem: Problem, objective: Objective, schedule: Schedule) -> Schedule:
-    """The MILP may leave idle time that changes nothing for its objective;
-    re-timing its assignment in its order of starts removes it when that is
-    no worse."""
-    priority = [0.0] * problem.n
-    for position, u in enumerate(schedule.order):
-        priority[u] = -float(position)
-    retimed = run(problem, priority, policy_for(problem, objective), schedule.algorithm, fixed=dict(enumerate(schedule.pool)))
-    if better(schedule_score(objective, schedule), schedule_score(objective, retimed)):
-        return schedule
-    return retimed
 
 
 def _constraint_errors(problem: Problem, objective: Objective, schedule: Schedule, bound: float) -> list[Diagnostic]:

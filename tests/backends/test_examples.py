@@ -8,12 +8,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import checks
-import pytest
 
+from compiler import frontend, placement
 from compiler.backends import compile_to, emit
 
-frontend = pytest.importorskip("compiler.frontend")
-placement = pytest.importorskip("compiler.placement")
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 

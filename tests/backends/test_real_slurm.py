@@ -15,7 +15,7 @@ import builders
 import checks
 import pytest
 
-from compiler import ir
+from compiler import frontend, ir, placement
 from compiler.backends import compile_to, emit
 
 pytestmark = pytest.mark.slurm
@@ -38,8 +38,6 @@ def scratch():
 
 
 def test_example_sweep_runs_on_the_cluster(scratch, tmp_path):
-    frontend = pytest.importorskip("compiler.frontend")
-    placement = pytest.importorskip("compiler.placement")
     experiment, diagnostics, _ = frontend.load(str(EXAMPLES / "slurm/sweep.mlx"), {"scratch": str(scratch)})
     assert experiment is not None, [d.message for d in diagnostics.items]
     folder = tmp_path / experiment.name

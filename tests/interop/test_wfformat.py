@@ -7,6 +7,7 @@ import json
 import random
 from pathlib import Path
 
+import numpy
 import pytest
 from checked import edges, load_clean, stage_names
 
@@ -32,7 +33,8 @@ def source_edges(instance: dict) -> set[tuple[str, str]]:
 @pytest.fixture(scope="module", params=["MontageRecipe", "EpigenomicsRecipe", "BlastRecipe"])
 def generated(request, tmp_path_factory) -> Path:
     """A ~60-task instance written by the installed WfCommons, seeded."""
-    numpy = pytest.importorskip("numpy")
+    # WfCommons only generates these inputs (it is no dependency of mlc):
+    # without the test extra they are skipped; .ci/test installs it.
     recipes = pytest.importorskip("wfcommons.wfchef.recipes")
     from wfcommons.wfgen import WorkflowGenerator
 

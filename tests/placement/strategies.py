@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from compiler.fit import candidate_pools
 from compiler.ir import Objective
 
-from .builders import GiB, dataset, experiment, instance, link, pool, site, span
+from .builders import GiB, dataset, experiment, instance, link, pool, service, site, span
 
 KINDS = ["slurm", "kubernetes", "local"]
 
@@ -55,7 +55,18 @@ def platforms(draw, max_sites: int = 3, max_nodes: int = 3):
 
 
 @st.composite
-def experiments(draw, max_units: int = 12, max_sites: int = 3, max_nodes: int = 3, objective: Objective | None = None):
+def experiments(
+    draw,
+    max_units: int = 12,
+    max_sites: int = 3,
+    max_nodes: int = 3,
+    objective: Objective | None = None,
+    max_services: int = 0,
+    min_services: int = 0,
+):
+    """`max_services` > 0 adds up to that many services (some pinned to a
+    pool, each reading some instance's output or nothing); they hold a pool's
+    capacity for ever, so some such experiments cannot be placed at all."""
     sites, links = draw(platforms(max_sites, max_nodes))
     pool_ids = [p.id for s in sites for p in s.pools]
     datasets = []
@@ -95,4 +106,61 @@ def experiments(draw, max_units: int = 12, max_sites: int = 3, max_nodes: int = 
             # Keep the problem feasible: drop what no pool offers.
             unit = instance(f"t{i}", estimate=unit.estimate.default, reads=reads, outputs={"out": unit.outputs[0].size}, time=3600.0)
         instances.append(unit)
-    return experiment(sites, instances, datasets=datasets, links=links, objective=objective or Objective(span=span(2)))
+    services = []
+    for k in range(draw(st.integers(min_services, max_services))):
+        reads = {}
+        source = draw(st.sampled_from([None, *range(n)]))
+        if source is not None:
+            reads["model"] = f"t{source}:out"
+        pins = {}
+        if draw(st.booleans()):
+            # A service on a priced pool is paid until the makespan: the
+            # case where placement's choices for other units change its cost.
+            priced = [p.id for s in sites for p in s.pools if p.price > 0]
+            pins["on"] = [draw(st.sampled_from(priced or pool_ids))]
+        unit = service(f"svc{k}", reads=reads, cpus=draw(st.sampled_from([1, 2, 8])), replicas=draw(st.integers(1, 2)), **pins)
+        if not candidate_pools(experiment(sites, [], links=links), unit):
+            unit = service(f"svc{k}", reads=reads)
+        services.append(unit)
+    return experiment(sites, instances, services=services, datasets=datasets, links=links,
+                      objective=objective or Objective(span=span(2)))
+
+
+@st.composite
+def priced_service_experiments(draw, max_units: int = 6):
+    """A priced, fast cloud where services run, and a free but slower
+    machine: the cost objective is tempted to run jobs slowly for free, while
+    the services it pays for run until the last job ends."""
+    cloud = pool(
+        "fast", "cloud",
+        nodes=draw(st.integers(1, 3)),
+        cpus=8,
+        price=draw(st.sampled_from([0.5, 1.0, 2.0])),
+        speed=draw(st.sampled_from([2.0, 4.0])),
+    )
+    machine = pool("main", "ws", nodes=draw(st.integers(1, 2)), cpus=draw(st.sampled_from([4, 8])),
+                   speed=draw(st.sampled_from([0.5, 1.0])))
+    sites = [site("cloud", "kubernetes", [cloud]), site("ws", "local", [machine])]
+    links = [link("cloud", "ws", bandwidth=draw(st.sampled_from([1e6, 1e8])))] if draw(st.booleans()) else []
+    instances = []
+    for i in range(draw(st.integers(1, max_units))):
+        reads = {f"from_t{j}": f"t{j}:out" for j in range(i) if draw(st.integers(0, 3)) == 0}
+        instances.append(instance(
+            f"t{i}",
+            estimate=float(draw(st.sampled_from([600, 4 * 3600, 4 * 3600]))),
+            reads=reads,
+            outputs={"out": draw(st.sampled_from([0, 10**7]))},
+            cpus=draw(st.integers(1, 4)),
+            time=8 * 3600.0,
+        ))
+    services = []
+    for k in range(draw(st.integers(1, 2))):
+        # Mostly from the start: the longer a service runs, the more it costs.
+        source = draw(st.sampled_from([None, None, None, *range(len(instances))]))
+        services.append(service(
+            f"svc{k}",
+            reads={"model": f"t{source}:out"} if source is not None else {},
+            cpus=draw(st.sampled_from([1, 4, 8])),
+            on=["cloud"],
+        ))
+    return experiment(sites, instances, services=services, links=links)

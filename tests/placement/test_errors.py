@@ -6,7 +6,7 @@ import pytest
 from compiler.ir import Objective
 from compiler.placement import PlacementError, place
 
-from .builders import experiment, instance, pool, service, site, span
+from .builders import experiment, instance, link, pool, service, site, span
 
 HOUR = 3600.0
 SITES = [
@@ -69,3 +69,45 @@ def test_a_unit_after_a_service_that_fills_its_only_pool():
     (d,) = diagnostics(experiment(cloud, [prep, report], services=[api]))
     assert d.code == "E0805" and d.span.line == 19
     assert d.notes[0].message == "it can only run on cloud.cpu"
+
+
+def test_a_unit_that_can_never_start_without_services_is_not_blamed_on_services():
+    """Issue 18: E0805 said "services occupy its pools" with no service in
+    sight. Pools without nodes and inputs that never arrive come only from an
+    IR the front end did not check, but the message must still be true."""
+    empty = [site("ws", "local", [pool("main", "ws", nodes=0)])]
+    (d,) = diagnostics(experiment(empty, [instance("job", line=5)]))
+    assert d.code == "E0805" and d.span.line == 5
+    assert d.message == "stage instance `job` can never start: no node of its pools can take it"
+    assert d.notes[-1].message == "declare more nodes, or lower its resources"
+
+    # Two run times near the largest float: the second never ends (inf).
+    one = [site("ws", "local")]
+    chain = [
+        instance("a", estimate=1e308, time=2e308, outputs={"o": 0}),
+        instance("b", estimate=1e308, time=2e308, reads={"i": "a:o"}, outputs={"o": 0}),
+        instance("c", reads={"i": "b:o"}, line=9),
+    ]
+    (d,) = diagnostics(experiment(one, chain))
+    assert d.code == "E0805" and d.span.line == 9
+    assert d.message == "stage instance `c` can never start: it waits for `b`, which never finishes"
+
+
+def test_a_pool_of_speed_zero_never_finishes_anything():
+    """Issue 18: `speed = 0` divided by zero. The front end rejects it; the
+    placer, given such an IR, reports it instead of crashing."""
+    stalled = [site("ws", "local", [pool("main", "ws", speed=0.0)])]
+    (d,) = diagnostics(experiment(stalled, [instance("job", line=3)]))
+    assert d.code == "E0801" and d.span.line == 3
+    assert d.message == "no pool can ever finish stage instance `job`"
+    assert d.notes[0].message == "ws.main has speed 0: the default estimate never ends there"
+    # An estimate for the pool itself needs no speed.
+    plan = place(experiment(stalled, [instance("job", by_key={"ws.main": 30.0})]))
+    assert plan.makespan == 30.0
+
+
+def test_a_link_without_bandwidth_is_no_link():
+    sites = [site("a", "local"), site("b", "local")]
+    jobs = [instance("make", outputs={"o": 10}, on=["a"]), instance("use", reads={"i": "make:o"}, on=["b"])]
+    plan = place(experiment(sites, jobs, links=[link("a", "b", bandwidth=0.0)]))
+    assert any("no link from a to b" in n for n in plan.notes)

@@ -71,7 +71,7 @@ def test_heft_reproduces_makespan_80():
 
 def test_the_exact_placer_beats_heft_on_the_paper_example():
     problem, schedule = heft(paper_experiment())
-    solved = exact.solve(problem, Objective(span=span()), schedule)
+    solved = exact.solve(problem, Objective(span=span()), schedule.makespan)
     assert solved.optimal
     check_schedule(problem, solved.schedule)
     assert solved.schedule.makespan == pytest.approx(73.0)  # proven optimal in this model

@@ -2,6 +2,7 @@
 as the user sees it in the Plan."""
 
 import builtins
+import sys
 
 import pytest
 
@@ -155,7 +156,13 @@ def test_reasons_name_the_constraint():
     assert plan.where("pinned").reason == "pinned to cloud"
 
 
-def test_without_scipy_the_heuristic_still_places(monkeypatch):
+def test_the_plan_is_the_same_without_scipy(monkeypatch):
+    """The exact MILP never chooses the plan (tests/placement/test_extras.py
+    checks the shipped examples the same way, in a fresh process)."""
+    sites = [site("a", "local"), site("b", "slurm")]
+    jobs = [instance(f"j{i}", estimate=10 * (i + 1)) for i in range(4)]
+    exp = experiment(sites, jobs, objective=Objective(kind="cost", span=span()))
+    with_scipy = place(exp)
     real_import = builtins.__import__
 
     def no_scipy(name, *args, **kwargs):
@@ -164,12 +171,28 @@ def test_without_scipy_the_heuristic_still_places(monkeypatch):
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_scipy)
-    sites = [site("a", "local"), site("b", "slurm")]
-    jobs = [instance(f"j{i}", estimate=10 * (i + 1)) for i in range(4)]
-    plan = place(experiment(sites, jobs, objective=Objective(kind="cost", span=span())))
-    assert len(plan.assignments) == 4
-    assert "scipy is not installed" in " ".join(plan.notes)
-    assert not plan.algorithm.startswith("milp")
+    for name in [m for m in sys.modules if m == "scipy" or m.startswith("scipy.")]:
+        monkeypatch.delitem(sys.modules, name)
+    plan = place(exp)
+    assert plan == with_scipy
+    assert not any("scipy" in note or "MILP" in note for note in plan.notes)
+
+
+def test_a_service_paid_until_the_makespan_makes_slow_free_pools_dear():
+    """Issue 10: the cost objective put both jobs on the free workstation
+    (4 h) and so paid the service 4 h: 4.00, against 1.25 for the makespan
+    objective's plan (1 h of service, two eighths of a node for 1 h)."""
+    sites = [
+        site("cloud", "kubernetes", [pool("fast", "cloud", nodes=2, cpus=8, price=1.0, speed=4.0)]),
+        site("ws", "local", [pool("main", "ws", cpus=8)]),
+    ]
+    jobs = [instance(f"j{i}", estimate=4 * HOUR, time=8 * HOUR) for i in range(2)]
+    exp = experiment(sites, jobs, services=[service("api", cpus=8, on=["cloud"])])
+    fastest = place(exp, Objective(kind="makespan", span=span()))
+    cheapest = place(exp, Objective(kind="cost", span=span()))
+    assert fastest.cost == pytest.approx(1.25)
+    assert cheapest.cost == pytest.approx(1.25)
+    assert {a.unit: a.pool for a in cheapest.assignments} == {"api": "fast", "j0": "fast", "j1": "fast"}
 
 
 def test_service_replicas_each_take_a_node_share():
