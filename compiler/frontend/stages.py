@@ -5,11 +5,13 @@ graph.py, once every stage's outputs are known."""
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass, field
 
 from .. import ir
 from ..diagnostics import choices, did_you_mean, help_, note
 from . import ast as A
+from . import limits as L
 from . import schema as S
 from .context import Context, check_fields, positive
 from .evaluate import BAD, Bound, Scope, format_value, infer
@@ -62,12 +64,21 @@ def _sweep_points(ctx: Context, d: A.Stage) -> list[dict[str, Bound]] | None:
             ok = False
             continue
         seen[axis.name] = axis
-        values = _axis_values(ctx, axis)
+        # Counted before the members are evaluated: a million of them is slow.
+        written = len(axis.values.items) if isinstance(axis.values, A.ListV) else 0
+        values = _axis_values(ctx, axis) if written <= L.MAX_SWEEP_MEMBERS else None
+        members = len(values) if values is not None else written
+        if members > L.MAX_SWEEP_MEMBERS:
+            ctx.diags.error("E0507", f"sweep over `{axis.name}` has {members} members "
+                            f"(at most {L.MAX_SWEEP_MEMBERS})", axis.values.pos.span(),
+                            help_("each member becomes a job; sweep a coarser grid, or loop "
+                                  "inside one stage's command"))
+            ok = False
+            continue
         if values is None:
             ok = False
             continue
-        texts = [b.text for b in values]
-        dupes = sorted({t for t in texts if texts.count(t) > 1})
+        dupes = _repeated(values)
         if dupes:
             ctx.diags.error("E0506", f"sweep over `{axis.name}` repeats {', '.join(dupes)}",
                             axis.values.pos.span(), help_("each member of a sweep must differ"))
@@ -78,7 +89,29 @@ def _sweep_points(ctx: Context, d: A.Stage) -> list[dict[str, Bound]] | None:
         return None
     if not axes:
         return [{}]
+    count = math.prod(len(a[1]) for a in axes)
+    if count > L.MAX_STAGE_INSTANCES:
+        ctx.diags.error("E0507", f"the sweep of stage `{d.name}` makes {count} instances "
+                        f"(at most {L.MAX_STAGE_INSTANCES})", d.name_pos.span(),
+                        help_("each instance becomes a job; sweep fewer axes or fewer members"))
+        return None
     return [dict(zip([a[0] for a in axes], combo)) for combo in itertools.product(*[a[1] for a in axes])]
+
+
+def _repeated(values: list[Bound]) -> list[str]:
+    """Members equal to an earlier one by value (`0.1` and `0.10`, `1h` and
+    `60m`: numbers compare as numbers) or by text (`1` and `"1"` would name
+    the same instance), as written."""
+    seen: set = set()
+    dupes: set[str] = set()
+    for b in values:
+        kind = "number" if b.type[0] in ("int", "float") else b.type[0]
+        keys = {(kind, b.value if isinstance(b.value, (str, int, float)) else repr(b.value)),
+                ("text", b.text)}
+        if keys & seen:
+            dupes.add(b.text)
+        seen |= keys
+    return sorted(dupes)
 
 
 def _axis_values(ctx: Context, axis: A.SweepAxis) -> list[Bound] | None:

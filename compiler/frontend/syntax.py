@@ -16,7 +16,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 from ..diagnostics import Diagnostics, help_
 from ..resources import grammar_path
 from . import ast as A
-from .lexer import MlxLexer
+from .lexer import LimitExceeded, MlxLexer
 
 DECL_KEYWORDS = (
     "import", "experiment", "param", "secret", "dataset", "site", "link",
@@ -224,9 +224,15 @@ _QUANTITY_SPLIT = re.compile(r"^(-?(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d+)?)(.*)
 
 
 def _parse_number(text: str) -> int | float:
-    if re.fullmatch(r"-?\d+", text):
+    # A whole number of more digits than any limit allows stays a float
+    # (possibly inf): int() of thousands of digits is refused (and slow);
+    # the checker reports it out of range.
+    if re.fullmatch(r"-?\d+", text) and len(text) <= _MAX_EXACT_DIGITS:
         return int(text)
     return float(text)
+
+
+_MAX_EXACT_DIGITS = 40
 
 
 def _tok_pos(tok: Token) -> A.Pos:
@@ -341,7 +347,11 @@ class _Finisher:
             self.body(d.body)
 
 
-_ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\", "r": "\r", "0": "\0"}
+_ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\"}
+# Control characters other than tab and line feed (NUL, CR, ESC, DEL, C1):
+# they have no business in a command, path or name, and break the files
+# they would reach (a NUL ends a C string; a CR rewrites a terminal line).
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _INTERP_PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 
 
@@ -362,6 +372,15 @@ def decode_string(tok: Token, file: str, diags: Diagnostics) -> A.Str:
     def here(offset_line, offset_col, length=1) -> A.Pos:
         return A.Pos(file, offset_line, offset_col, offset_line, offset_col + length)
 
+    control = CONTROL_CHARACTERS.search(body)
+    if control is not None:
+        before = body[: control.start()]
+        at_line = line + before.count("\n")
+        at_col = (col if "\n" not in before else 1) + len(before) - (before.rfind("\n") + 1)
+        diags.error("E0110", f"control character U+{ord(control.group()):04X} in a string",
+                    here(at_line, at_col),
+                    help_("strings hold printable text, tabs and line breaks; let the command "
+                          "make any other character (with printf, say)"))
     while i < n:
         ch = body[i]
         if ch == "\\" and not long and i + 1 < n:
@@ -371,7 +390,7 @@ def decode_string(tok: Token, file: str, diags: Diagnostics) -> A.Str:
             else:
                 diags.error(
                     "E0105", f"unknown escape `\\{esc}` in a string", here(line, col, 2),
-                    help_("valid escapes: \\n \\t \\r \\0 \\\" \\\\; write \\\\ for a backslash"),
+                    help_("valid escapes: \\n \\t \\\" \\\\; write \\\\ for a backslash"),
                 )
             i += 2
             col += 2
@@ -462,6 +481,10 @@ def parse_value(text: str, path: str, diags: Diagnostics):
 def _report_syntax_error(err: UnexpectedInput, text: str, path: str, diags: Diagnostics) -> None:
     line = getattr(err, "line", 1) or 1
     column = getattr(err, "column", 1) or 1
+    if isinstance(err, LimitExceeded):
+        diags.error(err.code, err.message, A.Pos(path, line, column, line, column + err.width),
+                    help_(err.hint))
+        return
     if isinstance(err, UnexpectedCharacters):
         ch = text[err.pos_in_stream] if err.pos_in_stream < len(text) else ""
         pos = A.Pos(path, line, column, line, column + 1)
