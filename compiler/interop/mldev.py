@@ -22,7 +22,9 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..diagnostics import Diagnostics, help_
+from ..frontend import limits as L
 from ..frontend.schema import IMPLICIT_LOCAL
+from ..frontend.syntax import CONTROL_CHARACTERS
 from ..ir import Span
 from . import codes
 from . import mldev_expr as X
@@ -68,6 +70,22 @@ def _read(path: Path, file: str, diags: Diagnostics) -> MappingNode | None:
         diags.error(codes.MLDEV_SHAPE, "an anchor is used inside itself (a recursive alias)",
                     Y.span(looped, file))
         return None
+    if root is not None and (past := Y.oversized(root, L.MAX_NESTING, L.MAX_DOCUMENT_NODES)):
+        node, limit = past
+        if limit == "nesting":
+            diags.error(codes.MLDEV_SHAPE, f"the YAML is nested more than {L.MAX_NESTING} deep",
+                        Y.span(node, file), help_("an MLDev experiment is a few levels deep"))
+        else:
+            diags.error(codes.MLDEV_SHAPE, f"with its aliases expanded, the YAML has more than "
+                        f"{L.MAX_DOCUMENT_NODES} nodes (an alias bomb?)", Y.span(node, file),
+                        help_("each alias is a copy of its anchor; aliases of aliases multiply"))
+        return None
+    for node in Y.scalars(root) if root is not None else ():
+        if (control := CONTROL_CHARACTERS.search(node.value)) is not None:
+            diags.error(codes.CONTROL_CHARACTER, "a string holds a control character "
+                        f"(U+{ord(control.group()):04X})", Y.span(node, file),
+                        help_("mlx strings hold printable text, tabs and line breaks"))
+            return None
     if not isinstance(root, MappingNode):
         where = Y.span(root, file) if root is not None else None
         diags.error(codes.MLDEV_SHAPE, "an MLDev experiment must be a mapping of named objects",
@@ -163,7 +181,7 @@ class _Translator:
         if typed is None:
             self.diags.warning(
                 codes.PARAM_VALUE,
-                f"parameter `{raw_name}` has no mlx type (null or mixed list)",
+                f"parameter `{raw_name}` has no mlx type (null, mixed list, or a number out of range)",
                 self._span(node),
                 help_("mlx parameters are int, float, str, bool or a list of one"),
             )
@@ -524,6 +542,8 @@ _TYPES = ((bool, "bool"), (int, "int"), (float, "float"), (str, "str"))
 def _scalar_type(value: object) -> str | None:
     if isinstance(value, float) and not math.isfinite(value):
         return None  # .inf and .nan have no mlx literal
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > L.MAX_WHOLE:
+        return None  # beyond the whole numbers mlx accepts (Y.TOO_LARGE is no type either)
     for python_type, name in _TYPES:
         if isinstance(value, python_type):
             return name
