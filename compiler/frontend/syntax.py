@@ -378,7 +378,7 @@ def decode_string(tok: Token, file: str, diags: Diagnostics) -> A.Str:
         at_line = line + before.count("\n")
         at_col = (col if "\n" not in before else 1) + len(before) - (before.rfind("\n") + 1)
         diags.error("E0110", f"control character U+{ord(control.group()):04X} in a string",
-                    here(at_line, at_col),
+                    here(at_line, at_col).span(),
                     help_("strings hold printable text, tabs and line breaks; let the command "
                           "make any other character (with printf, say)"))
     while i < n:
@@ -389,7 +389,7 @@ def decode_string(tok: Token, file: str, diags: Diagnostics) -> A.Str:
                 text.append(_ESCAPES[esc])
             else:
                 diags.error(
-                    "E0105", f"unknown escape `\\{esc}` in a string", here(line, col, 2),
+                    "E0105", f"unknown escape `\\{esc}` in a string", here(line, col, 2).span(),
                     help_("valid escapes: \\n \\t \\\" \\\\; write \\\\ for a backslash"),
                 )
             i += 2
@@ -405,7 +405,7 @@ def decode_string(tok: Token, file: str, diags: Diagnostics) -> A.Str:
             newline = body.find("\n", i + 2)
             if close < 0 or (0 <= newline < close):
                 diags.error(
-                    "E0501", "unterminated `${` in a string", here(line, col, 2),
+                    "E0501", "unterminated `${` in a string", here(line, col, 2).span(),
                     help_("close it with `}`, or write `$${` for a literal `${`"),
                 )
                 text.append(body[i:])
@@ -415,7 +415,7 @@ def decode_string(tok: Token, file: str, diags: Diagnostics) -> A.Str:
             if not _INTERP_PATH.fullmatch(inner.strip()):
                 diags.error(
                     "E0502", f"`${{{inner}}}` is not a name or a dotted reference",
-                    here(line, col, width),
+                    here(line, col, width).span(),
                     help_("interpolate a name such as `${lr}` or `${in.data}`; "
                           "write `$${...}` for shell syntax"),
                 )
@@ -482,12 +482,12 @@ def _report_syntax_error(err: UnexpectedInput, text: str, path: str, diags: Diag
     line = getattr(err, "line", 1) or 1
     column = getattr(err, "column", 1) or 1
     if isinstance(err, LimitExceeded):
-        diags.error(err.code, err.message, A.Pos(path, line, column, line, column + err.width),
+        diags.error(err.code, err.message, A.Pos(path, line, column, line, column + err.width).span(),
                     help_(err.hint))
         return
     if isinstance(err, UnexpectedCharacters):
         ch = text[err.pos_in_stream] if err.pos_in_stream < len(text) else ""
-        pos = A.Pos(path, line, column, line, column + 1)
+        pos = A.Pos(path, line, column, line, column + 1).span()
         if ch == '"':
             diags.error("E0103", "unterminated string", pos,
                         help_('close the string with `"` on the same line, or use """...""" '
@@ -503,7 +503,7 @@ def _report_syntax_error(err: UnexpectedInput, text: str, path: str, diags: Diag
     if isinstance(err, UnexpectedToken) and err.token.type != "$END":
         tok = err.token
         pos = A.Pos(path, tok.line, tok.column, tok.end_line or tok.line,
-                    tok.end_column or tok.column + 1)
+                    tok.end_column or tok.column + 1).span()
         expected = _expected(err.expected)
         shown = str(tok).split("\n")[0][:40]
         diags.error("E0101", f"unexpected `{shown}`", pos, *_expected_notes(expected, tok))
@@ -511,7 +511,7 @@ def _report_syntax_error(err: UnexpectedInput, text: str, path: str, diags: Diag
     # end of input
     last_line = text.count("\n") + 1
     last_col = len(text) - (text.rfind("\n") + 1) + 1
-    pos = A.Pos(path, last_line, last_col, last_line, last_col + 1)
+    pos = A.Pos(path, last_line, last_col, last_line, last_col + 1).span()
     expected = _expected(getattr(err, "expected", None) or [])
     diags.error("E0106", "unexpected end of file", pos, *_expected_notes(expected, None))
 

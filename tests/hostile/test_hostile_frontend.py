@@ -261,3 +261,181 @@ def test_a_nul_in_an_override_is_an_error(tmp_path, capsys):
     text = SITE + 'param p: str = "x"\nstage a { run = "echo ${p}" }\n'
     status, err = _check(tmp_path, text, capsys, "-p", 'p="a\x01b"')
     assert status == 1 and "E0110" in err, err
+
+
+# --- property tests: hostile values in every field of every declaration -----
+
+# One experiment using every kind of declaration; each entry is a block whose
+# fields the strategies below overwrite one at a time.
+_BLOCKS: list[tuple[str, dict[str, str]]] = [
+    ("experiment e", {"description": '"d"', "objective": "makespan", "deadline": "48h", "budget": "100"}),
+    ("secret tok", {"env": '"TOKEN"'}),
+    ("site hpc : slurm", {"login": '"login.example"', "account": '"acct"', "qos": '"normal"',
+                          "modules": '["cuda"]', "scratch": '"/scratch"', "gpu_directive": "gres",
+                          "container": "apptainer"}),
+    ("  partition gpu", {"nodes": "2", "cpus": "8", "memory": "64GiB", "gpus": "2 x a100",
+                         "max_time": "24h", "price": "1/h", "speed": "2"}),
+    ("site k8s : kubernetes", {"context": '"ctx"', "namespace": '"ns"', "volume": '"pvc"',
+                               "image_pull_secrets": '["regcred"]', "default_image": '"python:3.12"'}),
+    ("  pool p", {"nodes": "2", "cpus": "8", "memory": "32GiB", "price": "2/h",
+                  "selector": '{"zone": "a"}', "tolerations": '["gpu=true:NoSchedule"]'}),
+    ("site ws : local", {"cpus": "4", "memory": "8GiB", "workdir": '"work"', "speed": "1"}),
+    ("link ws <-> hpc", {"bandwidth": "1Gbps", "latency": "5ms", "egress": "0.01/GB"}),
+    ("dataset raw", {"uri": '"data/raw"', "size": "1GB", "at": "ws"}),
+    ("stage prep", {"in r": "raw", "out o": 'file("prep/out.txt", size = 1MB)',
+                    "run": '"cp ${in.r} ${out.o}"', "cpus": "1", "memory": "1GiB", "time": "1h",
+                    "estimate": "5m", "retries": "1", "env": '{"A": "b", "T": tok}', "on": "ws",
+                    "image": '"python:3.12"'}),
+    ("stage train for lr in [0.1, 0.01]", {"in d": "prep.o", "out m": 'file("m/${lr}.bin")',
+                                           "run": '"train --lr ${lr} ${in.d} ${out.m} ${p}"',
+                                           "gpus": "1", "not_on": "k8s", "after": "[prep]",
+                                           "estimate": "{a100: 1h}"}),
+    ("service api", {"image": '"nginx"', "port": "8080", "health": '"/healthz"', "replicas": "1"}),
+]
+_CLOSE_AFTER = {"  partition gpu": True, "  pool p": True}  # pools close their site too
+
+
+def _render(blocks: list[tuple[str, dict[str, str]]], param: str = '"v"') -> str:
+    out = [f"param p: str = {param}"]
+    for header, fields in blocks:
+        body = "".join(f"  {k} = {v}\n" for k, v in fields.items())
+        if header.startswith("site") and header.endswith(("slurm", "kubernetes")):
+            out.append(f"{header} {{\n{body}")  # its pool block follows and closes it
+        elif header in _CLOSE_AFTER:
+            out.append(f"{header} {{\n{body}  }}\n}}")
+        else:
+            out.append(f"{header} {{\n{body}}}")
+    return "\n".join(out) + "\n"
+
+
+def test_the_base_experiment_is_clean(tmp_path, capsys):
+    status, err = _check(tmp_path, _render(_BLOCKS), capsys)
+    assert status == 0, err
+
+
+_HOSTILE_PIECES = [
+    "'", '"', "\\", "$(touch /tmp/pwned)", "`id`", "${p}", "$$", "$HOME", "\n", "\r", "\t",
+    "\x00", "\x1b[2J", "\x7f", "{{ x }}", "{% if %}", "{x}", "{{", "}}", ": ", "- ", "&a", "*a",
+    "!!python/object/apply:os.system", "#", "//", "/*", "..", "/etc/passwd", "-rf", "--", "é",
+    "\u202e", "😀", "\u2028", ";", "|", "&&", ">", "<", "[", "]", "(", ")", "x" * 3000, " ",
+    '"""', "%", "@",
+]
+_RAW_VALUES = [
+    "0", "-0", "-1", "1e400", "-1e400", "1e-400", "9" * 5000, "2147483648", "18446744073709551616",
+    "0.1", "-5GiB", "1e400GiB", "0GiB", "-1h", "1e400h", "0h", "-1/h", "1e400/h", "-1/GB",
+    "0Gbps", "-1Gbps", "1e400Gbps", "0 x a100", "99999999999 x a100", "-1 x a100", "true",
+    "[]", "{}", "[" * 150 + "]" * 150, "{" * 150, "f(" * 150, "ws.nowhere", "nowhere",
+    "a" * 200, "weighted(time = -1, cost = 1e400)", "file(\"/etc/passwd\")", "file(\"../x\")",
+    "dir(\"\")", "[ws, ws]", '{"": ""}', '{"A B": "x"}', "in", "out", "stage", "@", "$", "\x00",
+    '"""\n' + "x\n" * 5 + '"""',
+]
+
+
+def _mlx_string(text: str) -> str:
+    """A string literal holding `text` as far as the language lets it; the
+    control characters stay raw, for the checker to refuse."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+_HOSTILE_TEXT = st.lists(st.sampled_from(_HOSTILE_PIECES) | st.text(max_size=8), min_size=1,
+                         max_size=6).map("".join)
+_VALUE = (_HOSTILE_TEXT.map(_mlx_string) | st.sampled_from(_RAW_VALUES)
+          | _HOSTILE_TEXT)  # bare hostile text: syntax errors must be positioned too
+_FIELDS = [(i, name) for i, (_, fields) in enumerate(_BLOCKS) for name in fields]
+
+
+@st.composite
+def _hostile_sources(draw) -> str:
+    blocks = [(h, dict(f)) for h, f in _BLOCKS]
+    for _ in range(draw(st.integers(1, 3))):
+        index, name = draw(st.sampled_from(_FIELDS))
+        blocks[index][1][name] = draw(_VALUE)
+    param = draw(st.just('"v"') | _VALUE)
+    return _render(blocks, param)
+
+
+_PROPERTY = settings(max_examples=120, deadline=None,
+                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+
+
+@_PROPERTY
+@given(_hostile_sources())
+def test_check_answers_any_field_with_a_position(tmp_path, capsys, source):
+    status, err = _check(tmp_path, source, capsys)
+    assert status in (0, 1), err
+    if status == 1:
+        _assert_positioned(status, err)
+    assert "Traceback" not in err and "\x1b" not in err and "\x00" not in err
+
+
+@_PROPERTY
+@given(_hostile_sources().filter(lambda s: "\x00" not in s), st.sampled_from(["", "'x'", "1", "[1]"]))
+def test_overrides_answer_with_a_position(tmp_path, capsys, source, override):
+    status, err = _check(tmp_path, source, capsys, "-p", f"p={override}")
+    assert status in (0, 1), err
+
+
+@settings(max_examples=15, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(_hostile_sources())
+def test_compile_never_crashes_or_hangs_and_writes_no_control_characters(tmp_path_factory, source):
+    """Through the real command line, with a timeout: exit 0 or 1, never 3;
+    what it writes holds no NUL or escape character."""
+    folder = tmp_path_factory.mktemp("compile")
+    path = folder / "exp.mlx"
+    path.write_bytes(source.encode("utf-8", "surrogatepass"))
+    out = folder / "out"
+    result = subprocess.run([sys.executable, "-m", "compiler.cli", "compile", str(path), "-o", str(out)],
+                            cwd=ROOT, capture_output=True, timeout=120)
+    err = result.stderr.decode("utf-8", "replace")
+    assert result.returncode in (0, 1), err
+    if result.returncode == 1:
+        _assert_positioned(1, err)
+    for written in out.rglob("*") if out.exists() else ():
+        if written.is_file():
+            data = written.read_bytes()
+            assert b"\x00" not in data and b"\x1b" not in data, written
+
+
+def test_json_diagnostics_of_hostile_input_are_valid_json(tmp_path, capsys):
+    source = _render(_BLOCKS).replace('"d"', '"a\x00b"').replace("8GiB", "1e400GiB")
+    path = tmp_path / "exp.mlx"
+    path.write_text(source)
+    assert main(["check", str(path), "--format", "json"]) == 1
+    report = json.loads(capsys.readouterr().out or "{}") or None
+    assert report is None or all(d["span"] for d in report["diagnostics"])
+
+
+_PRINTABLE_HOSTILE = [
+    "'", '"', "\\", "$(touch /tmp/pwned)", "`id`", "$$", "{{ x }}", "{% if %}", "{x}", "}{", ": ",
+    "- a", "&a", "*a", "!!python/object/apply:os.system ['id']", "#x", "--force", "-rf", "é😀\u202e",
+    "x" * 3000, "a\nb", "\t", "%s%n", "null", "~", "yes", "0x1F",
+]
+
+
+@pytest.mark.parametrize("text", _PRINTABLE_HOSTILE, ids=range(len(_PRINTABLE_HOSTILE)))
+def test_compile_takes_any_printable_string_in_free_text_fields(tmp_path, capsys, text):
+    """Values a user may legitimately write: compile writes its files (exit 0),
+    or refuses with a positioned error; never an internal error."""
+    blocks = [(h, dict(f)) for h, f in _BLOCKS]
+    literal = _mlx_string(text)
+    blocks[0][1]["description"] = literal
+    blocks[9][1]["env"] = '{"A": ' + literal + ', "T": tok}'
+    path = tmp_path / "exp.mlx"
+    path.write_text(_render(blocks, literal))
+    status = main(["compile", str(path), "-o", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert status in (0, 1), err
+    if status == 1:
+        _assert_positioned(status, err)
+
+
+@pytest.mark.parametrize("case", sorted((ROOT / "tests" / "frontend" / "bad").glob("E0[15]*.mlx")),
+                         ids=lambda p: p.stem)
+def test_syntax_and_string_errors_render_as_json(in_root, capsys, case):
+    """Syntax and string errors carried parser positions, not spans: the
+    JSON renderer failed on them (exit 3)."""
+    status = main(["check", str(case.relative_to(ROOT)), "--format", "json"])
+    report = json.loads(capsys.readouterr().out)
+    assert status == 1 and report["errors"] >= 1
+    assert all(d["span"] is not None for d in report["diagnostics"] if d["code"] != "E0107")
