@@ -402,7 +402,7 @@ def decode_string(tok: Token, file: str, diags: Diagnostics) -> A.Str:
             continue
         if ch == "$" and i + 1 < n and body[i + 1] == "{":
             close = body.find("}", i + 2)
-            newline = body.find("\n", i + 2)
+            newline = body.find("\n", i + 2, close) if close >= 0 else -1  # bounded: linear
             if close < 0 or (0 <= newline < close):
                 diags.error(
                     "E0501", "unterminated `${` in a string", here(line, col, 2).span(),
