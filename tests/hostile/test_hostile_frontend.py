@@ -439,3 +439,19 @@ def test_syntax_and_string_errors_render_as_json(in_root, capsys, case):
     report = json.loads(capsys.readouterr().out)
     assert status == 1 and report["errors"] >= 1
     assert all(d["span"] is not None for d in report["diagnostics"] if d["code"] != "E0107")
+
+
+def test_a_negative_objective_weight_is_an_error(tmp_path, capsys):
+    text = "experiment e { objective = weighted(time = -1, cost = 1) }\n" + SITE
+    status, err = _check(tmp_path, text, capsys)
+    _assert_positioned(status, err, "E0306")
+    assert "exp.mlx:1:44: error[E0306]" in err, err
+
+
+@pytest.mark.parametrize("option", [["--budget", "-5"], ["--budget", "inf"], ["--budget", "nan"],
+                                    ["--deadline", "99999999999999999999999h"]])
+def test_nonsense_budgets_and_deadlines_on_the_command_line_are_usage_errors(in_root, capsys, option):
+    with pytest.raises(SystemExit) as exit_:
+        main(["plan", "examples/quickstart.mlx", *option])
+    assert exit_.value.code == 2
+    assert option[1] in capsys.readouterr().err
