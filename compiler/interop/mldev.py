@@ -153,7 +153,7 @@ class _Translator:
         parts = [
             T.comment(f"Imported by `mlc import mldev` from {Path(self.file).name}."),
             T.Block(f"experiment {self.experiment}", [
-                "description = " + T.string(f"Imported from MLDev {Path(self.file).name}"),
+                "description = " + T.string(f"Imported from MLDev {T.printable(Path(self.file).name)}"),
             ]).render(),
             self._untranslated_comments(),
             "\n".join(f"param {p.name}: {p.type} = {T.value(p.value)}" for p in self.params),

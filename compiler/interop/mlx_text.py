@@ -126,9 +126,16 @@ def map_key(key: str) -> str:
     return key if identifier(key, "_") == key else string(key)
 
 
+def printable(text: str) -> str:
+    """Text from outside the document (a file name) with each control
+    character replaced by U+FFFD, so that it can be shown in the output."""
+    return CONTROL_CHARACTERS.sub("\ufffd", text)
+
+
 def comment(text: str) -> str:
-    """A one-line `//` comment; line breaks in `text` would end it early."""
-    return "// " + " ".join(text.split())
+    """A one-line `//` comment; line breaks in `text` would end it early, and
+    control characters have no place in a generated file."""
+    return "// " + " ".join(printable(text).split())
 
 
 @dataclass

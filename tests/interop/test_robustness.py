@@ -247,3 +247,17 @@ def test_mldev_any_script_text_checks_clean_or_is_refused(tmp_path, text):
     result = import_mldev(source)
     assert all(d.span is not None for d in _errors(result)), result.diagnostics
     _checks_clean_when_ok(result, tmp_path)
+
+
+def test_a_control_character_in_the_file_name_does_not_reach_the_output(tmp_path):
+    mldev = tmp_path / "exp\x1b[2Jname.yml"
+    mldev.write_text(_STAGE)
+    result = import_mldev(mldev)
+    assert result.ok and "\x1b" not in result.text, result.diagnostics
+    load_clean(result.text, tmp_path)
+    wf = tmp_path / "wf\x07.json"
+    wf.write_text(json.dumps({"name": "w", "schemaVersion": "1.5", "workflow": {
+        "specification": {"tasks": [], "files": []},
+        "execution": {"makespanInSeconds": 1, "executedAt": "x", "tasks": []}}}))
+    result = import_wfformat(wf, sites=True)
+    assert result.ok and "\x07" not in result.text + (result.sites_text or ""), result.diagnostics
