@@ -297,7 +297,7 @@ def _duration(text: str) -> float:
         raise argparse.ArgumentTypeError(f"`{text}` is not a duration such as 36h or 90m")
     seconds = float(m.group(1)) * unit[1]
     if not seconds <= MAX_DURATION:
-        raise argparse.ArgumentTypeError(f"`{text}` is longer than 3650d")
+        raise argparse.ArgumentTypeError(f"`{text}` is longer than {MAX_DURATION / 86400:g}d")
     return seconds
 
 

@@ -20,8 +20,9 @@ from .schema import Type, type_name
 
 # The largest value of each dimension, in base units (limits.py).
 _QUANTITY_MAX = {U.SIZE: L.MAX_SIZE, U.DURATION: L.MAX_DURATION}
-_LIMIT_TEXT = {U.SIZE: "8192PiB", U.DURATION: "3650d", U.BANDWIDTH: "1e15B/s", U.PRICE: "1e15/h",
-               U.EGRESS: "1e15/GB"}
+_RATE = f"{L.MAX_RATE:.0e}".replace("+", "")  # 1e15
+_LIMIT_TEXT = {U.SIZE: f"{(L.MAX_SIZE + 1) // 1024**5}PiB", U.DURATION: f"{L.MAX_DURATION / 86400:g}d",
+               U.BANDWIDTH: f"{_RATE}B/s", U.PRICE: f"{_RATE}/h", U.EGRESS: f"{_RATE}/GB"}
 
 
 def whole(v: A.Num) -> bool:
