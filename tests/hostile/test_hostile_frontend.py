@@ -455,3 +455,12 @@ def test_nonsense_budgets_and_deadlines_on_the_command_line_are_usage_errors(in_
         main(["plan", "examples/quickstart.mlx", *option])
     assert exit_.value.code == 2
     assert option[1] in capsys.readouterr().err
+
+
+def test_the_language_reference_states_the_limits_of_limits_py():
+    doc = (ROOT / "docs" / "language.md").read_text(encoding="utf-8")
+    section = doc[doc.index("## Ranges and limits"):]
+    for value in (L.MAX_NESTING, L.MAX_NAME_LENGTH, L.MAX_IMPORT_DEPTH, L.MAX_SWEEP_MEMBERS,
+                  L.MAX_STAGE_INSTANCES, L.MAX_POOL_NODES, L.MAX_RETRIES, L.MAX_INT):
+        assert str(value) in section, value
+    assert f"{(L.MAX_SIZE + 1) // 1024**5}PiB" in section and f"{L.MAX_DURATION / 86400:g}d" in section
