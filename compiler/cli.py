@@ -294,10 +294,11 @@ def _add_objective(p: argparse.ArgumentParser) -> None:
                    help="override the experiment's objective")
     p.add_argument("--deadline", type=_duration, metavar="DURATION",
                    help="a deadline, e.g. 36h (overrides the experiment's)")
-    p.add_argument("--budget", type=float, metavar="MONEY", help="a budget (overrides the experiment's)")
+    p.add_argument("--budget", type=_money, metavar="MONEY", help="a budget (overrides the experiment's)")
 
 
 def _duration(text: str) -> float:
+    from .frontend.limits import MAX_DURATION
     from .frontend.units import DURATION, lookup
 
     import re
@@ -306,7 +307,22 @@ def _duration(text: str) -> float:
     unit = lookup(m.group(2)) if m else None
     if unit is None or unit[0] != DURATION:
         raise argparse.ArgumentTypeError(f"`{text}` is not a duration such as 36h or 90m")
-    return float(m.group(1)) * unit[1]
+    seconds = float(m.group(1)) * unit[1]
+    if not seconds <= MAX_DURATION:
+        raise argparse.ArgumentTypeError(f"`{text}` is longer than {MAX_DURATION / 86400:g}d")
+    return seconds
+
+
+def _money(text: str) -> float:
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"`{text}` is not an amount of money such as 250") from None
+    if not math.isfinite(value) or value < 0:  # inf and nan parse as floats too
+        raise argparse.ArgumentTypeError(f"`{text}` is not a finite amount of zero or more")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:

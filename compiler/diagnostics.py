@@ -131,11 +131,14 @@ class SourceCache:
 
 
 _MAX_SHOWN = 200  # characters of a source line shown; a 10 MB line is cut
+# Control characters shown as their one-column Unicode pictures (ESC as ␛):
+# echoed raw, an escape sequence in a source line would drive the terminal.
+_VISIBLE_CONTROLS = {c: 0x2400 + c for c in range(0x20)} | {0x7F: 0x2421}
 
 
 def _excerpt(text: str, column: int, width: int) -> tuple[str, int, int]:
     """Cut a long line around the culprit; returns (text, column, width)."""
-    text = text.replace("\t", " ")
+    text = text.replace("\t", " ").translate(_VISIBLE_CONTROLS)
     if len(text) <= _MAX_SHOWN:
         return text, column, width
     start = max(0, column - 1 - _MAX_SHOWN // 2)

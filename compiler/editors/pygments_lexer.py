@@ -136,7 +136,7 @@ class MlxLexer(RegexLexer):
         ],
         "string": [
             (r'"', String.Double, "#pop"),
-            (r'\\[nrt0"\\]|\$\$', String.Escape),
+            (r'\\[nt"\\]|\$\$', String.Escape),
             (r"\\.", Error),  # the front end reports an unknown escape (E0105)
             (r"\$\{", String.Interpol, "interpolation"),
             (r'[^"\\$\n]+|\$', String.Double),

@@ -86,7 +86,12 @@ def evaluate_field(ctx: Context, f: A.Field, spec: FieldSpec, scope: Scope):
     are evaluated."""
     if spec.type[0] in ("site", "placement", "units", "estimate", "objective", "env", "command"):
         return f.value
-    return ctx.ev.value(f.value, spec.type, scope)
+    value = ctx.ev.value(f.value, spec.type, scope)
+    problem = spec.range.problem(value) if spec.range is not None and value is not BAD else None
+    if problem is not None:
+        ctx.diags.error("E0306", f"`{f.name}` {problem}", f.value.pos.span())
+        return BAD
+    return value
 
 
 def positive(ctx: Context, values: dict, name: str, fields: list[A.Field], *, zero_ok: bool = False) -> None:

@@ -6,14 +6,28 @@ line overrides and params, then sweep variables, then template parameters."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
 from ..diagnostics import Diagnostics, choices, did_you_mean, help_
 from ..ir import Gpus
 from . import ast as A
+from . import limits as L
 from . import units as U
 from .schema import Type, type_name
+
+# The largest value of each dimension, in base units (limits.py).
+_QUANTITY_MAX = {U.SIZE: L.MAX_SIZE, U.DURATION: L.MAX_DURATION}
+_RATE = f"{L.MAX_RATE:.0e}".replace("+", "")  # 1e15
+_LIMIT_TEXT = {U.SIZE: f"{(L.MAX_SIZE + 1) // 1024**5}PiB", U.DURATION: f"{L.MAX_DURATION / 86400:g}d",
+               U.BANDWIDTH: f"{_RATE}B/s", U.PRICE: f"{_RATE}/h", U.EGRESS: f"{_RATE}/GB"}
+
+
+def whole(v: A.Num) -> bool:
+    """Written as a whole number (`3`, not `3.0`); the parser keeps a whole
+    number too long for an exact int as a float, so test the text."""
+    return v.text.lstrip("-").isdigit()
 
 
 class _Bad:
@@ -160,7 +174,7 @@ class Evaluator:
                     f"{U.DIMENSION_NAMES[found[0]].split(' (')[0]} `{v.text}`", v.pos.span(),
                     help_(f"write {U.DIMENSION_NAMES[dim]}"))
                 return BAD
-            return v.number * found[1]
+            return self._in_bounds(v, v.number * found[1], dim)
         if isinstance(v, A.Num):
             if v.value == 0:
                 return 0.0
@@ -174,6 +188,35 @@ class Evaluator:
             if isinstance(bound, Bound) and bound.type == (dim,):
                 return bound.value
         return self._type_error(v, (dim,), self.describe(v))
+
+    def _in_bounds(self, v, value: float, dim: str):
+        """A quantity is finite, not negative, and within its dimension's limit."""
+        name = U.DIMENSION_NAMES[dim].split(" (")[0]
+        if value < 0:
+            self.diags.error("E0313", f"`{v.text}` is negative", v.pos.span(),
+                             help_(f"{name} is zero or more"))
+            return BAD
+        limit = _QUANTITY_MAX.get(dim, L.MAX_RATE)
+        if not value <= limit:  # also catches NaN
+            self.diags.error("E0313", f"`{v.text}` is out of range", v.pos.span(),
+                             help_(f"{name} is at most {_LIMIT_TEXT[dim]}"))
+            return BAD
+        return value
+
+    def number(self, v: A.Num):
+        """A number literal within the limits: whole numbers fit int64, other
+        numbers are finite."""
+        if whole(v):
+            if abs(v.value) <= L.MAX_WHOLE:
+                return v.value
+            hint = f"whole numbers are at most {L.MAX_WHOLE} in size"
+        else:
+            if math.isfinite(v.value):
+                return v.value
+            hint = "numbers are at most about 1.8e308 in size"
+        shown = v.text if len(v.text) <= 40 else v.text[:20] + "..."
+        self.diags.error("E0313", f"`{shown}` is out of range", v.pos.span(), help_(hint))
+        return BAD
 
     # --- strings ---
     def string(self, v, scope: Scope, *, allow_ports: bool = False, shell: bool = False):
@@ -241,8 +284,8 @@ class Evaluator:
     def value(self, v, t: Type, scope: Scope):
         kind = t[0]
         if kind == "int":
-            if isinstance(v, A.Num) and isinstance(v.value, int):
-                return v.value
+            if isinstance(v, A.Num) and whole(v):
+                return self.number(v)
             if isinstance(v, A.Ref):
                 bound = self.lookup_name(v, scope)
                 if bound is BAD:
@@ -253,7 +296,8 @@ class Evaluator:
             return self._type_error(v, t, self.describe(v), *notes)
         if kind == "float":
             if isinstance(v, A.Num):
-                return float(v.value)
+                n = self.number(v)
+                return BAD if n is BAD else float(n)
             if isinstance(v, A.Ref):
                 bound = self.lookup_name(v, scope)
                 if bound is BAD:
@@ -309,13 +353,16 @@ class Evaluator:
 
     def gpus(self, v, scope: Scope):
         if isinstance(v, A.GpuSpec):
-            if not isinstance(v.count.value, int) or v.count.value < 1:
+            if not whole(v.count) or not 1 <= v.count.value <= L.MAX_INT:
                 self.diags.error("E0306", "the GPU count must be a positive whole number",
                                  v.count.pos.span())
                 return BAD
             return Gpus(count=v.count.value, type=v.type)
-        if isinstance(v, A.Num) and isinstance(v.value, int) and v.value >= 0:
-            return Gpus(count=v.value) if v.value else None
+        if isinstance(v, A.Num) and whole(v) and v.value >= 0:
+            count = self.number(v)
+            if count is BAD:
+                return BAD
+            return Gpus(count=count) if count else None
         if isinstance(v, A.Quantity) and v.unit.startswith("x"):
             self.diags.error("E0304", f"unknown unit `{v.unit}`", v.pos.span(),
                              help_(f"GPUs are written with spaces: `{v.text[:-len(v.unit)]} x {v.unit[1:]}`"))
@@ -327,7 +374,10 @@ class Evaluator:
 def infer(v, ev: Evaluator, scope: Scope) -> Bound | _Bad:
     """The value and type of an untyped literal (a sweep member)."""
     if isinstance(v, A.Num):
-        return Bound(v.value, ("int",) if isinstance(v.value, int) else ("float",), v.text, v.pos)
+        value = ev.number(v)
+        if value is BAD:
+            return BAD
+        return Bound(value, ("int",) if whole(v) else ("float",), v.text, v.pos)
     if isinstance(v, A.Bool):
         return Bound(v.value, ("bool",), format_value(v.value), v.pos)
     if isinstance(v, A.Str):

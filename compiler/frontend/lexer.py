@@ -15,11 +15,27 @@ from lark import Token
 from lark.exceptions import UnexpectedCharacters
 from lark.lexer import Lexer, PatternStr
 
+from .limits import MAX_NAME_LENGTH, MAX_NESTING
+
 # Scanned in this order: at a position the first alternative that matches
 # wins, so the longer or higher-priority forms come first. White space and
-# comments are skipped by the same match as the token after them.
+# comments are skipped by the same match as the token after them. The skip
+# is possessive: a backtracking `(?:[ ]+|...)*` tried every split of a long
+# run of spaces before a character no token starts with (exponential time).
 _ORDER = ("LONG_STRING", "STRING", "QUANTITY", "NUMBER", "NAME", "LINK_OP")
-_SKIP = r"(?:[ \t\f\r\n]+|//[^\n]*)*"
+_SKIP = r"(?:[ \t\f\r\n]++|//[^\n]*+)*+"
+_OPENING = frozenset({"LBRACE", "LSQB", "LPAR"})
+_CLOSING = frozenset({"RBRACE", "RSQB", "RPAR"})
+
+
+class LimitExceeded(UnexpectedCharacters):
+    """A token the lexer refuses because of a limit (limits.py): reported as a
+    syntax error with its own code; the parser resynchronises after it."""
+
+    def __init__(self, text: str, start: int, line: int, column: int, width: int,
+                 code: str, message: str, hint: str) -> None:
+        super().__init__(text, start, line, column)
+        self.width, self.code, self.message, self.hint = width, code, message, hint
 
 
 class MlxLexer(Lexer):
@@ -49,6 +65,7 @@ class MlxLexer(Lexer):
         match = self.pattern.match
         count = text.count
         pos, line, line_start = 0, 1, 0
+        depth = 0  # open brackets: the passes after the parser recurse on nesting
         while True:
             m = match(text, pos)
             if m is None:  # no token starts after the skipped space
@@ -75,9 +92,23 @@ class MlxLexer(Lexer):
                     line += newlines
                     line_start = start + value.rindex("\n") + 1
             elif kind == "NAME":
+                if len(value) > MAX_NAME_LENGTH:
+                    raise LimitExceeded(
+                        text, start, start_line, start_column, len(value), "E0109",
+                        f"a name of {len(value)} characters (at most {MAX_NAME_LENGTH})",
+                        "names become file names; shorten it")
                 keyword = keywords.get(value)
                 if keyword is not None and keyword in states[parser_state.position]:
                     kind = keyword
+            elif kind in _OPENING:
+                depth += 1
+                if depth > MAX_NESTING:
+                    raise LimitExceeded(
+                        text, start, start_line, start_column, 1, "E0109",
+                        f"brackets nested more than {MAX_NESTING} deep",
+                        "flatten the value; generate deep data as a file and pass its path")
+            elif kind in _CLOSING:
+                depth = max(0, depth - 1)
             pos = new_pos
             yield Token(kind, value, start, start_line, start_column, line, new_pos - line_start + 1, new_pos)
 

@@ -12,6 +12,7 @@ from typing import Callable, Optional
 from ..diagnostics import Diagnostics, SourceCache, help_, note
 from ..ir import Span
 from . import ast as A
+from .limits import MAX_IMPORT_DEPTH
 from .syntax import parse_module
 
 
@@ -38,7 +39,7 @@ def read_text(path: str, diags: Diagnostics, sources: SourceCache, at: Span | No
               read: Reader | None = None) -> str | None:
     unsaved = read(path) if read is not None else None
     if unsaved is not None:
-        text = unsaved.removeprefix("\ufeff")
+        text = _normalise_line_ends(unsaved.removeprefix("\ufeff"))
         sources.add(path, text)
         return text
     try:
@@ -61,8 +62,19 @@ def read_text(path: str, diags: Diagnostics, sources: SourceCache, at: Span | No
         return None
     if text.startswith("\ufeff"):
         text = text[1:]
+    text = _normalise_line_ends(text)
     sources.add(path, text)
     return text
+
+
+def _normalise_line_ends(text: str) -> str:
+    """CRLF and lone CR become LF: the lexer, comments and positions count
+    lines by LF, so a CR-only file would otherwise be one line whose first
+    `//` comment hides everything after it. A CR before LF adds no column,
+    so positions stay those an editor shows."""
+    if "\r" not in text:
+        return text
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def load_program(main_path: str, diags: Diagnostics, sources: SourceCache,
@@ -83,6 +95,12 @@ def load_program(main_path: str, diags: Diagnostics, sources: SourceCache,
                         help_("move the shared declarations into a file that imports nothing"))
             return
         if key in parsed:
+            return
+        if len(on_stack) >= MAX_IMPORT_DEPTH:
+            diags.error("E0109", f"imports nested more than {MAX_IMPORT_DEPTH} deep",
+                        at.span() if at else None,
+                        help_("import the shared files from one place instead of in a chain"))
+            program.syntax_ok = False
             return
         text = read_text(path, diags, sources, at.span() if at else None, read)
         if text is None:

@@ -95,7 +95,10 @@ def lower_objective(ctx: Context) -> tuple[str, str, ir.Objective, ir.Span]:
                                     choices(weights, "weights"))
                     continue
                 w = ctx.ev.value(kw.value, S.FLOAT, ctx.params)
-                if w is not BAD:
+                if w is not BAD and w < 0:  # a negative weight rewards the slow or the costly plan
+                    ctx.diags.error("E0306", f"the weight `{kw.name}` must be zero or more",
+                                    kw.value.pos.span())
+                elif w is not BAD:
                     weights[kw.name] = w
             tw, cw = weights["time"], weights["cost"]
         else:

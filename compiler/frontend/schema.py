@@ -1,4 +1,5 @@
-"""Which fields each kind of block accepts, their types, and which are required.
+"""Which fields each kind of block accepts, their types, which are required,
+and the range of each number (a negative price or a zero speed is nonsense).
 
 The grammar accepts any `name = value`; this table gives the names meaning,
 so a misspelt field gets "unknown field `memroy`; did you mean `memory`?"
@@ -7,6 +8,8 @@ instead of a parse error."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from .limits import MAX_INT, MAX_POOL_NODES, MAX_RETRIES
 
 # Types are small tuples so they print and compare easily:
 #   ("int",) ("float",) ("str",) ("bool",) ("size",) ("duration",) ("bandwidth",)
@@ -76,20 +79,49 @@ USER_TYPES: dict[str, Type] = {
 
 
 @dataclass(frozen=True)
+class Range:
+    """The values a number or quantity field accepts (in base units). The
+    types themselves bound every value too (evaluate.py, limits.py)."""
+
+    low: float
+    low_open: bool = False  # True: the value must be more than `low`
+    high: float | None = None
+
+    def problem(self, value: float) -> str | None:
+        """What is wrong with `value` ("must be at least 1"), or None."""
+        if value < self.low or (self.low_open and value == self.low):
+            if self.low_open and self.low == 0:
+                return "must be more than zero"
+            return "must be zero or more" if self.low == 0 else f"must be at least {_num(self.low)}"
+        if self.high is not None and value > self.high:
+            return f"must be at most {_num(self.high)}"
+        return None
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+MORE_THAN_ZERO = Range(0, low_open=True)
+AT_LEAST_ONE = Range(1, high=MAX_INT)  # counts that reach an int32
+
+
+@dataclass(frozen=True)
 class FieldSpec:
     type: Type
     required: bool = False
+    range: Range | None = None
 
 
-def _f(t: Type, required: bool = False) -> FieldSpec:
-    return FieldSpec(t, required)
+def _f(t: Type, required: bool = False, range: Range | None = None) -> FieldSpec:
+    return FieldSpec(t, required, range)
 
 
 EXPERIMENT = {
     "description": _f(STR),
     "objective": _f(OBJECTIVE),
-    "deadline": _f(DURATION),
-    "budget": _f(FLOAT),
+    "deadline": _f(DURATION, range=MORE_THAN_ZERO),
+    "budget": _f(FLOAT, range=Range(0)),
 }
 
 SECRET = {"kubernetes": _f(STR), "env": _f(STR), "file": _f(STR)}
@@ -109,8 +141,8 @@ SITE_FIELDS = {
         "image_pull_secrets": _f(list_of(STR)), "default_image": _f(STR),
     },
     "local": {
-        "cpus": _f(INT, True), "memory": _f(SIZE, True), "gpus": _f(GPUS), "workdir": _f(STR),
-        "speed": _f(FLOAT),
+        "cpus": _f(INT, True, AT_LEAST_ONE), "memory": _f(SIZE, True, MORE_THAN_ZERO),
+        "gpus": _f(GPUS), "workdir": _f(STR), "speed": _f(FLOAT, range=MORE_THAN_ZERO),
     },
 }
 
@@ -118,24 +150,30 @@ SITE_FIELDS = {
 POOL_KEYWORD = {"slurm": "partition", "kubernetes": "pool"}
 
 POOL = {
-    "nodes": _f(INT), "cpus": _f(INT, True), "memory": _f(SIZE, True), "gpus": _f(GPUS),
-    "max_time": _f(DURATION), "price": _f(PRICE), "speed": _f(FLOAT),
+    "nodes": _f(INT, range=Range(1, high=MAX_POOL_NODES)), "cpus": _f(INT, True, AT_LEAST_ONE),
+    "memory": _f(SIZE, True, MORE_THAN_ZERO), "gpus": _f(GPUS),
+    "max_time": _f(DURATION, range=MORE_THAN_ZERO), "price": _f(PRICE),
+    "speed": _f(FLOAT, range=MORE_THAN_ZERO),
     "selector": _f(map_of(STR)), "tolerations": _f(list_of(STR)),
 }
 
-LINK = {"bandwidth": _f(BANDWIDTH, True), "latency": _f(DURATION), "egress": _f(EGRESS)}
+LINK = {"bandwidth": _f(BANDWIDTH, True, MORE_THAN_ZERO), "latency": _f(DURATION),
+        "egress": _f(EGRESS)}
 
 _UNIT_COMMON = {
-    "image": _f(STR), "run": _f(COMMAND), "cpus": _f(INT), "memory": _f(SIZE), "gpus": _f(GPUS),
+    "image": _f(STR), "run": _f(COMMAND), "cpus": _f(INT, range=AT_LEAST_ONE),
+    "memory": _f(SIZE, range=MORE_THAN_ZERO), "gpus": _f(GPUS),
     "env": _f(ENV), "on": _f(PLACEMENT), "not_on": _f(PLACEMENT), "after": _f(UNITS_LIST),
 }
 
 STAGE = {
-    **_UNIT_COMMON, "time": _f(DURATION), "estimate": _f(ESTIMATE), "retries": _f(INT),
+    **_UNIT_COMMON, "time": _f(DURATION, range=MORE_THAN_ZERO), "estimate": _f(ESTIMATE),
+    "retries": _f(INT, range=Range(0, high=MAX_RETRIES)),
 }
 
 SERVICE = {
-    **_UNIT_COMMON, "replicas": _f(INT), "port": _f(INT, True), "health": _f(STR),
+    **_UNIT_COMMON, "replicas": _f(INT, range=AT_LEAST_ONE), "port": _f(INT, True),  # 1..65535: stages.py
+    "health": _f(STR),
 }
 
 # Defaults, stated once: the docs quote these.

@@ -5,11 +5,13 @@ graph.py, once every stage's outputs are known."""
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass, field
 
 from .. import ir, shell_context
 from ..diagnostics import choices, did_you_mean, help_, note
 from . import ast as A
+from . import limits as L
 from . import schema as S
 from .commands import trim_command
 from .context import Context, check_fields, positive
@@ -97,12 +99,21 @@ def _sweep_points(ctx: Context, d: A.Stage) -> tuple[list[dict[str, Bound]], boo
             broken[axis.name] = poisoned(axis.name_pos)
             continue
         seen[axis.name] = axis
-        values = _axis_values(ctx, axis)
+        # Counted before the members are evaluated: a million of them is slow.
+        written = len(axis.values.items) if isinstance(axis.values, A.ListV) else 0
+        values = _axis_values(ctx, axis) if written <= L.MAX_SWEEP_MEMBERS else None
+        members = len(values) if values is not None else written
+        if members > L.MAX_SWEEP_MEMBERS:
+            ctx.diags.error("E0507", f"sweep over `{axis.name}` has {members} members "
+                            f"(at most {L.MAX_SWEEP_MEMBERS})", axis.values.pos.span(),
+                            help_("each member becomes a job; sweep a coarser grid, or loop "
+                                  "inside one stage's command"))
+            broken[axis.name] = poisoned(axis.name_pos)
+            continue
         if values is None:
             broken[axis.name] = poisoned(axis.name_pos)
             continue
-        texts = [b.text for b in values]
-        dupes = sorted({t for t in texts if texts.count(t) > 1})
+        dupes = _repeated(values)
         if dupes:
             ctx.diags.error("E0506", f"sweep over `{axis.name}` repeats {', '.join(dupes)}",
                             axis.values.pos.span(), help_("each member of a sweep must differ"))
@@ -113,7 +124,29 @@ def _sweep_points(ctx: Context, d: A.Stage) -> tuple[list[dict[str, Bound]], boo
         return [{**{name: values[0] for name, values in axes}, **broken}], False
     if not axes:
         return [{}], True
+    count = math.prod(len(a[1]) for a in axes)
+    if count > L.MAX_STAGE_INSTANCES:
+        ctx.diags.error("E0507", f"the sweep of stage `{d.name}` makes {count} instances "
+                        f"(at most {L.MAX_STAGE_INSTANCES})", d.name_pos.span(),
+                        help_("each instance becomes a job; sweep fewer axes or fewer members"))
+        return [{name: values[0] for name, values in axes}], False
     return [dict(zip([a[0] for a in axes], combo)) for combo in itertools.product(*[a[1] for a in axes])], True
+
+
+def _repeated(values: list[Bound]) -> list[str]:
+    """Members equal to an earlier one by value (`0.1` and `0.10`, `1h` and
+    `60m`: numbers compare as numbers) or by text (`1` and `"1"` would name
+    the same instance), as written."""
+    seen: set = set()
+    dupes: set[str] = set()
+    for b in values:
+        kind = "number" if b.type[0] in ("int", "float") else b.type[0]
+        keys = {(kind, b.value if isinstance(b.value, (str, int, float)) else repr(b.value)),
+                ("text", b.text)}
+        if keys & seen:
+            dupes.add(b.text)
+        seen |= keys
+    return sorted(dupes)
 
 
 def _axis_values(ctx: Context, axis: A.SweepAxis) -> list[Bound] | None:
@@ -471,10 +504,6 @@ def _env(ctx: Context, entry) -> dict:
                             f"found {ctx.ev.describe(v)}", v.pos.span())
             continue
         if text is BAD:
-            continue
-        if "\x00" in text:
-            ctx.diags.error("E0511", "a value holding a NUL character cannot reach a command", v.pos.span(),
-                            help_("the shell cannot pass NUL; remove it from the value"))
             continue
         out[item.key] = ir.LiteralEnv(value=text)
     return dict(sorted(out.items()))

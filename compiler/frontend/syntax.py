@@ -16,7 +16,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 from ..diagnostics import Diagnostics, help_
 from ..resources import grammar_path
 from . import ast as A
-from .lexer import MlxLexer
+from .lexer import LimitExceeded, MlxLexer
 
 DECL_KEYWORDS = (
     "import", "experiment", "param", "secret", "dataset", "site", "link",
@@ -224,9 +224,15 @@ _QUANTITY_SPLIT = re.compile(r"^(-?(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d+)?)(.*)
 
 
 def _parse_number(text: str) -> int | float:
-    if re.fullmatch(r"-?\d+", text):
+    # A whole number of more digits than any limit allows stays a float
+    # (possibly inf): int() of thousands of digits is refused (and slow);
+    # the checker reports it out of range.
+    if re.fullmatch(r"-?\d+", text) and len(text) <= _MAX_EXACT_DIGITS:
         return int(text)
     return float(text)
+
+
+_MAX_EXACT_DIGITS = 40
 
 
 def _tok_pos(tok: Token) -> A.Pos:
@@ -341,7 +347,11 @@ class _Finisher:
             self.body(d.body)
 
 
-_ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\", "r": "\r", "0": "\0"}
+_ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\"}
+# Control characters other than tab and line feed (NUL, CR, ESC, DEL, C1):
+# they have no business in a command, path or name, and break the files
+# they would reach (a NUL ends a C string; a CR rewrites a terminal line).
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _INTERP_PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 
 
@@ -362,6 +372,15 @@ def decode_string(tok: Token, file: str, diags: Diagnostics) -> A.Str:
     def here(offset_line, offset_col, length=1) -> A.Pos:
         return A.Pos(file, offset_line, offset_col, offset_line, offset_col + length)
 
+    control = CONTROL_CHARACTERS.search(body)
+    if control is not None:
+        before = body[: control.start()]
+        at_line = line + before.count("\n")
+        at_col = (col if "\n" not in before else 1) + len(before) - (before.rfind("\n") + 1)
+        diags.error("E0110", f"control character U+{ord(control.group()):04X} in a string",
+                    here(at_line, at_col).span(),
+                    help_("strings hold printable text, tabs and line breaks; let the command "
+                          "make any other character (with printf, say)"))
     while i < n:
         ch = body[i]
         if ch == "\\" and not long and i + 1 < n:
@@ -370,8 +389,8 @@ def decode_string(tok: Token, file: str, diags: Diagnostics) -> A.Str:
                 text.append(_ESCAPES[esc])
             else:
                 diags.error(
-                    "E0105", f"unknown escape `\\{esc}` in a string", here(line, col, 2),
-                    help_("valid escapes: \\n \\t \\r \\0 \\\" \\\\; write \\\\ for a backslash"),
+                    "E0105", f"unknown escape `\\{esc}` in a string", here(line, col, 2).span(),
+                    help_("valid escapes: \\n \\t \\\" \\\\; write \\\\ for a backslash"),
                 )
             i += 2
             col += 2
@@ -383,10 +402,10 @@ def decode_string(tok: Token, file: str, diags: Diagnostics) -> A.Str:
             continue
         if ch == "$" and i + 1 < n and body[i + 1] == "{":
             close = body.find("}", i + 2)
-            newline = body.find("\n", i + 2)
+            newline = body.find("\n", i + 2, close) if close >= 0 else -1  # bounded: linear
             if close < 0 or (0 <= newline < close):
                 diags.error(
-                    "E0501", "unterminated `${` in a string", here(line, col, 2),
+                    "E0501", "unterminated `${` in a string", here(line, col, 2).span(),
                     help_("close it with `}`, or write `$${` for a literal `${`"),
                 )
                 text.append(body[i:])
@@ -396,7 +415,7 @@ def decode_string(tok: Token, file: str, diags: Diagnostics) -> A.Str:
             if not _INTERP_PATH.fullmatch(inner.strip()):
                 diags.error(
                     "E0502", f"`${{{inner}}}` is not a name or a dotted reference",
-                    here(line, col, width),
+                    here(line, col, width).span(),
                     help_("interpolate a name such as `${lr}` or `${in.data}`; "
                           "write `$${...}` for shell syntax"),
                 )
@@ -462,9 +481,13 @@ def parse_value(text: str, path: str, diags: Diagnostics):
 def _report_syntax_error(err: UnexpectedInput, text: str, path: str, diags: Diagnostics) -> None:
     line = getattr(err, "line", 1) or 1
     column = getattr(err, "column", 1) or 1
+    if isinstance(err, LimitExceeded):
+        diags.error(err.code, err.message, A.Pos(path, line, column, line, column + err.width).span(),
+                    help_(err.hint))
+        return
     if isinstance(err, UnexpectedCharacters):
         ch = text[err.pos_in_stream] if err.pos_in_stream < len(text) else ""
-        pos = A.Pos(path, line, column, line, column + 1)
+        pos = A.Pos(path, line, column, line, column + 1).span()
         if ch == '"':
             diags.error("E0103", "unterminated string", pos,
                         help_('close the string with `"` on the same line, or use """...""" '
@@ -480,7 +503,7 @@ def _report_syntax_error(err: UnexpectedInput, text: str, path: str, diags: Diag
     if isinstance(err, UnexpectedToken) and err.token.type != "$END":
         tok = err.token
         pos = A.Pos(path, tok.line, tok.column, tok.end_line or tok.line,
-                    tok.end_column or tok.column + 1)
+                    tok.end_column or tok.column + 1).span()
         expected = _expected(err.expected)
         shown = str(tok).split("\n")[0][:40]
         diags.error("E0101", f"unexpected `{shown}`", pos, *_expected_notes(expected, tok))
@@ -488,7 +511,7 @@ def _report_syntax_error(err: UnexpectedInput, text: str, path: str, diags: Diag
     # end of input
     last_line = text.count("\n") + 1
     last_col = len(text) - (text.rfind("\n") + 1) + 1
-    pos = A.Pos(path, last_line, last_col, last_line, last_col + 1)
+    pos = A.Pos(path, last_line, last_col, last_line, last_col + 1).span()
     expected = _expected(getattr(err, "expected", None) or [])
     diags.error("E0106", "unexpected end of file", pos, *_expected_notes(expected, None))
 

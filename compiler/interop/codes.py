@@ -5,6 +5,8 @@ explains each one."""
 UNREADABLE = "E0901"  # the file cannot be read or decoded
 YAML_SYNTAX = "E0902"  # MLDev: not well-formed YAML
 MLDEV_SHAPE = "E0903"  # MLDev: the document or a stage has the wrong shape
+CONTROL_CHARACTER = "E0904"  # a string holds a control character (NUL, CR, ESC...)
+SCRIPT_SYNTAX = "E0905"  # MLDev: a script line that is not shell mlc can read
 JSON_SYNTAX = "E0910"  # WfFormat: not well-formed JSON
 WF_VERSION = "E0911"  # WfFormat: a schema version this importer does not read
 WF_SHAPE = "E0912"  # WfFormat: a required field is missing or has the wrong type

@@ -7,6 +7,8 @@ composable (exotic escapes, tab characters), positions are simply absent."""
 
 from __future__ import annotations
 
+import re
+
 import yaml
 from yaml.nodes import MappingNode, Node, SequenceNode
 
@@ -61,3 +63,28 @@ def _child(node: Node, step: str | int) -> Node | None:
     if isinstance(node, SequenceNode) and isinstance(step, int) and 0 <= step < len(node.value):
         return node.value[step]
     return None
+
+
+_JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*+"|[\[\]{}]')
+
+
+def nesting_past(text: str, limit: int) -> int | None:
+    """The offset of the first bracket nested deeper than `limit`, or None.
+    Checked before parsing: json (and the YAML composer that finds positions)
+    recurse per level and would fail with RecursionError, not a position."""
+    depth = 0
+    for m in _JSON_TOKENS.finditer(text):
+        ch = m.group()
+        if ch in "[{":
+            depth += 1
+            if depth > limit:
+                return m.start()
+        elif ch in "]}":
+            depth -= 1
+    return None
+
+
+def offset_span(text: str, offset: int, length: int, file: str) -> Span:
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return Span(file=file, line=line, column=column, end_line=line, end_column=column + max(1, length))

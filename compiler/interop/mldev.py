@@ -21,8 +21,11 @@ import networkx as nx
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from .. import shell_context
 from ..diagnostics import Diagnostics, help_
+from ..frontend import limits as L
 from ..frontend.schema import IMPLICIT_LOCAL
+from ..frontend.syntax import CONTROL_CHARACTERS
 from ..ir import Span
 from . import codes
 from . import mldev_expr as X
@@ -68,6 +71,22 @@ def _read(path: Path, file: str, diags: Diagnostics) -> MappingNode | None:
         diags.error(codes.MLDEV_SHAPE, "an anchor is used inside itself (a recursive alias)",
                     Y.span(looped, file))
         return None
+    if root is not None and (past := Y.oversized(root, L.MAX_NESTING, L.MAX_DOCUMENT_NODES)):
+        node, limit = past
+        if limit == "nesting":
+            diags.error(codes.MLDEV_SHAPE, f"the YAML is nested more than {L.MAX_NESTING} deep",
+                        Y.span(node, file), help_("an MLDev experiment is a few levels deep"))
+        else:
+            diags.error(codes.MLDEV_SHAPE, f"with its aliases expanded, the YAML has more than "
+                        f"{L.MAX_DOCUMENT_NODES} nodes (an alias bomb?)", Y.span(node, file),
+                        help_("each alias is a copy of its anchor; aliases of aliases multiply"))
+        return None
+    for node in Y.scalars(root) if root is not None else ():
+        if (control := CONTROL_CHARACTERS.search(node.value)) is not None:
+            diags.error(codes.CONTROL_CHARACTER, "a string holds a control character "
+                        f"(U+{ord(control.group()):04X})", Y.span(node, file),
+                        help_("mlx strings hold printable text, tabs and line breaks"))
+            return None
     if not isinstance(root, MappingNode):
         where = Y.span(root, file) if root is not None else None
         diags.error(codes.MLDEV_SHAPE, "an MLDev experiment must be a mapping of named objects",
@@ -135,7 +154,7 @@ class _Translator:
         parts = [
             T.comment(f"Imported by `mlc import mldev` from {Path(self.file).name}."),
             T.Block(f"experiment {self.experiment}", [
-                "description = " + T.string(f"Imported from MLDev {Path(self.file).name}"),
+                "description = " + T.string(f"Imported from MLDev {T.printable(Path(self.file).name)}"),
             ]).render(),
             self._untranslated_comments(),
             "\n".join(f"param {p.name}: {p.type} = {T.value(p.value)}" for p in self.params),
@@ -163,7 +182,7 @@ class _Translator:
         if typed is None:
             self.diags.warning(
                 codes.PARAM_VALUE,
-                f"parameter `{raw_name}` has no mlx type (null or mixed list)",
+                f"parameter `{raw_name}` has no mlx type (null, mixed list, or a number out of range)",
                 self._span(node),
                 help_("mlx parameters are int, float, str, bool or a list of one"),
             )
@@ -271,7 +290,8 @@ class _Translator:
         return self.datasets[location]
 
     def _output_outside(self, stage: StageDef, spec: PathSpec) -> None:
-        message = f"output `{spec.path}` is outside the project folder"
+        where = "the project folder itself" if spec.path == "." else "outside the project folder"
+        message = f"output `{spec.path}` is {where}"
         self.diags.warning(codes.OUTSIDE_OUTPUT, message, self._span(spec.node),
                            help_("mlx outputs live in the work tree; write it there and copy it"))
         self.out[id(stage.node)].todos.append(f"{message}; output not translated")
@@ -450,8 +470,11 @@ class _Translator:
         return "{" + ", ".join(items) + "}"
 
     def _run(self, stage: StageDef) -> str:
-        commands = [_strip_newlines(self._text(stage, line, ports=True)) for line in stage.script]
-        commands = [c for c in commands if c]
+        commands = []
+        for line in stage.script:
+            command = _strip_newlines(self._text(stage, line, ports=True))
+            if command and self._readable(line, command):
+                commands.append(command)
         if not commands:
             self.out[id(stage.node)].todos.append("the MLDev stage has no script")
             return T.string("true")
@@ -468,6 +491,21 @@ class _Translator:
             else:
                 joined.extend(command)
         return T.string(joined, block=True)
+
+    def _readable(self, line: Node, command: list[T.Piece]) -> bool:
+        """A script line that bash cannot read (an unclosed quote, say) is
+        refused here, where it was written, rather than in the .mlx it would
+        become (E0510 there)."""
+        pieces = [p if isinstance(p, str) else shell_context.Site("value", ("x",)) for p in command]
+        try:
+            shell_context.render(pieces)
+        except shell_context.ShellSyntaxError as error:
+            self.diags.error(codes.SCRIPT_SYNTAX, f"mlc cannot read this script line as shell: {error}",
+                             self._span(line), help_("MLDev would fail on it too: fix the line"))
+            return False
+        except shell_context.SiteError:
+            pass  # a value's place is checked when the .mlx is: the line itself reads
+        return True
 
     def _untranslated_comments(self) -> str:
         if not self.untranslated:
@@ -490,7 +528,9 @@ class _Translator:
 
 
 def _outside_project(path: str) -> bool:
-    return path.startswith("/") or path == ".." or path.startswith("../")
+    """Not a path inside the project folder: mlx ports name paths in the work
+    tree, which the folder itself (`.`, or an empty `path:`) is not."""
+    return path.startswith("/") or path in (".", "..") or path.startswith("../")
 
 
 def _producer(path: str, producers: dict[str, tuple[StageDef, _Port]],
@@ -524,6 +564,8 @@ _TYPES = ((bool, "bool"), (int, "int"), (float, "float"), (str, "str"))
 def _scalar_type(value: object) -> str | None:
     if isinstance(value, float) and not math.isfinite(value):
         return None  # .inf and .nan have no mlx literal
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > L.MAX_WHOLE:
+        return None  # beyond the whole numbers mlx accepts (Y.TOO_LARGE is no type either)
     for python_type, name in _TYPES:
         if isinstance(value, python_type):
             return name

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from ..frontend.syntax import CONTROL_CHARACTERS
 from .names import identifier
 
 INDENT = "  "
@@ -38,8 +39,7 @@ def _short_string(pieces: list[Piece]) -> str:
             out.append("${" + piece.path + "}")
             continue
         text = _escape_dollars(piece).replace("\\", "\\\\").replace('"', '\\"')
-        text = text.replace("\n", "\\n").replace("\t", "\\t").replace("\r", "\\r")
-        out.append(text.replace("\0", "\\0"))
+        out.append(text.replace("\n", "\\n").replace("\t", "\\t"))
     return '"' + "".join(out) + '"'
 
 
@@ -55,11 +55,14 @@ def string(value: str | list[Piece], *, block: bool = False) -> str:
     """An .mlx string literal with `value` as its text, exactly. `block` asks
     for a triple-quoted block framed by line breaks, for a multi-line `run`
     (the front end trims the framing and common indentation of a command);
-    text holding three quotes of its own, which such a block cannot hold, or
-    a carriage return, which would not survive, stays an escaped string."""
+    text holding three quotes of its own, which such a block cannot hold,
+    stays an escaped string."""
     pieces = [value] if isinstance(value, str) else value
     literal_text = "".join(p for p in pieces if isinstance(p, str))
-    if block and '"""' not in literal_text and "\r" not in literal_text:
+    if CONTROL_CHARACTERS.search(literal_text):
+        # No .mlx string holds one; the importers reject them on reading (E0904).
+        raise ValueError("a control character has no .mlx literal")
+    if block and '"""' not in literal_text:
         return _long_string(pieces)
     return _short_string(pieces)
 
@@ -123,9 +126,16 @@ def map_key(key: str) -> str:
     return key if identifier(key, "_") == key else string(key)
 
 
+def printable(text: str) -> str:
+    """Text from outside the document (a file name) with each control
+    character replaced by U+FFFD, so that it can be shown in the output."""
+    return CONTROL_CHARACTERS.sub("\ufffd", text)
+
+
 def comment(text: str) -> str:
-    """A one-line `//` comment; line breaks in `text` would end it early."""
-    return "// " + " ".join(text.split())
+    """A one-line `//` comment; line breaks in `text` would end it early, and
+    control characters have no place in a generated file."""
+    return "// " + " ".join(printable(text).split())
 
 
 @dataclass

@@ -19,10 +19,12 @@ from pathlib import Path
 import networkx as nx
 
 from ..diagnostics import Diagnostics, help_
+from ..frontend import limits as L
+from ..frontend.syntax import CONTROL_CHARACTERS
 from ..ir import Span
 from . import codes
 from . import mlx_text as T
-from .json_positions import JsonLocator
+from .json_positions import JsonLocator, nesting_past, offset_span
 from .names import NameAllocator, identifier
 from .result import ImportResult
 from .unicode import SURROGATE_ESCAPE, join_surrogates
@@ -52,16 +54,35 @@ def import_wfformat(path: Path, *, sites: bool = False) -> ImportResult:
     except (OSError, UnicodeDecodeError) as error:
         diags.error(codes.UNREADABLE, f"cannot read {file}: {error}", None)
         return ImportResult("", diags.sorted())
+    deep = nesting_past(text, L.MAX_NESTING)
+    if deep is not None:
+        diags.error(codes.JSON_SYNTAX, f"the JSON is nested more than {L.MAX_NESTING} deep",
+                    offset_span(text, deep, 1, file),
+                    help_("a WfFormat instance is a few levels deep"))
+        return ImportResult("", diags.sorted())
     try:
-        doc = json.loads(text)
+        doc = json.loads(text, parse_int=_whole_number, parse_float=_finite_number,
+                         parse_constant=_no_constant)
     except json.JSONDecodeError as error:
         where = Span(file=file, line=error.lineno, column=error.colno,
                      end_line=error.lineno, end_column=error.colno + 1)
         diags.error(codes.JSON_SYNTAX, f"not valid JSON: {error.msg}", where)
         return ImportResult("", diags.sorted())
+    except _OutOfRange as error:
+        at = text.find(error.text)
+        diags.error(codes.JSON_SYNTAX, f"the number `{error.shown}` is out of range",
+                    offset_span(text, at, len(error.text), file) if at >= 0 else None,
+                    help_(error.hint))
+        return ImportResult("", diags.sorted())
     if SURROGATE_ESCAPE.search(text):
         doc = _join_all_surrogates(doc)
     locator = JsonLocator(text, file)
+    control = _control_character(doc, ())
+    if control is not None:
+        diags.error(codes.CONTROL_CHARACTER, "a string holds a control character "
+                    f"(U+{ord(control[1]):04X})", locator.span(control[0]),
+                    help_("mlx strings hold printable text, tabs and line breaks"))
+        return ImportResult("", diags.sorted())
     try:
         workflow = read(doc)
     except ShapeError as error:
@@ -265,6 +286,48 @@ class _Translation:
                 help_("the site assumes what the largest task needs; edit the catalog"),
             )
         return machine.cores or cpus, machine.memory or memory
+
+
+class _OutOfRange(ValueError):
+    def __init__(self, text: str, hint: str) -> None:
+        super().__init__(text)
+        self.text = text
+        self.shown = text if len(text) <= 40 else text[:20] + "..."
+        self.hint = hint
+
+
+def _whole_number(text: str) -> int:
+    # Checked on the text: int() of thousands of digits is refused (and slow).
+    if len(text.lstrip("-")) > 19 or abs(int(text)) > L.MAX_WHOLE:
+        raise _OutOfRange(text, f"whole numbers are at most {L.MAX_WHOLE} in size")
+    return int(text)
+
+
+def _finite_number(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e400
+        raise _OutOfRange(text, "numbers are at most about 1.8e308 in size")
+    return value
+
+
+def _no_constant(text: str) -> float:
+    raise _OutOfRange(text, "NaN and Infinity are not JSON numbers")
+
+
+def _control_character(value: object, path: tuple) -> tuple[tuple, str] | None:
+    """(path, character) of the first string, key or value, that holds a
+    control character other than tab and line feed; None when none does."""
+    if isinstance(value, str):
+        m = CONTROL_CHARACTERS.search(value)
+        return (path, m.group()) if m else None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        if isinstance(key, str) and (m := CONTROL_CHARACTERS.search(key)):
+            return path + (key,), m.group()
+        found = _control_character(item, path + (key,))
+        if found is not None:
+            return found
+    return None
 
 
 def _join_all_surrogates(value: object) -> object:

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from ..frontend.limits import MAX_NESTING
 from ..ir import Span
 from .unicode import SURROGATE_ESCAPE, join_surrogates
 
@@ -20,8 +21,32 @@ MERGE_TAG = "tag:yaml.org,2002:merge"
 _STANDARD_TAG_PREFIX = "tag:yaml.org,2002:"
 
 
+class _TooLarge:
+    """A number too large to convert (5,000 digits); no mlx value holds it."""
+
+    def __repr__(self) -> str:
+        return "TOO_LARGE"
+
+
+TOO_LARGE = _TooLarge()
+
+
 class PositionedLoader(yaml.SafeLoader):
-    """A safe loader used only to compose: nodes with marks, aliases shared."""
+    """A safe loader used only to compose: nodes with marks, aliases shared.
+    Composing recurses once per level of nesting, so the depth is limited
+    here, with the position of the node that goes too deep."""
+
+    _depth = 0
+
+    def compose_node(self, parent, index):
+        self._depth += 1
+        try:
+            if self._depth > MAX_NESTING:
+                raise yaml.composer.ComposerError(
+                    None, None, f"nested more than {MAX_NESTING} deep", self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 def compose(text: str) -> Node | None:
@@ -38,6 +63,12 @@ def compose(text: str) -> Node | None:
 
 
 def _join_surrogates(root: Node) -> None:
+    for node in scalars(root):
+        node.value = join_surrogates(node.value)
+
+
+def scalars(root: Node) -> Iterator[ScalarNode]:
+    """Every scalar node (keys too) once, in document order."""
     seen: set[int] = set()
     todo = [root]
     while todo:
@@ -46,9 +77,9 @@ def _join_surrogates(root: Node) -> None:
             continue
         seen.add(id(node))
         if isinstance(node, ScalarNode):
-            node.value = join_surrogates(node.value)
+            yield node
         else:
-            todo.extend(_children(node))
+            todo.extend(reversed(list(_children(node))))
 
 
 def recursive_alias(root: Node) -> Node | None:
@@ -69,6 +100,31 @@ def recursive_alias(root: Node) -> Node | None:
             stack.append((child, _children(child)))
         elif not state[id(child)]:
             return child
+    return None
+
+
+def oversized(root: Node, max_depth: int, max_nodes: int) -> tuple[Node, str] | None:
+    """The first node past a limit, with what it exceeds, or None. The
+    document is walked as the tree the translator sees, where every alias is
+    a copy of its anchor: `a: &a [x, x]`, `b: &b [*a, *a]`, ... doubles at
+    each level (an alias bomb), so sizes are counted per node once and summed
+    (the graph has no cycles: recursive_alias runs first)."""
+    size: dict[int, int] = {}
+    stack: list[tuple[Node, int, Iterator[Node]]] = [(root, 1, _children(root))]
+    if max_depth < 1:
+        return root, "nesting"
+    while stack:
+        node, depth, children = stack[-1]
+        child = next(children, None)
+        if child is None:
+            stack.pop()
+            size[id(node)] = 1 + sum(size[id(c)] for c in _children(node))
+            if size[id(node)] > max_nodes:
+                return node, "size"
+        elif id(child) not in size:
+            if depth + 1 > max_depth:
+                return child, "nesting"
+            stack.append((child, depth + 1, _children(child)))
     return None
 
 
@@ -114,6 +170,8 @@ def scalar_value(node: ScalarNode) -> object:
         return constructor.construct_object(node)
     except yaml.constructor.ConstructorError:
         return node.value
+    except ValueError:  # an int of thousands of digits: Python refuses to convert it
+        return TOO_LARGE
     finally:
         constructor.dispose()
 

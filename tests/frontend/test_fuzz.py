@@ -26,7 +26,8 @@ def _check_bytes(tmp_path: Path, data: bytes, name: str = "fuzz.mlx") -> None:
     items = diags.sorted()
     if experiment is None:
         assert items, "an experiment that failed to load must say why"
-    lines = data.decode("utf-8", errors="replace").split("\n")
+    text = data.decode("utf-8", errors="replace")
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")  # as the loader reads it
     for d in items:
         if d.span is None:
             continue
@@ -73,9 +74,17 @@ def _mutations():
         i = t[1] % len(toks)
         return b" ".join(toks[:i] + toks[i + 1:])
 
+    # Hostile pieces rather than random bytes: line ends of other systems,
+    # control characters, deep brackets, long indentation, huge numbers.
+    hostile = st.sampled_from([b"\r", b"\r\n", b"\x00", b"\x1b", b"[" * 150, b"{" * 150,
+                               b" " * 2000, b"9" * 5000, b"1e400", b"-1", b"a" * 200, b"\\0"])
+    insert_hostile = st.tuples(example, st.integers(0, 10**6), hostile).map(
+        lambda t: (lambda d, i, b: d[: i % (len(d) + 1)] + b + d[i % (len(d) + 1):])(SOURCES[t[0]], t[1], t[2]))
+    cr_only = example.map(lambda e: SOURCES[e].replace(b"\n", b"\r"))
+
     idx = st.tuples(example, st.integers(0, 10**6), st.integers(0, 10**6))
-    return st.one_of(delete, truncate, insert, idx.map(swap_tokens), idx.map(dup_token),
-                     idx.map(drop_token))
+    return st.one_of(delete, truncate, insert, insert_hostile, cr_only, idx.map(swap_tokens),
+                     idx.map(dup_token), idx.map(drop_token))
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -101,7 +110,9 @@ def test_random_token_soup_never_crashes(workdir, pieces):
 @pytest.mark.parametrize("data", [
     b"", b"\x00\x01\x02", b"\xff\xfe\xfd", b"stage", b'stage a { run = "' + b"x" * 10_000_000,
     b"stage a {" * 5000, b"// only a comment", b'"""', b"x" * 1_000_000,
-], ids=["empty", "binary", "not-utf8", "keyword", "10MB-line", "deep", "comment", "triple-quote", "1MB-name"])
+    b" " * 100_000 + b"@", b"param p: list[int] = " + b"[" * 100_000 + b"]" * 100_000, b"stage a\r// c\rstage a {}\r",
+], ids=["empty", "binary", "not-utf8", "keyword", "10MB-line", "deep", "comment", "triple-quote", "1MB-name",
+        "long-indentation", "deep-list", "cr-only"])
 def test_pathological_inputs(workdir, data, capsys):
     path = workdir / "patho.mlx"
     path.write_bytes(data)

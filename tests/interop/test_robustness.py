@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from checked import load_clean
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -70,7 +71,9 @@ def _mldev_documents(draw) -> str:
     return "\n".join(lines) + "\n"
 
 
-_VALUES = st.one_of(st.integers(), st.floats(), st.booleans(), st.text(max_size=5),
+# Text without control characters: those are refused (E0904), tested below.
+_VALUES = st.one_of(st.integers(), st.floats(), st.booleans(),
+                    st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=5),
                     st.lists(st.integers(), max_size=2), st.none())
 
 
@@ -155,3 +158,106 @@ def test_wfformat_never_crashes(tmp_path, document):
     source = tmp_path / "instance.json"
     source.write_text(json.dumps(document))
     _checks_clean_when_ok(import_wfformat(source, sites=True), tmp_path, sites=True)
+
+
+# --- hostile inputs (issue 18): limits, not crashes or hangs ----------------
+
+def _errors(result) -> list:
+    return [d for d in result.diagnostics if d.severity == "error"]
+
+
+def _one_positioned_error(result, code: str) -> None:
+    [error] = _errors(result)
+    assert error.code == code, result.diagnostics
+    assert error.span is not None and error.span.line >= 1, error
+
+
+_STAGE = "s: &s !BasicStage\n  name: s\n  script: ['true']\npipeline: !GenericPipeline\n  runs: [*s]\n"
+
+
+@pytest.mark.parametrize("text, line", [
+    ("a: " + "[" * 100_000 + "]" * 100_000 + "\n", 1),  # flow nesting
+    ("".join("  " * i + f"k{i}:\n" for i in range(3000)), 100),  # block nesting
+])
+def test_mldev_deep_yaml_is_a_positioned_error(tmp_path, text, line):
+    source = tmp_path / "experiment.yml"
+    source.write_text(text)
+    result = import_mldev(source)
+    _one_positioned_error(result, "E0902")
+    assert _errors(result)[0].span.line == line
+
+
+def test_mldev_alias_bomb_is_refused_quickly(tmp_path):
+    """Each level merges nine copies of the one before: 9^11 mappings once
+    expanded. Reading it used to run for ever."""
+    levels = "abcdefghijkl"
+    text = "a: &a {x: 1}\n" + "".join(
+        f"{c}: &{c} {{<<: [{', '.join([f'*{p}'] * 9)}]}}\n" for p, c in zip(levels, levels[1:]))
+    source = tmp_path / "experiment.yml"
+    source.write_text(text + _STAGE.replace("  script", "  params: *l\n  script"))
+    result = import_mldev(source)
+    _one_positioned_error(result, "E0903")
+    assert "alias" in _errors(result)[0].message
+
+
+def test_mldev_shared_anchors_within_the_limit_are_fine(tmp_path):
+    source = tmp_path / "experiment.yml"
+    source.write_text("base: &b {x: 1}\nother: *b\n" + _STAGE)
+    assert import_mldev(source).ok
+
+
+@pytest.mark.parametrize("digits", [25, 5000])
+def test_mldev_huge_integers_are_a_warning_and_the_output_checks(tmp_path, digits):
+    source = tmp_path / "experiment.yml"
+    source.write_text("s: &s !BasicStage\n  name: s\n  params: {n: " + "7" * digits + "}\n"
+                      "  script: ['true']\npipeline: !GenericPipeline\n  runs: [*s]\n")
+    result = import_mldev(source)
+    assert result.ok and any(d.code == "W0907" for d in result.diagnostics), result.diagnostics
+    load_clean(result.text, tmp_path)
+
+
+@pytest.mark.parametrize("escape", ["\\0", "\\x1b", "\\r", "\\x7f"])
+def test_mldev_control_characters_are_errors(tmp_path, escape):
+    source = tmp_path / "experiment.yml"
+    source.write_text(_STAGE.replace("'true'", f'"echo {escape}"'))
+    _one_positioned_error(import_mldev(source), "E0904")
+
+
+@pytest.mark.parametrize("text, code", [
+    ("[" * 100_000 + "]" * 100_000, "E0910"),
+    ('{"name": "w", "schemaVersion": "1.5", "workflow": {"x": ' + "1" * 5000 + "}}", "E0910"),
+    ('{"name": "w", "schemaVersion": "1.5", "workflow": {"x": 99999999999999999999}}', "E0910"),
+    ('{"name": "w", "schemaVersion": "1.5", "workflow": {"x": 1e400}}', "E0910"),
+    ('{"name": "w", "schemaVersion": "1.5", "workflow": {"x": NaN}}', "E0910"),
+    ('{"name": "w", "schemaVersion": "1.5", "workflow": {"x": -Infinity}}', "E0910"),
+    ('{"name": "w\\u0000", "schemaVersion": "1.5", "workflow": {}}', "E0904"),
+    ('{"name": "w", "schemaVersion": "1.5", "workflow": {"k\\u001b": 1}}', "E0904"),
+])
+def test_wfformat_hostile_json_is_a_positioned_error(tmp_path, text, code):
+    source = tmp_path / "instance.json"
+    source.write_text(text)
+    _one_positioned_error(import_wfformat(source), code)
+
+
+@_SETTINGS
+@given(st.text(st.characters(blacklist_categories=("Cs",)), max_size=20))
+def test_mldev_any_script_text_checks_clean_or_is_refused(tmp_path, text):
+    source = tmp_path / "experiment.yml"
+    source.write_text(_STAGE.replace("'true'", json.dumps(text)))
+    result = import_mldev(source)
+    assert all(d.span is not None for d in _errors(result)), result.diagnostics
+    _checks_clean_when_ok(result, tmp_path)
+
+
+def test_a_control_character_in_the_file_name_does_not_reach_the_output(tmp_path):
+    mldev = tmp_path / "exp\x1b[2Jname.yml"
+    mldev.write_text(_STAGE)
+    result = import_mldev(mldev)
+    assert result.ok and "\x1b" not in result.text, result.diagnostics
+    load_clean(result.text, tmp_path)
+    wf = tmp_path / "wf\x07.json"
+    wf.write_text(json.dumps({"name": "w", "schemaVersion": "1.5", "workflow": {
+        "specification": {"tasks": [], "files": []},
+        "execution": {"makespanInSeconds": 1, "executedAt": "x", "tasks": []}}}))
+    result = import_wfformat(wf, sites=True)
+    assert result.ok and "\x07" not in result.text + (result.sites_text or ""), result.diagnostics
