@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from ..ir import Experiment, Plan, Transfer
+from ..ir import DataRef, DatasetRef, Experiment, OutputRef, Plan, Transfer
 from . import kubernetes, local, slurm, transfers
 from .commands import unit_of
 from .naming import snake_rule
@@ -191,7 +191,7 @@ class _Builder:
                 exports.append(f"MLC_{side.upper()}_{setting.upper()}={{params.{side}_{setting}:q}}")
         return Rule(
             name=snake_rule(transfer.id),
-            comment=f"move {transfer.what} from {transfer.source_site} to {transfer.target_site}",
+            comment=f"move {transfer.what.label} from {transfer.source_site} to {transfer.target_site}",
             files=[("script", transfers.script_path(transfer))], params=params,
             shell=" ".join([*exports, "bash {input.script:q}"]) + _TEE, retries=TRANSFER_RETRIES,
         )
@@ -205,20 +205,21 @@ class _Builder:
             upstream.append(self.up_rule.get(site))
             self._depend(rule, upstream)
         for transfer in self.plan.transfers:
-            producer = transfer.what.rpartition(":")[0]
-            upstream = [] if transfer.what.startswith("dataset:") else [self.rule_of_unit.get(producer)]
+            upstream = [self._producer_rule(transfer.what)]
             upstream += [self.up_rule.get(site) for site in _file_system_ends(transfer)]
             self._depend(self.rule_of_transfer[transfer.id], upstream)
 
-    def _source_rule(self, site: str, what: str) -> Rule | None:
+    def _source_rule(self, site: str, what: DataRef) -> Rule | None:
         """The rule that makes `what` available on `site`: the transfer
         that brings it there, else (same site) its producer."""
         transfer = self._transfer_to.get((site, what))
         if transfer is not None:
             return self.rule_of_transfer[transfer.id]
-        if what.startswith("dataset:"):
-            return None
-        return self.rule_of_unit.get(what.rpartition(":")[0])
+        return self._producer_rule(what)
+
+    def _producer_rule(self, what: DataRef) -> Rule | None:
+        """The rule that writes `what` (none for a data set: it exists)."""
+        return self.rule_of_unit.get(what.instance) if isinstance(what, OutputRef) else None
 
     @staticmethod
     def _depend(rule: Rule, upstream: list[Rule | None]) -> None:
@@ -226,13 +227,13 @@ class _Builder:
         rule.after = sorted(set(rule.after) | flags)
 
 
-def _reads(experiment: Experiment, unit: str) -> list[str]:
-    """What a unit reads, as Transfer.what spells it."""
-    reads = []
+def _reads(experiment: Experiment, unit: str) -> list[DataRef]:
+    """What a unit reads, as Transfer.what names it."""
+    reads: list[DataRef] = []
     for port in unit_of(experiment, unit).inputs:
         if port.dataset is not None:
-            reads.append(f"dataset:{port.dataset}")
-        reads += [f"{producer}:{output}" for producer, output in port.outputs]
+            reads.append(DatasetRef(dataset=port.dataset))
+        reads += [OutputRef(instance=producer, output=output) for producer, output in port.outputs]
     return reads
 
 

@@ -33,7 +33,7 @@ def test_a_data_set_is_its_uri_on_its_own_site_and_staged_elsewhere():
     on_cloud = plan.model_copy(update={
         "assignments": [a.model_copy(update={"site": "cloud", "pool": "cpu"}) if a.unit == "prepare" else a
                         for a in plan.assignments],
-        "transfers": [t for t in plan.transfers if t.what != "dataset:coco"],
+        "transfers": [t for t in plan.transfers if t.what != ir.DatasetRef(dataset="coco")],
     })
     assert render_command(exp, on_cloud, "prepare") == "python3 prepare.py s3://bucket/coco data/prep"
 
