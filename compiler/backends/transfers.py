@@ -82,7 +82,7 @@ def emit(experiment: Experiment, plan: Plan) -> dict[str, str]:
             raise BackendError(f"transfer {transfer.id}: cannot write into {transfer.target_path!r}")
         files[script_path(transfer)] = render(
             "transfer.sh.j2",
-            span=_provenance(experiment, transfer),
+            span=provenance(experiment, transfer),
             id=transfer.id,
             what=transfer.what.label,
             kind=transfer.kind,
@@ -96,7 +96,7 @@ def emit(experiment: Experiment, plan: Plan) -> dict[str, str]:
     return files
 
 
-def _provenance(experiment: Experiment, transfer: Transfer):
+def provenance(experiment: Experiment, transfer: Transfer):
     """The span of what is moved: the data set or the producing instance."""
     what = transfer.what
     if isinstance(what, DatasetRef):
