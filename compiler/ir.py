@@ -412,3 +412,9 @@ class Plan(_Frozen):
         index = _cached_index(self, "where", (self.assignments,),
                               lambda: {a.unit: a for a in self.assignments})
         return index[unit]
+
+    def transfer_to(self, site: str, what: DataRef) -> Transfer | None:
+        """The transfer that brings `what` to `site`, if the plan moves it."""
+        index = _cached_index(self, "transfer_to", (self.transfers,),
+                              lambda: {(t.target_site, t.what): t for t in self.transfers})
+        return index.get((site, what))

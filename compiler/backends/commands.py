@@ -73,10 +73,8 @@ def _input_paths(experiment: Experiment, plan: Plan, site: str, port: Input) -> 
 
 def _staged_path(plan: Plan, site: str, what: DataRef) -> str | None:
     """Where a transfer put `what` on `site`, if the plan moves it there."""
-    for transfer in plan.transfers:
-        if transfer.target_site == site and transfer.what == what:
-            return transfer.target_path
-    return None
+    transfer = plan.transfer_to(site, what)
+    return transfer.target_path if transfer is not None else None
 
 
 def output_parents(experiment: Experiment, unit: str) -> list[str]:

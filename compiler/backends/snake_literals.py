@@ -40,6 +40,8 @@ def literal(value: str, what: str, span: Span | None) -> str:
     for the characters themselves, and every unprintable one (U+2028, NEL,
     unassigned code points) is written as a Python escape instead."""
     text = json.dumps(refuse_nul(value, what, span), ensure_ascii=False)
+    if text.isprintable():  # the common case, checked at C speed
+        return text
     return "".join(c if c.isprintable() else _escape(c) for c in text)
 
 

@@ -79,7 +79,6 @@ class _Builder:
         self.up_rule: dict[str, Rule] = {}
         self._by_script: dict[str, Rule] = {}
         self._names: set[str] = {snake_literals.TARGET_RULE}
-        self._transfer_to = {(t.target_site, t.what): t for t in plan.transfers}
         self._slurm_group_of: dict[str, dict[str, slurm.JobGroup]] = {}  # site -> unit -> group
 
     def _add(self, rule: Rule) -> Rule:
@@ -224,7 +223,7 @@ class _Builder:
     def _source_rule(self, site: str, what: DataRef) -> Rule | None:
         """The rule that makes `what` available on `site`: the transfer
         that brings it there, else (same site) its producer."""
-        transfer = self._transfer_to.get((site, what))
+        transfer = self.plan.transfer_to(site, what)
         if transfer is not None:
             return self.rule_of_transfer[transfer.id]
         return self._producer_rule(what)
