@@ -90,6 +90,11 @@ def test_an_output_named_like_a_data_set_moves_beside_the_data_set(tmp_path):
     assert "dataset" in waits[made] and "dataset" not in waits[data]
     paths = {t.id: t.target_path for t in plan.transfers}
     assert paths[made] == "made/coco.txt" and paths[data] == "datasets/coco"
+    # The graph draws the data set as a stadium and the stage as a box, each
+    # feeding the consumer.
+    graph = files["graph.mmd"]
+    assert '(["coco"])' in graph and '["dataset<br/>' in graph
+    assert graph.count(" --> ") == 2
 
 
 def test_an_instance_id_with_a_colon_keeps_its_transfer(tmp_path):
