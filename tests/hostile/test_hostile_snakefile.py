@@ -179,8 +179,8 @@ def test_a_stage_named_all_does_not_collide_with_the_target_rule(tmp_path):
     check_workflow({**FIXED_NAMES, "a": "all", "stage_a": "all"}, FIXED_VALUES, tmp_path)
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                   HealthCheck.too_slow])
+# Each example runs Snakemake (about 3 s): a dozen per run, new ones each run.
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     sites=st.lists(st.one_of(hostile, st.sampled_from(SPECIAL_NAMES)), min_size=2, max_size=2, unique=True),
     kube=identifier, experiment=st.one_of(hostile, identifier),
