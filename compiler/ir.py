@@ -16,7 +16,7 @@ the line that caused it.
 
 from __future__ import annotations
 
-from typing import Literal, Union
+from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -361,13 +361,43 @@ class Assignment(_Frozen):
     reason: str = ""
 
 
+class DatasetRef(_Frozen):
+    """A declared data set, by name."""
+
+    kind: Literal["dataset"] = "dataset"
+    dataset: str
+
+    @property
+    def label(self) -> str:
+        return f"dataset {self.dataset}"
+
+
+class OutputRef(_Frozen):
+    """One output of one stage instance (a sweep member's id may hold any
+    character, so the two parts are never joined into one string to split)."""
+
+    kind: Literal["output"] = "output"
+    instance: str
+    output: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.instance}.{self.output}"
+
+
+# What a transfer moves. Typed, so that no name (a stage called `dataset`, an
+# id with ':') can be mistaken for the other kind.
+DataRef = Annotated[Union[DatasetRef, OutputRef], Field(discriminator="kind")]
+
+
 class Transfer(_Frozen):
-    """Data that must move between sites before its consumer can start."""
+    """Data that must move between sites before its consumer can start. The
+    tool that moves it follows from the two ends (compiler/backends/transfers.py)."""
 
     id: str  # stable name, used for the Snakemake rule
     source_site: str
     target_site: str
-    what: str  # "dataset:coco" or "instance-id:output"
+    what: DataRef
     path: str  # the path at the source (relative to its work tree, or a URI)
     target_path: str  # the path at the target (relative to its work tree)
     size: int = 0
@@ -376,7 +406,6 @@ class Transfer(_Frozen):
     start: float = 0.0
     finish: float = 0.0
     cost: float = 0.0
-    tool: str = "rsync"  # rsync | kubectl | aws | cp
 
 
 class Plan(_Frozen):
@@ -394,3 +423,9 @@ class Plan(_Frozen):
         index = _cached_index(self, "where", (self.assignments,),
                               lambda: {a.unit: a for a in self.assignments})
         return index[unit]
+
+    def transfer_to(self, site: str, what: DataRef) -> Transfer | None:
+        """The transfer that brings `what` to `site`, if the plan moves it."""
+        index = _cached_index(self, "transfer_to", (self.transfers,),
+                              lambda: {(t.target_site, t.what): t for t in self.transfers})
+        return index.get((site, what))

@@ -14,7 +14,9 @@ import posixpath
 import re
 from dataclasses import dataclass
 
-from ..ir import Experiment, Input, Output, Plan, PortRef, Service, StageInstance, Text, Value
+from ..ir import (
+    DataRef, DatasetRef, Experiment, Input, Output, OutputRef, Plan, PortRef, Service, StageInstance, Text, Value,
+)
 from ..shell_context import Rendered, ShellSyntaxError, Site, SiteError, render
 from .errors import BackendError
 
@@ -76,7 +78,7 @@ def _input_paths(experiment: Experiment, plan: Plan, site: str, port: Input) -> 
             raise BackendError(f"unknown data set `{port.dataset}`", port.span)
         if dataset.site == site:
             return [dataset.uri]
-        return [_staged_path(plan, site, f"dataset:{dataset.name}") or f"datasets/{dataset.name}"]
+        return [_staged_path(plan, site, DatasetRef(dataset=dataset.name)) or f"datasets/{dataset.name}"]
     if port.source is not None:
         return [port.source.path]
     paths = []
@@ -84,16 +86,14 @@ def _input_paths(experiment: Experiment, plan: Plan, site: str, port: Input) -> 
         output = next((o for o in experiment.instance(producer).outputs if o.name == output_name), None)
         if output is None:
             raise BackendError(f"`{producer}` has no output `{output_name}`", port.span)
-        paths.append(_staged_path(plan, site, f"{producer}:{output_name}") or output.path)
+        paths.append(_staged_path(plan, site, OutputRef(instance=producer, output=output_name)) or output.path)
     return paths
 
 
-def _staged_path(plan: Plan, site: str, what: str) -> str | None:
+def _staged_path(plan: Plan, site: str, what: DataRef) -> str | None:
     """Where a transfer put `what` on `site`, if the plan moves it there."""
-    for transfer in plan.transfers:
-        if transfer.target_site == site and transfer.what == what:
-            return transfer.target_path
-    return None
+    transfer = plan.transfer_to(site, what)
+    return transfer.target_path if transfer is not None else None
 
 
 def output_parents(experiment: Experiment, unit: str) -> list[str]:

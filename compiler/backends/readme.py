@@ -81,7 +81,7 @@ def _transfers(experiment: Experiment, plan: Plan) -> list[dict]:
         target = transfers.end(experiment, transfer.target_site, transfer.target_path)
         rows.append({
             "script": transfers.script_path(transfer),
-            "what": transfer.what,
+            "what": transfer.what.label,
             "source": transfer.source_site,
             "target": transfer.target_site,
             "tools": transfers.tools(source, target),

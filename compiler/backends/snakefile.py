@@ -7,7 +7,8 @@ Kubernetes site. Each rule's output is a flag file under .mlc/done/, so a
 re-run resumes after the last rule that finished. Rules pass site settings
 to the scripts as environment variables read from config.yaml; no file name
 or user value is pasted into a shell line (paths go through `input`/`params`
-and Snakemake's `:q` quoting)."""
+and Snakemake's `:q` quoting), and every value reaches the Snakefile through
+snake_literals (Python literals Snakemake does not format)."""
 
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from ..ir import Experiment, Plan, Transfer
-from . import kubernetes, local, slurm, transfers
+from ..ir import DataRef, DatasetRef, Experiment, OutputRef, Plan, Span, Transfer
+from . import kubernetes, local, slurm, snake_literals, transfers
 from .commands import unit_of
 from .naming import snake_rule
 from .sites import kubernetes_settings, local_workdir, slurm_settings
@@ -38,6 +39,12 @@ class Param:
     join: str = ""
     value: str | None = None  # a constant instead of a config.yaml setting
 
+    def source(self, span: Span) -> str:
+        """The parameter as Snakefile source."""
+        if self.value is not None:
+            return snake_literals.constant(self.value, span)
+        return snake_literals.setting(self.site, self.key, self.join, span)
+
 
 @dataclass
 class Rule:
@@ -45,7 +52,8 @@ class Rule:
     comment: str
     files: list[tuple[str, str]]  # named inputs: the scripts the rule runs
     params: list[Param]
-    shell: str
+    shell: str  # mlc's own text: values arrive through {params.x:q} and {input.x:q}
+    span: Span  # what the rule runs came from, for errors about it
     retries: int = 0
     after: list[str] = field(default_factory=list)  # flags of upstream rules
 
@@ -70,8 +78,7 @@ class _Builder:
         self.rule_of_transfer: dict[str, Rule] = {}
         self.up_rule: dict[str, Rule] = {}
         self._by_script: dict[str, Rule] = {}
-        self._names: set[str] = set()
-        self._transfer_to = {(t.target_site, t.what): t for t in plan.transfers}
+        self._names: set[str] = {snake_literals.TARGET_RULE}
         self._slurm_group_of: dict[str, dict[str, slurm.JobGroup]] = {}  # site -> unit -> group
 
     def _add(self, rule: Rule) -> Rule:
@@ -98,6 +105,7 @@ class _Builder:
         for site in kubernetes_sites(self.experiment, self.plan):
             self.up_rule[site] = self._add(self._kube_rule(
                 f"up_{site}", f"prepare Kubernetes site {site}", kubernetes.up_script(site), site,
+                self.experiment.site(site).span,
             ))
         transfers_for: dict[str, list[Transfer]] = {}
         for transfer in self.plan.transfers:
@@ -133,7 +141,7 @@ class _Builder:
             files=[("script", local.script_path(site_name, unit))],
             params=[Param("workdir", site_name, "workdir")],
             shell="MLC_WORKDIR={params.workdir:q} bash {input.script:q}" + start + _TEE,
-            retries=_retries(self.experiment, [unit]),
+            span=unit_of(self.experiment, unit).span, retries=_retries(self.experiment, [unit]),
         ))
 
     def _slurm_rule(self, unit: str, site_name: str) -> None:
@@ -149,7 +157,7 @@ class _Builder:
                     Param("site", site_name, value=site_name)],
             shell="MLC_SLURM_LOGIN={params.login:q} MLC_SLURM_ROOT={params.root:q} MLC_SLURM_SITE={params.site:q} "
                   "MLC_JOB_RECORD={params.record:q} bash {input.submit:q} {input.script:q}" + _TEE,
-            retries=_retries(self.experiment, members),
+            span=group.instances[0].span, retries=_retries(self.experiment, members),
         ))
         # The record of the submitted job (`mlc status`, `mlc down`), named
         # after the rule's final name.
@@ -164,15 +172,17 @@ class _Builder:
         rule = self._by_script.get(script)
         if rule is None:
             name = script.rsplit("/", 1)[-1].removeprefix("run-").removesuffix(".sh")
-            rule = self._add(self._kube_rule(name, f"{name} on Kubernetes site {site_name}", script, site_name))
+            rule = self._add(self._kube_rule(name, f"{name} on Kubernetes site {site_name}", script, site_name,
+                                             unit_of(self.experiment, unit).span))
             self._by_script[script] = rule
         self.rule_of_unit[unit] = rule
 
-    def _kube_rule(self, name: str, comment: str, script: str, site: str) -> Rule:
+    def _kube_rule(self, name: str, comment: str, script: str, site: str, span: Span) -> Rule:
         return Rule(
             name=snake_rule(name), comment=comment, files=[("script", script)],
             params=[Param("context", site, "context"), Param("namespace", site, "namespace")],
             shell="KUBE_CONTEXT={params.context:q} KUBE_NAMESPACE={params.namespace:q} bash {input.script:q}" + _TEE,
+            span=span,
         )
 
     def _transfer_rule(self, transfer: Transfer) -> Rule:
@@ -191,9 +201,10 @@ class _Builder:
                 exports.append(f"MLC_{side.upper()}_{setting.upper()}={{params.{side}_{setting}:q}}")
         return Rule(
             name=snake_rule(transfer.id),
-            comment=f"move {transfer.what} from {transfer.source_site} to {transfer.target_site}",
+            comment=f"move {transfer.what.label} from {transfer.source_site} to {transfer.target_site}",
             files=[("script", transfers.script_path(transfer))], params=params,
             shell=" ".join([*exports, "bash {input.script:q}"]) + _TEE, retries=TRANSFER_RETRIES,
+            span=transfers.provenance(self.experiment, transfer),
         )
 
     def _link(self) -> None:
@@ -205,20 +216,21 @@ class _Builder:
             upstream.append(self.up_rule.get(site))
             self._depend(rule, upstream)
         for transfer in self.plan.transfers:
-            producer = transfer.what.rpartition(":")[0]
-            upstream = [] if transfer.what.startswith("dataset:") else [self.rule_of_unit.get(producer)]
+            upstream = [self._producer_rule(transfer.what)]
             upstream += [self.up_rule.get(site) for site in _file_system_ends(transfer)]
             self._depend(self.rule_of_transfer[transfer.id], upstream)
 
-    def _source_rule(self, site: str, what: str) -> Rule | None:
+    def _source_rule(self, site: str, what: DataRef) -> Rule | None:
         """The rule that makes `what` available on `site`: the transfer
         that brings it there, else (same site) its producer."""
-        transfer = self._transfer_to.get((site, what))
+        transfer = self.plan.transfer_to(site, what)
         if transfer is not None:
             return self.rule_of_transfer[transfer.id]
-        if what.startswith("dataset:"):
-            return None
-        return self.rule_of_unit.get(what.rpartition(":")[0])
+        return self._producer_rule(what)
+
+    def _producer_rule(self, what: DataRef) -> Rule | None:
+        """The rule that writes `what` (none for a data set: it exists)."""
+        return self.rule_of_unit.get(what.instance) if isinstance(what, OutputRef) else None
 
     @staticmethod
     def _depend(rule: Rule, upstream: list[Rule | None]) -> None:
@@ -226,13 +238,13 @@ class _Builder:
         rule.after = sorted(set(rule.after) | flags)
 
 
-def _reads(experiment: Experiment, unit: str) -> list[str]:
-    """What a unit reads, as Transfer.what spells it."""
-    reads = []
+def _reads(experiment: Experiment, unit: str) -> list[DataRef]:
+    """What a unit reads, as Transfer.what names it."""
+    reads: list[DataRef] = []
     for port in unit_of(experiment, unit).inputs:
         if port.dataset is not None:
-            reads.append(f"dataset:{port.dataset}")
-        reads += [f"{producer}:{output}" for producer, output in port.outputs]
+            reads.append(DatasetRef(dataset=port.dataset))
+        reads += [OutputRef(instance=producer, output=output) for producer, output in port.outputs]
     return reads
 
 
@@ -272,7 +284,11 @@ def kubernetes_sites(experiment: Experiment, plan: Plan) -> list[str]:
 def emit(experiment: Experiment, plan: Plan) -> dict[str, str]:
     rules = _Builder(experiment, plan).build()
     return {
-        "Snakefile": render("Snakefile.j2", span=experiment.span, experiment=experiment.name, rules=rules),
+        "Snakefile": render(
+            "Snakefile.j2", span=experiment.span, experiment=experiment.name, rules=rules,
+            target=snake_literals.TARGET_RULE, rule_name=snake_literals.rule_name,
+            file=snake_literals.file_literal, text=snake_literals.literal,
+        ),
         "config.yaml": config_yaml(experiment, plan),
     }
 
@@ -285,13 +301,16 @@ def config_yaml(experiment: Experiment, plan: Plan) -> str:
         if site.name not in used:
             continue
         if site.kind == "local":
-            sites[site.name] = {"kind": "local", "workdir": local_workdir(site)}
+            settings = {"kind": "local", "workdir": local_workdir(site)}
         elif site.kind == "slurm":
             slurm_ = slurm_settings(site)
-            sites[site.name] = {"kind": "slurm", "login": slurm_.login or "", "scratch": slurm_.scratch}
+            settings = {"kind": "slurm", "login": slurm_.login or "", "scratch": slurm_.scratch}
         else:
             kube = kubernetes_settings(site)
-            sites[site.name] = {"kind": "kubernetes", "context": kube.context or "", "namespace": kube.namespace}
+            settings = {"kind": "kubernetes", "context": kube.context or "", "namespace": kube.namespace}
+        for key, value in settings.items():
+            snake_literals.refuse_nul(value, f"`{key}` of site `{site.name}`", site.span)
+        sites[snake_literals.refuse_nul(site.name, "a site name", site.span)] = settings
     header = (
         f"# {generated_header(experiment.span)}\n"
         "# Site connection settings read by the Snakefile. A Slurm site's work root is\n"
@@ -299,5 +318,8 @@ def config_yaml(experiment: Experiment, plan: Plan) -> str:
         "# empty login runs sbatch on this machine. Prefer `snakemake --configfile\n"
         "# mine.yaml` to editing this file: `mlc compile` refuses to overwrite edits.\n"
     )
-    document = {"experiment": experiment.name, "sites": sites}
-    return header + yaml.safe_dump(document, sort_keys=True, allow_unicode=True, default_flow_style=False)
+    document = {"experiment": snake_literals.refuse_nul(experiment.name, "the experiment name", experiment.span),
+                "sites": sites}
+    # ASCII only: with allow_unicode, PyYAML writes a NEL (U+0085) raw in a
+    # single-quoted scalar, and reads it back as a line break.
+    return header + yaml.safe_dump(document, sort_keys=True, allow_unicode=False, default_flow_style=False)

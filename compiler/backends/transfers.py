@@ -1,7 +1,7 @@
 """Transfer scripts: `transfers/<id>.sh` moves one piece of data (a data set
 or a stage output) between two sites, as listed in plan.transfers.
 
-The tool follows from the two ends, not from Transfer.tool: rsync when both
+The tool follows from the two ends (the plan names none): rsync when both
 are hosts (over ssh for a Slurm site with a login host, a plain local copy
 otherwise), `aws s3` / `gcloud storage` for an object-store source, and
 `tar | kubectl exec -i` into the site's data mover for a Kubernetes end.
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..ir import Experiment, Plan, Transfer
+from ..ir import DatasetRef, Experiment, Plan, Transfer
 from . import kubernetes
 from .errors import BackendError
 from .naming import file_stem, k8s_data_mover
@@ -82,9 +82,9 @@ def emit(experiment: Experiment, plan: Plan) -> dict[str, str]:
             raise BackendError(f"transfer {transfer.id}: cannot write into {transfer.target_path!r}")
         files[script_path(transfer)] = render(
             "transfer.sh.j2",
-            span=_provenance(experiment, transfer),
+            span=provenance(experiment, transfer),
             id=transfer.id,
-            what=transfer.what,
+            what=transfer.what.label,
             kind=transfer.kind,
             stem=file_stem(transfer.id),
             source=source,
@@ -96,13 +96,12 @@ def emit(experiment: Experiment, plan: Plan) -> dict[str, str]:
     return files
 
 
-def _provenance(experiment: Experiment, transfer: Transfer):
+def provenance(experiment: Experiment, transfer: Transfer):
     """The span of what is moved: the data set or the producing instance."""
-    kind, _, rest = transfer.what.partition(":")
-    if kind == "dataset":
-        return next((d.span for d in experiment.datasets if d.name == rest), experiment.span)
-    producer = transfer.what.rpartition(":")[0]
+    what = transfer.what
+    if isinstance(what, DatasetRef):
+        return next((d.span for d in experiment.datasets if d.name == what.dataset), experiment.span)
     try:
-        return experiment.instance(producer).span
+        return experiment.instance(what.instance).span
     except KeyError:
         return experiment.span

@@ -121,6 +121,8 @@ def load_program(main_path: str, diags: Diagnostics, sources: SourceCache,
                     diags.error("E0107", "an import path must be a plain, non-empty string",
                                 decl.path.pos.span())
                     continue
+                if "\x00" in target:
+                    continue  # E0110 at the string already; no file name holds a NUL
                 visit(display_path(os.path.join(os.path.dirname(path), target)), decl.path.pos)
         on_stack.pop()
 

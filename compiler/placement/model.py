@@ -14,10 +14,13 @@ import networkx as nx
 
 from ..fit import shortfalls
 from ..ir import (
+    DataRef,
     Dataset,
+    DatasetRef,
     Estimate,
     Experiment,
     Output,
+    OutputRef,
     Pool,
     Service,
     Site,
@@ -67,13 +70,13 @@ def node_share(unit: Unit, pool: Pool) -> float:
 class DataItem(NamedTuple):
     """One piece of data a unit reads: a producer's output or a data set."""
 
-    key: str  # "dataset:coco" or "prepare:data"
+    key: tuple[str, ...]  # ("dataset", name) or ("output", instance, output): cheap to hash
+    ref: DataRef  # the same, as the IR names it in a Transfer
     producer: int  # unit index, or -1 for a data set
     site: int  # the data set's site; -1 for outputs (the producer's site)
     size: int
     path: str
     kind: str  # file | dir
-    uri_scheme: str  # "s3" for s3:// data sets, else ""
 
 
 @dataclass
@@ -201,20 +204,20 @@ def _reads(
     datasets: dict[str, Dataset],
     outputs: dict[tuple[str, str], Output],
 ) -> list[DataItem]:
-    items: dict[str, DataItem] = {}
+    items: dict[tuple[str, ...], DataItem] = {}
     for inp in unit.inputs:
         if inp.dataset is not None and inp.dataset in datasets:
             d = datasets[inp.dataset]
             kind = "dir" if d.uri.endswith("/") or "." not in d.uri.rsplit("/", 1)[-1] else "file"
-            scheme = "s3" if d.uri.startswith("s3://") else ""
-            key = f"dataset:{d.name}"
-            items[key] = DataItem(key, -1, site_at[d.site], d.size, d.uri, kind, scheme)
+            key = ("dataset", d.name)
+            items[key] = DataItem(key, DatasetRef(dataset=d.name), -1, site_at[d.site], d.size, d.uri, kind)
         for producer, output_name in inp.outputs:
             out = outputs.get((producer, output_name))
             if producer not in index or out is None:
                 continue
-            key = f"{producer}:{output_name}"
-            items[key] = DataItem(key, index[producer], -1, out.size, out.path, out.kind, "")
+            key = ("output", producer, output_name)
+            ref = OutputRef(instance=producer, output=output_name)
+            items[key] = DataItem(key, ref, index[producer], -1, out.size, out.path, out.kind)
     return [items[key] for key in sorted(items)]
 
 

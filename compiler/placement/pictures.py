@@ -8,11 +8,15 @@ import re
 from xml.sax.saxutils import escape
 
 from ..fit import human_duration
-from ..ir import Experiment, Plan, Service
+from ..ir import DatasetRef, Experiment, Plan, Service
 
 # Colour-blind-safe (Okabe-Ito), one per site in declaration order.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#999999"]
 _FONT = 'font-family="sans-serif" font-size="12"'
+
+# A box in the stage graph: a data set, or a unit by its id (or service name).
+# Typed, so that no unit name can pass for a data set.
+Node = DatasetRef | str
 
 
 def site_colours(experiment: Experiment) -> dict[str, str]:
@@ -93,25 +97,34 @@ def gantt_svg(experiment: Experiment, plan: Plan) -> str:
     return _svg(left + width + 20, y + 30, axis + body)
 
 
-def _dependencies(experiment: Experiment) -> list[tuple[str, str]]:
+def _node_order(node: Node) -> tuple[int, str]:
+    """Data sets first, then units; each by name."""
+    return (0, node.dataset) if isinstance(node, DatasetRef) else (1, node)
+
+
+def _dependencies(experiment: Experiment) -> list[tuple[Node, Node]]:
     """(source, target) between units, plus data sets feeding units, sorted."""
-    found = set()
+    found: set[tuple[Node, Node]] = set()
     for unit in [*experiment.instances, *experiment.services]:
         name = unit.name if isinstance(unit, Service) else unit.id
         for inp in unit.inputs:
             if inp.dataset:
-                found.add((f"dataset:{inp.dataset}", name))
+                found.add((DatasetRef(dataset=inp.dataset), name))
             for producer, _ in inp.outputs:
                 found.add((producer, name))
         for before in unit.after:
             found.add((before, name))
-    return sorted(found)
+    return sorted(found, key=lambda edge: (_node_order(edge[0]), _node_order(edge[1])))
 
 
-def _layers(names: list[str], edges: list[tuple[str, str]]) -> dict[str, int]:
+def _data_nodes(edges: list[tuple[Node, Node]]) -> list[DatasetRef]:
+    return sorted({s for s, _ in edges if isinstance(s, DatasetRef)}, key=_node_order)
+
+
+def _layers(names: list[Node], edges: list[tuple[Node, Node]]) -> dict[Node, int]:
     """Longest-path layering; `names` is a topological order."""
     layer = {name: 0 for name in names}
-    preds: dict[str, list[str]] = {}
+    preds: dict[Node, list[Node]] = {}
     for source, target in edges:
         preds.setdefault(target, []).append(source)
     for name in names:
@@ -124,16 +137,15 @@ def dag_svg(experiment: Experiment, plan: Plan) -> str:
     colours = site_colours(experiment)
     where = {a.unit: a.site for a in plan.assignments}
     edges = _dependencies(experiment)
-    datasets = sorted({s for s, _ in edges if s.startswith("dataset:")})
-    names = datasets + [a.unit for a in plan.assignments]
+    names: list[Node] = [*_data_nodes(edges), *(a.unit for a in plan.assignments)]
     layer = _layers(names, edges)
-    columns: dict[int, list[str]] = {}
+    columns: dict[int, list[Node]] = {}
     for name in names:
         columns.setdefault(layer[name], []).append(name)
     box_w, box_h, col_gap, row_gap = 150.0, 28.0, 60.0, 14.0
     pos = {}
     for col, members in sorted(columns.items()):
-        for row, name in enumerate(sorted(members)):
+        for row, name in enumerate(sorted(members, key=_node_order)):
             pos[name] = (20 + col * (box_w + col_gap), 40 + row * (box_h + row_gap))
     body = []
     for source, target in edges:
@@ -145,9 +157,9 @@ def dag_svg(experiment: Experiment, plan: Plan) -> str:
             )
     for name in names:
         x, y = pos[name]
-        is_data = name.startswith("dataset:")
+        is_data = isinstance(name, DatasetRef)
         fill = "#ffffff" if is_data else colours[where[name]]
-        label = name.partition(":")[2] if is_data else name
+        label = name.dataset if is_data else name
         shown = label if len(label) <= 20 else label[:19] + "…"
         rx = "14" if is_data else "4"
         body.append(
@@ -177,21 +189,21 @@ def _mermaid_label(text: str) -> str:
 def mermaid(experiment: Experiment, plan: Plan) -> str:
     """A flowchart: one subgraph per site, units inside, data sets as
     stadiums, edges for data and ordering."""
-    ids: dict[str, str] = {}
+    ids: dict[Node, str] = {}
     edges = _dependencies(experiment)
-    datasets = sorted({s for s, _ in edges if s.startswith("dataset:")})
-    for i, name in enumerate(datasets + [a.unit for a in plan.assignments]):
+    datasets = _data_nodes(edges)
+    for i, name in enumerate([*datasets, *(a.unit for a in plan.assignments)]):
         ids[name] = f"n{i}"
     lines = ["flowchart LR"]
-    data_site = {f"dataset:{d.name}": d.site for d in experiment.datasets}
+    data_site = {d.name: d.site for d in experiment.datasets}
     for site in experiment.sites:
         members = [a for a in plan.assignments if a.site == site.name]
-        data = [d for d in datasets if data_site.get(d) == site.name]
+        data = [d for d in datasets if data_site.get(d.dataset) == site.name]
         if not members and not data:
             continue
         lines.append(f"  subgraph {re.sub(r'[^A-Za-z0-9_]', '_', site.name)}[{_mermaid_label(site.name + ' (' + site.kind + ')')}]")
         for d in data:
-            lines.append(f"    {ids[d]}([{_mermaid_label(d.partition(':')[2])}])")
+            lines.append(f"    {ids[d]}([{_mermaid_label(d.dataset)}])")
         for a in members:
             text = f"{a.unit}<br/>{a.pool}, {human_duration(a.start)}"
             text += " (service)" if a.kind == "service" else f" to {human_duration(a.finish)}"

@@ -4,31 +4,25 @@ transfers the placement implies, totals and notes."""
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 
 from ..fit import human_duration, human_size
-from ..ir import Assignment, Objective, Plan, Transfer
+from ..ir import Assignment, DataRef, DatasetRef, Objective, Plan, Transfer
 from .listsched import Option, policy_for, run
 from .model import NO_LINK_BANDWIDTH, NO_LINK_LATENCY, Problem
 from .schedule import Schedule
 
 
-def transfer_id(site: str, what: str) -> str:
-    """`to_<site>__<what>` as an identifier (a Snakemake rule name); a short
-    hash keeps names distinct when characters had to be replaced."""
-    raw = f"to_{site}__{what}"
-    ident = re.sub(r"[^A-Za-z0-9_]+", "_", raw).strip("_")
-    if ident == raw:
-        return ident
-    return f"{ident}_{hashlib.sha256(raw.encode()).hexdigest()[:6]}"
-
-
-def _tool(problem: Problem, source: int, target: int, scheme: str) -> str:
-    if scheme == "s3":
-        return "aws"
-    if "kubernetes" in (problem.sites[source].kind, problem.sites[target].kind):
-        return "kubectl"
-    return "rsync"
+def transfer_id(site: str, what: DataRef) -> str:
+    """`to_<site>__<what>` as an identifier (a Snakemake rule name), ending
+    in a short hash of the site and the typed reference: readable parts can
+    coincide (the output `dataset.coco` and the data set `coco`), the hash
+    keeps the ids apart."""
+    parts = [what.kind, what.dataset] if isinstance(what, DatasetRef) else [what.instance, what.output]
+    readable = re.sub(r"[^A-Za-z0-9_]+", "_", f"to_{site}__{':'.join(parts)}").strip("_")
+    exact = json.dumps([site, what.model_dump()], sort_keys=True, ensure_ascii=False)
+    return f"{readable[:80]}_{hashlib.sha256(exact.encode()).hexdigest()[:6]}"
 
 
 def transfers(problem: Problem, schedule: Schedule) -> list[Transfer]:
@@ -45,21 +39,19 @@ def transfers(problem: Problem, schedule: Schedule) -> list[Transfer]:
             entry = found.get((item.key, target))
             if entry is None:
                 begin = 0.0 if producer < 0 else schedule.finish[producer]
-                name = item.key.partition(":")[2]
                 entry = found[(item.key, target)] = {
-                    "id": transfer_id(problem.sites[target].name, item.key),
+                    "id": transfer_id(problem.sites[target].name, item.ref),
                     "source_site": problem.sites[source].name,
                     "target_site": problem.sites[target].name,
-                    "what": item.key,
+                    "what": item.ref,
                     "path": item.path,
-                    "target_path": f"datasets/{name}" if producer < 0 else item.path,
+                    "target_path": f"datasets/{item.ref.dataset}" if producer < 0 else item.path,
                     "size": item.size,
                     "kind": item.kind,
                     "consumers": [],
                     "start": begin,
                     "finish": begin + routes.seconds(source, target, item.size),
                     "cost": routes.money(source, target, item.size),
-                    "tool": _tool(problem, source, target, item.uri_scheme),
                 }
             entry["consumers"].append(problem.names[v])
     # Built from checked values: skip pydantic's validation (a hot spot at

@@ -186,17 +186,17 @@ def multisite(login: str | None = "login.hpc.example") -> tuple[ir.Experiment, i
     transfers = [
         ir.Transfer(
             id="to_laptop__dataset_coco", source_site="cloud", target_site="laptop",
-            what="dataset:coco", path="s3://bucket/coco", target_path="datasets/coco",
-            kind="dir", consumers=["prepare"], tool="aws",
+            what=ir.DatasetRef(dataset="coco"), path="s3://bucket/coco", target_path="datasets/coco",
+            kind="dir", consumers=["prepare"],
         ),
         ir.Transfer(
             id="to_hpc__prepare_data", source_site="laptop", target_site="hpc",
-            what="prepare:data", path="data/prep", target_path="data/prep", kind="dir",
-            consumers=[t.id for t in trains],
+            what=ir.OutputRef(instance="prepare", output="data"), path="data/prep", target_path="data/prep",
+            kind="dir", consumers=[t.id for t in trains],
         ),
         ir.Transfer(
             id="to_laptop__evaluate_best", source_site="hpc", target_site="laptop",
-            what="evaluate:best", path="best.txt", target_path="best.txt", consumers=["report"],
+            what=ir.OutputRef(instance="evaluate", output="best"), path="best.txt", target_path="best.txt", consumers=["report"],
         ),
     ]
     return exp, plan(exp, placements, transfers)
@@ -276,12 +276,12 @@ def with_kubernetes() -> tuple[ir.Experiment, ir.Plan]:
     )
     transfers = [
         ir.Transfer(
-            id="to_hpc__prepare_data", source_site="cloud", target_site="hpc", what="prepare:data",
-            path="data/prep", target_path="data/prep", kind="dir", consumers=["train"], tool="kubectl",
+            id="to_hpc__prepare_data", source_site="cloud", target_site="hpc", what=ir.OutputRef(instance="prepare", output="data"),
+            path="data/prep", target_path="data/prep", kind="dir", consumers=["train"],
         ),
         ir.Transfer(
-            id="to_cloud__train_model", source_site="hpc", target_site="cloud", what="train:model",
-            path="model.pt", target_path="model.pt", consumers=["serve"], tool="kubectl",
+            id="to_cloud__train_model", source_site="hpc", target_site="cloud", what=ir.OutputRef(instance="train", output="model"),
+            path="model.pt", target_path="model.pt", consumers=["serve"],
         ),
     ]
     placements = {"prepare": "cloud.cpu", "train": "hpc.gpu", "serve": "cloud.cpu"}

@@ -45,7 +45,7 @@ def test_a_data_set_is_its_uri_on_its_own_site_and_staged_elsewhere():
     on_cloud = plan.model_copy(update={
         "assignments": [a.model_copy(update={"site": "cloud", "pool": "cpu"}) if a.unit == "prepare" else a
                         for a in plan.assignments],
-        "transfers": [t for t in plan.transfers if t.what != "dataset:coco"],
+        "transfers": [t for t in plan.transfers if t.what != ir.DatasetRef(dataset="coco")],
     })
     assert paths(render_command(exp, on_cloud, "prepare"))["MLC_IN_raw"] == "s3://bucket/coco"
 

@@ -8,6 +8,7 @@ import builders
 import checks
 import pytest
 
+from compiler import ir
 from compiler.backends import BackendError, emit
 
 MULTISITE_JOBS = {
@@ -100,7 +101,7 @@ def test_a_gcs_data_set_is_fetched_with_gcloud(tmp_path):
     exp, plan = builders.multisite()
     exp = exp.model_copy(update={"datasets": [d.model_copy(update={"uri": "gs://bucket/coco"}) for d in exp.datasets]})
     plan = plan.model_copy(update={"transfers": [
-        t.model_copy(update={"path": "gs://bucket/coco"}) if t.what == "dataset:coco" else t for t in plan.transfers
+        t.model_copy(update={"path": "gs://bucket/coco"}) if t.what == ir.DatasetRef(dataset="coco") else t for t in plan.transfers
     ]})
     files = emit(exp, plan)
     script = files["transfers/to_laptop__dataset_coco.sh"]
@@ -112,7 +113,7 @@ def test_a_gcs_data_set_is_fetched_with_gcloud(tmp_path):
 def test_an_unsupported_uri_scheme_is_an_error():
     exp, plan = builders.multisite()
     plan = plan.model_copy(update={"transfers": [
-        t.model_copy(update={"path": "ftp://host/coco"}) if t.what == "dataset:coco" else t for t in plan.transfers
+        t.model_copy(update={"path": "ftp://host/coco"}) if t.what == ir.DatasetRef(dataset="coco") else t for t in plan.transfers
     ]})
     with pytest.raises(BackendError, match="ftp://host/coco"):
         emit(exp, plan)

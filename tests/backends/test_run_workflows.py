@@ -164,11 +164,11 @@ def _slurm_experiment(
     ]
     exp = builders.experiment("arith", [builders.local_site(), hpc], [make, *scales, total], stages)
     transfers = [
-        ir.Transfer(id="to_hpc__make_numbers", source_site="laptop", target_site="hpc", what="make:numbers",
+        ir.Transfer(id="to_hpc__make_numbers", source_site="laptop", target_site="hpc", what=ir.OutputRef(instance="make", output="numbers"),
                     path=numbers, target_path=numbers, consumers=[s.id for s in scales]),
         *[
             ir.Transfer(id=f"to_laptop__scale_{k}", source_site="hpc", target_site="laptop",
-                        what=f"{s.id}:scaled", path=f"scaled/{k}.txt", target_path=f"scaled/{k}.txt",
+                        what=ir.OutputRef(instance=s.id, output="scaled"), path=f"scaled/{k}.txt", target_path=f"scaled/{k}.txt",
                         consumers=["total"])
             for k, s in zip([2, 3], scales)
         ],

@@ -80,6 +80,11 @@ def test_a_long_chain_of_imports_is_an_error_not_a_recursion(tmp_path, capsys):
     assert f"f{L.MAX_IMPORT_DEPTH - 1}.mlx:1:8" in err
 
 
+def test_a_nul_in_an_import_path_is_reported_not_followed(tmp_path, capsys):
+    # The loader once passed the path to the file system: ValueError, exit 3.
+    _assert_positioned(*_check(tmp_path, 'import "a\x00b.mlx"\n' + SITE, capsys), "E0110")
+
+
 def test_a_chain_within_the_limit_checks(tmp_path, capsys):
     for i in range(L.MAX_IMPORT_DEPTH):
         (tmp_path / f"f{i}.mlx").write_text(f'import "f{i + 1}.mlx"\n' if i < L.MAX_IMPORT_DEPTH - 1 else SITE)

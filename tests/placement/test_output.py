@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from compiler.frontend import load
+from compiler.ir import DatasetRef
 from compiler.placement import dag_svg, gantt_svg, mermaid, place, render_table
 
 from .builders import dataset, experiment, instance, link, pool, service, site
@@ -65,8 +66,8 @@ def test_the_shipped_examples_place():
     for member in ("train[lr=0.01]", "train[lr=0.004]", "train[lr=0.001]"):
         assert plan.where(member).reason == "only charisma.gpu offers a100"
     assert plan.where("detector").site == "cloud"
-    coco = next(t for t in plan.transfers if t.what == "dataset:coco")
-    assert coco.tool == "aws" and coco.target_path == "datasets/coco"
+    coco = next(t for t in plan.transfers if t.what == DatasetRef(dataset="coco"))
+    assert coco.target_path == "datasets/coco"
     assert plan.makespan < 48 * 3600  # the experiment's deadline
 
     exp, diagnostics, _ = load(str(ROOT / "examples/quickstart.mlx"), {})

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from compiler.ir import Objective
+from compiler.ir import DatasetRef, Objective, OutputRef
 from compiler.placement import place
 from compiler.placement.model import NO_LINK_BANDWIDTH
 
@@ -65,9 +65,9 @@ def test_a_producer_and_a_consumer_on_different_sites_imply_one_transfer():
     readers = [instance(f"read{i}", reads={"t": "make:table"}, on=["ws"]) for i in range(2)]
     plan = place(experiment(sites, [make, *readers], links=links))
     (moved,) = plan.transfers
-    assert (moved.source_site, moved.target_site, moved.what) == ("hpc", "ws", "make:table")
+    assert (moved.source_site, moved.target_site, moved.what) == ("hpc", "ws", OutputRef(instance="make", output="table"))
     assert moved.path == moved.target_path == "out/make/table"
-    assert moved.consumers == ["read0", "read1"] and moved.tool == "rsync"
+    assert moved.consumers == ["read0", "read1"]
     assert moved.id == "to_ws__make_table_" + moved.id.rsplit("_", 1)[1]
     # 60 s of work, then 1 s to move 100 MB at 100 MB/s.
     assert moved.start == 60 and moved.finish == 61
@@ -82,11 +82,11 @@ def test_data_sets_staged_off_their_site():
     job = instance("job", reads={"a": "dataset:coco", "b": "dataset:imgs"}, on=["hpc"])
     plan = place(experiment(sites, [job], datasets=[coco, local], links=links))
     by_what = {t.what: t for t in plan.transfers}
-    assert by_what["dataset:coco"].tool == "aws"
-    assert by_what["dataset:imgs"].tool == "kubectl"
-    assert by_what["dataset:coco"].target_path == "datasets/coco"
-    assert by_what["dataset:coco"].path == "s3://bucket/coco"
-    assert by_what["dataset:coco"].cost == pytest.approx(1.0)  # 2 GB at 0.5 per GB
+    coco_ref = DatasetRef(dataset="coco")
+    assert set(by_what) == {coco_ref, DatasetRef(dataset="imgs")}
+    assert by_what[coco_ref].target_path == "datasets/coco"
+    assert by_what[coco_ref].path == "s3://bucket/coco"
+    assert by_what[coco_ref].cost == pytest.approx(1.0)  # 2 GB at 0.5 per GB
     assert plan.cost == pytest.approx(1.5)
     assert plan.where("job").start == pytest.approx(20)  # 2 GB at 100 MB/s
 

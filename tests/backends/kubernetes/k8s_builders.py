@@ -151,8 +151,8 @@ def plan(experiment: ir.Experiment, placements: dict[str, str]) -> ir.Plan:
                 transfers.append(
                     ir.Transfer(
                         id=f"move_{len(transfers)}", source_site=site_of[producer], target_site=site_of[name],
-                        what=f"{producer}:{output_name}", path=output.path, target_path=output.path,
-                        size=output.size, kind=output.kind, consumers=[name], tool="kubectl",
+                        what=ir.OutputRef(instance=producer, output=output_name), path=output.path, target_path=output.path,
+                        size=output.size, kind=output.kind, consumers=[name],
                     )
                 )
     return ir.Plan(objective=experiment.objective, assignments=assignments, transfers=transfers, algorithm="by hand")
