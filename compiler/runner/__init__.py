@@ -2,7 +2,8 @@
 
 The runner never re-implements the workflow: it compiles (only changed files
 are rewritten, so finished steps stay finished), runs Snakemake on the output
-folder, and turns Snakemake's log into progress lines. Everything it knows
+folder, and turns the step records the generated rules leave in .mlc/ into
+progress lines (Snakemake's own output goes to .mlc/run.log). Everything it knows
 about a run it reads back from the folder (flags, job records, logs), so
 `status` and `down` work from another shell, or after a crash."""
 
@@ -18,10 +19,11 @@ from pathlib import Path
 
 from ..backends import WriteConflict, compile_to, kubernetes, local
 from ..ir import Experiment, Plan
-from . import jobs
-from .progress import JobStats, Progress, parse_line, scheduled_rules
+from . import jobs, ownership
+from .progress import Progress, StepWatcher, scheduled_rules
 
 EXIT_OK, EXIT_FAILED = 0, 1
+POLL_SECONDS = 0.2  # how often the step records are read while Snakemake runs
 
 
 def _snakemake() -> list[str]:
@@ -37,27 +39,38 @@ def run(experiment: Experiment, plan: Plan, outdir: Path, args) -> int:
         return EXIT_FAILED
     rules = jobs.rules(outdir)
     cores = args.cores or os.cpu_count() or 1
-    command = [*_snakemake(), "--snakefile", "Snakefile", "--cores", str(cores), "--nocolor",
-               "--rerun-incomplete", "--printshellcmds"]
+    base = [*_snakemake(), "--snakefile", "Snakefile"]
+    command = [*base, "--cores", str(cores), "--nocolor", "--rerun-incomplete", "--printshellcmds"]
     if args.dry_run:
-        result = subprocess.run([*command, "--dry-run", "--quiet", "rules"], cwd=outdir,
-                                capture_output=True, text=True)
-        if result.returncode != 0:
-            print(result.stdout + result.stderr, file=sys.stderr)
-            return EXIT_FAILED
-        # Snakemake's own answer: it also reruns a finished step whose
-        # script changed, and everything after it.
-        scheduled = scheduled_rules(result.stdout + result.stderr)
-        pending = [r for r in rules if r.name in scheduled]
-        print(f"{outdir}: {len(rules) - len(pending)} of {len(rules)} steps done; would run:")
-        for r in pending:
-            print(f"  {r.description}")
-        return EXIT_OK
-    already_done = {r.name for r in rules if jobs.done(outdir, r.name)}
-    finished = len(already_done)
-    progress = Progress(units={r.name: r.description for r in rules}, total=len(rules), done=finished)
-    stats = JobStats()
-    print(f"running {experiment.name} in {outdir} ({finished} of {len(rules)} steps already done)", flush=True)
+        return _dry_run(base, outdir, rules)
+    try:
+        cleared = ownership.take_over(outdir, base)
+        ownership.claim(outdir)
+    except ownership.FolderBusy as err:
+        print(f"mlc: {err}", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        if cleared:
+            print(f"{outdir}: {cleared}", flush=True)
+        return _run_workflow(experiment, plan, outdir, rules, base, command)
+    finally:
+        ownership.release(outdir)
+
+
+def _run_workflow(experiment: Experiment, plan: Plan, outdir: Path, rules: list[jobs.Rule],
+                  base: list[str], command: list[str]) -> int:
+    scheduled = _scheduled(base, outdir)
+    if isinstance(scheduled, str):
+        print(scheduled, file=sys.stderr)
+        return EXIT_FAILED
+    already_done = {r.name for r in rules if r.name not in scheduled}
+    again = {r.name for r in rules if r.name in scheduled and jobs.done(outdir, r.name)}
+    progress = Progress(units={r.name: r.description for r in rules}, total=len(rules),
+                        done=len(already_done), done_before=again)
+    watcher = StepWatcher(outdir, [r.name for r in rules])
+    watcher.clear()
+    print(f"running {experiment.name} in {outdir} ({len(already_done)} of {len(rules)} steps already done)",
+          flush=True)
     log_path = outdir / ".mlc" / "run.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
@@ -65,23 +78,21 @@ def run(experiment: Experiment, plan: Plan, outdir: Path, args) -> int:
         # Snakemake and its jobs get a process group of their own, so that an
         # interrupt reaches all of them the same way whether it came from the
         # terminal (Ctrl-C) or from `kill` aimed at mlc alone.
-        proc = subprocess.Popen(command, cwd=outdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                text=True, bufsize=1, start_new_session=True)
+        proc = subprocess.Popen(command, cwd=outdir, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        ownership.claim(outdir, proc.pid)
         previous_term = signal.signal(signal.SIGTERM, _interrupt)
         try:
-            for line in proc.stdout:
-                log.write(line)
-                if stats.feed(line):
-                    again = already_done & stats.rules
-                    if again:
-                        progress.done -= len(again)
-                        print(f"{len(again)} of the finished steps run again: their scripts changed",
-                              flush=True)
-                event = parse_line(line)
-                shown = progress.on_event(event) if event else None
-                if shown:
-                    print(shown, flush=True)
-            status = proc.wait()
+            while True:
+                ended = proc.poll() is not None  # read before the last poll of the records
+                for event in watcher.poll():
+                    shown = progress.on_event(event)
+                    if shown:
+                        print(shown, flush=True)
+                if ended:
+                    break
+                time.sleep(POLL_SECONDS)
+            status = proc.returncode
         except KeyboardInterrupt:
             return _interrupted(proc, outdir, rules)
         finally:
@@ -99,6 +110,31 @@ def run(experiment: Experiment, plan: Plan, outdir: Path, args) -> int:
         return EXIT_OK
     _explain_failure(outdir, progress.failed, log_path)
     return EXIT_FAILED
+
+
+def _scheduled(base: list[str], outdir: Path) -> set[str] | str:
+    """The rules Snakemake will run (a finished step whose script changed
+    since, and everything after it, included); a string says why Snakemake
+    could not tell."""
+    result = subprocess.run([*base, "--summary"], cwd=outdir, capture_output=True, text=True)
+    try:
+        if result.returncode == 0:
+            return scheduled_rules(result.stdout)
+    except ValueError:
+        pass
+    return f"mlc: snakemake --summary failed in {outdir}:\n{(result.stdout + result.stderr).strip()}"
+
+
+def _dry_run(base: list[str], outdir: Path, rules: list[jobs.Rule]) -> int:
+    scheduled = _scheduled(base, outdir)
+    if isinstance(scheduled, str):
+        print(scheduled, file=sys.stderr)
+        return EXIT_FAILED
+    pending = [r for r in rules if r.name in scheduled]
+    print(f"{outdir}: {len(rules) - len(pending)} of {len(rules)} steps done; would run:")
+    for r in pending:
+        print(f"  {r.description}")
+    return EXIT_OK
 
 
 def _final_outputs(experiment: Experiment, plan: Plan, outdir: Path) -> list[str]:
