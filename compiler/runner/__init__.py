@@ -9,6 +9,7 @@ about a run it reads back from the folder (flags, job records, logs), so
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -22,7 +23,7 @@ from ..ir import Experiment, Plan
 from . import jobs, ownership
 from .progress import Progress, StepWatcher, scheduled_rules
 
-EXIT_OK, EXIT_FAILED = 0, 1
+EXIT_OK, EXIT_FAILED, EXIT_NOT_COMPILED = 0, 1, 2
 POLL_SECONDS = 0.2  # how often the step records are read while Snakemake runs
 
 
@@ -42,7 +43,7 @@ def run(experiment: Experiment, plan: Plan, outdir: Path, args) -> int:
     base = [*_snakemake(), "--snakefile", "Snakefile"]
     command = [*base, "--cores", str(cores), "--nocolor", "--rerun-incomplete", "--printshellcmds"]
     if args.dry_run:
-        return _dry_run(base, outdir, rules)
+        return _dry_run(base, outdir, rules, as_json=getattr(args, "format", "text") == "json")
     try:
         cleared = ownership.take_over(outdir, base)
         ownership.claim(outdir)
@@ -125,12 +126,16 @@ def _scheduled(base: list[str], outdir: Path) -> set[str] | str:
     return f"mlc: snakemake --summary failed in {outdir}:\n{(result.stdout + result.stderr).strip()}"
 
 
-def _dry_run(base: list[str], outdir: Path, rules: list[jobs.Rule]) -> int:
+def _dry_run(base: list[str], outdir: Path, rules: list[jobs.Rule], as_json: bool) -> int:
     scheduled = _scheduled(base, outdir)
     if isinstance(scheduled, str):
         print(scheduled, file=sys.stderr)
         return EXIT_FAILED
     pending = [r for r in rules if r.name in scheduled]
+    if as_json:
+        print(json.dumps({"folder": str(outdir), "done": len(rules) - len(pending), "total": len(rules),
+                          "would_run": [{"rule": r.name, "step": r.description} for r in pending]}, indent=2))
+        return EXIT_OK
     print(f"{outdir}: {len(rules) - len(pending)} of {len(rules)} steps done; would run:")
     for r in pending:
         print(f"  {r.description}")
@@ -205,43 +210,54 @@ def _explain_failure(outdir: Path, failed: list[str], log_path: Path) -> None:
 def status(experiment: Experiment, outdir: Path, args) -> int:
     rules = jobs.rules(outdir)
     if not rules:
-        print(f"{outdir}: not compiled yet (run `mlc compile` or `mlc run`)")
-        return EXIT_OK
-    width = max(len(r.description) for r in rules)
-    done_count = 0
+        print(f"mlc: {outdir}: not compiled yet: no Snakefile there (run `mlc compile` or `mlc run`, "
+              "with the same -o and -p)", file=sys.stderr)
+        return EXIT_NOT_COMPILED
+    steps = []
     for r in rules:
         record = jobs.job_record(outdir, r.name)
-        if jobs.done(outdir, r.name):
-            state = "done"
-            done_count += 1
-        elif record:
-            state = "submitted"
-        else:
-            state = "pending"
-        job = f"{record.get('kind', '')} job {record['id']}" if record.get("id") else ""
-        print(f"{r.description:<{width}}  {state:<9}  {job}".rstrip())
+        state = "done" if jobs.done(outdir, r.name) else "submitted" if record else "pending"
+        job = {"kind": record.get("kind", ""), "id": record["id"]} if record.get("id") else None
+        steps.append({"rule": r.name, "step": r.description, "state": state, "job": job})
+    services = [_service_state(experiment, outdir, s.name, s.port, s.health) for s in experiment.services]
+    done_count = sum(step["state"] == "done" for step in steps)
+    if getattr(args, "format", "text") == "json":
+        print(json.dumps({"folder": str(outdir), "done": done_count, "total": len(steps), "steps": steps,
+                          "services": services}, indent=2))
+        return EXIT_OK
+    width = max(len(step["step"]) for step in steps)
+    for step in steps:
+        job = f"{step['job']['kind']} job {step['job']['id']}" if step["job"] else ""
+        print(f"{step['step']:<{width}}  {step['state']:<9}  {job}".rstrip())
     print(f"{done_count} of {len(rules)} steps done")
-    for service in experiment.services:
-        print(_service_line(experiment, outdir, service.name, service.port, service.health))
+    for service in services:
+        print(_service_line(service))
     return EXIT_OK
 
 
-def _service_line(experiment: Experiment, outdir: Path, name: str, port: int, health: str | None) -> str:
-    plan_sites = _placed_sites(outdir)
-    site_name = plan_sites.get(name)
+def _service_state(experiment: Experiment, outdir: Path, name: str, port: int, health: str | None) -> dict:
+    site_name = _placed_sites(outdir).get(name)
     if site_name is None:
-        return f"service {name}: not placed"
+        return {"name": name, "site": None, "endpoint": None, "state": "not placed"}
     site = experiment.site(site_name)
     if site.kind == "local":
         url = f"http://127.0.0.1:{port}{health or ''}"
-        return f"service {name}: {url} ({'ready' if _answers(url) else 'not answering'})"
+        return {"name": name, "site": site_name, "endpoint": url,
+                "state": "ready" if _answers(url) else "not answering"}
     namespace = site.kubernetes.namespace if site.kubernetes else "default"
-    return f"service {name}: {name}.{namespace}.svc:{port} on {site_name} (ask kubectl for readiness)"
+    return {"name": name, "site": site_name, "endpoint": f"{name}.{namespace}.svc:{port}", "state": "not probed"}
+
+
+def _service_line(service: dict) -> str:
+    if service["state"] == "not placed":
+        return f"service {service['name']}: not placed"
+    if service["state"] == "not probed":
+        return (f"service {service['name']}: {service['endpoint']} on {service['site']} "
+                "(ask kubectl for readiness)")
+    return f"service {service['name']}: {service['endpoint']} ({service['state']})"
 
 
 def _placed_sites(outdir: Path) -> dict[str, str]:
-    import json
-
     try:
         plan = json.loads((outdir / "plan.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
