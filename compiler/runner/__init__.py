@@ -33,17 +33,13 @@ def _snakemake() -> list[str]:
 
 
 def run(experiment: Experiment, plan: Plan, outdir: Path, args) -> int:
-    try:
-        compile_to(experiment, plan, outdir, force=getattr(args, "force", False))
-    except WriteConflict as err:
-        print(f"mlc: {err}", file=sys.stderr)
-        return EXIT_FAILED
-    rules = jobs.rules(outdir)
-    cores = args.cores or os.cpu_count() or 1
     base = [*_snakemake(), "--snakefile", "Snakefile"]
-    command = [*base, "--cores", str(cores), "--nocolor", "--rerun-incomplete", "--printshellcmds"]
     if args.dry_run:
-        return _dry_run(base, outdir, rules, as_json=getattr(args, "format", "text") == "json")
+        if not _compiled(experiment, plan, outdir, args):
+            return EXIT_FAILED
+        return _dry_run(base, outdir, jobs.rules(outdir), as_json=getattr(args, "format", "text") == "json")
+    # The folder is claimed before it is recompiled: a live run's scripts
+    # are never rewritten under it.
     try:
         cleared = ownership.take_over(outdir, base)
         ownership.claim(outdir)
@@ -53,9 +49,22 @@ def run(experiment: Experiment, plan: Plan, outdir: Path, args) -> int:
     try:
         if cleared:
             print(f"{outdir}: {cleared}", flush=True)
-        return _run_workflow(experiment, plan, outdir, rules, base, command)
+        if not _compiled(experiment, plan, outdir, args):
+            return EXIT_FAILED
+        cores = args.cores or os.cpu_count() or 1
+        command = [*base, "--cores", str(cores), "--nocolor", "--rerun-incomplete", "--printshellcmds"]
+        return _run_workflow(experiment, plan, outdir, jobs.rules(outdir), base, command)
     finally:
         ownership.release(outdir)
+
+
+def _compiled(experiment: Experiment, plan: Plan, outdir: Path, args) -> bool:
+    try:
+        compile_to(experiment, plan, outdir, force=getattr(args, "force", False))
+    except WriteConflict as err:
+        print(f"mlc: {err}", file=sys.stderr)
+        return False
+    return True
 
 
 def _run_workflow(experiment: Experiment, plan: Plan, outdir: Path, rules: list[jobs.Rule],

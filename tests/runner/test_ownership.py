@@ -130,9 +130,11 @@ def test_a_live_run_is_never_unlocked(slow):
     first = _start(source, out)
     try:
         _wait_until(lambda: _started(folder), "the step to start", first)
-        second = _run(source, out)
+        script = (folder / "local/here/wait.sh").read_text()
+        second = _run(source, out, "secs=1")  # another value: another script
         assert second.returncode == 1, second.stdout + second.stderr
         assert "is in use by another run" in second.stderr
+        assert (folder / "local/here/wait.sh").read_text() == script  # not recompiled under the live run
         assert ownership.locked(folder) and first.poll() is None
         assert (folder / ".mlc/steps/wait").read_text() == "started\n"  # the live run's records stay
     finally:
