@@ -89,9 +89,12 @@ def _run_workflow(experiment: Experiment, plan: Plan, outdir: Path, rules: list[
         # interrupt reaches all of them the same way whether it came from the
         # terminal (Ctrl-C) or from `kill` aimed at mlc alone.
         proc = subprocess.Popen(command, cwd=outdir, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+                                start_new_session=True, preexec_fn=_interruptible)
         ownership.claim(outdir, proc.pid)
         previous_term = signal.signal(signal.SIGTERM, _interrupt)
+        # Ctrl-C or `kill -INT` stop the run even when mlc was started with
+        # SIGINT ignored (`mlc run &` in a script), as Python then leaves it.
+        previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
         try:
             while True:
                 ended = proc.poll() is not None  # read before the last poll of the records
@@ -107,6 +110,7 @@ def _run_workflow(experiment: Experiment, plan: Plan, outdir: Path, rules: list[
             return _interrupted(proc, outdir, rules)
         finally:
             signal.signal(signal.SIGTERM, previous_term)
+            signal.signal(signal.SIGINT, previous_int)
     elapsed = time.monotonic() - started
     if status == 0:
         ran = progress.finished_now
@@ -174,17 +178,25 @@ def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
+def _interruptible() -> None:
+    """In Snakemake's process before it starts: SIGINT as the default, so
+    that it and the submit scripts (whose trap cancels their job) stop on
+    the SIGINT mlc forwards, even if mlc itself was started with it ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _interrupted(proc: subprocess.Popen, outdir: Path, rules: list[jobs.Rule]) -> int:
     """Ctrl-C: cancel the batch jobs that were submitted and have not
     finished, then interrupt Snakemake and its jobs (the submit scripts also
     cancel their job on SIGINT, which covers a job submitted meanwhile).
     Cancelling first ends the waits at once, so Snakemake exits on its own
-    and leaves no lock behind."""
-    print("\ninterrupted: stopping the workflow...", file=sys.stderr)
+    and leaves no lock behind. The messages come after the work: a terminal
+    that went away must not stop the cancelling."""
+    messages = ["\ninterrupted: stopping the workflow..."]
     for r in rules:
         record = jobs.job_record(outdir, r.name)
         if record.get("kind") == "slurm" and not jobs.done(outdir, r.name):
-            print(f"  {r.description}: {jobs.cancel_slurm_job(record)}", file=sys.stderr)
+            messages.append(f"  {r.description}: {jobs.cancel_slurm_job(record)}")
     try:
         os.killpg(proc.pid, signal.SIGINT)
         proc.wait(timeout=60)
@@ -193,7 +205,8 @@ def _interrupted(proc: subprocess.Popen, outdir: Path, rules: list[jobs.Rule]) -
         proc.wait()
     except ProcessLookupError:  # Snakemake had already ended
         pass
-    print("stopped; `mlc run` again resumes where this run ended", file=sys.stderr)
+    messages.append("stopped; `mlc run` again resumes where this run ended")
+    print("\n".join(messages), file=sys.stderr)
     return 130
 
 

@@ -155,3 +155,26 @@ def test_a_lock_mlc_did_not_take_is_left_alone(slow):
     assert result.returncode == 1
     assert lock.exists()
     assert "cleared the lock" not in result.stdout
+
+
+def test_sigint_stops_a_run_started_with_sigint_ignored(slow):
+    """`mlc run &` in a script starts mlc with SIGINT ignored (and Python
+    then leaves it so); `kill -INT` must still stop the run, its Snakemake
+    and the steps, and leave no lock."""
+    source, out, folder = slow
+    run = subprocess.Popen(_command(source, out), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True, start_new_session=True,
+                           preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    try:
+        _wait_until(lambda: _started(folder), "the step to start", run)
+        snakemakes = _snakemake_in(folder)
+        run.send_signal(signal.SIGINT)
+        _, err = run.communicate(timeout=60)
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.wait()
+    assert run.returncode == 130, err
+    assert "stopped; `mlc run` again resumes where this run ended" in err
+    assert all(_gone(pid) for pid in snakemakes)
+    assert not ownership.locked(folder)
