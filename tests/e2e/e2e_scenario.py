@@ -87,7 +87,14 @@ class Scenario:
 
 def _popen(command: list[str], cwd: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=_as_from_a_terminal)
+
+
+def _as_from_a_terminal() -> None:
+    """SIGINT at its default, as for a command typed in a terminal: a test
+    session started in the background (a CI script's `&`) inherits it
+    ignored, and Ctrl-C would then not reach what the tests stop with it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def stop_session(process: subprocess.Popen[str]) -> tuple[str, str]:
