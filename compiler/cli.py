@@ -67,14 +67,32 @@ def _objective_override(args, experiment):
             and getattr(args, "budget", None) is None:
         return None
     base = experiment.objective
-    kind = args.objective or base.kind
-    weights = {"makespan": (1.0, 0.0), "cost": (0.0, 1.0)}.get(kind, (base.time_weight, base.cost_weight))
+    given = _parse_objective(args.objective) if args.objective else base
     # A limit given on the command line has no place in the source to point at.
-    return Objective(kind=kind, time_weight=weights[0], cost_weight=weights[1],
+    return Objective(kind=given.kind, time_weight=given.time_weight, cost_weight=given.cost_weight,
                      deadline=args.deadline if args.deadline is not None else base.deadline,
                      budget=args.budget if args.budget is not None else base.budget, span=base.span,
                      deadline_span=None if args.deadline is not None else base.deadline_span,
                      budget_span=None if args.budget is not None else base.budget_span)
+
+
+_OBJECTIVE_SOURCE = "--objective"
+
+
+def _parse_objective(text: str):
+    """`--objective` is read exactly as `objective = ...` in a source: the
+    front end checks it inside a one-line experiment of its own, so the
+    command line accepts what the language does, with the same diagnostics."""
+    if any(c in text for c in "{}\n\r") or "//" in text or "/*" in text:
+        raise UsageError(f"--objective takes makespan, cost or weighted(time = W, cost = W), got `{text}`")
+    from .frontend import load
+
+    source = f"experiment objective {{\n  objective = {text}\n}}\n"
+    experiment, diags, sources = load(_OBJECTIVE_SOURCE, read=lambda path: source if path == _OBJECTIVE_SOURCE
+                                      else None)
+    if experiment is None:
+        raise UsageError("--objective is not an objective:\n" + render_text(diags.sorted(), sources).rstrip())
+    return experiment.objective
 
 
 def _backend_failure(args, err) -> int:
@@ -170,6 +188,11 @@ def cmd_compile(args) -> int:
         raise UsageError(str(err)) from None
     except BackendError as err:
         return _backend_failure(args, err)
+    if args.format == "json":
+        print(json.dumps({"folder": str(outdir), "check": args.check, "up_to_date": not changed,
+                          "changed": [str(path) for path in changed],
+                          "diagnostics": [d.to_json() for d in getattr(args, "_warnings", [])]}, indent=2))
+        return EXIT_ERRORS if args.check and changed else EXIT_OK
     if args.check:
         if changed:
             print(f"{outdir}: out of date with {args.file}:", file=sys.stderr)
@@ -192,6 +215,8 @@ def cmd_run(args) -> int:
     from .backends import BackendError
     from .runner import run
 
+    if args.format == "json" and not args.dry_run:
+        raise UsageError("`mlc run` prints its progress as text; --format json is for `mlc run --dry-run`")
     experiment, plan, status = _load_and_place(args)
     if plan is None:
         return status
@@ -213,6 +238,8 @@ def cmd_status(args) -> int:
 def cmd_down(args) -> int:
     from .runner import down
 
+    if args.format == "json":
+        raise UsageError("`mlc down` prints what it stopped as text; it has no --format json")
     experiment, code = _load(args)
     if experiment is None:
         return code
@@ -239,9 +266,10 @@ def cmd_lsp(args) -> int:
 def cmd_import(args) -> int:
     from .interop import SITES_FILE, import_mldev, import_wfformat
 
-    path = Path(args.file)
-    if not path.is_file():
-        raise UsageError(f"{args.file}: no such file")
+    path = _import_source(args.file)
+    if path.stat().st_size == 0:
+        print(f"mlc: {args.file}: the file is empty: there is nothing to import", file=sys.stderr)
+        return EXIT_ERRORS
     if args.format_name == "mldev":
         result = import_mldev(path)
     else:
@@ -276,6 +304,26 @@ def cmd_import(args) -> int:
     return EXIT_OK
 
 
+def _import_source(name: str) -> Path:
+    """The file to import, or a usage error saying what it is instead."""
+    import stat
+
+    path = Path(name)
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise UsageError(f"{name}: no such file") from None
+    except OSError as err:
+        raise UsageError(f"{name}: cannot read it: {err.strerror}") from None
+    if stat.S_ISDIR(mode):
+        raise UsageError(f"{name}: is a directory; give the file to import")
+    if not stat.S_ISREG(mode):
+        kind = ("a character device" if stat.S_ISCHR(mode) else "a block device" if stat.S_ISBLK(mode)
+                else "a pipe" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "not a file")
+        raise UsageError(f"{name}: is {kind}, not a regular file; give the file to import")
+    return path
+
+
 # --- argument parsing -------------------------------------------------------
 
 
@@ -290,8 +338,9 @@ def _add_input(p: argparse.ArgumentParser) -> None:
 
 
 def _add_objective(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--objective", choices=["makespan", "cost"],
-                   help="override the experiment's objective")
+    p.add_argument("--objective", metavar="OBJECTIVE",
+                   help="override the experiment's objective: makespan, cost or "
+                        "'weighted(time = W, cost = W)', written as in .mlx")
     p.add_argument("--deadline", type=_duration, metavar="DURATION",
                    help="a deadline, e.g. 36h (overrides the experiment's)")
     p.add_argument("--budget", type=_money, metavar="MONEY", help="a budget (overrides the experiment's)")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 # The real Slurm cluster of .ci/slurm-up, for every test folder that needs it.
-from tests.slurm.cluster import slurm_cluster  # noqa: F401  (a fixture)
+from tests.slurm.cluster import slurm_cluster, slurm_workdir  # noqa: F401  (fixtures)
 
 ROOT = Path(__file__).resolve().parent.parent
 

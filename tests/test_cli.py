@@ -103,3 +103,71 @@ def test_lsp_without_its_extra_says_what_to_install(monkeypatch, capsys):
     monkeypatch.setitem(_sys.modules, "pygls", None)
     assert cli.main(["lsp"]) == 2
     assert "pip install 'mlc[lsp]'" in capsys.readouterr().err
+
+
+def test_objective_option_takes_the_languages_weighted_form():
+    result = run("plan", "examples/quickstart.mlx", "--objective", "weighted(time = 1, cost = 0.5)",
+                 "--format", "json")
+    assert result.returncode == 0, result.stderr
+    objective = json.loads(result.stdout)["objective"]
+    assert (objective["kind"], objective["time_weight"], objective["cost_weight"]) == ("weighted", 1.0, 0.5)
+    assert json.loads(run("plan", "examples/quickstart.mlx", "--objective", "cost", "--format", "json")
+                      .stdout)["objective"]["kind"] == "cost"
+
+
+def test_a_bad_objective_option_is_a_usage_error_with_the_languages_diagnostic():
+    result = run("plan", "examples/quickstart.mlx", "--objective", "weighted(tme = 1)")
+    assert result.returncode == 2
+    assert "--objective:2:24: error[E0306]: unknown weight `tme`" in result.stderr
+    assert "help: weights: `cost`, `time`" in result.stderr and "Traceback" not in result.stderr
+    # Only an objective: the text cannot open or close a declaration.
+    smuggled = run("plan", "examples/quickstart.mlx", "--objective", "makespan } stage x { run = \"true\"")
+    assert smuggled.returncode == 2 and smuggled.stderr.startswith("mlc: --objective takes makespan, cost")
+
+
+def test_status_of_a_folder_never_compiled_is_an_error(tmp_path):
+    result = run("status", "examples/quickstart.mlx", "-o", str(tmp_path))
+    assert result.returncode == 2
+    assert "not compiled yet" in result.stderr and result.stdout == ""
+
+
+def test_json_output_of_compile_status_and_dry_run(tmp_path):
+    compiled = run("compile", "examples/quickstart.mlx", "-o", str(tmp_path), "--format", "json")
+    assert compiled.returncode == 0, compiled.stderr
+    data = json.loads(compiled.stdout)
+    assert data["folder"] == str(tmp_path / "quickstart") and data["up_to_date"] is False
+    assert "Snakefile" in data["changed"] and data["diagnostics"] == [] and data["check"] is False
+    checked = json.loads(run("compile", "examples/quickstart.mlx", "-o", str(tmp_path), "--check",
+                             "--format", "json").stdout)
+    assert (checked["check"], checked["up_to_date"], checked["changed"]) == (True, True, [])
+
+    status = json.loads(run("status", "examples/quickstart.mlx", "-o", str(tmp_path), "--format", "json").stdout)
+    assert (status["done"], status["total"], status["services"]) == (0, 5, [])
+    assert status["steps"][0] == {"rule": "make_data", "step": "make_data on the local site laptop",
+                                  "state": "pending", "job": None}
+
+    dry = run("run", "examples/quickstart.mlx", "-o", str(tmp_path), "--dry-run", "--format", "json")
+    assert dry.returncode == 0, dry.stderr
+    planned = json.loads(dry.stdout)
+    assert (planned["done"], planned["total"]) == (0, 5)
+    assert [step["rule"] for step in planned["would_run"]][0] == "make_data" and len(planned["would_run"]) == 5
+
+
+def test_json_is_refused_where_the_output_is_a_stream_of_text(tmp_path):
+    for command in (["run"], ["down"]):
+        result = run(*command, "examples/quickstart.mlx", "-o", str(tmp_path), "--format", "json")
+        assert result.returncode == 2 and "--format json" in result.stderr
+        assert not (tmp_path / "quickstart").exists()
+
+
+def test_import_says_what_is_wrong_with_a_file_that_is_not_one(tmp_path):
+    device = run("import", "wfformat", "/dev/null")
+    assert (device.returncode, device.stderr) == (
+        2, "mlc: /dev/null: is a character device, not a regular file; give the file to import\n")
+    folder = run("import", "wfformat", str(tmp_path))
+    assert folder.returncode == 2 and "is a directory" in folder.stderr
+    empty = tmp_path / "empty.json"
+    empty.write_text("")
+    result = run("import", "wfformat", str(empty))
+    assert result.returncode == 1 and "the file is empty" in result.stderr
+    assert run("import", "mldev", str(tmp_path / "missing.yaml")).stderr.endswith("missing.yaml: no such file\n")

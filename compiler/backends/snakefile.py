@@ -23,7 +23,18 @@ from .naming import snake_rule
 from .sites import kubernetes_settings, local_workdir, slurm_settings
 from .templating import generated_header, render
 
-_TEE = " 2>&1 | tee {log:q}"
+STEP_RECORDS = ".mlc/steps"  # <rule>: `started` or `failed`, written by the rule itself
+
+
+def _recorded(command: str, rule: str) -> str:
+    """The rule's shell line: the command, its output also in the rule's log,
+    framed by a record of the step's state in .mlc/steps/<rule>. `mlc run`
+    follows progress from these records and the done flags (Snakemake's log
+    format changes between versions; these files do not). Rule names are
+    identifiers: safe in a shell word."""
+    record = f"{STEP_RECORDS}/{rule}"
+    return (f"mkdir -p {STEP_RECORDS} && echo started >{record} && {{{{ {command} 2>&1 | tee {{log:q}}; }}}}"
+            f" || {{{{ status=$?; echo failed >{record}; exit $status; }}}}")
 TRANSFER_RETRIES = 1  # a dropped connection is worth one more attempt
 
 
@@ -52,7 +63,7 @@ class Rule:
     comment: str
     files: list[tuple[str, str]]  # named inputs: the scripts the rule runs
     params: list[Param]
-    shell: str  # mlc's own text: values arrive through {params.x:q} and {input.x:q}
+    shell: str  # mlc's own text (values arrive through {params.x:q}); `_add` frames it with the log and the step records
     span: Span  # what the rule runs came from, for errors about it
     retries: int = 0
     after: list[str] = field(default_factory=list)  # flags of upstream rules
@@ -87,6 +98,7 @@ class _Builder:
             rule.name = f"{base}_{suffix}"
             suffix += 1
         self._names.add(rule.name)
+        rule.shell = _recorded(rule.shell, rule.name)  # the name is final now
         self.rules.append(rule)
         return rule
 
@@ -140,7 +152,7 @@ class _Builder:
             name=snake_rule(unit), comment=f"{unit} on the local site {site_name}",
             files=[("script", local.script_path(site_name, unit))],
             params=[Param("workdir", site_name, "workdir")],
-            shell="MLC_WORKDIR={params.workdir:q} bash {input.script:q}" + start + _TEE,
+            shell="MLC_WORKDIR={params.workdir:q} bash {input.script:q}" + start,
             span=unit_of(self.experiment, unit).span, retries=_retries(self.experiment, [unit]),
         ))
 
@@ -156,7 +168,7 @@ class _Builder:
                     Param("root", site_name, "scratch", join=self.experiment.name),
                     Param("site", site_name, value=site_name)],
             shell="MLC_SLURM_LOGIN={params.login:q} MLC_SLURM_ROOT={params.root:q} MLC_SLURM_SITE={params.site:q} "
-                  "MLC_JOB_RECORD={params.record:q} bash {input.submit:q} {input.script:q}" + _TEE,
+                  "MLC_JOB_RECORD={params.record:q} bash {input.submit:q} {input.script:q}",
             span=group.instances[0].span, retries=_retries(self.experiment, members),
         ))
         # The record of the submitted job (`mlc status`, `mlc down`), named
@@ -181,7 +193,7 @@ class _Builder:
         return Rule(
             name=snake_rule(name), comment=comment, files=[("script", script)],
             params=[Param("context", site, "context"), Param("namespace", site, "namespace")],
-            shell="KUBE_CONTEXT={params.context:q} KUBE_NAMESPACE={params.namespace:q} bash {input.script:q}" + _TEE,
+            shell="KUBE_CONTEXT={params.context:q} KUBE_NAMESPACE={params.namespace:q} bash {input.script:q}",
             span=span,
         )
 
@@ -203,7 +215,7 @@ class _Builder:
             name=snake_rule(transfer.id),
             comment=f"move {transfer.what.label} from {transfer.source_site} to {transfer.target_site}",
             files=[("script", transfers.script_path(transfer))], params=params,
-            shell=" ".join([*exports, "bash {input.script:q}"]) + _TEE, retries=TRANSFER_RETRIES,
+            shell=" ".join([*exports, "bash {input.script:q}"]), retries=TRANSFER_RETRIES,
             span=transfers.provenance(self.experiment, transfer),
         )
 

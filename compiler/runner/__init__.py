@@ -2,12 +2,14 @@
 
 The runner never re-implements the workflow: it compiles (only changed files
 are rewritten, so finished steps stay finished), runs Snakemake on the output
-folder, and turns Snakemake's log into progress lines. Everything it knows
+folder, and turns the step records the generated rules leave in .mlc/ into
+progress lines (Snakemake's own output goes to .mlc/run.log). Everything it knows
 about a run it reads back from the folder (flags, job records, logs), so
 `status` and `down` work from another shell, or after a crash."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -18,10 +20,11 @@ from pathlib import Path
 
 from ..backends import FolderError, WriteConflict, compile_to, kubernetes, local
 from ..ir import Experiment, Plan
-from . import jobs
-from .progress import JobStats, Progress, parse_line, scheduled_rules
+from . import jobs, ownership
+from .progress import Progress, StepWatcher, scheduled_rules
 
-EXIT_OK, EXIT_FAILED = 0, 1
+EXIT_OK, EXIT_FAILED, EXIT_NOT_COMPILED = 0, 1, 2
+POLL_SECONDS = 0.2  # how often the step records are read while Snakemake runs
 
 
 def _snakemake() -> list[str]:
@@ -30,34 +33,54 @@ def _snakemake() -> list[str]:
 
 
 def run(experiment: Experiment, plan: Plan, outdir: Path, args) -> int:
+    base = [*_snakemake(), "--snakefile", "Snakefile"]
+    if args.dry_run:
+        if not _compiled(experiment, plan, outdir, args):
+            return EXIT_FAILED
+        return _dry_run(base, outdir, jobs.rules(outdir), as_json=getattr(args, "format", "text") == "json")
+    # The folder is claimed before it is recompiled: a live run's scripts
+    # are never rewritten under it.
+    try:
+        cleared = ownership.take_over(outdir, base)
+        ownership.claim(outdir)
+    except ownership.FolderBusy as err:
+        print(f"mlc: {err}", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        if cleared:
+            print(f"{outdir}: {cleared}", flush=True)
+        if not _compiled(experiment, plan, outdir, args):
+            return EXIT_FAILED
+        cores = args.cores or os.cpu_count() or 1
+        command = [*base, "--cores", str(cores), "--nocolor", "--rerun-incomplete", "--printshellcmds"]
+        return _run_workflow(experiment, plan, outdir, jobs.rules(outdir), base, command)
+    finally:
+        ownership.release(outdir)
+
+
+def _compiled(experiment: Experiment, plan: Plan, outdir: Path, args) -> bool:
     try:
         compile_to(experiment, plan, outdir, force=getattr(args, "force", False))
     except (WriteConflict, FolderError) as err:
         print(f"mlc: {err}", file=sys.stderr)
+        return False
+    return True
+
+
+def _run_workflow(experiment: Experiment, plan: Plan, outdir: Path, rules: list[jobs.Rule],
+                  base: list[str], command: list[str]) -> int:
+    scheduled = _scheduled(base, outdir)
+    if isinstance(scheduled, str):
+        print(scheduled, file=sys.stderr)
         return EXIT_FAILED
-    rules = jobs.rules(outdir)
-    cores = args.cores or os.cpu_count() or 1
-    command = [*_snakemake(), "--snakefile", "Snakefile", "--cores", str(cores), "--nocolor",
-               "--rerun-incomplete", "--printshellcmds"]
-    if args.dry_run:
-        result = subprocess.run([*command, "--dry-run", "--quiet", "rules"], cwd=outdir,
-                                capture_output=True, text=True)
-        if result.returncode != 0:
-            print(result.stdout + result.stderr, file=sys.stderr)
-            return EXIT_FAILED
-        # Snakemake's own answer: it also reruns a finished step whose
-        # script changed, and everything after it.
-        scheduled = scheduled_rules(result.stdout + result.stderr)
-        pending = [r for r in rules if r.name in scheduled]
-        print(f"{outdir}: {len(rules) - len(pending)} of {len(rules)} steps done; would run:")
-        for r in pending:
-            print(f"  {r.description}")
-        return EXIT_OK
-    already_done = {r.name for r in rules if jobs.done(outdir, r.name)}
-    finished = len(already_done)
-    progress = Progress(units={r.name: r.description for r in rules}, total=len(rules), done=finished)
-    stats = JobStats()
-    print(f"running {experiment.name} in {outdir} ({finished} of {len(rules)} steps already done)", flush=True)
+    already_done = {r.name for r in rules if r.name not in scheduled}
+    again = {r.name for r in rules if r.name in scheduled and jobs.done(outdir, r.name)}
+    progress = Progress(units={r.name: r.description for r in rules}, total=len(rules),
+                        done=len(already_done), done_before=again)
+    watcher = StepWatcher(outdir, [r.name for r in rules])
+    watcher.clear()
+    print(f"running {experiment.name} in {outdir} ({len(already_done)} of {len(rules)} steps already done)",
+          flush=True)
     log_path = outdir / ".mlc" / "run.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
@@ -65,27 +88,29 @@ def run(experiment: Experiment, plan: Plan, outdir: Path, args) -> int:
         # Snakemake and its jobs get a process group of their own, so that an
         # interrupt reaches all of them the same way whether it came from the
         # terminal (Ctrl-C) or from `kill` aimed at mlc alone.
-        proc = subprocess.Popen(command, cwd=outdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                text=True, bufsize=1, start_new_session=True)
+        proc = subprocess.Popen(command, cwd=outdir, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True, preexec_fn=_interruptible)
+        ownership.claim(outdir, proc.pid)
         previous_term = signal.signal(signal.SIGTERM, _interrupt)
+        # Ctrl-C or `kill -INT` stop the run even when mlc was started with
+        # SIGINT ignored (`mlc run &` in a script), as Python then leaves it.
+        previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
         try:
-            for line in proc.stdout:
-                log.write(line)
-                if stats.feed(line):
-                    again = already_done & stats.rules
-                    if again:
-                        progress.done -= len(again)
-                        print(f"{len(again)} of the finished steps run again: their scripts changed",
-                              flush=True)
-                event = parse_line(line)
-                shown = progress.on_event(event) if event else None
-                if shown:
-                    print(shown, flush=True)
-            status = proc.wait()
+            while True:
+                ended = proc.poll() is not None  # read before the last poll of the records
+                for event in watcher.poll():
+                    shown = progress.on_event(event)
+                    if shown:
+                        print(shown, flush=True)
+                if ended:
+                    break
+                time.sleep(POLL_SECONDS)
+            status = proc.returncode
         except KeyboardInterrupt:
             return _interrupted(proc, outdir, rules)
         finally:
             signal.signal(signal.SIGTERM, previous_term)
+            signal.signal(signal.SIGINT, previous_int)
     elapsed = time.monotonic() - started
     if status == 0:
         ran = progress.finished_now
@@ -99,6 +124,35 @@ def run(experiment: Experiment, plan: Plan, outdir: Path, args) -> int:
         return EXIT_OK
     _explain_failure(outdir, progress.failed, log_path)
     return EXIT_FAILED
+
+
+def _scheduled(base: list[str], outdir: Path) -> set[str] | str:
+    """The rules Snakemake will run (a finished step whose script changed
+    since, and everything after it, included); a string says why Snakemake
+    could not tell."""
+    result = subprocess.run([*base, "--summary"], cwd=outdir, capture_output=True, text=True)
+    try:
+        if result.returncode == 0:
+            return scheduled_rules(result.stdout)
+    except ValueError:
+        pass
+    return f"mlc: snakemake --summary failed in {outdir}:\n{(result.stdout + result.stderr).strip()}"
+
+
+def _dry_run(base: list[str], outdir: Path, rules: list[jobs.Rule], as_json: bool) -> int:
+    scheduled = _scheduled(base, outdir)
+    if isinstance(scheduled, str):
+        print(scheduled, file=sys.stderr)
+        return EXIT_FAILED
+    pending = [r for r in rules if r.name in scheduled]
+    if as_json:
+        print(json.dumps({"folder": str(outdir), "done": len(rules) - len(pending), "total": len(rules),
+                          "would_run": [{"rule": r.name, "step": r.description} for r in pending]}, indent=2))
+        return EXIT_OK
+    print(f"{outdir}: {len(rules) - len(pending)} of {len(rules)} steps done; would run:")
+    for r in pending:
+        print(f"  {r.description}")
+    return EXIT_OK
 
 
 def _final_outputs(experiment: Experiment, plan: Plan, outdir: Path) -> list[str]:
@@ -124,17 +178,25 @@ def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
+def _interruptible() -> None:
+    """In Snakemake's process before it starts: SIGINT as the default, so
+    that it and the submit scripts (whose trap cancels their job) stop on
+    the SIGINT mlc forwards, even if mlc itself was started with it ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _interrupted(proc: subprocess.Popen, outdir: Path, rules: list[jobs.Rule]) -> int:
     """Ctrl-C: cancel the batch jobs that were submitted and have not
     finished, then interrupt Snakemake and its jobs (the submit scripts also
     cancel their job on SIGINT, which covers a job submitted meanwhile).
     Cancelling first ends the waits at once, so Snakemake exits on its own
-    and leaves no lock behind."""
-    print("\ninterrupted: stopping the workflow...", file=sys.stderr)
+    and leaves no lock behind. The messages come after the work: a terminal
+    that went away must not stop the cancelling."""
+    messages = ["\ninterrupted: stopping the workflow..."]
     for r in rules:
         record = jobs.job_record(outdir, r.name)
         if record.get("kind") == "slurm" and not jobs.done(outdir, r.name):
-            print(f"  {r.description}: {jobs.cancel_slurm_job(record)}", file=sys.stderr)
+            messages.append(f"  {r.description}: {jobs.cancel_slurm_job(record)}")
     try:
         os.killpg(proc.pid, signal.SIGINT)
         proc.wait(timeout=60)
@@ -143,7 +205,8 @@ def _interrupted(proc: subprocess.Popen, outdir: Path, rules: list[jobs.Rule]) -
         proc.wait()
     except ProcessLookupError:  # Snakemake had already ended
         pass
-    print("stopped; `mlc run` again resumes where this run ended", file=sys.stderr)
+    messages.append("stopped; `mlc run` again resumes where this run ended")
+    print("\n".join(messages), file=sys.stderr)
     return 130
 
 
@@ -169,43 +232,54 @@ def _explain_failure(outdir: Path, failed: list[str], log_path: Path) -> None:
 def status(experiment: Experiment, outdir: Path, args) -> int:
     rules = jobs.rules(outdir)
     if not rules:
-        print(f"{outdir}: not compiled yet (run `mlc compile` or `mlc run`)")
-        return EXIT_OK
-    width = max(len(r.description) for r in rules)
-    done_count = 0
+        print(f"mlc: {outdir}: not compiled yet: no Snakefile there (run `mlc compile` or `mlc run`, "
+              "with the same -o and -p)", file=sys.stderr)
+        return EXIT_NOT_COMPILED
+    steps = []
     for r in rules:
         record = jobs.job_record(outdir, r.name)
-        if jobs.done(outdir, r.name):
-            state = "done"
-            done_count += 1
-        elif record:
-            state = "submitted"
-        else:
-            state = "pending"
-        job = f"{record.get('kind', '')} job {record['id']}" if record.get("id") else ""
-        print(f"{r.description:<{width}}  {state:<9}  {job}".rstrip())
+        state = "done" if jobs.done(outdir, r.name) else "submitted" if record else "pending"
+        job = {"kind": record.get("kind", ""), "id": record["id"]} if record.get("id") else None
+        steps.append({"rule": r.name, "step": r.description, "state": state, "job": job})
+    services = [_service_state(experiment, outdir, s.name, s.port, s.health) for s in experiment.services]
+    done_count = sum(step["state"] == "done" for step in steps)
+    if getattr(args, "format", "text") == "json":
+        print(json.dumps({"folder": str(outdir), "done": done_count, "total": len(steps), "steps": steps,
+                          "services": services}, indent=2))
+        return EXIT_OK
+    width = max(len(step["step"]) for step in steps)
+    for step in steps:
+        job = f"{step['job']['kind']} job {step['job']['id']}" if step["job"] else ""
+        print(f"{step['step']:<{width}}  {step['state']:<9}  {job}".rstrip())
     print(f"{done_count} of {len(rules)} steps done")
-    for service in experiment.services:
-        print(_service_line(experiment, outdir, service.name, service.port, service.health))
+    for service in services:
+        print(_service_line(service))
     return EXIT_OK
 
 
-def _service_line(experiment: Experiment, outdir: Path, name: str, port: int, health: str | None) -> str:
-    plan_sites = _placed_sites(outdir)
-    site_name = plan_sites.get(name)
+def _service_state(experiment: Experiment, outdir: Path, name: str, port: int, health: str | None) -> dict:
+    site_name = _placed_sites(outdir).get(name)
     if site_name is None:
-        return f"service {name}: not placed"
+        return {"name": name, "site": None, "endpoint": None, "state": "not placed"}
     site = experiment.site(site_name)
     if site.kind == "local":
         url = f"http://127.0.0.1:{port}{health or ''}"
-        return f"service {name}: {url} ({'ready' if _answers(url) else 'not answering'})"
+        return {"name": name, "site": site_name, "endpoint": url,
+                "state": "ready" if _answers(url) else "not answering"}
     namespace = site.kubernetes.namespace if site.kubernetes else "default"
-    return f"service {name}: {name}.{namespace}.svc:{port} on {site_name} (ask kubectl for readiness)"
+    return {"name": name, "site": site_name, "endpoint": f"{name}.{namespace}.svc:{port}", "state": "not probed"}
+
+
+def _service_line(service: dict) -> str:
+    if service["state"] == "not placed":
+        return f"service {service['name']}: not placed"
+    if service["state"] == "not probed":
+        return (f"service {service['name']}: {service['endpoint']} on {service['site']} "
+                "(ask kubectl for readiness)")
+    return f"service {service['name']}: {service['endpoint']} ({service['state']})"
 
 
 def _placed_sites(outdir: Path) -> dict[str, str]:
-    import json
-
     try:
         plan = json.loads((outdir / "plan.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):

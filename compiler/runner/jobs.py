@@ -3,6 +3,8 @@ job records, logs, and the generated scripts that stop what was started.
 
 The generated workflow writes, per Snakemake rule:
   .mlc/done/<rule>   when the unit finished (the rule's output);
+  .mlc/steps/<rule>  `started`, or `failed` when its command failed
+                     (read by progress.StepWatcher);
   .mlc/jobs/<rule>   when a batch job was submitted: `key=value` lines
                      (kind=slurm, site=..., id=..., login=...);
   .mlc/logs/<rule>.log   the rule's log.

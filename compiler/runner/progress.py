@@ -1,15 +1,21 @@
-"""Following a Snakemake run: its log lines become events (a rule started,
-finished, failed), and events become the progress lines `mlc run` prints."""
+"""Following a run: the step records and done flags the generated rules
+leave in .mlc/ become events (a step started, finished, failed), and events
+become the progress lines `mlc run` prints.
+
+Each rule writes `started` (and, when its command fails, `failed`) to
+.mlc/steps/<rule>; Snakemake touches .mlc/done/<rule> when the step
+succeeded. These files are mlc's own, so the runner reads the same thing
+whatever Snakemake version runs the workflow (its log's wording is not)."""
 
 from __future__ import annotations
 
-import re
+import csv
+import io
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
-_START = re.compile(r"^(?:local)?rule (\S+):$")
-_FINISH = re.compile(r"^Finished jobid: \d+ \(Rule: (\S+)\)")
-_ERROR = re.compile(r"^Error in rule (\S+):")
+from ..backends.snakefile import STEP_RECORDS
 
 
 @dataclass(frozen=True)
@@ -18,13 +24,55 @@ class Event:
     rule: str
 
 
-def parse_line(line: str) -> Event | None:
-    line = line.strip()
-    for kind, pattern in (("start", _START), ("finish", _FINISH), ("error", _ERROR)):
-        m = pattern.match(line)
-        if m:
-            return Event(kind, m.group(1))
-    return None
+class StepWatcher:
+    """Turns the records of one run into events, each once. Call `clear()`
+    before the workflow starts (the records of an earlier run are stale),
+    then `poll()` as often as progress should be shown."""
+
+    def __init__(self, outdir: Path, rules: list[str]) -> None:
+        self.records = outdir / STEP_RECORDS
+        self.flags = outdir / ".mlc" / "done"
+        self.rules = rules
+        self._seen: dict[str, tuple[str, int]] = {}  # rule -> (record, its mtime) last reported
+        self._finished: set[str] = set()
+
+    def clear(self) -> None:
+        for rule in self.rules:
+            (self.records / rule).unlink(missing_ok=True)
+
+    def poll(self) -> list[Event]:
+        events = []
+        for rule in self.rules:
+            record = _read(self.records / rule)
+            if record is None:
+                continue
+            state, changed = record
+            if self._seen.get(rule) != record:
+                self._seen[rule] = record
+                self._finished.discard(rule)  # a retry starts the step again
+                events.append(Event("start" if state == "started" else "error", rule))
+            if state == "started" and rule not in self._finished and _flag_since(self.flags / rule, changed):
+                self._finished.add(rule)
+                events.append(Event("finish", rule))
+        return events
+
+
+def _read(path: Path) -> tuple[str, int] | None:
+    try:
+        mtime = path.stat().st_mtime_ns
+        state = path.read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    return (state, mtime) if state in ("started", "failed") else None
+
+
+def _flag_since(flag: Path, started: int) -> bool:
+    """The done flag was touched after the step started (Snakemake removes
+    an old flag before it reruns a step, and touches it on success)."""
+    try:
+        return flag.stat().st_mtime_ns >= started
+    except OSError:
+        return False
 
 
 @dataclass
@@ -38,6 +86,7 @@ class Progress:
     started_at: dict[str, float] = field(default_factory=dict)
     failed: list[str] = field(default_factory=list)
     clock: float = field(default_factory=time.monotonic)
+    done_before: set[str] = field(default_factory=set)  # finished earlier, not counted in `done`, run again
 
     def on_event(self, event: Event, now: float | None = None) -> str | None:
         what = self.units.get(event.rule)
@@ -47,7 +96,13 @@ class Progress:
         elapsed = _clock(now - self.clock)
         if event.kind == "start":
             self.started_at[event.rule] = now
-            return f"[{elapsed}] {self.done}/{self.total}  started  {what}"
+            if event.rule in self.failed:  # Snakemake retries it
+                self.failed.remove(event.rule)
+            again = ""
+            if event.rule in self.done_before:  # a finished step whose script changed
+                self.done_before.discard(event.rule)
+                again = " (again: its script changed)"
+            return f"[{elapsed}] {self.done}/{self.total}  started  {what}{again}"
         took = _clock(now - self.started_at.get(event.rule, now))
         if event.kind == "finish":
             self.done += 1
@@ -57,40 +112,17 @@ class Progress:
         return f"[{elapsed}] {self.done}/{self.total}  FAILED   {what} ({took})"
 
 
-class JobStats:
-    """The first "Job stats" table Snakemake prints (a real run prints it
-    before starting, a dry run instead of starting): the rules it is going
-    to run, which include finished ones whose script changed since."""
-
-    def __init__(self) -> None:
-        self._rows: list[str] | None = None
-        self.rules: set[str] | None = None  # known once the table has ended
-
-    def feed(self, line: str) -> bool:
-        """Reads one line of output; True when it completed the table."""
-        if self.rules is not None:
-            return False
-        text = line.strip()
-        if self._rows is None:
-            if text == "Job stats:":
-                self._rows = []
-            return False
-        if text:
-            self._rows.append(text)
-            return False
-        # A blank line ends the table: a header, dashes, a `rule count` row
-        # per rule and a `total` row (a rule may be called `total` too).
-        self.rules = {row.split()[0] for row in self._rows[2:-1]}
-        return True
-
-
-def scheduled_rules(output: str) -> set[str]:
-    """The rules Snakemake's output says it runs (none: nothing to do)."""
-    stats = JobStats()
-    for line in [*output.splitlines(), ""]:  # the blank line closes a table left open
-        if stats.feed(line):
-            break
-    return stats.rules or set()
+def scheduled_rules(summary: str) -> set[str]:
+    """The rules `snakemake --summary` plans to run: its output is a
+    tab-separated table with a header row (the same columns in Snakemake 8
+    and 9), one row per output file; `plan` is `update pending` for a step
+    that will run, including a finished one whose script changed since."""
+    lines = summary.splitlines()
+    header = next((i for i, line in enumerate(lines) if line.startswith("output_file\t")), len(lines))
+    rows = csv.DictReader(io.StringIO("\n".join(lines[header:])), delimiter="\t")
+    if not rows.fieldnames or not {"rule", "plan"} <= set(rows.fieldnames):
+        raise ValueError("snakemake --summary printed no table")
+    return {row["rule"] for row in rows if (row.get("plan") or "").strip() == "update pending"}
 
 
 def _clock(seconds: float) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from pathlib import Path
@@ -17,6 +18,7 @@ import pytest
 
 from compiler import frontend, ir, placement
 from compiler.backends import compile_to, emit
+from tests.slurm.cluster import GENEROUS_TIMEOUT, cancel_jobs_under
 
 pytestmark = pytest.mark.slurm
 SCRATCH = Path(os.environ.get("MLC_SLURM_SCRATCH", "/tmp/mlc-slurm-scratch"))
@@ -34,7 +36,24 @@ def scratch():
     root = Path(tempfile.mkdtemp(prefix="backends-", dir=SCRATCH))
     root.chmod(0o777)
     yield root
+    cancel_jobs_under(root)  # whatever happened: the next test finds the node free
     shutil.rmtree(root, ignore_errors=True)
+
+
+def _snakemake(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Snakemake in the folder, waited for as long as its jobs take (up to
+    GENEROUS_TIMEOUT); past that, interrupted as Ctrl-C would (each submit
+    script then cancels its job)."""
+    command = ["snakemake", "--cores", "2", *args]
+    process = subprocess.Popen(command, cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
+    try:
+        out, err = process.communicate(timeout=GENEROUS_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGINT)
+        out, err = process.communicate(timeout=120)
+        pytest.fail(f"snakemake did not end within {GENEROUS_TIMEOUT:.0f} s:\n{out}{err}")
+    return subprocess.CompletedProcess(command, process.returncode, out, err)
 
 
 def test_example_sweep_runs_on_the_cluster(scratch, tmp_path):
@@ -42,7 +61,8 @@ def test_example_sweep_runs_on_the_cluster(scratch, tmp_path):
     assert experiment is not None, [d.message for d in diagnostics.items]
     folder = tmp_path / experiment.name
     compile_to(experiment, placement.place(experiment), folder)
-    checks.snakemake(folder, "--cores", "2")
+    result = _snakemake(folder)
+    assert result.returncode == 0, result.stdout + result.stderr
     total = (scratch / experiment.name / "total.txt").read_text().splitlines()
     assert total[:3] == [f"n={n} square={n * n} task={n - 1}" for n in (1, 2, 3)]
     assert total[3].startswith("partition=gpu gpus=1")
@@ -61,7 +81,7 @@ def test_a_failing_array_task_fails_its_rule_with_its_log(scratch, tmp_path):
     stages = [ir.StageGroup(name="step", instances=[m.id for m in members], sweep_axes=["k"], span=builders.span())]
     exp = builders.experiment("failing", [hpc], members, stages)
     folder = checks.write(emit(exp, builders.plan(exp, {m.id: "hpc.cpu" for m in members})), tmp_path / "failing")
-    result = checks.snakemake(folder, check=False)
+    result = _snakemake(folder)
     assert result.returncode != 0
     log = (folder / ".mlc/logs/step.log").read_text()
     assert "(step.sbatch) failed with status 1" in log

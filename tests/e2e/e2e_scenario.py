@@ -4,11 +4,18 @@ the cluster (the job completion log) and in the output folder (job records)."""
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
+
+from compiler.runner import ownership
+from tests.slurm.cluster import GENEROUS_TIMEOUT
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples" / "slurm"
@@ -45,11 +52,28 @@ class Scenario:
                 *(word for name, value in values.items() for word in ("-p", f"{name}={value}"))]
 
     def mlc(self, command: str, *params: str, extra: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
-        """`mlc COMMAND example -o out -p scratch=... [-p ...]`, as a user types it."""
-        return subprocess.run(
-            [sys.executable, "-m", "compiler.cli", command, *extra, *self.arguments(*params)],
-            cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
-        )
+        """`mlc COMMAND example -o out -p scratch=... [-p ...]`, as a user types
+        it. A run that outlasts GENEROUS_TIMEOUT is stopped as Ctrl-C stops it
+        (its jobs cancelled), and the test fails saying so."""
+        args = [sys.executable, "-m", "compiler.cli", command, *extra, *self.arguments(*params)]
+        process = _popen(args, ROOT)
+        try:
+            out, err = process.communicate(timeout=GENEROUS_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            out, err = stop_session(process)
+            pytest.fail(f"`mlc {command}` did not end within {GENEROUS_TIMEOUT:.0f} s; stopped it:\n{out}{err}")
+        return subprocess.CompletedProcess(args, process.returncode, out, err)
+
+    def clean_up(self, cluster) -> list[str]:
+        """After the scenario, whatever happened: no process of its runs is
+        left, and none of its jobs is left in Slurm (returns those cancelled)."""
+        owner = ownership.read(self.folder)
+        if owner is not None:
+            if owner.mlc is not None and owner.mlc.alive():
+                os.kill(owner.mlc.pid, signal.SIGKILL)
+            if owner.snakemake is not None and owner.snakemake.alive():
+                os.killpg(owner.snakemake.pid, signal.SIGKILL)  # Snakemake's session: its steps too
+        return cluster.cancel_jobs_under(self.scratch)
 
     def popen_run(self) -> subprocess.Popen[str]:
         """`mlc run` started in a session of its own, so that a test can send
@@ -63,7 +87,26 @@ class Scenario:
 
 def _popen(command: list[str], cwd: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=_as_from_a_terminal)
+
+
+def _as_from_a_terminal() -> None:
+    """SIGINT at its default, as for a command typed in a terminal: a test
+    session started in the background (a CI script's `&`) inherits it
+    ignored, and Ctrl-C would then not reach what the tests stop with it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def stop_session(process: subprocess.Popen[str]) -> tuple[str, str]:
+    """Ctrl-C to the process's session (mlc then cancels its jobs and stops
+    Snakemake), SIGKILL if that is not enough within a minute; its output."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGINT)
+        try:
+            return process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+    return process.communicate()
 
 
 def jobs_in(jobcomp_log: Path, work_root: Path) -> dict[str, dict[str, str]]:

@@ -12,6 +12,7 @@ import re
 import shlex
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -149,6 +150,45 @@ def job_states(job_ids: Iterable[str | int], jobcomp_log: Path | None = None) ->
     return dict(sorted(states.items()))
 
 
+# How long a test waits for something that needs its own jobs to run: generous,
+# because on a loaded machine (two busy cores) Slurm, Snakemake and the jobs all
+# run slowly; a test that passes waits only as long as its jobs take.
+GENEROUS_TIMEOUT = float(os.environ.get("MLC_SLURM_TEST_TIMEOUT", "900"))
+
+
+def jobs_under(path: Path) -> list[str]:
+    """The jobs squeue still lists (pending, running or completing) whose
+    working directory is `path` or below it: a test's own jobs, since every
+    test works in a fresh directory. Array jobs are named by their array id."""
+    result = subprocess.run(["squeue", "--noheader", "--array-unique", "--format=%F|%Z"],
+                            capture_output=True, text=True, timeout=60, check=True)
+    root = str(path).rstrip("/")
+    found = set()
+    for line in result.stdout.splitlines():
+        job, _, workdir = line.strip().partition("|")
+        if workdir == root or workdir.startswith(root + "/"):
+            found.add(job)
+    return sorted(found, key=int)
+
+
+def cancel_jobs_under(path: Path, timeout: float = 120) -> list[str]:
+    """Cancels every job of `path` (see `jobs_under`) and waits until squeue
+    no longer lists any, so that the next test finds the node free. Returns
+    the jobs that had to be cancelled; fails if they do not go in time."""
+    cancelled = jobs_under(path)
+    if not cancelled:
+        return []
+    subprocess.run(["scancel", *cancelled], capture_output=True, text=True, timeout=60, check=False)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        left = jobs_under(path)
+        if not left:
+            return cancelled
+        time.sleep(0.5)
+    pytest.fail(f"jobs {', '.join(left)} under {path} were still listed {timeout:.0f} s after scancel",
+                pytrace=False)
+
+
 @dataclass(frozen=True)
 class SlurmCluster:
     """The running test cluster: where jobs may work, and how to look jobs up."""
@@ -161,6 +201,9 @@ class SlurmCluster:
         path = Path(tempfile.mkdtemp(prefix="test-", dir=self.scratch))
         path.chmod(0o777)
         return path
+
+    def cancel_jobs_under(self, path: Path) -> list[str]:
+        return cancel_jobs_under(path)
 
     def job_records(self, job_ids: Iterable[str | int]) -> dict[str, dict[str, str]]:
         return job_records(job_ids, self.jobcomp_log)
@@ -194,3 +237,12 @@ def slurm_cluster() -> SlurmCluster:
     if not scratch.is_dir():
         pytest.fail(f"the Slurm scratch directory {scratch} is missing; rerun `.ci/slurm-up`", pytrace=False)
     return SlurmCluster(scratch=scratch, jobcomp_log=_setting("MLC_SLURM_JOBCOMP", DEFAULT_JOBCOMP_LOG))
+
+
+@pytest.fixture
+def slurm_workdir(slurm_cluster):
+    """A fresh directory for one test's jobs; whatever happened in the test,
+    its jobs still in Slurm are cancelled afterwards, and gone."""
+    path = slurm_cluster.workdir()
+    yield path
+    slurm_cluster.cancel_jobs_under(path)
