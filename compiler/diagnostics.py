@@ -149,19 +149,25 @@ def _excerpt(text: str, column: int, width: int) -> tuple[str, int, int]:
     return prefix + piece + suffix, new_column, min(width, _MAX_SHOWN)
 
 
+def _shown(text: str) -> str:
+    """A file name or message as printed: its control characters (from a
+    file's name or a user's value) made visible, so none reaches the terminal."""
+    return text.translate(_VISIBLE_CONTROLS)
+
+
 def render_text(diags: Iterable[Diagnostic], sources: SourceCache) -> str:
     out: list[str] = []
     for d in diags:
         if d.span is not None:
-            loc = f"{d.span.file}:{d.span.line}:{d.span.column}: "
+            loc = f"{_shown(d.span.file)}:{d.span.line}:{d.span.column}: "
         else:
             loc = ""
-        out.append(f"{loc}{d.severity}[{d.code}]: {d.message}")
+        out.append(f"{loc}{d.severity}[{d.code}]: {_shown(d.message)}")
         if d.span is not None:
             out.extend(_snippet(d.span, sources))
         for n in d.notes:
-            where = f" ({n.span.file}:{n.span.line}:{n.span.column})" if n.span else ""
-            out.append(f"   = {n.kind}: {n.message}{where}")
+            where = f" ({_shown(n.span.file)}:{n.span.line}:{n.span.column})" if n.span else ""
+            out.append(f"   = {n.kind}: {_shown(n.message)}{where}")
         out.append("")
     return "\n".join(out)
 

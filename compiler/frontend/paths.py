@@ -42,6 +42,15 @@ def work_path(text: str) -> str | None:
     return normal
 
 
+NAME_MAX = 255  # bytes in one file or folder name on every file system a site may use
+
+
+def overlong_name(path: str) -> str | None:
+    """The first file or folder name of `path` longer than NAME_MAX bytes
+    (no file system can create it), or None."""
+    return next((part for part in path.split("/") if len(part.encode("utf-8")) > NAME_MAX), None)
+
+
 def generated_overlap(workdir: str, site: str) -> str | None:
     """The generated file or folder a local site's work tree (`<workdir>/<site>`,
     relative to the generated folder) would share, or None."""

@@ -16,7 +16,7 @@ from . import schema as S
 from .commands import trim_command
 from .context import Context, check_fields, positive
 from .evaluate import BAD, POISONED, Bound, Scope, format_value, infer, poisoned
-from .paths import uri_scheme, work_path
+from .paths import NAME_MAX, overlong_name, uri_scheme, work_path
 from .platform import user_type
 
 
@@ -621,6 +621,13 @@ def _port_path(ctx: Context, p: A.Port, call: A.Call, scope: Scope) -> str | Non
         ctx.diags.error("E0310", f"`{text}` is not a relative path inside the work tree",
                         call.args[0].pos.span(),
                         help_("paths are relative to the site's work directory, without `..`"))
+        return None
+    long_name = overlong_name(normal)
+    if long_name is not None:
+        ctx.diags.error("E0310", f"a name in this path is {len(long_name.encode('utf-8'))} bytes long",
+                        call.args[0].pos.span(),
+                        help_(f"file systems take names of at most {NAME_MAX} bytes; shorten "
+                              f"`{long_name[:20]}...`"))
         return None
     return normal
 

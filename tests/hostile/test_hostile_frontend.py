@@ -85,6 +85,19 @@ def test_a_nul_in_an_import_path_is_reported_not_followed(tmp_path, capsys):
     _assert_positioned(*_check(tmp_path, 'import "a\x00b.mlx"\n' + SITE, capsys), "E0110")
 
 
+def test_an_output_name_no_file_system_can_create_is_an_error(tmp_path, capsys):
+    long_name = "x" * 256
+    text = SITE + f'stage a {{ out o = file("res/{long_name}.txt"); run = "true" }}\n'
+    status, err = _check(tmp_path, text, capsys)
+    _assert_positioned(status, err, "E0310")
+    assert "260 bytes long" in err  # 256 x and ".txt"
+
+
+def test_control_characters_in_a_file_name_do_not_reach_the_terminal(tmp_path, capsys):
+    status, err = _check(tmp_path, "stage {\n", capsys, name="bad\x1b[2Jname.mlx")
+    assert status == 1 and "\x1b" not in err and "bad\u241b[2Jname.mlx:" in err, err
+
+
 def test_a_chain_within_the_limit_checks(tmp_path, capsys):
     for i in range(L.MAX_IMPORT_DEPTH):
         (tmp_path / f"f{i}.mlx").write_text(f'import "f{i + 1}.mlx"\n' if i < L.MAX_IMPORT_DEPTH - 1 else SITE)
