@@ -38,8 +38,8 @@ def mixed(scenario, slurm_cluster) -> MixedRun:
 def test_run_succeeds_through_every_step(mixed):
     assert mixed.run.returncode == 0, mixed.run.stdout + mixed.run.stderr
     assert "done: 5 steps" in mixed.run.stdout
-    for step in ("prepare on the local site here", "move prepare:words from here to cluster",
-                 "stage count on Slurm cluster.cpu", "move count:counts from cluster to here",
+    for step in ("prepare on the local site here", "move prepare.words from here to cluster",
+                 "stage count on Slurm cluster.cpu", "move count.counts from cluster to here",
                  "report on the local site here"):
         assert f"done     {step}" in mixed.run.stdout
 
@@ -71,8 +71,8 @@ def test_dry_run_after_a_param_change_lists_the_changed_step_and_all_after_it(mi
     assert lines[0].endswith("0 of 5 steps done; would run:"), dry_run.stdout + dry_run.stderr
     assert [line.strip() for line in lines[1:]] == [
         "prepare on the local site here",
-        "move prepare:words from here to cluster",
+        "move prepare.words from here to cluster",
         "stage count on Slurm cluster.cpu",
-        "move count:counts from cluster to here",
+        "move count.counts from cluster to here",
         "report on the local site here",
     ]

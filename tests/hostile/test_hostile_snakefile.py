@@ -136,7 +136,10 @@ def run_with_recorders(files: dict[str, str], folder: Path) -> list[dict]:
     record = folder / "record.jsonl"
     result = subprocess.run(
         ["snakemake", "--cores", "1", "--quiet", "all"], cwd=folder, capture_output=True, text=True, timeout=300,
-        env={**os.environ, "MLC_RECORD": str(record)}, check=False,
+        # Only what the Snakefile sets may be recorded: the test run's own
+        # MLC_* / KUBE_* settings (MLC_REQUIRE_SLURM, ...) are left out.
+        env={**{k: v for k, v in os.environ.items() if not k.startswith(("MLC_", "KUBE_"))},
+             "MLC_RECORD": str(record)}, check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     return [json.loads(line) for line in record.read_text(encoding="utf-8").splitlines()]
