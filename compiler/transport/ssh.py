@@ -182,7 +182,7 @@ def _argv_words(argv: Sequence[str]) -> list[str]:
 _ENTER = r"""
 mkdir -p -- "$1" && cd -- "$1" || exit 1
 shift
-while [ "$1" != -- ]; do export -- "$1"; shift; done
+while [ "$1" != -- ]; do export -- "${1?}"; shift; done
 shift
 """
 
@@ -201,13 +201,15 @@ group_alive() {
   fi
 }
 start_time() {
-  local stat
+  local stat fields
   stat=$(cat "/proc/$1/stat" 2>/dev/null) || { echo -; return; }
-  set -- ${stat##*) }
-  echo "${20}"
+  # Fields after the command name, which may hold spaces and parentheses:
+  # the 22nd of the line is the 20th of these.
+  read -r -a fields <<<"${stat##*) }"
+  echo "${fields[19]}"
 }
 read_pid_file() {
-  pid= start=
+  pid='' start=''
   [ -s "$1" ] && read -r pid start <"$1"
   case $pid in '' | *[!0-9]*) pid= ;; esac
 }

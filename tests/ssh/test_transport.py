@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
 import signal
 import socket
 import subprocess
@@ -213,6 +212,7 @@ def test_background_process_starts_runs_and_stops(ssh_host, host):
 
     pid, started = read_remote(host, workdir, pid_file).decode().split()
     group = int(pid)
+    assert started.isdigit()  # the start time that tells a recycled pid apart
     assert run(ssh.status_argv(host, workdir, pid_file)).returncode == 0
     assert wait_for(lambda: len(remote_pids_of_group(host, workdir, group)) == 2)
     assert wait_for(lambda: read_remote(host, workdir, log_file) == greeting.encode())
@@ -352,25 +352,3 @@ def test_a_server_that_never_answers_fails_within_the_connect_timeout(tmp_path):
         elapsed = time.monotonic() - begun
     assert result.returncode == 255
     assert elapsed < 15, elapsed
-
-
-def test_values_that_cannot_be_passed_are_refused():
-    target = ssh.SshHost(host="h", control_dir=Path("/tmp/x"))
-    with pytest.raises(ValueError, match="NUL"):
-        ssh.run_argv(target, ["echo", "a\0b"], "/tmp")
-    with pytest.raises(ValueError, match="environment variable name"):
-        ssh.run_argv(target, ["true"], "/tmp", {"A-B": "x"})
-    with pytest.raises(ValueError, match="empty command"):
-        ssh.run_argv(target, [], "/tmp")
-    for bad in ["", "-oProxyCommand=x", "a b", "a\nb"]:
-        with pytest.raises(ValueError, match="not an ssh host"):
-            ssh.SshHost(host=bad, control_dir=Path("/tmp/x"))
-
-
-def test_the_remote_line_is_one_word_after_the_host():
-    target = ssh.SshHost(host="h", control_dir=Path("/tmp/x"))
-    argv = ssh.run_argv(target, ["printf", "%s", "a b"], "/w d")
-    assert argv[-3:-1] == ["--", "h"]
-    # The remote shell's view of it: bash -c SCRIPT mlc-ssh WORKDIR -- ARGV.
-    words = shlex.split(argv[-1])
-    assert words[:2] == ["bash", "-c"] and words[3:] == ["mlc-ssh", "/w d", "--", "printf", "%s", "a b"]
