@@ -122,6 +122,11 @@ def prepare_control_dir(host: SshHost) -> Path:
     can reach the socket can use the connection) and returns the socket path."""
     path = control_path(host)
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # The fallback directory sits in a shared temp dir: use it only if it is
+    # ours (not another user's, not a symlink planted there).
+    status = path.parent.lstat()
+    if path.parent.is_symlink() or status.st_uid != os.getuid():
+        raise PermissionError(f"the ssh control directory {path.parent} is not owned by this user")
     path.parent.chmod(0o700)
     return path
 
