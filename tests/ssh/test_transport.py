@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -61,18 +62,24 @@ def run_ok(argv: list[str], timeout: float = 60, **kwargs) -> subprocess.Complet
 
 
 @pytest.fixture
-def host(ssh_host, tmp_path):
+def host(ssh_host):
     """The test server as mlc's ssh kind would address it, its shared
-    connection's socket under the run's .mlc/; the connection is closed after."""
+    connection's socket under the run's .mlc/; the connection is closed after.
+    The run dir is a short one in /tmp: pytest's own (under xdist) are too
+    long for a socket path, which is tested on its own below."""
+    run_dir = Path(tempfile.mkdtemp(prefix="mlc-run-", dir="/tmp"))
     target = ssh.SshHost(
         host=ssh_host.alias,
-        control_dir=tmp_path / ".mlc" / "ssh",
+        control_dir=run_dir / ".mlc" / "ssh",
         config_file=ssh_host.server.config_file,
         connect_timeout=10,
     )
-    ssh.prepare_control_dir(target)
-    yield target
-    run(ssh.close_master_argv(target), timeout=30)
+    try:
+        ssh.prepare_control_dir(target)
+        yield target
+    finally:
+        run(ssh.close_master_argv(target), timeout=30)
+        shutil.rmtree(run_dir, ignore_errors=True)
 
 
 def nul_separated(output: bytes) -> list[str]:
@@ -277,7 +284,7 @@ def master_pid(host: ssh.SshHost) -> int | None:
     return int(found.group(1)) if checked.returncode == 0 and found else None
 
 
-def test_one_connection_is_shared_and_a_dropped_one_is_remade(ssh_host, host):
+def test_one_connection_is_shared_and_a_dropped_one_is_remade(ssh_host, host, tmp_path):
     assert master_pid(host) is None
     run_ok(ssh.run_argv(host, ["true"], ssh_host.scratch))
     first = master_pid(host)
@@ -285,7 +292,7 @@ def test_one_connection_is_shared_and_a_dropped_one_is_remade(ssh_host, host):
     assert ssh.control_path(host).is_socket()
     assert ssh.control_path(host).parent == host.control_dir.absolute()
     run_ok(ssh.run_argv(host, ["true"], ssh_host.scratch))
-    run_ok(ssh.rsync_pull_argv(host, [f"{ssh_host.scratch}/"], host.control_dir.parent / "pulled"))
+    run_ok(ssh.rsync_pull_argv(host, [f"{ssh_host.scratch}/"], tmp_path / "pulled"))
     assert master_pid(host) == first
 
     # The master dies without cleaning up: its socket stays, stale.
