@@ -49,3 +49,11 @@ def test_ssh_options_quote_the_control_path_for_ssh():
     assert socket.startswith('/tmp/a %h "b"/')
     # ssh reads `-o` as a config line: quoted, `%` doubled (not a token).
     assert 'ControlPath="/tmp/a %%h \\"b\\"/' + socket.rsplit("/", 1)[1] + '"' in ssh.ssh_options(target)
+
+
+@pytest.mark.parametrize("script", ["sshd-up", "sshd-down", "sshd-lib.sh", "install-system", "test"])
+def test_the_ci_scripts_pass_shellcheck(script):
+    ci = Path(__file__).resolve().parents[2] / ".ci"
+    result = subprocess.run(["shellcheck", "-x", str(ci / script)], capture_output=True, text=True,
+                            cwd=ci.parent, check=False)
+    assert result.returncode == 0, result.stdout
