@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from ..ir import Experiment, Plan, Service, Site
 
 if TYPE_CHECKING:  # back-end and front-end types, for annotations only
-    from ..backends.snakefile import Rule, _Builder
+    from ..backends.snakefile import Rule, StepBuilder
     from ..backends.transfers import End
     from ..frontend.schema import FieldSpec
 
@@ -83,12 +83,12 @@ class SiteKind(ABC):
         runs on one of them."""
         return {}
 
-    def setup_step(self, builder: _Builder, site: Site) -> Rule | None:
+    def setup_step(self, builder: StepBuilder, site: Site) -> Rule | None:
         """A workflow step that must run before anything touches the site."""
         return None
 
     @abstractmethod
-    def unit_step(self, builder: _Builder, unit: str, site: Site) -> None:
+    def unit_step(self, builder: StepBuilder, unit: str, site: Site) -> None:
         """Adds the workflow step that runs `unit` (builder.rule_of_unit)."""
 
     @abstractmethod
