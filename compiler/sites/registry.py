@@ -22,3 +22,19 @@ def kind(name: str) -> SiteKind:
 
 def of(site: Site) -> SiteKind:
     return KINDS[site.kind]
+
+
+def features_table() -> str:
+    """Kind x feature as a Markdown table: docs/architecture.md quotes it
+    (a test keeps the two equal)."""
+    from .base import Feature
+
+    kinds = list(KINDS.values())
+    lines = ["| feature | " + " | ".join(k.name for k in kinds) + " |",
+             "| --- |" + " --- |" * len(kinds)]
+    for feature in Feature:
+        marks = " | ".join("yes" if k.has(feature) else "-" for k in kinds)
+        lines.append(f"| `{feature.name}`: {feature.value} | {marks} |")
+    lines.append("| pool keyword | " + " | ".join(f"`{k.pool_keyword}`" if k.pool_keyword else "(the site is its pool)"
+                                           for k in kinds) + " |")
+    return "\n".join(lines) + "\n"
