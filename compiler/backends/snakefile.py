@@ -12,12 +12,11 @@ snake_literals (Python literals Snakemake does not format)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import yaml
-
-from collections.abc import Callable
-from typing import Any
 
 from ..ir import DataRef, DatasetRef, Experiment, OutputRef, Plan, Span, Transfer
 from ..sites import registry

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 from ..frontend import ast as A
 from ..frontend import schema
-from ..sites import registry
 from ..frontend.syntax import DECL_KEYWORDS
 from ..frontend.units import UNITS
+from ..sites import registry
 from .lsp_index import Index
 
 

@@ -8,8 +8,8 @@ from ..diagnostics import SourceCache
 from ..fit import human_duration, human_size
 from ..frontend import ast as A
 from ..frontend import schema
-from ..sites import registry
 from ..ir import Experiment, Gpus, Plan, Resources
+from ..sites import registry
 from .lsp_analysis import Analysis
 from .lsp_index import Occurrence
 

@@ -18,8 +18,8 @@ import sys
 import time
 from pathlib import Path
 
-from ..backends import FolderError, WriteConflict, compile_to
 from .. import ir
+from ..backends import FolderError, WriteConflict, compile_to
 from ..ir import Experiment, Plan
 from ..sites import registry
 from . import jobs, ownership
