@@ -90,3 +90,16 @@ def test_the_architecture_doc_shows_the_registrys_features_table():
     quoted = text.split("<!-- features-table -->\n", 1)[1].split("<!-- /features-table -->", 1)[0]
     assert quoted == registry.features_table(), "paste registry.features_table() into docs/architecture.md:\n" + \
         registry.features_table()
+
+
+def test_the_front_end_reads_the_registry_without_the_back_end():
+    """Data flows one way: the kinds' static tables pull in no code generation."""
+    import subprocess
+    import sys
+
+    probe = ("import sys, compiler.frontend, compiler.fit\n"
+             "from compiler.sites import registry\n"
+             "for kind in registry.KINDS.values(): kind.site_fields(); kind.secret_mappings()\n"
+             "print(sorted(m for m in sys.modules if m.startswith(('compiler.backends', 'compiler.runner'))))")
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
