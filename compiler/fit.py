@@ -10,6 +10,8 @@ secret the site cannot deliver.
 from __future__ import annotations
 
 from .ir import Experiment, Pool, Service, Site, StageInstance
+from .sites import registry
+from .sites.base import Feature
 
 Unit = StageInstance | Service
 
@@ -103,10 +105,11 @@ def _secret_shortfalls(experiment: Experiment, unit: Unit, site: Site) -> list[s
         if value.kind != "secret" or value.secret not in secrets:
             continue
         secret = secrets[value.secret]
-        if site.kind == "kubernetes" and secret.kubernetes is None:
-            out.append(f"secret `{secret.name}` has no kubernetes mapping")
-        elif site.kind != "kubernetes" and secret.env is None and secret.file is None:
-            out.append(f"secret `{secret.name}` has no env or file mapping for {site.kind} hosts")
+        mappings = registry.of(site).secret_mappings()
+        if all(getattr(secret, field) is None for field in mappings):
+            # A mapping named after the kind needs no "for <kind> hosts".
+            where = "" if site.kind in mappings else f" for {site.kind} hosts"
+            out.append(f"secret `{secret.name}` has no {' or '.join(mappings)} mapping{where}")
     return out
 
 
@@ -114,8 +117,9 @@ def shortfalls(experiment: Experiment, unit: Unit, pool: Pool) -> list[str]:
     """Why `unit` can never run on `pool`; empty when it can."""
     site = experiment.site(pool.site)
     out = _placement_shortfalls(unit, pool)
-    if isinstance(unit, Service) and site.kind == "slurm":
-        out.append("a service cannot run on a Slurm site")
+    kind = registry.of(site)
+    if isinstance(unit, Service) and not kind.has(Feature.SERVICES):
+        out.append(f"a service cannot run on a {kind.title} site")
     out.extend(_resource_shortfalls(unit, pool))
     if isinstance(unit, Service):
         if pool.max_time is not None:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import os
 
 from ..ir import Experiment, Plan
-from . import kubernetes, local, provenance, readme, slurm, snakefile, transfers
+from ..sites import registry
+from ..sites.base import Feature
+from . import provenance, readme, snakefile, transfers
 from .errors import BackendError
 from .writer import FolderError, WriteConflict, check_tree, write_tree
 
@@ -30,22 +32,32 @@ def _emit(experiment: Experiment, plan: Plan) -> dict[str, str]:
             raise BackendError(f"two generated files would share a path: {', '.join(clash)}", experiment.span)
         files.update(more)
 
-    placed = {a.site for a in plan.assignments}
+    _refuse_unhostable(experiment, plan)
+    used = snakefile.used_sites(plan)
     for site in sorted(experiment.sites, key=lambda s: s.name):
-        if site.kind == "local" and site.name in placed:
-            add(local.emit_site(experiment, plan, site.name))
-        elif site.kind == "slurm" and site.name in placed:
-            add(slurm.emit_site(experiment, plan, site.name))
-    if any(s.kind == "slurm" and s.name in placed for s in experiment.sites):
-        add(slurm.submit_script(experiment))
-    for site_name in snakefile.kubernetes_sites(experiment, plan):
-        add(kubernetes.emit_site(experiment, plan, site_name))
+        if site.name in used:
+            add(registry.of(site).site_files(experiment, plan, site))
+    placed = {a.site for a in plan.assignments}
+    for kind in registry.KINDS.values():
+        if any(registry.of(s) is kind and s.name in placed for s in experiment.sites):
+            add(kind.shared_files(experiment))
     add(transfers.emit(experiment, plan))
     add(snakefile.emit(experiment, plan))
     add(_pictures(experiment, plan))
     add({"plan.json": readme.plan_json(experiment, plan)})
     add({"README.md": readme.readme(experiment, plan, files)})
     return files
+
+
+def _refuse_unhostable(experiment: Experiment, plan: Plan) -> None:
+    """fit.py keeps services off kinds that cannot host them; a plan that
+    says otherwise is a bug upstream, not a file to write."""
+    for assignment in plan.assignments:
+        kind = registry.of(experiment.site(assignment.site))
+        if assignment.kind == "service" and not kind.has(Feature.SERVICES):
+            service = next(s for s in experiment.services if s.name == assignment.unit)
+            raise BackendError(f"service `{service.name}` is placed on the {kind.title} site "
+                               f"`{assignment.site}`, which hosts no services", service.span)
 
 
 def _pictures(experiment: Experiment, plan: Plan) -> dict[str, str]:

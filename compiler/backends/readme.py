@@ -7,7 +7,8 @@ import json
 import re
 
 from ..ir import Experiment, Plan, Span
-from . import local, provenance, transfers
+from ..sites import registry
+from . import provenance, transfers
 from .commands import unit_of
 from .templating import generated_header, render
 
@@ -66,10 +67,7 @@ def _services(experiment: Experiment, plan: Plan) -> list[dict[str, str]]:
         if assignment.kind != "service":
             continue
         site = experiment.site(assignment.site)
-        if site.kind == "local":
-            stop = f"stop it with `bash {local.script_path(site.name, assignment.unit)} stop`"
-        else:
-            stop = f"remove it with `mlc down` (or k8s/{site.name}/down.sh)"
+        stop = registry.of(site).service_stop_hint(site, assignment.unit)
         services.append({"name": unit_of(experiment, assignment.unit).name, "stop": stop})
     return services
 

@@ -51,12 +51,7 @@ def job_groups(experiment: Experiment, plan: Plan, site_name: str) -> list[JobGr
         if assignment.site != site_name:
             continue
         unit = commands.unit_of(experiment, assignment.unit)
-        if isinstance(unit, Service):
-            raise BackendError(
-                f"service `{unit.name}` is placed on the Slurm site `{site_name}`: "
-                "Slurm runs batch jobs, not services",
-                unit.span,
-            )
+        assert not isinstance(unit, Service)  # emit() refused it: Slurm hosts no services
         placed.setdefault(unit.stage, {}).setdefault(assignment.pool, []).append(unit)
     groups = []
     for stage in experiment.stages:

@@ -12,15 +12,17 @@ snake_literals (Python literals Snakemake does not format)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import yaml
 
 from ..ir import DataRef, DatasetRef, Experiment, OutputRef, Plan, Span, Transfer
-from . import kubernetes, local, slurm, snake_literals, transfers
+from ..sites import registry
+from . import snake_literals, transfers
 from .commands import unit_of
 from .naming import snake_rule
-from .sites import kubernetes_settings, local_workdir, slurm_settings
 from .templating import generated_header, render
 
 STEP_RECORDS = ".mlc/steps"  # <rule>: `started` or `failed`, written by the rule itself
@@ -77,7 +79,7 @@ class Rule:
         return f".mlc/logs/{self.name}.log"
 
 
-class _Builder:
+class StepBuilder:
     """Collects the rules in a readable order: for each unit in plan order,
     the transfers it waits for, then the rule that runs it."""
 
@@ -88,11 +90,24 @@ class _Builder:
         self.rule_of_unit: dict[str, Rule] = {}
         self.rule_of_transfer: dict[str, Rule] = {}
         self.up_rule: dict[str, Rule] = {}
-        self._by_script: dict[str, Rule] = {}
         self._names: set[str] = {snake_literals.TARGET_RULE}
-        self._slurm_group_of: dict[str, dict[str, slurm.JobGroup]] = {}  # site -> unit -> group
+        self._memo: dict[tuple, Any] = {}
 
-    def _add(self, rule: Rule) -> Rule:
+    def memo(self, key: tuple, make: Callable[[], Any]) -> Any:
+        """What a site kind computes once per workflow (keyed by its own
+        tuple), not once per unit."""
+        if key not in self._memo:
+            self._memo[key] = make()
+        return self._memo[key]
+
+    def is_service(self, unit: str) -> bool:
+        return _is_service(self.experiment, unit)
+
+    def retries(self, units: list[str]) -> int:
+        return _retries(self.experiment, units)
+
+    def add(self, rule: Rule) -> Rule:
+        """Adds a rule under a unique name (a suffix when taken)."""
         base, suffix = rule.name, 2
         while rule.name in self._names:
             rule.name = f"{base}_{suffix}"
@@ -102,23 +117,12 @@ class _Builder:
         self.rules.append(rule)
         return rule
 
-    def _slurm_group(self, site_name: str, unit: str) -> slurm.JobGroup:
-        """The job group (one sbatch script) that runs `unit`; the groups of a
-        site are computed once, not once per unit."""
-        if site_name not in self._slurm_group_of:
-            self._slurm_group_of[site_name] = {
-                inst.id: group
-                for group in slurm.job_groups(self.experiment, self.plan, site_name)
-                for inst in group.instances
-            }
-        return self._slurm_group_of[site_name][unit]
-
     def build(self) -> list[Rule]:
-        for site in kubernetes_sites(self.experiment, self.plan):
-            self.up_rule[site] = self._add(self._kube_rule(
-                f"up_{site}", f"prepare Kubernetes site {site}", kubernetes.up_script(site), site,
-                self.experiment.site(site).span,
-            ))
+        used = used_sites(self.plan)
+        for site in self.experiment.sites:
+            setup = registry.of(site).setup_step(self, site) if site.name in used else None
+            if setup is not None:
+                self.up_rule[site.name] = setup
         transfers_for: dict[str, list[Transfer]] = {}
         for transfer in self.plan.transfers:
             for consumer in transfer.consumers:
@@ -126,88 +130,25 @@ class _Builder:
         for assignment in self.plan.assignments:
             for transfer in transfers_for.get(assignment.unit, []):
                 if transfer.id not in self.rule_of_transfer:
-                    self.rule_of_transfer[transfer.id] = self._add(self._transfer_rule(transfer))
+                    self.rule_of_transfer[transfer.id] = self.add(self._transfer_rule(transfer))
             if assignment.unit not in self.rule_of_unit:
                 self._unit_rule(assignment.unit, assignment.site)
         for transfer in self.plan.transfers:  # any without a consumer in the plan
             if transfer.id not in self.rule_of_transfer:
-                self.rule_of_transfer[transfer.id] = self._add(self._transfer_rule(transfer))
+                self.rule_of_transfer[transfer.id] = self.add(self._transfer_rule(transfer))
         self._link()
         return self.rules
 
     def _unit_rule(self, unit: str, site_name: str) -> None:
-        kind = self.experiment.site(site_name).kind
-        if kind == "local":
-            self._local_rule(unit, site_name)
-        elif kind == "slurm":
-            self._slurm_rule(unit, site_name)
-        else:
-            self._kubernetes_rule(unit, site_name)
-
-    def _local_rule(self, unit: str, site_name: str) -> None:
-        # A service's rule runs again when its inputs changed (a new model):
-        # `restart` brings it back on the same port with them.
-        start = " restart" if _is_service(self.experiment, unit) else ""
-        self.rule_of_unit[unit] = self._add(Rule(
-            name=snake_rule(unit), comment=f"{unit} on the local site {site_name}",
-            files=[("script", local.script_path(site_name, unit))],
-            params=[Param("workdir", site_name, "workdir")],
-            shell="MLC_WORKDIR={params.workdir:q} bash {input.script:q}" + start,
-            span=unit_of(self.experiment, unit).span, retries=_retries(self.experiment, [unit]),
-        ))
-
-    def _slurm_rule(self, unit: str, site_name: str) -> None:
-        """One rule per job group: it submits the whole array at once."""
-        group = self._slurm_group(site_name, unit)
-        members = [inst.id for inst in group.instances]
-        rule = self._add(Rule(
-            name=snake_rule(group.name),
-            comment=f"stage {group.stage} on Slurm {site_name}.{group.pool.name}",
-            files=[("script", slurm.script_path(site_name, group)), ("submit", slurm.SUBMIT_SCRIPT)],
-            params=[Param("login", site_name, "login"),
-                    Param("root", site_name, "scratch", join=self.experiment.name),
-                    Param("site", site_name, value=site_name)],
-            shell="MLC_SLURM_LOGIN={params.login:q} MLC_SLURM_ROOT={params.root:q} MLC_SLURM_SITE={params.site:q} "
-                  "MLC_JOB_RECORD={params.record:q} bash {input.submit:q} {input.script:q}",
-            span=group.instances[0].span, retries=_retries(self.experiment, members),
-        ))
-        # The record of the submitted job (`mlc status`, `mlc down`), named
-        # after the rule's final name.
-        rule.params.append(Param("record", site_name, value=f".mlc/jobs/{rule.name}"))
-        for member in members:
-            self.rule_of_unit[member] = rule
-
-    def _kubernetes_rule(self, unit: str, site_name: str) -> None:
-        """One rule per workload script (sweep members share an Indexed
-        Job). No Snakemake retries: the Job's backoffLimit retries its pods."""
-        script = kubernetes.run_script(self.experiment, self.plan, unit)
-        rule = self._by_script.get(script)
-        if rule is None:
-            name = script.rsplit("/", 1)[-1].removeprefix("run-").removesuffix(".sh")
-            rule = self._add(self._kube_rule(name, f"{name} on Kubernetes site {site_name}", script, site_name,
-                                             unit_of(self.experiment, unit).span))
-            self._by_script[script] = rule
-        self.rule_of_unit[unit] = rule
-
-    def _kube_rule(self, name: str, comment: str, script: str, site: str, span: Span) -> Rule:
-        return Rule(
-            name=snake_rule(name), comment=comment, files=[("script", script)],
-            params=[Param("context", site, "context"), Param("namespace", site, "namespace")],
-            shell="KUBE_CONTEXT={params.context:q} KUBE_NAMESPACE={params.namespace:q} bash {input.script:q}",
-            span=span,
-        )
+        site = self.experiment.site(site_name)
+        registry.of(site).unit_step(self, unit, site)
 
     def _transfer_rule(self, transfer: Transfer) -> Rule:
         params, exports = [], []
         for side, site_name, path in (("source", transfer.source_site, transfer.path),
                                       ("target", transfer.target_site, transfer.target_path)):
             end = transfers.end(self.experiment, site_name, path)
-            keys = {
-                "local": [("root", "workdir", "")],
-                "slurm": [("login", "login", ""), ("root", "scratch", self.experiment.name)],
-                "kubernetes": [("context", "context", ""), ("namespace", "namespace", "")],
-                "uri": [],
-            }[end.kind]
+            keys = [] if end.is_uri else registry.kind(end.kind).transfer_params(self.experiment)
             for setting, key, join in keys:
                 params.append(Param(f"{side}_{setting}", site_name, key, join))
                 exports.append(f"MLC_{side.upper()}_{setting.upper()}={{params.{side}_{setting}:q}}")
@@ -287,14 +228,8 @@ def used_sites(plan: Plan) -> set[str]:
     return used
 
 
-def kubernetes_sites(experiment: Experiment, plan: Plan) -> list[str]:
-    """The Kubernetes sites the workflow uses (their files must be emitted)."""
-    used = used_sites(plan)
-    return [s.name for s in experiment.sites if s.kind == "kubernetes" and s.name in used]
-
-
 def emit(experiment: Experiment, plan: Plan) -> dict[str, str]:
-    rules = _Builder(experiment, plan).build()
+    rules = StepBuilder(experiment, plan).build()
     return {
         "Snakefile": render(
             "Snakefile.j2", span=experiment.span, experiment=experiment.name, rules=rules,
@@ -312,14 +247,7 @@ def config_yaml(experiment: Experiment, plan: Plan) -> str:
     for site in experiment.sites:
         if site.name not in used:
             continue
-        if site.kind == "local":
-            settings = {"kind": "local", "workdir": local_workdir(site)}
-        elif site.kind == "slurm":
-            slurm_ = slurm_settings(site)
-            settings = {"kind": "slurm", "login": slurm_.login or "", "scratch": slurm_.scratch}
-        else:
-            kube = kubernetes_settings(site)
-            settings = {"kind": "kubernetes", "context": kube.context or "", "namespace": kube.namespace}
+        settings = {"kind": site.kind, **registry.of(site).config(experiment, site)}
         for key, value in settings.items():
             snake_literals.refuse_nul(value, f"`{key}` of site `{site.name}`", site.span)
         sites[snake_literals.refuse_nul(site.name, "a site name", site.span)] = settings

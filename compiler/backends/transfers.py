@@ -13,13 +13,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..ir import DatasetRef, Experiment, Plan, Transfer
+from ..sites import registry
+from ..sites.base import Feature
 from . import kubernetes
 from .errors import BackendError
 from .naming import file_stem, k8s_data_mover
-from .sites import kubernetes_settings, local_workdir, slurm_root, slurm_settings
 from .templating import render
 
 _SCHEMES = {"s3": "aws", "gs": "gcloud"}
+URI = "uri"  # End.kind of an object-store path, read where it is
 
 
 @dataclass(frozen=True)
@@ -27,13 +29,17 @@ class End:
     """One end of a transfer as the script needs it."""
 
     site: str
-    kind: str  # local | slurm | kubernetes | uri
+    kind: str  # a site kind's name, or URI for an object-store path
     path: str
     scheme: str = ""  # for kind == "uri"
     root: str = ""  # local and Slurm work roots (defaults; config.yaml overrides)
     login: str = ""
     context: str = ""  # Kubernetes
     namespace: str = ""
+
+    @property
+    def is_uri(self) -> bool:
+        return self.kind == URI
 
 
 def script_path(transfer: Transfer) -> str:
@@ -45,30 +51,17 @@ def end(experiment: Experiment, site_name: str, path: str) -> End:
     if sep:
         if scheme not in _SCHEMES:
             raise BackendError(f"cannot fetch {path!r}: only {', '.join(f'{s}://' for s in _SCHEMES)} are supported")
-        return End(site=site_name, kind="uri", path=path, scheme=scheme)
+        return End(site=site_name, kind=URI, path=path, scheme=scheme)
     site = experiment.site(site_name)
-    if site.kind == "local":
-        return End(site=site_name, kind="local", path=path, root=local_workdir(site))
-    if site.kind == "slurm":
-        return End(
-            site=site_name, kind="slurm", path=path, root=slurm_root(experiment, site),
-            login=slurm_settings(site).login or "",
-        )
-    kube = kubernetes_settings(site)
-    return End(site=site_name, kind="kubernetes", path=path, context=kube.context or "", namespace=kube.namespace)
+    return registry.of(site).transfer_end(experiment, site, path)
 
 
 def tools(source: End, target: End) -> list[str]:
     """What the machine running the workflow needs for this transfer."""
     needed = set()
     for e in (source, target):
-        if e.kind == "uri":
-            needed.add(_SCHEMES[e.scheme])
-        elif e.kind == "kubernetes":
-            needed.update({"kubectl", "tar"})
-        elif e.kind == "slurm":
-            needed.update({"rsync", "ssh"} if e.login else {"rsync"})
-    if source.kind in ("local", "slurm") and target.kind in ("local", "slurm"):
+        needed |= {_SCHEMES[e.scheme]} if e.is_uri else registry.kind(e.kind).transfer_tools(e)
+    if all(not e.is_uri and registry.kind(e.kind).has(Feature.RSYNC) for e in (source, target)):
         needed.add("rsync")
     return sorted(needed)
 
@@ -78,7 +71,7 @@ def emit(experiment: Experiment, plan: Plan) -> dict[str, str]:
     for transfer in plan.transfers:
         source = end(experiment, transfer.source_site, transfer.path)
         target = end(experiment, transfer.target_site, transfer.target_path)
-        if target.kind == "uri":
+        if target.is_uri:
             raise BackendError(f"transfer {transfer.id}: cannot write into {transfer.target_path!r}")
         files[script_path(transfer)] = render(
             "transfer.sh.j2",

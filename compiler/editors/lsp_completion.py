@@ -12,6 +12,7 @@ from ..frontend import ast as A
 from ..frontend import schema
 from ..frontend.syntax import DECL_KEYWORDS
 from ..frontend.units import UNITS
+from ..sites import registry
 from .lsp_index import Index
 
 
@@ -92,9 +93,10 @@ def _fields(keyword: str, header: str) -> list[Candidate]:
     elif keyword == "site":
         kind = re.search(r":\s*(\w+)", header)
         site_kind = kind.group(1) if kind else ""
-        table = schema.SITE_FIELDS.get(site_kind, {})
-        if site_kind in schema.POOL_KEYWORD:
-            extra = [schema.POOL_KEYWORD[site_kind]]
+        kind = registry.KINDS.get(site_kind)
+        table = kind.site_fields() if kind else {}
+        if kind and kind.pool_keyword:
+            extra = [kind.pool_keyword]
     else:
         table = {"experiment": schema.EXPERIMENT, "secret": schema.SECRET,
                  "dataset": schema.DATASET, "partition": schema.POOL, "pool": schema.POOL,

@@ -9,6 +9,7 @@ from ..fit import human_duration, human_size
 from ..frontend import ast as A
 from ..frontend import schema
 from ..ir import Experiment, Gpus, Plan, Resources
+from ..sites import registry
 from .lsp_analysis import Analysis
 from .lsp_index import Occurrence
 
@@ -47,7 +48,8 @@ def _pool(experiment: Experiment, pool_id: str) -> str:
 def _field(symbol: str) -> str:
     block, _, name = symbol.removeprefix("field:").rpartition(":")
     if block.startswith("site:"):
-        table = schema.SITE_FIELDS.get(block.split(":")[1], {})
+        kind = registry.KINDS.get(block.split(":")[1])
+        table = kind.site_fields() if kind else {}
     else:
         table = _FIELD_TABLES.get(block, {})
     spec = table.get(name)

@@ -7,6 +7,8 @@ from collections.abc import Collection
 
 from .. import fit, ir
 from ..diagnostics import Diagnostics, help_, note
+from ..sites import registry
+from ..sites.base import Feature, SiteKind
 
 
 def check_feasible(experiment: ir.Experiment, diags: Diagnostics,
@@ -28,13 +30,24 @@ def check_feasible(experiment: ir.Experiment, diags: Diagnostics,
         if nearest is not None:
             pool, reasons = nearest
             notes.append(note(f"nearest: {pool.id}: " + "; ".join(reasons), pool.span))
-        if isinstance(unit, ir.Service) and all(s.kind == "slurm" for s in experiment.sites
-                                                 if not unit.on or s.name in {p.split(".")[0] for p in unit.on}):
+        without = _kinds_without_services(experiment, unit) if isinstance(unit, ir.Service) else None
+        if without:
             code = "E0702"
-            message = f"service `{group}` cannot run on a Slurm site"
-            notes.append(help_("services run on Kubernetes or local sites; pin it with `on = ...`"))
+            message = f"service `{group}` cannot run on a {' or '.join(k.title for k in without)} site"
+            hosts = [k.title for k in registry.KINDS.values() if k.has(Feature.SERVICES)]
+            notes.append(help_(f"services run on {' or '.join(hosts)} sites; pin it with `on = ...`"))
         else:
             code = "E0701"
             message = f"no partition or pool can ever run {noun} `{group}`"
             notes.append(help_("lower what it asks for, or declare a pool that offers it"))
         diags.error(code, message, unit.span, *notes)
+
+
+def _kinds_without_services(experiment: ir.Experiment, service: ir.Service) -> list[SiteKind]:
+    """The kinds of the sites the service may use, when none of them hosts
+    services (empty otherwise)."""
+    pinned = {p.split(".")[0] for p in service.on}
+    kinds = [registry.of(s) for s in experiment.sites if not service.on or s.name in pinned]
+    if any(k.has(Feature.SERVICES) for k in kinds):
+        return []
+    return list(dict.fromkeys(kinds))

@@ -7,6 +7,7 @@ from ..diagnostics import choices, did_you_mean, help_, note
 from .. import ir
 from . import ast as A
 from . import schema as S
+from ..sites import registry
 from .context import Context, check_fields, positive
 from .evaluate import BAD, POISONED, Bound, Scope, format_value, poisoned
 from .paths import GENERATED, generated_overlap
@@ -140,8 +141,9 @@ def _lower_secret(ctx: Context, d: A.Secret) -> ir.Secret | None:
                               "or `file = \"path\"`"))
         return None
     k8s = None
-    if "kubernetes" in values:
-        name, slash, key = values["kubernetes"].partition("/")
+    reference = values.get("kubernetes")  # the secret's field, not the site kind
+    if reference is not None:
+        name, slash, key = reference.partition("/")
         if not slash or not name or not key:
             f = next(x for x in d.fields if x.name == "kubernetes")
             ctx.diags.error("E0306", "a Kubernetes secret reference is `secret-name/key`",
@@ -155,16 +157,17 @@ def _lower_secret(ctx: Context, d: A.Secret) -> ir.Secret | None:
 def lower_sites(ctx: Context) -> list[ir.Site]:
     sites = []
     for d in ctx.decls.of_kind(A.Site):
-        if d.kind not in S.SITE_KINDS:
+        if d.kind not in registry.KINDS:
+            kinds = tuple(registry.KINDS)
             ctx.diags.error("E0308", f"unknown site kind `{d.kind}`", d.kind_pos.span(),
-                            did_you_mean(d.kind, S.SITE_KINDS) or choices(S.SITE_KINDS, "site kinds"))
+                            did_you_mean(d.kind, kinds) or choices(kinds, "site kinds"))
             ctx.poisoned.add(d.name)
             ctx.gpu_types_complete = False  # its pools were not read
             continue
         mark = ctx.mark()
         site = _lower_site(ctx, d)
-        # A local site's fields are its one pool's resources.
-        if site is None or (d.kind == "local" and ctx.failed_since(mark)):
+        # A pool-less site's fields are its one pool's resources.
+        if site is None or (registry.kind(d.kind).pool_keyword is None and ctx.failed_since(mark)):
             ctx.poisoned.add(d.name)
             ctx.gpu_types_complete = False
         if site is not None:
@@ -181,29 +184,30 @@ def _implicit_local_site(ctx: Context) -> ir.Site:
     """No site declared: everything runs on this machine (the embedded default)."""
     name = S.IMPLICIT_LOCAL["name"]
     span = ir.Span(file="<builtin>", line=1, column=1, end_line=1, end_column=1)
-    pool = ir.Pool(name="local", site=name, nodes=1, cpus=S.IMPLICIT_LOCAL["cpus"],
+    kind = registry.IMPLICIT
+    pool = ir.Pool(name=kind.name, site=name, nodes=1, cpus=S.IMPLICIT_LOCAL["cpus"],
                    memory=S.IMPLICIT_LOCAL["memory"], span=span)
-    ctx.site_kinds[name] = "local"
-    ctx.pools[name] = ["local"]
-    return ir.Site(name=name, kind="local", pools=[pool], local=ir.LocalSettings(), implicit=True,
-                   span=span)
+    ctx.site_kinds[name] = kind.name
+    ctx.pools[name] = [pool.name]
+    return ir.Site(name=name, kind=kind.name, pools=[pool], implicit=True, span=span, **kind.settings({}))
 
 
 def _lower_site(ctx: Context, d: A.Site) -> ir.Site | None:
     what = f"{d.kind} site `{d.name}`"
-    values = check_fields(ctx, d.fields, S.SITE_FIELDS[d.kind], ctx.params, what=what, at=d.name_pos)
+    kind = registry.kind(d.kind)
+    values = check_fields(ctx, d.fields, kind.site_fields(), ctx.params, what=what, at=d.name_pos)
     span = d.name_pos.span()
-    if d.kind == "local":
+    if kind.pool_keyword is None:
         for pool in d.pools:
-            ctx.diags.error("E0309", f"a local site has no {pool.keyword}s", pool.keyword_pos.span(),
+            ctx.diags.error("E0309", f"a {kind.name} site has no {pool.keyword}s", pool.keyword_pos.span(),
                             help_("give `cpus`, `memory` and `gpus` on the site itself"))
         positive(ctx, values, "cpus", d.fields)
         if "cpus" not in values or "memory" not in values:
             return None
-        pool = ir.Pool(name="local", site=d.name, nodes=1, cpus=values["cpus"], memory=values["memory"],
+        pool = ir.Pool(name=kind.name, site=d.name, nodes=1, cpus=values["cpus"], memory=values["memory"],
                        gpus=values.get("gpus"), speed=values.get("speed", 1.0), span=span)
-        workdir = values.get("workdir", "work")
-        overlap = generated_overlap(workdir, d.name)
+        settings = kind.settings(values)
+        overlap = generated_overlap(values.get("workdir", "work"), d.name) if kind.work_tree_in_output_folder else None
         if overlap is not None:
             f = next(x for x in d.fields if x.name == "workdir")
             ctx.diags.error("E0306", f"the work tree of site `{d.name}` would be `{overlap}` in the "
@@ -212,9 +216,8 @@ def _lower_site(ctx: Context, d: A.Site) -> ir.Site | None:
                             help_('choose a workdir of its own (the default is "work"); the generated '
                                   "folder holds " + ", ".join(f"`{g}`" for g in GENERATED)))
             return None
-        return ir.Site(name=d.name, kind="local", pools=[pool],
-                       local=ir.LocalSettings(workdir=workdir), span=span)
-    keyword = S.POOL_KEYWORD[d.kind]
+        return ir.Site(name=d.name, kind=kind.name, pools=[pool], span=span, **settings)
+    keyword = kind.pool_keyword
     pools = []
     seen: dict[str, A.PoolDecl] = {}
     for p in d.pools:
@@ -238,15 +241,11 @@ def _lower_site(ctx: Context, d: A.Site) -> ir.Site | None:
         ctx.diags.error("E0302", f"{what} has no {keyword}s", span,
                         help_(f"add `{keyword} NAME {{ nodes = ...; cpus = ...; memory = ... }}`"))
         return None
-    if d.kind == "slurm":
-        settings = ir.SlurmSettings(**values)
-        return ir.Site(name=d.name, kind="slurm", pools=pools, slurm=settings, span=span)
-    return ir.Site(name=d.name, kind="kubernetes", pools=pools,
-                   kubernetes=ir.KubernetesSettings(**values), span=span)
+    return ir.Site(name=d.name, kind=kind.name, pools=pools, span=span, **kind.settings(values))
 
 
 def _lower_pool(ctx: Context, d: A.Site, p: A.PoolDecl) -> ir.Pool | None:
-    keyword = S.POOL_KEYWORD[d.kind]
+    keyword = registry.kind(d.kind).pool_keyword
     pv = check_fields(ctx, p.fields, S.POOL, ctx.params, what=f"{keyword} `{d.name}.{p.name}`",
                       at=p.name_pos)
     for name in ("nodes", "cpus"):

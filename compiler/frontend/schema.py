@@ -128,26 +128,7 @@ SECRET = {"kubernetes": _f(STR), "env": _f(STR), "file": _f(STR)}
 
 DATASET = {"uri": _f(STR, True), "size": _f(SIZE), "at": _f(SITE, True)}
 
-SITE_KINDS = ("slurm", "kubernetes", "local")
-
-SITE_FIELDS = {
-    "slurm": {
-        "login": _f(STR), "account": _f(STR), "qos": _f(STR), "modules": _f(list_of(STR)),
-        "scratch": _f(STR), "gpu_directive": _f(enum("gres", "gpus")),
-        "container": _f(enum("apptainer", "singularity")),
-    },
-    "kubernetes": {
-        "context": _f(STR), "namespace": _f(STR), "volume": _f(STR),
-        "image_pull_secrets": _f(list_of(STR)), "default_image": _f(STR),
-    },
-    "local": {
-        "cpus": _f(INT, True, AT_LEAST_ONE), "memory": _f(SIZE, True, MORE_THAN_ZERO),
-        "gpus": _f(GPUS), "workdir": _f(STR), "speed": _f(FLOAT, range=MORE_THAN_ZERO),
-    },
-}
-
-# The block keyword each site kind uses for its pools.
-POOL_KEYWORD = {"slurm": "partition", "kubernetes": "pool"}
+# The site kinds, their fields and pool keywords: compiler/sites (registry.py).
 
 POOL = {
     "nodes": _f(INT, range=Range(1, high=MAX_POOL_NODES)), "cpus": _f(INT, True, AT_LEAST_ONE),

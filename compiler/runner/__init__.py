@@ -18,8 +18,10 @@ import sys
 import time
 from pathlib import Path
 
-from ..backends import FolderError, WriteConflict, compile_to, kubernetes, local
+from .. import ir
+from ..backends import FolderError, WriteConflict, compile_to
 from ..ir import Experiment, Plan
+from ..sites import registry
 from . import jobs, ownership
 from .progress import Progress, StepWatcher, scheduled_rules
 
@@ -165,11 +167,11 @@ def _final_outputs(experiment: Experiment, plan: Plan, outdir: Path) -> list[str
         if inst.id in consumed:
             continue
         where = plan.where(inst.id)
-        if experiment.site(where.site).kind != "local":
+        folder = registry.of(experiment.site(where.site)).results_folder(outdir, sites.get(where.site, {}))
+        if folder is None:
             continue
-        workdir = Path(str(sites.get(where.site, {}).get("workdir", "")))
         for out in inst.outputs:
-            lines.append(f"  {inst.id}.{out.name}: {outdir / workdir / out.path}")
+            lines.append(f"  {inst.id}.{out.name}: {folder / out.path}")
     return ["results:", *lines] if lines else []
 
 
@@ -194,9 +196,9 @@ def _interrupted(proc: subprocess.Popen, outdir: Path, rules: list[jobs.Rule]) -
     that went away must not stop the cancelling."""
     messages = ["\ninterrupted: stopping the workflow..."]
     for r in rules:
-        record = jobs.job_record(outdir, r.name)
-        if record.get("kind") == "slurm" and not jobs.done(outdir, r.name):
-            messages.append(f"  {r.description}: {jobs.cancel_slurm_job(record)}")
+        cancelled = _cancel(outdir, r)
+        if cancelled is not None:
+            messages.append(f"  {r.description}: {cancelled}")
     try:
         os.killpg(proc.pid, signal.SIGINT)
         proc.wait(timeout=60)
@@ -241,7 +243,7 @@ def status(experiment: Experiment, outdir: Path, args) -> int:
         state = "done" if jobs.done(outdir, r.name) else "submitted" if record else "pending"
         job = {"kind": record.get("kind", ""), "id": record["id"]} if record.get("id") else None
         steps.append({"rule": r.name, "step": r.description, "state": state, "job": job})
-    services = [_service_state(experiment, outdir, s.name, s.port, s.health) for s in experiment.services]
+    services = [_service_state(experiment, outdir, s) for s in experiment.services]
     done_count = sum(step["state"] == "done" for step in steps)
     if getattr(args, "format", "text") == "json":
         print(json.dumps({"folder": str(outdir), "done": done_count, "total": len(steps), "steps": steps,
@@ -257,17 +259,12 @@ def status(experiment: Experiment, outdir: Path, args) -> int:
     return EXIT_OK
 
 
-def _service_state(experiment: Experiment, outdir: Path, name: str, port: int, health: str | None) -> dict:
-    site_name = _placed_sites(outdir).get(name)
+def _service_state(experiment: Experiment, outdir: Path, service: ir.Service) -> dict:
+    site_name = _placed_sites(outdir).get(service.name)
     if site_name is None:
-        return {"name": name, "site": None, "endpoint": None, "state": "not placed"}
+        return {"name": service.name, "site": None, "endpoint": None, "state": "not placed"}
     site = experiment.site(site_name)
-    if site.kind == "local":
-        url = f"http://127.0.0.1:{port}{health or ''}"
-        return {"name": name, "site": site_name, "endpoint": url,
-                "state": "ready" if _answers(url) else "not answering"}
-    namespace = site.kubernetes.namespace if site.kubernetes else "default"
-    return {"name": name, "site": site_name, "endpoint": f"{name}.{namespace}.svc:{port}", "state": "not probed"}
+    return registry.of(site).service_state(site, service, jobs.site_config(outdir).get(site_name, {}))
 
 
 def _service_line(service: dict) -> str:
@@ -288,14 +285,14 @@ def _placed_sites(outdir: Path) -> dict[str, str]:
     return {a["unit"]: a["site"] for a in assignments if isinstance(a, dict) and "unit" in a}
 
 
-def _answers(url: str) -> bool:
-    import urllib.request
-
-    try:
-        urllib.request.urlopen(url, timeout=1).close()
-        return True
-    except Exception:  # noqa: BLE001 - any failure means "not ready"
-        return False
+def _cancel(outdir: Path, rule: jobs.Rule) -> str | None:
+    """Cancel the rule's recorded batch job unless it finished: what was
+    done, or None when there is nothing to cancel."""
+    record = jobs.job_record(outdir, rule.name)
+    kind = registry.KINDS.get(record.get("kind", ""))
+    if kind is None or jobs.done(outdir, rule.name):
+        return None
+    return kind.cancel_job(record)
 
 
 def down(experiment: Experiment, outdir: Path, args) -> int:
@@ -305,27 +302,22 @@ def down(experiment: Experiment, outdir: Path, args) -> int:
     failures = 0
     for service in experiment.services:
         site_name = placed.get(service.name)
-        if site_name is None or experiment.site(site_name).kind != "local":
+        if site_name is None:
             continue
-        script = local.script_path(site_name, service.name)
-        if not (outdir / script).exists():
-            continue
-        workdir = str(sites.get(site_name, {}).get("workdir", ""))
-        result = jobs.run_script(outdir, script, ["stop"], {"MLC_WORKDIR": workdir} if workdir else {})
-        failures += result.returncode != 0
-        print(f"service {service.name}: {'stopped' if result.returncode == 0 else result.stderr.strip()}")
+        site = experiment.site(site_name)
+        stopped = registry.of(site).stop_service(outdir, site, service, sites.get(site_name, {}))
+        if stopped is not None:
+            ok, message = stopped
+            failures += not ok
+            print(f"service {service.name}: {message}")
     for site in experiment.sites:
-        script = kubernetes.down_script(site.name)
-        if site.kind == "kubernetes" and (outdir / script).exists():
-            conf = sites.get(site.name, {})
-            env = {k: str(v) for k, v in (("KUBE_CONTEXT", conf.get("context")),
-                                          ("KUBE_NAMESPACE", conf.get("namespace"))) if v}
-            result = jobs.run_script(outdir, script, [], env)
-            failures += result.returncode != 0
-            print(f"site {site.name}: " + (result.stdout.strip() or "torn down" if result.returncode == 0
-                                           else result.stderr.strip()))
+        torn = registry.of(site).tear_down(outdir, site, sites.get(site.name, {}))
+        if torn is not None:
+            ok, message = torn
+            failures += not ok
+            print(f"site {site.name}: {message}")
     for r in jobs.rules(outdir):
-        record = jobs.job_record(outdir, r.name)
-        if record.get("kind") == "slurm" and not jobs.done(outdir, r.name):
-            print(f"{r.description}: {jobs.cancel_slurm_job(record)}")
+        cancelled = _cancel(outdir, r)
+        if cancelled is not None:
+            print(f"{r.description}: {cancelled}")
     return EXIT_FAILED if failures else EXIT_OK

@@ -94,3 +94,14 @@ def cancel_slurm_job(record: dict[str, str]) -> str:
 def run_script(outdir: Path, script: str, args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run(["bash", script, *args], cwd=outdir, capture_output=True, text=True,
                           env={**os.environ, **env}, timeout=300)
+
+
+def answers(url: str) -> bool:
+    """Whether an HTTP endpoint answers (a service's health check)."""
+    import urllib.request
+
+    try:
+        urllib.request.urlopen(url, timeout=1).close()
+        return True
+    except Exception:  # noqa: BLE001 - any failure means "not ready"
+        return False

@@ -1,0 +1,133 @@
+"""What a site kind is: its capabilities (`Feature`) and the interface
+(`SiteKind`) every kind implements, one subclass per kind under
+compiler/sites/<kind>/.
+
+A kind's static tables (features, site fields, pool keyword) are what the
+front end and placement read; its other methods turn the IR into that
+kind's files, workflow steps, config keys and transfer ends (the back end)
+and read a run back (the runner). Those methods import the back end and the
+runner when called, so that reading the static tables pulls in no back-end
+code: data still flows one way, front end -> IR -> back end."""
+
+from __future__ import annotations
+
+import enum
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..ir import Experiment, Plan, Service, Site
+
+if TYPE_CHECKING:  # back-end and front-end types, for annotations only
+    from ..backends.snakefile import Rule, StepBuilder
+    from ..backends.transfers import End
+    from ..frontend.schema import FieldSpec
+
+
+class Feature(enum.Enum):
+    """What a kind of site can do. Stated once per kind (`SiteKind.features`);
+    the checker (fit.py), the back ends and the docs' table read them."""
+
+    SERVICES = "hosts services"
+    JOB_ARRAYS = "runs a sweep as one array job"
+    SECRET_FROM_KUBERNETES = "reads a secret from a Kubernetes Secret"
+    SECRET_FROM_ENV = "reads a secret from an environment variable"
+    SECRET_FROM_FILE = "reads a secret from a file"
+    RSYNC = "its work tree is a directory rsync reaches"
+
+
+# Which field of a `secret` block each secret feature reads, in the order
+# messages name them.
+SECRET_MAPPINGS = (
+    ("kubernetes", Feature.SECRET_FROM_KUBERNETES),
+    ("env", Feature.SECRET_FROM_ENV),
+    ("file", Feature.SECRET_FROM_FILE),
+)
+
+
+class SiteKind(ABC):
+    """One kind of site. Subclasses set the class attributes and implement
+    the abstract methods; the others have defaults most kinds keep."""
+
+    name: str  # as written in `site NAME : KIND`, and the IR's Site.kind
+    title: str  # in messages: "a service cannot run on a Slurm site"
+    features: frozenset[Feature]
+    pool_keyword: str | None = None  # None: the site's own fields are its one pool
+    work_tree_in_output_folder: bool = False  # its workdir is relative to the output folder
+
+    def has(self, feature: Feature) -> bool:
+        return feature in self.features
+
+    def secret_mappings(self) -> list[str]:
+        """The fields of a `secret` block this kind can deliver from."""
+        return [field for field, feature in SECRET_MAPPINGS if self.has(feature)]
+
+    # --- front end -----------------------------------------------------
+    @abstractmethod
+    def site_fields(self) -> dict[str, FieldSpec]:
+        """The fields a `site NAME : KIND { ... }` block accepts."""
+
+    @abstractmethod
+    def settings(self, values: dict[str, Any]) -> dict[str, Any]:
+        """The IR Site's keyword arguments for the kind's settings, from the
+        checked site fields."""
+
+    # --- back end --------------------------------------------------------
+    @abstractmethod
+    def site_files(self, experiment: Experiment, plan: Plan, site: Site) -> dict[str, str]:
+        """The files of one site the workflow uses (units placed there or a
+        transfer touching its work tree)."""
+
+    def shared_files(self, experiment: Experiment) -> dict[str, str]:
+        """Files shared by every site of the kind, emitted once when a unit
+        runs on one of them."""
+        return {}
+
+    def setup_step(self, builder: StepBuilder, site: Site) -> Rule | None:
+        """A workflow step that must run before anything touches the site."""
+        return None
+
+    @abstractmethod
+    def unit_step(self, builder: StepBuilder, unit: str, site: Site) -> None:
+        """Adds the workflow step that runs `unit` (builder.rule_of_unit)."""
+
+    @abstractmethod
+    def config(self, experiment: Experiment, site: Site) -> dict[str, str]:
+        """The site's connection settings in config.yaml (besides `kind`)."""
+
+    @abstractmethod
+    def transfer_params(self, experiment: Experiment) -> list[tuple[str, str, str]]:
+        """How a transfer script learns this end: (setting, config key, join)."""
+
+    @abstractmethod
+    def transfer_end(self, experiment: Experiment, site: Site, path: str) -> End:
+        """One end of a transfer on this kind of site."""
+
+    def transfer_tools(self, end: End) -> set[str]:
+        """What the workflow machine needs for this end."""
+        return set()
+
+    @abstractmethod
+    def service_stop_hint(self, site: Site, unit: str) -> str:
+        """README: how a user stops a service placed here."""
+
+    # --- runner ----------------------------------------------------------
+    def results_folder(self, outdir: Path, config: dict) -> Path | None:
+        """Where outputs land, when the user can open them on this machine."""
+        return None
+
+    def service_state(self, site: Site, service: Service, config: dict) -> dict:
+        """`mlc status`: endpoint and state of a service placed here."""
+        return {"name": service.name, "site": site.name, "endpoint": None, "state": "not probed"}
+
+    def stop_service(self, outdir: Path, site: Site, service: Service, config: dict) -> tuple[bool, str] | None:
+        """`mlc down`: stop one service; None when the site's teardown does it."""
+        return None
+
+    def tear_down(self, outdir: Path, site: Site, config: dict) -> tuple[bool, str] | None:
+        """`mlc down`: remove what the experiment deployed on the site; None: nothing to do."""
+        return None
+
+    def cancel_job(self, record: dict[str, str]) -> str | None:
+        """Cancel a recorded batch job (.mlc/jobs/<rule>); None: the kind records none."""
+        return None

@@ -1,0 +1,113 @@
+"""The Kubernetes kind: manifests (an Indexed Job per sweep, a Deployment and
+Service per service) applied by kubectl scripts; `up.sh` prepares the site
+before anything runs there, `down.sh` is what `mlc down` runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ...ir import Experiment, KubernetesSettings, Plan, Service, Site
+from ..base import Feature, SiteKind
+
+
+class Kubernetes(SiteKind):
+    name = "kubernetes"
+    title = "Kubernetes"
+    features = frozenset({Feature.SERVICES, Feature.JOB_ARRAYS, Feature.SECRET_FROM_KUBERNETES})
+    pool_keyword = "pool"
+
+    def site_fields(self):
+        from ...frontend import schema as S
+
+        return {
+            "context": S.FieldSpec(S.STR), "namespace": S.FieldSpec(S.STR), "volume": S.FieldSpec(S.STR),
+            "image_pull_secrets": S.FieldSpec(S.list_of(S.STR)), "default_image": S.FieldSpec(S.STR),
+        }
+
+    def settings(self, values: dict[str, Any]) -> dict[str, Any]:
+        return {"kubernetes": KubernetesSettings(**values)}
+
+    def site_files(self, experiment: Experiment, plan: Plan, site: Site) -> dict[str, str]:
+        from ...backends import kubernetes
+
+        return kubernetes.emit_site(experiment, plan, site.name)
+
+    def setup_step(self, builder, site: Site):
+        from ...backends import kubernetes
+
+        return builder.add(_kube_rule(f"up_{site.name}", f"prepare Kubernetes site {site.name}",
+                                      kubernetes.up_script(site.name), site.name, site.span))
+
+    def unit_step(self, builder, unit: str, site: Site) -> None:
+        """One rule per workload script (sweep members share an Indexed
+        Job). No Snakemake retries: the Job's backoffLimit retries its pods."""
+        from ...backends import kubernetes
+        from ...backends.commands import unit_of
+
+        script = kubernetes.run_script(builder.experiment, builder.plan, unit)
+        by_script = builder.memo(("kubernetes scripts",), dict)
+        rule = by_script.get(script)
+        if rule is None:
+            name = script.rsplit("/", 1)[-1].removeprefix("run-").removesuffix(".sh")
+            rule = builder.add(_kube_rule(name, f"{name} on Kubernetes site {site.name}", script, site.name,
+                                          unit_of(builder.experiment, unit).span))
+            by_script[script] = rule
+        builder.rule_of_unit[unit] = rule
+
+    def config(self, experiment: Experiment, site: Site) -> dict[str, str]:
+        from ...backends.sites import kubernetes_settings
+
+        settings = kubernetes_settings(site)
+        return {"context": settings.context or "", "namespace": settings.namespace}
+
+    def transfer_params(self, experiment: Experiment) -> list[tuple[str, str, str]]:
+        return [("context", "context", ""), ("namespace", "namespace", "")]
+
+    def transfer_end(self, experiment: Experiment, site: Site, path: str):
+        from ...backends.sites import kubernetes_settings
+        from ...backends.transfers import End
+
+        settings = kubernetes_settings(site)
+        return End(site=site.name, kind=self.name, path=path, context=settings.context or "",
+                   namespace=settings.namespace)
+
+    def transfer_tools(self, end) -> set[str]:
+        return {"kubectl", "tar"}
+
+    def service_stop_hint(self, site: Site, unit: str) -> str:
+        return f"remove it with `mlc down` (or k8s/{site.name}/down.sh)"
+
+    def service_state(self, site: Site, service: Service, config: dict) -> dict:
+        namespace = site.kubernetes.namespace if site.kubernetes else "default"
+        return {"name": service.name, "site": site.name, "endpoint": f"{service.name}.{namespace}.svc:{service.port}",
+                "state": "not probed"}
+
+    def tear_down(self, outdir: Path, site: Site, config: dict) -> tuple[bool, str] | None:
+        from ...backends import kubernetes
+        from ...runner import jobs
+
+        script = kubernetes.down_script(site.name)
+        if not (outdir / script).exists():
+            return None
+        env = {k: str(v) for k, v in (("KUBE_CONTEXT", config.get("context")),
+                                      ("KUBE_NAMESPACE", config.get("namespace"))) if v}
+        result = jobs.run_script(outdir, script, [], env)
+        if result.returncode == 0:
+            return True, result.stdout.strip() or "torn down"
+        return False, result.stderr.strip()
+
+
+def _kube_rule(name: str, comment: str, script: str, site: str, span):
+    from ...backends.naming import snake_rule
+    from ...backends.snakefile import Param, Rule
+
+    return Rule(
+        name=snake_rule(name), comment=comment, files=[("script", script)],
+        params=[Param("context", site, "context"), Param("namespace", site, "namespace")],
+        shell="KUBE_CONTEXT={params.context:q} KUBE_NAMESPACE={params.namespace:q} bash {input.script:q}",
+        span=span,
+    )
+
+
+KIND = Kubernetes()
