@@ -6,10 +6,12 @@ workflows, written up in docs/benchmarks.md.
     python bench/run.py --quick             # 1 run per number
     python bench/run.py --sizes 1000 --recipes montage --phases check
     python bench/run.py --report-only       # rewrite the document from the last results
+    python bench/run.py --phases sweep --merge   # one sweep on every kind of site
 
 Phases: `check` (mlc check / miniwdl check / snakemake -n), `compile` (mlc
-compile / snakemake -n on the Snakefile mlc wrote), `profile` (cProfile of
-mlc check and mlc compile). Every run is a fresh process; a number is the
+compile / snakemake -n on the Snakefile mlc wrote), `sweep` (mlc compile and
+code generation alone of one N-member sweep pinned to each kind of site:
+local, Slurm, Kubernetes), `profile` (cProfile of mlc check and mlc compile). Every run is a fresh process; a number is the
 median of --repeat runs; peers are skipped above --peer-max-size and killed
 after --timeout seconds (recorded as a timeout)."""
 
@@ -26,7 +28,7 @@ from importlib import metadata
 from pathlib import Path
 
 import wfformat_gen
-from suite import cases, plots, profiling, report, results
+from suite import cases, plots, profiling, report, results, sweep_cases, sweeps
 from suite.measure import run
 from suite.workloads import Workload, prepare
 
@@ -62,8 +64,12 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--compile-recipes", type=lambda t: _names(t, RECIPES),
                         default=["epigenomics", "montage"],
                         help="the recipes `mlc compile` is measured on")
-    parser.add_argument("--phases", type=lambda t: _names(t, ["check", "compile", "profile"]),
-                        default=["check", "compile", "profile"])
+    parser.add_argument("--sweep-sizes", type=_sizes, default=[400, 1600, 6400],
+                        help="sweep: members of the sweep (default 400,1600,6400)")
+    parser.add_argument("--sweep-kinds", type=lambda t: _names(t, sorted(sweeps.KINDS)),
+                        default=sorted(sweeps.KINDS), help="sweep: the kinds of site (default: all)")
+    parser.add_argument("--phases", type=lambda t: _names(t, ["check", "compile", "sweep", "profile"]),
+                        default=["check", "compile", "sweep", "profile"])
     parser.add_argument("--repeat", type=int, default=3, help="runs per number (median)")
     parser.add_argument("--peer-repeat", type=int,
                         help="runs per number of the peers (default: --repeat); they are slow")
@@ -191,6 +197,8 @@ def write_report(measurements, context_, profiles, args) -> None:
         if any(m.phase == phase for m in measurements):
             doc = report.replace_section(doc, f"{phase}-table", report.phase_table(measurements, phase))
             doc = report.replace_section(doc, f"{phase}-growth", report.growth_table(measurements, phase))
+    if any(m.phase == sweep_cases.PHASE for m in measurements):
+        doc = report.replace_section(doc, "sweep-table", report.sweep_table(measurements))
     if profiles:
         doc = report.replace_section(doc, "profile", report.profile_section(profiles))
     args.doc.parent.mkdir(parents=True, exist_ok=True)
@@ -213,6 +221,8 @@ def main(argv: list[str] | None = None) -> int:
         measurements += run_check(args)
     if "compile" in args.phases:
         measurements += run_compile(args)
+    if "sweep" in args.phases:
+        measurements += sweep_cases.measure(args.sweep_kinds, args.sweep_sizes, args.repeat, args.timeout, args.work)
     if args.merge and args.results.exists():
         measurements, context_ = results.merge(results.load(args.results), (measurements, context_))
     results.save(measurements, context_, args.results)
