@@ -28,7 +28,7 @@ from importlib import metadata
 from pathlib import Path
 
 import wfformat_gen
-from suite import cases, plots, profiling, report, results, sweep_cases, sweeps
+from suite import cases, plots, profiling, report, results, sites, sweep_cases, sweeps
 from suite.measure import run
 from suite.workloads import Workload, prepare
 
@@ -64,6 +64,9 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--compile-recipes", type=lambda t: _names(t, RECIPES),
                         default=["epigenomics", "montage"],
                         help="the recipes `mlc compile` is measured on")
+    parser.add_argument("--compile-catalogues", type=lambda t: _names(t, sorted(sites.CLUSTERS)),
+                        default=sorted(sites.CLUSTERS),
+                        help="compile: the catalogues' cluster kinds, each with a workstation (default: all)")
     parser.add_argument("--sweep-sizes", type=_sizes, default=[400, 1600, 6400],
                         help="sweep: members of the sweep (default 400,1600,6400)")
     parser.add_argument("--sweep-kinds", type=lambda t: _names(t, sorted(sweeps.KINDS)),
@@ -125,7 +128,7 @@ def measure(phase: str, workloads: list[tuple[Workload, list[cases.Case]]], args
     """Every case of every workload, repeatedly, interleaved so that a burst
     of load on the machine spreads over all tools. A case that timed out is
     not run again: it would only time out again."""
-    table = {(w.name, c.tool): results.Measurement(phase, w.recipe, w.size, w.tasks, w.references, c.tool,
+    table = {(w.name, c.tool): results.Measurement(phase, w.label, w.size, w.tasks, w.references, c.tool,
                                                       args.timeout)
              for w, cs in workloads for c in cs}
     for attempt in range(max(args.repeat, args.peer_repeat)):
@@ -151,12 +154,13 @@ def _succeeded_last(measurement: results.Measurement) -> bool:
     return bool(measurement.runs) and measurement.runs[-1].status == "ok"
 
 
-def _workloads(sizes: list[int], recipes: list[str], args) -> list[Workload]:
+def _workloads(sizes: list[int], recipes: list[str], args, clusters: tuple[str, ...] = (sites.DEFAULT,)
+               ) -> list[Workload]:
     prepared = []
     for size in sizes:
         for recipe in recipes:
             try:
-                prepared.append(prepare(recipe, size, args.work, args.cache))
+                prepared += [prepare(recipe, size, args.work, args.cache, cluster) for cluster in clusters]
             except ValueError as error:  # the recipe's smallest workflow is larger
                 print(f"skipped {recipe}-{size}: {error}", file=sys.stderr)
     return prepared
@@ -170,7 +174,8 @@ def run_check(args) -> list[results.Measurement]:
 
 
 def run_compile(args) -> list[results.Measurement]:
-    work = [(w, cases.compile_cases(w)) for w in _workloads(args.compile_sizes, args.compile_recipes, args)]
+    workloads = _workloads(args.compile_sizes, args.compile_recipes, args, tuple(args.compile_catalogues))
+    work = [(w, cases.compile_cases(w)) for w in workloads]
     return measure("compile", work, args)
 
 

@@ -32,15 +32,20 @@ def test_pipeline_runs_every_phase_and_writes_the_report(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
 
     measured = json.loads(results.read_text())["measurements"]
-    outcomes = {(m["phase"], m["tool"]): [r["status"] for r in m["runs"]]
+    outcomes = {(m["phase"], m["recipe"], m["tool"]): [r["status"] for r in m["runs"]]
                 for m in measured if m["phase"] != "sweep"}
     assert outcomes == {
-        ("check", "mlc check"): ["ok"],
-        ("check", "miniwdl check"): ["ok"],
-        ("check", "snakemake -n"): ["ok"],
-        ("compile", "mlc compile"): ["ok"],
-        ("compile", "snakemake -n (mlc's Snakefile)"): ["ok"],
+        ("check", RECIPE, "mlc check"): ["ok"],
+        ("check", RECIPE, "miniwdl check"): ["ok"],
+        ("check", RECIPE, "snakemake -n"): ["ok"],
+        ("compile", RECIPE, "mlc compile"): ["ok"],
+        ("compile", RECIPE, "snakemake -n (mlc's Snakefile)"): ["ok"],
+        # The same workflow with a Kubernetes cluster in the catalogue.
+        ("compile", f"{RECIPE} on kubernetes", "mlc compile"): ["ok"],
+        ("compile", f"{RECIPE} on kubernetes", "snakemake -n (mlc's Snakefile)"): ["ok"],
     }, "a tool failed on the smallest workflow; its log is under work/logs"
+    kubernetes = tmp_path / "work" / f"{RECIPE}-{TASKS}-kubernetes" / "mlc" / "out"
+    assert list(kubernetes.glob("*/k8s/cluster/run-*.sh")), "nothing was placed on the Kubernetes cluster"
 
     sweeps = {(m["recipe"], m["tool"]): [r["status"] for r in m["runs"]]
               for m in measured if m["phase"] == "sweep"}
@@ -50,5 +55,5 @@ def test_pipeline_runs_every_phase_and_writes_the_report(tmp_path):
     for section in ("context", "check-table", "check-growth", "compile-table", "sweep-table", "profile"):
         assert f"<!-- begin generated: {section} -->" in text
     assert f"| {TASKS} | {RECIPE} |" in text
-    assert f"| {SWEEP_MEMBERS} | kubernetes |" in text
+    assert f"| {SWEEP_MEMBERS} | kubernetes |" in text and f"| {TASKS} | {RECIPE} on kubernetes |" in text
     assert "mlc check, epigenomics-50" in text and "mlc compile, epigenomics-50" in text
