@@ -50,10 +50,13 @@ def experiment_name(kind: str, members: int) -> str:
     return f"sweep_{kind}_{members}"
 
 
-def source(kind: str, members: int) -> str:
+def source(kind: str, members: int, fan_in: str | None = None) -> str:
     """An experiment of `members` sweep members and one stage reading all
-    their outputs, every unit pinned to the site of `kind`."""
+    their outputs, every unit pinned to the site of `kind`; with `fan_in`,
+    that stage runs on the site of that kind, so that every member's output
+    is transferred."""
     pin = KINDS[kind].pin
+    fan_in_pin = KINDS[fan_in or kind].pin
     values = ", ".join(str(i) for i in range(members))
     return f"""\
 // A sweep for the benchmarks, written by bench/suite/sweeps.py.
@@ -80,7 +83,7 @@ stage total {{
   memory = 256MiB
   time = 10m
   estimate = 1m
-  on = {pin}
+  on = {fan_in_pin}
   run = "cat ${{in.values}} > ${{out.sum}}"
 }}
 """

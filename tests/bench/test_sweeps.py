@@ -24,19 +24,19 @@ SMALL, LARGE = 80, 320  # LARGE = 4 x SMALL
 MAX_RATIO = 5.0
 
 
-def _placed(tmp_path, kind: str, members: int):
-    path = tmp_path / f"{kind}-{members}.mlx"
-    path.write_text(sweeps.source(kind, members), encoding="utf-8")
+def _placed(tmp_path, kind: str, members: int, fan_in: str | None = None):
+    path = tmp_path / f"{kind}-{members}-{fan_in}.mlx"
+    path.write_text(sweeps.source(kind, members, fan_in), encoding="utf-8")
     experiment, diags, _ = load(str(path))
     assert experiment is not None, diags.sorted()
     return experiment, place(experiment)
 
 
-def _emission_calls(tmp_path, kind: str, members: int) -> int:
+def _emission_calls(tmp_path, kind: str, members: int, fan_in: str | None = None) -> int:
     """Calls made by the first emission of a freshly loaded experiment (the
     back ends' imports already done on another one)."""
-    emit(*_placed(tmp_path, kind, 2))
-    experiment, plan = _placed(tmp_path, kind, members)
+    emit(*_placed(tmp_path, kind, 2, fan_in))
+    experiment, plan = _placed(tmp_path, kind, members, fan_in)
     calls = 0
 
     def count(frame, event, arg):
@@ -52,11 +52,17 @@ def _emission_calls(tmp_path, kind: str, members: int) -> int:
     return calls
 
 
-@pytest.mark.parametrize("kind", sorted(sweeps.KINDS))
-def test_emitting_a_sweep_grows_linearly_with_its_members(tmp_path, kind):
-    small = _emission_calls(tmp_path, kind, SMALL)
-    large = _emission_calls(tmp_path, kind, LARGE)
-    assert large / small < MAX_RATIO, f"{kind}: {small} calls for {SMALL} members, {large} for {LARGE}"
+KINDS = sorted(sweeps.KINDS)
+# The fan-in on the same site, and on the next kind's site: then every
+# member's output is transferred (Kubernetes through its data mover).
+PLACEMENTS = [(kind, fan_in) for i, kind in enumerate(KINDS) for fan_in in (kind, KINDS[(i + 1) % len(KINDS)])]
+
+
+@pytest.mark.parametrize(("kind", "fan_in"), PLACEMENTS)
+def test_emitting_a_sweep_grows_linearly_with_its_members(tmp_path, kind, fan_in):
+    small = _emission_calls(tmp_path, kind, SMALL, fan_in)
+    large = _emission_calls(tmp_path, kind, LARGE, fan_in)
+    assert large / small < MAX_RATIO, f"{kind} -> {fan_in}: {small} calls for {SMALL} members, {large} for {LARGE}"
 
 
 def _first_fit(intervals: list[tuple[float, float, int]]) -> dict[int, int]:
