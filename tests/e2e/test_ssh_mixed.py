@@ -82,8 +82,8 @@ def test_run_succeeds_through_every_step(ssh_mixed):
     assert "done: 8 steps" in run.stdout
     for step in ("prepare on the local site here", "move prepare.words from here to box",
                  "count on the ssh site box", "listing on the ssh site box",
-                 "move count.counts from box to cluster", "stage total on Slurm cluster.cpu",
-                 "move total.total from cluster to here", "report on the local site here"):
+                 "move count.counts from box to cluster", "stage tally on Slurm cluster.cpu",
+                 "move tally.total from cluster to here", "report on the local site here"):
         assert f"done     {step}" in run.stdout
 
 
@@ -99,7 +99,7 @@ def test_the_ssh_stage_ran_on_the_host_and_its_result_reached_slurm_and_came_bac
     on_host = _remote(ssh_server, "cat", "--", f"{ssh_mixed.remote_root}/counts/words.txt").stdout.decode()
     assert on_host == counts
     (job,) = ssh_mixed.jobs
-    assert [r["Name"] for r in ssh_mixed.jobs.values()] == ["ssh_mixed-total"]
+    assert [r["Name"] for r in ssh_mixed.jobs.values()] == ["ssh_mixed-tally"]
     assert (ssh_mixed.scenario.work_root / "counts/words.txt").read_text() == counts
     total = counts + f"job={job}\n"
     assert (ssh_mixed.scenario.work_root / "total/words.txt").read_text() == total

@@ -1,0 +1,87 @@
+"""The ssh kind's artifacts without a server: they pass the tools, its
+settings reach the Snakefile only through config.yaml, and the driver gets
+hostile settings byte for byte. (The run itself: tests/e2e/test_ssh_mixed.py,
+against the real sshd.)"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import checks
+import yaml
+
+from compiler import frontend, placement
+from compiler.backends import emit
+from compiler.sites.ssh import driver
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "slurm" / "ssh_mixed.mlx"
+HOSTILE = "it's $(touch /tmp/pwned) `x` \"q\" ; ü"
+
+
+def _compile(**params: str):
+    experiment, diagnostics, _ = frontend.load(str(EXAMPLE), params)
+    assert experiment is not None, [d.message for d in diagnostics.items]
+    return experiment, placement.place(experiment)
+
+
+def test_ssh_artifacts_pass_the_tools(tmp_path):
+    experiment, plan = _compile()
+    files = emit(experiment, plan)
+    folder = checks.write(files, tmp_path / experiment.name)
+    checks.assert_scripts_clean(folder, files)
+    assert checks.lint_advice(folder) <= checks.ACCEPTED_LINT
+    assert {"ssh/box/count.sh", "ssh/box/listing.sh", "ssh/driver.py", "ssh/transport.py"} <= set(files)
+    jobs = checks.dry_run_jobs(folder)
+    assert sum(jobs.values()) == files["Snakefile"].count("\nrule ")
+
+
+def test_hostile_settings_reach_config_yaml_only(tmp_path):
+    experiment, plan = _compile(ssh_workdir=f"/tmp/{HOSTILE}", ssh_config=f"/etc/{HOSTILE}")
+    files = emit(experiment, plan)
+    box = yaml.safe_load(files["config.yaml"])["sites"]["box"]
+    assert box == {"kind": "ssh", "host": "mlc-test-ssh", "ssh_config": f"/etc/{HOSTILE}",
+                   "root": f"/tmp/{HOSTILE}/ssh_mixed"}
+    assert HOSTILE not in files["Snakefile"]
+    assert all(HOSTILE not in text for path, text in files.items() if path.endswith(".sh") and "/box/" in path)
+
+
+def test_the_driver_passes_settings_and_paths_as_single_words(tmp_path, monkeypatch):
+    """The driver's argv, recorded instead of run: the hostile host settings
+    and work root are whole words of the transport's ssh line."""
+    calls = []
+    monkeypatch.setattr(driver, "_call", lambda argv, **kwargs: calls.append(argv) or 0)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MLC_SSH_HOST", "box.lab")
+    monkeypatch.setenv("MLC_SSH_CONFIG", "")
+    monkeypatch.setenv("MLC_SSH_ROOT", f"/w/{HOSTILE}")
+    (tmp_path / "count.sh").write_text("true\n")
+    assert driver.main(["run", "count.sh"]) == 0
+    mkdir, copy, run = calls
+    assert mkdir[-2] == "box.lab" and f"/w/{HOSTILE}" in _remote_words(mkdir[-1])
+    assert copy[0] == "rsync" and copy[-1] == f"box.lab:/w/{HOSTILE}/.mlc/scripts/"
+    assert _remote_words(run[-1])[-2:] == ["bash", ".mlc/scripts/count.sh"]
+    assert "-F" not in run  # no ssh config given: the user's own
+
+
+def test_the_driver_refuses_a_call_without_its_settings(tmp_path):
+    env = {key: value for key, value in os.environ.items() if not key.startswith("MLC_SSH_")}
+    result = subprocess.run([sys.executable, "-c", "import sys; from compiler.sites.ssh import driver; "
+                             "sys.exit(driver.main(sys.argv[1:]))", "run", "x.sh"],
+                            env=env, capture_output=True, text=True, check=False)
+    assert result.returncode == 2 and "MLC_SSH_HOST" in result.stderr
+
+
+def _remote_words(line: str) -> list[str]:
+    """The words the remote login shell sees in the transport's line."""
+    out = subprocess.run(["bash", "-c", 'printf "%s\\0" "$@"', "sh", *_split(line)],
+                         capture_output=True, text=True, check=True).stdout
+    return out.split("\0")[:-1]
+
+
+def _split(line: str) -> list[str]:
+    import shlex
+
+    return shlex.split(line)
