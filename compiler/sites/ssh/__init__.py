@@ -36,6 +36,8 @@ class Ssh(SiteKind):
     def settings(self, values: dict[str, Any]) -> dict[str, Any]:
         from ...ir import SshSettings
 
+        if "host" not in values:  # reported as a missing field; the site is not used
+            return {}
         given = {key: values[key] for key in ("host", "workdir", "ssh_config") if key in values}
         return {"ssh": SshSettings(**given)}
 
