@@ -5,9 +5,8 @@ against the real sshd.)"""
 
 from __future__ import annotations
 
-import os
+import shlex
 import subprocess
-import sys
 from pathlib import Path
 
 import checks
@@ -66,22 +65,15 @@ def test_the_driver_passes_settings_and_paths_as_single_words(tmp_path, monkeypa
     assert "-F" not in run  # no ssh config given: the user's own
 
 
-def test_the_driver_refuses_a_call_without_its_settings(tmp_path):
-    env = {key: value for key, value in os.environ.items() if not key.startswith("MLC_SSH_")}
-    result = subprocess.run([sys.executable, "-c", "import sys; from compiler.sites.ssh import driver; "
-                             "sys.exit(driver.main(sys.argv[1:]))", "run", "x.sh"],
-                            env=env, capture_output=True, text=True, check=False)
-    assert result.returncode == 2 and "MLC_SSH_HOST" in result.stderr
+def test_the_driver_refuses_a_call_without_its_settings(monkeypatch, capsys):
+    for name in ("MLC_SSH_HOST", "MLC_SSH_CONFIG", "MLC_SSH_ROOT"):
+        monkeypatch.delenv(name, raising=False)
+    assert driver.main(["run", "x.sh"]) == 2
+    assert "MLC_SSH_HOST" in capsys.readouterr().err
 
 
 def _remote_words(line: str) -> list[str]:
     """The words the remote login shell sees in the transport's line."""
-    out = subprocess.run(["bash", "-c", 'printf "%s\\0" "$@"', "sh", *_split(line)],
+    out = subprocess.run(["bash", "-c", 'printf "%s\\0" "$@"', "sh", *shlex.split(line)],
                          capture_output=True, text=True, check=True).stdout
     return out.split("\0")[:-1]
-
-
-def _split(line: str) -> list[str]:
-    import shlex
-
-    return shlex.split(line)

@@ -16,6 +16,9 @@ from dataclasses import dataclass
 import pytest
 from e2e_scenario import EXAMPLES, Scenario, jobs_in
 
+from compiler.sites.ssh import driver
+from compiler.transport import ssh as transport
+
 pytestmark = [pytest.mark.slurm, pytest.mark.ssh, pytest.mark.xdist_group("e2e_ssh_mixed")]
 
 EXPERIMENT = "ssh_mixed"
@@ -74,6 +77,9 @@ def ssh_mixed(slurm_cluster, ssh_server, tmp_path_factory) -> SshMixedRun:
         scenario.mlc("down")  # the service stops whatever failed above
         scenario.clean_up(slurm_cluster)
         _remote(ssh_server, "rm", "-rf", "--", workdir)
+        # The run's shared ssh connection would otherwise linger for ControlPersist.
+        host = driver.host_of(ssh_server.alias, str(ssh_server.config_file), scenario.folder / ".mlc" / "ssh")
+        subprocess.run(transport.close_master_argv(host), capture_output=True, timeout=30, check=False)
 
 
 def test_run_succeeds_through_every_step(ssh_mixed):
