@@ -9,12 +9,15 @@ import shlex
 import subprocess
 from pathlib import Path
 
+import builders
 import checks
+import pytest
 import yaml
 
-from compiler import frontend, placement
+from compiler import frontend, ir, placement
 from compiler.backends import emit
 from compiler.sites.ssh import driver
+from compiler.transport import ssh as transport
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "slurm" / "ssh_mixed.mlx"
 HOSTILE = "it's $(touch /tmp/pwned) `x` \"q\" ; ü"
@@ -77,3 +80,31 @@ def _remote_words(line: str) -> list[str]:
     out = subprocess.run(["bash", "-c", 'printf "%s\\0" "$@"', "sh", *shlex.split(line)],
                          capture_output=True, text=True, check=True).stdout
     return out.split("\0")[:-1]
+
+
+@pytest.mark.ssh
+def test_hostile_values_arrive_intact_on_a_real_ssh_host(ssh_host, tmp_path):
+    """The hostile sweep of test_hostile.py, placed on an ssh site and run by
+    Snakemake against the test sshd, with a hostile work root on the host:
+    every member writes the value it sees, the consumer concatenates them on
+    the host, and nothing ran a value as shell text."""
+    exp, plan = builders.hostile_local(builders.HOSTILE)
+    pool = exp.sites[0].pools[0]
+    box = ir.Site(name="laptop", kind="ssh", pools=[pool], span=exp.sites[0].span,
+                  ssh=ir.SshSettings(host=ssh_host.alias, ssh_config=str(ssh_host.server.config_file)))
+    exp = exp.model_copy(update={"sites": [box]})
+    files = emit(exp, plan)
+    folder = checks.write(files, tmp_path / "hostile")
+    root = f"{ssh_host.scratch}/{HOSTILE}"
+    config = yaml.safe_load(files["config.yaml"])
+    config["sites"]["laptop"]["root"] = root
+    (tmp_path / "mine.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    run = subprocess.run(["snakemake", "--cores", "2", "--configfile", str(tmp_path / "mine.yaml")], cwd=folder,
+                         capture_output=True, text=True, timeout=600, check=False)
+    shared = driver.host_of(ssh_host.alias, str(ssh_host.server.config_file), folder / driver.CONTROL_DIR)
+    subprocess.run(transport.close_master_argv(shared), capture_output=True, timeout=30, check=False)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    copy = ssh_host.server.shell(f"cat -- {shlex.quote(root)}/copy.txt")
+    assert copy.stdout.decode() == "".join(builders.HOSTILE)
+    pwned = ssh_host.server.shell(f"find {shlex.quote(ssh_host.scratch)} {shlex.quote(str(folder))} -name pwned")
+    assert pwned.stdout == b""
