@@ -80,38 +80,39 @@ def _on_host(path: str, root: str) -> str:
     return path if path.startswith("/") else posixpath.join(root, path)
 
 
-def _copy_script(script: str, root: str) -> str:
-    """Copies a generated script into the work root; its path there."""
-    status = _call(transport.run_argv(_HOST, ["mkdir", "-p", "--", SCRIPTS, RUN], root))
+def _copy_script(host: transport.SshHost, script: str, root: str) -> str:
+    """Copies a generated script into the work root; its path there. Exits
+    with ssh's or rsync's status when that fails."""
+    status = _call(transport.run_argv(host, ["mkdir", "-p", "--", SCRIPTS, RUN], root))
     if status != 0:
         sys.exit(status)
-    status = _call(transport.rsync_push_argv(_HOST, [script], posixpath.join(root, SCRIPTS)))
+    status = _call(transport.rsync_push_argv(host, [script], posixpath.join(root, SCRIPTS)))
     if status != 0:
         sys.exit(status)
     return f"{SCRIPTS}/{os.path.basename(script)}"
 
 
-def run(root: str, script: str) -> int:
-    return _call(transport.run_argv(_HOST, ["bash", _copy_script(script, root)], root))
+def run(host: transport.SshHost, root: str, script: str) -> int:
+    return _call(transport.run_argv(host, ["bash", _copy_script(host, script, root)], root))
 
 
-def start(root: str, script: str, name: str, port: str, health: str = "") -> int:
-    remote = _copy_script(script, root)
+def start(host: transport.SshHost, root: str, script: str, name: str, port: str, health: str = "") -> int:
+    remote = _copy_script(host, script, root)
     # A rerun (new inputs) restarts the service with them, as on a local site.
-    status = _call(transport.stop_background_argv(_HOST, root, pid_file(name)))
+    status = _call(transport.stop_background_argv(host, root, pid_file(name)))
     if status != 0:
         return status
-    status = _call(transport.start_background_argv(_HOST, ["bash", remote], root, pid_file(name), log_file(name)))
+    status = _call(transport.start_background_argv(host, ["bash", remote], root, pid_file(name), log_file(name)))
     if status != 0:
         return status
     deadline = time.monotonic() + float(os.environ.get("MLC_READY_TIMEOUT", "300"))
     while True:
         probe = ["python3", "-c", _PROBE, port, health]
-        if _call(transport.run_argv(_HOST, probe, root), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0:
+        if _call(transport.run_argv(host, probe, root), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0:
             return 0
-        if _call(transport.status_argv(_HOST, root, pid_file(name))) != 0:
+        if _call(transport.status_argv(host, root, pid_file(name))) != 0:
             print(f"service {name} exited before it was ready; last lines of its log:", file=sys.stderr)
-            _call(transport.run_argv(_HOST, ["tail", "-n", "50", "--", log_file(name)], root), stdout=sys.stderr)
+            _call(transport.run_argv(host, ["tail", "-n", "50", "--", log_file(name)], root), stdout=sys.stderr)
             return 1
         if time.monotonic() > deadline:
             print(f"service {name} not ready in time", file=sys.stderr)
@@ -119,58 +120,54 @@ def start(root: str, script: str, name: str, port: str, health: str = "") -> int
         time.sleep(1)
 
 
-def push(root: str, local: str, remote: str, is_dir: str) -> int:
+def push(host: transport.SshHost, root: str, local: str, remote: str, is_dir: str) -> int:
     remote = _on_host(remote, root)
     if is_dir == "yes":
-        status = _call(transport.run_argv(_HOST, ["mkdir", "-p", "--", remote], "."))
-        return status or _call(transport.rsync_push_argv(_HOST, [local.rstrip("/") + "/"], remote))
+        status = _call(transport.run_argv(host, ["mkdir", "-p", "--", remote], "."))
+        return status or _call(transport.rsync_push_argv(host, [local.rstrip("/") + "/"], remote))
     parent, name = posixpath.split(remote)
-    status = _call(transport.run_argv(_HOST, ["mkdir", "-p", "--", parent or "."], "."))
+    status = _call(transport.run_argv(host, ["mkdir", "-p", "--", parent or "."], "."))
     if status != 0:
         return status
     with tempfile.TemporaryDirectory(dir=".mlc") as staging:
         # rsync copies into a directory under the source's own name: give it the target's.
         named = os.path.join(staging, name)
-        os.link(local, named) if os.stat(local).st_dev == os.stat(staging).st_dev else shutil.copy2(local, named)
-        return _call(transport.rsync_push_argv(_HOST, [named], parent or "."))
+        shutil.copy2(local, named)
+        return _call(transport.rsync_push_argv(host, [named], parent or "."))
 
 
-def pull(root: str, remote: str, local: str, is_dir: str) -> int:
+def pull(host: transport.SshHost, root: str, remote: str, local: str, is_dir: str) -> int:
     remote = _on_host(remote, root)
     if is_dir == "yes":
         os.makedirs(local, exist_ok=True)
-        return _call(transport.rsync_pull_argv(_HOST, [remote.rstrip("/") + "/"], local))
+        return _call(transport.rsync_pull_argv(host, [remote.rstrip("/") + "/"], local))
     parent = os.path.dirname(os.path.abspath(local))
     os.makedirs(parent, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=parent) as staging:
-        status = _call(transport.rsync_pull_argv(_HOST, [remote], staging))
+        status = _call(transport.rsync_pull_argv(host, [remote], staging))
         if status == 0:
             os.replace(os.path.join(staging, posixpath.basename(remote)), local)
         return status
 
 
-def stop(root: str, name: str) -> int:
-    return _call(transport.stop_background_argv(_HOST, root, pid_file(name)))
+def stop(host: transport.SshHost, root: str, name: str) -> int:
+    return _call(transport.stop_background_argv(host, root, pid_file(name)))
 
 
-def status(root: str, name: str) -> int:
-    return _call(transport.status_argv(_HOST, root, pid_file(name)))
+def status(host: transport.SshHost, root: str, name: str) -> int:
+    return _call(transport.status_argv(host, root, pid_file(name)))
 
 
 def main(argv: list[str]) -> int:
-    global _HOST
     commands = {"run": (run, {1}), "start": (start, {3, 4}), "push": (push, {3}), "pull": (pull, {3}),
                 "stop": (stop, {1}), "status": (status, {1})}
     host, root = os.environ.get("MLC_SSH_HOST", ""), os.environ.get("MLC_SSH_ROOT", "")
     if not argv or argv[0] not in commands or len(argv) - 1 not in commands[argv[0]][1] or not host or not root:
         print(__doc__, file=sys.stderr)
         return 2
-    _HOST = host_of(host, os.environ.get("MLC_SSH_CONFIG", ""))
-    transport.prepare_control_dir(_HOST)
-    return commands[argv[0]][0](root, *argv[1:])
-
-
-_HOST: transport.SshHost
+    reached = host_of(host, os.environ.get("MLC_SSH_CONFIG", ""))
+    transport.prepare_control_dir(reached)
+    return commands[argv[0]][0](reached, root, *argv[1:])
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
