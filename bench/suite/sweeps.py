@@ -16,8 +16,8 @@ class Kind:
 
 
 # One site of every kind the compiler emits for, all in one catalogue so that
-# the experiments differ only in `on =`. A new kind (ssh) adds its entry here
-# and becomes part of `bench/run.py --phases sweep` and its smoke test.
+# the experiments differ only in `on =`. A new kind adds its entry here and
+# becomes part of `bench/run.py --phases sweep` and its smoke test.
 KINDS: dict[str, Kind] = {
     "local": Kind(
         site="site workstation : local {\n  cpus = 8; memory = 32GiB\n}\n",
@@ -34,6 +34,10 @@ KINDS: dict[str, Kind] = {
              "  pool cpu { nodes = 32; cpus = 48; memory = 384GiB; price = 0.2/h }\n"
              "}\n",
         pin="cloud.cpu",
+    ),
+    "ssh": Kind(
+        site='site box : ssh {\n  host = "bench"; cpus = 48; memory = 384GiB\n}\n',
+        pin="box",
     ),
 }
 
