@@ -82,7 +82,8 @@ def _transfers(experiment: Experiment, plan: Plan) -> list[dict]:
             "what": transfer.what.label,
             "source": transfer.source_site,
             "target": transfer.target_site,
-            "tools": transfers.tools(source, target),
+            "tools": transfers.tools(source, target, transfer.route),
+            "route": transfer.route.kind + (f" by {transfer.route.runs_on}" if transfer.route.runs_on else ""),
         })
     return rows
 

@@ -105,7 +105,7 @@ def test_a_gcs_data_set_is_fetched_with_gcloud(tmp_path):
     ]})
     files = emit(exp, plan)
     script = files["transfers/to_laptop__dataset_coco.sh"]
-    assert 'gcloud storage rsync --recursive -- "$source_path" "$here"' in script
+    assert 'gcloud storage rsync --recursive -- "$source_path" "$target_here"' in script
     assert "needs gcloud" in files["README.md"]
     checks.assert_scripts_clean(checks.write(files, tmp_path), files)
 
