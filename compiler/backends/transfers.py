@@ -106,7 +106,8 @@ def emit(experiment: Experiment, plan: Plan) -> dict[str, str]:
         if transfer.route.kind == "relay" and source.is_uri and transfer.kind == "dir":
             raise BackendError(
                 f"transfer {transfer.id}: the directory {transfer.path!r} cannot be streamed from object storage "
-                f"into {transfer.target_site}: place the data set at a site that can fetch it, or link the sites")
+                f"into {transfer.target_site}: place the data set at a site that can fetch it, or keep its readers off "
+                f"{transfer.target_site}", provenance(experiment, transfer))
         files[script_path(transfer)] = render(
             "transfer.sh.j2",
             span=provenance(experiment, transfer),

@@ -33,7 +33,6 @@ class Feature(enum.Enum):
     SECRET_FROM_KUBERNETES = "reads a secret from a Kubernetes Secret"
     SECRET_FROM_ENV = "reads a secret from an environment variable"
     SECRET_FROM_FILE = "reads a secret from a file"
-    RSYNC = "its work tree is a directory rsync reaches"
 
 
 class Access(enum.Enum):
