@@ -13,7 +13,6 @@ from typing import NamedTuple
 import networkx as nx
 
 from ..fit import shortfalls
-from ..sites import reach, registry
 from ..ir import (
     DataRef,
     Dataset,
@@ -27,6 +26,7 @@ from ..ir import (
     Site,
     StageInstance,
 )
+from ..sites import reach, registry
 
 Unit = StageInstance | Service
 INF = math.inf
@@ -92,7 +92,6 @@ class Routes:
     latency: list[list[float]]
     inv_bandwidth: list[list[float]]  # seconds per byte
     egress: list[list[float]]  # money per byte
-    declared: list[list[bool]]  # False: a hop with the slow no-link default
     kind: list[list[str]]  # "direct-pull" | "direct-push" | "relay"
     workflow: int  # the workflow machine: a local site's index, or len(sites) when none is one
     linked: list[list[bool]]  # a link is declared between two ends (workflow machine included)
@@ -170,26 +169,26 @@ def _routes(experiment: Experiment, sites: list[Site], store: bool = False) -> R
     workflow = next((i for i, s in enumerate(sites) if registry.of(s).is_workflow_machine), len(sites))
     lat, inv, egr = _links(experiment, sites, workflow)
 
-    def hop(a: int, b: int) -> tuple[float, float, float, bool]:
+    def hop(a: int, b: int) -> tuple[float, float, float]:
         if a == b:
-            return 0.0, 0.0, 0.0, True
+            return 0.0, 0.0, 0.0
         if lat[a][b] < INF:
-            return lat[a][b], inv[a][b], egr[a][b], True
-        return NO_LINK_LATENCY, 1 / NO_LINK_BANDWIDTH, 0.0, False
+            return lat[a][b], inv[a][b], egr[a][b]
+        return NO_LINK_LATENCY, 1 / NO_LINK_BANDWIDTH, 0.0  # slow, so the scheduler avoids it
 
     k = len(sites)
     routes = Routes([[0.0] * k for _ in range(k)], [[0.0] * k for _ in range(k)], [[0.0] * k for _ in range(k)],
-                    [[True] * k for _ in range(k)], [["direct-pull"] * k for _ in range(k)],
+                    [["direct-pull"] * k for _ in range(k)],
                     workflow, [[x < INF for x in row] for row in lat])
     for a in range(k):
         for b in range(k):
             kind = reach.choose(reach.end_of(sites[a], store), reach.end_of(sites[b]))
             if kind == "relay":
-                (l1, i1, e1, d1), (l2, i2, e2, d2) = hop(a, workflow), hop(workflow, b)
-                price = (l1 + l2, max(i1, i2), e1 + e2, d1 and d2)
+                (l1, i1, e1), (l2, i2, e2) = hop(a, workflow), hop(workflow, b)
+                price = (l1 + l2, max(i1, i2), e1 + e2)
             else:
                 price = hop(a, b)
-            routes.latency[a][b], routes.inv_bandwidth[a][b], routes.egress[a][b], routes.declared[a][b] = price
+            routes.latency[a][b], routes.inv_bandwidth[a][b], routes.egress[a][b] = price
             routes.kind[a][b] = kind
     if not store:
         routes.store = _routes(experiment, sites, store=True)
