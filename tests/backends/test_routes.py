@@ -32,23 +32,21 @@ TOOLS = ("ssh", "rsync", "kubectl", "aws", "gcloud", "tar")
 COPY = re.compile(r"\b(rsync|aws s3|gcloud storage)\b")
 
 
-def _stubs(folder: Path, log: Path) -> Path:
-    """Stand-ins that append their name and arguments (NUL-separated) to
-    `log` and swallow stdin."""
+def _stubs(folder: Path) -> Path:
+    """Stand-ins that write their name and arguments (NUL-separated) to a
+    file of their own under $STUB_LOG (the two sides of a pipe run at once)
+    and swallow stdin."""
     bin_dir = folder / "bin"
     bin_dir.mkdir(parents=True)
     for tool in TOOLS:
         stub = bin_dir / tool
-        stub.write_text(f'#!/usr/bin/env bash\nprintf "%s\\0" {tool} "$@" >>"$STUB_LOG"\nprintf "\\n" >>"$STUB_LOG"\n'
-                        "[ -t 0 ] || cat >/dev/null\n")
+        stub.write_text(f'#!/usr/bin/env bash\nprintf "%s\\0" {tool} "$@" >"$STUB_LOG/$$"\ncat >/dev/null\n')
         stub.chmod(stub.stat().st_mode | stat.S_IEXEC)
     return bin_dir
 
 
 def _calls(log: Path) -> list[list[str]]:
-    if not log.exists():
-        return []
-    return [line.strip("\0").split("\0") for line in log.read_text().split("\0\n") if line.strip("\0")]
+    return [call.read_text().rstrip("\0").split("\0") for call in sorted(log.iterdir())]
 
 
 def _files(folder: Path) -> set[Path]:
@@ -65,14 +63,15 @@ def observed_route(experiment: Experiment, plan: Plan, transfer, tmp_path: Path)
     script = folder / "run.sh"
     script.write_text(emit(experiment, plan)[transfers.script_path(transfer)])
     log = tmp_path / f"{transfer.id}.log"
+    log.mkdir()
     home = tmp_path / f"{transfer.id}.home"
     home.mkdir()
     env = {**os.environ, "STUB_LOG": str(log), "HOME": str(home),
-           "PATH": f"{_stubs(tmp_path / (transfer.id + '.tools'), log)}:{os.environ['PATH']}"}
+           "PATH": f"{_stubs(tmp_path / (transfer.id + '.tools'))}:{os.environ['PATH']}"}
     work = folder / "cwd"
     work.mkdir()
     before = _files(work)
-    result = subprocess.run(["bash", str(script)], check=False, cwd=work, env=env, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(["bash", str(script)], check=False, stdin=subprocess.DEVNULL, cwd=work, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     calls = _calls(log)
     for tool, *args in calls:
