@@ -6,10 +6,12 @@ workflows, written up in docs/benchmarks.md.
     python bench/run.py --quick             # 1 run per number
     python bench/run.py --sizes 1000 --recipes montage --phases check
     python bench/run.py --report-only       # rewrite the document from the last results
+    python bench/run.py --phases sweep --merge   # one sweep on every kind of site
 
 Phases: `check` (mlc check / miniwdl check / snakemake -n), `compile` (mlc
-compile / snakemake -n on the Snakefile mlc wrote), `profile` (cProfile of
-mlc check and mlc compile). Every run is a fresh process; a number is the
+compile / snakemake -n on the Snakefile mlc wrote), `sweep` (mlc compile and
+code generation alone of one N-member sweep pinned to each kind of site:
+local, Slurm, Kubernetes), `profile` (cProfile of mlc check and mlc compile). Every run is a fresh process; a number is the
 median of --repeat runs; peers are skipped above --peer-max-size and killed
 after --timeout seconds (recorded as a timeout)."""
 
@@ -26,7 +28,7 @@ from importlib import metadata
 from pathlib import Path
 
 import wfformat_gen
-from suite import cases, plots, profiling, report, results
+from suite import cases, plots, profiling, report, results, sites, sweep_cases, sweeps
 from suite.measure import run
 from suite.workloads import Workload, prepare
 
@@ -62,8 +64,15 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--compile-recipes", type=lambda t: _names(t, RECIPES),
                         default=["epigenomics", "montage"],
                         help="the recipes `mlc compile` is measured on")
-    parser.add_argument("--phases", type=lambda t: _names(t, ["check", "compile", "profile"]),
-                        default=["check", "compile", "profile"])
+    parser.add_argument("--compile-catalogues", type=lambda t: _names(t, sorted(sites.CLUSTERS)),
+                        default=sorted(sites.CLUSTERS),
+                        help="compile: the catalogues' cluster kinds, each with a workstation (default: all)")
+    parser.add_argument("--sweep-sizes", type=_sizes, default=[400, 1600, 6400],
+                        help="sweep: members of the sweep (default 400,1600,6400)")
+    parser.add_argument("--sweep-kinds", type=lambda t: _names(t, sorted(sweeps.KINDS)),
+                        default=sorted(sweeps.KINDS), help="sweep: the kinds of site (default: all)")
+    parser.add_argument("--phases", type=lambda t: _names(t, ["check", "compile", "sweep", "profile"]),
+                        default=["check", "compile", "sweep", "profile"])
     parser.add_argument("--repeat", type=int, default=3, help="runs per number (median)")
     parser.add_argument("--peer-repeat", type=int,
                         help="runs per number of the peers (default: --repeat); they are slow")
@@ -119,7 +128,7 @@ def measure(phase: str, workloads: list[tuple[Workload, list[cases.Case]]], args
     """Every case of every workload, repeatedly, interleaved so that a burst
     of load on the machine spreads over all tools. A case that timed out is
     not run again: it would only time out again."""
-    table = {(w.name, c.tool): results.Measurement(phase, w.recipe, w.size, w.tasks, w.references, c.tool,
+    table = {(w.name, c.tool): results.Measurement(phase, w.label, w.size, w.tasks, w.references, c.tool,
                                                       args.timeout)
              for w, cs in workloads for c in cs}
     for attempt in range(max(args.repeat, args.peer_repeat)):
@@ -145,12 +154,13 @@ def _succeeded_last(measurement: results.Measurement) -> bool:
     return bool(measurement.runs) and measurement.runs[-1].status == "ok"
 
 
-def _workloads(sizes: list[int], recipes: list[str], args) -> list[Workload]:
+def _workloads(sizes: list[int], recipes: list[str], args, clusters: tuple[str, ...] = (sites.DEFAULT,)
+               ) -> list[Workload]:
     prepared = []
     for size in sizes:
         for recipe in recipes:
             try:
-                prepared.append(prepare(recipe, size, args.work, args.cache))
+                prepared += [prepare(recipe, size, args.work, args.cache, cluster) for cluster in clusters]
             except ValueError as error:  # the recipe's smallest workflow is larger
                 print(f"skipped {recipe}-{size}: {error}", file=sys.stderr)
     return prepared
@@ -164,7 +174,8 @@ def run_check(args) -> list[results.Measurement]:
 
 
 def run_compile(args) -> list[results.Measurement]:
-    work = [(w, cases.compile_cases(w)) for w in _workloads(args.compile_sizes, args.compile_recipes, args)]
+    workloads = _workloads(args.compile_sizes, args.compile_recipes, args, tuple(args.compile_catalogues))
+    work = [(w, cases.compile_cases(w)) for w in workloads]
     return measure("compile", work, args)
 
 
@@ -191,6 +202,8 @@ def write_report(measurements, context_, profiles, args) -> None:
         if any(m.phase == phase for m in measurements):
             doc = report.replace_section(doc, f"{phase}-table", report.phase_table(measurements, phase))
             doc = report.replace_section(doc, f"{phase}-growth", report.growth_table(measurements, phase))
+    if any(m.phase == sweep_cases.PHASE for m in measurements):
+        doc = report.replace_section(doc, "sweep-table", report.sweep_table(measurements))
     if profiles:
         doc = report.replace_section(doc, "profile", report.profile_section(profiles))
     args.doc.parent.mkdir(parents=True, exist_ok=True)
@@ -213,6 +226,8 @@ def main(argv: list[str] | None = None) -> int:
         measurements += run_check(args)
     if "compile" in args.phases:
         measurements += run_compile(args)
+    if "sweep" in args.phases:
+        measurements += sweep_cases.measure(args.sweep_kinds, args.sweep_sizes, args.repeat, args.timeout, args.work)
     if args.merge and args.results.exists():
         measurements, context_ = results.merge(results.load(args.results), (measurements, context_))
     results.save(measurements, context_, args.results)

@@ -101,13 +101,20 @@ class LocalSettings(_Frozen):
     workdir: str = "work"  # relative to the generated folder
 
 
+class SshSettings(_Frozen):
+    host: str  # what `ssh` takes: an alias of the ssh config, or [user@]hostname
+    workdir: str = "mlc-work"  # work tree root on the host (relative: to the login directory)
+    ssh_config: str | None = None  # an ssh config file read instead of ~/.ssh/config
+
+
 class Site(_Frozen):
     name: str
-    kind: Literal["slurm", "kubernetes", "local"]
+    kind: Literal["slurm", "kubernetes", "local", "ssh"]
     pools: list[Pool]
     slurm: SlurmSettings | None = None
     kubernetes: KubernetesSettings | None = None
     local: LocalSettings | None = None
+    ssh: SshSettings | None = None
     implicit: bool = False  # the embedded local site added when none is declared
     span: Span
 

@@ -10,7 +10,7 @@ import math
 import re
 from collections import defaultdict
 
-from . import cases
+from . import cases, sweep_cases
 from .profiling import Profile
 from .results import Measurement
 
@@ -208,6 +208,7 @@ def targets_section(measurements: list[Measurement]) -> str:
             rows.append(f"| {phase}: CPU time grows close to linearly ({small.size}→{large.size}) | {recipe} "
                         f"| exponent {exponent:.2f} ({per_reference:.2f} per file ref) "
                         f"| {_verdict(exponent <= LINEAR_EXPONENT)} |")
+    rows += sweep_targets(measurements)
     return "\n".join(rows)
 
 
@@ -223,3 +224,70 @@ def _ratio_text(ratio: float | None, peer: Measurement) -> str:
     if ratio is None:
         return "–"
     return f"{'> ' if peer.status == 'timeout' else ''}{ratio:.1f}x faster"
+
+
+# Issue 11 item 6: a sweep compiles on Kubernetes within this factor of the
+# same sweep on Slurm, at this many members.
+SWEEP_KIND_RATIO, SWEEP_RATIO_MEMBERS = 1.5, 1600
+
+
+def _sweep_index(measurements: list[Measurement]) -> dict[tuple[str, int, str], Measurement]:
+    return {(m.recipe, m.size, m.tool): m for m in measurements if m.phase == sweep_cases.PHASE}
+
+
+def _cpu(m: Measurement | None) -> str:
+    return "–" if m is None else _status(m) or f"{_seconds(m.cpu_seconds)}"
+
+
+def sweep_table(measurements: list[Measurement]) -> str:
+    """CPU seconds of `mlc compile` and of code generation alone for the
+    same sweep on each kind of site, the ratio of each kind to Slurm, and
+    the growth exponent of each kind between consecutive sizes (1.0 linear,
+    2.0 quadratic; on compile CPU time, start-up included)."""
+    index = _sweep_index(measurements)
+    kinds = sorted({kind for kind, _, _ in index})
+    sizes = sorted({size for _, size, _ in index})
+    rows = ["| members | kind | compile CPU (s) | emit alone CPU (s) | compile vs Slurm |",
+            "| ---: | --- | ---: | ---: | ---: |"]
+    for size in sizes:
+        slurm = index.get(("slurm", size, sweep_cases.COMPILE))
+        for kind in kinds:
+            compiled = index.get((kind, size, sweep_cases.COMPILE))
+            versus = "–"
+            if compiled and slurm and compiled.cpu_seconds is not None and slurm.cpu_seconds:
+                versus = f"{compiled.cpu_seconds / slurm.cpu_seconds:.2f}x"
+            rows.append(f"| {size} | {kind} | {_cpu(compiled)} | {_cpu(index.get((kind, size, sweep_cases.EMIT)))} "
+                        f"| {versus} |")
+    steps = list(itertools.pairwise(sizes))
+    if steps:
+        rows += ["", "| kind | " + " | ".join(f"exponent {a}→{b} (compile, emit)" for a, b in steps) + " |",
+                 "| --- |" + " ---: |" * len(steps)]
+        for kind in kinds:
+            cells = []
+            for a, b in steps:
+                pair = [_sweep_exponent(index.get((kind, a, tool)), index.get((kind, b, tool)))
+                        for tool in (sweep_cases.COMPILE, sweep_cases.EMIT)]
+                cells.append(", ".join(pair))
+            rows.append(f"| {kind} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def _sweep_exponent(small: Measurement | None, large: Measurement | None) -> str:
+    if small is None or large is None or not small.cpu_seconds or not large.cpu_seconds:
+        return "–"
+    return f"{_exponent(small, large, 'cpu_seconds'):.2f}"
+
+
+def sweep_targets(measurements: list[Measurement]) -> list[str]:
+    index = _sweep_index(measurements)
+    kubernetes = index.get(("kubernetes", SWEEP_RATIO_MEMBERS, sweep_cases.COMPILE))
+    slurm = index.get(("slurm", SWEEP_RATIO_MEMBERS, sweep_cases.COMPILE))
+    if kubernetes is None or slurm is None:
+        return []
+    ratio = None
+    if kubernetes.cpu_seconds is not None and slurm.cpu_seconds:
+        ratio = kubernetes.cpu_seconds / slurm.cpu_seconds
+    measured = "–" if ratio is None else f"{ratio:.2f}x Slurm's CPU time"
+    row = (f"| compile, {SWEEP_RATIO_MEMBERS}-member sweep: Kubernetes ≤ {SWEEP_KIND_RATIO}x Slurm | sweep "
+           f"| {measured} | {_verdict(None if ratio is None else ratio <= SWEEP_KIND_RATIO)} |")
+    return [row]

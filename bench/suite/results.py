@@ -14,7 +14,7 @@ from .measure import Run
 
 @dataclass
 class Measurement:
-    phase: str  # "check" or "compile"
+    phase: str  # "check", "compile" or "sweep" (recipe: the kind of site)
     recipe: str
     size: int  # tasks asked for
     tasks: int  # tasks generated

@@ -28,10 +28,18 @@ class Workload:
     mlx: Path
     wdl: Path
     snakefile: Path
+    cluster: str = sites.DEFAULT  # the catalogue's cluster kind (sites.CLUSTERS)
 
     @property
     def name(self) -> str:
-        return f"{self.recipe}-{self.size}"
+        suffix = "" if self.cluster == sites.DEFAULT else f"-{self.cluster}"
+        return f"{self.recipe}-{self.size}{suffix}"
+
+    @property
+    def label(self) -> str:
+        """The workflow as the report names it: the recipe, and the cluster
+        when it is not the default one."""
+        return self.recipe if self.cluster == sites.DEFAULT else f"{self.recipe} on {self.cluster}"
 
 
 def instance(recipe: str, size: int, cache: Path) -> Path:
@@ -44,10 +52,11 @@ def instance(recipe: str, size: int, cache: Path) -> Path:
     return path
 
 
-def prepare(recipe: str, size: int, root: Path, cache: Path = wfformat_gen.CACHE) -> Workload:
+def prepare(recipe: str, size: int, root: Path, cache: Path = wfformat_gen.CACHE,
+            cluster: str = sites.DEFAULT) -> Workload:
     source = instance(recipe, size, cache)
     dag = load(source)
-    folder = root / f"{recipe}-{size}"
+    folder = root / (f"{recipe}-{size}" + ("" if cluster == sites.DEFAULT else f"-{cluster}"))
     imported = import_wfformat(source, sites=True)
     if not imported.ok:
         raise RuntimeError(f"mlc import wfformat {source} failed: {imported.diagnostics}")
@@ -56,8 +65,8 @@ def prepare(recipe: str, size: int, root: Path, cache: Path = wfformat_gen.CACHE
     mlx.write_text(imported.text, encoding="utf-8")
     # Our catalog, not the importer's: a synthetic instance names no machines,
     # and compile needs more than one site to choose from.
-    (mlx.parent / SITES_FILE).write_text(sites.catalog(dag), encoding="utf-8")
+    (mlx.parent / SITES_FILE).write_text(sites.catalog(dag, cluster), encoding="utf-8")
     experiment = re.search(r"^experiment (\w+)", imported.text, re.MULTILINE).group(1)
     references = sum(len(t.inputs) + len(t.outputs) for t in dag.tasks)
     return Workload(recipe, size, len(dag.tasks), references, experiment, mlx, to_wdl.write(dag, folder / "wdl"),
-                    to_snakefile.write(dag, folder / "snakemake"))
+                    to_snakefile.write(dag, folder / "snakemake"), cluster)

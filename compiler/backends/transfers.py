@@ -36,7 +36,8 @@ class End:
     path: str
     scheme: str = ""  # for kind == "uri"
     root: str = ""  # local and Slurm work roots (defaults; config.yaml overrides)
-    login: str = ""
+    login: str = ""  # Slurm's login host; an ssh site's host
+    ssh_config: str = ""  # ssh sites: the ssh config file ("" for the user's own)
     context: str = ""  # Kubernetes
     namespace: str = ""
     access: str = ""  # how it is reached: an Access name, lower case (set by `end`)

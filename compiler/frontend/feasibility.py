@@ -35,7 +35,8 @@ def check_feasible(experiment: ir.Experiment, diags: Diagnostics,
             code = "E0702"
             message = f"service `{group}` cannot run on a {' or '.join(k.title for k in without)} site"
             hosts = [k.title for k in registry.KINDS.values() if k.has(Feature.SERVICES)]
-            notes.append(help_(f"services run on {' or '.join(hosts)} sites; pin it with `on = ...`"))
+            listed = ", ".join(hosts[:-1]) + " or " + hosts[-1] if len(hosts) > 1 else hosts[0]
+            notes.append(help_(f"services run on {listed} sites; pin it with `on = ...`"))
         else:
             code = "E0701"
             message = f"no partition or pool can ever run {noun} `{group}`"

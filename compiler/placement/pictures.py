@@ -4,6 +4,7 @@ flowchart that renders in a pull request."""
 
 from __future__ import annotations
 
+import heapq
 import re
 from xml.sax.saxutils import escape
 
@@ -40,17 +41,22 @@ def _text(x: float, y: float, text: str, anchor: str = "start", extra: str = "")
 
 
 def _lanes(intervals: list[tuple[float, float, int]]) -> dict[int, int]:
-    """Interval partitioning: the lowest row free at each start."""
-    row_free: list[float] = []
+    """Interval partitioning: the lowest row free at each start. Starts come
+    in order, so a row that is free at one start stays free until it is used
+    again: rows move from `busy` (by end) to `free` (by number) as the starts
+    pass their ends, instead of every row being scanned for every interval."""
+    busy: list[tuple[float, int]] = []
+    free: list[int] = []
+    rows = 0
     row_of = {}
     for begin, end, key in sorted(intervals):
-        for row, free in enumerate(row_free):
-            if free <= begin + 1e-9:
-                break
+        while busy and busy[0][0] <= begin + 1e-9:
+            heapq.heappush(free, heapq.heappop(busy)[1])
+        if free:
+            row = heapq.heappop(free)
         else:
-            row = len(row_free)
-            row_free.append(0.0)
-        row_free[row] = end
+            row, rows = rows, rows + 1
+        heapq.heappush(busy, (end, row))
         row_of[key] = row
     return row_of
 

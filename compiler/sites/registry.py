@@ -8,9 +8,10 @@ from .base import SiteKind
 from .kubernetes import KIND as KUBERNETES
 from .local import KIND as LOCAL
 from .slurm import KIND as SLURM
+from .ssh import KIND as SSH
 
 # In the order docs and messages list them.
-KINDS: dict[str, SiteKind] = {kind.name: kind for kind in (SLURM, KUBERNETES, LOCAL)}
+KINDS: dict[str, SiteKind] = {kind.name: kind for kind in (SLURM, KUBERNETES, LOCAL, SSH)}
 
 # What an experiment without sites runs on: this machine.
 IMPLICIT = LOCAL

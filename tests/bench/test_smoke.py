@@ -9,8 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from suite.sweeps import KINDS
+
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 RECIPE, TASKS = "epigenomics", 50  # the smallest size WfCommons makes for this recipe
+SWEEP_MEMBERS = 20
 
 
 def test_pipeline_runs_every_phase_and_writes_the_report(tmp_path):
@@ -21,6 +24,7 @@ def test_pipeline_runs_every_phase_and_writes_the_report(tmp_path):
         "--sizes", str(TASKS), "--compile-sizes", str(TASKS),
         "--recipes", RECIPE, "--peer-recipes", RECIPE, "--profile-recipe", RECIPE,
         "--profile-check-size", str(TASKS), "--profile-compile-size", str(TASKS),
+        "--sweep-sizes", str(SWEEP_MEMBERS),
         "--timeout", "60", "--work", str(tmp_path / "work"), "--cache", str(tmp_path / "cache"),
         "--results", str(results), "--doc", str(doc), "--img", str(tmp_path / "img"),
     ]
@@ -28,17 +32,28 @@ def test_pipeline_runs_every_phase_and_writes_the_report(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
 
     measured = json.loads(results.read_text())["measurements"]
-    outcomes = {(m["phase"], m["tool"]): [r["status"] for r in m["runs"]] for m in measured}
+    outcomes = {(m["phase"], m["recipe"], m["tool"]): [r["status"] for r in m["runs"]]
+                for m in measured if m["phase"] != "sweep"}
     assert outcomes == {
-        ("check", "mlc check"): ["ok"],
-        ("check", "miniwdl check"): ["ok"],
-        ("check", "snakemake -n"): ["ok"],
-        ("compile", "mlc compile"): ["ok"],
-        ("compile", "snakemake -n (mlc's Snakefile)"): ["ok"],
+        ("check", RECIPE, "mlc check"): ["ok"],
+        ("check", RECIPE, "miniwdl check"): ["ok"],
+        ("check", RECIPE, "snakemake -n"): ["ok"],
+        ("compile", RECIPE, "mlc compile"): ["ok"],
+        ("compile", RECIPE, "snakemake -n (mlc's Snakefile)"): ["ok"],
+        # The same workflow with a Kubernetes cluster in the catalogue.
+        ("compile", f"{RECIPE} on kubernetes", "mlc compile"): ["ok"],
+        ("compile", f"{RECIPE} on kubernetes", "snakemake -n (mlc's Snakefile)"): ["ok"],
     }, "a tool failed on the smallest workflow; its log is under work/logs"
+    kubernetes = tmp_path / "work" / f"{RECIPE}-{TASKS}-kubernetes" / "mlc" / "out"
+    assert list(kubernetes.glob("*/k8s/cluster/run-*.sh")), "nothing was placed on the Kubernetes cluster"
+
+    sweeps = {(m["recipe"], m["tool"]): [r["status"] for r in m["runs"]]
+              for m in measured if m["phase"] == "sweep"}
+    assert sweeps == {(kind, tool): ["ok"] for kind in KINDS for tool in ("mlc compile", "emit alone")}
 
     text = doc.read_text()
-    for section in ("context", "check-table", "check-growth", "compile-table", "profile"):
+    for section in ("context", "check-table", "check-growth", "compile-table", "sweep-table", "profile"):
         assert f"<!-- begin generated: {section} -->" in text
     assert f"| {TASKS} | {RECIPE} |" in text
+    assert f"| {SWEEP_MEMBERS} | kubernetes |" in text and f"| {TASKS} | {RECIPE} on kubernetes |" in text
     assert "mlc check, epigenomics-50" in text and "mlc compile, epigenomics-50" in text

@@ -222,3 +222,20 @@ def test_all_errors_reported_at_once(tmp_path):
     codes = errors_of(tmp_path, 'stage a { memory = 8h; cpus = "x"; memroy = 1; run = "${nope}" }\n'
                       'stage b { in x = a.missing; run = "t" }')
     assert {"E0305", "E0303", "E0301", "E0503"} <= set(codes)
+
+
+def test_ssh_site_the_issue_writes(tmp_path):
+    e = compile_text(tmp_path, 'site lab : ssh { host = "gpu-box.lab"; cpus = 16; memory = 64GiB; '
+                     'gpus = 2 x rtx4090; workdir = "mlc-work" }\nstage a { on = lab; run = "true" }')
+    (lab,) = e.sites
+    assert lab.kind == "ssh" and lab.ssh == ir.SshSettings(host="gpu-box.lab", workdir="mlc-work")
+    (pool,) = lab.pools
+    assert (pool.cpus, pool.memory, pool.gpus.count, pool.gpus.type) == (16, 64 * 1024**3, 2, "rtx4090")
+    assert e.instances[0].on == ["lab"]
+
+
+def test_ssh_site_needs_a_host_and_has_no_pools(tmp_path):
+    no_host = 'site lab : ssh { cpus = 2; memory = 2GiB }\nstage a { on = lab; run = "true" }'
+    assert errors_of(tmp_path, no_host) == ["E0302"]  # a diagnostic, not a traceback
+    with_pool = 'site lab : ssh { host = "h"; cpus = 2; memory = 2GiB\n  partition p { nodes = 1 } }'
+    assert "E0309" in errors_of(tmp_path, with_pool)

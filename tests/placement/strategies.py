@@ -8,10 +8,11 @@ from hypothesis import strategies as st
 
 from compiler.fit import candidate_pools
 from compiler.ir import Objective
+from compiler.sites import registry
 
 from .builders import GiB, dataset, experiment, instance, link, pool, service, site, span
 
-KINDS = ["slurm", "kubernetes", "local"]
+KINDS = list(registry.KINDS)  # every kind the compiler knows
 
 
 @st.composite

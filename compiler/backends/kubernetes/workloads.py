@@ -51,7 +51,7 @@ def _pod_shape(instance: StageInstance) -> tuple:
     return (instance.image, instance.resources, instance.retries, tuple(secrets), tuple(literal_names))
 
 
-def job_workloads(experiment: Experiment, plan: Plan) -> list[JobWorkload]:
+def _job_workloads(experiment: Experiment, plan: Plan) -> list[JobWorkload]:
     """Every Job of the experiment, on every Kubernetes site: names must be
     unique across sites that may share a namespace, so they are chosen here
     for all sites at once."""
@@ -86,38 +86,72 @@ def job_workloads(experiment: Experiment, plan: Plan) -> list[JobWorkload]:
     return workloads
 
 
-def service_workloads(experiment: Experiment, plan: Plan) -> list[ServiceWorkload]:
+def _service_workloads(experiment: Experiment, plan: Plan) -> list[ServiceWorkload]:
     kubernetes_sites = {site.name for site in experiment.sites if site.kind == "kubernetes"}
-    workloads = []
-    for service in sorted(experiment.services, key=lambda s: s.name):
-        where = next((a for a in plan.assignments if a.unit == service.name and a.kind == "service"), None)
-        if where is None or where.site not in kubernetes_sites:
-            continue
-        workloads.append(
-            ServiceWorkload(
-                unit=service.name,
-                name=k8s_service_name(experiment.name, service.name),
-                service=service,
-                pool=experiment.pool(f"{where.site}.{where.pool}"),
-            )
+    placed = {a.unit: a for a in plan.assignments if a.kind == "service" and a.site in kubernetes_sites}
+    return [
+        ServiceWorkload(
+            unit=service.name,
+            name=k8s_service_name(experiment.name, service.name),
+            service=service,
+            pool=experiment.pool(f"{placed[service.name].site}.{placed[service.name].pool}"),
         )
-    return workloads
+        for service in sorted(experiment.services, key=lambda s: s.name)
+        if service.name in placed
+    ]
+
+
+@dataclass(frozen=True)
+class _Workloads:
+    """Every workload of one (experiment, plan), and the one of each unit.
+    Built once: the Snakefile asks for the workload of every unit, and
+    rebuilding all of them per unit made compiling a sweep quadratic."""
+
+    experiment: Experiment
+    plan: Plan
+    jobs: tuple[JobWorkload, ...]
+    services: tuple[ServiceWorkload, ...]
+    by_unit: dict[str, Workload]
+
+
+# The last index built. The IR is frozen, so the same two objects always give
+# the same workloads; holding them keeps their ids from being reused.
+_last: _Workloads | None = None
+
+
+def _workloads(experiment: Experiment, plan: Plan) -> _Workloads:
+    global _last
+    if _last is None or _last.experiment is not experiment or _last.plan is not plan:
+        jobs = tuple(_job_workloads(experiment, plan))
+        services = tuple(_service_workloads(experiment, plan))
+        by_unit: dict[str, Workload] = {inst.id: job for job in jobs for inst in job.instances}
+        by_unit.update((service.unit, service) for service in services)
+        _last = _Workloads(experiment, plan, jobs, services, by_unit)
+    return _last
+
+
+def job_workloads(experiment: Experiment, plan: Plan) -> list[JobWorkload]:
+    """Every Job of the experiment, on every Kubernetes site, by stage name."""
+    return list(_workloads(experiment, plan).jobs)
+
+
+def service_workloads(experiment: Experiment, plan: Plan) -> list[ServiceWorkload]:
+    """Every service placed on a Kubernetes site, by name."""
+    return list(_workloads(experiment, plan).services)
 
 
 def site_workloads(experiment: Experiment, plan: Plan, site_name: str) -> list[Workload]:
     """The workloads of one site, Jobs first, each kind by name."""
-    jobs: list[Workload] = [w for w in job_workloads(experiment, plan) if w.pool.site == site_name]
-    services: list[Workload] = [w for w in service_workloads(experiment, plan) if w.pool.site == site_name]
+    index = _workloads(experiment, plan)
+    jobs: list[Workload] = [w for w in index.jobs if w.pool.site == site_name]
+    services: list[Workload] = [w for w in index.services if w.pool.site == site_name]
     return jobs + services
 
 
 def workload_of(experiment: Experiment, plan: Plan, unit: str) -> Workload:
     """The workload that runs a stage instance or service (several sweep
     members share one Indexed Job)."""
-    for workload in job_workloads(experiment, plan):
-        if any(inst.id == unit for inst in workload.instances):
-            return workload
-    for service in service_workloads(experiment, plan):
-        if service.unit == unit:
-            return service
-    raise KeyError(f"{unit} is not placed on a Kubernetes site")
+    workload = _workloads(experiment, plan).by_unit.get(unit)
+    if workload is None:
+        raise KeyError(f"{unit} is not placed on a Kubernetes site")
+    return workload
