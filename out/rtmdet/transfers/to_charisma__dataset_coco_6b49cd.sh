@@ -13,6 +13,7 @@ set -euo pipefail
 directory=yes  # the data is a directory (else a file)
 source_path=s3://datasets/coco2017
 target_login=${MLC_TARGET_LOGIN-charisma.hpc.hse.ru}
+target_ssh_config=${MLC_TARGET_SSH_CONFIG-''}
 target_root=${MLC_TARGET_ROOT:-/scratch/proj-mlops/mlc/rtmdet}
 target_path=datasets/coco
 
@@ -37,10 +38,31 @@ quote() {
 }
 
 # Runs a shell command on an ssh host, from its home directory; without a
-# login host this machine is that host.
-# Usage: on_host LOGIN COMMAND
+# login host this machine is that host. CONFIG is an ssh config file to read
+# (empty: ssh's own).
+# Usage: on_host LOGIN CONFIG COMMAND
 on_host() {
-  if [[ -n $1 ]]; then ssh -o BatchMode=yes -- "$1" "$2"; else (cd && bash -c "$2"); fi
+  if [[ -z $1 ]]; then
+    (cd && bash -c "$3")
+  elif [[ -n $2 ]]; then
+    ssh -o BatchMode=yes -F "$2" -- "$1" "$3"
+  else
+    ssh -o BatchMode=yes -- "$1" "$3"
+  fi
+}
+
+# rsync's -e for reaching an ssh host with ssh config CONFIG (empty: ssh's
+# own); rsync groups words with '...' and reads a doubled quote as one.
+# Usage: rsh CONFIG
+rsh() {
+  if [[ -n $1 ]]; then printf "ssh -o BatchMode=yes -F '%s'" "${1//\'/\'\'}"; else printf 'ssh -o BatchMode=yes'; fi
+}
+
+# The ssh config an rsync run by LOGIN's host may use: a file of this
+# machine's, so only when that host is this machine (no login).
+# Usage: config_for LOGIN CONFIG
+config_for() {
+  if [[ -z $1 ]]; then printf '%s' "$2"; fi
 }
 
 # rsync's name for a path on an ssh host (relative: to its home directory).
@@ -52,4 +74,4 @@ at_host() {
 # charisma's host fetches the data itself.
 remote=$(under "$target_root" "$target_path")
 if [[ $directory == yes ]]; then copy="aws s3 sync --only-show-errors"; else copy="aws s3 cp --only-show-errors"; fi
-on_host "$target_login" "mkdir -p -- $(quote "$(landing_dir "$remote")") && $copy -- $(quote "$source_path") $(quote "$remote")"
+on_host "$target_login" "$target_ssh_config" "mkdir -p -- $(quote "$(landing_dir "$remote")") && $copy -- $(quote "$source_path") $(quote "$remote")"
