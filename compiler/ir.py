@@ -397,9 +397,20 @@ class OutputRef(_Frozen):
 DataRef = Annotated[Union[DatasetRef, OutputRef], Field(discriminator="kind")]
 
 
+class Route(_Frozen):
+    """How a transfer goes (compiler/sites/reach.py chooses, placement prices
+    it, the transfer script does exactly this). `runs_on` is the site whose
+    host runs the copy: the target for a pull, the source for a push, None
+    for a relay (the workflow machine streams from one end into the other)."""
+
+    kind: Literal["direct-pull", "direct-push", "relay"]
+    runs_on: str | None = None
+
+
 class Transfer(_Frozen):
-    """Data that must move between sites before its consumer can start. The
-    tool that moves it follows from the two ends (compiler/backends/transfers.py)."""
+    """Data that must move between sites before its consumer can start, by
+    `route`. The tool that moves it follows from the two ends
+    (compiler/backends/transfers.py)."""
 
     id: str  # stable name, used for the Snakemake rule
     source_site: str
@@ -407,6 +418,7 @@ class Transfer(_Frozen):
     what: DataRef
     path: str  # the path at the source (relative to its work tree, or a URI)
     target_path: str  # the path at the target (relative to its work tree)
+    route: Route
     size: int = 0
     kind: Literal["file", "dir"] = "file"
     consumers: list[str] = Field(default_factory=list)

@@ -103,3 +103,20 @@ def test_the_front_end_reads_the_registry_without_the_back_end():
              "print(sorted(m for m in sys.modules if m.startswith(('compiler.backends', 'compiler.runner'))))")
     result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_routes_follow_from_what_each_kind_reaches():
+    from compiler.ir import Site, Span
+    from compiler.sites import reach
+
+    def end(name, store=False):
+        span = Span(file="x.mlx", line=1, column=1, end_line=1, end_column=2)
+        return reach.end_of(Site(name=name, kind=name, pools=[], span=span), store)
+
+    assert reach.choose(end("slurm", store=True), end("slurm")) == "direct-pull"  # the login host fetches
+    assert reach.choose(end("slurm"), end("local")) == "direct-pull"  # the workflow machine fetches
+    assert reach.choose(end("local"), end("kubernetes")) == "direct-push"
+    assert reach.choose(end("slurm"), end("slurm")) == "direct-pull"  # login host to login host
+    assert reach.choose(end("slurm"), end("kubernetes")) == "relay"
+    assert reach.choose(end("kubernetes"), end("slurm")) == "relay"
+    assert reach.choose(end("kubernetes", store=True), end("kubernetes")) == "relay"

@@ -82,7 +82,10 @@ def _transfers(experiment: Experiment, plan: Plan) -> list[dict]:
             "what": transfer.what.label,
             "source": transfer.source_site,
             "target": transfer.target_site,
-            "tools": transfers.tools(source, target),
+            "tools": transfers.tools(source, target, transfer.route),
+            "remote_tools": transfers.remote_tools(source, target, transfer.route),
+            "route": transfer.route.kind + (f" by {transfer.route.runs_on}" if transfer.route.runs_on else ""),
+            "runs_on": transfer.route.runs_on,
         })
     return rows
 

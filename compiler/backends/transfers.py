@@ -1,20 +1,23 @@
 """Transfer scripts: `transfers/<id>.sh` moves one piece of data (a data set
-or a stage output) between two sites, as listed in plan.transfers.
+or a stage output) between two sites, as listed in plan.transfers, by the
+route the plan chose (Transfer.route):
 
-The tool follows from the two ends (the plan names none): rsync when both
-are hosts (over ssh for a Slurm site with a login host, a plain local copy
-otherwise), `aws s3` / `gcloud storage` for an object-store source, and
-`tar | kubectl exec -i` into the site's data mover for a Kubernetes end.
-When neither end is reachable from this machine by file system, the data is
-staged here (under .mlc/staging/) between the two hops."""
+- direct, run on this machine (one end is the workflow machine): rsync,
+  `aws s3` / `gcloud storage`, or `tar | kubectl exec -i` into the data mover;
+- direct, run on a remote host over ssh (a Slurm login host pulls from
+  object storage, or rsyncs with another ssh host);
+- relayed through this machine: the source's reader piped into the
+  target's writer (tar streams over ssh and kubectl exec), never on disk here.
+
+How each end is reached (End.access) comes from its kind's `reached_by`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from ..ir import DatasetRef, Experiment, Plan, Transfer
+from ..ir import DatasetRef, Experiment, Plan, Route, Transfer
 from ..sites import registry
-from ..sites.base import Feature
+from ..sites.base import Access
 from . import kubernetes
 from .errors import BackendError
 from .naming import file_stem, k8s_data_mover
@@ -37,10 +40,16 @@ class End:
     ssh_config: str = ""  # ssh sites: the ssh config file ("" for the user's own)
     context: str = ""  # Kubernetes
     namespace: str = ""
+    access: str = ""  # how it is reached: an Access name, lower case (set by `end`)
 
     @property
     def is_uri(self) -> bool:
         return self.kind == URI
+
+
+# The End.access spelling of each Access, as the template branches on it.
+_ACCESS = {Access.WORKFLOW_MACHINE: "here", Access.SSH: "ssh", Access.KUBECTL: "kubectl",
+           Access.OBJECT_STORE: "store"}
 
 
 def script_path(transfer: Transfer) -> str:
@@ -52,19 +61,40 @@ def end(experiment: Experiment, site_name: str, path: str) -> End:
     if sep:
         if scheme not in _SCHEMES:
             raise BackendError(f"cannot fetch {path!r}: only {', '.join(f'{s}://' for s in _SCHEMES)} are supported")
-        return End(site=site_name, kind=URI, path=path, scheme=scheme)
+        return End(site=site_name, kind=URI, path=path, scheme=scheme, access=_ACCESS[Access.OBJECT_STORE])
     site = experiment.site(site_name)
-    return registry.of(site).transfer_end(experiment, site, path)
+    kind = registry.of(site)
+    # A kind is reached one way; the first in Access order if it ever states more.
+    access = next(_ACCESS[a] for a in Access if a in kind.reached_by)
+    return replace(kind.transfer_end(experiment, site, path), access=access)
 
 
-def tools(source: End, target: End) -> list[str]:
+def tools(source: End, target: End, route: Route) -> list[str]:
     """What the machine running the workflow needs for this transfer."""
+    accesses = {source.access, target.access}
+    if route.kind != "relay" and "here" not in accesses:
+        return ["ssh"]  # it only asks the host that runs the copy to do it
     needed = set()
     for e in (source, target):
-        needed |= {_SCHEMES[e.scheme]} if e.is_uri else registry.kind(e.kind).transfer_tools(e)
-    if all(not e.is_uri and registry.kind(e.kind).has(Feature.RSYNC) for e in (source, target)):
-        needed.add("rsync")
+        if e.is_uri:
+            needed.add(_SCHEMES[e.scheme])
+        elif e.access == "ssh" and e.login:
+            needed.add("ssh")
+        elif e.access == "kubectl":
+            needed.add("kubectl")
+    if route.kind != "relay":  # a relay's tar runs at the two ends
+        if "kubectl" in accesses:
+            needed.add("tar")
+        if accesses <= {"here", "ssh"}:
+            needed.add("rsync")
     return sorted(needed)
+
+
+def remote_tools(source: End, target: End, route: Route) -> list[str]:
+    """What the remote host that runs a direct copy needs."""
+    if route.kind == "relay" or "here" in (source.access, target.access):
+        return []
+    return sorted({_SCHEMES[source.scheme]} if source.is_uri else {"rsync", "ssh"})
 
 
 def emit(experiment: Experiment, plan: Plan) -> dict[str, str]:
@@ -74,16 +104,22 @@ def emit(experiment: Experiment, plan: Plan) -> dict[str, str]:
         target = end(experiment, transfer.target_site, transfer.target_path)
         if target.is_uri:
             raise BackendError(f"transfer {transfer.id}: cannot write into {transfer.target_path!r}")
+        if transfer.route.kind == "relay" and source.is_uri and transfer.kind == "dir":
+            raise BackendError(
+                f"transfer {transfer.id}: the directory {transfer.path!r} cannot be streamed from object storage "
+                f"into {transfer.target_site}: place the data set at a site that can fetch it, or keep its readers off "
+                f"{transfer.target_site}", provenance(experiment, transfer))
         files[script_path(transfer)] = render(
             "transfer.sh.j2",
             span=provenance(experiment, transfer),
             id=transfer.id,
             what=transfer.what.label,
             kind=transfer.kind,
-            stem=file_stem(transfer.id),
             source=source,
             target=target,
-            tools=tools(source, target),
+            route=transfer.route,
+            tools=tools(source, target, transfer.route),
+            remote_tools=remote_tools(source, target, transfer.route),
             mover=k8s_data_mover(experiment.name),
             mover_root=kubernetes.WORK_MOUNT,
         )

@@ -103,7 +103,7 @@ def _not_judgeable(ctx: Context, drafts: list) -> set[str]:
     skip = {dr.id for dr in drafts if dr.poisoned}
     sites = {site.name for site in ctx.decls.of_kind(A.Site)}
     if any(name in sites or "." in name for name in ctx.poisoned):
-        skip.update(dr.id for dr in drafts if not dr.fields["on"])
+        skip.update(dr.id for dr in drafts if not dr.fields.on)
     return skip
 
 

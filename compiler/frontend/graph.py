@@ -58,21 +58,20 @@ def build_graph(ctx: Context, drafts: list[UnitDraft], datasets: list[ir.Dataset
                 after_ids.append(t.id)
                 preds[dr.id].add(t.id)
                 edges.append(ir.Edge(source=t.id, target=dr.id))
-        dr.fields["after"] = sorted(set(after_ids))
+        dr.fields.after = sorted(set(after_ids))
 
     _check_outputs_unique(ctx, drafts)
     order = _topological(ctx, drafts, preds)
     instances, services = [], []
     for dr in order:
-        common = dict(dr.fields)
         if dr.kind == "instance":
             instances.append(ir.StageInstance(
                 id=dr.id, stage=dr.group, index=dr.index, sweep=dr.sweep, inputs=inputs_of[dr.id],
-                outputs=dr.outputs, template=dr.template, span=dr.decl.name_pos.span(), **common))
+                outputs=dr.outputs, template=dr.template, span=dr.decl.name_pos.span(), **dr.fields.instance_args()))
         else:
             services.append(ir.Service(
                 name=dr.id, inputs=inputs_of[dr.id], template=dr.template,
-                span=dr.decl.name_pos.span(), **common))
+                span=dr.decl.name_pos.span(), **dr.fields.service_args()))
     edges.sort(key=lambda e: (e.target, e.input or "", e.source, e.output or ""))
     return instances, services, edges
 

@@ -21,6 +21,37 @@ from .platform import user_type
 
 
 @dataclass
+class UnitFields:
+    """A unit's evaluated, IR-ready fields: the ones instances and services
+    share, then each one's own (left at their defaults for the other)."""
+
+    image: str | None
+    command: list[ir.CommandPart]
+    resources: ir.Resources
+    env: dict[str, ir.EnvValue]
+    on: list[str]
+    not_on: list[str]
+    after: list[str] = field(default_factory=list)  # unit ids, bound by graph.py
+    estimate: ir.Estimate | None = None  # instances
+    retries: int = 0  # instances
+    replicas: int = 1  # services
+    port: int = 0  # services
+    health: str | None = None  # services
+
+    def _common(self) -> dict:
+        return {"image": self.image, "command": self.command, "resources": self.resources, "env": self.env,
+                "on": self.on, "not_on": self.not_on, "after": self.after}
+
+    def instance_args(self) -> dict:
+        """Keyword arguments of ir.StageInstance."""
+        return {**self._common(), "estimate": self.estimate, "retries": self.retries}
+
+    def service_args(self) -> dict:
+        """Keyword arguments of ir.Service."""
+        return {**self._common(), "replicas": self.replicas, "port": self.port, "health": self.health}
+
+
+@dataclass
 class UnitDraft:
     """A stage instance or service before its inputs are bound."""
 
@@ -28,7 +59,7 @@ class UnitDraft:
     id: str
     group: str
     decl: A.Stage | A.Service
-    fields: dict  # evaluated IR-ready values
+    fields: UnitFields
     outputs: list[ir.Output]
     inputs: list[tuple[A.Port, Scope]]  # bound by graph.py
     after: list[A.Ref] = field(default_factory=list)
@@ -341,7 +372,7 @@ def _port_order(p: A.Port):
     return (p.pos.file, p.pos.line, p.pos.column)
 
 
-def _unit_fields(ctx: Context, d, kind: str, merged: dict, ports: dict, *, complete: bool) -> dict:
+def _unit_fields(ctx: Context, d, kind: str, merged: dict, ports: dict, *, complete: bool) -> UnitFields:
     """The IR fields of a unit. A part with an error is reported and left at
     its default, and the rest is still checked. Without `complete` (the
     template could not be used) nothing can be called missing or undeclared."""
@@ -376,20 +407,20 @@ def _unit_fields(ctx: Context, d, kind: str, merged: dict, ports: dict, *, compl
         cpus=plain.get("cpus", S.DEFAULT_CPUS), memory=plain.get("memory", S.DEFAULT_MEMORY),
         gpus=plain.get("gpus"), time=plain.get("time", S.DEFAULT_TIME),
     )
-    out = {
-        "image": plain.get("image"), "command": command or [], "resources": resources,
-        "env": _env(ctx, merged.get("env")),
-        "on": _placement(ctx, merged["on"][0], "on") if "on" in merged else [],
-        "not_on": _placement(ctx, merged["not_on"][0], "not_on") if "not_on" in merged else [],
-    }
+    out = UnitFields(
+        image=plain.get("image"), command=command or [], resources=resources,
+        env=_env(ctx, merged.get("env")),
+        on=_placement(ctx, merged["on"][0], "on") if "on" in merged else [],
+        not_on=_placement(ctx, merged["not_on"][0], "not_on") if "not_on" in merged else [],
+    )
     if kind == "instance":
-        out.update(estimate=_estimate(ctx, merged.get("estimate"), resources),
-                   retries=plain.get("retries", 0))
+        out.estimate = _estimate(ctx, merged.get("estimate"), resources)
+        out.retries = plain.get("retries", 0)
     else:
         if complete and "port" not in merged:
             ctx.diags.error("E0302", f"service `{d.name}` has no `port`", d.name_pos.span(),
                             help_("add `port = 8080`"))
-        out.update(replicas=plain.get("replicas", 1), port=plain.get("port", 0), health=plain.get("health"))
+        out.replicas, out.port, out.health = plain.get("replicas", 1), plain.get("port", 0), plain.get("health")
     return out
 
 

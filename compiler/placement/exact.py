@@ -105,7 +105,9 @@ def _ancestors(problem: Problem) -> list[int]:
 def _horizon(problem: Problem) -> float:
     """A makespan no semi-active schedule exceeds: everything in sequence."""
     routes = problem.routes
-    worst_move = max((routes.latency[a][b] + routes.inv_bandwidth[a][b] for a in range(len(problem.sites)) for b in range(len(problem.sites))), default=0.0)
+    every = [routes, routes.store or routes]
+    worst_move = max((r.latency[a][b] + r.inv_bandwidth[a][b] for r in every
+                      for a in range(len(problem.sites)) for b in range(len(problem.sites))), default=0.0)
     total = 0.0
     for u in range(problem.n):
         total += max((problem.runtime[u][p] for p in problem.options[u]), default=0.0)
@@ -181,7 +183,7 @@ def solve(
         for item in problem.datasets[v]:
             for b in range(nsites):
                 if b != item.site and at_site[v][b]:
-                    m.row(_add({start[v]: 1.0}, at_site[v][b], -routes.seconds(item.site, b, item.size)), 0)
+                    m.row(_add({start[v]: 1.0}, at_site[v][b], -routes.of(item).seconds(item.site, b, item.size)), 0)
 
     _egress(problem, m, money, at_site)
     _capacity(problem, m, y, start, duration, users, big)
@@ -241,7 +243,7 @@ def _egress(problem: Problem, m: _Model, money: dict[int, float], at_site) -> No
                     continue
                 sources = [item.site] if item.producer < 0 else [a for a in range(nsites) if at_site[item.producer][a]]
                 for a in sources:
-                    price = routes.money(a, b, item.size)
+                    price = routes.of(item).money(a, b, item.size)
                     if a == b or price <= 0:
                         continue
                     key = (item.key, a, b)
@@ -343,5 +345,5 @@ def egress_cost(problem: Problem, pool_of: list[int]) -> float:
             source = item.site if item.producer < 0 else site[item.producer]
             if source != site[v] and (item.key, site[v]) not in charged:
                 charged.add((item.key, site[v]))
-                total += problem.routes.money(source, site[v], item.size)
+                total += problem.routes.of(item).money(source, site[v], item.size)
     return total

@@ -148,7 +148,7 @@ def run(
                     ready = max(ready, t)
                 for item in datasets[u]:
                     if item.site != s:
-                        t = lat[item.site][s] + item.size * inv[item.site][s]
+                        t = routes.of(item).seconds(item.site, s, item.size)
                         ready = max(ready, t)
                 ready_at[s] = ready
             duration = runtime[u][p]
@@ -181,7 +181,7 @@ def run(
                 for item in reads:
                     src = item.site if item.producer < 0 else site_of[item.producer]
                     if src != s and s not in present.get(item.key, ()):
-                        cost += item.size * egr[src][s]
+                        cost += item.size * (routes.of(item).egress if item.store else egr)[src][s]
             ahead = lookahead[u][p] if lookahead else 0.0
             key = _choice_key(kind, finish, cost, preference, time_weight, cost_weight, ahead)
             if budget is not None and spent + cost + remaining_min - policy.min_cost[u] > budget:
@@ -215,7 +215,7 @@ def run(
             src = item.site if item.producer < 0 else site_of[item.producer]
             there = present.setdefault(item.key, {src})
             if s not in there:
-                egress_total += item.size * egr[src][s]
+                egress_total += item.size * (routes.of(item).egress if item.store else egr)[src][s]
                 there.add(s)
         spent += cost
         horizon = max(horizon, finish)

@@ -26,6 +26,7 @@ from ..ir import (
     Site,
     StageInstance,
 )
+from ..sites import reach, registry
 
 Unit = StageInstance | Service
 INF = math.inf
@@ -77,16 +78,28 @@ class DataItem(NamedTuple):
     size: int
     path: str
     kind: str  # file | dir
+    store: bool = False  # a data set read from an object-store path (s3://, gs://)
 
 
 @dataclass
 class Routes:
-    """Best path between every two sites, summed along its hops."""
+    """What moving data between two sites costs, by the route the transfer
+    takes there (`kind`): a direct copy crosses the link between the two
+    sites; a relay crosses the links workflow machine <-> each end, streamed
+    (no copy on disk), so the slower hop sets the pace. `store` holds the
+    same for data read from an object-store path at the source site."""
 
     latency: list[list[float]]
     inv_bandwidth: list[list[float]]  # seconds per byte
     egress: list[list[float]]  # money per byte
-    declared: list[list[bool]]  # False: the slow no-link default
+    kind: list[list[str]]  # "direct-pull" | "direct-push" | "relay"
+    workflow: int  # the workflow machine: a local site's index, or len(sites) when none is one
+    linked: list[list[bool]]  # a link is declared between two ends (workflow machine included)
+    store: Routes | None = None
+
+    def hops(self, a: int, b: int, kind: str) -> list[tuple[int, int]]:
+        """The ends each leg of a route joins."""
+        return [(a, self.workflow), (self.workflow, b)] if kind == "relay" else [(a, b)]
 
     def seconds(self, a: int, b: int, size: float) -> float:
         if a == b:
@@ -95,6 +108,10 @@ class Routes:
 
     def money(self, a: int, b: int, size: float) -> float:
         return 0.0 if a == b else size * self.egress[a][b]
+
+    def of(self, item: DataItem) -> Routes:
+        """The routes `item` takes from its source."""
+        return self.store if item.store and self.store is not None else self
 
 
 @dataclass
@@ -124,9 +141,11 @@ class Problem:
         return len(self.units)
 
 
-def _routes(experiment: Experiment, sites: list[Site]) -> Routes:
+def _links(experiment: Experiment, sites: list[Site], workflow: int) -> tuple[list[list[float]], ...]:
+    """The best declared link between every two ends (index `workflow` is the
+    workflow machine); INF latency where none is declared."""
     at = {site.name: i for i, site in enumerate(sites)}
-    k = len(sites)
+    k = max(len(sites), workflow + 1)
     lat = [[INF] * k for _ in range(k)]
     inv = [[INF] * k for _ in range(k)]
     egr = [[0.0] * k for _ in range(k)]
@@ -141,22 +160,39 @@ def _routes(experiment: Experiment, sites: list[Site]) -> Routes:
         for a, b in ends:
             if link.latency + GB / link.bandwidth < lat[a][b] + GB * inv[a][b]:
                 lat[a][b], inv[a][b], egr[a][b] = link.latency, 1 / link.bandwidth, link.egress / GB
-    # Floyd-Warshall on the time to move a reference gigabyte: data may hop
-    # through a third site when that is faster than the direct link.
-    for m in range(k):
-        for a in range(k):
-            for b in range(k):
-                via = lat[a][m] + lat[m][b] + GB * (inv[a][m] + inv[m][b])
-                if via < lat[a][b] + GB * inv[a][b]:
-                    lat[a][b] = lat[a][m] + lat[m][b]
-                    inv[a][b] = inv[a][m] + inv[m][b]
-                    egr[a][b] = egr[a][m] + egr[m][b]
-    declared = [[lat[a][b] < INF for b in range(k)] for a in range(k)]
+    return lat, inv, egr
+
+
+def _routes(experiment: Experiment, sites: list[Site], store: bool = False) -> Routes:
+    # The workflow machine: the first site that is this machine, else a
+    # place of its own with no declared links.
+    workflow = next((i for i, s in enumerate(sites) if registry.of(s).is_workflow_machine), len(sites))
+    lat, inv, egr = _links(experiment, sites, workflow)
+
+    def hop(a: int, b: int) -> tuple[float, float, float]:
+        if a == b:
+            return 0.0, 0.0, 0.0
+        if lat[a][b] < INF:
+            return lat[a][b], inv[a][b], egr[a][b]
+        return NO_LINK_LATENCY, 1 / NO_LINK_BANDWIDTH, 0.0  # slow, so the scheduler avoids it
+
+    k = len(sites)
+    routes = Routes([[0.0] * k for _ in range(k)], [[0.0] * k for _ in range(k)], [[0.0] * k for _ in range(k)],
+                    [["direct-pull"] * k for _ in range(k)],
+                    workflow, [[x < INF for x in row] for row in lat])
     for a in range(k):
         for b in range(k):
-            if not declared[a][b]:
-                lat[a][b], inv[a][b], egr[a][b] = NO_LINK_LATENCY, 1 / NO_LINK_BANDWIDTH, 0.0
-    return Routes(lat, inv, egr, declared)
+            kind = reach.choose(reach.end_of(sites[a], store), reach.end_of(sites[b]))
+            if kind == "relay":
+                (l1, i1, e1), (l2, i2, e2) = hop(a, workflow), hop(workflow, b)
+                price = (l1 + l2, max(i1, i2), e1 + e2)
+            else:
+                price = hop(a, b)
+            routes.latency[a][b], routes.inv_bandwidth[a][b], routes.egress[a][b] = price
+            routes.kind[a][b] = kind
+    if not store:
+        routes.store = _routes(experiment, sites, store=True)
+    return routes
 
 
 def _order(experiment: Experiment) -> list[Unit]:
@@ -210,7 +246,8 @@ def _reads(
             d = datasets[inp.dataset]
             kind = "dir" if d.uri.endswith("/") or "." not in d.uri.rsplit("/", 1)[-1] else "file"
             key = ("dataset", d.name)
-            items[key] = DataItem(key, DatasetRef(dataset=d.name), -1, site_at[d.site], d.size, d.uri, kind)
+            items[key] = DataItem(key, DatasetRef(dataset=d.name), -1, site_at[d.site], d.size, d.uri, kind,
+                                  "://" in d.uri)
         for producer, output_name in inp.outputs:
             out = outputs.get((producer, output_name))
             if producer not in index or out is None:

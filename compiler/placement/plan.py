@@ -8,9 +8,9 @@ import json
 import re
 
 from ..fit import human_duration, human_size
-from ..ir import Assignment, DataRef, DatasetRef, Objective, Plan, Transfer
+from ..ir import Assignment, DataRef, DatasetRef, Objective, Plan, Route, Transfer
 from .listsched import Option, policy_for, run
-from .model import NO_LINK_BANDWIDTH, NO_LINK_LATENCY, Problem
+from .model import NO_LINK_BANDWIDTH, NO_LINK_LATENCY, DataItem, Problem
 from .schedule import Schedule
 
 
@@ -50,13 +50,24 @@ def transfers(problem: Problem, schedule: Schedule) -> list[Transfer]:
                     "kind": item.kind,
                     "consumers": [],
                     "start": begin,
-                    "finish": begin + routes.seconds(source, target, item.size),
-                    "cost": routes.money(source, target, item.size),
+                    "route": _route(problem, item, source, target),
+                    "finish": begin + routes.of(item).seconds(source, target, item.size),
+                    "cost": routes.of(item).money(source, target, item.size),
                 }
             entry["consumers"].append(problem.names[v])
     # Built from checked values: skip pydantic's validation (a hot spot at
     # thousands of objects), as for the assignments below.
     return [Transfer.model_construct(**found[key]) for key in sorted(found, key=lambda k: found[k]["id"])]
+
+
+def _route(problem: Problem, item: DataItem, source: int, target: int) -> Route:
+    kind = problem.routes.of(item).kind[source][target]
+    runs_on = {"direct-pull": target, "direct-push": source}.get(kind)
+    return Route(kind=kind, runs_on=None if runs_on is None else problem.sites[runs_on].name)
+
+
+def _end_name(problem: Problem, end: int) -> str:
+    return problem.sites[end].name if end < len(problem.sites) else "the workflow machine"
 
 
 def _explain(problem: Problem, objective: Objective, schedule: Schedule) -> list[list[Option]]:
@@ -158,11 +169,19 @@ def _notes(problem: Problem, plan_transfers: list[Transfer]) -> list[str]:
                 f"({human_duration(unit.resources.time)}) on every pool it may use: raise `time` or it will be killed"
             )
     at = {site.name: i for i, site in enumerate(problem.sites)}
-    slow = sorted({
-        (t.source_site, t.target_site) for t in plan_transfers
-        if not problem.routes.declared[at[t.source_site]][at[t.target_site]]
-    })
-    for source, target in slow:
+    routes = problem.routes
+    slow = set()
+    for t in plan_transfers:
+        for a, b in routes.hops(at[t.source_site], at[t.target_site], t.route.kind):
+            if a != b and not routes.linked[a][b]:
+                slow.add((_end_name(problem, a), _end_name(problem, b)))
+        if t.route.kind == "relay":
+            notes.append(
+                f"{t.what.label} goes from {t.source_site} to {t.target_site} through "
+                f"{_end_name(problem, routes.workflow)}: neither end reaches the other; "
+                "streamed over both links, at the pace of the slower"
+            )
+    for source, target in sorted(slow):
         notes.append(
             f"no link from {source} to {target}: assumed {NO_LINK_BANDWIDTH * 8 / 1e6:g} Mbit/s "
             f"and {NO_LINK_LATENCY * 1000:g} ms; declare a link for a better plan"

@@ -33,7 +33,16 @@ class Feature(enum.Enum):
     SECRET_FROM_KUBERNETES = "reads a secret from a Kubernetes Secret"
     SECRET_FROM_ENV = "reads a secret from an environment variable"
     SECRET_FROM_FILE = "reads a secret from a file"
-    RSYNC = "its work tree is a directory rsync reaches"
+
+
+class Access(enum.Enum):
+    """A way a host gets at one end of a transfer (compiler/sites/reach.py
+    picks a transfer's route from them)."""
+
+    OBJECT_STORE = "object storage (s3://, gs://) through its command-line client"
+    SSH = "a host's file system over ssh (rsync, tar)"
+    KUBECTL = "a Kubernetes work volume through `kubectl exec` into the data mover"
+    WORKFLOW_MACHINE = "the file system of the machine that runs the workflow"
 
 
 # Which field of a `secret` block each secret feature reads, in the order
@@ -54,6 +63,12 @@ class SiteKind(ABC):
     features: frozenset[Feature]
     pool_keyword: str | None = None  # None: the site's own fields are its one pool
     work_tree_in_output_folder: bool = False  # its workdir is relative to the output folder
+    # Transfers (compiler/sites/reach.py): how other hosts get at the site's
+    # work tree, what the site's own host can get at when it runs a copy, and
+    # whether the site is the workflow machine itself (which reaches everything).
+    reached_by: frozenset[Access] = frozenset()
+    reaches: frozenset[Access] = frozenset()
+    is_workflow_machine: bool = False
 
     def has(self, feature: Feature) -> bool:
         return feature in self.features
@@ -102,10 +117,6 @@ class SiteKind(ABC):
     @abstractmethod
     def transfer_end(self, experiment: Experiment, site: Site, path: str) -> End:
         """One end of a transfer on this kind of site."""
-
-    def transfer_tools(self, end: End) -> set[str]:
-        """What the workflow machine needs for this end."""
-        return set()
 
     @abstractmethod
     def service_stop_hint(self, site: Site, unit: str) -> str:

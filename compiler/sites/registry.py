@@ -28,7 +28,7 @@ def of(site: Site) -> SiteKind:
 def features_table() -> str:
     """Kind x feature as a Markdown table: docs/architecture.md quotes it
     (a test keeps the two equal)."""
-    from .base import Feature
+    from .base import Access, Feature
 
     kinds = list(KINDS.values())
     lines = ["| feature | " + " | ".join(k.name for k in kinds) + " |",
@@ -38,4 +38,7 @@ def features_table() -> str:
         lines.append(f"| `{feature.name}`: {feature.value} | {marks} |")
     lines.append("| pool keyword | " + " | ".join(f"`{k.pool_keyword}`" if k.pool_keyword else "(the site is its pool)"
                                            for k in kinds) + " |")
+    for label, accesses in (("reached by", lambda k: k.reached_by), ("reaches (runs copies)", lambda k: k.reaches)):
+        cells = (", ".join(f"`{a.name}`" for a in Access if a in accesses(k)) or "-" for k in kinds)
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

@@ -4,6 +4,7 @@ front end and placement produce, without depending on them."""
 from __future__ import annotations
 
 from compiler import ir
+from compiler.sites import reach
 
 MiB = 1024**2
 GiB = 1024**3
@@ -187,16 +188,17 @@ def multisite(login: str | None = "login.hpc.example") -> tuple[ir.Experiment, i
         ir.Transfer(
             id="to_laptop__dataset_coco", source_site="cloud", target_site="laptop",
             what=ir.DatasetRef(dataset="coco"), path="s3://bucket/coco", target_path="datasets/coco",
-            kind="dir", consumers=["prepare"],
+            kind="dir", consumers=["prepare"], route=reach.route(exp, "cloud", "laptop", "s3://bucket/coco"),
         ),
         ir.Transfer(
             id="to_hpc__prepare_data", source_site="laptop", target_site="hpc",
             what=ir.OutputRef(instance="prepare", output="data"), path="data/prep", target_path="data/prep",
-            kind="dir", consumers=[t.id for t in trains],
+            kind="dir", consumers=[t.id for t in trains], route=reach.route(exp, "laptop", "hpc", "data/prep"),
         ),
         ir.Transfer(
             id="to_laptop__evaluate_best", source_site="hpc", target_site="laptop",
             what=ir.OutputRef(instance="evaluate", output="best"), path="best.txt", target_path="best.txt", consumers=["report"],
+            route=reach.route(exp, "hpc", "laptop", "best.txt"),
         ),
     ]
     return exp, plan(exp, placements, transfers)
@@ -278,10 +280,12 @@ def with_kubernetes() -> tuple[ir.Experiment, ir.Plan]:
         ir.Transfer(
             id="to_hpc__prepare_data", source_site="cloud", target_site="hpc", what=ir.OutputRef(instance="prepare", output="data"),
             path="data/prep", target_path="data/prep", kind="dir", consumers=["train"],
+            route=reach.route(exp, "cloud", "hpc", "data/prep"),
         ),
         ir.Transfer(
             id="to_cloud__train_model", source_site="hpc", target_site="cloud", what=ir.OutputRef(instance="train", output="model"),
             path="model.pt", target_path="model.pt", consumers=["serve"],
+            route=reach.route(exp, "hpc", "cloud", "model.pt"),
         ),
     ]
     placements = {"prepare": "cloud.cpu", "train": "hpc.gpu", "serve": "cloud.cpu"}

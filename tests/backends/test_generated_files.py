@@ -105,7 +105,7 @@ def test_a_gcs_data_set_is_fetched_with_gcloud(tmp_path):
     ]})
     files = emit(exp, plan)
     script = files["transfers/to_laptop__dataset_coco.sh"]
-    assert 'gcloud storage rsync --recursive -- "$source_path" "$here"' in script
+    assert 'gcloud storage rsync --recursive -- "$source_path" "$target_here"' in script
     assert "needs gcloud" in files["README.md"]
     checks.assert_scripts_clean(checks.write(files, tmp_path), files)
 
@@ -117,3 +117,20 @@ def test_an_unsupported_uri_scheme_is_an_error():
     ]})
     with pytest.raises(BackendError, match="ftp://host/coco"):
         emit(exp, plan)
+
+
+def test_an_object_store_directory_relayed_into_kubernetes_is_a_positioned_error():
+    # Nothing streams a bucket's directory as one piece, and a data mover
+    # fetches nothing itself: the back end refuses, pointing at the data set.
+    exp, plan = builders.multisite()
+    other = builders.kube_site("cloud2")
+    exp = exp.model_copy(update={"sites": [*exp.sites, other]})
+    moved = plan.transfers[0].model_copy(update={
+        "id": "to_cloud2__dataset_coco", "target_site": "cloud2",
+        "route": ir.Route(kind="relay"), "kind": "dir",
+    })
+    assert moved.what == ir.DatasetRef(dataset="coco") and moved.path == "s3://bucket/coco"
+    plan = plan.model_copy(update={"transfers": [*plan.transfers, moved]})
+    with pytest.raises(BackendError, match="cannot be streamed from object storage") as raised:
+        emit(exp, plan)
+    assert raised.value.span == next(d.span for d in exp.datasets if d.name == "coco")

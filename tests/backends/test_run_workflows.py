@@ -15,6 +15,7 @@ import checks
 
 from compiler import ir
 from compiler.backends import emit, local
+from compiler.sites import reach
 
 FAKE_SBATCH = r"""#!/usr/bin/env bash
 # Stand-in for `sbatch --parsable SCRIPT`: runs each array task of SCRIPT
@@ -165,11 +166,12 @@ def _slurm_experiment(
     exp = builders.experiment("arith", [builders.local_site(), hpc], [make, *scales, total], stages)
     transfers = [
         ir.Transfer(id="to_hpc__make_numbers", source_site="laptop", target_site="hpc", what=ir.OutputRef(instance="make", output="numbers"),
-                    path=numbers, target_path=numbers, consumers=[s.id for s in scales]),
+                    path=numbers, target_path=numbers, consumers=[s.id for s in scales],
+                    route=reach.route(exp, "laptop", "hpc", numbers)),
         *[
             ir.Transfer(id=f"to_laptop__scale_{k}", source_site="hpc", target_site="laptop",
                         what=ir.OutputRef(instance=s.id, output="scaled"), path=f"scaled/{k}.txt", target_path=f"scaled/{k}.txt",
-                        consumers=["total"])
+                        consumers=["total"], route=reach.route(exp, "hpc", "laptop", f"scaled/{k}.txt"))
             for k, s in zip([2, 3], scales)
         ],
     ]

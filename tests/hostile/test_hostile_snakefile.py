@@ -24,6 +24,7 @@ from compiler.backends import BackendError, emit, kubernetes, local, slurm, tran
 from compiler.backends.sites import local_workdir, slurm_root
 from compiler.backends.writer import write_tree
 from compiler.placement.plan import transfer_id
+from compiler.sites import reach
 
 GiB = 1024**3
 
@@ -92,7 +93,8 @@ def build(names: dict[str, str], values: dict[str, str]) -> tuple[ir.Experiment,
         what = ir.OutputRef(instance=producer, output="o")
         path = experiment.instance(producer).outputs[0].path
         moves.append(ir.Transfer(id=transfer_id(target, what), source_site=source, target_site=target, what=what,
-                                 path=path, target_path=path, consumers=[consumer]))
+                                 path=path, target_path=path, consumers=[consumer],
+                                 route=reach.route(experiment, source, target, path)))
     plan = ir.Plan(objective=experiment.objective, assignments=assignments, transfers=moves, algorithm="by hand")
     return experiment, plan
 

@@ -6,9 +6,9 @@ import sys
 
 import pytest
 
-from compiler.ir import DatasetRef, Objective, OutputRef
+from compiler.ir import DatasetRef, Objective, OutputRef, Route
 from compiler.placement import place
-from compiler.placement.model import NO_LINK_BANDWIDTH
+from compiler.placement.model import NO_LINK_BANDWIDTH, NO_LINK_LATENCY
 
 from .builders import (
     GiB,
@@ -87,8 +87,36 @@ def test_data_sets_staged_off_their_site():
     assert by_what[coco_ref].target_path == "datasets/coco"
     assert by_what[coco_ref].path == "s3://bucket/coco"
     assert by_what[coco_ref].cost == pytest.approx(1.0)  # 2 GB at 0.5 per GB
-    assert plan.cost == pytest.approx(1.5)
-    assert plan.where("job").start == pytest.approx(20)  # 2 GB at 100 MB/s
+    # hpc's login host pulls from object storage over the link (2 GB at
+    # 100 MB/s); the Kubernetes volume is reached by nothing but the workflow
+    # machine, which no link joins here: relayed at the no-link default, free.
+    assert by_what[coco_ref].route == Route(kind="direct-pull", runs_on="hpc")
+    imgs = by_what[DatasetRef(dataset="imgs")]
+    assert imgs.route == Route(kind="relay")
+    assert (imgs.finish - imgs.start, imgs.cost) == (pytest.approx(2 * NO_LINK_LATENCY + 1e9 / NO_LINK_BANDWIDTH), 0)
+    assert plan.cost == pytest.approx(1.0)
+    assert plan.where("job").start == pytest.approx(imgs.finish)
+
+
+def test_a_relay_is_priced_over_both_links_it_crosses():
+    # The rtmdet shape: cluster and cloud joined by a fast link neither can
+    # use (no end reaches the other), each joined to the workstation by a slow one.
+    sites = [site("hpc", "slurm"), site("cloud", "kubernetes"), site("ws", "local")]
+    links = [link("hpc", "cloud", bandwidth=1.25e8, egress=1.0), link("hpc", "ws", bandwidth=1.25e7, latency=0.005),
+             link("ws", "cloud", bandwidth=2.5e7, latency=0.03, egress=0.05)]
+    make = instance("make", estimate=10, outputs={"m": 10**9}, on=["hpc"])
+    use = instance("use", estimate=10, reads={"m": "make:m"}, on=["cloud"])
+    back = instance("back", estimate=10, reads={"m": "make:m"}, on=["ws"])
+    plan = place(experiment(sites, [make, use, back], links=links))
+    by_target = {t.target_site: t for t in plan.transfers}
+    relayed, pulled = by_target["cloud"], by_target["ws"]
+    assert relayed.route == Route(kind="relay")
+    # Streamed: both latencies, the slower hop's pace (100 Mbit/s), both hops' egress.
+    assert relayed.finish - relayed.start == pytest.approx(0.035 + 1e9 / 1.25e7)
+    assert relayed.cost == pytest.approx(0.05)
+    assert pulled.route == Route(kind="direct-pull", runs_on="ws")
+    assert pulled.finish - pulled.start == pytest.approx(0.005 + 1e9 / 1.25e7)
+    assert any("through ws" in note for note in plan.notes)
 
 
 def test_the_scheduler_weighs_transfers_against_speed():
@@ -121,10 +149,13 @@ def test_services_start_when_inputs_are_ready_and_hold_their_pool():
     later = instance("later", estimate=10, cpus=4, on=["cloud"])
     plan = place(experiment(sites, [train, later], services=[serve], links=links))
     served = plan.where("serve")
-    assert (served.site, served.kind, served.start, served.finish) == ("cloud", "service", 100, 100)
+    # The model is relayed (neither end reaches the other) through the
+    # workflow machine, which no link joins: two no-link hops.
+    ready = pytest.approx(100 + 2 * NO_LINK_LATENCY)
+    assert (served.site, served.kind, served.start, served.finish) == ("cloud", "service", ready, ready)
     # `later` needs the whole cloud node, so it runs before the service takes it for good.
     assert plan.where("later").finish <= served.start
-    assert plan.makespan == 100
+    assert plan.makespan == ready
 
 
 def test_over_the_time_limit_is_a_warning_and_a_missing_estimate_a_note():

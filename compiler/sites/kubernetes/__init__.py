@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ...ir import Experiment, KubernetesSettings, Plan, Service, Site
-from ..base import Feature, SiteKind
+from ..base import Access, Feature, SiteKind
 
 
 class Kubernetes(SiteKind):
@@ -16,6 +16,8 @@ class Kubernetes(SiteKind):
     title = "Kubernetes"
     features = frozenset({Feature.SERVICES, Feature.JOB_ARRAYS, Feature.SECRET_FROM_KUBERNETES})
     pool_keyword = "pool"
+    reached_by = frozenset({Access.KUBECTL})
+    reaches = frozenset()  # the data mover only holds the volume; it fetches nothing itself
 
     def site_fields(self):
         from ...frontend import schema as S
@@ -71,9 +73,6 @@ class Kubernetes(SiteKind):
         settings = kubernetes_settings(site)
         return End(site=site.name, kind=self.name, path=path, context=settings.context or "",
                    namespace=settings.namespace)
-
-    def transfer_tools(self, end) -> set[str]:
-        return {"kubectl", "tar"}
 
     def service_stop_hint(self, site: Site, unit: str) -> str:
         return f"remove it with `mlc down` (or k8s/{site.name}/down.sh)"

@@ -7,14 +7,17 @@ from pathlib import Path
 from typing import Any
 
 from ...ir import Experiment, LocalSettings, Plan, Service, Site
-from ..base import Feature, SiteKind
+from ..base import Access, Feature, SiteKind
 
 
 class Local(SiteKind):
     name = "local"
     title = "local"
-    features = frozenset({Feature.SERVICES, Feature.SECRET_FROM_ENV, Feature.SECRET_FROM_FILE, Feature.RSYNC})
+    features = frozenset({Feature.SERVICES, Feature.SECRET_FROM_ENV, Feature.SECRET_FROM_FILE})
     pool_keyword = None
+    reached_by = frozenset({Access.WORKFLOW_MACHINE})
+    reaches = frozenset(Access)  # this machine has every client a transfer needs
+    is_workflow_machine = True
     work_tree_in_output_folder = True
 
     def site_fields(self):

@@ -6,14 +6,16 @@ from __future__ import annotations
 from typing import Any
 
 from ...ir import Experiment, Plan, Site, SlurmSettings
-from ..base import Feature, SiteKind
+from ..base import Access, Feature, SiteKind
 
 
 class Slurm(SiteKind):
     name = "slurm"
     title = "Slurm"
-    features = frozenset({Feature.JOB_ARRAYS, Feature.SECRET_FROM_ENV, Feature.SECRET_FROM_FILE, Feature.RSYNC})
+    features = frozenset({Feature.JOB_ARRAYS, Feature.SECRET_FROM_ENV, Feature.SECRET_FROM_FILE})
     pool_keyword = "partition"
+    reached_by = frozenset({Access.SSH})
+    reaches = frozenset({Access.SSH, Access.OBJECT_STORE})  # its login host: rsync to ssh hosts, aws/gcloud
 
     def site_fields(self):
         from ...frontend import schema as S
@@ -83,9 +85,6 @@ class Slurm(SiteKind):
 
         return End(site=site.name, kind=self.name, path=path, root=slurm_root(experiment, site),
                    login=slurm_settings(site).login or "")
-
-    def transfer_tools(self, end) -> set[str]:
-        return {"rsync", "ssh"} if end.login else {"rsync"}
 
     def service_stop_hint(self, site: Site, unit: str) -> str:
         raise AssertionError("a Slurm site hosts no services")  # fit.py keeps them off

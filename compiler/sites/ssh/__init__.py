@@ -14,14 +14,16 @@ from pathlib import Path
 from typing import Any
 
 from ...ir import Experiment, Plan, Service, Site
-from ..base import Feature, SiteKind
+from ..base import Access, Feature, SiteKind
 
 
 class Ssh(SiteKind):
     name = "ssh"
     title = "ssh"
-    features = frozenset({Feature.SERVICES, Feature.SECRET_FROM_ENV, Feature.SECRET_FROM_FILE, Feature.RSYNC})
+    features = frozenset({Feature.SERVICES, Feature.SECRET_FROM_ENV, Feature.SECRET_FROM_FILE})
     pool_keyword = None
+    reached_by = frozenset({Access.SSH})
+    reaches = frozenset({Access.SSH})  # its host runs rsync to and from other ssh hosts
 
     def site_fields(self):
         from ...frontend import schema as S
@@ -87,7 +89,8 @@ class Ssh(SiteKind):
         return {"host": settings.host, "ssh_config": settings.ssh_config or "", "root": emit.work_root(experiment, site)}
 
     def transfer_params(self, experiment: Experiment) -> list[tuple[str, str, str]]:
-        return [("host", "host", ""), ("ssh_config", "ssh_config", ""), ("root", "root", "")]
+        # The transfer template reads an ssh end's host as its login.
+        return [("login", "host", ""), ("ssh_config", "ssh_config", ""), ("root", "root", "")]
 
     def transfer_end(self, experiment: Experiment, site: Site, path: str):
         from ...backends.transfers import End
@@ -96,9 +99,6 @@ class Ssh(SiteKind):
         settings = emit.settings(site)
         return End(site=site.name, kind=self.name, path=path, root=emit.work_root(experiment, site),
                    login=settings.host, ssh_config=settings.ssh_config or "")
-
-    def transfer_tools(self, end) -> set[str]:
-        return {"python3", "rsync", "ssh"}
 
     def service_stop_hint(self, site: Site, unit: str) -> str:
         from ...backends.naming import file_stem

@@ -5,6 +5,7 @@ the Kubernetes back end must handle (a sweep on a pool, no named volume)."""
 from __future__ import annotations
 
 from compiler import ir
+from compiler.sites import reach
 
 MiB = 1024**2
 GiB = 1024**3
@@ -153,6 +154,7 @@ def plan(experiment: ir.Experiment, placements: dict[str, str]) -> ir.Plan:
                         id=f"move_{len(transfers)}", source_site=site_of[producer], target_site=site_of[name],
                         what=ir.OutputRef(instance=producer, output=output_name), path=output.path, target_path=output.path,
                         size=output.size, kind=output.kind, consumers=[name],
+                        route=reach.route(experiment, site_of[producer], site_of[name], output.path),
                     )
                 )
     return ir.Plan(objective=experiment.objective, assignments=assignments, transfers=transfers, algorithm="by hand")

@@ -1,0 +1,124 @@
+"""Every transfer script does what plan.json says (Transfer.route): each
+example is compiled, each transfer script is run against stand-ins for
+ssh, rsync, kubectl, aws, gcloud and tar that only record their arguments,
+and the route is read back from what ran where:
+
+- a copy tool (rsync, aws s3, gcloud storage) inside an ssh command: direct,
+  run by the host logged into (a pull when that is the target's);
+- a copy tool on this machine: direct, run by the end nothing reached
+  remotely (the workflow machine's own site);
+- no copy tool, both ends reached remotely: a relay, and then nothing may be
+  written on this machine (streamed, not staged)."""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import subprocess
+from pathlib import Path
+
+import builders
+import pytest
+
+from compiler import frontend, placement
+from compiler.backends import emit, transfers
+from compiler.ir import Experiment, Plan, Route
+from compiler.sites import registry
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+CASES = sorted([*EXAMPLES.glob("*.mlx"), *(EXAMPLES / "slurm").glob("*.mlx")])
+TOOLS = ("ssh", "rsync", "kubectl", "aws", "gcloud", "tar")
+COPY = re.compile(r"\b(rsync|aws s3|gcloud storage)\b")
+
+
+def _stubs(folder: Path) -> Path:
+    """Stand-ins that write their name and arguments (NUL-separated) to a
+    file of their own under $STUB_LOG (the two sides of a pipe run at once)
+    and swallow stdin."""
+    bin_dir = folder / "bin"
+    bin_dir.mkdir(parents=True)
+    for tool in TOOLS:
+        stub = bin_dir / tool
+        stub.write_text(f'#!/usr/bin/env bash\nprintf "%s\\0" {tool} "$@" >"$STUB_LOG/$$"\ncat >/dev/null\n')
+        stub.chmod(stub.stat().st_mode | stat.S_IEXEC)
+    return bin_dir
+
+
+def _calls(log: Path) -> list[list[str]]:
+    return [call.read_text().rstrip("\0").split("\0") for call in sorted(log.iterdir())]
+
+
+def _files(folder: Path) -> set[Path]:
+    return {p for p in folder.rglob("*") if p.is_file() or p.is_dir()}
+
+
+def observed_route(experiment: Experiment, plan: Plan, transfer, tmp_path: Path) -> Route:
+    source = transfers.end(experiment, transfer.source_site, transfer.path)
+    target = transfers.end(experiment, transfer.target_site, transfer.target_path)
+    by_login = {e.login: e.site for e in (source, target) if e.login}
+    by_namespace = {e.namespace: e.site for e in (source, target) if e.namespace}
+    folder = tmp_path / transfer.id
+    folder.mkdir()
+    script = folder / "run.sh"
+    script.write_text(emit(experiment, plan)[transfers.script_path(transfer)])
+    log = tmp_path / f"{transfer.id}.log"
+    log.mkdir()
+    home = tmp_path / f"{transfer.id}.home"
+    home.mkdir()
+    env = {**os.environ, "STUB_LOG": str(log), "HOME": str(home),
+           "PATH": f"{_stubs(tmp_path / (transfer.id + '.tools'))}:{os.environ['PATH']}"}
+    work = folder / "cwd"
+    work.mkdir()
+    before = _files(work)
+    result = subprocess.run(["bash", str(script)], check=False, stdin=subprocess.DEVNULL, cwd=work, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    calls = _calls(log)
+    for tool, *args in calls:
+        if tool == "ssh" and COPY.search(args[-1]):
+            host = by_login[args[-2]]
+            return Route(kind="direct-pull" if host == transfer.target_site else "direct-push", runs_on=host)
+    reached = set()
+    for tool, *args in calls:
+        if tool == "ssh":
+            reached.add(by_login[args[-2]])
+        elif tool == "kubectl":
+            reached.add(by_namespace[args[args.index("--namespace") + 1]])
+        elif tool in ("aws", "gcloud"):
+            reached.add(transfer.source_site)  # an object-store path is read where the data set is
+        elif tool == "rsync":
+            reached |= {by_login[a.split(":", 1)[0]] for a in args if ":" in a and a.split(":", 1)[0] in by_login}
+    copied_here = any(tool in ("rsync", "aws", "gcloud", "tar") for tool, *_ in calls)
+    if not copied_here and reached == {transfer.source_site, transfer.target_site}:
+        assert _files(work) == before, "a relay wrote to this machine"
+        return Route(kind="relay")
+    # Run here: by the end not reached remotely; when neither was (a Slurm
+    # site without a login host is this machine too), by the workflow machine's site.
+    unreached = sorted({transfer.source_site, transfer.target_site} - reached)
+    runners = [s for s in unreached if registry.of(experiment.site(s)).is_workflow_machine] or unreached
+    assert len(runners) == 1, f"{transfer.id}: copied on this machine between two remote ends (staged here?)"
+    here = runners[0]
+    return Route(kind="direct-pull" if here == transfer.target_site else "direct-push", runs_on=here)
+
+
+def _compiled(path: Path):
+    experiment, diagnostics, _ = frontend.load(str(path), {})
+    assert experiment is not None, [d.message for d in diagnostics.items]
+    return experiment, placement.place(experiment)
+
+
+@pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
+def test_every_examples_scripts_take_the_plans_routes(path, tmp_path):
+    experiment, plan = _compiled(path)
+    for transfer in plan.transfers:
+        assert observed_route(experiment, plan, transfer, tmp_path) == transfer.route, transfer.id
+
+
+def test_the_examples_and_a_hand_made_plan_cover_every_route(tmp_path):
+    # Without this the test above could pass on examples that move nothing.
+    seen = {t.route.kind for path in CASES for t in _compiled(path)[1].transfers}
+    experiment, plan = builders.multisite()
+    for transfer in plan.transfers:
+        assert observed_route(experiment, plan, transfer, tmp_path) == transfer.route, transfer.id
+        seen.add(transfer.route.kind)
+    assert seen == {"direct-pull", "direct-push", "relay"}
