@@ -12,6 +12,7 @@ set -euo pipefail
 
 directory=no  # the data is a directory (else a file)
 source_login=${MLC_SOURCE_LOGIN-login.hpc.example}
+source_ssh_config=${MLC_SOURCE_SSH_CONFIG-''}
 source_root=${MLC_SOURCE_ROOT:-/scratch/mlc/multi}
 source_path=best.txt
 target_root=${MLC_TARGET_ROOT:-work/laptop}
@@ -38,10 +39,31 @@ quote() {
 }
 
 # Runs a shell command on an ssh host, from its home directory; without a
-# login host this machine is that host.
-# Usage: on_host LOGIN COMMAND
+# login host this machine is that host. CONFIG is an ssh config file to read
+# (empty: ssh's own).
+# Usage: on_host LOGIN CONFIG COMMAND
 on_host() {
-  if [[ -n $1 ]]; then ssh -o BatchMode=yes -- "$1" "$2"; else (cd && bash -c "$2"); fi
+  if [[ -z $1 ]]; then
+    (cd && bash -c "$3")
+  elif [[ -n $2 ]]; then
+    ssh -o BatchMode=yes -F "$2" -- "$1" "$3"
+  else
+    ssh -o BatchMode=yes -- "$1" "$3"
+  fi
+}
+
+# rsync's -e for reaching an ssh host with ssh config CONFIG (empty: ssh's
+# own); rsync groups words with '...' and reads a doubled quote as one.
+# Usage: rsh CONFIG
+rsh() {
+  if [[ -n $1 ]]; then printf "ssh -o BatchMode=yes -F '%s'" "${1//\'/\'\'}"; else printf 'ssh -o BatchMode=yes'; fi
+}
+
+# The ssh config an rsync run by LOGIN's host may use: a file of this
+# machine's, so only when that host is this machine (no login).
+# Usage: config_for LOGIN CONFIG
+config_for() {
+  if [[ -z $1 ]]; then printf '%s' "$2"; fi
 }
 
 # rsync's name for a path on an ssh host (relative: to its home directory).
@@ -53,4 +75,4 @@ at_host() {
 target_here=$(under "$target_root" "$target_path")
 mkdir -p -- "$(landing_dir "$target_here")"
 remote=$(under "$source_root" "$source_path")
-rsync -a -s -e "ssh -o BatchMode=yes" -- "$(rsync_path "$(at_host "$source_login" "$remote")")" "$(rsync_path "$target_here")"
+rsync -a -s -e "$(rsh "$source_ssh_config")" -- "$(rsync_path "$(at_host "$source_login" "$remote")")" "$(rsync_path "$target_here")"
