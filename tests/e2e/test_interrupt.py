@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import pytest
 from e2e_scenario import job_record, stop_session
 
-from tests.slurm.cluster import GENEROUS_TIMEOUT
+from tests.slurm.cluster import FINISHED_STATES, GENEROUS_TIMEOUT
 
 # One worker runs the whole module (with --dist loadgroup), so its scenario runs once.
 pytestmark = [pytest.mark.slurm, pytest.mark.xdist_group("e2e_interrupt")]
@@ -60,8 +60,10 @@ def _new_job_id(scenario, previous: str | None) -> str | None:
 
 
 def _finished_state(slurm_cluster, job: str) -> str | None:
+    """The job's final state, or None while it is pending, running or on
+    its way out (COMPLETING lasts a while on a loaded machine)."""
     state = slurm_cluster.job_states([job])[job]
-    return None if state in ("PENDING", "RUNNING") else state
+    return state if state in FINISHED_STATES or state == "UNKNOWN" else None
 
 
 @pytest.fixture(scope="module", params=["Ctrl-C", "SIGINT to mlc", "mlc down", "Ctrl-C on snakemake"])

@@ -21,19 +21,14 @@ Commands:
                                the host
   stop NAME                    stops it (SIGTERM, then SIGKILL)
   status NAME                  exit 0 if it runs
-  push LOCAL REMOTE IS_DIR     copies a local file or directory to a path
-                               under ROOT (or absolute) on the host
-  pull REMOTE LOCAL IS_DIR     the other way
 """
 
 from __future__ import annotations
 
 import os
 import posixpath
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -76,10 +71,6 @@ def _call(argv: list[str], **kwargs) -> int:
     return subprocess.run(argv, check=False, **kwargs).returncode
 
 
-def _on_host(path: str, root: str) -> str:
-    return path if path.startswith("/") else posixpath.join(root, path)
-
-
 def _copy_script(host: transport.SshHost, script: str, root: str) -> str:
     """Copies a generated script into the work root; its path there. Exits
     with ssh's or rsync's status when that fails."""
@@ -120,36 +111,6 @@ def start(host: transport.SshHost, root: str, script: str, name: str, port: str,
         time.sleep(1)
 
 
-def push(host: transport.SshHost, root: str, local: str, remote: str, is_dir: str) -> int:
-    remote = _on_host(remote, root)
-    if is_dir == "yes":
-        status = _call(transport.run_argv(host, ["mkdir", "-p", "--", remote], "."))
-        return status or _call(transport.rsync_push_argv(host, [local.rstrip("/") + "/"], remote))
-    parent, name = posixpath.split(remote)
-    status = _call(transport.run_argv(host, ["mkdir", "-p", "--", parent or "."], "."))
-    if status != 0:
-        return status
-    with tempfile.TemporaryDirectory(dir=".mlc") as staging:
-        # rsync copies into a directory under the source's own name: give it the target's.
-        named = os.path.join(staging, name)
-        shutil.copy2(local, named)
-        return _call(transport.rsync_push_argv(host, [named], parent or "."))
-
-
-def pull(host: transport.SshHost, root: str, remote: str, local: str, is_dir: str) -> int:
-    remote = _on_host(remote, root)
-    if is_dir == "yes":
-        os.makedirs(local, exist_ok=True)
-        return _call(transport.rsync_pull_argv(host, [remote.rstrip("/") + "/"], local))
-    parent = os.path.dirname(os.path.abspath(local))
-    os.makedirs(parent, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=parent) as staging:
-        status = _call(transport.rsync_pull_argv(host, [remote], staging))
-        if status == 0:
-            os.replace(os.path.join(staging, posixpath.basename(remote)), local)
-        return status
-
-
 def stop(host: transport.SshHost, root: str, name: str) -> int:
     return _call(transport.stop_background_argv(host, root, pid_file(name)))
 
@@ -159,8 +120,7 @@ def status(host: transport.SshHost, root: str, name: str) -> int:
 
 
 def main(argv: list[str]) -> int:
-    commands = {"run": (run, {1}), "start": (start, {3, 4}), "push": (push, {3}), "pull": (pull, {3}),
-                "stop": (stop, {1}), "status": (status, {1})}
+    commands = {"run": (run, {1}), "start": (start, {3, 4}), "stop": (stop, {1}), "status": (status, {1})}
     host, root = os.environ.get("MLC_SSH_HOST", ""), os.environ.get("MLC_SSH_ROOT", "")
     if not argv or argv[0] not in commands or len(argv) - 1 not in commands[argv[0]][1] or not host or not root:
         print(__doc__, file=sys.stderr)
