@@ -59,13 +59,6 @@ rsh() {
   if [[ -n $1 ]]; then printf "ssh -o BatchMode=yes -F '%s'" "${1//\'/\'\'}"; else printf 'ssh -o BatchMode=yes'; fi
 }
 
-# The ssh config an rsync run by LOGIN's host may use: a file of this
-# machine's, so only when that host is this machine (no login).
-# Usage: config_for LOGIN CONFIG
-config_for() {
-  if [[ -z $1 ]]; then printf '%s' "$2"; fi
-}
-
 # rsync's name for a path on an ssh host (relative: to its home directory).
 # Usage: at_host LOGIN PATH
 at_host() {

@@ -51,26 +51,6 @@ on_host() {
   fi
 }
 
-# rsync's -e for reaching an ssh host with ssh config CONFIG (empty: ssh's
-# own); rsync groups words with '...' and reads a doubled quote as one.
-# Usage: rsh CONFIG
-rsh() {
-  if [[ -n $1 ]]; then printf "ssh -o BatchMode=yes -F '%s'" "${1//\'/\'\'}"; else printf 'ssh -o BatchMode=yes'; fi
-}
-
-# The ssh config an rsync run by LOGIN's host may use: a file of this
-# machine's, so only when that host is this machine (no login).
-# Usage: config_for LOGIN CONFIG
-config_for() {
-  if [[ -z $1 ]]; then printf '%s' "$2"; fi
-}
-
-# rsync's name for a path on an ssh host (relative: to its home directory).
-# Usage: at_host LOGIN PATH
-at_host() {
-  if [[ -n $1 ]]; then echo "$1:$2"; else under "$HOME" "$2"; fi
-}
-
 # charisma's host fetches the data itself.
 remote=$(under "$target_root" "$target_path")
 if [[ $directory == yes ]]; then copy="aws s3 sync --only-show-errors"; else copy="aws s3 cp --only-show-errors"; fi

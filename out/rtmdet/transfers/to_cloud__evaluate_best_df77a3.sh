@@ -54,26 +54,6 @@ on_host() {
   fi
 }
 
-# rsync's -e for reaching an ssh host with ssh config CONFIG (empty: ssh's
-# own); rsync groups words with '...' and reads a doubled quote as one.
-# Usage: rsh CONFIG
-rsh() {
-  if [[ -n $1 ]]; then printf "ssh -o BatchMode=yes -F '%s'" "${1//\'/\'\'}"; else printf 'ssh -o BatchMode=yes'; fi
-}
-
-# The ssh config an rsync run by LOGIN's host may use: a file of this
-# machine's, so only when that host is this machine (no login).
-# Usage: config_for LOGIN CONFIG
-config_for() {
-  if [[ -z $1 ]]; then printf '%s' "$2"; fi
-}
-
-# rsync's name for a path on an ssh host (relative: to its home directory).
-# Usage: at_host LOGIN PATH
-at_host() {
-  if [[ -n $1 ]]; then echo "$1:$2"; else under "$HOME" "$2"; fi
-}
-
 # kubectl exec in the data mover, which mounts the site's work volume at /work.
 # Usage: in_mover CONTEXT NAMESPACE KUBECTL-EXEC-ARGS...
 in_mover() {
