@@ -2,14 +2,13 @@
 
 User data never reaches a template raw: templates pass it through one of the
 filters below (`shquote` for shell, `shpath` for a host path that may start
-with `~/`, `envname`/`required_env` for variable names, `pystr` for a Python
-literal in the Snakefile, `comment` for text inside a `#` comment).
+with `~/`, `envname`/`required_env` for variable names, `comment` for text
+inside a `#` comment). The Snakefile's literals come from snake_literals.py.
 StrictUndefined makes a missing variable an error, not an empty string."""
 
 from __future__ import annotations
 
 import functools
-import json
 import re
 import shlex
 
@@ -34,11 +33,6 @@ def shpath(path: str) -> str:
     if path.startswith("~/"):
         return '"$HOME"/' + shlex.quote(path[2:])
     return shlex.quote(path)
-
-
-def pystr(value: object) -> str:
-    """A Python string literal (JSON strings are valid Python literals)."""
-    return json.dumps(str(value))
 
 
 def comment(value: object) -> str:
@@ -75,7 +69,7 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters.update(
-        shquote=shquote, shpath=shpath, pystr=pystr, comment=comment,
+        shquote=shquote, shpath=shpath, comment=comment,
         envname=envname, required_env=required_env, source=provenance.source,
     )
     env.globals["generated_header"] = generated_header

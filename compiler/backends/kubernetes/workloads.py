@@ -130,16 +130,6 @@ def _workloads(experiment: Experiment, plan: Plan) -> _Workloads:
     return _last
 
 
-def job_workloads(experiment: Experiment, plan: Plan) -> list[JobWorkload]:
-    """Every Job of the experiment, on every Kubernetes site, by stage name."""
-    return list(_workloads(experiment, plan).jobs)
-
-
-def service_workloads(experiment: Experiment, plan: Plan) -> list[ServiceWorkload]:
-    """Every service placed on a Kubernetes site, by name."""
-    return list(_workloads(experiment, plan).services)
-
-
 def site_workloads(experiment: Experiment, plan: Plan, site_name: str) -> list[Workload]:
     """The workloads of one site, Jobs first, each kind by name."""
     index = _workloads(experiment, plan)
