@@ -258,6 +258,23 @@ class _Scanner:
             self.no_pending("a continued line")
         return i + 2
 
+    def _expansion(self, i: int, where: Where) -> int | None:
+        """A command substitution, arithmetic or parameter expansion starting
+        at i (they read the same in unquoted text and in double quotes): the
+        index after it, or None when none starts there."""
+        s = self.s
+        if s[i] == "`":
+            return self.backtick(i + 1)
+        if s.startswith("$((", i):
+            return self.nested(self.arith, i + 3)
+        if s.startswith("$[", i):
+            return self.nested(self.arith, i + 2, "]")
+        if s.startswith("$(", i):
+            return self.nested(self.words, i + 2, ")", Where.UNQUOTED)
+        if s.startswith("${", i):
+            return self.nested(self.brace, i + 2, where)
+        return None
+
     def words(self, i: int, stop: str | None, where: Where) -> int:
         """Command text from i up to the closing `)` (or the end, `stop`
         None); returns the index after the closer."""
@@ -276,16 +293,8 @@ class _Scanner:
                 i = self.nested(self.ansi, i + 2)
             elif c == '"':
                 i = self.nested(self.double, i + 1)
-            elif c == "`":
-                i = self.backtick(i + 1)
-            elif s.startswith("$((", i):
-                i = self.nested(self.arith, i + 3)
-            elif s.startswith("$[", i):
-                i = self.nested(self.arith, i + 2, "]")
-            elif s.startswith("$(", i):
-                i = self.nested(self.words, i + 2, ")", Where.UNQUOTED)
-            elif s.startswith("${", i):
-                i = self.nested(self.brace, i + 2, where)
+            elif (after := self._expansion(i, where)) is not None:
+                i = after
             elif s.startswith("((", i) and at_word_start:
                 i = self.nested(self.arith, i + 2)
             elif c == "#" and at_word_start:
@@ -365,16 +374,8 @@ class _Scanner:
                 i = self._escape(i)
             elif c == stop:
                 return i + 1
-            elif c == "`":
-                i = self.backtick(i + 1)
-            elif s.startswith("$((", i):
-                i = self.nested(self.arith, i + 3)
-            elif s.startswith("$[", i):
-                i = self.nested(self.arith, i + 2, "]")
-            elif s.startswith("$(", i):
-                i = self.nested(self.words, i + 2, ")", Where.UNQUOTED)
-            elif s.startswith("${", i):
-                i = self.nested(self.brace, i + 2, where)
+            elif (after := self._expansion(i, where)) is not None:
+                i = after
             else:
                 if c == "\n":
                     self.no_pending("a quoted string")
