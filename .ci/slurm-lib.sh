@@ -1,17 +1,31 @@
 # shellcheck shell=bash disable=SC2034  # the constants are used by the scripts that source this
 # Shared by .ci/slurm-up and .ci/slurm-down (sourced, not run): where the
-# single-node test cluster keeps its files, and how its daemons are found and
+# two-node test cluster keeps its files, and how its daemons are found and
 # stopped. Daemons are only ever addressed by the pid in their pid file.
 
 readonly SLURM_CONF_DIR=/etc/slurm                 # the clients' default: no SLURM_CONF needed
 readonly SLURM_LOG_DIR=/var/log/slurm
 readonly SLURM_STATE_DIR=/var/lib/slurm
 readonly SLURMCTLD_PID_FILE=/run/slurmctld.pid
-readonly SLURMD_PID_FILE=/run/slurmd.pid
+readonly SLURMDBD_PID_FILE=/run/slurmdbd.pid
+# The single-node cluster's slurmd, which an older slurm-up may have left running.
+readonly OLD_SLURMD_PID_FILE=/run/slurmd.pid
 readonly MUNGE_RUN_DIR=/run/munge
 readonly MUNGED_PID_FILE=$MUNGE_RUN_DIR/munged.pid
 readonly MUNGED_LOG_FILE=/var/log/munge/munged.log
 readonly MLC_SLURM_ENV_FILE=/run/mlc-slurm.env     # what the tests read (see docs/slurm-test-cluster.md)
+
+# The compute nodes: one slurmd each, in a network namespace of the node's
+# name with the node's own address (.ci/slurm-net.sh).
+readonly NODE_NAMES=(mlc-n1 mlc-n2)
+readonly NODE_ADDRESSES=(10.77.0.11 10.77.0.12)
+# This machine's address on the bridge that joins the nodes: where slurmctld
+# and slurmdbd are reached from inside the namespaces.
+readonly CONTROLLER_ADDRESS=10.77.0.1
+
+# slurm.conf expands %n to the node name in these.
+slurmd_pid_file() { echo "/run/slurmd-$1.pid"; }
+slurmd_log_file() { echo "$SLURM_LOG_DIR/slurmd-$1.log"; }
 
 # Prints the pid recorded in pid file $1 if that process is alive and runs the
 # program named $2 (a pid file left by a dead daemon may name a recycled pid).
