@@ -61,4 +61,8 @@ EOF2
 
 slurmdbd_answers() { timeout 5 sacctmgr --noheader --parsable2 list cluster format=cluster; }
 
-cluster_registered() { slurmdbd_answers | grep -qxF "$1"; }
+cluster_registered() {
+  local clusters
+  clusters=$(slurmdbd_answers)
+  [[ $'\n'$clusters$'\n' == *$'\n'"$1"$'\n'* ]]
+}

@@ -16,6 +16,14 @@ link_exists() { ip link show "$1" >/dev/null 2>&1; }
 
 namespace_exists() { [[ -e /run/netns/$1 ]]; }
 
+# Link $2 in namespace $1 (this machine's when empty) has address $3. (Not a
+# pipe into grep -q: under pipefail, ip's SIGPIPE would make it fail.)
+has_address() {
+  local addresses
+  addresses=$(ip ${1:+-n "$1"} -o addr show dev "$2")
+  [[ $addresses == *" $3/"* ]]
+}
+
 # Creates what is missing of the bridge, the namespaces and their links;
 # leaves what exists alone, so that running slurmd keep their network.
 network_up() {
@@ -23,7 +31,7 @@ network_up() {
   if ! link_exists "$BRIDGE"; then
     ip link add "$BRIDGE" type bridge
   fi
-  if ! ip -o addr show dev "$BRIDGE" | grep -qF " $CONTROLLER_ADDRESS/"; then
+  if ! has_address "" "$BRIDGE" "$CONTROLLER_ADDRESS"; then
     ip addr add "$CONTROLLER_ADDRESS/$NETWORK_PREFIX" dev "$BRIDGE"
   fi
   ip link set "$BRIDGE" up
@@ -38,7 +46,7 @@ network_up() {
     ip link set "$link" master "$BRIDGE"
     ip link set "$link" up
     ip -n "$node" link set lo up
-    if ! ip -n "$node" -o addr show dev eth0 | grep -qF " $address/"; then
+    if ! has_address "$node" eth0 "$address"; then
       ip -n "$node" addr add "$address/$NETWORK_PREFIX" dev eth0
     fi
     ip -n "$node" link set eth0 up
