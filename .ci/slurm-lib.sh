@@ -39,11 +39,19 @@ daemon_pid() {
   echo "$pid"
 }
 
+# Process $1 is still running: not gone, and not a zombie (the container's
+# init reaps the daemons, which it inherits, only about once a second).
+is_running() {
+  local state
+  state=$(awk '/^State:/ { print $2 }' "/proc/$1/status" 2>/dev/null) || return 1
+  [[ -n $state && $state != Z ]]
+}
+
 # Waits up to $2 tenths of a second for process $1 to exit; fails if it did not.
 wait_for_exit() {
   local pid=$1 tenths=$2
-  while [[ -d /proc/$pid ]] && ((tenths-- > 0)); do sleep 0.1; done
-  [[ ! -d /proc/$pid ]]
+  while is_running "$pid" && ((tenths-- > 0)); do sleep 0.1; done
+  ! is_running "$pid"
 }
 
 # Stops the daemon of pid file $1 / program $2: SIGTERM, then SIGKILL if it is
