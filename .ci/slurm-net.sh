@@ -87,10 +87,12 @@ network_down() {
   hosts_entries_down
 }
 
-# Runs "$@" in the network namespace of node $1 (and only that: same files,
-# same processes, same mounts).
+# Runs "$@" as node $1: in its network namespace, and in a UTS namespace of
+# its own whose host name is the node's (so that `hostname` in a job names
+# its node, as on a real cluster). Files, processes and mounts are shared.
 in_node() {
   local node=$1
   shift
-  nsenter --net="/run/netns/$node" -- "$@"
+  nsenter --net="/run/netns/$node" -- unshare --uts -- \
+    sh -c 'hostname "$1" && shift && exec "$@"' in_node "$node" "$@"
 }

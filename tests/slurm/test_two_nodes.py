@@ -41,6 +41,8 @@ def test_a_two_node_job_meets_itself_on_two_different_nodes(slurm_cluster, slurm
     assert [r["rank"] for r in results] == [0, 1]
     # One task on each node, both with the same master: the first of the job's hosts.
     assert sorted(r["node"] for r in results) == sorted(two_slurm_nodes)
+    # As on a real cluster, a node's host name is its name.
+    assert [r["hostname"] for r in results] == [r["node"] for r in results]
     assert master["master"] == worker["master"] == master["node"]
     # Both saw the whole rendezvous.
     assert master["arrived"] == worker["arrived"]

@@ -4,7 +4,7 @@ Run by `srun` on every node: the task of SLURM_PROCID 0 listens on the first
 host of `scontrol show hostnames`, every other task connects to it and says
 who it is; once all have arrived, rank 0 answers each with the list of all
 of them. Each task then writes `barrier-<rank>.json` into the working
-directory: its rank, its node, the master it used, and (rank 0) the address
+directory: its rank, its node (and host name), the master it used, and (rank 0) the address
 each peer's connection came from.
 """
 
@@ -67,7 +67,7 @@ def main() -> None:
     rank, world = int(os.environ["SLURM_PROCID"]), int(os.environ["SLURM_NTASKS"])
     port = int(sys.argv[1])
     master = master_host()
-    me = {"rank": rank, "node": os.environ["SLURMD_NODENAME"], "master": master}
+    me = {"rank": rank, "node": os.environ["SLURMD_NODENAME"], "hostname": socket.gethostname(), "master": master}
     arrived = lead(port, world, me) if rank == 0 else join(master, port, me)
     with open(f"barrier-{rank}.json", "w") as result:
         json.dump({**me, "arrived": arrived}, result)
