@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # the constants are used by the scripts that source this
 # Sourced by .ci/slurm-up and .ci/slurm-down (after slurm-lib.sh): the test
 # cluster's job accounting. slurmdbd stores job records in a MariaDB database;
 # `sacct` reads them back. MariaDB listens on its Unix socket only, and lets

@@ -93,6 +93,7 @@ network_down() {
 in_node() {
   local node=$1
   shift
+  # shellcheck disable=SC2016  # $1 and $@ are the inner shell's
   nsenter --net="/run/netns/$node" -- unshare --uts -- \
     sh -c 'hostname "$1" && shift && exec "$@"' in_node "$node" "$@"
 }

@@ -248,7 +248,7 @@ def usable_nodes() -> list[str]:
 def _accounting_answers() -> str | None:
     """None when sacct answers, else what it said."""
     result = subprocess.run(["sacct", "--noheader", "--parsable2", "--starttime=now", "--format=JobID"],
-                            capture_output=True, text=True, timeout=30)
+                            capture_output=True, text=True, timeout=30, check=False)
     return None if result.returncode == 0 else (result.stderr.strip() or f"exit status {result.returncode}")
 
 

@@ -7,9 +7,9 @@ import subprocess
 import time
 
 import pytest
-from tests.slurm.cluster import GENEROUS_TIMEOUT
 
 from compiler.sites.slurm.accounting import SACCT_FORMAT, JobUsage, jobs, parse_sacct
+from tests.slurm.cluster import GENEROUS_TIMEOUT
 
 pytestmark = pytest.mark.slurm
 
@@ -33,7 +33,7 @@ def test_elapsed_time_and_memory_of_a_finished_job_are_read_from_sacct(
     submission = subprocess.run(
         ["sbatch", "--wait", "--parsable", f"--chdir={slurm_workdir}", "--output=slurm-%j.out",
          "--mem=1G", f"--wrap=python3 -c '{hold}'"],
-        capture_output=True, text=True, timeout=GENEROUS_TIMEOUT)
+        capture_output=True, text=True, timeout=GENEROUS_TIMEOUT, check=False)
     assert submission.returncode == 0, submission.stderr
     job = submission.stdout.strip().split(";", 1)[0]
 
