@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 # The real Slurm cluster of .ci/slurm-up, for every test folder that needs it.
-from tests.slurm.cluster import slurm_cluster, slurm_workdir  # noqa: F401  (fixtures)
+from tests.slurm.cluster import slurm_accounting, slurm_cluster, slurm_workdir, two_slurm_nodes  # noqa: F401  (fixtures)
 # The real OpenSSH server of .ci/sshd-up.
 from tests.ssh.host import ssh_host, ssh_server  # noqa: F401  (fixtures)
 

@@ -1,4 +1,4 @@
-"""The generated Slurm workflow on the real single-node cluster of
+"""The generated Slurm workflow on the real two-node cluster of
 .ci/slurm-up (docs/slurm-test-cluster.md): the example sweep runs to the end,
 and a failing array task fails its rule with the task's log shown.
 Skipped without a cluster, unless MLC_REQUIRE_SLURM=1."""

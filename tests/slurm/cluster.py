@@ -1,4 +1,4 @@
-"""Fixtures and helpers for tests that need the real single-node Slurm cluster.
+"""Fixtures and helpers for tests that need the real two-node Slurm cluster.
 
 `.ci/slurm-up` starts the cluster and writes /run/mlc-slurm.env; see
 docs/slurm-test-cluster.md. Without a cluster these tests skip, unless
@@ -225,18 +225,60 @@ def _cluster_answers() -> str | None:
     return None
 
 
+def _missing(message: str) -> None:
+    """Skips the test for want of something the cluster should offer; fails it
+    under MLC_REQUIRE_SLURM=1 (CI), where a cluster lacking it is a defect."""
+    if os.environ.get("MLC_REQUIRE_SLURM") == "1":
+        pytest.fail(f"MLC_REQUIRE_SLURM=1 but {message}", pytrace=False)
+    pytest.skip(message)
+
+
+def usable_nodes() -> list[str]:
+    """The nodes that take jobs (idle, mixed, allocated or completing)."""
+    result = subprocess.run(["sinfo", "--noheader", "--Node", "--format=%N|%T"],
+                            capture_output=True, text=True, timeout=30, check=True)
+    nodes = set()
+    for line in result.stdout.splitlines():
+        node, _, state = line.strip().partition("|")
+        if state.rstrip("*~#!%$@^-") in ("idle", "mixed", "allocated", "completing"):
+            nodes.add(node)
+    return sorted(nodes)
+
+
+def _accounting_answers() -> str | None:
+    """None when sacct answers, else what it said."""
+    result = subprocess.run(["sacct", "--noheader", "--parsable2", "--starttime=now", "--format=JobID"],
+                            capture_output=True, text=True, timeout=30, check=False)
+    return None if result.returncode == 0 else (result.stderr.strip() or f"exit status {result.returncode}")
+
+
 @pytest.fixture(scope="session")
 def slurm_cluster() -> SlurmCluster:
     problem = _cluster_answers()
     if problem is not None:
-        message = f"no Slurm cluster ({problem}); start one with `.ci/slurm-up` (as root)"
-        if os.environ.get("MLC_REQUIRE_SLURM") == "1":
-            pytest.fail(f"MLC_REQUIRE_SLURM=1 but {message}", pytrace=False)
-        pytest.skip(message)
+        _missing(f"no Slurm cluster ({problem}); start one with `.ci/slurm-up` (as root)")
     scratch = _setting("MLC_SLURM_SCRATCH", DEFAULT_SCRATCH)
     if not scratch.is_dir():
         pytest.fail(f"the Slurm scratch directory {scratch} is missing; rerun `.ci/slurm-up`", pytrace=False)
     return SlurmCluster(scratch=scratch, jobcomp_log=_setting("MLC_SLURM_JOBCOMP", DEFAULT_JOBCOMP_LOG))
+
+
+@pytest.fixture
+def two_slurm_nodes(slurm_cluster) -> list[str]:
+    """The names of two nodes that take jobs (.ci/slurm-up makes mlc-n1 and mlc-n2)."""
+    nodes = usable_nodes()
+    if len(nodes) < 2:
+        _missing(f"the Slurm cluster has {len(nodes)} usable node(s) ({', '.join(nodes) or 'none'}), "
+                 "not two; rerun `.ci/slurm-up`")
+    return nodes[:2]
+
+
+@pytest.fixture
+def slurm_accounting(slurm_cluster) -> None:
+    """sacct answers: the cluster stores jobs through slurmdbd."""
+    problem = _accounting_answers()
+    if problem is not None:
+        _missing(f"the Slurm cluster has no accounting (sacct: {problem}); rerun `.ci/slurm-up`")
 
 
 @pytest.fixture
