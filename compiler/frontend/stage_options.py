@@ -191,9 +191,9 @@ def _signal(ctx: Context, merged: dict, time_limit: float) -> ir.SlurmSignal | N
                         help_("Slurm counts the offset in seconds, up to about 18h"))
         return None
     if whole >= time_limit:
-        ctx.diags.error("E0552", "the signal would come before the job starts: `before` is not "
-                        "shorter than the stage's `time`", span,
-                        help_("ask for the signal a few minutes before the time limit"))
+        ctx.diags.error("E0552", "`before` must be shorter than the stage's `time`", span,
+                        help_("the signal is sent this long before the time limit: a few minutes "
+                              "is usually enough to write a checkpoint"))
         return None
     return ir.SlurmSignal(name=bare, before=whole)
 
