@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from ..ir import Experiment, Plan, Pool, Service, Site, Span, StageInstance
-from . import commands, slurm_options
+from . import commands, slurm_images, slurm_options
 from .errors import BackendError
 from .naming import file_stem
 from .sites import slurm_settings
@@ -78,13 +78,16 @@ def emit_site(experiment: Experiment, plan: Plan, site_name: str) -> dict[str, s
     site = experiment.site(site_name)
     settings = slurm_settings(site)
     files = {}
+    images: list[tuple[str, Span]] = []
     for group in job_groups(experiment, plan, site_name):
         gpus = _group_gpus(group)
+        images += [(_container_image(inst.image), inst.span) for inst in group.instances if inst.image]
         members = [
             {
                 "unit": inst.id,
                 "index": inst.index,
                 "image": _container_image(inst.image),
+                "sif": slurm_images.sif_name(_container_image(inst.image), inst.span) if inst.image else None,
                 "parents": commands.output_parents(experiment, inst.id),
                 "env": commands.host_env(experiment, inst.id),
                 "software": host_software(inst),
@@ -106,6 +109,7 @@ def emit_site(experiment: Experiment, plan: Plan, site_name: str) -> dict[str, s
             gpus=gpus is not None,
             members=members,
         )
+    files.update(slurm_images.images_script(experiment, site_name, settings.container, images))
     return files
 
 

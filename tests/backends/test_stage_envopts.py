@@ -19,7 +19,7 @@ from tests.conftest import ROOT, update_golden
 
 CASE = Path(__file__).parent / "envopts"
 EXPECTED = CASE / "expected"
-SCRIPTS = ("slurm/hpc/train.sbatch", "slurm/hpc/evaluate.sbatch", "slurm/hpc/convert.sbatch",
+SCRIPTS = ("slurm/hpc/train.sbatch", "slurm/hpc/evaluate.sbatch", "slurm/hpc/convert.sbatch", "slurm/hpc/images.sh",
            "ssh/box/report.sh", "local/laptop/publish.sh")
 
 
