@@ -78,10 +78,8 @@ def emit_site(experiment: Experiment, plan: Plan, site_name: str) -> dict[str, s
     site = experiment.site(site_name)
     settings = slurm_settings(site)
     files = {}
-    images: list[tuple[str, Span]] = []
     for group in job_groups(experiment, plan, site_name):
         gpus = _group_gpus(group)
-        images += [(_container_image(inst.image), inst.span) for inst in group.instances if inst.image]
         members = [
             {
                 "unit": inst.id,
@@ -109,8 +107,15 @@ def emit_site(experiment: Experiment, plan: Plan, site_name: str) -> dict[str, s
             gpus=gpus is not None,
             members=members,
         )
-    files.update(slurm_images.images_script(experiment, site_name, settings.container, images))
+    files.update(slurm_images.images_script(experiment, site_name, settings.container,
+                                            site_images(experiment, plan, site_name)))
     return files
+
+
+def site_images(experiment: Experiment, plan: Plan, site_name: str) -> list[tuple[str, Span]]:
+    """The image (as apptainer names it) of each instance placed on the site."""
+    return [(_container_image(inst.image), inst.span)
+            for group in job_groups(experiment, plan, site_name) for inst in group.instances if inst.image]
 
 
 def _command(experiment: Experiment, plan: Plan, unit: str) -> dict:

@@ -123,3 +123,24 @@ def test_signal_reaches_the_command(tmp_path):
         job.kill()
     assert (work / "saved.txt").read_text() == "checkpoint\n"
     assert (work / ".mlc" / "status" / "1").read_text() == "7\n"
+
+
+def test_only_remote_images_are_pulled(tmp_path):
+    from compiler.backends import BackendError, slurm_images
+    from compiler.ir import Span
+
+    span = Span(file="x.mlx", line=1, column=1, end_line=1, end_column=2)
+    assert slurm_images.sif_name("/shared/images/torch.sif", span) is None
+    named = slurm_images.sif_name("docker://ghcr.io/org/img:1.0", span)
+    assert named.startswith("ghcr.io_org_img_1.0-") and named.endswith(".sif")
+    assert named != slurm_images.sif_name("docker://ghcr.io/org/img_1.0", span)  # the hash tells them apart
+    with pytest.raises(BackendError):
+        slurm_images.sif_name("docker://img:1\nMLC_IMAGES", span)
+    source = tmp_path / "exp.mlx"
+    source.write_text('site hpc : slurm { partition cpu { cpus = 2; memory = 2GiB } }\n'
+                      'stage a { image = "/shared/images/torch.sif"; run = "true" }\n')
+    assert main(["compile", str(source), "-o", str(tmp_path / "out")]) == 0
+    out = tmp_path / "out" / "exp"
+    assert not (out / "slurm" / "hpc" / "images.sh").exists()
+    assert "images_hpc" not in (out / "Snakefile").read_text()
+    assert "--bind \"$PWD\" /shared/images/torch.sif bash" in (out / "slurm" / "hpc" / "a.sbatch").read_text()

@@ -47,7 +47,7 @@ class Slurm(SiteKind):
         from ...backends.naming import snake_rule
         from ...backends.snakefile import Param, Rule
 
-        if slurm_images.script_path(site.name) not in slurm.emit_site(builder.experiment, builder.plan, site.name):
+        if not slurm_images.pulls(slurm.site_images(builder.experiment, builder.plan, site.name)):
             return None
         return builder.add(Rule(
             name=snake_rule(f"images_{site.name}"), comment=f"pull the container images of Slurm site {site.name}",
