@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from ..ir import Experiment, Plan, Span
+from ..ir import Experiment, Span
 from .errors import BackendError
 from .naming import file_stem
 from .templating import render

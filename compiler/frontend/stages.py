@@ -17,8 +17,8 @@ from .commands import trim_command
 from .context import Context, check_fields, positive
 from .evaluate import BAD, POISONED, Bound, Scope, format_value, infer, poisoned
 from .paths import NAME_MAX, overlong_name, uri_scheme, work_path
-from .stage_options import lower as lower_stage_options
 from .platform import user_type
+from .stage_options import lower as lower_stage_options
 
 
 @dataclass

@@ -18,12 +18,13 @@ from compiler.cli import main
 from tests.conftest import ROOT, update_golden
 
 CASE = Path(__file__).parent / "envopts"
+SOURCE = CASE.relative_to(ROOT) / "envopts.mlx"  # relative: the goldens name it
 EXPECTED = CASE / "expected"
 SCRIPTS = ("slurm/hpc/train.sbatch", "slurm/hpc/evaluate.sbatch", "slurm/hpc/convert.sbatch", "slurm/hpc/images.sh",
            "ssh/box/report.sh", "local/laptop/publish.sh")
 
 
-def _compile(folder: Path, source: Path = CASE.relative_to(ROOT) / "envopts.mlx") -> dict[str, str]:
+def _compile(folder: Path, source: Path = SOURCE) -> dict[str, str]:
     out = folder / "out"
     assert main(["compile", str(source), "-o", str(out)]) == 0
     root = out / source.stem
