@@ -228,6 +228,46 @@ class Estimate(_Frozen):
     stated: bool = True
 
 
+# --- software environment and scheduler options of a stage (issue 12.3-4) ---
+
+class CondaEnv(_Frozen):
+    """`conda = "name"` (an existing environment) or `conda = "envs/x.yml"`:
+    a file whose text is carried here, created once per site into a cache
+    keyed by `digest` (sha256 of the text, hex)."""
+
+    name: str | None = None
+    file: str | None = None  # the path as written, for comments and messages
+    spec: str | None = None  # the file's text
+    digest: str | None = None
+
+
+class Software(_Frozen):
+    """What a stage's job loads before its command on a host site (Slurm,
+    ssh, local). Kubernetes ignores all but `setup`: the image is the environment."""
+
+    modules: list[str] = Field(default_factory=list)  # loaded after the site's
+    site_modules: bool = True  # False: the site's `modules` are not loaded
+    conda: CondaEnv | None = None
+    venv: str | None = None  # an existing virtual environment's directory
+    setup: str | None = None  # shell lines run before the command, in its shell
+
+
+class SlurmSignal(_Frozen):
+    name: str  # USR1, without SIG
+    before: int  # seconds before the time limit
+
+
+class SlurmOptions(_Frozen):
+    """Scheduler options a stage asks of Slurm; other kinds ignore them."""
+
+    constraint: str | None = None
+    exclusive: bool = False
+    reservation: str | None = None
+    requeue: bool | None = None  # None: the cluster's default
+    signal: SlurmSignal | None = None
+    extra: list[tuple[str, str | None]] = Field(default_factory=list)  # `sbatch = [...]`: (option, value)
+
+
 class StageInstance(_Frozen):
     """One runnable unit: a stage, or one member of a stage's sweep."""
 
@@ -247,6 +287,8 @@ class StageInstance(_Frozen):
     on: list[str] = Field(default_factory=list)  # allowed sites or pools; empty: anywhere
     not_on: list[str] = Field(default_factory=list)
     template: str | None = None
+    software: Software = Field(default_factory=Software)
+    slurm: SlurmOptions = Field(default_factory=SlurmOptions)
     span: Span
 
 

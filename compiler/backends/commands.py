@@ -32,7 +32,7 @@ def render_command(experiment: Experiment, plan: Plan, unit: str) -> Rendered:
     """The unit's command, referring to its values and port paths by
     variable, and the (variable, value) pairs to export before it runs."""
     target = unit_of(experiment, unit)
-    pieces: list = []
+    pieces: list = setup_lines(target)
     for part in target.command:
         if isinstance(part, Text):
             pieces.append(part.text)
@@ -50,6 +50,13 @@ def render_command(experiment: Experiment, plan: Plan, unit: str) -> Rendered:
         where = sites[error.index]
         span = where.span if isinstance(where, Value) and where.span else target.span
         raise BackendError(f"{error.message} (in `{unit}`; {error.hint})", span) from None
+
+
+def setup_lines(unit: StageInstance | Service) -> list[str]:
+    """A stage's `setup`: user shell run before the command in its shell,
+    on every kind of site (a container's too)."""
+    setup = unit.software.setup if isinstance(unit, StageInstance) else None
+    return [setup + "\n"] if setup else []
 
 
 def not_an_option(path: str) -> str:

@@ -7,6 +7,7 @@ from ..ir import Experiment, Plan, Service
 from . import commands
 from .naming import file_stem
 from .sites import local_workdir
+from .software import host_software
 from .templating import render
 
 
@@ -30,6 +31,7 @@ def emit_site(experiment: Experiment, plan: Plan, site_name: str) -> dict[str, s
             "workdir": local_workdir(site),
             "parents": commands.output_parents(experiment, assignment.unit),
             "env": commands.host_env(experiment, assignment.unit),
+            "host_software": host_software(unit),
         }
         rendered = commands.render_command(experiment, plan, assignment.unit)
         context.update(command=rendered.text, exports=rendered.exports)

@@ -97,6 +97,7 @@ _DESCRIPTIONS = [
     (r"config\.yaml", "site connection settings read by the Snakefile"),
     (r"slurm/submit\.sh", "copies an sbatch script to its cluster, submits it and waits"),
     (r"slurm/.*\.sbatch", "a Slurm batch script (a job array when the stage is a sweep)"),
+    (r"slurm/[^/]*/images\.sh", "pulls the site's container images once, on its login host, into its cache"),
     (r"local/.*\.sh", "runs a stage instance or service on this machine"),
     (r"k8s/.*\.ya?ml", "a Kubernetes manifest"),
     (r"k8s/.*/up\.sh", "prepares the Kubernetes site: namespace, work volume, data mover"),

@@ -14,10 +14,11 @@ import re
 from dataclasses import dataclass
 
 from ..ir import Experiment, Plan, Pool, Service, Site, Span, StageInstance
-from . import commands
+from . import commands, slurm_images, slurm_options
 from .errors import BackendError
 from .naming import file_stem
 from .sites import slurm_settings
+from .software import host_software, keeps_site_modules
 from .templating import render
 
 SUBMIT_SCRIPT = "slurm/submit.sh"
@@ -84,8 +85,10 @@ def emit_site(experiment: Experiment, plan: Plan, site_name: str) -> dict[str, s
                 "unit": inst.id,
                 "index": inst.index,
                 "image": _container_image(inst.image),
+                "sif": slurm_images.sif_name(_container_image(inst.image), inst.span) if inst.image else None,
                 "parents": commands.output_parents(experiment, inst.id),
                 "env": commands.host_env(experiment, inst.id),
+                "software": host_software(inst),
                 **_command(experiment, plan, inst.id),
             }
             for inst in group.instances
@@ -98,12 +101,21 @@ def emit_site(experiment: Experiment, plan: Plan, site_name: str) -> dict[str, s
             pool=group.pool.name,
             array=group.array,
             directives=directives(experiment, site, group),
-            modules=settings.modules,
+            modules=settings.modules if keeps_site_modules(list(group.instances)) else [],
+            signal=slurm_options.group_options(group.stage, group.instances, group.span).signal,
             container=settings.container,
             gpus=gpus is not None,
             members=members,
         )
+    files.update(slurm_images.images_script(experiment, site_name, settings.container,
+                                            site_images(experiment, plan, site_name)))
     return files
+
+
+def site_images(experiment: Experiment, plan: Plan, site_name: str) -> list[tuple[str, Span]]:
+    """The image (as apptainer names it) of each instance placed on the site."""
+    return [(_container_image(inst.image), inst.span)
+            for group in job_groups(experiment, plan, site_name) for inst in group.instances if inst.image]
 
 
 def _command(experiment: Experiment, plan: Plan, unit: str) -> dict:
@@ -116,7 +128,7 @@ def submit_script(experiment: Experiment) -> dict[str, str]:
     return {SUBMIT_SCRIPT: render("submit.sh.j2", span=experiment.span)}
 
 
-def directives(experiment: Experiment, site: Site, group: JobGroup) -> list[tuple[str, str]]:
+def directives(experiment: Experiment, site: Site, group: JobGroup) -> list[tuple[str, str | None]]:
     """The `#SBATCH` options of a job group, each value validated."""
     settings = slurm_settings(site)
     span = group.span
@@ -148,9 +160,10 @@ def directives(experiment: Experiment, site: Site, group: JobGroup) -> list[tupl
     options += [("output", f"{log}.out"), ("error", f"{log}.err")]
     if group.array:
         options.append(("array", array_indices([inst.index for inst in group.instances])))
+    options += slurm_options.directives(slurm_options.group_options(group.stage, group.instances, span))
     for name, value in options:
         # Defence in depth: nothing unchecked may ever reach a #SBATCH line.
-        if not _DIRECTIVE_VALUE.fullmatch(value):
+        if value is not None and not _DIRECTIVE_VALUE.fullmatch(value):
             raise BackendError(f"invalid value for #SBATCH --{name}: {value!r}", span)
     return options
 

@@ -39,6 +39,7 @@ ESTIMATE: Type = ("estimate",)
 OBJECTIVE: Type = ("objective",)
 ENV: Type = ("env",)
 COMMAND: Type = ("command",)  # a string whose ${in.x}/${out.x} name ports
+SIGNAL: Type = ("signal",)  # USR1(before = 5m): stage_options.py
 
 
 def list_of(t: Type) -> Type:
@@ -68,6 +69,7 @@ def type_name(t: Type) -> str:
         "units": "a list of stage or service names", "estimate": "a duration or a map of durations",
         "objective": "makespan, cost or weighted(time = ..., cost = ...)",
         "env": "a map of environment variables", "command": "a command string",
+        "signal": "a signal (e.g. USR1(before = 5m))",
     }.get(t[0], t[0])
 
 
@@ -147,9 +149,18 @@ _UNIT_COMMON = {
     "env": _f(ENV), "on": _f(PLACEMENT), "not_on": _f(PLACEMENT), "after": _f(UNITS_LIST),
 }
 
+# A stage's software environment and Slurm options (stage_options.py).
+_STAGE_OPTIONS = {
+    "modules": _f(list_of(STR)), "site_modules": _f(BOOL), "conda": _f(STR), "venv": _f(STR),
+    "setup": _f(COMMAND),
+    "constraint": _f(STR), "exclusive": _f(BOOL), "reservation": _f(STR), "requeue": _f(BOOL),
+    "signal": _f(SIGNAL), "sbatch": _f(list_of(STR)),
+}
+
 STAGE = {
     **_UNIT_COMMON, "time": _f(DURATION, range=MORE_THAN_ZERO), "estimate": _f(ESTIMATE),
     "retries": _f(INT, range=Range(0, high=MAX_RETRIES)),
+    **_STAGE_OPTIONS,
 }
 
 SERVICE = {

@@ -18,6 +18,7 @@ from .context import Context, check_fields, positive
 from .evaluate import BAD, POISONED, Bound, Scope, format_value, infer, poisoned
 from .paths import NAME_MAX, overlong_name, uri_scheme, work_path
 from .platform import user_type
+from .stage_options import lower as lower_stage_options
 
 
 @dataclass
@@ -37,6 +38,8 @@ class UnitFields:
     replicas: int = 1  # services
     port: int = 0  # services
     health: str | None = None  # services
+    software: ir.Software = field(default_factory=ir.Software)  # instances
+    slurm: ir.SlurmOptions = field(default_factory=ir.SlurmOptions)  # instances
 
     def _common(self) -> dict:
         return {"image": self.image, "command": self.command, "resources": self.resources, "env": self.env,
@@ -44,7 +47,8 @@ class UnitFields:
 
     def instance_args(self) -> dict:
         """Keyword arguments of ir.StageInstance."""
-        return {**self._common(), "estimate": self.estimate, "retries": self.retries}
+        return {**self._common(), "estimate": self.estimate, "retries": self.retries,
+                "software": self.software, "slurm": self.slurm}
 
     def service_args(self) -> dict:
         """Keyword arguments of ir.Service."""
@@ -416,6 +420,7 @@ def _unit_fields(ctx: Context, d, kind: str, merged: dict, ports: dict, *, compl
     if kind == "instance":
         out.estimate = _estimate(ctx, merged.get("estimate"), resources)
         out.retries = plain.get("retries", 0)
+        out.software, out.slurm = lower_stage_options(ctx, merged, out.image, resources.time)
     else:
         if complete and "port" not in merged:
             ctx.diags.error("E0302", f"service `{d.name}` has no `port`", d.name_pos.span(),

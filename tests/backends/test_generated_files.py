@@ -14,6 +14,7 @@ from compiler.backends import BackendError, emit
 MULTISITE_JOBS = {
     "to_laptop__dataset_coco": 1, "prepare": 1, "to_hpc__prepare_data": 1, "train": 1,
     "evaluate": 1, "to_laptop__evaluate_best": 1, "report": 1, "viewer": 1, "all": 1,
+    "images_hpc": 1,  # train's image, pulled once on the login host
 }
 QUICKSTART_JOBS = {
     "make_data": 1, "score_slope_2_0_db4eac": 1, "score_slope_3_0_94f220": 1,

@@ -87,3 +87,40 @@ def test_a_failing_array_task_fails_its_rule_with_its_log(scratch, tmp_path):
     assert "(step.sbatch) failed with status 1" in log
     assert "_1.out <==\ntask 1 here" in log
     assert not (folder / ".mlc/done/step").exists()
+
+
+_CHECKPOINT_STAGE = """
+import "sites/testcluster.mlx"
+experiment envopts_signal { description = "a checkpoint signal before the time limit" }
+stage train {
+  on = cluster.cpu
+  cpus = 1
+  memory = 256MiB
+  time = 3m
+  estimate = 1m
+  requeue = false
+  signal = USR1(before = 150s)
+  sbatch = ["--comment=mlc-envopts"]
+  setup = "echo set up > setup.txt"
+  out ckpt = file("ckpt.txt", size = 1KB)
+  run = "trap 'echo checkpoint > ${out.ckpt}; exit 0' USR1; sleep 170 & wait"
+}
+"""
+
+
+def test_the_time_limit_signal_reaches_the_command(scratch, tmp_path):
+    """Issue 12.4: --signal=B:USR1@150 reaches the batch shell well before
+    the 3-minute limit (Slurm checks about once a minute), which passes it on
+    to the command; the command checkpoints and ends, and the job succeeds."""
+    (tmp_path / "sites").mkdir()
+    shutil.copy(EXAMPLES / "slurm/sites/testcluster.mlx", tmp_path / "sites")
+    (tmp_path / "exp.mlx").write_text(_CHECKPOINT_STAGE)
+    experiment, diagnostics, _ = frontend.load(str(tmp_path / "exp.mlx"), {"scratch": str(scratch)})
+    assert experiment is not None, [d.message for d in diagnostics.items]
+    folder = tmp_path / experiment.name
+    compile_to(experiment, placement.place(experiment), folder)
+    result = _snakemake(folder)
+    assert result.returncode == 0, result.stdout + result.stderr
+    root = scratch / experiment.name
+    assert (root / "ckpt.txt").read_text() == "checkpoint\n"
+    assert (root / "setup.txt").read_text() == "set up\n"

@@ -56,7 +56,13 @@ cd "$HOME" && exec sh -c "$*"
 """
 
 FAKE_APPTAINER = r"""#!/usr/bin/env bash
-# Stand-in for `apptainer exec [--nv] [--bind DIR] IMAGE COMMAND...`.
+# Stand-in for `apptainer pull SIF REFERENCE` and
+# `apptainer exec [--nv] [--bind DIR] IMAGE COMMAND...`.
+if [[ $1 == pull ]]; then
+  echo "$3" >> "$FAKE_PULLS"
+  echo "image $3" > "$2"
+  exit
+fi
 shift
 while [[ $1 == --* ]]; do [[ $1 == --bind ]] && shift; shift; done
 echo "$1" >> "$FAKE_IMAGES"
@@ -186,7 +192,8 @@ def _fake_cluster(tmp_path: Path) -> dict[str, str]:
     for name, text in fakes:
         (bin_dir / name).write_text(text)
         (bin_dir / name).chmod(0o755)
-    return {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "FAKE_IMAGES": str(tmp_path / "images")}
+    return {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "FAKE_IMAGES": str(tmp_path / "images"),
+            "FAKE_PULLS": str(tmp_path / "pulls")}
 
 
 def _run(folder: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
@@ -201,7 +208,11 @@ def test_slurm_array_and_transfers_run_through_sbatch(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert (folder / "work/laptop/sum.txt").read_text() == "75\n"  # (2 + 3) * (1 + ... + 5)
     assert (scratch / "arith/scaled/3.txt").read_text().split() == ["3", "6", "9", "12", "15"]
-    assert (tmp_path / "images").read_text() == "docker://alpine:3\n" * 2
+    # Pulled once, on the login side, into the site's cache; each task runs the .sif.
+    assert (tmp_path / "pulls").read_text() == "docker://alpine:3\n"
+    (sif,) = (scratch / ".mlc-cache" / "images").glob("*.sif")
+    assert sif.name.startswith("alpine_3-") and sif.read_text() == "image docker://alpine:3\n"
+    assert (tmp_path / "images").read_text() == f"{sif}\n" * 2
     record = (folder / ".mlc/jobs/scale").read_text()
     assert record == "kind=slurm\nsite=hpc\nid=4242\nlogin=\n"
 

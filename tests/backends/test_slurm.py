@@ -9,7 +9,7 @@ import builders
 import pytest
 
 from compiler import ir
-from compiler.backends import BackendError, emit, slurm
+from compiler.backends import BackendError, emit, slurm, slurm_images
 
 
 def _directives(exp, plan, site="hpc"):
@@ -56,7 +56,8 @@ def test_a_sweep_split_over_partitions_is_one_array_per_partition():
         a.model_copy(update={"pool": "cpu"}) if a.unit == "train[lr=0.01]" else a for a in plan.assignments
     ]})
     files = slurm.emit_site(exp, split, "hpc")
-    assert sorted(files) == ["slurm/hpc/evaluate.sbatch", "slurm/hpc/train.cpu.sbatch", "slurm/hpc/train.gpu.sbatch"]
+    assert sorted(files) == ["slurm/hpc/evaluate.sbatch", "slurm/hpc/images.sh", "slurm/hpc/train.cpu.sbatch",
+                             "slurm/hpc/train.gpu.sbatch"]
     assert "#SBATCH --array=1\n" in files["slurm/hpc/train.cpu.sbatch"]
     assert "  1) member_1 ;;\n" in files["slurm/hpc/train.cpu.sbatch"]
     assert "  0) member_0 ;;\n" not in files["slurm/hpc/train.cpu.sbatch"]
@@ -71,7 +72,11 @@ def test_modules_are_loaded_quoted_and_images_run_in_apptainer():
     ]})
     train = slurm.emit_site(exp, plan, "hpc")["slurm/hpc/train.sbatch"]
     assert "module load cuda/12.2\nmodule load 'odd name'\n" in train
-    assert 'apptainer exec --nv --bind "$PWD" docker://nvcr.io/nvidia/pytorch:24.01-py3 bash' in train
+    sif = slurm_images.sif_name("docker://nvcr.io/nvidia/pytorch:24.01-py3", exp.span)
+    assert sif.startswith("nvcr.io_nvidia_pytorch_24.01-py3-") and sif.endswith(".sif")
+    assert f'apptainer exec --nv --bind "$PWD" "$(cd .. && pwd -P)"/.mlc-cache/images/{sif} bash' in train
+    pull = slurm.emit_site(exp, plan, "hpc")["slurm/hpc/images.sh"]
+    assert f"\npull {sif} docker://nvcr.io/nvidia/pytorch:24.01-py3\n" in pull
 
 
 def test_services_cannot_go_to_slurm():

@@ -40,6 +40,24 @@ class Slurm(SiteKind):
 
         return slurm.submit_script(experiment)
 
+    def setup_step(self, builder, site: Site):
+        """Pulls the site's container images once, on the login host
+        (backends/slurm_images.py), before any of its jobs runs."""
+        from ...backends import slurm, slurm_images
+        from ...backends.naming import snake_rule
+        from ...backends.snakefile import Param, Rule
+
+        if not slurm_images.pulls(slurm.site_images(builder.experiment, builder.plan, site.name)):
+            return None
+        return builder.add(Rule(
+            name=snake_rule(f"images_{site.name}"), comment=f"pull the container images of Slurm site {site.name}",
+            files=[("script", slurm_images.script_path(site.name))],
+            params=[Param("login", site.name, "login"),
+                    Param("root", site.name, "scratch", join=builder.experiment.name)],
+            shell="MLC_SLURM_LOGIN={params.login:q} MLC_SLURM_ROOT={params.root:q} bash {input.script:q}",
+            span=site.span,
+        ))
+
     def unit_step(self, builder, unit: str, site: Site) -> None:
         """One rule per job group: it submits the whole array at once."""
         from ...backends import slurm

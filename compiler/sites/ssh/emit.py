@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ...backends import commands
 from ...backends.naming import file_stem
+from ...backends.software import host_software
 from ...backends.templating import render
 from ...ir import Experiment, Plan, Service, Site, SshSettings
 from ...transport import ssh as transport_module
@@ -51,6 +52,6 @@ def emit_site(experiment: Experiment, plan: Plan, site_name: str) -> dict[str, s
             port=unit.port if isinstance(unit, Service) else None,
             parents=commands.output_parents(experiment, assignment.unit),
             env=commands.host_env(experiment, assignment.unit),
-            command=rendered.text, exports=rendered.exports,
+            host_software=host_software(unit), command=rendered.text, exports=rendered.exports,
         )
     return files
