@@ -212,10 +212,14 @@ class Input(_Frozen):
 
 
 class Resources(_Frozen):
+    """cpus, memory and gpus are per node; `nodes` whole nodes are held
+    together (a gang) for the whole run."""
+
     cpus: int = 1
     memory: int = 2 * 1024**3
     gpus: Gpus | None = None
     time: float = 3600.0  # the wall-time limit asked for, seconds
+    nodes: int = 1
 
 
 class Estimate(_Frozen):
@@ -226,6 +230,25 @@ class Estimate(_Frozen):
     default: float
     by_key: dict[str, float] = Field(default_factory=dict)
     stated: bool = True
+
+
+class Launch(_Frozen):
+    """How the command starts on a stage's nodes (docs/language.md, "Multi-node
+    stages"). Without one the command runs once, on the first node."""
+
+    kind: Literal["torchrun", "srun", "mpirun"]
+    tasks_per_node: int = 1  # srun and mpirun; torchrun starts one process per GPU
+
+
+class Shape(_Frozen):
+    """One alternative way to run a stage: its own resources and estimate,
+    on the sites or pools it names (empty: wherever the stage may run).
+    Placement picks one per instance (Assignment.shape)."""
+
+    resources: Resources
+    estimate: Estimate
+    on: list[str] = Field(default_factory=list)
+    span: Span
 
 
 class StageInstance(_Frozen):
@@ -247,6 +270,10 @@ class StageInstance(_Frozen):
     on: list[str] = Field(default_factory=list)  # allowed sites or pools; empty: anywhere
     not_on: list[str] = Field(default_factory=list)
     template: str | None = None
+    launch: Launch | None = None
+    # Alternatives to `resources`/`estimate`, in the order the user prefers
+    # them; empty: the stage has one shape, its own fields.
+    shapes: list[Shape] = Field(default_factory=list)
     span: Span
 
 
@@ -366,6 +393,7 @@ class Assignment(_Frozen):
     finish: float
     cost: float = 0.0
     reason: str = ""
+    shape: int | None = None  # the index into the instance's `shapes` placement chose
 
 
 class DatasetRef(_Frozen):

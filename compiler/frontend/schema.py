@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .limits import MAX_INT, MAX_POOL_NODES, MAX_RETRIES
+from .limits import MAX_INT, MAX_POOL_NODES, MAX_RETRIES, MAX_TASKS_PER_NODE
 
 # Types are small tuples so they print and compare easily:
 #   ("int",) ("float",) ("str",) ("bool",) ("size",) ("duration",) ("bandwidth",)
@@ -39,6 +39,7 @@ ESTIMATE: Type = ("estimate",)
 OBJECTIVE: Type = ("objective",)
 ENV: Type = ("env",)
 COMMAND: Type = ("command",)  # a string whose ${in.x}/${out.x} name ports
+SHAPES: Type = ("shapes",)  # a list of shape(...) calls (frontend/multinode.py)
 
 
 def list_of(t: Type) -> Type:
@@ -68,6 +69,7 @@ def type_name(t: Type) -> str:
         "units": "a list of stage or service names", "estimate": "a duration or a map of durations",
         "objective": "makespan, cost or weighted(time = ..., cost = ...)",
         "env": "a map of environment variables", "command": "a command string",
+        "shapes": "a list of shape(...)",
     }.get(t[0], t[0])
 
 
@@ -150,6 +152,18 @@ _UNIT_COMMON = {
 STAGE = {
     **_UNIT_COMMON, "time": _f(DURATION, range=MORE_THAN_ZERO), "estimate": _f(ESTIMATE),
     "retries": _f(INT, range=Range(0, high=MAX_RETRIES)),
+    # Multi-node stages and resource shapes (frontend/multinode.py).
+    "nodes": _f(INT, range=Range(1, high=MAX_POOL_NODES)),
+    "launch": _f(enum("torchrun", "srun", "mpirun")),
+    "tasks_per_node": _f(INT, range=Range(1, high=MAX_TASKS_PER_NODE)),
+    "shapes": _f(SHAPES),
+}
+
+# What one `shape(...)` states; a field it leaves out is the stage's own.
+SHAPE = {
+    "nodes": STAGE["nodes"], "cpus": _UNIT_COMMON["cpus"], "memory": _UNIT_COMMON["memory"],
+    "gpus": _UNIT_COMMON["gpus"], "time": STAGE["time"], "estimate": STAGE["estimate"],
+    "on": _UNIT_COMMON["on"],
 }
 
 SERVICE = {

@@ -131,3 +131,31 @@ class PoolCapacity:
         self.nodes[node].reserve(start, finish, cpus, memory, gpus)
         if node >= self.used:
             self.used = node + 1
+
+
+def earliest_gang(cap: PoolCapacity, ready: float, cpus: int, memory: int, gpus: int, count: int,
+                  duration: float, limit: float = inf) -> tuple[float, list[int]]:
+    """(start, nodes): the earliest start at which `count` distinct nodes of
+    the pool each hold the job for its whole run (a multi-node stage holds
+    all its nodes at once); (inf, []) when none is found before `limit`.
+
+    A node's possible starts begin at `ready` or where one of its steps
+    begins, so only those instants are tried, in order. Unused nodes are
+    all alike: they count at every instant."""
+    if count > len(cap.nodes) or ready >= limit:
+        return inf, []
+    idle = list(range(cap.used, len(cap.nodes)))
+    instants = sorted({ready, *(t for k in range(cap.used) for t in cap.nodes[k].times if ready < t < limit)})
+    for at in instants:
+        just_after = nextafter(at, inf)
+        ready_nodes = [k for k in range(cap.used)
+                       if cap.nodes[k].earliest(at, cpus, memory, gpus, duration, just_after) <= at]
+        if len(ready_nodes) + len(idle) >= count:
+            return at, (ready_nodes + idle)[:count]
+    return inf, []
+
+
+def reserve_gang(cap: PoolCapacity, nodes: list[int], start: float, finish: float,
+                 cpus: int, memory: int, gpus: int) -> None:
+    for node in nodes:
+        cap.reserve(node, start, finish, cpus, memory, gpus)
