@@ -73,7 +73,7 @@ def _gpu_type_ok(wanted: str | None, pool: Pool) -> bool:
 def _resource_shortfalls(unit: Unit, pool: Pool) -> list[str]:
     res = unit.resources
     out = []
-    if res.nodes > pool.nodes:
+    if res.nodes > 1 and res.nodes > pool.nodes:
         out.append(f"needs {shapes.describe(res)}, {pool.id} has {pool.nodes} node{'s' if pool.nodes != 1 else ''}")
     if res.cpus > pool.cpus:
         out.append(f"needs {res.cpus} cpus, a node has {pool.cpus}")

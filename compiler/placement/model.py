@@ -312,7 +312,9 @@ def build(experiment: Experiment) -> Problem:
         requirements = _requirements(unit)
         if requirements not in fitting:
             fitting[requirements] = _as_run_on(experiment, unit, pools)
-        run_on = fitting[requirements]
+        # Cached per requirements: the unit itself (its estimate) is this one.
+        run_on = [None if there is None else (shapes.resolve(unit, there[1]) if there[1] is not None else unit,
+                                              there[1]) for there in fitting[requirements]]
         feasible = [p for p, there in enumerate(run_on) if there is not None]
         row = [INF] * len(pools)
         money = [pool.price * node_share(unit, pool) * copies / 3600 for pool in pools]
