@@ -73,8 +73,6 @@ def _gpu_type_ok(wanted: str | None, pool: Pool) -> bool:
 def _resource_shortfalls(unit: Unit, pool: Pool) -> list[str]:
     res = unit.resources
     out = []
-    if res.nodes > 1 and res.nodes > pool.nodes:
-        out.append(f"needs {shapes.describe(res)}, {pool.id} has {pool.nodes} node{'s' if pool.nodes != 1 else ''}")
     if res.cpus > pool.cpus:
         out.append(f"needs {res.cpus} cpus, a node has {pool.cpus}")
     if res.memory > pool.memory:
@@ -142,8 +140,11 @@ def _shortfalls(experiment: Experiment, unit: Unit, pool: Pool) -> list[str]:
     kind = registry.of(site)
     if isinstance(unit, Service) and not kind.has(Feature.SERVICES):
         out.append(f"a service cannot run on a {kind.title} site")
-    if unit.resources.nodes > 1 and not kind.has(Feature.MULTI_NODE):
-        out.append(f"needs {unit.resources.nodes} nodes at once, a {kind.title} site runs a stage on one")
+    nodes = unit.resources.nodes
+    if nodes > 1 and not kind.has(Feature.MULTI_NODE):
+        out.append(f"needs {nodes} nodes at once, a {kind.title} site runs a stage on one")
+    elif nodes > pool.nodes > 0:  # a pool of no nodes is placement's to report (E0805)
+        out.append(f"needs {shapes.describe(unit.resources)}, {pool.id} has {pool.nodes} node{'s' if pool.nodes != 1 else ''}")
     out.extend(_resource_shortfalls(unit, pool))
     if isinstance(unit, Service):
         if pool.max_time is not None:
