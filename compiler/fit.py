@@ -145,6 +145,9 @@ def _shortfalls(experiment: Experiment, unit: Unit, pool: Pool) -> list[str]:
         out.append(f"needs {nodes} nodes at once, a {kind.title} site runs a stage on one")
     elif nodes > pool.nodes > 0:  # a pool of no nodes is placement's to report (E0805)
         out.append(f"needs {shapes.describe(unit.resources)}, {pool.id} has {pool.nodes} node{'s' if pool.nodes != 1 else ''}")
+    launcher = unit.launch.kind if isinstance(unit, StageInstance) and unit.launch is not None else None
+    if launcher == "mpirun" and not kind.has(Feature.MPI_LAUNCH):
+        out.append(f"launch = mpirun: a {kind.title} site does not start MPI programs")
     out.extend(_resource_shortfalls(unit, pool))
     if isinstance(unit, Service):
         if pool.max_time is not None:

@@ -9,9 +9,10 @@ no user value reaches the shell through this module."""
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass
 
-from ..ir import StageInstance
+from ..ir import Service, StageInstance
 
 # torchrun's default rendezvous port. On Slurm it is moved by the job id, so
 # that two jobs whose first node is the same do not collide.
@@ -115,3 +116,27 @@ def slurm_launcher(instance: StageInstance) -> str:
     if kind == "mpirun":
         return mpirun_prefix(instance)
     return ""
+
+
+# --- one host (local, ssh): `nodes` is 1 there (fit.py) -------------------
+
+ONE_HOST = Rendezvous(node_rank="0", run_id="mlc")
+
+
+def single_host(instance: StageInstance | Service, command: str) -> str:
+    """The command on a site whose stages run on one machine: the same
+    variables (one node, this host as master), torchrun on one node, and
+    srun's or mpirun's tasks started here. A service's is its own."""
+    if not isinstance(instance, StageInstance) or not is_multinode(instance):
+        return command
+    inner = wrap(instance, command, ONE_HOST)
+    setup = f"export MLC_NNODES=1 MLC_MASTER_ADDR=127.0.0.1 MLC_MASTER_PORT={BASE_PORT}\n"
+    tasks = tasks_per_node(instance)
+    if launch_kind(instance) == "mpirun":
+        return setup + f"mpirun -n {tasks} bash -eo pipefail -c {shlex.quote(inner)}"
+    if tasks > 1:
+        return setup + (f"pids=()\nfor ((task = 0; task < {tasks}; task++)); do\n"
+                        f"  MLC_LOCAL_RANK=$task bash -eo pipefail -c {shlex.quote(inner)} &\n"
+                        '  pids+=("$!")\ndone\nstatus=0\n'
+                        'for pid in "${pids[@]}"; do wait "$pid" || status=$?; done\nexit "$status"')
+    return setup + inner

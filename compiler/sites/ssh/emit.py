@@ -8,7 +8,7 @@ from __future__ import annotations
 import posixpath
 from pathlib import Path
 
-from ...backends import commands
+from ...backends import commands, launch
 from ...backends.naming import file_stem
 from ...backends.templating import render
 from ...ir import Experiment, Plan, Service, Site, SshSettings
@@ -51,6 +51,6 @@ def emit_site(experiment: Experiment, plan: Plan, site_name: str) -> dict[str, s
             port=unit.port if isinstance(unit, Service) else None,
             parents=commands.output_parents(experiment, assignment.unit),
             env=commands.host_env(experiment, assignment.unit),
-            command=rendered.text, exports=rendered.exports,
+            command=launch.single_host(unit, rendered.text), exports=rendered.exports,
         )
     return files
