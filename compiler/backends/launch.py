@@ -27,6 +27,7 @@ class Rendezvous:
 
     node_rank: str  # this node's rank, 0 on the first
     run_id: str  # the same on every node of one run, unique per run
+    local_rank: str = '"${MLC_LOCAL_RANK:-0}"'  # the task's index on its node (mlc's own loop sets it)
 
 
 def is_multinode(instance: StageInstance) -> bool:
@@ -61,6 +62,9 @@ def torchrun_prefix(nodes: int, nproc: int, run_id: str) -> str:
             ' --rdzv_endpoint="$MLC_MASTER_ADDR:$MLC_MASTER_PORT" ')
 
 
+MPI_LOCAL_RANK = '"${OMPI_COMM_WORLD_LOCAL_RANK:-${MPI_LOCALRANKID:-0}}"'
+
+
 def mpi_node_rank(tasks: int) -> str:
     """An MPI process's node: its rank over the tasks per node (mpirun
     places them `--npernode` in rank order); Open MPI, then PMI, names."""
@@ -73,10 +77,12 @@ def wrap(instance: StageInstance, command: str, rendezvous: Rendezvous) -> str:
     is then the script and its arguments)."""
     if not is_multinode(instance):
         return command
-    rank = mpi_node_rank(tasks_per_node(instance)) if launch_kind(instance) == "mpirun" else rendezvous.node_rank
+    mpi = launch_kind(instance) == "mpirun"
+    rank = mpi_node_rank(tasks_per_node(instance)) if mpi else rendezvous.node_rank
+    local = MPI_LOCAL_RANK if mpi else rendezvous.local_rank
     if launch_kind(instance) == "torchrun":
         command = torchrun_prefix(instance.resources.nodes, nproc_per_node(instance), rendezvous.run_id) + command
-    return f"export MLC_NODE_RANK={rank}\n{command}"
+    return f"export MLC_NODE_RANK={rank} MLC_LOCAL_RANK={local}\n{command}"
 
 
 def mpirun_prefix(instance: StageInstance) -> str:
@@ -87,7 +93,7 @@ def mpirun_prefix(instance: StageInstance) -> str:
 
 # --- Slurm ---------------------------------------------------------------
 
-SLURM = Rendezvous(node_rank='"${SLURM_NODEID:-0}"', run_id='"$SLURM_JOB_ID"')
+SLURM = Rendezvous(node_rank='"${SLURM_NODEID:-0}"', run_id='"$SLURM_JOB_ID"', local_rank='"${SLURM_LOCALID:-0}"')
 
 
 def slurm_directives(instance: StageInstance) -> list[tuple[str, str]]:
