@@ -17,8 +17,6 @@ from pathlib import Path
 import pytest
 from tests.slurm.cluster import GENEROUS_TIMEOUT
 
-pytestmark = pytest.mark.slurm
-
 ROOT = Path(__file__).resolve().parents[2]
 
 BARRIER = r'''
@@ -97,6 +95,7 @@ def experiment(partition: str, scratch: Path) -> str:
     )
 
 
+@pytest.mark.slurm
 def test_two_ranks_on_two_nodes_meet_at_the_master(partition, slurm_workdir, tmp_path: Path):
     source = tmp_path / "multinode.mlx"
     source.write_text(experiment(partition, slurm_workdir))
@@ -116,7 +115,8 @@ def test_two_ranks_on_two_nodes_meet_at_the_master(partition, slurm_workdir, tmp
 
 
 def test_the_compiled_job_asks_for_two_nodes_and_starts_one_task_on_each(tmp_path: Path):
-    """What the cluster test runs, checked without a cluster."""
+    """What the cluster test runs, checked without a cluster (no `slurm`
+    marker: it runs with the rest of the suite)."""
     source = tmp_path / "multinode.mlx"
     source.write_text(experiment("cpu", tmp_path / "scratch"))
     done = subprocess.run([sys.executable, "-m", "compiler.cli", "compile", str(source), "-o", str(tmp_path / "out")],
