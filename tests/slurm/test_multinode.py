@@ -51,12 +51,14 @@ with open(f"{out}/rank{rank}.json", "w") as f:
 
 def two_node_partition() -> str | None:
     """A partition of the cluster with at least two nodes, or None."""
+    # One line per partition and node state: the counts of a partition add up.
     listed = subprocess.run(["sinfo", "--noheader", "--format=%R %D"], capture_output=True, text=True, timeout=30)
+    nodes: dict[str, int] = {}
     for line in listed.stdout.splitlines():
         name, _, count = line.strip().partition(" ")
-        if count.isdigit() and int(count) >= 2:
-            return name.rstrip("*")
-    return None
+        if count.isdigit():
+            nodes[name.rstrip("*")] = nodes.get(name.rstrip("*"), 0) + int(count)
+    return next((name for name, count in sorted(nodes.items()) if count >= 2), None)
 
 
 @pytest.fixture
