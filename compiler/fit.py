@@ -9,6 +9,7 @@ secret the site cannot deliver.
 
 from __future__ import annotations
 
+from . import shapes
 from .ir import Experiment, Pool, Service, Site, StageInstance
 from .sites import registry
 from .sites.base import Feature
@@ -80,10 +81,14 @@ def _resource_shortfalls(unit: Unit, pool: Pool) -> list[str]:
         )
     if res.gpus and res.gpus.count:
         need = _gpus_text(res.gpus.count, res.gpus.type)
+        if res.nodes > 1:  # per node: say so, `needs 2 nodes x 4 x a100; hpc.gpu has nodes of 1 x t4`
+            need = shapes.describe(res)
         if pool.gpus is None or not pool.gpus.count:
             out.append(f"needs {need}, has no GPUs")
         elif not _gpu_type_ok(res.gpus.type, pool) or pool.gpus.count < res.gpus.count:
-            out.append(f"needs {need}, has {_gpus_text(pool.gpus.count, pool.gpus.type)}")
+            have = _gpus_text(pool.gpus.count, pool.gpus.type)
+            out.append(f"needs {need}; {pool.id} has nodes of {have}" if res.nodes > 1
+                       else f"needs {need}, has {have}")
     return out
 
 
@@ -114,12 +119,35 @@ def _secret_shortfalls(experiment: Experiment, unit: Unit, site: Site) -> list[s
 
 
 def shortfalls(experiment: Experiment, unit: Unit, pool: Pool) -> list[str]:
-    """Why `unit` can never run on `pool`; empty when it can."""
+    """Why `unit` can never run on `pool`; empty when it can. A unit with
+    shapes fits when one of its shapes does; otherwise the reasons are
+    those of the shape that came closest, naming it."""
+    if isinstance(unit, StageInstance) and unit.shapes:
+        best: list[str] | None = None
+        for index, resolved in shapes.alternatives(unit):
+            reasons = _shortfalls(experiment, resolved, pool)
+            if not reasons:
+                return []
+            if best is None or len(reasons) < len(best):
+                best = [f"shape {index + 1} ({shapes.describe(resolved.resources)}): {reasons[0]}", *reasons[1:]]
+        return best or []
+    return _shortfalls(experiment, unit, pool)
+
+
+def _shortfalls(experiment: Experiment, unit: Unit, pool: Pool) -> list[str]:
     site = experiment.site(pool.site)
     out = _placement_shortfalls(unit, pool)
     kind = registry.of(site)
     if isinstance(unit, Service) and not kind.has(Feature.SERVICES):
         out.append(f"a service cannot run on a {kind.title} site")
+    nodes = unit.resources.nodes
+    if nodes > 1 and not kind.has(Feature.MULTI_NODE):
+        out.append(f"needs {nodes} nodes at once, a {kind.title} site runs a stage on one")
+    elif nodes > pool.nodes > 0:  # a pool of no nodes is placement's to report (E0805)
+        out.append(f"needs {shapes.describe(unit.resources)}, {pool.id} has {pool.nodes} node{'s' if pool.nodes != 1 else ''}")
+    launcher = unit.launch.kind if isinstance(unit, StageInstance) and unit.launch is not None else None
+    if launcher == "mpirun" and not kind.has(Feature.MPI_LAUNCH):
+        out.append(f"launch = mpirun: a {kind.title} site does not start MPI programs")
     out.extend(_resource_shortfalls(unit, pool))
     if isinstance(unit, Service):
         if pool.max_time is not None:

@@ -212,10 +212,14 @@ class Input(_Frozen):
 
 
 class Resources(_Frozen):
+    """cpus, memory and gpus are per node; `nodes` whole nodes are held
+    together (a gang) for the whole run."""
+
     cpus: int = 1
     memory: int = 2 * 1024**3
     gpus: Gpus | None = None
     time: float = 3600.0  # the wall-time limit asked for, seconds
+    nodes: int = 1
 
 
 class Estimate(_Frozen):
@@ -268,6 +272,25 @@ class SlurmOptions(_Frozen):
     extra: list[tuple[str, str | None]] = Field(default_factory=list)  # `sbatch = [...]`: (option, value)
 
 
+class Launch(_Frozen):
+    """How the command starts on a stage's nodes (docs/language.md, "Multi-node
+    stages"). Without one the command runs once, on the first node."""
+
+    kind: Literal["torchrun", "srun", "mpirun"]
+    tasks_per_node: int = 1  # srun and mpirun; torchrun starts one process per GPU
+
+
+class Shape(_Frozen):
+    """One alternative way to run a stage: its own resources and estimate,
+    on the sites or pools it names (empty: wherever the stage may run).
+    Placement picks one per instance (Assignment.shape)."""
+
+    resources: Resources
+    estimate: Estimate
+    on: list[str] = Field(default_factory=list)
+    span: Span
+
+
 class StageInstance(_Frozen):
     """One runnable unit: a stage, or one member of a stage's sweep."""
 
@@ -289,6 +312,10 @@ class StageInstance(_Frozen):
     template: str | None = None
     software: Software = Field(default_factory=Software)
     slurm: SlurmOptions = Field(default_factory=SlurmOptions)
+    launch: Launch | None = None
+    # Alternatives to `resources`/`estimate`, in the order the user prefers
+    # them; empty: the stage has one shape, its own fields.
+    shapes: list[Shape] = Field(default_factory=list)
     span: Span
 
 
@@ -408,6 +435,7 @@ class Assignment(_Frozen):
     finish: float
     cost: float = 0.0
     reason: str = ""
+    shape: int | None = None  # the index into the instance's `shapes` placement chose
 
 
 class DatasetRef(_Frozen):

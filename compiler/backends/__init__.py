@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 
+from .. import shapes
 from ..ir import Experiment, Plan
 from ..sites import registry
 from ..sites.base import Feature
@@ -19,6 +20,7 @@ __all__ = ["BackendError", "FolderError", "WriteConflict", "compile_to", "emit"]
 
 
 def emit(experiment: Experiment, plan: Plan) -> dict[str, str]:
+    experiment = shapes.apply_plan(experiment, plan)  # each job asks for the shape placement chose
     with provenance.relative_to_root(experiment):
         return _emit(experiment, plan)
 

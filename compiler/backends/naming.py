@@ -32,8 +32,9 @@ def file_stem(unit: str) -> str:
     return f"{stem[:80]}-{digest}"
 
 
-def k8s_job_name(experiment: str, stage: str) -> str:
-    return dns1123(f"{experiment}-{stage}")
+def k8s_job_name(experiment: str, stage: str, reserve: int = 0) -> str:
+    """`reserve`: characters the Job's pods add to its name in their host names."""
+    return dns1123(f"{experiment}-{stage}", _DNS_MAX - reserve)
 
 
 def k8s_service_name(experiment: str, service: str) -> str:

@@ -18,6 +18,9 @@ _SPAN_KEYS = set(Span.model_fields)
 
 def plan_json(experiment: Experiment, plan: Plan) -> str:
     document = _rounded(plan.model_dump(mode="json"))
+    for assignment in document["assignments"]:  # only a stage with shapes has one to record
+        if assignment.get("shape") is None:
+            assignment.pop("shape", None)
     document["generated_by"] = f"mlc from {provenance.where(experiment.span)}"
     return json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 

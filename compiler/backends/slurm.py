@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from ..ir import Experiment, Plan, Pool, Service, Site, Span, StageInstance
-from . import commands, slurm_images, slurm_options
+from . import commands, launch, slurm_images, slurm_options
 from .errors import BackendError
 from .naming import file_stem
 from .sites import slurm_settings
@@ -90,6 +90,8 @@ def emit_site(experiment: Experiment, plan: Plan, site_name: str) -> dict[str, s
                 "env": commands.host_env(experiment, inst.id),
                 "software": host_software(inst),
                 **_command(experiment, plan, inst.id),
+                "launch_setup": launch.slurm_setup(inst),
+                "launcher": launch.slurm_launcher(inst),
             }
             for inst in group.instances
         ]
@@ -120,7 +122,8 @@ def site_images(experiment: Experiment, plan: Plan, site_name: str) -> list[tupl
 
 def _command(experiment: Experiment, plan: Plan, unit: str) -> dict:
     rendered = commands.render_command(experiment, plan, unit)
-    return {"command": rendered.text, "exports": rendered.exports}
+    text = launch.wrap(experiment.instance(unit), rendered.text, launch.SLURM)
+    return {"command": text, "exports": rendered.exports}
 
 
 def submit_script(experiment: Experiment) -> dict[str, str]:
@@ -141,18 +144,19 @@ def directives(experiment: Experiment, site: Site, group: JobGroup) -> list[tupl
         options.append(("account", _cluster_name("account", settings.account, site.span)))
     if settings.qos:
         options.append(("qos", _cluster_name("qos", settings.qos, site.span)))
+    first = group.instances[0]  # the members of a group share their stage's shape and launch
+    multinode = launch.is_multinode(first)
     options += [
-        ("nodes", "1"),
-        ("ntasks", "1"),
-        ("cpus-per-task", str(max(r.cpus for r in resources))),
-        ("mem", f"{math.ceil(max(r.memory for r in resources) / 1024**2)}M"),
+        *(launch.slurm_directives(first) if multinode else [("nodes", "1"), ("ntasks", "1")]),
+        ("cpus-per-task", str(max(1, max(r.cpus for r in resources) // launch.tasks_per_node(first)))),
+        ("mem", f"{math.ceil(max(r.memory for r in resources) / 1024**2)}M"),  # per node
     ]
     gpus = _group_gpus(group)
     if gpus is not None:
         count, gpu_type = gpus
         typed = f"{_cluster_name('GPU type', gpu_type, span)}:{count}" if gpu_type else str(count)
         if settings.gpu_directive == "gpus":
-            options.append(("gpus", typed))
+            options.append(("gpus-per-node" if multinode else "gpus", typed))  # --gres is per node already
         else:
             options.append(("gres", f"gpu:{typed}"))
     options.append(("time", slurm_time(max(r.time for r in resources))))

@@ -84,7 +84,7 @@ def evaluate_field(ctx: Context, f: A.Field, spec: FieldSpec, scope: Scope):
     """Fields of the checker's own types (site refs, placement, ...) are kept
     as syntax here and resolved by the pass that knows the names; the rest
     are evaluated."""
-    if spec.type[0] in ("site", "placement", "units", "estimate", "objective", "env", "command", "signal"):
+    if spec.type[0] in ("site", "placement", "units", "estimate", "objective", "env", "command", "signal", "shapes"):
         return f.value
     value = ctx.ev.value(f.value, spec.type, scope)
     problem = spec.range.problem(value) if spec.range is not None and value is not BAD else None

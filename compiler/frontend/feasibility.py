@@ -31,7 +31,15 @@ def check_feasible(experiment: ir.Experiment, diags: Diagnostics,
             pool, reasons = nearest
             notes.append(note(f"nearest: {pool.id}: " + "; ".join(reasons), pool.span))
         without = _kinds_without_services(experiment, unit) if isinstance(unit, ir.Service) else None
-        if without:
+        single = _kinds_without_multi_node(experiment, unit) if isinstance(unit, ir.StageInstance) else None
+        if single:
+            code = "E0740"
+            message = (f"stage `{group}` needs {unit.resources.nodes} nodes at once; "
+                       f"a {' or '.join(k.title for k in single)} site runs a stage on one node")
+            hosts = [k.title for k in registry.KINDS.values() if k.has(Feature.MULTI_NODE)]
+            notes.append(help_(f"multi-node stages run on {' or '.join(hosts)} sites: pin it there "
+                               "with `on = ...`, or set `nodes = 1`"))
+        elif without:
             code = "E0702"
             message = f"service `{group}` cannot run on a {' or '.join(k.title for k in without)} site"
             hosts = [k.title for k in registry.KINDS.values() if k.has(Feature.SERVICES)]
@@ -50,5 +58,18 @@ def _kinds_without_services(experiment: ir.Experiment, service: ir.Service) -> l
     pinned = {p.split(".")[0] for p in service.on}
     kinds = [registry.of(s) for s in experiment.sites if not service.on or s.name in pinned]
     if any(k.has(Feature.SERVICES) for k in kinds):
+        return []
+    return list(dict.fromkeys(kinds))
+
+
+def _kinds_without_multi_node(experiment: ir.Experiment, stage: ir.StageInstance) -> list[SiteKind]:
+    """The kinds of the sites a multi-node stage may use, when none of them
+    runs a stage on several nodes (empty otherwise, and for a stage with
+    shapes: its shapes may differ in that)."""
+    if stage.resources.nodes <= 1 or stage.shapes:
+        return []
+    pinned = {p.split(".")[0] for p in stage.on}
+    kinds = [registry.of(s) for s in experiment.sites if not stage.on or s.name in pinned]
+    if any(k.has(Feature.MULTI_NODE) for k in kinds):
         return []
     return list(dict.fromkeys(kinds))

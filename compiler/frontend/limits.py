@@ -34,6 +34,7 @@ MAX_INT = 2**31 - 1
 
 # A stage retried more often than this hides a bug rather than a flaky node.
 MAX_RETRIES = 100
+MAX_TASKS_PER_NODE = 1024  # processes a launcher starts on one node
 
 # Quantities, in the IR's base units: past these the arithmetic of placement
 # loses meaning (and an int64 byte count overflows). Other numbers need only

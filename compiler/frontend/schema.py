@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .limits import MAX_INT, MAX_POOL_NODES, MAX_RETRIES
+from .limits import MAX_INT, MAX_POOL_NODES, MAX_RETRIES, MAX_TASKS_PER_NODE
 
 # Types are small tuples so they print and compare easily:
 #   ("int",) ("float",) ("str",) ("bool",) ("size",) ("duration",) ("bandwidth",)
@@ -40,6 +40,7 @@ OBJECTIVE: Type = ("objective",)
 ENV: Type = ("env",)
 COMMAND: Type = ("command",)  # a string whose ${in.x}/${out.x} name ports
 SIGNAL: Type = ("signal",)  # USR1(before = 5m): stage_options.py
+SHAPES: Type = ("shapes",)  # a list of shape(...) calls (frontend/multinode.py)
 
 
 def list_of(t: Type) -> Type:
@@ -70,6 +71,7 @@ def type_name(t: Type) -> str:
         "objective": "makespan, cost or weighted(time = ..., cost = ...)",
         "env": "a map of environment variables", "command": "a command string",
         "signal": "a signal (e.g. USR1(before = 5m))",
+        "shapes": "a list of shape(...)",
     }.get(t[0], t[0])
 
 
@@ -161,6 +163,18 @@ STAGE = {
     **_UNIT_COMMON, "time": _f(DURATION, range=MORE_THAN_ZERO), "estimate": _f(ESTIMATE),
     "retries": _f(INT, range=Range(0, high=MAX_RETRIES)),
     **_STAGE_OPTIONS,
+    # Multi-node stages and resource shapes (frontend/multinode.py).
+    "nodes": _f(INT, range=Range(1, high=MAX_POOL_NODES)),
+    "launch": _f(enum("torchrun", "srun", "mpirun")),
+    "tasks_per_node": _f(INT, range=Range(1, high=MAX_TASKS_PER_NODE)),
+    "shapes": _f(SHAPES),
+}
+
+# What one `shape(...)` states; a field it leaves out is the stage's own.
+SHAPE = {
+    "nodes": STAGE["nodes"], "cpus": _UNIT_COMMON["cpus"], "memory": _UNIT_COMMON["memory"],
+    "gpus": _UNIT_COMMON["gpus"], "time": STAGE["time"], "estimate": STAGE["estimate"],
+    "on": _UNIT_COMMON["on"],
 }
 
 SERVICE = {

@@ -12,6 +12,7 @@ from .. import ir, shell_context
 from ..diagnostics import choices, did_you_mean, help_, note
 from . import ast as A
 from . import limits as L
+from . import multinode
 from . import schema as S
 from .commands import trim_command
 from .context import Context, check_fields, positive
@@ -35,6 +36,8 @@ class UnitFields:
     after: list[str] = field(default_factory=list)  # unit ids, bound by graph.py
     estimate: ir.Estimate | None = None  # instances
     retries: int = 0  # instances
+    launch: ir.Launch | None = None  # instances
+    shapes: list[ir.Shape] = field(default_factory=list)  # instances
     replicas: int = 1  # services
     port: int = 0  # services
     health: str | None = None  # services
@@ -48,7 +51,8 @@ class UnitFields:
     def instance_args(self) -> dict:
         """Keyword arguments of ir.StageInstance."""
         return {**self._common(), "estimate": self.estimate, "retries": self.retries,
-                "software": self.software, "slurm": self.slurm}
+                "software": self.software, "slurm": self.slurm,
+                "launch": self.launch, "shapes": self.shapes}
 
     def service_args(self) -> dict:
         """Keyword arguments of ir.Service."""
@@ -409,7 +413,7 @@ def _unit_fields(ctx: Context, d, kind: str, merged: dict, ports: dict, *, compl
 
     resources = ir.Resources(
         cpus=plain.get("cpus", S.DEFAULT_CPUS), memory=plain.get("memory", S.DEFAULT_MEMORY),
-        gpus=plain.get("gpus"), time=plain.get("time", S.DEFAULT_TIME),
+        gpus=plain.get("gpus"), time=plain.get("time", S.DEFAULT_TIME), nodes=plain.get("nodes", 1),
     )
     out = UnitFields(
         image=plain.get("image"), command=command or [], resources=resources,
@@ -421,6 +425,10 @@ def _unit_fields(ctx: Context, d, kind: str, merged: dict, ports: dict, *, compl
         out.estimate = _estimate(ctx, merged.get("estimate"), resources)
         out.retries = plain.get("retries", 0)
         out.software, out.slurm = lower_stage_options(ctx, merged, out.image, resources.time)
+        out.launch = multinode.launch(ctx, plain, field_of)
+        out.shapes = multinode.shapes(ctx, merged.get("shapes"), resources, out.estimate,
+                                      lambda entry, res: _estimate(ctx, entry, res),
+                                      lambda raw, what: _placement(ctx, raw, what))
     else:
         if complete and "port" not in merged:
             ctx.diags.error("E0302", f"service `{d.name}` has no `port`", d.name_pos.span(),

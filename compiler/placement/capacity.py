@@ -131,3 +131,43 @@ class PoolCapacity:
         self.nodes[node].reserve(start, finish, cpus, memory, gpus)
         if node >= self.used:
             self.used = node + 1
+
+
+def earliest_gang(cap: PoolCapacity, ready: float, cpus: int, memory: int, gpus: int, count: int,
+                  duration: float, limit: float = inf) -> tuple[float, list[int]]:
+    """(start, nodes): the earliest start at which `count` distinct nodes of
+    the pool each hold the job for its whole run (a multi-node stage holds
+    all its nodes at once); (inf, []) when none is found before `limit`.
+
+    From `at` (first `ready`), each used node's earliest start is found as
+    for a one-node job; the count-th earliest of them is the first instant
+    that can work. When fewer nodes than that hold the job there (a gap
+    closed before it), `at` moves to it and the search repeats: it only
+    moves forward, over the nodes' finitely many steps. Unused nodes are
+    all alike and take the job at any instant."""
+    if count > len(cap.nodes) or ready >= limit:
+        return inf, []
+    idle = list(range(cap.used, len(cap.nodes)))
+    need = count - len(idle)
+    if need <= 0:
+        return ready, idle[:count]
+    used = cap.nodes[:cap.used]
+    at = ready
+    while at < limit:
+        starts = sorted((node.earliest(at, cpus, memory, gpus, duration, limit), k) for k, node in enumerate(used))
+        candidate = starts[need - 1][0]
+        if candidate >= limit:
+            return inf, []
+        just_after = nextafter(candidate, inf)
+        holding = [k for start, k in starts if start <= candidate
+                   and used[k].earliest(candidate, cpus, memory, gpus, duration, just_after) <= candidate]
+        if len(holding) >= need:
+            return candidate, sorted(holding[:need]) + idle
+        at = candidate if candidate > at else nextafter(at, inf)
+    return inf, []
+
+
+def reserve_gang(cap: PoolCapacity, nodes: list[int], start: float, finish: float,
+                 cpus: int, memory: int, gpus: int) -> None:
+    for node in nodes:
+        cap.reserve(node, start, finish, cpus, memory, gpus)

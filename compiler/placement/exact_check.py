@@ -73,6 +73,8 @@ def check_exact(experiment: Experiment, plan: Plan) -> ExactCheck:
     problem = build(experiment)
     if any(problem.is_service):
         raise ExactUnavailable("--exact: the exact MILP does not model services; this experiment has some")
+    if any(g is not None for g in problem.gang):
+        raise ExactUnavailable("--exact: the exact MILP does not model multi-node or shaped stages; this experiment has some")
     if problem.n > MAX_UNITS:
         raise ExactUnavailable(
             f"--exact: the exact MILP is for up to {MAX_UNITS} stage instances; this experiment has {problem.n}"

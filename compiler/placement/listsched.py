@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from math import inf
 
 from ..ir import Objective
-from .capacity import PoolCapacity
+from .capacity import PoolCapacity, earliest_gang, reserve_gang
 from .model import Problem
 from .ranks import min_running_cost, remaining_path
 from .schedule import Schedule, finalise_service_costs
@@ -100,6 +100,7 @@ def run(
     routes = problem.routes
     lat, inv, egr = routes.latency, routes.inv_bandwidth, routes.egress
     names, is_service, demand, replicas = problem.names, problem.is_service, problem.demand, problem.replicas
+    gang = problem.gang
     objective = policy.objective
     kind = objective.kind
     budget = objective.budget
@@ -166,10 +167,16 @@ def run(
                         limit = best[3] - duration
                 elif p != chosen and kind != "cost":
                     limit = rival - duration
-                start, node = caps[p].earliest(ready, *demand[u], duration, limit)
-                if node < 0:
-                    continue
-                nodes = [node]
+                if gang[u] is None:
+                    start, node = caps[p].earliest(ready, *demand[u], duration, limit)
+                    if node < 0:
+                        continue
+                    nodes = [node]
+                else:
+                    *per_node, count = gang[u][p]
+                    start, nodes = earliest_gang(caps[p], ready, *per_node, count, duration, limit)
+                    if not nodes:
+                        continue
                 finish = start + duration
                 if chosen >= 0 and p != chosen:
                     rival = min(rival, finish)
@@ -206,8 +213,10 @@ def run(
         s = pool_site[p]
         if is_service[u]:
             _place_service(caps[p], ready_at[s], demand[u], replicas[u], True)
-        else:
+        elif gang[u] is None:
             caps[p].reserve(nodes[0], start, finish, *demand[u])
+        else:
+            reserve_gang(caps[p], nodes, start, finish, *gang[u][p][:3])
         pool_of[u], node_of[u], site_of[u] = p, nodes, s
         start_of[u], finish_of[u], done[u] = start, finish, finish
         run_cost[u] = rate[u][p] * (finish - start)

@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 import networkx as nx
 
+from .. import shapes
 from ..fit import shortfalls
 from ..ir import (
     DataRef,
@@ -126,7 +127,11 @@ class Problem:
     runtime: list[list[float]]  # [unit][pool] seconds; INF where it cannot run
     options: list[list[int]]  # pools a unit may use, preferred first on ties
     over_limit: list[bool]  # its estimate exceeds its own time limit on every option
-    demand: list[tuple[int, int, int]]  # cpus, memory, gpus per replica
+    demand: list[tuple[int, int, int]]  # cpus, memory, gpus per replica (a gang's: all its nodes', its smallest shape)
+    # Per pool (cpus, memory, gpus per node, nodes) of a multi-node or shaped
+    # stage, whose demand depends on the pool; None for the others.
+    gang: list[list[tuple[int, int, int, int]] | None]
+    shape: list[list[int | None] | None]  # per pool, the shape a shaped stage runs in there
     replicas: list[int]
     rate: list[list[float]]  # money per second of running on a pool
     preds: list[list[tuple[int, int, bool]]]  # (producer, bytes, carries data)
@@ -221,7 +226,25 @@ def _requirements(unit: Unit) -> tuple:
     """Everything `fit.shortfalls` and the price of a unit depend on."""
     secrets = tuple(sorted((k, v.secret) for k, v in unit.env.items() if v.kind == "secret"))
     copies = unit.replicas if isinstance(unit, Service) else 0
-    return (type(unit).__name__, unit.resources, tuple(unit.on), tuple(unit.not_on), secrets, copies)
+    shaped = tuple(s.model_dump_json() for s in unit.shapes) if isinstance(unit, StageInstance) else ()
+    return (type(unit).__name__, unit.resources, tuple(unit.on), tuple(unit.not_on), secrets, copies, shaped)
+
+
+def _per_node(res) -> tuple[int, int, int]:
+    return res.cpus, res.memory, res.gpus.count if res.gpus else 0
+
+
+def _as_run_on(experiment: Experiment, unit: Unit, pools: list[Pool]) -> list[tuple[Unit, int | None] | None]:
+    """Per pool: the unit as it would run there (a shaped stage: in its
+    first shape that fits) and the shape's index; None where it cannot run."""
+    out: list[tuple[Unit, int | None] | None] = []
+    for pool in pools:
+        if isinstance(unit, StageInstance) and unit.shapes:
+            index = shapes.first_fitting(unit, pool, lambda u, q: not shortfalls(experiment, u, q))
+            out.append(None if index is None else (shapes.resolve(unit, index), index))
+        else:
+            out.append(None if shortfalls(experiment, unit, pool) else (unit, None))
+    return out
 
 
 def _name(unit: Unit) -> str:
@@ -278,31 +301,46 @@ def build(experiment: Experiment) -> Problem:
     pool_site = [site_at[p.site] for p in pools]
 
     runtime, options, over_limit, rate, demand, replicas = [], [], [], [], [], []
+    gang, shape_of = [], []
     # Units alike in what they ask for fit the same pools: a sweep of 1,000
     # members is checked once.
-    fitting: dict[tuple, tuple[list[int], list[float]]] = {}
+    fitting: dict[tuple, list[tuple[Unit, int | None] | None]] = {}
     keys = [estimate_keys(pool) for pool in pools]
     for unit in units:
         service = isinstance(unit, Service)
         copies = unit.replicas if service else 1
         requirements = _requirements(unit)
         if requirements not in fitting:
-            fitting[requirements] = (
-                [p for p, pool in enumerate(pools) if not shortfalls(experiment, unit, pool)],
-                [pool.price * node_share(unit, pool) * copies / 3600 for pool in pools],
-            )
-        feasible, money = fitting[requirements]
+            fitting[requirements] = _as_run_on(experiment, unit, pools)
+        # Cached per requirements: the unit itself (its estimate) is this one.
+        run_on = [None if there is None else (shapes.resolve(unit, there[1]) if there[1] is not None else unit,
+                                              there[1]) for there in fitting[requirements]]
+        feasible = [p for p, there in enumerate(run_on) if there is not None]
         row = [INF] * len(pools)
+        money = [pool.price * node_share(unit, pool) * copies / 3600 for pool in pools]
         for p in feasible:
-            row[p] = 0.0 if service else estimate_seconds(unit.estimate, pools[p], keys[p])
+            there = run_on[p][0]
+            row[p] = 0.0 if service else estimate_seconds(there.estimate, pools[p], keys[p])
+            money[p] = pools[p].price * node_share(there, pools[p]) * there.resources.nodes * copies / 3600
         feasible = [p for p in feasible if row[p] < INF]  # a pool that never finishes it cannot run it
-        within = [p for p in feasible if service or row[p] <= unit.resources.time]
+        within = [p for p in feasible if service or row[p] <= run_on[p][0].resources.time]
         runtime.append(row)
         options.append(_preferred_first(unit, pools, within or feasible))
         over_limit.append(bool(feasible) and not within)
         rate.append(money)
-        res = unit.resources
-        demand.append((res.cpus, res.memory, res.gpus.count if res.gpus else 0))
+        shaped = isinstance(unit, StageInstance) and bool(unit.shapes)
+        if shaped or unit.resources.nodes > 1:
+            sizes = [(*_per_node(there[0].resources), there[0].resources.nodes) if there else (0, 0, 0, 1)
+                     for there in run_on]
+            gang.append(sizes)
+            shape_of.append([there[1] if there else None for there in run_on] if shaped else None)
+            # The least any of its shapes needs in all: a valid lower bound (ranks.py).
+            fitting_sizes = [sizes[p] for p in feasible] or [sizes[0]]
+            demand.append(tuple(min(size[r] * size[3] for size in fitting_sizes) for r in range(3)))
+        else:
+            gang.append(None)
+            shape_of.append(None)
+            demand.append(_per_node(unit.resources))
         replicas.append(copies)
 
     preds: list[list[tuple[int, int, bool]]] = [[] for _ in units]
@@ -338,6 +376,8 @@ def build(experiment: Experiment) -> Problem:
         options=options,
         over_limit=over_limit,
         demand=demand,
+        gang=gang,
+        shape=shape_of,
         replicas=replicas,
         rate=rate,
         preds=preds,

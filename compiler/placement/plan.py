@@ -7,6 +7,7 @@ import hashlib
 import json
 import re
 
+from .. import shapes
 from ..fit import human_duration, human_size
 from ..ir import Assignment, DataRef, DatasetRef, Objective, Plan, Route, Transfer
 from .listsched import Option, policy_for, run
@@ -154,7 +155,7 @@ def _notes(problem: Problem, plan_transfers: list[Transfer]) -> list[str]:
     notes = []
     guessed = sorted({
         unit.stage for v, unit in enumerate(problem.units)
-        if not problem.is_service[v] and not unit.estimate.stated
+        if not problem.is_service[v] and not any(there.estimate.stated for _, there in shapes.alternatives(unit))
     })
     if guessed:
         notes.append(
@@ -191,6 +192,19 @@ def _notes(problem: Problem, plan_transfers: list[Transfer]) -> list[str]:
     return notes
 
 
+def _shape_reason(problem: Problem, v: int, p: int) -> str:
+    """Which of a shaped stage's shapes runs, and why that one: `shape 2 of 2
+    (2 nodes x 1 x t4, 30h): `; empty for a stage without shapes."""
+    if problem.shape[v] is None:
+        return ""
+    index = problem.shape[v][p]
+    unit = problem.units[v]
+    there = shapes.resolve(unit, index)
+    why = "" if index == 0 else ", the first that fits this pool"
+    return (f"shape {index + 1} of {len(unit.shapes)} ({shapes.describe(there.resources)}, "
+            f"{human_duration(problem.runtime[v][p])}{why}); ")
+
+
 def to_plan(problem: Problem, objective: Objective, schedule: Schedule, bound: float, extra_notes: list[str]) -> Plan:
     explained = _explain(problem, objective, schedule)
     assignments = []
@@ -205,7 +219,8 @@ def to_plan(problem: Problem, objective: Objective, schedule: Schedule, bound: f
                 start=schedule.start[v],
                 finish=schedule.finish[v],
                 cost=schedule.run_cost[v],
-                reason=reason(problem, objective, schedule, v, explained[v]),
+                reason=_shape_reason(problem, v, schedule.pool[v]) + reason(problem, objective, schedule, v, explained[v]),
+                shape=problem.shape[v][schedule.pool[v]] if problem.shape[v] is not None else None,
             )
         )
     moved = transfers(problem, schedule)

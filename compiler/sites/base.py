@@ -30,6 +30,8 @@ class Feature(enum.Enum):
 
     SERVICES = "hosts services"
     JOB_ARRAYS = "runs a sweep as one array job"
+    MULTI_NODE = "runs a stage on several nodes at once (`nodes = N`)"
+    MPI_LAUNCH = "starts MPI programs with mpirun (`launch = mpirun`)"
     SECRET_FROM_KUBERNETES = "reads a secret from a Kubernetes Secret"
     SECRET_FROM_ENV = "reads a secret from an environment variable"
     SECRET_FROM_FILE = "reads a secret from a file"

@@ -142,3 +142,69 @@ def test_submit_reads_the_array_from_the_directive_header_only(tmp_path):
             capture_output=True, text=True, check=True, timeout=60, env={"MLC_SLURM_ROOT": "r", "PATH": "/usr/bin:/bin"},
         ).stdout.split()
     assert tasks == {"evaluate": ["42"], "train": ["42_0", "42_1"]}
+
+
+def _multinode(launch: ir.Launch | None, **site_settings):
+    """One stage of 2 nodes x 4 A100 x 48 cpus on hpc.gpu."""
+    site = builders.slurm_site(**site_settings)
+    resources = ir.Resources(cpus=48, memory=64 * 1024**3, gpus=ir.Gpus(count=4, type="a100"), time=3600, nodes=2)
+    train = builders.instance("train", [builders.text("train.py")], resources=resources, launch=launch)
+    exp = builders.experiment("dist", [site], [train], [ir.StageGroup(name="train", instances=["train"], span=builders.span())])
+    return exp, builders.plan(exp, {"train": "hpc.gpu"})
+
+
+@pytest.mark.parametrize("launch, tasks, cpus", [
+    (None, "1", "48"), (ir.Launch(kind="torchrun"), "1", "48"),
+    (ir.Launch(kind="srun", tasks_per_node=4), "4", "12"), (ir.Launch(kind="mpirun", tasks_per_node=8), "8", "6"),
+])
+def test_a_multi_node_job_asks_for_whole_nodes_and_tasks_on_each(launch, tasks, cpus):
+    exp, plan = _multinode(launch)
+    (train,) = _directives(exp, plan)
+    assert (train["nodes"], train["ntasks-per-node"], train["cpus-per-task"]) == ("2", tasks, cpus)
+    assert "ntasks" not in train and train["gres"] == "gpu:a100:4" and train["mem"] == "65536M"  # per node
+
+
+def test_a_multi_node_job_asks_for_gpus_per_node_with_the_gpus_directive():
+    exp, plan = _multinode(ir.Launch(kind="torchrun"), gpu_directive="gpus")
+    (train,) = _directives(exp, plan)
+    assert train["gpus-per-node"] == "a100:4" and "gpus" not in train
+
+
+@pytest.mark.parametrize("launch, starts", [
+    (ir.Launch(kind="srun", tasks_per_node=4), 'srun --ntasks-per-node=4 --kill-on-bad-exit=1 bash -eo pipefail -c "$command"'),
+    (ir.Launch(kind="torchrun"), 'srun --ntasks-per-node=1 --kill-on-bad-exit=1 bash -eo pipefail -c "$command"'),
+    (ir.Launch(kind="mpirun", tasks_per_node=8), 'mpirun -n 16 --npernode 8 bash -eo pipefail -c "$command"'),
+    (None, '\nbash -eo pipefail -c "$command"'),
+])
+def test_the_launcher_starts_the_command_and_every_process_gets_its_rank(launch, starts):
+    exp, plan = _multinode(launch)
+    script = emit(exp, plan)["slurm/hpc/train.sbatch"]
+    assert starts in script
+    assert 'MLC_MASTER_ADDR="$(scontrol show hostnames "$SLURM_JOB_NODELIST" | sed -n 1p)"' in script
+    assert "MLC_NNODES=2\n" in script
+    rank = "$(( ${OMPI_COMM_WORLD_RANK:-${PMI_RANK:-0}} / 8 ))" if launch and launch.kind == "mpirun" \
+        else '"${SLURM_NODEID:-0}"'
+    assert f"export MLC_NODE_RANK={rank} " in script
+
+
+def test_a_multi_node_script_gives_every_task_its_rank_and_the_first_host_as_master(tmp_path):
+    """The sbatch script run by bash with stand-ins for srun (two nodes, one
+    task each: SLURM_NODEID 0 and 1) and scontrol (the hosts of the
+    allocation): each task sees its rank, the node count and the first host."""
+    exp, plan = _multinode(ir.Launch(kind="srun"))
+    command = [builders.text('echo "$MLC_NODE_RANK $MLC_NNODES $MLC_MASTER_ADDR $MLC_MASTER_PORT" >> ranks.txt')]
+    train = exp.instance("train").model_copy(update={"command": command})
+    exp = exp.model_copy(update={"instances": [train]})
+    script = tmp_path / "train.sbatch"
+    script.write_text(emit(exp, plan)["slurm/hpc/train.sbatch"])
+    bin_ = tmp_path / "bin"
+    bin_.mkdir()
+    (bin_ / "scontrol").write_text('#!/bin/sh\n[ "$1 $2 $3" = "show hostnames node[07-08]" ] && printf "node07\\nnode08\\n"\n')
+    (bin_ / "srun").write_text('#!/bin/sh\nshift 2\nfor id in 0 1; do SLURM_NODEID=$id "$@" || exit; done\n')
+    for tool in bin_.iterdir():
+        tool.chmod(0o755)
+    env = {"PATH": f"{bin_}:/usr/bin:/bin", "SLURM_SUBMIT_DIR": str(tmp_path), "SLURM_JOB_ID": "4242",
+           "SLURM_JOB_NODELIST": "node[07-08]", "HOME": str(tmp_path)}
+    done = subprocess.run(["bash", str(script)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "ranks.txt").read_text() == "0 2 node07 33742\n1 2 node07 33742\n"

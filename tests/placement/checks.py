@@ -39,8 +39,14 @@ def check_capacity(problem: Problem, schedule: Schedule) -> None:
     jobs: dict[tuple[int, int], list[tuple[float, float, tuple[int, int, int]]]] = {}
     for u in range(problem.n):
         end = float("inf") if problem.is_service[u] else schedule.finish[u]
+        demand = problem.demand[u]
+        gang = problem.gang[u]
+        if gang is not None:  # a multi-node or shaped stage: per node, on as many distinct nodes
+            *per_node, count = gang[schedule.pool[u]]
+            demand = tuple(per_node)
+            assert len(set(schedule.node[u])) == len(schedule.node[u]) == count, problem.names[u]
         for node in schedule.node[u]:
-            jobs.setdefault((schedule.pool[u], node), []).append((schedule.start[u], end, problem.demand[u]))
+            jobs.setdefault((schedule.pool[u], node), []).append((schedule.start[u], end, demand))
     for (p, node), items in jobs.items():
         pool = problem.pools[p]
         assert 0 <= node < pool.nodes
@@ -49,3 +55,20 @@ def check_capacity(problem: Problem, schedule: Schedule) -> None:
             running = [d for s, f, d in items if s <= instant + EPS and f > instant + EPS]
             for r in range(3):
                 assert sum(d[r] for d in running) <= size[r], (pool.id, node, instant)
+
+
+def check_nodes_held(problem: Problem, schedule: Schedule) -> None:
+    """At every start instant, the stages running on a pool hold at most as
+    many nodes as it has, counting each gang's nodes all at once (a plain
+    unit holds one node, which others may share)."""
+    for p, pool in enumerate(problem.pools):
+        on_pool = [u for u in range(problem.n) if schedule.pool[u] == p]
+        for v in on_pool:
+            instant = schedule.start[v]
+            held: set[int] = set()
+            for u in on_pool:
+                end = float("inf") if problem.is_service[u] else schedule.finish[u]
+                if schedule.start[u] <= instant + EPS and end > instant + EPS:
+                    held.update(schedule.node[u])
+            assert len(held) <= pool.nodes, (pool.id, instant, len(held))
+            assert all(0 <= node < pool.nodes for node in held)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 from compiler.fit import candidate_pools
-from compiler.ir import Objective
+from compiler.ir import Objective, Shape
 from compiler.sites import registry
 
 from .builders import GiB, dataset, experiment, instance, link, pool, service, site, span
@@ -165,3 +165,27 @@ def priced_service_experiments(draw, max_units: int = 6):
             on=["cloud"],
         ))
     return experiment(sites, instances, services=services, links=links)
+
+
+@st.composite
+def gang_experiments(draw, max_units: int = 12):
+    """Random experiments with multi-node (gang) stages mixed in: some
+    instances ask for 2 or 3 whole nodes, some state two shapes (a gang and
+    a single node); the ones no pool can hold stay single-node."""
+    exp = draw(experiments(max_units=max_units, max_nodes=4))
+    instances = []
+    for unit in exp.instances:
+        choice = draw(st.sampled_from(["plain", "gang", "gang", "shapes"]))
+        nodes = draw(st.integers(2, 3))
+        if choice == "gang":
+            changed = unit.model_copy(update={"resources": unit.resources.model_copy(update={"nodes": nodes})})
+        elif choice == "shapes":
+            gang = Shape(resources=unit.resources.model_copy(update={"nodes": nodes}), estimate=unit.estimate,
+                         span=span(1))
+            single = Shape(resources=unit.resources, estimate=unit.estimate.model_copy(
+                update={"default": unit.estimate.default * nodes, "by_key": {}}), span=span(1))
+            changed = unit.model_copy(update={"shapes": [gang, single]})
+        else:
+            changed = unit
+        instances.append(changed if candidate_pools(exp, changed) else unit)
+    return exp.model_copy(update={"instances": instances})

@@ -68,7 +68,7 @@ def test_the_exact_check_measures_the_gap_to_the_optimum():
 
 
 def test_the_exact_check_refuses_what_it_does_not_model():
-    from .builders import experiment, instance, service, site
+    from .builders import experiment, instance, pool, service, site
 
     with_service = experiment([site("a", "local")], [instance("make", outputs={"m": 0})],
                               services=[service("api", reads={"m": "make:m"})])
@@ -77,6 +77,11 @@ def test_the_exact_check_refuses_what_it_does_not_model():
     many = experiment([site("a", "local")], [instance(f"j{i}") for i in range(MAX_UNITS + 1)])
     with pytest.raises(ExactUnavailable, match=f"up to {MAX_UNITS} stage instances"):
         check_exact(many, place(many))
+    job = instance("gang")
+    gang = experiment([site("a", "slurm", [pool("main", "a", nodes=2)])], [job.model_copy(update={"resources": job.resources.model_copy(
+        update={"nodes": 2})})])
+    with pytest.raises(ExactUnavailable, match="does not model multi-node or shaped stages"):
+        check_exact(gang, place(gang))
 
 
 def test_a_free_optimum_has_no_relative_gap():

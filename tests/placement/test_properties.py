@@ -6,16 +6,18 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from compiler.fit import shortfalls
 from compiler.ir import Objective
 from compiler.placement import PlacementError, exact, place
 from compiler.placement.listsched import policy_for, run
 from compiler.placement.model import build
 from compiler.placement.place import heuristic
 from compiler.placement.ranks import lower_bound, upward_rank
+from compiler.shapes import resolve
 
 from .builders import span
-from .checks import check_schedule
-from .strategies import experiments, priced_service_experiments
+from .checks import check_nodes_held, check_schedule
+from .strategies import experiments, gang_experiments, priced_service_experiments
 
 QUICK = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SLOW = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -88,3 +90,35 @@ def test_the_cost_objective_never_costs_more_than_the_makespan_objective(exp):
     # The makespan plan is a candidate: placing for cost cannot fail where it worked.
     cheapest = place(exp, Objective(kind="cost", span=span()))
     assert cheapest.cost <= fastest.cost
+
+
+@QUICK
+@given(gang_experiments(max_units=12))
+def test_gang_stages_never_oversubscribe_a_pools_nodes(exp):
+    """Multi-node stages hold all their nodes at once, and no pool ever has
+    more nodes held than it has, whatever the objective."""
+    problem = build(exp)
+    assume(any(g is not None for g in problem.gang))
+    for kind in ("makespan", "cost"):
+        schedule = heuristic(problem, Objective(kind=kind, span=span()))
+        check_schedule(problem, schedule)
+        check_nodes_held(problem, schedule)
+        assert schedule.makespan >= lower_bound(problem) - 1e-6
+
+
+@QUICK
+@given(gang_experiments(max_units=6))
+def test_a_shaped_stage_runs_in_the_shape_its_pool_fits(exp):
+    plan = place(exp)
+    for a in plan.assignments:
+        unit = exp.instance(a.unit)
+        if not unit.shapes:
+            assert a.shape is None
+            continue
+        chosen = unit.shapes[a.shape]
+        pool = exp.pool(f"{a.site}.{a.pool}")
+        assert chosen.resources.nodes <= pool.nodes
+        # The first shape that fits is the one used: an earlier one does not fit there.
+        assert not shortfalls(exp, resolve(unit, a.shape), pool)
+        assert all(shortfalls(exp, resolve(unit, i), pool) for i in range(a.shape))
+        assert a.reason.startswith(f"shape {a.shape + 1} of {len(unit.shapes)}")

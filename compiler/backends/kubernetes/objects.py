@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from kubernetes import client
 
-from compiler.backends.kubernetes import labels, pods
+from compiler.backends.kubernetes import labels, multinode, pods
 from compiler.backends.kubernetes.pod_commands import (
     SHELL,
     job_script,
@@ -54,7 +54,9 @@ def job(experiment: Experiment, plan: Plan, site: Site, claim: str, workload: Jo
         tolerations=pods.tolerations(workload.pool),
     )
     template = client.V1PodTemplateSpec(metadata=client.V1ObjectMeta(labels=object_labels), spec=pod)
-    if workload.indexed:
+    if multinode.is_gang(workload):
+        spec = multinode.job_spec(template, workload)
+    elif workload.indexed:
         count = len(workload.instances)
         # Retries per member, as in a Slurm array: one member's failures use
         # up only its own retries and never stop the others. backoffLimit is

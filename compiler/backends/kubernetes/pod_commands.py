@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import shlex
 
+from compiler.backends import launch
 from compiler.backends.commands import output_parents, render_command
+from compiler.backends.kubernetes import multinode
 from compiler.shell_context import export_line
 from compiler.backends.kubernetes.pods import env_name
 from compiler.backends.kubernetes.workloads import JobWorkload
@@ -22,7 +24,8 @@ NEEDS_BASH = ('command -v bash >/dev/null || { echo "mlc: the command runs under
 RUN_COMMAND = 'exec bash -eo pipefail -c "$command"'
 
 
-def _member_lines(experiment: Experiment, plan: Plan, instance: StageInstance, varying_env: list[str]) -> list[str]:
+def _member_lines(experiment: Experiment, plan: Plan, instance: StageInstance, varying_env: list[str],
+                  rendezvous: launch.Rendezvous | None = None) -> list[str]:
     lines = []
     for name in varying_env:
         value = instance.env[name]
@@ -33,7 +36,10 @@ def _member_lines(experiment: Experiment, plan: Plan, instance: StageInstance, v
         lines.append("mkdir -p -- " + " ".join(shlex.quote(p) for p in parents))
     command = render_command(experiment, plan, instance.id)
     lines.extend(export_line(name, value) for name, value in command.exports)
-    lines.append(f"command={shlex.quote(command.text)}")
+    text = command.text
+    if rendezvous is not None:
+        text = launch.wrap(instance, text, rendezvous)
+    lines.append(f"command={shlex.quote(text)}")
     return lines
 
 
@@ -50,6 +56,12 @@ def varying_literal_env(workload: JobWorkload) -> list[str]:
 
 def job_script(experiment: Experiment, plan: Plan, workload: JobWorkload) -> str:
     varying = varying_literal_env(workload)
+    if multinode.is_gang(workload):  # one member; the completion index is the node's rank
+        first = workload.instances[0]
+        body = _member_lines(experiment, plan, first, varying, multinode.rendezvous(workload))
+        lines = ["set -eu", NEEDS_BASH, *multinode.setup_lines(workload), *body,
+                 *multinode.run_lines(first, RUN_COMMAND)]
+        return "\n".join(lines) + "\n"
     if not workload.indexed:
         body = _member_lines(experiment, plan, workload.instances[0], varying)
         return "\n".join(["set -eu", NEEDS_BASH, *body, RUN_COMMAND]) + "\n"

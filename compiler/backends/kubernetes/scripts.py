@@ -40,7 +40,8 @@ def _script(lines: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def job_run_script(site: Site, workload: JobWorkload, manifest: str) -> str:
+def job_run_script(site: Site, workload: JobWorkload, manifest: str, first: list[str] = ()) -> str:
+    """`first`: manifests applied before the Job's (a gang's headless Service)."""
     job = quote(workload.name)
     lines = _prologue(site, workload.stage.span, f"Runs stage {workload.stage.name} as Job {workload.name} and waits.")
     lines += [
@@ -56,6 +57,7 @@ def job_run_script(site: Site, workload: JobWorkload, manifest: str) -> str:
         "if job_is Complete || job_is Failed; then",
         f'  {KUBECTL} delete job "$job" --wait=true',
         "fi",
+        *(f'{KUBECTL} apply -f "$here/"{quote(name)}' for name in first),
         f'{KUBECTL} apply -f "$here/"{quote(manifest)}',
         "",
         f'until {KUBECTL} wait --for=condition=complete --timeout={WAIT_SLICE} "job/$job" >/dev/null 2>&1; do',

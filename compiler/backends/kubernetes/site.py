@@ -7,7 +7,7 @@ import re
 import yaml
 
 from compiler.backends.errors import BackendError
-from compiler.backends.kubernetes import labels, objects, scripts
+from compiler.backends.kubernetes import labels, multinode, objects, scripts
 from compiler.backends.kubernetes.serialise import dump_yaml, header
 from compiler.backends.kubernetes.workloads import (
     JobWorkload,
@@ -90,7 +90,11 @@ def emit_site(experiment: Experiment, plan: Plan, site_name: str) -> dict[str, s
             job_file = f"{workload.name}-job.yaml"
             job = objects.job(experiment, plan, site, claim, workload)
             manifests[job_file] = dump_yaml(job, workload.stage.span)
-            run_scripts[run_script_name(workload.unit)] = scripts.job_run_script(site, workload, job_file)
+            first = []
+            if multinode.is_gang(workload):  # the pods' host names, before the pods
+                first = [f"{workload.name}-headless-service.yaml"]
+                manifests[first[0]] = dump_yaml(multinode.headless_service(experiment, workload), workload.stage.span)
+            run_scripts[run_script_name(workload.unit)] = scripts.job_run_script(site, workload, job_file, first)
         elif isinstance(workload, ServiceWorkload):
             deployment_file = f"{workload.name}-deployment.yaml"
             service_file = f"{workload.name}-service.yaml"

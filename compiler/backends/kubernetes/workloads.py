@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from compiler.backends import launch
 from compiler.backends.naming import file_stem, k8s_job_name, k8s_service_name
 from compiler.ir import Experiment, Plan, Pool, Service, StageGroup, StageInstance
 
@@ -69,7 +70,9 @@ def _job_workloads(experiment: Experiment, plan: Plan) -> list[JobWorkload]:
         groups: dict[tuple, list[StageInstance]] = {}
         for inst in members:  # in index order, so each group is sorted too
             where = placed[inst.id]
-            groups.setdefault((where.site, where.pool, _pod_shape(inst)), []).append(inst)
+            # A multi-node member is a Job of its own: its completion index is the node's rank.
+            alone = (inst.id,) if launch.is_multinode(inst) else ()
+            groups.setdefault((where.site, where.pool, _pod_shape(inst), *alone), []).append(inst)
         whole = len(groups) == 1 and len(members) == len(stage.instances)
         for group in groups.values():
             unit = stage.name if whole else f"{stage.name}-{group[0].index}"
@@ -77,7 +80,9 @@ def _job_workloads(experiment: Experiment, plan: Plan) -> list[JobWorkload]:
             workloads.append(
                 JobWorkload(
                     unit=unit,
-                    name=k8s_job_name(experiment.name, unit),
+                    # A gang's pods are named `<job>-<rank>`: room for the rank in a DNS label.
+                    name=k8s_job_name(experiment.name, unit,
+                                      reserve=len(f"-{group[0].resources.nodes - 1}") if launch.is_multinode(group[0]) else 0),
                     stage=stage,
                     pool=experiment.pool(f"{where.site}.{where.pool}"),
                     instances=tuple(group),

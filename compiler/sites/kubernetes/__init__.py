@@ -14,7 +14,7 @@ from ..base import Access, Feature, SiteKind
 class Kubernetes(SiteKind):
     name = "kubernetes"
     title = "Kubernetes"
-    features = frozenset({Feature.SERVICES, Feature.JOB_ARRAYS, Feature.SECRET_FROM_KUBERNETES})
+    features = frozenset({Feature.SERVICES, Feature.JOB_ARRAYS, Feature.MULTI_NODE, Feature.SECRET_FROM_KUBERNETES})
     pool_keyword = "pool"
     reached_by = frozenset({Access.KUBECTL})
     reaches = frozenset()  # the data mover only holds the volume; it fetches nothing itself

@@ -13,7 +13,7 @@ from ..base import Access, Feature, SiteKind
 class Local(SiteKind):
     name = "local"
     title = "local"
-    features = frozenset({Feature.SERVICES, Feature.SECRET_FROM_ENV, Feature.SECRET_FROM_FILE})
+    features = frozenset({Feature.MPI_LAUNCH, Feature.SERVICES, Feature.SECRET_FROM_ENV, Feature.SECRET_FROM_FILE})
     pool_keyword = None
     reached_by = frozenset({Access.WORKFLOW_MACHINE})
     reaches = frozenset(Access)  # this machine has every client a transfer needs

@@ -12,7 +12,7 @@ from ..base import Access, Feature, SiteKind
 class Slurm(SiteKind):
     name = "slurm"
     title = "Slurm"
-    features = frozenset({Feature.JOB_ARRAYS, Feature.SECRET_FROM_ENV, Feature.SECRET_FROM_FILE})
+    features = frozenset({Feature.MPI_LAUNCH, Feature.JOB_ARRAYS, Feature.MULTI_NODE, Feature.SECRET_FROM_ENV, Feature.SECRET_FROM_FILE})
     pool_keyword = "partition"
     reached_by = frozenset({Access.SSH})
     reaches = frozenset({Access.SSH, Access.OBJECT_STORE})  # its login host: rsync to ssh hosts, aws/gcloud

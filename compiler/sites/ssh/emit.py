@@ -8,7 +8,7 @@ from __future__ import annotations
 import posixpath
 from pathlib import Path
 
-from ...backends import commands
+from ...backends import commands, launch
 from ...backends.naming import file_stem
 from ...backends.software import host_software
 from ...backends.templating import render
@@ -52,6 +52,7 @@ def emit_site(experiment: Experiment, plan: Plan, site_name: str) -> dict[str, s
             port=unit.port if isinstance(unit, Service) else None,
             parents=commands.output_parents(experiment, assignment.unit),
             env=commands.host_env(experiment, assignment.unit),
-            host_software=host_software(unit), command=rendered.text, exports=rendered.exports,
+            host_software=host_software(unit), command=launch.single_host(unit, rendered.text),
+            exports=rendered.exports,
         )
     return files

@@ -186,3 +186,28 @@ def sweep_on_cloud(
         sites=[cloud_site()], stages=stages, instances=instances, span=span(1),
     )
     return experiment, plan(experiment, {i.id: "cloud.cpu" for i in instances})
+
+
+def distributed() -> tuple[ir.Experiment, ir.Plan]:
+    """examples/distributed.mlx on the cloud: a 2-node torchrun stage in its
+    cloud shape (as placement resolves it), and a 2-node srun stage with two
+    tasks per node, both on cloud.gpu."""
+    where = "examples/distributed.mlx"
+    train = ir.StageInstance(
+        id="train", stage="train", image="nvcr.io/nvidia/pytorch:24.01-py3",
+        command=[text("train.py --out "), port("out", "ckpt")],
+        resources=ir.Resources(cpus=12, memory=48 * GiB, gpus=ir.Gpus(count=1, type="t4"), time=40 * HOUR, nodes=2),
+        estimate=ir.Estimate(default=30 * HOUR), launch=ir.Launch(kind="torchrun"),
+        outputs=[ir.Output(name="ckpt", path="ckpt/best.pth", span=span(24, where))], span=span(22, where),
+    )
+    barrier = ir.StageInstance(
+        id="barrier", stage="barrier", command=[text('python3 barrier.py > "rank-$MLC_NODE_RANK-$MLC_LOCAL_RANK.txt"')],
+        resources=ir.Resources(cpus=2, memory=1 * GiB, time=600.0, nodes=2),
+        estimate=ir.Estimate(default=60.0), launch=ir.Launch(kind="srun", tasks_per_node=2), span=span(40, where),
+    )
+    stages = [ir.StageGroup(name=i.stage, instances=[i.id], span=i.span) for i in (train, barrier)]
+    experiment = ir.Experiment(
+        name="distributed", source=where, sources=[where, "examples/sites/hse.mlx"], objective=ir.Objective(),
+        sites=[cloud_site()], stages=stages, instances=[train, barrier], span=span(6, where),
+    )
+    return experiment, plan(experiment, {"train": "cloud.gpu", "barrier": "cloud.gpu"})
