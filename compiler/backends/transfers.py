@@ -20,6 +20,7 @@ from ..sites import registry
 from ..sites.base import Access
 from . import kubernetes
 from .errors import BackendError
+from .kubernetes.run_identity import RUN_ID_FUNCTION
 from .naming import file_stem, k8s_data_mover
 from .templating import render
 
@@ -122,6 +123,7 @@ def emit(experiment: Experiment, plan: Plan) -> dict[str, str]:
             remote_tools=remote_tools(source, target, transfer.route),
             mover=k8s_data_mover(experiment.name),
             mover_root=kubernetes.WORK_MOUNT,
+            kube_run_id="\n".join(RUN_ID_FUNCTION),
         )
     return files
 

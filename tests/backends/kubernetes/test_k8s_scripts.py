@@ -18,6 +18,8 @@ from compiler.backends.kubernetes import emit_site
 
 FAKE_KUBECTL = Path(__file__).parent / "fake_kubectl.py"
 SHELLCHECK = shutil.which("shellcheck")
+REAL_KUBECTL = shutil.which("kubectl")  # its kustomize builds what the scripts apply
+needs_kustomize = pytest.mark.skipif(REAL_KUBECTL is None, reason="kubectl is not installed")
 
 
 def scripts(files: dict[str, str]) -> dict[str, str]:
@@ -76,12 +78,14 @@ def run(fake_bin: Path) -> Run:
 
     def run_script(root: Path, script: str, *args: str, **env: str):
         log = root / "kubectl.log"
-        log.unlink(missing_ok=True)
-        log.with_suffix(".state").unlink(missing_ok=True)
+        for stale in (log, *(log.with_suffix(s) for s in (".state", ".applied", ".labels"))):
+            stale.unlink(missing_ok=True)
         environment = {
             "PATH": f"{fake_bin}{os.pathsep}{os.environ['PATH']}",
             "FAKE_KUBECTL_LOG": str(log),
+            "FAKE_REAL_KUBECTL": REAL_KUBECTL or "",
             "HOME": str(root),
+            "USER": "Alice.Smith",  # the run identity by default: alice-smith
             **env,
         }
         result = subprocess.run(
@@ -91,6 +95,17 @@ def run(fake_bin: Path) -> Run:
         return result, calls
 
     return run_script
+
+
+def applied(root: Path) -> list[str]:
+    """`Kind/name` of every object the scripts applied (kustomize built)."""
+    path = root / "kubectl.applied"
+    return path.read_text().splitlines() if path.exists() else []
+
+
+def is_apply_k(call: list[str], selector: str) -> bool:
+    """`apply -k <throw-away overlay> -l SELECTOR` after the global options."""
+    return call[len(KUBECTL) :][:2] == ["apply", "-k"] and call[-2:] == ["-l", selector]
 
 
 @pytest.fixture
@@ -105,15 +120,64 @@ KUBECTL = ["--context", "hse-cloud", "-n", "mlops"]
 def test_a_job_that_completes_makes_the_script_succeed(run: Run, site: Path):
     result, calls = run(site, "k8s/cloud/run-train.sh", FAKE_JOB_OUTCOME="Complete")
     assert result.returncode == 0, result.stderr
-    assert [*KUBECTL, "apply", "-f", f"{site}/k8s/cloud/rtmdet-train-job.yaml"] in calls
-    assert [*KUBECTL, "wait", "--for=condition=complete", "--timeout=30s", "job/rtmdet-train"] in calls
+    assert any(is_apply_k(call, "app.kubernetes.io/instance=rtmdet-train") for call in calls)
+    assert [*KUBECTL, "wait", "--for=condition=complete", "--timeout=30s", "job/rtmdet-train-alice-smith"] in calls
     assert not any("delete" in call for call in calls)
+
+
+@needs_kustomize
+def test_a_job_script_applies_only_its_job_named_for_the_run(run: Run, site: Path):
+    result, _ = run(site, "k8s/cloud/run-train.sh")
+    assert result.returncode == 0, result.stderr
+    assert applied(site) == ["Job/rtmdet-train-alice-smith"]
+
+
+@needs_kustomize
+@pytest.mark.parametrize(("env", "run_id"), [({"MLC_RUN": "Run 7"}, "run-7"), ({"KUBE_RUN": "1234"}, "1234"),
+                                              ({"MLC_RUN": "x", "KUBE_RUN": "y"}, "x"),
+                                              ({"USER": "a-very-long-user-name"}, "a-very-long")])
+def test_the_run_identity_comes_from_the_command_line_config_or_user(run: Run, site: Path, env, run_id):
+    result, calls = run(site, "k8s/cloud/run-train.sh", **env)
+    assert result.returncode == 0, result.stderr
+    assert applied(site) == [f"Job/rtmdet-train-{run_id}"]
+
+
+@needs_kustomize
+def test_two_runs_share_a_namespace_without_touching_each_other(run: Run, site: Path):
+    """Distinct names, selectors and labels, and each down.sh selects its own run."""
+    for who in ("alice", "bob"):
+        result, calls = run(site, "k8s/cloud/run-detector.sh", MLC_RUN=who)
+        assert result.returncode == 0, result.stderr
+        assert applied(site) == [f"Service/rtmdet-detector-{who}", f"Deployment/rtmdet-detector-{who}"]
+        assert calls[-1] == [*KUBECTL, "rollout", "status", f"deployment/rtmdet-detector-{who}"]
+        result, calls = run(site, "k8s/cloud/down.sh", MLC_RUN=who)
+        assert calls[0][calls[0].index("-l") + 1].endswith(f",mlc.dev/run={who}")
+
+
+@needs_kustomize
+def test_a_users_overlay_reaches_the_run(run: Run, site: Path):
+    """KUBE_OVERLAY (config.yaml's overlay, relative to the output folder)
+    is applied instead of the site folder: its patch is in what is applied."""
+    overlay = site / "overlays" / "cloud"
+    overlay.mkdir(parents=True)
+    (overlay / "kustomization.yaml").write_text(
+        "resources: [../../k8s/cloud]\n"
+        "labels:\n- pairs: {kueue.x-k8s.io/queue-name: team-a}\n"
+    )
+    for env, queue in (({"KUBE_OVERLAY": "overlays/cloud"}, "team-a"), ({}, None)):
+        result, _ = run(site, "k8s/cloud/run-train.sh", **env)
+        assert result.returncode == 0, result.stderr
+        [(job, labels)] = [json.loads(line) for line in (site / "kubectl.labels").read_text().splitlines()]
+        (site / "kubectl.labels").unlink()
+        assert job == "Job/rtmdet-train-alice-smith"
+        assert labels.get("kueue.x-k8s.io/queue-name") == queue
+        assert labels["mlc.dev/run"] == "alice-smith"
 
 
 def test_a_job_that_fails_makes_the_script_fail_with_its_logs(run: Run, site: Path):
     result, calls = run(site, "k8s/cloud/run-train.sh", FAKE_JOB_OUTCOME="Failed")
     assert result.returncode == 1
-    assert "Job rtmdet-train failed" in result.stderr
+    assert "Job rtmdet-train-alice-smith failed" in result.stderr
     assert "--- pod/train-0-abcde\nTraceback: CUDA out of memory" in result.stderr
     assert [*KUBECTL, "logs", "pod/train-0-abcde", "--all-containers", "--tail=50"] in calls
 
@@ -122,59 +186,67 @@ def test_a_job_that_fails_makes_the_script_fail_with_its_logs(run: Run, site: Pa
 def test_a_finished_job_from_an_earlier_run_is_replaced(run: Run, site: Path, before: str):
     result, calls = run(site, "k8s/cloud/run-train.sh", FAKE_JOB_BEFORE=before)
     assert result.returncode == 0, result.stderr
-    delete = calls.index([*KUBECTL, "delete", "job", "rtmdet-train", "--wait=true"])
+    delete = calls.index([*KUBECTL, "delete", "job", "rtmdet-train-alice-smith", "--wait=true"])
     assert calls[delete + 1][len(KUBECTL)] == "apply"
 
 
 def test_the_environment_overrides_context_and_namespace(run: Run, site: Path):
-    result, calls = run(site, "k8s/cloud/run-prepare.sh", KUBE_CONTEXT="lab", KUBE_NAMESPACE="team a")
+    result, calls = run(site, "k8s/cloud/run-prepare.sh", KUBE_CONTEXT="lab", KUBE_NAMESPACE="team-a")
     assert result.returncode == 0, result.stderr
-    assert calls and all(call[:4] == ["--context", "lab", "-n", "team a"] for call in calls)
+    assert calls and all(call[:4] == ["--context", "lab", "-n", "team-a"] for call in calls)
+    if REAL_KUBECTL:  # kustomize puts the objects there too, or kubectl would refuse them
+        [(job, _)] = [json.loads(line) for line in (site / "kubectl.labels").read_text().splitlines()]
+        assert job == "Job/rtmdet-prepare-alice-smith"
+
+
+def test_a_namespace_that_cannot_be_one_is_refused_before_kubectl(run: Run, site: Path):
+    result, calls = run(site, "k8s/cloud/run-prepare.sh", KUBE_NAMESPACE="team a: {x}")
+    assert result.returncode != 0
+    assert "is not a Kubernetes namespace name" in result.stderr
+    assert not any("apply" in call for call in calls)
 
 
 def test_a_service_script_applies_both_objects_and_waits_for_the_rollout(run: Run, site: Path):
     result, calls = run(site, "k8s/cloud/run-detector.sh")
     assert result.returncode == 0, result.stderr
-    assert calls == [
-        [*KUBECTL, "get", "deployment/rtmdet-detector", "-o", "name", "--ignore-not-found"],
-        [*KUBECTL, "apply", "-f", f"{site}/k8s/cloud/rtmdet-detector-deployment.yaml"],
-        [*KUBECTL, "apply", "-f", f"{site}/k8s/cloud/rtmdet-detector-service.yaml"],
-        [*KUBECTL, "rollout", "status", "deployment/rtmdet-detector"],
-    ]
+    assert calls[0] == [*KUBECTL, "get", "deployment/rtmdet-detector-alice-smith", "-o", "name", "--ignore-not-found"]
+    assert is_apply_k(calls[1], "app.kubernetes.io/instance=rtmdet-detector")
+    assert calls[2:] == [[*KUBECTL, "rollout", "status", "deployment/rtmdet-detector-alice-smith"]]
 
 
 def test_a_running_service_rolls_over_to_new_inputs(run: Run, site: Path):
     """Running the rule again means a new model: a rolling restart, no downtime."""
     result, calls = run(site, "k8s/cloud/run-detector.sh", FAKE_DEPLOYMENT="running")
     assert result.returncode == 0, result.stderr
-    assert [*KUBECTL, "rollout", "restart", "deployment/rtmdet-detector"] in calls
-    restart = calls.index([*KUBECTL, "rollout", "restart", "deployment/rtmdet-detector"])
-    assert calls[restart + 1] == [*KUBECTL, "rollout", "status", "deployment/rtmdet-detector"]
+    restart = calls.index([*KUBECTL, "rollout", "restart", "deployment/rtmdet-detector-alice-smith"])
+    assert calls[restart + 1] == [*KUBECTL, "rollout", "status", "deployment/rtmdet-detector-alice-smith"]
 
 
-@pytest.mark.parametrize("namespace", ["present", "missing", "forbidden"])
-def test_up_creates_only_a_missing_namespace_then_the_plumbing(run: Run, tmp_path: Path, emitted, namespace):
-    _write(emitted["rtmdet-split-own-volume"], tmp_path)
-    result, calls = run(tmp_path, "k8s/cloud/up.sh", FAKE_NAMESPACE=namespace)
+@pytest.mark.parametrize("own", [False, True])
+def test_up_applies_the_namespace_only_when_mlc_owns_it_then_the_plumbing(run: Run, tmp_path: Path, own):
+    cloud = k8s_builders.cloud_site(volume=None, context=None, own_namespace=own)
+    _write(emit_site(*k8s_builders.rtmdet(cloud=cloud), "cloud"), tmp_path)
+    result, calls = run(tmp_path, "k8s/cloud/up.sh")
     assert result.returncode == 0, result.stderr
     here = f"{tmp_path}/k8s/cloud"
-    create = [["--context", "", "create", "namespace", "mlops"]] if namespace == "missing" else []
-    assert calls == [
-        ["--context", "", "get", "namespace", "mlops", "-o", "name"],
-        *create,
-        ["--context", "", "-n", "mlops", "apply", "-f", f"{here}/rtmdet-work-pvc.yaml"],
-        ["--context", "", "-n", "mlops", "apply", "-f", f"{here}/rtmdet-data-mover-deployment.yaml"],
-        ["--context", "", "-n", "mlops", "rollout", "status", "deployment/rtmdet-data-mover"],
+    namespace = [["--context", "", "apply", "-f", f"{here}/namespace.yaml"]] if own else []
+    assert calls[: len(namespace)] == namespace
+    assert is_apply_k(calls[len(namespace)], "app.kubernetes.io/instance in (rtmdet-work,rtmdet-data-mover)")
+    assert calls[len(namespace) + 1 :] == [
+        ["--context", "", "-n", "mlops", "rollout", "status", "deployment/rtmdet-data-mover-alice-smith"]
     ]
-    assert ("assuming it exists" in result.stderr) == (namespace == "forbidden")
+    assert (tmp_path / "k8s/cloud/namespace.yaml").exists() == own
+    if REAL_KUBECTL:
+        assert applied(tmp_path) == ["PersistentVolumeClaim/rtmdet-work-alice-smith",
+                                     "Deployment/rtmdet-data-mover-alice-smith"]
 
 
 @pytest.mark.parametrize(("args", "kinds"), [((), "jobs,deployments,services"),
                                              (("--volumes",), "jobs,deployments,services,persistentvolumeclaims")])
-def test_down_deletes_by_the_experiments_labels_only(run: Run, site: Path, args, kinds):
+def test_down_deletes_by_the_runs_labels_only(run: Run, site: Path, args, kinds):
     result, calls = run(site, "k8s/cloud/down.sh", *args)
     assert result.returncode == 0, result.stderr
-    selector = "app.kubernetes.io/part-of=rtmdet,app.kubernetes.io/managed-by=mlc"
+    selector = "app.kubernetes.io/part-of=rtmdet,app.kubernetes.io/managed-by=mlc,mlc.dev/run=alice-smith"
     assert calls == [[*KUBECTL, "delete", kinds, "-l", selector, "--ignore-not-found", "--wait=true"]]
 
 
