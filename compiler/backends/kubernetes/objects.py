@@ -230,7 +230,7 @@ def data_mover(experiment: Experiment, site: Site, claim: str) -> client.V1Deplo
         command=["sleep", "infinity"],
         working_dir=pods.WORK_MOUNT,
         env=pods.with_run_env(None),
-        resources=client.V1ResourceRequirements(requests=amounts, limits={"memory": "512Mi"}),
+        resources=client.V1ResourceRequirements(requests=amounts, limits={"cpu": "1", "memory": "512Mi"}),
         volume_mounts=[pods.work_mount(experiment)],
     )
     pod = client.V1PodSpec(

@@ -14,9 +14,10 @@ from compiler.backends.errors import BackendError
 from compiler.ir import PodOptions, Pool, Site, Span
 
 # A fixed non-root identity: "restricted" needs runAsNonRoot, and the kubelet
-# refuses an image whose USER is root unless runAsUser says otherwise. Group
-# and fsGroup match, so files on the work volume stay shared between pods.
-RUN_AS = 1000
+# refuses an image whose USER is root unless runAsUser says otherwise. Above
+# 10000, so it is no user of the node's either; group and fsGroup match, so
+# files on the work volume stay shared between pods.
+RUN_AS = 10001
 SCRATCH = "/tmp"  # writable in every pod; HOME points here (caches, config)
 SHM = "/dev/shm"  # memory-backed for GPU pods: DataLoader workers and NCCL
 
@@ -123,7 +124,7 @@ def pod_template(
         container.security_context = _container_security(site)
         env = list(container.env or [])
         if _restricted(site) and not any(e.name == "HOME" for e in env):
-            # uid 1000 has no home in most images; tools write ~/.cache.
+            # RUN_AS has no home in the image; tools write ~/.cache.
             env.append(client.V1EnvVar(name="HOME", value=SCRATCH))
         container.env = sorted(env, key=lambda e: e.name) or None
     spec.volumes = volumes

@@ -23,7 +23,7 @@ def test_every_pod_is_restricted_by_default(emitted):
     for files in emitted.values():
         for path, pod in pod_specs(files).items():
             assert pod["securityContext"] == {
-                "fsGroup": 1000, "runAsGroup": 1000, "runAsNonRoot": True, "runAsUser": 1000,
+                "fsGroup": 10001, "runAsGroup": 10001, "runAsNonRoot": True, "runAsUser": 10001,
                 "seccompProfile": {"type": "RuntimeDefault"},
             }, path
             assert pod["automountServiceAccountToken"] is False, path
