@@ -53,9 +53,15 @@ def _script(lines: list[str]) -> str:
 
 
 def job_run_script(site: Site, workload: JobWorkload) -> str:
-    lines = _prologue(site, workload.stage.span, f"Runs stage {workload.stage.name} as Job {workload.name} and waits.")
+    purpose = f"Runs stage {workload.stage.name} as Job {workload.name} and waits."
+    return run_job_script(site, workload.name, workload.stage.span, purpose)
+
+
+def run_job_script(site: Site, name: str, span: Span, purpose: str) -> str:
+    """Applies Job `name` (for this run) and waits until it completes."""
+    lines = _prologue(site, span, purpose)
     lines += [
-        f'job={quote(workload.name)}-"$run"',
+        f'job={quote(name)}-"$run"',
         "",
         "job_is() {  # Complete or Failed",
         f'  [[ "$({KUBECTL} get job "$job" --ignore-not-found \\',
@@ -67,7 +73,7 @@ def job_run_script(site: Site, workload: JobWorkload) -> str:
         "if job_is Complete || job_is Failed; then",
         f'  {KUBECTL} delete job "$job" --wait=true',
         "fi",
-        f"apply_run {_instance(workload.name)}",
+        f"apply_run {_instance(name)}",
         "",
         f'until {KUBECTL} wait --for=condition=complete --timeout={WAIT_SLICE} "job/$job" >/dev/null 2>&1; do',
         "  if job_is Failed; then",

@@ -8,6 +8,7 @@ import yaml
 
 from compiler.backends.errors import BackendError
 from compiler.backends.kubernetes import labels, objects, pod_policy, scripts
+from compiler.backends.kubernetes.fetch import fetch_job, site_fetches
 from compiler.backends.kubernetes.serialise import dump_yaml, header
 from compiler.backends.kubernetes.workloads import (
     JobWorkload,
@@ -103,6 +104,14 @@ def emit_site(experiment: Experiment, plan: Plan, site_name: str) -> dict[str, s
             manifests[deployment_file] = dump_yaml(objects.deployment(experiment, plan, site, claim, workload), span)
             manifests[service_file] = dump_yaml(objects.service(experiment, workload), span)
             run_scripts[run_script_name(workload.unit)] = scripts.service_run_script(site, workload)
+
+    from compiler.backends.transfers import provenance as transfer_provenance  # transfers imports this package
+
+    for fetch in site_fetches(experiment, plan, site_name):
+        span = transfer_provenance(experiment, fetch.transfer)
+        manifests[fetch.manifest] = dump_yaml(fetch_job(experiment, site, claim, fetch), span)
+        purpose = f"Copies {fetch.transfer.path} into the work volume inside the cluster ({fetch.transfer.id})."
+        run_scripts[fetch.script] = scripts.run_job_script(site, fetch.name, span, purpose)
 
     files = {**manifests, **run_scripts}
     files["kustomization.yaml"] = _kustomization(site, list(manifests))

@@ -17,7 +17,9 @@ class Kubernetes(SiteKind):
     features = frozenset({Feature.SERVICES, Feature.JOB_ARRAYS, Feature.SECRET_FROM_KUBERNETES})
     pool_keyword = "pool"
     reached_by = frozenset({Access.KUBECTL})
-    reaches = frozenset()  # the data mover only holds the volume; it fetches nothing itself
+    # A Job in the cluster copies from object storage into the work volume
+    # (backends/kubernetes/fetch.py); nothing else is fetched from inside.
+    reaches = frozenset({Access.OBJECT_STORE})
 
     def site_fields(self):
         from ...frontend import schema as S

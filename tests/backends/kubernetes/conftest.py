@@ -40,6 +40,7 @@ def variants() -> dict[str, dict[str, str]]:
     return {
         "rtmdet": emit_site(*named_volume, "cloud"),
         "rtmdet-split-own-volume": emit_site(*own_volume, "cloud"),
+        "rtmdet-fetch": emit_site(*k8s_builders.with_fetch(*named_volume), "cloud"),
     }
 
 

@@ -69,6 +69,8 @@ def test_jobs_are_cleaned_up_and_do_not_retry_hopeless_or_disrupted_pods(emitted
                 continue
             spec = obj["spec"]
             assert spec["ttlSecondsAfterFinished"] == 86400, path
+            if obj["metadata"]["labels"]["app.kubernetes.io/component"] != "stage":
+                continue  # a fetch Job: any failure is worth its retries
             ignore, fail = spec["podFailurePolicy"]["rules"]
             assert ignore == {"action": "Ignore", "onPodConditions": [{"status": "True", "type": "DisruptionTarget"}]}
             assert fail["onExitCodes"] == {"containerName": "main", "operator": "In", "values": [127]}
@@ -122,3 +124,23 @@ def test_a_bad_label_or_class_name_is_reported_at_its_pool():
         with pytest.raises(BackendError) as caught:
             emit_site(*k8s_builders.rtmdet(cloud=cloud), "cloud")
         assert caught.value.span == gpu.span
+
+
+def test_a_fetch_job_copies_from_object_storage_with_rclone_resumably(emitted):
+    from compiler.backends.kubernetes.fetch import rclone_command
+
+    objects = manifests(emitted["rtmdet-fetch"])
+    [job] = [o for p, o in objects.items() if "fetch" in p]
+    pod = job["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    assert container["image"] == "docker.io/rclone/rclone:1.68"  # the site's transfer_image
+    # No shell: rclone is PID 1; `copy` skips what a failed attempt already wrote.
+    assert container["command"][:4] == ["rclone", "copy", ":s3:datasets/coco2017", "/work/datasets/coco"]
+    assert {"mountPath": "/work", "name": "work", "subPathExpr": "rtmdet/$(MLC_RUN)"} in container["volumeMounts"]
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert job["metadata"]["labels"]["app.kubernetes.io/component"] == "transfer"
+    transfer = ir.Transfer(id="t", source_site="a", target_site="b", what=ir.DatasetRef(dataset="d"),
+                           path="gs://bucket/model.pt", target_path="models/model.pt",
+                           route=ir.Route(kind="direct-pull", runs_on="b"))
+    assert rclone_command(transfer)[:5] == ["rclone", "copyto", ":gcs:bucket/model.pt", "/work/models/model.pt",
+                                            "--gcs-env-auth"]

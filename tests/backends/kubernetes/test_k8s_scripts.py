@@ -76,7 +76,7 @@ def run(fake_bin: Path) -> Run:
     directory (scripts must find their manifests on their own); returns the
     result and the kubectl calls, each as its argument list."""
 
-    def run_script(root: Path, script: str, *args: str, **env: str):
+    def run_script(root: Path, script: str, *args: str, cwd: str = "/", **env: str):
         log = root / "kubectl.log"
         for stale in (log, *(log.with_suffix(s) for s in (".state", ".applied", ".labels"))):
             stale.unlink(missing_ok=True)
@@ -89,7 +89,7 @@ def run(fake_bin: Path) -> Run:
             **env,
         }
         result = subprocess.run(
-            ["bash", str(root / script), *args], cwd="/", env=environment, capture_output=True, text=True, timeout=60
+            ["bash", str(root / script), *args], cwd=cwd, env=environment, capture_output=True, text=True, timeout=60
         )
         calls = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
         return result, calls
@@ -258,3 +258,28 @@ def test_a_hostile_context_reaches_kubectl_intact(run: Run, tmp_path: Path):
     assert result.returncode == 0, result.stderr
     assert calls[0][:4] == ["--context", context, "-n", "ns"]
     assert not (Path("/") / "pwned").exists() and not (tmp_path / "pwned").exists()
+
+
+@needs_kustomize
+def test_a_data_set_in_object_storage_is_fetched_by_a_job_in_the_cluster(run: Run, tmp_path: Path):
+    """The transfer script applies the site's fetch Job for this run and
+    waits: no `kubectl exec`, no copy tool on the workflow machine."""
+    from compiler.backends import emit
+
+    experiment, plan = k8s_builders.with_fetch(*k8s_builders.rtmdet())
+    files = emit(experiment, plan)
+    _write(files, tmp_path)
+    script = files["transfers/to_cloud__dataset_coco.sh"]
+    assert "# Needs: kubectl.\n" in script and "in_mover" not in script
+    if SHELLCHECK:
+        for path in ("transfers/to_cloud__dataset_coco.sh", "k8s/cloud/fetch-to_cloud__dataset_coco.sh"):
+            checked = subprocess.run([SHELLCHECK, "-s", "bash", "-"], input=files[path], text=True, capture_output=True)
+            assert checked.returncode == 0, f"{path}:\n{checked.stdout}"
+    # The transfer scripts run from the output folder (the Snakefile's cwd).
+    result, calls = run(tmp_path, "transfers/to_cloud__dataset_coco.sh", cwd=str(tmp_path),
+                        MLC_TARGET_CONTEXT="hse-cloud", MLC_TARGET_NAMESPACE="mlops")
+    assert result.returncode == 0, result.stderr
+    assert applied(tmp_path) == ["Job/rtmdet-fetch-to-cloud-dataset-coco-2e06f6-alice-smith"]
+    assert not any("exec" in call for call in calls)
+    assert [*KUBECTL, "wait", "--for=condition=complete", "--timeout=30s",
+            "job/rtmdet-fetch-to-cloud-dataset-coco-2e06f6-alice-smith"] in calls
