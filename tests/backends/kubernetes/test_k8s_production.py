@@ -144,3 +144,41 @@ def test_a_fetch_job_copies_from_object_storage_with_rclone_resumably(emitted):
                            route=ir.Route(kind="direct-pull", runs_on="b"))
     assert rclone_command(transfer)[:5] == ["rclone", "copyto", ":gcs:bucket/model.pt", "/work/models/model.pt",
                                             "--gcs-env-auth"]
+
+
+SOURCE = """experiment prod {}
+site k : kubernetes {
+  namespace = "ml"
+  pod_security = "baseline"
+  own_namespace = true
+  storage_class = "nfs"
+  access_mode = "ReadWriteOnce"
+  service_account = "mlc-runner"
+  labels = {"team": "vision"}
+  annotations = {"kueue.x-k8s.io/queue-name": "team-a"}
+  pool gpu { nodes = 1; cpus = 8; memory = 32GiB; priority_class = "high"; labels = {"team": "gpu"} }
+}
+stage train { run = "python train.py"; cpus = 2; memory = 4GiB; time = 1h }
+"""
+
+
+def test_the_language_takes_the_site_and_pool_fields_and_only_kubernetes_pools_do(tmp_path):
+    from compiler import frontend
+
+    path = tmp_path / "prod.mlx"
+    path.write_text(SOURCE)
+    experiment, diagnostics, _ = frontend.load(str(path), {})
+    assert experiment is not None, [d.message for d in diagnostics.items]
+    settings = experiment.site("k").kubernetes
+    assert (settings.pod_security, settings.own_namespace, settings.storage_class, settings.access_mode) == (
+        "baseline", True, "nfs", "ReadWriteOnce")
+    assert settings.pod == ir.PodOptions(service_account="mlc-runner", labels={"team": "vision"},
+                                         annotations={"kueue.x-k8s.io/queue-name": "team-a"})
+    assert experiment.pool("k.gpu").pod == ir.PodOptions(priority_class="high", labels={"team": "gpu"})
+    slurm = SOURCE.replace("site k : kubernetes {", "site k : slurm {").replace("pool gpu", "partition gpu")
+    slurm = "\n".join(line for line in slurm.splitlines() if "=" not in line or "partition" in line
+                      or line.startswith(("experiment", "stage")))
+    path.write_text(slurm)
+    experiment, diagnostics, _ = frontend.load(str(path), {})
+    assert experiment is None
+    assert any("unknown field `priority_class`" in d.message for d in diagnostics.items)
