@@ -283,3 +283,18 @@ def test_a_data_set_in_object_storage_is_fetched_by_a_job_in_the_cluster(run: Ru
     assert not any("exec" in call for call in calls)
     assert [*KUBECTL, "wait", "--for=condition=complete", "--timeout=30s",
             "job/rtmdet-fetch-to-cloud-dataset-coco-2e06f6-alice-smith"] in calls
+
+
+@needs_kustomize
+@pytest.mark.parametrize("hostile", ["$(touch pwned)", "it's \"x\"\n- y: {z}", "Ünïcødé-λ", "---", "a" * 300])
+def test_a_hostile_run_id_becomes_a_valid_name_and_runs_nothing(run: Run, site: Path, hostile: str):
+    """The id reaches kustomize's YAML and object names only folded to [a-z0-9-]."""
+    import re
+
+    result, _ = run(site, "k8s/cloud/run-train.sh", MLC_RUN=hostile)
+    assert result.returncode == 0, result.stderr
+    [job] = applied(site)
+    suffix = job.removeprefix("Job/rtmdet-train-")
+    assert re.fullmatch(r"[a-z0-9]([-a-z0-9]{0,10}[a-z0-9])?", suffix), job
+    assert len(job.removeprefix("Job/")) <= 63
+    assert not (site / "pwned").exists() and not Path("/pwned").exists()
