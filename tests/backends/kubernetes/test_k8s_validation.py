@@ -83,3 +83,17 @@ def test_the_documented_overlay_builds_over_the_generated_site(tmp_path: Path):
     assert all(o["metadata"]["labels"]["cost-centre"] == "vision" for o in objects.values())
     detector = objects[("Deployment", "rtmdet-detector")]
     assert detector["spec"]["template"]["metadata"]["annotations"] == {"prometheus.io/scrape": "true"}
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
+def test_kubectl_kustomize_builds_every_committed_site_folder():
+    """out/ and the goldens, as committed: what a user applies with -k."""
+    root = Path(__file__).resolve().parents[3]
+    folders = [f for f in [*root.glob("out/*/k8s/*"), *(Path(__file__).parent / "golden").glob("*/k8s/*")]
+               if (f / "kustomization.yaml").is_file()]
+    assert len(folders) >= 4
+    for folder in folders:
+        built = subprocess.run(["kubectl", "kustomize", str(folder)], capture_output=True, text=True)
+        assert built.returncode == 0, f"{folder}: {built.stderr}"
+        listed = yaml.safe_load((folder / "kustomization.yaml").read_text())["resources"]
+        assert len([o for o in yaml.safe_load_all(built.stdout) if o]) == len(listed), folder
