@@ -298,3 +298,18 @@ def test_a_hostile_run_id_becomes_a_valid_name_and_runs_nothing(run: Run, site: 
     assert re.fullmatch(r"[a-z0-9]([-a-z0-9]{0,10}[a-z0-9])?", suffix), job
     assert len(job.removeprefix("Job/")) <= 63
     assert not (site / "pwned").exists() and not Path("/pwned").exists()
+
+
+def test_mlc_down_hands_the_command_lines_run_id_to_down_sh(tmp_path: Path):
+    """`mlc down --run-id bob` tears down bob's run: down.sh sees MLC_RUN."""
+    root = Path(__file__).resolve().parents[3]
+    cli = [sys.executable, "-m", "compiler.cli"]
+    source = str(root / "examples" / "rtmdet.mlx")
+    subprocess.run([*cli, "compile", source, "-o", str(tmp_path)], cwd=root, check=True, capture_output=True)
+    seen = tmp_path / "seen"
+    (tmp_path / "rtmdet" / "k8s" / "cloud" / "down.sh").write_text(f'echo "${{MLC_RUN:-}}" >{seen}\n')
+    env = {k: v for k, v in os.environ.items() if k != "MLC_RUN"}
+    result = subprocess.run([*cli, "down", source, "-o", str(tmp_path), "--run-id", "bob"], cwd=root, env=env,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert seen.read_text() == "bob\n"
