@@ -211,10 +211,22 @@ def cmd_compile(args) -> int:
     return EXIT_OK
 
 
+def _add_run_id(p) -> None:
+    p.add_argument("--run-id", metavar="ID", help="the run identity on Kubernetes sites (default: config.yaml's "
+                   "run, else your login name; docs/kubernetes.md)")
+
+
+def _export_run_id(args) -> None:
+    """The Kubernetes scripts read MLC_RUN; the command line's id wins."""
+    if getattr(args, "run_id", None):
+        os.environ["MLC_RUN"] = args.run_id
+
+
 def cmd_run(args) -> int:
     from .backends import BackendError
     from .runner import run
 
+    _export_run_id(args)
     if args.format == "json" and not args.dry_run:
         raise UsageError("`mlc run` prints its progress as text; --format json is for `mlc run --dry-run`")
     experiment, plan, status = _load_and_place(args)
@@ -240,6 +252,7 @@ def cmd_down(args) -> int:
 
     if args.format == "json":
         raise UsageError("`mlc down` prints what it stopped as text; it has no --format json")
+    _export_run_id(args)
     experiment, code = _load(args)
     if experiment is None:
         return code
@@ -419,6 +432,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="show what would run")
     p.add_argument("--cores", type=int, default=0, help="jobs at once (default: the number of CPUs)")
     p.add_argument("--force", action="store_true", help="overwrite generated files edited by hand")
+    _add_run_id(p)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("status", help="show each stage's state and each service's endpoint")
@@ -429,6 +443,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("down", help="tear down what the experiment deployed, and nothing else")
     _add_input(p)
     p.add_argument("-o", "--out", default="out", help="output root (default: out)")
+    _add_run_id(p)
     p.set_defaults(func=cmd_down)
 
     p = sub.add_parser("fmt", help="format .mlx files in place (one canonical style)")

@@ -58,6 +58,17 @@ class Gpus(_Frozen):
     type: str | None = None  # None: any GPU model
 
 
+class PodOptions(_Frozen):
+    """Kubernetes pod settings a platform team sets on a site and overrides
+    per pool (compiler/backends/kubernetes/extensions.py merges them)."""
+
+    service_account: str | None = None
+    priority_class: str | None = None
+    runtime_class: str | None = None
+    labels: dict[str, str] = Field(default_factory=dict)
+    annotations: dict[str, str] = Field(default_factory=dict)
+
+
 class Pool(_Frozen):
     """A Slurm partition, a Kubernetes node pool, or the one pool of a local site."""
 
@@ -72,6 +83,7 @@ class Pool(_Frozen):
     speed: float = 1.0  # relative to the reference machine, for scaling estimates
     selector: dict[str, str] = Field(default_factory=dict)
     tolerations: list[str] = Field(default_factory=list)  # "key=value:Effect" or "key:Effect"
+    pod: PodOptions = Field(default_factory=PodOptions)  # Kubernetes pools only
     span: Span
 
     @property
@@ -95,6 +107,13 @@ class KubernetesSettings(_Frozen):
     volume: str | None = None  # a ReadWriteMany PersistentVolumeClaim holding the work tree
     image_pull_secrets: list[str] = Field(default_factory=list)
     default_image: str = "docker.io/library/python:3.11-slim"
+    # docs/kubernetes.md "Production clusters": issue 15's extension points.
+    pod_security: Literal["restricted", "baseline"] = "restricted"
+    own_namespace: bool = False  # mlc creates (never deletes) the namespace
+    storage_class: str | None = None  # of the work volume mlc creates
+    access_mode: Literal["ReadWriteMany", "ReadWriteOnce", "ReadWriteOncePod"] = "ReadWriteMany"
+    transfer_image: str = "docker.io/rclone/rclone:1.68"  # in-cluster transfer Jobs
+    pod: PodOptions = Field(default_factory=PodOptions)
 
 
 class LocalSettings(_Frozen):

@@ -119,4 +119,4 @@ def test_routes_follow_from_what_each_kind_reaches():
     assert reach.choose(end("slurm"), end("slurm")) == "direct-pull"  # login host to login host
     assert reach.choose(end("slurm"), end("kubernetes")) == "relay"
     assert reach.choose(end("kubernetes"), end("slurm")) == "relay"
-    assert reach.choose(end("kubernetes", store=True), end("kubernetes")) == "relay"
+    assert reach.choose(end("kubernetes", store=True), end("kubernetes")) == "direct-pull"  # a Job in the cluster

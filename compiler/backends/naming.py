@@ -32,13 +32,19 @@ def file_stem(unit: str) -> str:
     return f"{stem[:80]}-{digest}"
 
 
+# Kubernetes object names leave room for the run scripts' "-<run>" suffix
+# (kubernetes/run_identity.py: at most 12 characters and the dash), so that a
+# Job's name still fits the 63 characters of its pods' job-name label.
+K8S_NAME_MAX = 50
+
+
 def k8s_job_name(experiment: str, stage: str, reserve: int = 0) -> str:
     """`reserve`: characters the Job's pods add to its name in their host names."""
-    return dns1123(f"{experiment}-{stage}", _DNS_MAX - reserve)
+    return dns1123(f"{experiment}-{stage}", K8S_NAME_MAX - reserve)
 
 
 def k8s_service_name(experiment: str, service: str) -> str:
-    return dns1123(f"{experiment}-{service}")
+    return dns1123(f"{experiment}-{service}", K8S_NAME_MAX)
 
 
 def snake_rule(unit: str) -> str:
@@ -55,9 +61,9 @@ def snake_rule(unit: str) -> str:
 def k8s_data_mover(experiment: str) -> str:
     """The Deployment that keeps the work volume mounted so that transfers can
     `kubectl exec` into it (tar in and out)."""
-    return dns1123(f"{experiment}-data-mover")
+    return dns1123(f"{experiment}-data-mover", K8S_NAME_MAX)
 
 
 def k8s_work_claim(experiment: str) -> str:
     """The PersistentVolumeClaim mlc creates when a site names no volume."""
-    return dns1123(f"{experiment}-work")
+    return dns1123(f"{experiment}-work", K8S_NAME_MAX)

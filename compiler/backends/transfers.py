@@ -20,6 +20,7 @@ from ..sites import registry
 from ..sites.base import Access
 from . import kubernetes
 from .errors import BackendError
+from .kubernetes.run_identity import RUN_ID_FUNCTION
 from .naming import file_stem, k8s_data_mover
 from .templating import render
 
@@ -69,8 +70,10 @@ def end(experiment: Experiment, site_name: str, path: str) -> End:
     return replace(kind.transfer_end(experiment, site, path), access=access)
 
 
-def tools(source: End, target: End, route: Route) -> list[str]:
+def tools(source: End, target: End, route: Route, fetch: bool = False) -> list[str]:
     """What the machine running the workflow needs for this transfer."""
+    if fetch:
+        return ["kubectl"]  # it only applies the cluster's Job and waits
     accesses = {source.access, target.access}
     if route.kind != "relay" and "here" not in accesses:
         return ["ssh"]  # it only asks the host that runs the copy to do it
@@ -90,8 +93,10 @@ def tools(source: End, target: End, route: Route) -> list[str]:
     return sorted(needed)
 
 
-def remote_tools(source: End, target: End, route: Route) -> list[str]:
+def remote_tools(source: End, target: End, route: Route, fetch: bool = False) -> list[str]:
     """What the remote host that runs a direct copy needs."""
+    if fetch:
+        return []  # the site's transfer_image brings rclone
     if route.kind == "relay" or "here" in (source.access, target.access):
         return []
     return sorted({_SCHEMES[source.scheme]} if source.is_uri else {"rsync", "ssh"})
@@ -109,6 +114,7 @@ def emit(experiment: Experiment, plan: Plan) -> dict[str, str]:
                 f"transfer {transfer.id}: the directory {transfer.path!r} cannot be streamed from object storage "
                 f"into {transfer.target_site}: place the data set at a site that can fetch it, or keep its readers off "
                 f"{transfer.target_site}", provenance(experiment, transfer))
+        fetch = kubernetes.is_fetch(experiment, transfer)
         files[script_path(transfer)] = render(
             "transfer.sh.j2",
             span=provenance(experiment, transfer),
@@ -118,10 +124,12 @@ def emit(experiment: Experiment, plan: Plan) -> dict[str, str]:
             source=source,
             target=target,
             route=transfer.route,
-            tools=tools(source, target, transfer.route),
-            remote_tools=remote_tools(source, target, transfer.route),
+            tools=tools(source, target, transfer.route, fetch),
+            remote_tools=remote_tools(source, target, transfer.route, fetch),
+            fetch_script=kubernetes.fetch_script(experiment, plan, transfer) if fetch else "",
             mover=k8s_data_mover(experiment.name),
             mover_root=kubernetes.WORK_MOUNT,
+            kube_run_id="\n".join(RUN_ID_FUNCTION),
         )
     return files
 

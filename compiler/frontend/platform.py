@@ -246,8 +246,9 @@ def _lower_site(ctx: Context, d: A.Site) -> ir.Site | None:
 
 def _lower_pool(ctx: Context, d: A.Site, p: A.PoolDecl) -> ir.Pool | None:
     keyword = registry.kind(d.kind).pool_keyword
-    pv = check_fields(ctx, p.fields, S.POOL, ctx.params, what=f"{keyword} `{d.name}.{p.name}`",
-                      at=p.name_pos)
+    kind = registry.kind(d.kind)
+    pv = check_fields(ctx, p.fields, {**S.POOL, **kind.pool_fields()}, ctx.params,
+                      what=f"{keyword} `{d.name}.{p.name}`", at=p.name_pos)
     for name in ("nodes", "cpus"):
         positive(ctx, pv, name, p.fields)
     if pv.get("gpus") and pv["gpus"].type:
@@ -266,7 +267,7 @@ def _lower_pool(ctx: Context, d: A.Site, p: A.PoolDecl) -> ir.Pool | None:
         name=p.name, site=d.name, nodes=pv.get("nodes", 1), cpus=pv["cpus"], memory=pv["memory"],
         gpus=pv.get("gpus"), max_time=pv.get("max_time"), price=pv.get("price", 0.0),
         speed=pv.get("speed", 1.0), selector=pv.get("selector", {}), tolerations=tolerations,
-        span=p.name_pos.span(),
+        span=p.name_pos.span(), **kind.pool_settings(pv),
     )
 
 

@@ -89,6 +89,14 @@ class SiteKind(ABC):
         """The IR Site's keyword arguments for the kind's settings, from the
         checked site fields."""
 
+    def pool_fields(self) -> dict[str, FieldSpec]:
+        """Fields a pool of this kind accepts besides the common ones (schema.POOL)."""
+        return {}
+
+    def pool_settings(self, values: dict[str, Any]) -> dict[str, Any]:
+        """The IR Pool's keyword arguments for the kind's own pool fields."""
+        return {}
+
     # --- back end --------------------------------------------------------
     @abstractmethod
     def site_files(self, experiment: Experiment, plan: Plan, site: Site) -> dict[str, str]:

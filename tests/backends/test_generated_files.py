@@ -95,7 +95,8 @@ def test_kubernetes_rules_run_the_sites_scripts_after_its_set_up():
     assert 'script="k8s/cloud/run-prepare.sh"' in prepare
     assert "k8s/cloud/run-prepare.sh" in files and "k8s/cloud/up.sh" in files
     into = files["transfers/to_cloud__train_model.sh"]
-    assert "in_mover \"$target_context\" \"$target_namespace\" -i deploy/kube-data-mover" in into
+    assert "in_mover \"$target_context\" \"$target_namespace\" -i \"$(mover_of \"$target_run\")\"" in into
+    assert "local mover=kube-data-mover\n" in into  # the run's data mover: kube-data-mover-<run>
 
 
 def test_a_gcs_data_set_is_fetched_with_gcloud(tmp_path):

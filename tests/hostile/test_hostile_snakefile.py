@@ -108,13 +108,17 @@ def expected_environments(experiment: ir.Experiment, plan: ir.Plan, names: dict[
     return {
         local.script_path(here.name, names["a"]): {"MLC_WORKDIR": workdir},
         slurm.SUBMIT_SCRIPT: {"MLC_SLURM_LOGIN": login, "MLC_SLURM_ROOT": root, "MLC_SLURM_SITE": hpc.name},
-        kubernetes.up_script(cloud.name): {"KUBE_CONTEXT": kube.context, "KUBE_NAMESPACE": kube.namespace},
+        # KUBE_RUN and KUBE_OVERLAY: config.yaml's run identity and overlay, empty by default.
+        kubernetes.up_script(cloud.name): {"KUBE_CONTEXT": kube.context, "KUBE_NAMESPACE": kube.namespace,
+                                           "KUBE_RUN": "", "KUBE_OVERLAY": ""},
         kubernetes.run_script(experiment, plan, names["c"]): {"KUBE_CONTEXT": kube.context,
-                                                              "KUBE_NAMESPACE": kube.namespace},
+                                                              "KUBE_NAMESPACE": kube.namespace,
+                                                              "KUBE_RUN": "", "KUBE_OVERLAY": ""},
         transfers.script_path(first): {"MLC_SOURCE_ROOT": workdir, "MLC_TARGET_LOGIN": login,
                                        "MLC_TARGET_ROOT": root},
         transfers.script_path(second): {"MLC_SOURCE_LOGIN": login, "MLC_SOURCE_ROOT": root,
-                                        "MLC_TARGET_CONTEXT": kube.context, "MLC_TARGET_NAMESPACE": kube.namespace},
+                                        "MLC_TARGET_CONTEXT": kube.context, "MLC_TARGET_NAMESPACE": kube.namespace,
+                                        "MLC_TARGET_RUN": ""},
     }
 
 
@@ -156,7 +160,8 @@ def check_workflow(names: dict[str, str], values: dict[str, str], folder: Path) 
     assert config == {"experiment": names["experiment"], "sites": {
         names["local"]: {"kind": "local", "workdir": local_workdir(experiment.site(names["local"]))},
         names["slurm"]: {"kind": "slurm", "login": values["login"], "scratch": values["scratch"]},
-        names["kube"]: {"kind": "kubernetes", "context": values["context"], "namespace": values["namespace"]},
+        names["kube"]: {"kind": "kubernetes", "context": values["context"], "namespace": values["namespace"],
+                        "run": "", "overlay": ""},
     }}
 
     seen = {}

@@ -8,10 +8,11 @@ docs/kubernetes.md describes the mapping."""
 
 from __future__ import annotations
 
+from compiler.backends.kubernetes.fetch import is_fetch, site_fetches
 from compiler.backends.kubernetes.pods import WORK_MOUNT
 from compiler.backends.kubernetes.site import emit_site, site_dir
 from compiler.backends.kubernetes.workloads import run_script_name, workload_of
-from compiler.ir import Experiment, Plan
+from compiler.ir import Experiment, Plan, Transfer
 
 
 def run_script(experiment: Experiment, plan: Plan, unit: str) -> str:
@@ -31,4 +32,11 @@ def down_script(site_name: str) -> str:
     return f"{site_dir(site_name)}/down.sh"
 
 
-__all__ = ["WORK_MOUNT", "down_script", "emit_site", "run_script", "up_script"]
+def fetch_script(experiment: Experiment, plan: Plan, transfer: Transfer) -> str:
+    """The script (path in the output folder) whose in-cluster Job copies a
+    data set from object storage into the target site's work volume."""
+    fetch = next(f for f in site_fetches(experiment, plan, transfer.target_site) if f.transfer == transfer)
+    return f"{site_dir(transfer.target_site)}/{fetch.script}"
+
+
+__all__ = ["WORK_MOUNT", "down_script", "emit_site", "fetch_script", "is_fetch", "run_script", "up_script"]

@@ -9,8 +9,11 @@ from typing import Literal
 from compiler.backends.naming import dns1123
 
 MANAGED_BY = "mlc"
+# The run identity (docs/kubernetes.md "Run identity"): not in the generated
+# manifests; the run scripts add it, with a name suffix, through kustomize.
+RUN_LABEL = "mlc.dev/run"
 
-Component = Literal["stage", "service", "data-mover", "work-volume"]
+Component = Literal["stage", "service", "data-mover", "work-volume", "transfer"]
 
 
 def label_value(text: str) -> str:

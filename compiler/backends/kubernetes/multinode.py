@@ -26,10 +26,25 @@ def rendezvous(workload: JobWorkload) -> launch.Rendezvous:
     return launch.Rendezvous(node_rank='"${JOB_COMPLETION_INDEX:-0}"', run_id=quote(workload.name))
 
 
-def master_host(workload: JobWorkload) -> str:
-    """Pod 0's stable name: the Indexed Job names its pods' hosts
-    `<job>-<index>`, and the subdomain makes them resolvable."""
-    return f"{workload.name}-0.{workload.name}"
+# Pod 0's stable name, worked out in the pod: the Indexed Job names its
+# pods' hosts `<job>-<index>` and the headless Service (the subdomain) is
+# named like the Job. Read from the pod's own host name rather than written
+# in, because the run scripts add `-<run>` to every name when they apply
+# (run_identity.py), so the Job's final name is known only in the cluster.
+MASTER_HOST = 'job_host=${HOSTNAME:-$(hostname)}; job_host=${job_host%-*}'
+MASTER_ADDR = '"$job_host-0.$job_host"'
+
+# kustomize renames a Service but not a Job's `subdomain` that names it; this
+# configuration tells it to, so the suffix of a run keeps the pair matched.
+KUSTOMIZE_CONFIG = "kustomizeconfig.yaml"
+_NAME_REFERENCES = {"nameReference": [{
+    "kind": "Service", "version": "v1",
+    "fieldSpecs": [{"kind": "Job", "group": "batch", "path": "spec/template/spec/subdomain"}],
+}]}
+
+
+def kustomize_config() -> dict:
+    return _NAME_REFERENCES
 
 
 def setup_lines(workload: JobWorkload) -> list[str]:
@@ -37,7 +52,8 @@ def setup_lines(workload: JobWorkload) -> list[str]:
     instance = workload.instances[0]
     return [
         f"export MLC_NNODES={instance.resources.nodes}",
-        f"export MLC_MASTER_ADDR={quote(master_host(workload))}",
+        MASTER_HOST,
+        f"export MLC_MASTER_ADDR={MASTER_ADDR}",
         f"export MLC_MASTER_PORT={RENDEZVOUS_PORT}",
     ]
 

@@ -10,6 +10,7 @@ import re
 from kubernetes import client
 
 from compiler.backends.errors import BackendError
+from compiler.backends.kubernetes import labels
 from compiler.ir import EnvValue, Experiment, LiteralEnv, Pool, Resources, Site, Span
 
 WORK_MOUNT = "/work"  # every container sees its site's work tree here
@@ -110,9 +111,24 @@ def work_volume(claim: str) -> client.V1Volume:
     return client.V1Volume(name=WORK_VOLUME, persistent_volume_claim=source)
 
 
+RUN_ENV = "MLC_RUN"  # the run identity inside a pod (docs/kubernetes.md "Run identity")
+
+
+def with_run_env(env: list[client.V1EnvVar] | None) -> list[client.V1EnvVar]:
+    """`env` plus MLC_RUN, read from the pod's `mlc.dev/run` label, which the
+    run scripts set at apply time: the manifests themselves name no run."""
+    field = client.V1ObjectFieldSelector(field_path=f"metadata.labels['{labels.RUN_LABEL}']")
+    run = client.V1EnvVar(name=RUN_ENV, value_from=client.V1EnvVarSource(field_ref=field))
+    return sorted([*(env or []), run], key=lambda e: e.name)
+
+
 def work_mount(experiment: Experiment) -> client.V1VolumeMount:
-    """The experiment's own directory of the (possibly shared) claim."""
-    return client.V1VolumeMount(name=WORK_VOLUME, mount_path=WORK_MOUNT, sub_path=experiment.name)
+    """The run's own directory of the experiment's directory of the (possibly
+    shared) claim: two runs of one experiment never write the same files.
+    Every container mounting it has MLC_RUN (`with_run_env`)."""
+    return client.V1VolumeMount(
+        name=WORK_VOLUME, mount_path=WORK_MOUNT, sub_path_expr=f"{experiment.name}/$({RUN_ENV})"
+    )
 
 
 def pull_secrets(site: Site) -> list[client.V1LocalObjectReference] | None:

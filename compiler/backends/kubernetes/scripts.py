@@ -1,15 +1,20 @@
 """The bash scripts of a Kubernetes site: `run-<unit>.sh` applies one
 workload and waits for it, `up.sh` prepares the site (namespace, work volume,
-data mover), `down.sh` removes what the experiment deployed.
+data mover), `down.sh` removes what this run deployed.
 
 Every script reads KUBE_CONTEXT and KUBE_NAMESPACE from the environment (the
-Snakefile exports them from config.yaml), with the IR's values as defaults.
+Snakefile exports them from config.yaml), with the IR's values as defaults,
+and works out the run identity (run_identity.py). Objects are applied with
+`kubectl apply -k` of the site folder (or the user's overlay) for this run,
+filtered by label to the workload at hand, so an overlay reaches every run.
 Every value from the IR reaches the script through shlex.quote."""
 
 from __future__ import annotations
 
 from shlex import quote
 
+from compiler.backends.kubernetes import labels
+from compiler.backends.kubernetes.run_identity import APPLY_RUN, RUN_ID
 from compiler.backends.kubernetes.serialise import header
 from compiler.backends.kubernetes.workloads import JobWorkload, ServiceWorkload
 from compiler.ir import Site, Span
@@ -19,7 +24,7 @@ LOG_TAIL = 50  # log lines shown per failed pod
 WAIT_SLICE = "30s"  # how long `kubectl wait` blocks before the failure check
 
 
-def _prologue(site: Site, span: Span, purpose: str, *, reads_manifests: bool = True) -> list[str]:
+def _prologue(site: Site, span: Span, purpose: str, *, applies: bool = True) -> list[str]:
     settings = site.kubernetes
     assert settings is not None
     lines = [
@@ -31,21 +36,32 @@ def _prologue(site: Site, span: Span, purpose: str, *, reads_manifests: bool = T
         f"KUBE_CONTEXT=${{KUBE_CONTEXT:-{quote(settings.context or '')}}}",
         f"KUBE_NAMESPACE=${{KUBE_NAMESPACE:-{quote(settings.namespace)}}}",
     ]
-    if reads_manifests:  # they lie beside the script, wherever it is run from
+    lines += RUN_ID
+    if applies:  # the manifests lie beside the script, wherever it is run from
         lines.append('here="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)"')
+        lines += ["", *APPLY_RUN]
     return [*lines, ""]
+
+
+def _instance(name: str) -> str:
+    """The selector of one workload's objects in the site's kustomization."""
+    return quote(f"app.kubernetes.io/instance={name}")
 
 
 def _script(lines: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def job_run_script(site: Site, workload: JobWorkload, manifest: str, first: list[str] = ()) -> str:
-    """`first`: manifests applied before the Job's (a gang's headless Service)."""
-    job = quote(workload.name)
-    lines = _prologue(site, workload.stage.span, f"Runs stage {workload.stage.name} as Job {workload.name} and waits.")
+def job_run_script(site: Site, workload: JobWorkload) -> str:
+    purpose = f"Runs stage {workload.stage.name} as Job {workload.name} and waits."
+    return run_job_script(site, workload.name, workload.stage.span, purpose)
+
+
+def run_job_script(site: Site, name: str, span: Span, purpose: str) -> str:
+    """Applies Job `name` (for this run) and waits until it completes."""
+    lines = _prologue(site, span, purpose)
     lines += [
-        f"job={job}",
+        f'job={quote(name)}-"$run"',
         "",
         "job_is() {  # Complete or Failed",
         f'  [[ "$({KUBECTL} get job "$job" --ignore-not-found \\',
@@ -57,8 +73,7 @@ def job_run_script(site: Site, workload: JobWorkload, manifest: str, first: list
         "if job_is Complete || job_is Failed; then",
         f'  {KUBECTL} delete job "$job" --wait=true',
         "fi",
-        *(f'{KUBECTL} apply -f "$here/"{quote(name)}' for name in first),
-        f'{KUBECTL} apply -f "$here/"{quote(manifest)}',
+        f"apply_run {_instance(name)}",
         "",
         f'until {KUBECTL} wait --for=condition=complete --timeout={WAIT_SLICE} "job/$job" >/dev/null 2>&1; do',
         "  if job_is Failed; then",
@@ -79,18 +94,17 @@ def job_run_script(site: Site, workload: JobWorkload, manifest: str, first: list
     return _script(lines)
 
 
-def service_run_script(site: Site, workload: ServiceWorkload, manifests: list[str]) -> str:
-    deployment = quote(workload.name)
+def service_run_script(site: Site, workload: ServiceWorkload) -> str:
     lines = _prologue(
         site, workload.service.span, f"Starts service {workload.service.name} and waits until it is ready."
     )
-    lines.append(f"deployment={deployment}")
+    lines.append(f'deployment={quote(workload.name)}-"$run"')
     lines += [
         "# Running again means its inputs changed (a new model): roll the running",
         "# Deployment over to them, pod by pod behind the readiness probe.",
         f'running=$({KUBECTL} get "deployment/$deployment" -o name --ignore-not-found)',
     ]
-    lines += [f'{KUBECTL} apply -f "$here/"{quote(manifest)}' for manifest in manifests]
+    lines.append(f"apply_run {_instance(workload.name)}  # the Deployment and its Service")
     lines += [
         'if [[ -n $running ]]; then',
         f'  {KUBECTL} rollout restart "deployment/$deployment"',
@@ -106,39 +120,37 @@ def service_run_script(site: Site, workload: ServiceWorkload, manifests: list[st
     return _script(lines)
 
 
-def up_script(site: Site, claim_manifest: str | None, mover_manifest: str, mover: str) -> str:
+def up_script(site: Site, claim: str | None, mover: str) -> str:
     """Run once before anything else on the site: transfers into the site
-    need the data mover, and every pod needs the work volume."""
-    lines = _prologue(site, site.span, "Prepares the site: namespace, work volume, data mover.")
+    need the data mover, and every pod needs the work volume. The namespace
+    is applied only when the site says mlc owns it (own_namespace)."""
+    settings = site.kubernetes
+    assert settings is not None
+    lines = _prologue(site, site.span, "Prepares the site for this run: work volume, data mover.")
+    if settings.own_namespace:
+        lines += [
+            "# The site says mlc owns the namespace: create it (down.sh never deletes it).",
+            'kubectl --context "$KUBE_CONTEXT" apply -f "$here/namespace.yaml"',
+        ]
+    names = [name for name in (claim, mover) if name is not None]
+    selector = f"app.kubernetes.io/instance in ({','.join(names)})"
     lines += [
-        "# Creating a namespace, even looking one up, needs cluster-wide rights that",
-        "# many users lack: create it only when the cluster says it is not there.",
-        'if ! lookup="$(kubectl --context "$KUBE_CONTEXT" get namespace "$KUBE_NAMESPACE" -o name 2>&1)"; then',
-        '  if [[ "$lookup" == *NotFound* ]]; then',
-        '    kubectl --context "$KUBE_CONTEXT" create namespace "$KUBE_NAMESPACE"',
-        "  else",
-        '    echo "mlc: cannot look up namespace $KUBE_NAMESPACE, assuming it exists: $lookup" >&2',
-        "  fi",
-        "fi",
-    ]
-    if claim_manifest is not None:
-        lines.append(f'{KUBECTL} apply -f "$here/"{quote(claim_manifest)}')
-    lines += [
-        f'{KUBECTL} apply -f "$here/"{quote(mover_manifest)}',
-        f"{KUBECTL} rollout status deployment/{quote(mover)}",
+        f"apply_run {quote(selector)}",
+        f'{KUBECTL} rollout status deployment/{quote(mover)}-"$run"',
     ]
     return _script(lines)
 
 
 def down_script(site: Site, selector: str) -> str:
-    """Deletes the experiment's Jobs, Deployments and Services by label, and
-    with --volumes its own work volume claim; a claim named in the site
-    (ir.KubernetesSettings.volume) is not labelled by mlc, so never matches."""
+    """Deletes this run's Jobs, Deployments and Services by label, and with
+    --volumes its own work volume claim; a claim named in the site
+    (ir.KubernetesSettings.volume) is not labelled by mlc, so never matches,
+    and neither is the namespace."""
     lines = _prologue(
-        site, site.span, "Removes what this experiment deployed on the site, and nothing else.", reads_manifests=False
+        site, site.span, "Removes what this run deployed on the site, and nothing else.", applies=False
     )
     lines += [
-        f"selector={quote(selector)}",
+        f'selector={quote(selector)},{labels.RUN_LABEL}="$run"',
         "kinds=jobs,deployments,services",
         'if [[ "${1:-}" == --volumes ]]; then',
         "  kinds+=,persistentvolumeclaims",

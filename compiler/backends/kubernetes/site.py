@@ -7,7 +7,8 @@ import re
 import yaml
 
 from compiler.backends.errors import BackendError
-from compiler.backends.kubernetes import labels, multinode, objects, scripts
+from compiler.backends.kubernetes import labels, multinode, objects, pod_policy, scripts
+from compiler.backends.kubernetes.fetch import fetch_job, site_fetches
 from compiler.backends.kubernetes.serialise import dump_yaml, header
 from compiler.backends.kubernetes.workloads import (
     JobWorkload,
@@ -50,9 +51,13 @@ def _check_existing_names(site: Site) -> None:
     for what, name in [("volume", settings.volume), *(("image pull secret", s) for s in settings.image_pull_secrets)]:
         if name is not None and not _DNS_SUBDOMAIN.fullmatch(name):
             raise BackendError(f"{what} {name!r} is not a valid Kubernetes object name", site.span)
+    if settings.storage_class is not None and not _DNS_SUBDOMAIN.fullmatch(settings.storage_class):
+        raise BackendError(f"storage class {settings.storage_class!r} is not a valid Kubernetes object name", site.span)
+    for options, span in [(settings.pod, site.span), *((pool.pod, pool.span) for pool in site.pools)]:
+        pod_policy.check_options(options, span)
 
 
-def _kustomization(site: Site, resources: list[str]) -> str:
+def _kustomization(site: Site, resources: list[str], configurations: list[str]) -> str:
     settings = site.kubernetes
     assert settings is not None
     document = {
@@ -61,6 +66,8 @@ def _kustomization(site: Site, resources: list[str]) -> str:
         "namespace": settings.namespace,
         "resources": sorted(resources),
     }
+    if configurations:
+        document["configurations"] = configurations
     return header(site.span) + yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
 
 
@@ -73,14 +80,16 @@ def emit_site(experiment: Experiment, plan: Plan, site_name: str) -> dict[str, s
     folder = site_dir(site_name)
     manifests: dict[str, str] = {}  # file name within the folder -> text
     run_scripts: dict[str, str] = {}
+    configurations: list[str] = []
 
-    manifests["namespace.yaml"] = dump_yaml(objects.namespace(settings.namespace), site.span)
+    if settings.own_namespace:  # else the namespace is the cluster admins' (issue 15)
+        manifests["namespace.yaml"] = dump_yaml(objects.namespace(settings.namespace), site.span)
     claim = settings.volume or k8s_work_claim(experiment.name)
     claim_file = None
     if settings.volume is None:
         claim_file = f"{claim}-pvc.yaml"
         size = claim_size(experiment, plan, site_name)
-        manifests[claim_file] = dump_yaml(objects.work_claim(experiment, claim, size), site.span)
+        manifests[claim_file] = dump_yaml(objects.work_claim(experiment, site, claim, size), site.span)
     mover = k8s_data_mover(experiment.name)
     mover_file = f"{mover}-deployment.yaml"
     manifests[mover_file] = dump_yaml(objects.data_mover(experiment, site, claim), site.span)
@@ -90,23 +99,32 @@ def emit_site(experiment: Experiment, plan: Plan, site_name: str) -> dict[str, s
             job_file = f"{workload.name}-job.yaml"
             job = objects.job(experiment, plan, site, claim, workload)
             manifests[job_file] = dump_yaml(job, workload.stage.span)
-            first = []
-            if multinode.is_gang(workload):  # the pods' host names, before the pods
-                first = [f"{workload.name}-headless-service.yaml"]
-                manifests[first[0]] = dump_yaml(multinode.headless_service(experiment, workload), workload.stage.span)
-            run_scripts[run_script_name(workload.unit)] = scripts.job_run_script(site, workload, job_file, first)
+            if multinode.is_gang(workload):  # the pods' host names (applied with the Job: same instance label)
+                headless = f"{workload.name}-headless-service.yaml"
+                manifests[headless] = dump_yaml(multinode.headless_service(experiment, workload), workload.stage.span)
+                configurations = [multinode.KUSTOMIZE_CONFIG]
+            run_scripts[run_script_name(workload.unit)] = scripts.job_run_script(site, workload)
         elif isinstance(workload, ServiceWorkload):
             deployment_file = f"{workload.name}-deployment.yaml"
             service_file = f"{workload.name}-service.yaml"
             span = workload.service.span
             manifests[deployment_file] = dump_yaml(objects.deployment(experiment, plan, site, claim, workload), span)
             manifests[service_file] = dump_yaml(objects.service(experiment, workload), span)
-            run_scripts[run_script_name(workload.unit)] = scripts.service_run_script(
-                site, workload, [deployment_file, service_file]
-            )
+            run_scripts[run_script_name(workload.unit)] = scripts.service_run_script(site, workload)
+
+    from compiler.backends.transfers import provenance as transfer_provenance  # transfers imports this package
+
+    for fetch in site_fetches(experiment, plan, site_name):
+        span = transfer_provenance(experiment, fetch.transfer)
+        manifests[fetch.manifest] = dump_yaml(fetch_job(experiment, site, claim, fetch), span)
+        purpose = f"Copies {fetch.transfer.path} into the work volume inside the cluster ({fetch.transfer.id})."
+        run_scripts[fetch.script] = scripts.run_job_script(site, fetch.name, span, purpose)
 
     files = {**manifests, **run_scripts}
-    files["kustomization.yaml"] = _kustomization(site, list(manifests))
-    files["up.sh"] = scripts.up_script(site, claim_file, mover_file, mover)
+    files["kustomization.yaml"] = _kustomization(site, list(manifests), configurations)
+    if configurations:
+        files[multinode.KUSTOMIZE_CONFIG] = header(site.span) + yaml.safe_dump(
+            multinode.kustomize_config(), sort_keys=False, allow_unicode=True)
+    files["up.sh"] = scripts.up_script(site, None if claim_file is None else claim, mover)
     files["down.sh"] = scripts.down_script(site, labels.experiment_selector(experiment.name))
     return {f"{folder}/{name}": files[name] for name in sorted(files)}

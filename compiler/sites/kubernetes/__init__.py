@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ...ir import Experiment, KubernetesSettings, Plan, Service, Site
+from ...ir import Experiment, KubernetesSettings, Plan, PodOptions, Service, Site
 from ..base import Access, Feature, SiteKind
 
 
@@ -17,7 +17,9 @@ class Kubernetes(SiteKind):
     features = frozenset({Feature.SERVICES, Feature.JOB_ARRAYS, Feature.MULTI_NODE, Feature.SECRET_FROM_KUBERNETES})
     pool_keyword = "pool"
     reached_by = frozenset({Access.KUBECTL})
-    reaches = frozenset()  # the data mover only holds the volume; it fetches nothing itself
+    # A Job in the cluster copies from object storage into the work volume
+    # (backends/kubernetes/fetch.py); nothing else is fetched from inside.
+    reaches = frozenset({Access.OBJECT_STORE})
 
     def site_fields(self):
         from ...frontend import schema as S
@@ -25,10 +27,34 @@ class Kubernetes(SiteKind):
         return {
             "context": S.FieldSpec(S.STR), "namespace": S.FieldSpec(S.STR), "volume": S.FieldSpec(S.STR),
             "image_pull_secrets": S.FieldSpec(S.list_of(S.STR)), "default_image": S.FieldSpec(S.STR),
+            "pod_security": S.FieldSpec(S.enum("restricted", "baseline")),
+            "own_namespace": S.FieldSpec(S.BOOL),
+            "storage_class": S.FieldSpec(S.STR),
+            "access_mode": S.FieldSpec(S.enum("ReadWriteMany", "ReadWriteOnce", "ReadWriteOncePod")),
+            "transfer_image": S.FieldSpec(S.STR),
+            **self.pool_fields(),
         }
 
+    def pool_fields(self):
+        """Pod settings a site states for all its pods and a pool overrides
+        (labels and annotations are merged, the pool's winning)."""
+        from ...frontend import schema as S
+
+        return {
+            "service_account": S.FieldSpec(S.STR), "priority_class": S.FieldSpec(S.STR),
+            "runtime_class": S.FieldSpec(S.STR), "labels": S.FieldSpec(S.map_of(S.STR)),
+            "annotations": S.FieldSpec(S.map_of(S.STR)),
+        }
+
+    def _pod_options(self, values: dict[str, Any]) -> PodOptions:
+        return PodOptions(**{name: values[name] for name in self.pool_fields() if name in values})
+
     def settings(self, values: dict[str, Any]) -> dict[str, Any]:
-        return {"kubernetes": KubernetesSettings(**values)}
+        own = {name: value for name, value in values.items() if name not in self.pool_fields()}
+        return {"kubernetes": KubernetesSettings(**own, pod=self._pod_options(values))}
+
+    def pool_settings(self, values: dict[str, Any]) -> dict[str, Any]:
+        return {"pod": self._pod_options(values)}
 
     def site_files(self, experiment: Experiment, plan: Plan, site: Site) -> dict[str, str]:
         from ...backends import kubernetes
@@ -61,10 +87,12 @@ class Kubernetes(SiteKind):
         from ...backends.sites import kubernetes_settings
 
         settings = kubernetes_settings(site)
-        return {"context": settings.context or "", "namespace": settings.namespace}
+        # run: the run identity ("" = the user; docs/kubernetes.md "Run identity");
+        # overlay: a kustomization to apply instead of the site folder.
+        return {"context": settings.context or "", "namespace": settings.namespace, "run": "", "overlay": ""}
 
     def transfer_params(self, experiment: Experiment) -> list[tuple[str, str, str]]:
-        return [("context", "context", ""), ("namespace", "namespace", "")]
+        return [("context", "context", ""), ("namespace", "namespace", ""), ("run", "run", "")]
 
     def transfer_end(self, experiment: Experiment, site: Site, path: str):
         from ...backends.sites import kubernetes_settings
@@ -90,7 +118,8 @@ class Kubernetes(SiteKind):
         if not (outdir / script).exists():
             return None
         env = {k: str(v) for k, v in (("KUBE_CONTEXT", config.get("context")),
-                                      ("KUBE_NAMESPACE", config.get("namespace"))) if v}
+                                      ("KUBE_NAMESPACE", config.get("namespace")),
+                                      ("KUBE_RUN", config.get("run"))) if v}
         result = jobs.run_script(outdir, script, [], env)
         if result.returncode == 0:
             return True, result.stdout.strip() or "torn down"
@@ -103,8 +132,10 @@ def _kube_rule(name: str, comment: str, script: str, site: str, span):
 
     return Rule(
         name=snake_rule(name), comment=comment, files=[("script", script)],
-        params=[Param("context", site, "context"), Param("namespace", site, "namespace")],
-        shell="KUBE_CONTEXT={params.context:q} KUBE_NAMESPACE={params.namespace:q} bash {input.script:q}",
+        params=[Param("context", site, "context"), Param("namespace", site, "namespace"),
+                Param("run", site, "run"), Param("overlay", site, "overlay")],
+        shell="KUBE_CONTEXT={params.context:q} KUBE_NAMESPACE={params.namespace:q} KUBE_RUN={params.run:q} "
+              "KUBE_OVERLAY={params.overlay:q} bash {input.script:q}",
         span=span,
     )
 

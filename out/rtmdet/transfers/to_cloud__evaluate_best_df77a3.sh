@@ -18,6 +18,7 @@ source_root=${MLC_SOURCE_ROOT:-/scratch/proj-mlops/mlc/rtmdet}
 source_path=work/best.pth
 target_context=${MLC_TARGET_CONTEXT-hse-cloud}
 target_namespace=${MLC_TARGET_NAMESPACE:-mlops}
+target_run=${MLC_TARGET_RUN:-}
 target_path=work/best.pth
 
 # A path under a work root (an absolute path stays as it is).
@@ -68,6 +69,21 @@ mover_path() {
   under /work "$1"
 }
 
+# The run identity: MLC_RUN, else config.yaml's run (the argument), else the user.
+run_id() {
+  local run=${MLC_RUN:-${1:-${USER:-$(id -un)}}}
+  run=$(printf '%s' "$run" | LC_ALL=C tr '[:upper:]' '[:lower:]' | LC_ALL=C tr -c 'a-z0-9' '-' |
+    cut -c1-12 | sed -e 's/^-*//' -e 's/-*$//')
+  echo "${run:-run}"
+}
+
+# The data mover of this run (docs/kubernetes.md "Run identity").
+# Usage: mover_of CONFIGURED-RUN
+mover_of() {
+  local mover=rtmdet-data-mover
+  echo "deploy/$mover-$(run_id "$1")"
+}
+
 # Writes the source to stdout: a tar stream of a directory's contents, or a
 # file's bytes.
 read_source() {
@@ -85,9 +101,9 @@ write_target() {
   local remote
   remote=$(mover_path "$target_path")
   if [[ $directory == yes ]]; then
-    in_mover "$target_context" "$target_namespace" -i deploy/rtmdet-data-mover -- sh -c 'mkdir -p -- "$1" && tar -C "$1" -xf -' sh "$remote"
+    in_mover "$target_context" "$target_namespace" -i "$(mover_of "$target_run")" -- sh -c 'mkdir -p -- "$1" && tar -C "$1" -xf -' sh "$remote"
   else
-    in_mover "$target_context" "$target_namespace" -i deploy/rtmdet-data-mover -- sh -c 'mkdir -p -- "$(dirname -- "$1")" && cat >"$1"' sh "$remote"
+    in_mover "$target_context" "$target_namespace" -i "$(mover_of "$target_run")" -- sh -c 'mkdir -p -- "$(dirname -- "$1")" && cat >"$1"' sh "$remote"
   fi
 }
 

@@ -27,7 +27,7 @@ def manifests(files: dict[str, str]) -> dict[str, dict]:
     return {
         path: yaml.safe_load(text)
         for path, text in files.items()
-        if path.endswith(".yaml") and not path.endswith("kustomization.yaml")
+        if path.endswith(".yaml") and not path.endswith(("kustomization.yaml", "kustomizeconfig.yaml"))
     }
 
 
@@ -41,6 +41,7 @@ def variants() -> dict[str, dict[str, str]]:
         "rtmdet": emit_site(*named_volume, "cloud"),
         "rtmdet-split-own-volume": emit_site(*own_volume, "cloud"),
         "distributed": emit_site(*k8s_builders.distributed(), "cloud"),
+        "rtmdet-fetch": emit_site(*k8s_builders.with_fetch(*named_volume), "cloud"),
     }
 
 

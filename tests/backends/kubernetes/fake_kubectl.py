@@ -3,10 +3,17 @@ JSON list per line) to $FAKE_KUBECTL_LOG and plays a Job whose outcome is
 $FAKE_JOB_OUTCOME (Complete or Failed) once applied. $FAKE_JOB_BEFORE is the
 Job's state before the script runs (absent, Complete or Failed);
 $FAKE_NAMESPACE says how looking up the namespace goes (present, missing or
-forbidden)."""
+forbidden).
+
+`apply -k DIR -l SELECTOR` builds DIR with the real kubectl's kustomize
+($FAKE_REAL_KUBECTL, when there is one) and appends the `Kind/name` of each
+object the selector keeps to $FAKE_KUBECTL_LOG with the suffix `.applied`,
+and `[Kind/name, labels]` to the one with the suffix `.labels`."""
 
 import json
 import os
+import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -31,14 +38,57 @@ def verb_args():
     return rest
 
 
+def objects(built: str):
+    """(kind, name, labels) of each object in kustomize's output, whose
+    layout is fixed (two-space indents, sorted keys); no YAML library here."""
+    for document in built.split("\n---\n"):
+        kind = re.search(r"^kind: (.+)$", document, re.M).group(1)
+        metadata = re.search(r"^metadata:\n((?:  .*\n?)*)", document, re.M).group(1)
+        name = re.search(r"^  name: (.+)$", metadata, re.M).group(1)
+        block = re.search(r"^  labels:\n((?:    .*\n?)*)", metadata, re.M)
+        labels = dict(
+            (key, value.strip("'\"")) for key, value in re.findall(r"^    (\S+): (.*)$", block.group(1) if block else "", re.M)
+        )
+        yield kind, name, labels
+
+
+def matches(labels: dict, selector: str) -> bool:
+    """`k=v,k2=v2` or `k in (a,b)`: the two forms the scripts use."""
+    group = re.fullmatch(r"(\S+) in \((.*)\)", selector)
+    if group:
+        return labels.get(group.group(1)) in group.group(2).split(",")
+    return all(labels.get(key) == value for key, value in (term.split("=", 1) for term in selector.split(",")))
+
+
+def apply_kustomization(root: str, selector: str) -> None:
+    if not (Path(root) / "kustomization.yaml").is_file():
+        sys.exit(f"error: {root} has no kustomization.yaml")
+    real = os.environ.get("FAKE_REAL_KUBECTL")
+    if not real:
+        return
+    built = subprocess.run([real, "kustomize", root], capture_output=True, text=True)
+    if built.returncode != 0:
+        sys.exit(built.stderr)
+    with log.with_suffix(".applied").open("a") as out:
+        for kind, name, labels in objects(built.stdout):
+            if matches(labels, selector):
+                out.write(f"{kind}/{name}\n")
+                with log.with_suffix(".labels").open("a") as labelled:
+                    labelled.write(json.dumps([f"{kind}/{name}", labels]) + "\n")
+                print(f"{kind.lower()}/{name} configured")
+
+
 call = verb_args()
 verb = call[0]
 if verb == "apply":
-    manifest = call[call.index("-f") + 1]
-    if not Path(manifest).is_file():
-        sys.exit(f"error: the path {manifest} does not exist")
+    if "-k" in call:
+        apply_kustomization(call[call.index("-k") + 1], call[call.index("-l") + 1])
+    else:
+        manifest = call[call.index("-f") + 1]
+        if not Path(manifest).is_file():
+            sys.exit(f"error: the path {manifest} does not exist")
+        print(f"applied {Path(manifest).name}")
     state_file.write_text(os.environ.get("FAKE_JOB_OUTCOME", "Complete"))
-    print(f"applied {Path(manifest).name}")
 elif verb == "delete":
     state_file.write_text("absent")
 elif verb == "get" and call[1] == "job":

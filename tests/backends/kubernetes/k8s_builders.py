@@ -211,3 +211,17 @@ def distributed() -> tuple[ir.Experiment, ir.Plan]:
         sites=[cloud_site()], stages=stages, instances=[train, barrier], span=span(6, where),
     )
     return experiment, plan(experiment, {"train": "cloud.gpu", "barrier": "cloud.gpu"})
+
+
+def with_fetch(experiment: ir.Experiment, plan: ir.Plan) -> tuple[ir.Experiment, ir.Plan]:
+    """`plan` plus a data set in object storage copied into the cloud site's
+    work volume: the route a Job inside the cluster runs (fetch.py)."""
+    from compiler.sites import reach
+
+    uri = "s3://datasets/coco2017"
+    transfer = ir.Transfer(
+        id="to_cloud__dataset_coco", source_site="charisma", target_site="cloud",
+        what=ir.DatasetRef(dataset="coco"), path=uri, target_path="datasets/coco", kind="dir",
+        consumers=["prepare"], route=reach.route(experiment, "charisma", "cloud", uri),
+    )
+    return experiment, plan.model_copy(update={"transfers": [*plan.transfers, transfer]})

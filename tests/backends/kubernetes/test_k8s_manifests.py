@@ -101,13 +101,20 @@ def test_a_malformed_toleration_is_reported_at_its_pool():
     assert caught.value.span == gpu.span
 
 
-def test_work_volume_is_mounted_at_work_with_the_experiment_subpath(rtmdet_objects):
+RUN_ENV = {"name": "MLC_RUN", "valueFrom": {"fieldRef": {"fieldPath": "metadata.labels['mlc.dev/run']"}}}
+HOME = {"name": "HOME", "value": "/tmp"}
+
+
+def test_work_volume_is_mounted_at_work_with_the_run_subpath(rtmdet_objects):
+    """<experiment>/<run>: MLC_RUN comes from the run label the scripts add."""
     for obj in rtmdet_objects.values():
         if obj["kind"] not in ("Job", "Deployment"):
             continue
         pod = obj["spec"]["template"]["spec"]
-        assert pod["volumes"] == [{"name": "work", "persistentVolumeClaim": {"claimName": "mlops-work"}}]
-        assert container(obj)["volumeMounts"] == [{"mountPath": "/work", "name": "work", "subPath": "rtmdet"}]
+        assert pod["volumes"][0] == {"name": "work", "persistentVolumeClaim": {"claimName": "mlops-work"}}
+        mounts = container(obj)["volumeMounts"]
+        assert mounts[0] == {"mountPath": "/work", "name": "work", "subPathExpr": "rtmdet/$(MLC_RUN)"}
+        assert RUN_ENV in container(obj)["env"]
         assert container(obj)["workingDir"] == "/work"
 
 
@@ -153,6 +160,8 @@ def test_image_pull_secrets_reach_every_pod(emitted):
 def test_secrets_are_references_and_literals_are_values(rtmdet_objects):
     env = container(rtmdet_objects["k8s/cloud/rtmdet-train-job.yaml"])["env"]
     assert env == [
+        HOME,
+        RUN_ENV,
         {"name": "WANDB_API_KEY", "valueFrom": {"secretKeyRef": {"key": "api-key", "name": "wandb-credentials"}}},
         {"name": "WANDB_PROJECT", "value": "rtmdet"},
     ]
@@ -176,7 +185,7 @@ def test_literal_env_that_varies_over_the_sweep_is_exported_per_index():
     ]
     experiment = experiment.model_copy(update={"instances": trains})
     job = manifests(emit_site(experiment, plan, "cloud"))["k8s/cloud/rtmdet-train-job.yaml"]
-    assert container(job)["env"] == [{"name": "RUN_NAME", "value": "same"}]
+    assert container(job)["env"] == [HOME, RUN_ENV, {"name": "RUN_NAME", "value": "same"}]
     assert "export LR_TAG='lr 0.004'" in container(job)["args"][0]
 
 
@@ -236,10 +245,19 @@ def test_labels_are_the_recommended_set_plus_mlcs(rtmdet_objects):
     }
     assert train["spec"]["template"]["metadata"]["labels"] == train["metadata"]["labels"]
     for path, obj in rtmdet_objects.items():
-        if obj["kind"] != "Namespace":
-            assert PART_OF.items() <= obj["metadata"]["labels"].items(), path
-    # The namespace may be shared: down.sh's selector must never match it.
-    assert "app.kubernetes.io/part-of" not in rtmdet_objects["k8s/cloud/namespace.yaml"]["metadata"]["labels"]
+        assert PART_OF.items() <= obj["metadata"]["labels"].items(), path
+
+
+def test_the_namespace_object_exists_only_when_mlc_owns_it(rtmdet_files):
+    """A shared namespace is not mlc's: no object, so `delete -k` cannot take
+    it; an owned one is labelled managed-by only, which down.sh never matches."""
+    assert "k8s/cloud/namespace.yaml" not in rtmdet_files
+    assert "namespace.yaml" not in rtmdet_files["k8s/cloud/kustomization.yaml"]
+    owned = emit_site(*k8s_builders.rtmdet(cloud=k8s_builders.cloud_site(own_namespace=True)), "cloud")
+    namespace = manifests(owned)["k8s/cloud/namespace.yaml"]
+    assert namespace["metadata"] == {"labels": {"app.kubernetes.io/managed-by": "mlc"}, "name": "mlops"}
+    assert "- namespace.yaml" in owned["k8s/cloud/kustomization.yaml"]
+    assert "namespace" not in owned["k8s/cloud/down.sh"].split("kinds=")[1]
 
 
 def test_objects_carry_no_namespace_so_kubectl_n_decides(rtmdet_objects):

@@ -64,3 +64,36 @@ def test_kubectl_kustomize_builds_the_whole_site(emitted, tmp_path: Path):
         objects = [obj for obj in yaml.safe_load_all(built) if obj]
         assert len(objects) == len(manifests(files))
         assert {obj["metadata"].get("namespace", "mlops") for obj in objects} == {"mlops"}
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
+def test_the_documented_overlay_builds_over_the_generated_site(tmp_path: Path):
+    """docs/kubernetes.md's worked overlay example, over out/rtmdet's cloud
+    folder, builds, and its patches and labels land."""
+    docs = (Path(__file__).resolve().parents[3] / "docs" / "kubernetes.md").read_text()
+    example = docs[docs.index("overlays/cloud/kustomization.yaml:\n") :].split("\n\n", 1)[1].split("```", 1)[0]
+    out = Path(__file__).resolve().parents[3] / "out" / "rtmdet" / "k8s" / "cloud"
+    site = tmp_path / "out" / "rtmdet" / "k8s" / "cloud"
+    shutil.copytree(out, site)
+    overlay = tmp_path / "overlays" / "cloud"
+    overlay.mkdir(parents=True)
+    (overlay / "kustomization.yaml").write_text(example)
+    built = subprocess.run(["kubectl", "kustomize", str(overlay)], capture_output=True, text=True, check=True).stdout
+    objects = {(o["kind"], o["metadata"]["name"]): o for o in yaml.safe_load_all(built) if o}
+    assert all(o["metadata"]["labels"]["cost-centre"] == "vision" for o in objects.values())
+    detector = objects[("Deployment", "rtmdet-detector")]
+    assert detector["spec"]["template"]["metadata"]["annotations"] == {"prometheus.io/scrape": "true"}
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
+def test_kubectl_kustomize_builds_every_committed_site_folder():
+    """out/ and the goldens, as committed: what a user applies with -k."""
+    root = Path(__file__).resolve().parents[3]
+    folders = [f for f in [*root.glob("out/*/k8s/*"), *(Path(__file__).parent / "golden").glob("*/k8s/*")]
+               if (f / "kustomization.yaml").is_file()]
+    assert len(folders) >= 4
+    for folder in folders:
+        built = subprocess.run(["kubectl", "kustomize", str(folder)], capture_output=True, text=True)
+        assert built.returncode == 0, f"{folder}: {built.stderr}"
+        listed = yaml.safe_load((folder / "kustomization.yaml").read_text())["resources"]
+        assert len([o for o in yaml.safe_load_all(built.stdout) if o]) == len(listed), folder

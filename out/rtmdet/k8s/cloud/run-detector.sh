@@ -5,14 +5,42 @@ set -euo pipefail
 
 KUBE_CONTEXT=${KUBE_CONTEXT:-hse-cloud}
 KUBE_NAMESPACE=${KUBE_NAMESPACE:-mlops}
+# The run identity: MLC_RUN, else config.yaml's run (the argument), else the user.
+run_id() {
+  local run=${MLC_RUN:-${1:-${USER:-$(id -un)}}}
+  run=$(printf '%s' "$run" | LC_ALL=C tr '[:upper:]' '[:lower:]' | LC_ALL=C tr -c 'a-z0-9' '-' |
+    cut -c1-12 | sed -e 's/^-*//' -e 's/-*$//')
+  echo "${run:-run}"
+}
+run=$(run_id "${KUBE_RUN:-}")
 here="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)"
 
-deployment=rtmdet-detector
+apply_run() {
+  local base=${KUBE_OVERLAY:-$here} overlay
+  [[ $base == /* ]] || base="$here/../../$base"
+  base=$(cd -- "$base" && pwd -P)
+  # The namespace goes into the overlay (kubectl refuses objects whose
+  # namespace differs from -n), so it must be a namespace name.
+  if ! [[ $KUBE_NAMESPACE =~ ^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$ ]]; then
+    echo "mlc: KUBE_NAMESPACE=$KUBE_NAMESPACE is not a Kubernetes namespace name" >&2
+    return 1
+  fi
+  overlay=$(mktemp -d)
+  ln -s -- "$base" "$overlay/base"
+  printf '%s\n' 'resources: [base]' "namespace: '$KUBE_NAMESPACE'" "nameSuffix: '-$run'" 'labels:' \
+    "- pairs: {mlc.dev/run: '$run'}" '  includeSelectors: true' >"$overlay/kustomization.yaml"
+  kubectl --context "$KUBE_CONTEXT" -n "$KUBE_NAMESPACE" apply -k "$overlay" -l "$1" || {
+    rm -rf -- "$overlay"
+    return 1
+  }
+  rm -rf -- "$overlay"
+}
+
+deployment=rtmdet-detector-"$run"
 # Running again means its inputs changed (a new model): roll the running
 # Deployment over to them, pod by pod behind the readiness probe.
 running=$(kubectl --context "$KUBE_CONTEXT" -n "$KUBE_NAMESPACE" get "deployment/$deployment" -o name --ignore-not-found)
-kubectl --context "$KUBE_CONTEXT" -n "$KUBE_NAMESPACE" apply -f "$here/"rtmdet-detector-deployment.yaml
-kubectl --context "$KUBE_CONTEXT" -n "$KUBE_NAMESPACE" apply -f "$here/"rtmdet-detector-service.yaml
+apply_run app.kubernetes.io/instance=rtmdet-detector  # the Deployment and its Service
 if [[ -n $running ]]; then
   kubectl --context "$KUBE_CONTEXT" -n "$KUBE_NAMESPACE" rollout restart "deployment/$deployment"
 fi

@@ -5,9 +5,38 @@ set -euo pipefail
 
 KUBE_CONTEXT=${KUBE_CONTEXT:-hse-cloud}
 KUBE_NAMESPACE=${KUBE_NAMESPACE:-mlops}
+# The run identity: MLC_RUN, else config.yaml's run (the argument), else the user.
+run_id() {
+  local run=${MLC_RUN:-${1:-${USER:-$(id -un)}}}
+  run=$(printf '%s' "$run" | LC_ALL=C tr '[:upper:]' '[:lower:]' | LC_ALL=C tr -c 'a-z0-9' '-' |
+    cut -c1-12 | sed -e 's/^-*//' -e 's/-*$//')
+  echo "${run:-run}"
+}
+run=$(run_id "${KUBE_RUN:-}")
 here="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)"
 
-job=rtmdet-train
+apply_run() {
+  local base=${KUBE_OVERLAY:-$here} overlay
+  [[ $base == /* ]] || base="$here/../../$base"
+  base=$(cd -- "$base" && pwd -P)
+  # The namespace goes into the overlay (kubectl refuses objects whose
+  # namespace differs from -n), so it must be a namespace name.
+  if ! [[ $KUBE_NAMESPACE =~ ^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$ ]]; then
+    echo "mlc: KUBE_NAMESPACE=$KUBE_NAMESPACE is not a Kubernetes namespace name" >&2
+    return 1
+  fi
+  overlay=$(mktemp -d)
+  ln -s -- "$base" "$overlay/base"
+  printf '%s\n' 'resources: [base]' "namespace: '$KUBE_NAMESPACE'" "nameSuffix: '-$run'" 'labels:' \
+    "- pairs: {mlc.dev/run: '$run'}" '  includeSelectors: true' >"$overlay/kustomization.yaml"
+  kubectl --context "$KUBE_CONTEXT" -n "$KUBE_NAMESPACE" apply -k "$overlay" -l "$1" || {
+    rm -rf -- "$overlay"
+    return 1
+  }
+  rm -rf -- "$overlay"
+}
+
+job=rtmdet-train-"$run"
 
 job_is() {  # Complete or Failed
   [[ "$(kubectl --context "$KUBE_CONTEXT" -n "$KUBE_NAMESPACE" get job "$job" --ignore-not-found \
@@ -19,7 +48,7 @@ job_is() {  # Complete or Failed
 if job_is Complete || job_is Failed; then
   kubectl --context "$KUBE_CONTEXT" -n "$KUBE_NAMESPACE" delete job "$job" --wait=true
 fi
-kubectl --context "$KUBE_CONTEXT" -n "$KUBE_NAMESPACE" apply -f "$here/"rtmdet-train-job.yaml
+apply_run app.kubernetes.io/instance=rtmdet-train
 
 until kubectl --context "$KUBE_CONTEXT" -n "$KUBE_NAMESPACE" wait --for=condition=complete --timeout=30s "job/$job" >/dev/null 2>&1; do
   if job_is Failed; then
