@@ -9,6 +9,7 @@ from .. import ir
 from ..diagnostics import choices, did_you_mean, help_, note
 from . import ast as A
 from .context import Context
+from .select import MemberIndex, bind_selection
 from .stages import UnitDraft, source_input
 
 
@@ -21,6 +22,7 @@ def build_graph(ctx: Context, drafts: list[UnitDraft], datasets: list[ir.Dataset
     dataset_by_name = {d.name: d for d in datasets}
     # One lookup per edge: a fan-in over N members has N edges.
     output_size = {(dr.id, o.name): o.size for dr in drafts for o in dr.outputs}
+    members = MemberIndex(by_group)
 
     inputs_of: dict[str, list[ir.Input]] = {}
     edges: list[ir.Edge] = []
@@ -28,7 +30,8 @@ def build_graph(ctx: Context, drafts: list[UnitDraft], datasets: list[ir.Dataset
     for dr in drafts:
         bound = []
         for port, scope in dr.inputs:
-            inp = _bind_input(ctx, dr, port, scope, by_group, dataset_by_name)
+            inp = (bind_selection(ctx, port, scope, members) if isinstance(port.value, A.Select)
+                   else _bind_input(ctx, dr, port, scope, by_group, dataset_by_name))
             if inp is None:
                 continue
             bound.append(inp)
