@@ -52,3 +52,25 @@ def test_checking_a_sweep_grows_linearly_with_its_members(tmp_path, shape):
     small = _lines_run(tmp_path, shape, SMALL)
     large = _lines_run(tmp_path, shape, LARGE)
     assert large / small < MAX_RATIO, f"{shape}: {small} lines for {SMALL} members, {large} for {LARGE}"
+
+
+def _partial(members: int) -> str:
+    """A 2-D training grid and one stage per learning rate reading the
+    members of its rate: per-member fan-ins."""
+    rates = members // 4
+    return (f'stage train for lr in range({rates}), bs in [16, 32, 64, 128] {{\n'
+            '  out model = file("train/${lr}/${bs}")\n  run = "true > ${out.model}"\n}\n'
+            f'stage best for lr in range({rates}) {{\n'
+            '  in models = train[lr = lr].model\n  out pick = file("best/${lr}")\n'
+            '  run = "cat ${in.models} > ${out.pick}"\n}\n')
+
+
+fan_in.SHAPES.setdefault("partial", _partial)
+
+
+@pytest.mark.parametrize("shape", ["paired", "partial"])
+def test_per_member_references_grow_linearly(tmp_path, shape):
+    _lines_run(tmp_path, shape, 2 if shape == "paired" else 8)
+    small = _lines_run(tmp_path, shape, SMALL)
+    large = _lines_run(tmp_path, shape, LARGE)
+    assert large / small < MAX_RATIO, f"{shape}: {small} lines for {SMALL} members, {large} for {LARGE}"
