@@ -15,7 +15,7 @@ LRS = ("0.1", "0.01", "0.001")
 def test_a_local_run_reads_exactly_the_selected_members(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "compiler.cli", "run", "examples/permember.mlx", "-o", str(tmp_path), "--cores", "2"],
-        cwd=ROOT, capture_output=True, text=True, timeout=600)
+        cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "done: 21 steps" in result.stdout, result.stdout
     work = tmp_path / "permember" / "work" / "local"
