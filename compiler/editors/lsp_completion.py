@@ -33,6 +33,9 @@ _PLACEMENT_VALUE = re.compile(r"\b(on|not_on|at)\s*=\s*\[?(?:[\w.]+\s*,\s*)*([\w
 _VALUE = re.compile(r"=\s*(?:.*[\[,(:{]\s*)?([\w.]*)$")
 _TEMPLATE_CALL = re.compile(r"^\s*(?:stage|service)\s+\w+\s*:\s*(\w*)$")
 _DOTTED = re.compile(r"\b(\w+)\.(\w*)$")
+# `train[lr = lr, b` (a key of a per-member reference) and `train[lr = lr].c`
+_SELECTOR_KEY = re.compile(r"\b(\w+)\[(?:[^\[\]=,]*=[^\[\],]*,)*\s*(\w*)$")
+_SELECTED_OUTPUT = re.compile(r"\b(\w+)\[[^\[\]]*\]\.(\w*)$")
 
 
 def enclosing_block(before: str) -> tuple[str, str] | None:
@@ -69,6 +72,13 @@ def complete(before: str, index: Index, path: str, line: int) -> list[Candidate]
     placement = _PLACEMENT_VALUE.search(current)
     if placement:
         return _sites_and_pools(index, pools=placement.group(1) != "at")
+    selected = _SELECTED_OUTPUT.search(current)
+    if selected and "=" in current:
+        return _members(index, selected.group(1))
+    key = _SELECTOR_KEY.search(current)
+    if key and isinstance(index.declarations.get(key.group(1)), A.Stage):
+        stage = index.declarations[key.group(1)]
+        return [Candidate(a.name, "axis", f"sweep variable of {stage.name}") for a in stage.sweep]
     dotted = _DOTTED.search(current)
     if dotted and "=" in current:
         return _members(index, dotted.group(1))
@@ -147,4 +157,4 @@ def _in_scope(index: Index, path: str, line: int) -> list[Candidate]:
             out += [Candidate(a.name, "axis", "sweep variable") for a in d.sweep]
         elif isinstance(d, A.Template):
             out += [Candidate(p.name, "param", f"template parameter: {p.type}") for p in d.params]
-    return out + [Candidate(k, "keyword") for k in ("true", "false", "file", "dir")]
+    return out + [Candidate(k, "keyword") for k in ("true", "false", "file", "dir", "range", "zip")]

@@ -128,8 +128,13 @@ class _Walker:
         elif isinstance(d, (A.Stage, A.Service)):
             self.unit = d.name
             axes = d.sweep if isinstance(d, A.Stage) else []
+            zips: set[int] = set()
             for axis in axes:
-                self.value(axis.values)
+                if axis.zip is None:
+                    self.value(axis.values)
+                elif id(axis.zip) not in zips:  # `(a, b) in zip(...)`: the zip once
+                    zips.add(id(axis.zip))
+                    self.value(axis.zip.values)
             for axis in axes:  # in scope in the template call and the body
                 symbol = f"{d.name}.axis.{axis.name}"
                 self.add(symbol, axis.name_pos, definition=True)
@@ -166,6 +171,20 @@ class _Walker:
                 self.value(item.value)
         elif isinstance(v, A.Call):
             self.call(v)
+        elif isinstance(v, A.Select):
+            self.select(v)
+
+    def select(self, v: A.Select) -> None:
+        """`train[lr = lr].ckpt`: the stage, each key as the stage's sweep
+        variable, each value as read here, and the output."""
+        if self.kind_of(v.stage) is None:
+            return
+        self.add(v.stage, v.stage_pos)
+        for kw in v.keys:
+            self.add(f"{v.stage}.axis.{kw.name}", kw.name_pos)
+            self.value(kw.value)
+        if len(v.names) == 1 and self.kind_of(v.stage) == "Stage":
+            self.add(f"{v.stage}.out.{v.names[0]}", _last_name_at(v.pos, v.names[0]))
 
     def call(self, c: A.Call) -> None:
         is_template = self.kind_of(c.name) == "Template"

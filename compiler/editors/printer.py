@@ -95,6 +95,12 @@ def flat(node) -> str:
         return f"{kids[0]} x {kids[2]}"
     if kind == "ref":
         return ".".join(str(t) for t in kids if t.type == "NAME")
+    if kind == "select":
+        closing = max(i for i, t in enumerate(kids) if isinstance(t, Token) and t.type == "RSQB")
+        after = "".join("." + str(t) for t in kids[closing + 1:] if t.type == "NAME")
+        return f"{kids[0]}[" + ", ".join(flat(x) for x in subs) + "]" + after
+    if kind == "select_key":
+        return f"{kids[0]} = {flat(kids[2])}"
     if kind == "type_expr":
         return str(kids[0]) + (f"[{flat(subs[0])}]" if subs else "")
     if kind == "list":
@@ -114,7 +120,14 @@ def flat(node) -> str:
         return f"{kids[0]}: {flat(kids[2])}{default}"
     if kind == "sweep_axis":
         return f"{kids[0]} in {flat(kids[2])}"
+    if kind == "zip_axis":
+        return f"{_zip_names(node)} in {flat(kids[-1])}"
     raise ValueError(f"no one-line form for `{kind}`")
+
+
+def _zip_names(node: Tree) -> str:
+    """`(a, b)` of `(a, b) in zip(xs, ys)`."""
+    return "(" + ", ".join(str(t) for t in node.children[:-2] if isinstance(t, Token) and t.type == "NAME") + ")"
 
 
 # --- the printer --------------------------------------------------------------
@@ -445,8 +458,9 @@ class _Printer:
                 self.write(" for ")
             for i, axis in enumerate(axes):
                 last = i + 1 == len(axes)
-                self.write(f"{axis.children[0]} in ")
-                self.value(axis.children[2], " {" if last else ",")
+                names = _zip_names(axis) if axis.data == "zip_axis" else str(axis.children[0])
+                self.write(f"{names} in ")
+                self.value(axis.children[-1], " {" if last else ",")
                 if not last:
                     self.write(", ")
             if continued:

@@ -98,6 +98,8 @@ class MlxLexer(RegexLexer):
             ),
             # A sweep axis: `for lr in [...]`.
             (rf"({NAME})(\s+)(in)\b", bygroups(Name.Variable, Whitespace, Keyword)),
+            # Paired sweep variables: `for (lr, bs) in zip(...)`.
+            (rf"{NAME}(?=(?:\s*,\s*{NAME})*\s*\)\s*in\b)", Name.Variable),
             # A field, a keyword argument or a map key.
             (rf"{NAME}(?=\s*[=:])", Name.Attribute),
             (r"<->|->|=", Operator),

@@ -94,6 +94,18 @@ class Ref:
 
 
 @dataclass(slots=True)
+class Select:
+    """`train[lr = lr, bs = 16].ckpt`: the members of a swept stage whose
+    sweep variables have these values, and (in `names`) what follows."""
+
+    stage: str
+    stage_pos: Pos
+    keys: list["KwArg"]
+    names: list[str]  # after the `]`: the output, normally
+    pos: Pos
+
+
+@dataclass(slots=True)
 class ListV:
     items: list["Value"]
     pos: Pos
@@ -128,7 +140,7 @@ class Call:
     pos: Pos
 
 
-Value = Union[Str, Num, Quantity, GpuSpec, Bool, Ref, ListV, MapV, Call]
+Value = Union[Str, Num, Quantity, GpuSpec, Bool, Ref, Select, ListV, MapV, Call]
 
 
 # --- declarations -----------------------------------------------------------
@@ -257,10 +269,22 @@ class Template:
 
 
 @dataclass(slots=True)
+class Zip:
+    """`(a, b) in zip(xs, ys)`: variables whose members go in pairs. Each
+    variable is also a SweepAxis of its own, holding this."""
+
+    names: list[str]
+    name_positions: list[Pos]
+    values: Value  # normally a call to `zip`
+    pos: Pos  # from `(` to the end of the value
+
+
+@dataclass(slots=True)
 class SweepAxis:
     name: str
     name_pos: Pos
-    values: Value
+    values: Value  # of a zipped variable: its own argument of `zip`, when there is one
+    zip: Zip | None = None
 
 
 @dataclass(slots=True)

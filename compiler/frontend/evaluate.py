@@ -135,6 +135,8 @@ class Evaluator:
             return "a map"
         if isinstance(v, A.Call):
             return f"a call to `{v.name}`"
+        if isinstance(v, A.Select):
+            return f"members of the stage `{v.stage}`"
         if isinstance(v, A.Ref):
             kind = self.declared(v.names[0])
             return f"the {kind} `{v.dotted}`" if kind else f"`{v.dotted}`"
@@ -332,6 +334,12 @@ class Evaluator:
                 if isinstance(bound, Bound) and _compatible(bound.type, t):
                     return list(bound.value)
                 return self._type_error(v, t, self.describe(v))
+            if isinstance(v, A.Call) and v.name == "range" and t[1] in (("int",), ("float",)):
+                from .ranges import range_members  # ranges builds on this module
+                members = range_members(self, v, scope)
+                if members is BAD:
+                    return BAD
+                return [float(n) for n in members] if t[1] == ("float",) else list(members)
             if not isinstance(v, A.ListV):
                 return self._type_error(v, t, self.describe(v), help_("write a list: `[a, b]`"))
             items = [self.value(x, t[1], scope) for x in v.items]

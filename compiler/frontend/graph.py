@@ -9,6 +9,7 @@ from .. import ir
 from ..diagnostics import choices, did_you_mean, help_, note
 from . import ast as A
 from .context import Context
+from .select import MemberIndex, bind_selection
 from .stages import UnitDraft, source_input
 
 
@@ -19,6 +20,9 @@ def build_graph(ctx: Context, drafts: list[UnitDraft], datasets: list[ir.Dataset
     for dr in drafts:
         by_group.setdefault(dr.group, []).append(dr)
     dataset_by_name = {d.name: d for d in datasets}
+    # One lookup per edge: a fan-in over N members has N edges.
+    output_size = {(dr.id, o.name): o.size for dr in drafts for o in dr.outputs}
+    members = MemberIndex(by_group)
 
     inputs_of: dict[str, list[ir.Input]] = {}
     edges: list[ir.Edge] = []
@@ -26,7 +30,8 @@ def build_graph(ctx: Context, drafts: list[UnitDraft], datasets: list[ir.Dataset
     for dr in drafts:
         bound = []
         for port, scope in dr.inputs:
-            inp = _bind_input(ctx, dr, port, scope, by_group, dataset_by_name)
+            inp = (bind_selection(ctx, port, scope, members) if isinstance(port.value, A.Select)
+                   else _bind_input(ctx, dr, port, scope, by_group, dataset_by_name))
             if inp is None:
                 continue
             bound.append(inp)
@@ -34,9 +39,8 @@ def build_graph(ctx: Context, drafts: list[UnitDraft], datasets: list[ir.Dataset
                 edges.append(ir.Edge(source=inp.dataset, target=dr.id, source_kind="dataset",
                                      input=inp.name, size=dataset_by_name[inp.dataset].size))
             for producer, output in inp.outputs:
-                size = next(o.size for o in _draft(by_group, producer).outputs if o.name == output)
                 edges.append(ir.Edge(source=producer, target=dr.id, output=output, input=inp.name,
-                                     size=size))
+                                     size=output_size[(producer, output)]))
                 preds[dr.id].add(producer)
         inputs_of[dr.id] = bound
         after_ids = []
@@ -74,11 +78,6 @@ def build_graph(ctx: Context, drafts: list[UnitDraft], datasets: list[ir.Dataset
                 span=dr.decl.name_pos.span(), **dr.fields.service_args()))
     edges.sort(key=lambda e: (e.target, e.input or "", e.source, e.output or ""))
     return instances, services, edges
-
-
-def _draft(by_group, unit_id: str) -> UnitDraft:
-    group = unit_id.split("[", 1)[0]
-    return next(d for d in by_group[group] if d.id == unit_id)
 
 
 def _bind_input(ctx: Context, dr: UnitDraft, port: A.Port, scope, by_group, datasets) -> ir.Input | None:

@@ -19,6 +19,7 @@ from .context import Context, check_fields, positive
 from .evaluate import BAD, POISONED, Bound, Scope, format_value, infer, poisoned
 from .paths import NAME_MAX, overlong_name, uri_scheme, work_path
 from .platform import user_type
+from .ranges import is_range, range_members
 from .stage_options import lower as lower_stage_options
 
 
@@ -127,65 +128,128 @@ def _check_unused_templates(ctx: Context) -> None:
 
 def _sweep_points(ctx: Context, d: A.Stage) -> tuple[list[dict[str, Bound]], bool]:
     """The sweep's members, and whether it is sound. A broken sweep gives one
-    point, with the broken variables poisoned, so the body is still checked."""
-    axes: list[tuple[str, list[Bound]]] = []
+    point, with the broken variables poisoned, so the body is still checked.
+    The members are the product of the factors: a variable of its own, or the
+    variables of one `zip`, whose members go in pairs."""
+    factors: list[tuple[list[str], list[tuple[Bound, ...]]]] = []
     seen: dict[str, A.SweepAxis] = {}
     broken: dict[str, Bound] = {}
+    zips_done: set[int] = set()
     for axis in d.sweep:
-        if axis.name in seen:
-            ctx.diags.error("E0506", f"sweep variable `{axis.name}` is used twice", axis.name_pos.span(),
-                            note("first here", seen[axis.name].name_pos.span()))
-            broken[axis.name] = poisoned(axis.name_pos)
+        if axis.zip is not None:
+            if id(axis.zip) in zips_done:
+                continue
+            zips_done.add(id(axis.zip))
+            group = [a for a in d.sweep if a.zip is axis.zip]
+        else:
+            group = [axis]
+        fresh = []
+        for a in group:
+            if a.name in seen:
+                ctx.diags.error("E0506", f"sweep variable `{a.name}` is used twice", a.name_pos.span(),
+                                note("first here", seen[a.name].name_pos.span()))
+            else:
+                seen[a.name] = a
+                fresh.append(a)
+        members = None
+        if len(fresh) == len(group):
+            members = _zip_members(ctx, axis.zip, group) if axis.zip is not None else _axis_members(ctx, axis)
+        if members is None:
+            for a in group:
+                broken[a.name] = poisoned(a.name_pos)
             continue
-        seen[axis.name] = axis
-        # Counted before the members are evaluated: a million of them is slow.
-        written = len(axis.values.items) if isinstance(axis.values, A.ListV) else 0
-        values = _axis_values(ctx, axis) if written <= L.MAX_SWEEP_MEMBERS else None
-        members = len(values) if values is not None else written
-        if members > L.MAX_SWEEP_MEMBERS:
-            ctx.diags.error("E0507", f"sweep over `{axis.name}` has {members} members "
-                            f"(at most {L.MAX_SWEEP_MEMBERS})", axis.values.pos.span(),
-                            help_("each member becomes a job; sweep a coarser grid, or loop "
-                                  "inside one stage's command"))
-            broken[axis.name] = poisoned(axis.name_pos)
-            continue
-        if values is None:
-            broken[axis.name] = poisoned(axis.name_pos)
-            continue
-        dupes = _repeated(values)
-        if dupes:
-            ctx.diags.error("E0506", f"sweep over `{axis.name}` repeats {', '.join(dupes)}",
-                            axis.values.pos.span(), help_("each member of a sweep must differ"))
-            broken[axis.name] = poisoned(axis.name_pos)
-            continue
-        axes.append((axis.name, values))
+        factors.append(([a.name for a in group], members))
+    first = {name: bound for names, members in factors for name, bound in zip(names, members[0])}
     if broken:
-        return [{**{name: values[0] for name, values in axes}, **broken}], False
-    if not axes:
+        return [{**first, **broken}], False
+    if not factors:
         return [{}], True
-    count = math.prod(len(a[1]) for a in axes)
+    count = math.prod(len(members) for _, members in factors)
     if count > L.MAX_STAGE_INSTANCES:
         ctx.diags.error("E0507", f"the sweep of stage `{d.name}` makes {count} instances "
                         f"(at most {L.MAX_STAGE_INSTANCES})", d.name_pos.span(),
                         help_("each instance becomes a job; sweep fewer axes or fewer members"))
-        return [{name: values[0] for name, values in axes}], False
-    return [dict(zip([a[0] for a in axes], combo)) for combo in itertools.product(*[a[1] for a in axes])], True
+        return [first], False
+    order = [name for names, _ in factors for name in names]
+    return [dict(zip(order, itertools.chain.from_iterable(combo)))
+            for combo in itertools.product(*[members for _, members in factors])], True
 
 
-def _repeated(values: list[Bound]) -> list[str]:
+def _axis_members(ctx: Context, axis: A.SweepAxis, *, distinct: bool = True) -> list[tuple[Bound]] | None:
+    """The members of one variable, within the limit and (unless it is one
+    column of a zip, where only the pairs must differ) distinct; None when
+    something was reported."""
+    # Counted before the members are evaluated: a million of them is slow.
+    written = len(axis.values.items) if isinstance(axis.values, A.ListV) else 0
+    values = _axis_values(ctx, axis) if written <= L.MAX_SWEEP_MEMBERS else None
+    members = len(values) if values is not None else written
+    if members > L.MAX_SWEEP_MEMBERS:
+        ctx.diags.error("E0507", f"sweep over `{axis.name}` has {members} members "
+                        f"(at most {L.MAX_SWEEP_MEMBERS})", axis.values.pos.span(),
+                        help_("each member becomes a job; sweep a coarser grid, or loop "
+                              "inside one stage's command"))
+        return None
+    if values is None:
+        return None
+    dupes = _repeated([(b,) for b in values]) if distinct else []
+    if dupes:
+        ctx.diags.error("E0506", f"sweep over `{axis.name}` repeats {', '.join(dupes)}",
+                        axis.values.pos.span(), help_("each member of a sweep must differ"))
+        return None
+    return [(b,) for b in values]
+
+
+def _zip_members(ctx: Context, together: A.Zip, group: list[A.SweepAxis]) -> list[tuple[Bound, ...]] | None:
+    """`(a, b) in zip(xs, ys)`: the i-th member pairs the i-th of each list."""
+    call = together.values
+    names = ", ".join(together.names)
+    if not (isinstance(call, A.Call) and call.name == "zip") or call.kwargs:
+        ctx.diags.error("E0575", f"the paired variables ({names}) go over `zip(...)`", call.pos.span(),
+                        help_(f"write `({names}) in zip({', '.join(n + 's' for n in together.names)})`, "
+                              "one list for each variable"))
+        return None
+    if len(call.args) != len(group):
+        ctx.diags.error("E0575", f"`zip(...)` gives {len(call.args)} lists to {len(group)} variables "
+                        f"({names})", call.pos.span(), help_("give one list for each variable, in order"))
+        return None
+    columns = [_axis_members(ctx, a, distinct=False) for a in group]
+    if any(c is None for c in columns):
+        return None
+    lengths = {len(c) for c in columns}
+    if len(lengths) > 1:
+        counted = ", ".join(f"`{a.name}` {len(c)}" for a, c in zip(group, columns))
+        ctx.diags.error("E0574", f"`zip(...)` pairs lists of different lengths ({counted} members)",
+                        call.pos.span(),
+                        help_("members are paired first with first, second with second: give every "
+                              f"list as many members; to take every combination, write "
+                              f"`for {' in ..., '.join(together.names)} in ...` instead"))
+        return None
+    pairs = [tuple(b for (b,) in row) for row in zip(*columns)]
+    dupes = _repeated(pairs)
+    if dupes:
+        ctx.diags.error("E0506", f"sweep over ({names}) repeats {', '.join(dupes)}", call.pos.span(),
+                        help_("each member of a sweep must differ"))
+        return None
+    return pairs
+
+
+def _repeated(members: list[tuple[Bound, ...]]) -> list[str]:
     """Members equal to an earlier one by value (`0.1` and `0.10`, `1h` and
     `60m`: numbers compare as numbers) or by text (`1` and `"1"` would name
     the same instance), as written."""
     seen: set = set()
     dupes: set[str] = set()
-    for b in values:
-        kind = "number" if b.type[0] in ("int", "float") else b.type[0]
-        keys = {(kind, b.value if isinstance(b.value, (str, int, float)) else repr(b.value)),
-                ("text", b.text)}
+    for member in members:
+        keys = {("value", tuple(_value_key(b) for b in member)), ("text", tuple(b.text for b in member))}
         if keys & seen:
-            dupes.add(b.text)
+            dupes.add(member[0].text if len(member) == 1 else "(" + ", ".join(b.text for b in member) + ")")
         seen |= keys
     return sorted(dupes)
+
+
+def _value_key(b: Bound) -> tuple:
+    kind = "number" if b.type[0] in ("int", "float") else b.type[0]
+    return kind, b.value if isinstance(b.value, (str, int, float)) else repr(b.value)
 
 
 def _axis_values(ctx: Context, axis: A.SweepAxis) -> list[Bound] | None:
@@ -194,6 +258,15 @@ def _axis_values(ctx: Context, axis: A.SweepAxis) -> list[Bound] | None:
         bounds = [infer(item, ctx.ev, ctx.params) for item in v.items]
         if any(b is BAD for b in bounds):
             return None
+    elif is_range(v):
+        members = range_members(ctx.ev, v, Scope({}, ctx.params))
+        if members is BAD:
+            return None
+        bounds = [Bound(n, ("int",), str(n), v.pos) for n in members]
+    elif isinstance(v, A.Call) and v.name == "zip":
+        ctx.diags.error("E0575", "`zip(...)` pairs several variables", v.pos.span(),
+                        help_(f"name one variable for each list: `for ({axis.name}, other) in zip(...)`"))
+        return None
     elif isinstance(v, A.Ref) and len(v.names) == 1 and ctx.params.lookup(v.names[0]):
         bound = ctx.params.lookup(v.names[0])
         if bound.type == POISONED:
@@ -205,7 +278,7 @@ def _axis_values(ctx: Context, axis: A.SweepAxis) -> list[Bound] | None:
         bounds = [Bound(x, bound.type[1], format_value(x), v.pos) for x in bound.value]
     else:
         ctx.diags.error("E0505", "a sweep goes over a list", v.pos.span(),
-                        help_(f"write `for {axis.name} in [a, b, c]`, or name a list param"))
+                        help_(f"write `for {axis.name} in [a, b, c]` or `range(N)`, or name a list param"))
         return None
     if not bounds:
         ctx.diags.error("E0505", f"sweep over `{axis.name}` has no members", v.pos.span())

@@ -130,10 +130,23 @@ class _Builder(Transformer):
         return A.Service(str(c[1]), _tok_pos(c[1]), call, body[0], self._pos(c[0], body[1]))
 
     def sweep(self, c):
-        return _Sweep([x for x in c if isinstance(x, A.SweepAxis)])
+        axes = []
+        for x in c:
+            if isinstance(x, A.SweepAxis):
+                axes.append(x)
+            elif isinstance(x, _ZipAxes):
+                axes.extend(x.axes())
+        return _Sweep(axes)
 
     def sweep_axis(self, c):
         return A.SweepAxis(str(c[0]), _tok_pos(c[0]), c[2])
+
+    def zip_axis(self, c):
+        names = [t for t in c[:-2] if isinstance(t, Token) and t.type == "NAME"]
+        values = c[-1]
+        together = A.Zip([str(t) for t in names], [_tok_pos(t) for t in names], values,
+                         self._pos(c[0], values))
+        return _ZipAxes(together)
 
     def block(self, c):
         return ([x for x in c if isinstance(x, A.Field)], c[-1])
@@ -180,6 +193,15 @@ class _Builder(Transformer):
         names = [str(t) for t in c if t.type == "NAME"]
         return A.Ref(names, self._pos(c[0], c[-1]))
 
+    def select(self, c):
+        keys = [x for x in c if isinstance(x, A.KwArg)]
+        closing = max(i for i, x in enumerate(c) if isinstance(x, Token) and x.type == "RSQB")
+        names = [str(t) for t in c[closing + 1:] if t.type == "NAME"]
+        return A.Select(str(c[0]), _tok_pos(c[0]), keys, names, self._pos(c[0], c[-1]))
+
+    def select_key(self, c):
+        return A.KwArg(str(c[0]), _tok_pos(c[0]), c[2])
+
     def list(self, c):
         items = [x for x in c if not isinstance(x, Token) or x.type in _VALUE_TOKENS]
         return A.ListV(items, self._pos(c[0], c[-1]))
@@ -216,6 +238,26 @@ class _Sweep:
 
     def __init__(self, axes):
         self.axes = axes
+
+
+class _ZipAxes:
+    """The variables of one `(a, b) in zip(xs, ys)`, each paired with its
+    argument (the checker reports a count that does not match)."""
+
+    __slots__ = ("together",)
+
+    def __init__(self, together: A.Zip):
+        self.together = together
+
+    def axes(self) -> list[A.SweepAxis]:
+        z = self.together
+        return [A.SweepAxis(name, pos, self.value_of(name), z) for name, pos in zip(z.names, z.name_positions)]
+
+    def value_of(self, name: str):
+        z = self.together
+        args = z.values.args if isinstance(z.values, A.Call) and z.values.name == "zip" else []
+        i = z.names.index(name)
+        return args[i] if i < len(args) else z.values
 
 
 _PUNCT = {"SEMICOLON", "COMMA", "LBRACE", "RBRACE", "LSQB", "RSQB", "LPAR", "RPAR", "EQUAL", "COLON"}
@@ -282,6 +324,11 @@ class _Finisher:
             for kw in v.kwargs:
                 kw.name_pos = self.pos(kw.name_pos)
                 kw.value = self.value(kw.value)
+        elif isinstance(v, A.Select):
+            v.stage_pos = self.pos(v.stage_pos)
+            for kw in v.keys:
+                kw.name_pos = self.pos(kw.name_pos)
+                kw.value = self.value(kw.value)
         elif isinstance(v, A.GpuSpec):
             v.count.pos = self.pos(v.count.pos)
             v.type_pos = self.pos(v.type_pos)
@@ -341,9 +388,19 @@ class _Finisher:
             if d.template is not None:
                 d.template = self.value(d.template)
             if isinstance(d, A.Stage):
+                finished: set[int] = set()
                 for axis in d.sweep:
                     axis.name_pos = self.pos(axis.name_pos)
-                    axis.values = self.value(axis.values)
+                    if axis.zip is None:
+                        axis.values = self.value(axis.values)
+                        continue
+                    z = axis.zip
+                    if id(z) not in finished:  # the zip once, for all its variables
+                        finished.add(id(z))
+                        z.pos = self.pos(z.pos)
+                        z.name_positions = [self.pos(p) for p in z.name_positions]
+                        z.values = self.value(z.values)
+                    axis.values = _ZipAxes(z).value_of(axis.name)
             self.body(d.body)
 
 

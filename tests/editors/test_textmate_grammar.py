@@ -165,6 +165,12 @@ def test_every_lark_keyword_has_a_rule(tokenized, keyword):
         ("out note", "}", "punctuation.definition.template-expression.end.mlx"),
         ("done >", "out", "keyword.other.port.mlx"),
         ("done >", "note", "variable.other.mlx"),
+        ("stage shout", "times", "variable.parameter.sweep.mlx"),
+        ("stage shout", "loud", "variable.parameter.sweep.mlx"),
+        ("stage shout", "in", "keyword.control.in.mlx"),
+        ("stage shout", "zip", "entity.name.function.mlx"),
+        ("greet[times", "greet", "meta.selection.mlx"),
+        ("greet[times", "times", "variable.parameter.mlx"),
     ],
 )
 def test_hand_picked_token_scopes(tokenized, line_containing, text, scope):

@@ -17,9 +17,15 @@ def shape(node):
         return (type(node).__name__,) + tuple(
             (f.name, shape(getattr(node, f.name)))
             for f in dataclasses.fields(node)
-            if not isinstance(getattr(node, f.name), A.Pos)
+            if not _position(getattr(node, f.name))
         )
     return node
+
+
+def _position(value) -> bool:
+    """A position, or a list of them (the names of a zipped sweep)."""
+    return isinstance(value, A.Pos) or (isinstance(value, list) and bool(value)
+                                        and all(isinstance(x, A.Pos) for x in value))
 
 
 def module_shape(text: str):

@@ -57,6 +57,11 @@ def _values():
     )
 
     def containers(inner):
+        # a per-member reference: `train[lr = lr, bs = 16].ckpt`
+        select = st.tuples(NAMES, st.lists(st.tuples(NAMES, inner), min_size=1, max_size=3), st.booleans(),
+                           st.lists(NAMES, max_size=2)).map(
+            lambda t: [t[0], "[", *_separated([[k, "=", *v] for k, v in t[1]], t[2]), "]",
+                       *[x for n in t[3] for x in (".", n)]])
         list_ = st.tuples(st.lists(inner, max_size=4), st.booleans()).map(
             lambda t: ["[", *_separated(t[0], t[1]), "]"])
         key = st.one_of(_ref(), _string().filter(lambda s: not s[0].startswith('"""')))
@@ -65,7 +70,7 @@ def _values():
         arg = st.one_of(inner, st.tuples(NAMES, inner).map(lambda kv: [kv[0], "=", *kv[1]]))
         call = st.tuples(NAMES, st.lists(arg, max_size=3), st.booleans()).map(
             lambda t: [t[0], "(", *_separated(t[1], t[2]), ")"])
-        return st.one_of(list_, map_, call)
+        return st.one_of(list_, map_, call, select)
 
     return st.recursive(leaves, containers, max_leaves=8)
 
@@ -108,7 +113,10 @@ def _declarations():
         st.tuples(NAMES, VALUES).map(lambda f: [f[0], "=", *f[1]]), pool), max_size=4)
     tparam = st.tuples(NAMES, _type(), st.one_of(st.none(), VALUES)).map(
         lambda p: [p[0], ":", *p[1], *(["=", *p[2]] if p[2] else [])])
-    axis = st.tuples(NAMES, VALUES).map(lambda a: [a[0], "in", *a[1]])
+    plain_axis = st.tuples(NAMES, VALUES).map(lambda a: [a[0], "in", *a[1]])
+    zip_axis = st.tuples(st.lists(NAMES, min_size=1, max_size=3), VALUES).map(
+        lambda a: ["(", *_separated([[n] for n in a[0]], False), ")", "in", *a[1]])
+    axis = st.one_of(plain_axis, zip_axis)
     return st.one_of(
         _string().filter(lambda s: not s[0].startswith('"""')).map(lambda s: ["import", *s]),
         st.tuples(NAMES, _block()).map(lambda d: ["experiment", d[0], *d[1]]),

@@ -37,3 +37,21 @@ def test_keywords_at_the_top_level_and_units_after_numbers():
     assert {"stage", "service", "param"} <= labels("stage a {}\n")
     assert labels("stage a {\n  memory = 16G") == {"GB", "GiB", "Gbps", "GB/s"}
     assert labels("link a -> b {\n  egress = 0.01/") >= {"/GB", "/TB", "/h"}
+
+
+def test_a_selector_offers_the_stages_sweep_variables_then_its_outputs():
+    from compiler.diagnostics import Diagnostics
+    from compiler.editors.lsp_index import build_index
+    from compiler.frontend.syntax import parse_module
+
+    source = ('stage train for lr in [1], bs in [2] {\n  out ckpt = file("c/${lr}/${bs}")\n  run = "true"\n}\n'
+              'stage eval for lr in [1] {\n  run = "true"\n}\n')
+    index = build_index([parse_module(source, "x.mlx", Diagnostics())])
+
+    def offered(before: str) -> set[str]:
+        return {c.label for c in complete(before, index, "x.mlx", 6)}
+
+    assert offered("stage eval for lr in [1] {\n  in c = train[") == {"lr", "bs"}
+    assert offered("stage eval for lr in [1] {\n  in c = train[lr = lr, b") == {"lr", "bs"}
+    assert offered("stage eval for lr in [1] {\n  in c = train[lr = lr].") == {"ckpt"}
+    assert {"range", "zip"} <= labels("stage a {\n  cpus = ")
