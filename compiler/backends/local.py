@@ -4,7 +4,7 @@ on a local site, run directly by the Snakefile from the output folder."""
 from __future__ import annotations
 
 from ..ir import Experiment, Plan, Service
-from . import commands
+from . import commands, service_inputs
 from .naming import file_stem
 from .sites import local_workdir
 from .templating import render
@@ -32,7 +32,8 @@ def emit_site(experiment: Experiment, plan: Plan, site_name: str) -> dict[str, s
             "env": commands.host_env(experiment, assignment.unit),
         }
         rendered = commands.render_command(experiment, plan, assignment.unit)
-        context.update(command=rendered.text, exports=rendered.exports)
+        context.update(command=rendered.text, exports=rendered.exports,
+                       wait=service_inputs.wait_lines(experiment, plan, assignment.unit))
         if isinstance(unit, Service):
             files[path] = render(
                 "local_service.sh.j2", stem=file_stem(unit.name), port=unit.port,

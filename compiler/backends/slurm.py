@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from ..ir import Experiment, Plan, Pool, Service, Site, Span, StageInstance
-from . import commands
+from . import commands, service_inputs
 from .errors import BackendError
 from .naming import file_stem
 from .sites import slurm_settings
@@ -108,7 +108,8 @@ def emit_site(experiment: Experiment, plan: Plan, site_name: str) -> dict[str, s
 
 def _command(experiment: Experiment, plan: Plan, unit: str) -> dict:
     rendered = commands.render_command(experiment, plan, unit)
-    return {"command": rendered.text, "exports": rendered.exports}
+    return {"command": rendered.text, "exports": rendered.exports,
+            "wait": service_inputs.wait_lines(experiment, plan, unit)}
 
 
 def submit_script(experiment: Experiment) -> dict[str, str]:

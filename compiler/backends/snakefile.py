@@ -20,7 +20,7 @@ import yaml
 
 from ..ir import DataRef, DatasetRef, Experiment, OutputRef, Plan, Span, Transfer
 from ..sites import registry
-from . import snake_literals, transfers
+from . import service_stops, snake_literals, transfers
 from .commands import unit_of
 from .naming import snake_rule
 from .templating import generated_header, render
@@ -137,6 +137,7 @@ class StepBuilder:
             if transfer.id not in self.rule_of_transfer:
                 self.rule_of_transfer[transfer.id] = self.add(self._transfer_rule(transfer))
         self._link()
+        service_stops.add(self)
         return self.rules
 
     def _unit_rule(self, unit: str, site_name: str) -> None:
@@ -202,7 +203,10 @@ def _reads(experiment: Experiment, unit: str) -> list[DataRef]:
 
 
 def _after(experiment: Experiment, unit: str) -> list[str]:
-    return list(unit_of(experiment, unit).after)
+    """Units `unit` waits for without reading their data: `after`, and the
+    services it uses (their rule starts them and waits until they answer)."""
+    target = unit_of(experiment, unit)
+    return [*target.after, *(port.service for port in target.inputs if port.service is not None)]
 
 
 def _retries(experiment: Experiment, units: list[str]) -> int:

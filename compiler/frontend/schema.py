@@ -154,7 +154,7 @@ STAGE = {
 
 SERVICE = {
     **_UNIT_COMMON, "replicas": _f(INT, range=AT_LEAST_ONE), "port": _f(INT, True),  # 1..65535: stages.py
-    "health": _f(STR),
+    "health": _f(STR), "lifetime": _f(enum("experiment", "persistent")),  # default: graph.py
 }
 
 # Defaults, stated once: the docs quote these.

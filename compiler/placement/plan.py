@@ -113,6 +113,14 @@ def _restriction(problem: Problem, v: int) -> str:
 
 
 def reason(problem: Problem, objective: Objective, schedule: Schedule, v: int, options: list[Option]) -> str:
+    text = _choice(problem, objective, schedule, v, options)
+    site = problem.pool_site[schedule.pool[v]]
+    served = [f"`{problem.names[s]}` by {problem.reach[problem.pool_site[schedule.pool[s]]][site]}"
+              for s in problem.uses[v]]
+    return f"{text}; reaches {', '.join(served)}" if served else text
+
+
+def _choice(problem: Problem, objective: Objective, schedule: Schedule, v: int, options: list[Option]) -> str:
     chosen_pool = schedule.pool[v]
     pool_id = problem.pools[chosen_pool].id
     restriction = _restriction(problem, v)

@@ -25,6 +25,7 @@ class Kubernetes(SiteKind):
         return {
             "context": S.FieldSpec(S.STR), "namespace": S.FieldSpec(S.STR), "volume": S.FieldSpec(S.STR),
             "image_pull_secrets": S.FieldSpec(S.list_of(S.STR)), "default_image": S.FieldSpec(S.STR),
+            "expose": S.FieldSpec(S.STR),
         }
 
     def settings(self, values: dict[str, Any]) -> dict[str, Any]:
@@ -73,6 +74,27 @@ class Kubernetes(SiteKind):
         settings = kubernetes_settings(site)
         return End(site=site.name, kind=self.name, path=path, context=settings.context or "",
                    namespace=settings.namespace)
+
+    def service_reach(self, site: Site, consumer: Site) -> str | None:
+        if consumer.name == site.name:
+            return "cluster DNS on the same Kubernetes site"
+        expose = site.kubernetes.expose if site.kubernetes else None
+        return f"the ingress host of {site.name} ({expose})" if expose else None
+
+    def missing_exposure(self, site: Site) -> str:
+        return (f"Kubernetes site `{site.name}` declares no `expose` (an ingress host), so its services "
+                "are reached only from that site")
+
+    def service_address(self, experiment: Experiment, site: Site, service: Service, consumer: Site):
+        from ...backends.naming import k8s_service_name
+        from ..base import ServiceAddress
+
+        name = k8s_service_name(experiment.name, service.name)
+        settings = site.kubernetes
+        if consumer.name == site.name or settings is None or not settings.expose:
+            namespace = settings.namespace if settings else "default"
+            return ServiceAddress(url=f"http://{name}.{namespace}.svc:{service.port}")
+        return ServiceAddress(url=f"http://{name}.{settings.expose}")
 
     def service_stop_hint(self, site: Site, unit: str) -> str:
         return f"remove it with `mlc down` (or k8s/{site.name}/down.sh)"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import posixpath
 from pathlib import Path
 
-from ...backends import commands
+from ...backends import commands, service_inputs
 from ...backends.naming import file_stem
 from ...backends.templating import render
 from ...ir import Experiment, Plan, Service, Site, SshSettings
@@ -52,5 +52,6 @@ def emit_site(experiment: Experiment, plan: Plan, site_name: str) -> dict[str, s
             parents=commands.output_parents(experiment, assignment.unit),
             env=commands.host_env(experiment, assignment.unit),
             command=rendered.text, exports=rendered.exports,
+            wait=service_inputs.wait_lines(experiment, plan, assignment.unit),
         )
     return files
