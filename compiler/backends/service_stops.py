@@ -9,10 +9,23 @@ from typing import TYPE_CHECKING
 from ..sites import registry
 
 if TYPE_CHECKING:
-    from .snakefile import StepBuilder
+    from .snakefile import Rule, StepBuilder
+
+
+STOPS = ("service stops",)  # builder.memo key: service name -> its stop rule
+
+
+def started_any_time(builder: StepBuilder, unit: str, rule: Rule) -> None:
+    """A unit's rule waits for the rules that start the services it uses,
+    however recently they ran."""
+    for port in builder.experiment.unit(unit).inputs:
+        start = builder.rule_of_unit.get(port.service) if port.service is not None else None
+        if start is not None and start is not rule:
+            rule.ancient = sorted(set(rule.ancient) | {start.flag})
 
 
 def add(builder: StepBuilder) -> None:
+    stops = builder.memo(STOPS, dict)
     for service in builder.experiment.services:
         if service.lifetime != "experiment" or service.name not in builder.rule_of_unit:
             continue
@@ -22,3 +35,13 @@ def add(builder: StepBuilder) -> None:
             continue
         consumers = [builder.rule_of_unit[u] for u in service.consumers if u in builder.rule_of_unit]
         builder._depend(rule, [builder.rule_of_unit[service.name], *consumers])
+        stops[service.name] = rule
+
+
+def service_rules(builder: StepBuilder) -> dict[str, list[str]]:
+    """For each service placed, the names of the rules that start and stop
+    it: the flags `mlc down` removes."""
+    builder.build()
+    stops = builder.memo(STOPS, dict)
+    return {s.name: [r.name for r in (builder.rule_of_unit.get(s.name), stops.get(s.name)) if r is not None]
+            for s in builder.experiment.services}

@@ -69,6 +69,9 @@ class Rule:
     span: Span  # what the rule runs came from, for errors about it
     retries: int = 0
     after: list[str] = field(default_factory=list)  # flags of upstream rules
+    # Flags among `after` whose age does not matter: a service started again
+    # (after `mlc down`, or because it died) does not redo its finished consumers.
+    ancient: list[str] = field(default_factory=list)
 
     @property
     def flag(self) -> str:
@@ -169,6 +172,7 @@ class StepBuilder:
             upstream += [self.rule_of_unit[u] for u in _after(self.experiment, unit) if u in self.rule_of_unit]
             upstream.append(self.up_rule.get(site))
             self._depend(rule, upstream)
+            service_stops.started_any_time(self, unit, rule)
         for transfer in self.plan.transfers:
             upstream = [self._producer_rule(transfer.what)]
             upstream += [self.up_rule.get(site) for site in _file_system_ends(transfer)]

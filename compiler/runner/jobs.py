@@ -105,3 +105,22 @@ def answers(url: str) -> bool:
         return True
     except Exception:  # noqa: BLE001 - any failure means "not ready"
         return False
+
+
+def deployment_ready(name: str, context: str, namespace: str, replicas: int) -> bool | None:
+    """Whether a Kubernetes Deployment has all its replicas ready; None when
+    kubectl is missing or cannot tell (no cluster, no such object)."""
+    import shutil
+
+    kubectl = shutil.which("kubectl")
+    if kubectl is None:
+        return None
+    command = [kubectl, *(["--context", context] if context else []), "--namespace", namespace,
+               "get", "deployment", name, "--output", "jsonpath={.status.readyReplicas}"]
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if result.returncode != 0:
+        return None
+    return int(result.stdout.strip() or 0) >= replicas

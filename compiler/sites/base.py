@@ -165,7 +165,7 @@ class SiteKind(ABC):
         """Where outputs land, when the user can open them on this machine."""
         return None
 
-    def service_state(self, site: Site, service: Service, config: dict) -> dict:
+    def service_state(self, experiment: Experiment, site: Site, service: Service, config: dict) -> dict:
         """`mlc status`: endpoint and state of a service placed here."""
         return {"name": service.name, "site": site.name, "endpoint": None, "state": "not probed"}
 

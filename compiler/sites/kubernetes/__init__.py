@@ -99,10 +99,18 @@ class Kubernetes(SiteKind):
     def service_stop_hint(self, site: Site, unit: str) -> str:
         return f"remove it with `mlc down` (or k8s/{site.name}/down.sh)"
 
-    def service_state(self, site: Site, service: Service, config: dict) -> dict:
-        namespace = site.kubernetes.namespace if site.kubernetes else "default"
-        return {"name": service.name, "site": site.name, "endpoint": f"{service.name}.{namespace}.svc:{service.port}",
-                "state": "not probed"}
+    def service_state(self, experiment: Experiment, site: Site, service: Service, config: dict) -> dict:
+        """The Service object's in-cluster address (config.yaml's namespace),
+        and readiness as the Deployment reports it, when kubectl can ask."""
+        from ...backends.naming import k8s_service_name
+        from ...runner.jobs import deployment_ready
+
+        name = k8s_service_name(experiment.name, service.name)
+        namespace = str(config.get("namespace") or (site.kubernetes.namespace if site.kubernetes else "default"))
+        ready = deployment_ready(name, str(config.get("context") or ""), namespace, service.replicas)
+        state = "not probed" if ready is None else "ready" if ready else "not ready"
+        return {"name": service.name, "site": site.name, "endpoint": f"{name}.{namespace}.svc:{service.port}",
+                "state": state}
 
     def tear_down(self, outdir: Path, site: Site, config: dict) -> tuple[bool, str] | None:
         from ...backends import kubernetes

@@ -89,7 +89,7 @@ class Local(SiteKind):
     def results_folder(self, outdir: Path, config: dict) -> Path | None:
         return outdir / Path(str(config.get("workdir", "")))
 
-    def service_state(self, site: Site, service: Service, config: dict) -> dict:
+    def service_state(self, experiment: Experiment, site: Site, service: Service, config: dict) -> dict:
         from ...runner.jobs import answers
 
         url = f"http://127.0.0.1:{service.port}{service.health or ''}"

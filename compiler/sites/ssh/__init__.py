@@ -106,7 +106,7 @@ class Ssh(SiteKind):
         return (f"stop it with `mlc down` (or `python3 ssh/driver.py stop {file_stem(unit)}` with "
                 "MLC_SSH_HOST, MLC_SSH_CONFIG and MLC_SSH_ROOT from config.yaml)")
 
-    def service_state(self, site: Site, service: Service, config: dict) -> dict:
+    def service_state(self, experiment: Experiment, site: Site, service: Service, config: dict) -> dict:
         # No output folder here: the shared connection lives in a private
         # directory of this user's.
         control = Path(tempfile.gettempdir()) / f"mlc-ssh-{os.getuid()}" / "status"
