@@ -237,7 +237,8 @@ def _name(unit: Unit) -> str:
 
 def _sources(unit: Unit) -> list[str]:
     found = [producer for inp in unit.inputs for producer, _ in inp.outputs]
-    return sorted(set(found) | set(unit.after))
+    services = [inp.service for inp in unit.inputs if inp.service is not None]  # started before it
+    return sorted(set(found) | set(services) | set(unit.after))
 
 
 def _reads(
