@@ -19,7 +19,7 @@ from .errors import BackendError
 # Defined once per script that waits. `mlc_answers URL PATH` is true when the
 # server at URL accepts a connection and, with a PATH, answers it 2xx or 3xx;
 # a subshell, so a refused connection is a false test, never an exit.
-WAIT_FUNCTIONS = r'''mlc_answers() (
+ANSWERS = r'''mlc_answers() (
   rest=${1#*://}; rest=${rest%%/*}; host=${rest%:*}; port=80
   [[ $rest == *:* ]] && port=${rest##*:}
   exec 3<>"/dev/tcp/$host/$port" || exit 1
@@ -27,7 +27,8 @@ WAIT_FUNCTIONS = r'''mlc_answers() (
   printf 'GET %s HTTP/1.0\r\nHost: %s\r\n\r\n' "$2" "$host" >&3
   read -r -t 10 _ status _ <&3 || exit 1
   [[ $status == [23]?? ]]
-)
+)'''
+WAIT_FUNCTIONS = ANSWERS + r'''
 # mlc_wait_ready VARIABLE URL PUBLISHED HEALTH: waits until the service
 # answers (its URL given, or read from PUBLISHED once the service wrote it),
 # then exports VARIABLE=URL for the command.

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from ..ir import Experiment, Plan, Pool, Service, Site, Span, StageInstance
-from . import commands, service_inputs
+from . import commands, service_inputs, slurm_services
 from .errors import BackendError
 from .naming import file_stem
 from .sites import slurm_settings
@@ -51,7 +51,8 @@ def job_groups(experiment: Experiment, plan: Plan, site_name: str) -> list[JobGr
         if assignment.site != site_name:
             continue
         unit = commands.unit_of(experiment, assignment.unit)
-        assert not isinstance(unit, Service)  # emit() refused it: Slurm hosts no services
+        if isinstance(unit, Service):
+            continue  # a job of its own: slurm_services.py
         placed.setdefault(unit.stage, {}).setdefault(assignment.pool, []).append(unit)
     groups = []
     for stage in experiment.stages:
@@ -103,6 +104,7 @@ def emit_site(experiment: Experiment, plan: Plan, site_name: str) -> dict[str, s
             gpus=gpus is not None,
             members=members,
         )
+    files.update(slurm_services.emit_site(experiment, plan, site_name))
     return files
 
 

@@ -275,6 +275,8 @@ def _service_state(experiment: Experiment, outdir: Path, service: ir.Service) ->
 def _service_line(service: dict) -> str:
     if service["state"] == "not placed":
         return f"service {service['name']}: not placed"
+    if service["endpoint"] is None:
+        return f"service {service['name']}: on {service['site']} ({service['state']})"
     if service["state"] == "not probed":
         return (f"service {service['name']}: {service['endpoint']} on {service['site']} "
                 "(ask kubectl for readiness)")
