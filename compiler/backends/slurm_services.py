@@ -7,7 +7,8 @@ it (scancel).
 The job's time limit covers the consumers' span: the larger of the
 service's own `time` and twice the planned time from its start to its last
 consumer's end (estimates are guesses; a service that ends early fails its
-consumers, one that lingers is cancelled by the workflow)."""
+consumers, one that lingers is cancelled by the workflow), capped at the
+partition's max_time."""
 
 from __future__ import annotations
 
@@ -30,11 +31,14 @@ def script_path(site: str, service: str) -> str:
 
 
 def time_limit(experiment: Experiment, plan: Plan, service: Service) -> float:
-    """Seconds: the service's `time`, or twice its planned span if longer."""
-    start = plan.where(service.name).start
+    """Seconds: the service's `time`, or twice its planned span if longer,
+    at most the partition's max_time."""
+    where = plan.where(service.name)
     ends = [plan.where(c).finish for c in service.consumers]
-    span = (max(ends) - start) if ends else 0.0
-    return max(service.resources.time, SPAN_MARGIN * span)
+    span = (max(ends) - where.start) if ends else 0.0
+    limit = max(service.resources.time, SPAN_MARGIN * span)
+    pool = next(p for p in experiment.site(where.site).pools if p.name == where.pool)
+    return min(limit, pool.max_time) if pool.max_time is not None else limit
 
 
 def directives(experiment: Experiment, plan: Plan, site: Site, service: Service) -> list[tuple[str, str]]:

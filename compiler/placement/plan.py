@@ -196,6 +196,9 @@ def _notes(problem: Problem, plan_transfers: list[Transfer]) -> list[str]:
         )
     if any(problem.is_service):
         notes.append("services count as done once started; their cost is counted up to the makespan")
+    if any(s and u.lifetime == "experiment" for s, u in zip(problem.is_service, problem.units)):
+        notes.append("a service that lives for the experiment is paid for until its last consumer finishes, "
+                     "when the workflow stops it")
     return notes
 
 
