@@ -112,3 +112,18 @@ def test_the_wait_passes_once_the_health_check_answers_and_not_before(tmp_path):
             assert "is not ready after 3s" in result.stderr
     ok.shutdown()
     failing.shutdown()
+
+
+def test_each_host_kind_stops_a_service_for_the_experiment_after_its_consumers(tmp_path):
+    path = tmp_path / "exp.mlx"
+    path.write_text(textwrap.dedent("""
+        site lab : ssh { host = "gpu-box.lab"; cpus = 16; memory = 64GiB }
+        service api { run = "python3 -m http.server 8123"; port = 8123; health = "/" }
+        stage use for i in [1, 2] { in api = api; run = "curl ${in.api}" }
+    """))
+    e, diags, sources = load(str(path))
+    assert e is not None, render_text(diags.sorted(), sources)
+    snakefile = emit(e, place(e))["Snakefile"]
+    stop = snakefile[snakefile.index("rule stop_api:"):]
+    assert "python3 {input.driver:q} stop {params.name:q}" in stop
+    assert '".mlc/done/use_i_1_' in stop and '".mlc/done/use_i_2_' in stop and '".mlc/done/api"' in stop
