@@ -129,7 +129,7 @@ def up_script(site: Site, claim_manifest: str | None, mover_manifest: str, mover
 
 
 def down_script(site: Site, selector: str) -> str:
-    """Deletes the experiment's Jobs, Deployments and Services by label, and
+    """Deletes the experiment's Jobs, Deployments, Services and Ingresses by label, and
     with --volumes its own work volume claim; a claim named in the site
     (ir.KubernetesSettings.volume) is not labelled by mlc, so never matches."""
     lines = _prologue(
@@ -137,7 +137,7 @@ def down_script(site: Site, selector: str) -> str:
     )
     lines += [
         f"selector={quote(selector)}",
-        "kinds=jobs,deployments,services",
+        "kinds=jobs,deployments,services,ingresses",
         'if [[ "${1:-}" == --volumes ]]; then',
         "  kinds+=,persistentvolumeclaims",
         "fi",

@@ -7,7 +7,7 @@ import re
 import yaml
 
 from compiler.backends.errors import BackendError
-from compiler.backends.kubernetes import labels, objects, scripts
+from compiler.backends.kubernetes import ingress, labels, objects, scripts
 from compiler.backends.kubernetes.serialise import dump_yaml, header
 from compiler.backends.kubernetes.workloads import (
     JobWorkload,
@@ -97,9 +97,12 @@ def emit_site(experiment: Experiment, plan: Plan, site_name: str) -> dict[str, s
             span = workload.service.span
             manifests[deployment_file] = dump_yaml(objects.deployment(experiment, plan, site, claim, workload), span)
             manifests[service_file] = dump_yaml(objects.service(experiment, workload), span)
-            run_scripts[run_script_name(workload.unit)] = scripts.service_run_script(
-                site, workload, [deployment_file, service_file]
-            )
+            applied = [deployment_file, service_file]
+            if ingress.exposed(experiment, plan, site, workload):  # used from another site
+                applied.append(f"{workload.name}-ingress.yaml")
+                metadata = objects.service(experiment, workload).metadata
+                manifests[applied[-1]] = dump_yaml(ingress.ingress(site, workload, metadata), span)
+            run_scripts[run_script_name(workload.unit)] = scripts.service_run_script(site, workload, applied)
 
     files = {**manifests, **run_scripts}
     files["kustomization.yaml"] = _kustomization(site, list(manifests))

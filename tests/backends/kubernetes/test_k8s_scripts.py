@@ -169,8 +169,8 @@ def test_up_creates_only_a_missing_namespace_then_the_plumbing(run: Run, tmp_pat
     assert ("assuming it exists" in result.stderr) == (namespace == "forbidden")
 
 
-@pytest.mark.parametrize(("args", "kinds"), [((), "jobs,deployments,services"),
-                                             (("--volumes",), "jobs,deployments,services,persistentvolumeclaims")])
+@pytest.mark.parametrize(("args", "kinds"), [((), "jobs,deployments,services,ingresses"),
+                                             (("--volumes",), "jobs,deployments,services,ingresses,persistentvolumeclaims")])
 def test_down_deletes_by_the_experiments_labels_only(run: Run, site: Path, args, kinds):
     result, calls = run(site, "k8s/cloud/down.sh", *args)
     assert result.returncode == 0, result.stderr

@@ -7,7 +7,7 @@ KUBE_CONTEXT=${KUBE_CONTEXT:-hse-cloud}
 KUBE_NAMESPACE=${KUBE_NAMESPACE:-mlops}
 
 selector=app.kubernetes.io/part-of=rtmdet,app.kubernetes.io/managed-by=mlc
-kinds=jobs,deployments,services
+kinds=jobs,deployments,services,ingresses
 if [[ "${1:-}" == --volumes ]]; then
   kinds+=,persistentvolumeclaims
 fi
