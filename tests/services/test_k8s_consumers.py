@@ -105,3 +105,13 @@ def test_the_scripts_are_shellcheck_clean(files):
         if path.endswith(".sh"):
             result = subprocess.run(["shellcheck", "-s", "bash", "-"], input=text, capture_output=True, text=True)
             assert result.returncode == 0, f"{path}:\n{result.stdout}"
+
+
+def test_the_workflow_removes_the_service_after_both_consumers(files):
+    snakefile = files["Snakefile"]
+    stop = snakefile[snakefile.index("rule stop_detector:"):]
+    for flag in ('".mlc/done/detector"', '".mlc/done/far"', '".mlc/done/near"', "k8s/cloud/stop-shop-detector.sh"):
+        assert flag in stop
+    script = files["k8s/cloud/stop-shop-detector.sh"]
+    for manifest in ("deployment", "service", "ingress"):
+        assert f'delete -f "$here/"shop-detector-{manifest}.yaml --ignore-not-found' in script

@@ -144,3 +144,12 @@ def down_script(site: Site, selector: str) -> str:
         f'{KUBECTL} delete "$kinds" -l "$selector" --ignore-not-found --wait=true',
     ]
     return _script(lines)
+
+
+def service_stop_script(site: Site, workload: ServiceWorkload, manifests: list[str]) -> str:
+    """Removes what the service's run script applied: the service's
+    lifetime is the experiment and its last consumer has finished."""
+    lines = _prologue(site, workload.service.span,
+                      f"Removes service {workload.service.name}: its last consumer has finished.")
+    lines += [f'{KUBECTL} delete -f "$here/"{quote(m)} --ignore-not-found --wait=true' for m in manifests]
+    return _script(lines)

@@ -103,6 +103,8 @@ def emit_site(experiment: Experiment, plan: Plan, site_name: str) -> dict[str, s
                 metadata = objects.service(experiment, workload).metadata
                 manifests[applied[-1]] = dump_yaml(ingress.ingress(site, workload, metadata), span)
             run_scripts[run_script_name(workload.unit)] = scripts.service_run_script(site, workload, applied)
+            if workload.service.lifetime == "experiment":  # the workflow removes it after its consumers
+                run_scripts[f"stop-{workload.name}.sh"] = scripts.service_stop_script(site, workload, applied)
 
     files = {**manifests, **run_scripts}
     files["kustomization.yaml"] = _kustomization(site, list(manifests))

@@ -75,6 +75,15 @@ class Kubernetes(SiteKind):
         return End(site=site.name, kind=self.name, path=path, context=settings.context or "",
                    namespace=settings.namespace)
 
+    def service_stop_step(self, builder, service: Service, site: Site):
+        from ...backends import kubernetes
+        from ...backends.kubernetes.workloads import workload_of
+
+        workload = workload_of(builder.experiment, builder.plan, service.name)
+        script = f"{kubernetes.site_dir(site.name)}/stop-{workload.name}.sh"
+        return builder.add(_kube_rule(f"stop_{service.name}", f"stop {service.name} on Kubernetes site {site.name}: "
+                                      "its last consumer has finished", script, site.name, service.span))
+
     def service_reach(self, site: Site, consumer: Site) -> str | None:
         if consumer.name == site.name:
             return "cluster DNS on the same Kubernetes site"
