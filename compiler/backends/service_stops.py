@@ -25,15 +25,23 @@ def started_any_time(builder: StepBuilder, unit: str, rule: Rule) -> None:
 
 
 def add(builder: StepBuilder) -> None:
+    """A stop step per service whose lifetime is the experiment, after its
+    consumers: a stage's rule, or a consuming service's own stop step (a
+    service used by one that is never stopped is not stopped either)."""
     stops = builder.memo(STOPS, dict)
-    for service in builder.experiment.services:
+    experiment = builder.experiment
+    is_service = {s.name for s in experiment.services}
+    # Consumers first: a service's stop waits for the stops of the services that use it.
+    for service in reversed(experiment.services):
         if service.lifetime != "experiment" or service.name not in builder.rule_of_unit:
             continue
-        site = builder.experiment.site(builder.plan.where(service.name).site)
+        if any(c in is_service and c not in stops for c in service.consumers):
+            continue  # a service that uses it runs on
+        site = experiment.site(builder.plan.where(service.name).site)
         rule = registry.of(site).service_stop_step(builder, service, site)
         if rule is None:
             continue
-        consumers = [builder.rule_of_unit[u] for u in service.consumers if u in builder.rule_of_unit]
+        consumers = [stops[u] if u in is_service else builder.rule_of_unit.get(u) for u in service.consumers]
         builder._depend(rule, [builder.rule_of_unit[service.name], *consumers])
         stops[service.name] = rule
 

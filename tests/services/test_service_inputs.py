@@ -127,3 +127,19 @@ def test_each_host_kind_stops_a_service_for_the_experiment_after_its_consumers(t
     stop = snakefile[snakefile.index("rule stop_api:"):]
     assert "python3 {input.driver:q} stop {params.name:q}" in stop
     assert '".mlc/done/use_i_1_' in stop and '".mlc/done/use_i_2_' in stop and '".mlc/done/api"' in stop
+
+
+def test_a_service_used_by_another_is_stopped_after_it_or_kept_as_long(tmp_path):
+    chain = """
+        service index { run = "python3 -m http.server 9001"; port = 9001; on = ws }
+        service api { run = "python3 -m http.server 9002"; port = 9002; in search = index; on = ws%s }
+        stage ask { in api = api; on = ws; run = "curl ${in.api}" }
+    """
+    e = compiled(tmp_path, chain % "")
+    assert (e.unit("index").lifetime, e.unit("api").lifetime) == ("experiment", "experiment")
+    snakefile = emit(e, place(e))["Snakefile"]
+    stop_index = snakefile[snakefile.index("rule stop_index:"):]
+    assert '".mlc/done/stop_api"' in stop_index.split("output:")[0]
+    kept = compiled(tmp_path, chain % "; lifetime = persistent")
+    assert (kept.unit("index").lifetime, kept.unit("api").lifetime) == ("persistent", "persistent")
+    assert "rule stop_" not in emit(kept, place(kept))["Snakefile"]
