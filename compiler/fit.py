@@ -150,8 +150,12 @@ def _shortfalls(experiment: Experiment, unit: Unit, pool: Pool) -> list[str]:
         out.append(f"launch = mpirun: a {kind.title} site does not start MPI programs")
     out.extend(_resource_shortfalls(unit, pool))
     if isinstance(unit, Service):
-        if pool.max_time is not None:
-            out.append(f"a service runs indefinitely, max_time is {human_duration(pool.max_time)}")
+        # One that lives for the experiment runs for its consumers' span
+        # (a job of at most max_time); a persistent one, indefinitely.
+        if pool.max_time is not None and unit.lifetime == "persistent":
+            out.append(f"a persistent service runs indefinitely, max_time is {human_duration(pool.max_time)}")
+        elif pool.max_time is not None and unit.resources.time > pool.max_time:
+            out.append(f"needs {human_duration(unit.resources.time)}, max_time is {human_duration(pool.max_time)}")
         capacity = per_node_fit(unit, pool) * pool.nodes
         if not _resource_shortfalls(unit, pool) and capacity < unit.replicas:
             out.append(f"needs {unit.replicas} replicas, the pool holds {capacity}")

@@ -114,6 +114,9 @@ class KubernetesSettings(_Frozen):
     access_mode: Literal["ReadWriteMany", "ReadWriteOnce", "ReadWriteOncePod"] = "ReadWriteMany"
     transfer_image: str = "docker.io/rclone/rclone:1.68"  # in-cluster transfer Jobs
     pod: PodOptions = Field(default_factory=PodOptions)
+    # A host name whose subdomains an ingress controller routes to the site's
+    # Services (`<service object>.<expose>`): how units elsewhere reach them.
+    expose: str | None = None
 
 
 class LocalSettings(_Frozen):
@@ -227,6 +230,9 @@ class Input(_Frozen):
     # (instance id, output name) pairs; several when the producer is a sweep
     outputs: list[tuple[str, str]] = Field(default_factory=list)
     source: Output | None = None  # a project file or directory, read on the local side
+    # `in api = detector`: a service; `${in.api}` is its base URL as reachable
+    # from the consumer's site, and the consumer waits until it is ready.
+    service: str | None = None
     span: Span
 
 
@@ -355,6 +361,10 @@ class Service(_Frozen):
     replicas: int = 1
     port: int
     health: str | None = None  # an HTTP path for the readiness probe
+    # `experiment`: stopped once its last consumer has finished (the default
+    # when something consumes it); `persistent`: left running (otherwise).
+    lifetime: Literal["experiment", "persistent"] = "persistent"
+    consumers: list[str] = Field(default_factory=list)  # units with an input bound to it, sorted
     env: dict[str, EnvValue] = Field(default_factory=dict)
     inputs: list[Input] = Field(default_factory=list)
     after: list[str] = Field(default_factory=list)

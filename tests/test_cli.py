@@ -20,7 +20,7 @@ def run(*args: str) -> subprocess.CompletedProcess:
 def test_check_clean_example_exits_0():
     result = run("check", "examples/rtmdet.mlx")
     assert result.returncode == 0, result.stderr
-    assert "ok (3 stages, 5 instances, 1 services, 3 sites)" in result.stdout
+    assert "ok (4 stages, 6 instances, 1 services, 3 sites)" in result.stdout
 
 
 def test_bad_input_exits_1_with_diagnostics():

@@ -18,6 +18,7 @@ from ..ir import (
     DataRef, DatasetRef, Experiment, Input, Output, OutputRef, Plan, PortRef, Service, StageInstance, Text, Value,
 )
 from ..shell_context import Rendered, ShellSyntaxError, Site, SiteError, render
+from . import service_inputs
 from .errors import BackendError
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -74,11 +75,12 @@ def port_paths(experiment: Experiment, plan: Plan, unit: str, ref: PortRef) -> l
         raise BackendError(f"`{unit}` has no output `{ref.name}`", target.span)
     for port in target.inputs:
         if port.name == ref.name:
-            return _input_paths(experiment, plan, plan.where(unit).site, port)
+            return _input_paths(experiment, plan, unit, port)
     raise BackendError(f"`{unit}` has no input `{ref.name}`", target.span)
 
 
-def _input_paths(experiment: Experiment, plan: Plan, site: str, port: Input) -> list[str]:
+def _input_paths(experiment: Experiment, plan: Plan, unit: str, port: Input) -> list[str]:
+    site = plan.where(unit).site
     if port.dataset is not None:
         dataset = next((d for d in experiment.datasets if d.name == port.dataset), None)
         if dataset is None:
@@ -88,6 +90,9 @@ def _input_paths(experiment: Experiment, plan: Plan, site: str, port: Input) -> 
         return [_staged_path(plan, site, DatasetRef(dataset=dataset.name)) or f"datasets/{dataset.name}"]
     if port.source is not None:
         return [port.source.path]
+    if port.service is not None:
+        # The service's URL, or (published when it is ready) set by the wait.
+        return [service_inputs.address(experiment, plan, unit, port).url or ""]
     paths = []
     for producer, output_name in port.outputs:
         output = next((o for o in experiment.instance(producer).outputs if o.name == output_name), None)

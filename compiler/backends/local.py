@@ -4,7 +4,7 @@ on a local site, run directly by the Snakefile from the output folder."""
 from __future__ import annotations
 
 from ..ir import Experiment, Plan, Service
-from . import commands, launch
+from . import commands, launch, service_inputs
 from .naming import file_stem
 from .sites import local_workdir
 from .software import host_software
@@ -34,7 +34,8 @@ def emit_site(experiment: Experiment, plan: Plan, site_name: str) -> dict[str, s
             "host_software": host_software(unit),
         }
         rendered = commands.render_command(experiment, plan, assignment.unit)
-        context.update(command=launch.single_host(unit, rendered.text), exports=rendered.exports)
+        context.update(command=launch.single_host(unit, rendered.text), exports=rendered.exports,
+                       wait=service_inputs.wait_lines(experiment, plan, assignment.unit))
         if isinstance(unit, Service):
             files[path] = render(
                 "local_service.sh.j2", stem=file_stem(unit.name), port=unit.port,

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from ..ir import Experiment, Plan, Pool, Service, Site, Span, StageInstance
-from . import commands, launch, slurm_images, slurm_options
+from . import commands, launch, service_inputs, slurm_images, slurm_options, slurm_services
 from .errors import BackendError
 from .naming import file_stem
 from .sites import slurm_settings
@@ -52,7 +52,8 @@ def job_groups(experiment: Experiment, plan: Plan, site_name: str) -> list[JobGr
         if assignment.site != site_name:
             continue
         unit = commands.unit_of(experiment, assignment.unit)
-        assert not isinstance(unit, Service)  # emit() refused it: Slurm hosts no services
+        if isinstance(unit, Service):
+            continue  # a job of its own: slurm_services.py
         placed.setdefault(unit.stage, {}).setdefault(assignment.pool, []).append(unit)
     groups = []
     for stage in experiment.stages:
@@ -111,6 +112,7 @@ def emit_site(experiment: Experiment, plan: Plan, site_name: str) -> dict[str, s
         )
     files.update(slurm_images.images_script(experiment, site_name, settings.container,
                                             site_images(experiment, plan, site_name)))
+    files.update(slurm_services.emit_site(experiment, plan, site_name))
     return files
 
 
@@ -123,7 +125,8 @@ def site_images(experiment: Experiment, plan: Plan, site_name: str) -> list[tupl
 def _command(experiment: Experiment, plan: Plan, unit: str) -> dict:
     rendered = commands.render_command(experiment, plan, unit)
     text = launch.wrap(experiment.instance(unit), rendered.text, launch.SLURM)
-    return {"command": text, "exports": rendered.exports}
+    return {"command": text, "exports": rendered.exports,
+            "wait": service_inputs.wait_lines(experiment, plan, unit)}
 
 
 def submit_script(experiment: Experiment) -> dict[str, str]:

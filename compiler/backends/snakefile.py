@@ -20,7 +20,7 @@ import yaml
 
 from ..ir import DataRef, DatasetRef, Experiment, OutputRef, Plan, Span, Transfer
 from ..sites import registry
-from . import snake_literals, transfers
+from . import service_stops, snake_literals, transfers
 from .commands import unit_of
 from .naming import snake_rule
 from .templating import generated_header, render
@@ -69,6 +69,9 @@ class Rule:
     span: Span  # what the rule runs came from, for errors about it
     retries: int = 0
     after: list[str] = field(default_factory=list)  # flags of upstream rules
+    # Flags among `after` whose age does not matter: a service started again
+    # (after `mlc down`, or because it died) does not redo its finished consumers.
+    ancient: list[str] = field(default_factory=list)
 
     @property
     def flag(self) -> str:
@@ -137,6 +140,7 @@ class StepBuilder:
             if transfer.id not in self.rule_of_transfer:
                 self.rule_of_transfer[transfer.id] = self.add(self._transfer_rule(transfer))
         self._link()
+        service_stops.add(self)
         return self.rules
 
     def _unit_rule(self, unit: str, site_name: str) -> None:
@@ -168,6 +172,7 @@ class StepBuilder:
             upstream += [self.rule_of_unit[u] for u in _after(self.experiment, unit) if u in self.rule_of_unit]
             upstream.append(self.up_rule.get(site))
             self._depend(rule, upstream)
+            service_stops.started_any_time(self, unit, rule)
         for transfer in self.plan.transfers:
             upstream = [self._producer_rule(transfer.what)]
             upstream += [self.up_rule.get(site) for site in _file_system_ends(transfer)]
@@ -202,7 +207,10 @@ def _reads(experiment: Experiment, unit: str) -> list[DataRef]:
 
 
 def _after(experiment: Experiment, unit: str) -> list[str]:
-    return list(unit_of(experiment, unit).after)
+    """Units `unit` waits for without reading their data: `after`, and the
+    services it uses (their rule starts them and waits until they answer)."""
+    target = unit_of(experiment, unit)
+    return [*target.after, *(port.service for port in target.inputs if port.service is not None)]
 
 
 def _retries(experiment: Experiment, units: list[str]) -> int:

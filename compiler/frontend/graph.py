@@ -9,6 +9,7 @@ from .. import ir
 from ..diagnostics import choices, did_you_mean, help_, note
 from . import ast as A
 from .context import Context
+from . import lifetimes
 from .select import MemberIndex, bind_selection
 from .stages import UnitDraft, source_input
 
@@ -38,6 +39,9 @@ def build_graph(ctx: Context, drafts: list[UnitDraft], datasets: list[ir.Dataset
             if inp.dataset is not None:
                 edges.append(ir.Edge(source=inp.dataset, target=dr.id, source_kind="dataset",
                                      input=inp.name, size=dataset_by_name[inp.dataset].size))
+            if inp.service is not None:
+                edges.append(ir.Edge(source=inp.service, target=dr.id, input=inp.name))
+                preds[dr.id].add(inp.service)
             for producer, output in inp.outputs:
                 edges.append(ir.Edge(source=producer, target=dr.id, output=output, input=inp.name,
                                      size=output_size[(producer, output)]))
@@ -65,6 +69,7 @@ def build_graph(ctx: Context, drafts: list[UnitDraft], datasets: list[ir.Dataset
         dr.fields.after = sorted(set(after_ids))
 
     _check_outputs_unique(ctx, drafts)
+    lifetimes.settle(ctx, drafts, inputs_of)
     order = _topological(ctx, drafts, preds)
     instances, services = [], []
     for dr in order:
@@ -94,6 +99,8 @@ def _bind_input(ctx: Context, dr: UnitDraft, port: A.Port, scope, by_group, data
     if len(v.names) == 1:
         if head in datasets:
             return ir.Input(name=port.name, dataset=head, span=span)
+        if head in by_group and by_group[head][0].kind == "service":
+            return ir.Input(name=port.name, service=head, span=span)
         if head in by_group:
             producer = by_group[head][0]
             outs = [o.name for o in producer.outputs]
@@ -113,13 +120,13 @@ def _bind_input(ctx: Context, dr: UnitDraft, port: A.Port, scope, by_group, data
         kind = ctx.decls.kind(head)
         if kind in ("stage", "service"):
             if kind == "service":
-                ctx.diags.error("E0604", f"`{head}` is a service; services have no outputs", v.pos.span())
+                _service_has_no_outputs(ctx, head, port.name, v)
             return None  # a stage that failed to lower: already reported
         ctx.diags.error("E0202", f"unknown stage `{head}`", v.pos.span(),
                         *([n] if (n := did_you_mean(head, list(by_group))) else []))
         return None
     if producers[0].kind == "service":
-        ctx.diags.error("E0604", f"`{head}` is a service; services have no outputs", v.pos.span())
+        _service_has_no_outputs(ctx, head, port.name, v)
         return None
     name = v.names[1]
     outs = [o.name for o in producers[0].outputs]
@@ -131,6 +138,11 @@ def _bind_input(ctx: Context, dr: UnitDraft, port: A.Port, scope, by_group, data
                         note("the stage is declared here", producers[0].decl.name_pos.span()))
         return None
     return ir.Input(name=port.name, outputs=[(p.id, name) for p in producers], span=span)
+
+
+def _service_has_no_outputs(ctx: Context, service: str, port: str, v: A.Ref) -> None:
+    ctx.diags.error("E0604", f"`{service}` is a service; services have no outputs", v.pos.span(),
+                    help_(f"write `in {port} = {service}`: `${{in.{port}}}` is then its URL"))
 
 
 def _check_outputs_unique(ctx: Context, drafts: list[UnitDraft]) -> None:

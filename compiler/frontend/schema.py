@@ -179,7 +179,8 @@ SHAPE = {
 
 SERVICE = {
     **_UNIT_COMMON, "replicas": _f(INT, range=AT_LEAST_ONE), "port": _f(INT, True),  # 1..65535: stages.py
-    "health": _f(STR),
+    "health": _f(STR), "lifetime": _f(enum("experiment", "persistent")),  # default: lifetimes.py
+    "time": _f(DURATION, range=MORE_THAN_ZERO),  # on Slurm: the least time limit of its job
 }
 
 # Defaults, stated once: the docs quote these.

@@ -44,6 +44,9 @@ class UnitFields:
     health: str | None = None  # services
     software: ir.Software = field(default_factory=ir.Software)  # instances
     slurm: ir.SlurmOptions = field(default_factory=ir.SlurmOptions)  # instances
+    lifetime: str | None = None  # services; None: chosen by lifetimes.py from its consumers
+    lifetime_span: ir.Span | None = None  # where `lifetime` was written, for diagnostics
+    consumers: list[str] = field(default_factory=list)  # services; bound by lifetimes.py
 
     def _common(self) -> dict:
         return {"image": self.image, "command": self.command, "resources": self.resources, "env": self.env,
@@ -57,7 +60,8 @@ class UnitFields:
 
     def service_args(self) -> dict:
         """Keyword arguments of ir.Service."""
-        return {**self._common(), "replicas": self.replicas, "port": self.port, "health": self.health}
+        return {**self._common(), "replicas": self.replicas, "port": self.port, "health": self.health,
+                "consumers": self.consumers, **({"lifetime": self.lifetime} if self.lifetime else {})}
 
 
 @dataclass
@@ -507,6 +511,8 @@ def _unit_fields(ctx: Context, d, kind: str, merged: dict, ports: dict, *, compl
             ctx.diags.error("E0302", f"service `{d.name}` has no `port`", d.name_pos.span(),
                             help_("add `port = 8080`"))
         out.replicas, out.port, out.health = plain.get("replicas", 1), plain.get("port", 0), plain.get("health")
+        out.lifetime = plain.get("lifetime")
+        out.lifetime_span = field_of["lifetime"].value.pos.span() if "lifetime" in plain else None
     return out
 
 

@@ -18,6 +18,7 @@ from ..ir import Objective
 from .capacity import PoolCapacity, earliest_gang, reserve_gang
 from .model import Problem
 from .ranks import min_running_cost, remaining_path
+from .reachability import can_reach
 from .schedule import Schedule, finalise_service_costs
 
 
@@ -136,8 +137,13 @@ def run(
         evaluated = []
         rival = inf
         chosen = fixed.get(u, -1)
+        served_from = [site_of[v] for v in problem.uses[u]]
+        if chosen >= 0 and not can_reach(problem.reach, pool_site, served_from, chosen):
+            chosen = -1  # moved where it cannot reach a service it uses: let it choose
         for preference, p in enumerate(options[u] if chosen < 0 or explain is not None else (chosen,)):
             s = pool_site[p]
+            if served_from and not can_reach(problem.reach, pool_site, served_from, p):
+                continue
             ready = ready_at.get(s)
             if ready is None:
                 ready = 0.0

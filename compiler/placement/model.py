@@ -28,6 +28,7 @@ from ..ir import (
     StageInstance,
 )
 from ..sites import reach, registry
+from . import reachability
 
 Unit = StageInstance | Service
 INF = math.inf
@@ -140,6 +141,12 @@ class Problem:
     datasets: list[list[DataItem]]  # the data sets among `reads`
     routes: Routes
     index: dict[str, int] = field(default_factory=dict)
+    # Services: reach[a][b] says how a unit on site b reaches a service on
+    # site a (None: it cannot); uses[u], the services unit u is bound to;
+    # unreachable, what `reachability.narrow` found impossible.
+    reach: list[list[str | None]] = field(default_factory=list)
+    uses: list[list[int]] = field(default_factory=list)
+    unreachable: list[tuple] = field(default_factory=list)
 
     @property
     def n(self) -> int:
@@ -253,7 +260,8 @@ def _name(unit: Unit) -> str:
 
 def _sources(unit: Unit) -> list[str]:
     found = [producer for inp in unit.inputs for producer, _ in inp.outputs]
-    return sorted(set(found) | set(unit.after))
+    services = [inp.service for inp in unit.inputs if inp.service is not None]  # started before it
+    return sorted(set(found) | set(services) | set(unit.after))
 
 
 def _reads(
@@ -364,6 +372,9 @@ def build(experiment: Experiment) -> Problem:
             preds[v].append(edge)
             succs[u].append((v, edge[1], edge[2]))
 
+    service_reach = reachability.site_reach(sites)
+    used = reachability.uses(units, index)
+    unreachable = reachability.narrow(options, used, service_reach, pool_site)
     return Problem(
         experiment=experiment,
         units=units,
@@ -386,4 +397,7 @@ def build(experiment: Experiment) -> Problem:
         datasets=datasets,
         routes=_routes(experiment, sites),
         index=index,
+        reach=service_reach,
+        uses=used,
+        unreachable=unreachable,
     )

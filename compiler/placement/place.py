@@ -16,7 +16,7 @@ from contextlib import contextmanager
 
 from ..diagnostics import Diagnostic
 from ..ir import Experiment, Objective, Plan
-from . import errors
+from . import errors, reachability
 from .listsched import NoCapacity, policy_for, run
 from .model import Problem, build, never_done
 from .plan import to_plan
@@ -109,6 +109,11 @@ def place(experiment: Experiment, objective: Objective | None = None) -> Plan:
 
 def _place(experiment: Experiment, objective: Objective) -> Plan:
     problem = build(experiment)
+    if problem.unreachable:
+        raise errors.PlacementError([
+            reachability.unreachable(experiment, problem.units[c], problem.units[s],
+                                     [problem.sites[i] for i in cs], [problem.sites[i] for i in ss])
+            for c, s, cs, ss in problem.unreachable])
     stuck = [u for u in range(problem.n) if not problem.options[u]]
     if stuck:
         raise errors.PlacementError(

@@ -114,6 +114,14 @@ def _restriction(problem: Problem, v: int) -> str:
 
 
 def reason(problem: Problem, objective: Objective, schedule: Schedule, v: int, options: list[Option]) -> str:
+    text = _choice(problem, objective, schedule, v, options)
+    site = problem.pool_site[schedule.pool[v]]
+    served = [f"`{problem.names[s]}` by {problem.reach[problem.pool_site[schedule.pool[s]]][site]}"
+              for s in problem.uses[v]]
+    return f"{text}; reaches {', '.join(served)}" if served else text
+
+
+def _choice(problem: Problem, objective: Objective, schedule: Schedule, v: int, options: list[Option]) -> str:
     chosen_pool = schedule.pool[v]
     pool_id = problem.pools[chosen_pool].id
     restriction = _restriction(problem, v)
@@ -189,6 +197,9 @@ def _notes(problem: Problem, plan_transfers: list[Transfer]) -> list[str]:
         )
     if any(problem.is_service):
         notes.append("services count as done once started; their cost is counted up to the makespan")
+    if any(s and u.lifetime == "experiment" for s, u in zip(problem.is_service, problem.units)):
+        notes.append("a service that lives for the experiment is paid for until its last consumer finishes, "
+                     "when the workflow stops it")
     return notes
 
 

@@ -26,12 +26,21 @@ class Schedule:
 
 
 def finalise_service_costs(problem: Problem, schedule: Schedule) -> None:
-    """Services run (and are paid for) from their start to the makespan at
-    least; what they cost afterwards depends on when the user stops them."""
+    """A service whose lifetime is the experiment runs (and is paid for) from
+    its start until its last consumer finishes, when the workflow stops it.
+    A persistent one runs to the makespan at least; what it costs afterwards
+    depends on when the user stops it."""
+    consumers: dict[int, list[int]] = {}
+    for c, services in enumerate(problem.uses):
+        for s in services:
+            consumers.setdefault(s, []).append(c)
     for u, service in enumerate(problem.is_service):
         if service:
             p = schedule.pool[u]
-            schedule.run_cost[u] = problem.rate[u][p] * max(0.0, schedule.makespan - schedule.start[u])
+            end = schedule.makespan
+            if problem.units[u].lifetime == "experiment" and consumers.get(u):
+                end = max(schedule.finish[c] for c in consumers[u])
+            schedule.run_cost[u] = problem.rate[u][p] * max(0.0, end - schedule.start[u])
 
 
 def violation(objective: Objective, makespan: float, cost: float) -> float:

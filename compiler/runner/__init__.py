@@ -22,7 +22,7 @@ from .. import ir
 from ..backends import FolderError, WriteConflict, compile_to
 from ..ir import Experiment, Plan
 from ..sites import registry
-from . import jobs, ownership
+from . import jobs, ownership, services
 from .progress import Progress, StepWatcher, scheduled_rules
 
 EXIT_OK, EXIT_FAILED, EXIT_NOT_COMPILED = 0, 1, 2
@@ -53,6 +53,11 @@ def run(experiment: Experiment, plan: Plan, outdir: Path, args) -> int:
             print(f"{outdir}: {cleared}", flush=True)
         if not _compiled(experiment, plan, outdir, args):
             return EXIT_FAILED
+        died, restart = services.to_start_again(experiment, outdir)
+        for name in died:
+            print(f"service {name} is not running: starting it again", flush=True)
+        if restart:
+            base = [*base, "--forcerun", *restart]
         cores = args.cores or os.cpu_count() or 1
         command = [*base, "--cores", str(cores), "--nocolor", "--rerun-incomplete", "--printshellcmds"]
         return _run_workflow(experiment, plan, outdir, jobs.rules(outdir), base, command)
@@ -243,18 +248,18 @@ def status(experiment: Experiment, outdir: Path, args) -> int:
         state = "done" if jobs.done(outdir, r.name) else "submitted" if record else "pending"
         job = {"kind": record.get("kind", ""), "id": record["id"]} if record.get("id") else None
         steps.append({"rule": r.name, "step": r.description, "state": state, "job": job})
-    services = [_service_state(experiment, outdir, s) for s in experiment.services]
+    service_states = [_service_state(experiment, outdir, s) for s in experiment.services]
     done_count = sum(step["state"] == "done" for step in steps)
     if getattr(args, "format", "text") == "json":
         print(json.dumps({"folder": str(outdir), "done": done_count, "total": len(steps), "steps": steps,
-                          "services": services}, indent=2))
+                          "services": service_states}, indent=2))
         return EXIT_OK
     width = max(len(step["step"]) for step in steps)
     for step in steps:
         job = f"{step['job']['kind']} job {step['job']['id']}" if step["job"] else ""
         print(f"{step['step']:<{width}}  {step['state']:<9}  {job}".rstrip())
     print(f"{done_count} of {len(rules)} steps done")
-    for service in services:
+    for service in service_states:
         print(_service_line(service))
     return EXIT_OK
 
@@ -264,12 +269,14 @@ def _service_state(experiment: Experiment, outdir: Path, service: ir.Service) ->
     if site_name is None:
         return {"name": service.name, "site": None, "endpoint": None, "state": "not placed"}
     site = experiment.site(site_name)
-    return registry.of(site).service_state(site, service, jobs.site_config(outdir).get(site_name, {}))
+    return registry.of(site).service_state(experiment, site, service, jobs.site_config(outdir).get(site_name, {}))
 
 
 def _service_line(service: dict) -> str:
     if service["state"] == "not placed":
         return f"service {service['name']}: not placed"
+    if service["endpoint"] is None:
+        return f"service {service['name']}: on {service['site']} ({service['state']})"
     if service["state"] == "not probed":
         return (f"service {service['name']}: {service['endpoint']} on {service['site']} "
                 "(ask kubectl for readiness)")
@@ -299,6 +306,7 @@ def down(experiment: Experiment, outdir: Path, args) -> int:
     """Stop the experiment's services and unfinished batch jobs; nothing else."""
     sites = jobs.site_config(outdir)
     placed = _placed_sites(outdir)
+    service_rules = services.rules_of(experiment, outdir)
     failures = 0
     for service in experiment.services:
         site_name = placed.get(service.name)
@@ -309,12 +317,18 @@ def down(experiment: Experiment, outdir: Path, args) -> int:
         if stopped is not None:
             ok, message = stopped
             failures += not ok
+            if ok:  # the next `mlc run` starts it again
+                services.forget(outdir, service.name, service_rules.get(service.name, []))
             print(f"service {service.name}: {message}")
     for site in experiment.sites:
         torn = registry.of(site).tear_down(outdir, site, sites.get(site.name, {}))
         if torn is not None:
             ok, message = torn
             failures += not ok
+            if ok:  # it removed the site's services too
+                for service in experiment.services:
+                    if placed.get(service.name) == site.name:
+                        services.forget(outdir, service.name, service_rules.get(service.name, []))
             print(f"site {site.name}: {message}")
     for r in jobs.rules(outdir):
         cancelled = _cancel(outdir, r)

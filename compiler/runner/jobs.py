@@ -105,3 +105,40 @@ def answers(url: str) -> bool:
         return True
     except Exception:  # noqa: BLE001 - any failure means "not ready"
         return False
+
+
+def deployment_ready(name: str, context: str, namespace: str, replicas: int) -> bool | None:
+    """Whether a Kubernetes Deployment has all its replicas ready; None when
+    kubectl is missing or cannot tell (no cluster, no such object)."""
+    import shutil
+
+    kubectl = shutil.which("kubectl")
+    if kubectl is None:
+        return None
+    command = [kubectl, *(["--context", context] if context else []), "--namespace", namespace,
+               "get", "deployment", name, "--output", "jsonpath={.status.readyReplicas}"]
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if result.returncode != 0:
+        return None
+    return int(result.stdout.strip() or 0) >= replicas
+
+
+def read_on_cluster(login: str, root: str, path: str) -> str | None:
+    """A small file under a Slurm work root (relative: to the home directory
+    there), through ssh when the site has a login host; None when it is not
+    there or the cluster cannot be asked."""
+    if login:
+        command = ["ssh", "-o", "BatchMode=yes", "--", login, shlex.join(["cat", "--", f"{root}/{path}"])]
+        try:
+            result = subprocess.run(command, capture_output=True, text=True, timeout=30)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        return result.stdout if result.returncode == 0 else None
+    here = Path(root) if root.startswith("/") else Path.home() / root
+    try:
+        return (here / path).read_text(encoding="utf-8")
+    except OSError:
+        return None

@@ -14,7 +14,7 @@ from __future__ import annotations
 import enum
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..ir import Experiment, Plan, Service, Site
 
@@ -54,6 +54,24 @@ SECRET_MAPPINGS = (
     ("env", Feature.SECRET_FROM_ENV),
     ("file", Feature.SECRET_FROM_FILE),
 )
+
+
+class ServiceAddress(NamedTuple):
+    """Where a consumer finds a service: a URL known when the workflow is
+    compiled, or a file in the site's work tree that the service writes its
+    URL to once it is ready (a Slurm job learns its node only when it starts)."""
+
+    url: str | None = None
+    published: str | None = None
+    # Where `-<run>` goes into `url` at run time (the URL's first host label
+    # is an object name the run scripts suffix with the run identity, which
+    # the consumer's pod knows as MLC_RUN); None: the URL is used as it is.
+    run_suffix_at: int | None = None
+
+
+def published_address(service: Service) -> str:
+    """The work-tree file a service writes its URL to once it is ready."""
+    return f".mlc/services/{service.name}.url"
 
 
 class SiteKind(ABC):
@@ -97,6 +115,30 @@ class SiteKind(ABC):
         """The IR Pool's keyword arguments for the kind's own pool fields."""
         return {}
 
+    # --- services ------------------------------------------------------
+    def service_reach(self, site: Site, consumer: Site) -> str | None:
+        """How a unit on `consumer` reaches a service placed on `site`, for
+        the plan's reasons; None: it cannot. By default a kind that hosts
+        services serves them on the host's loopback, to units on the same site."""
+        if self.has(Feature.SERVICES) and consumer.name == site.name:
+            return "localhost on the same host"
+        return None
+
+    def missing_exposure(self, site: Site) -> str:
+        """What a site would need so that units elsewhere reach its services."""
+        return f"the {self.title} site `{site.name}` serves only units on the same site"
+
+    def service_stop_step(self, builder: StepBuilder, service: Service, site: Site) -> Rule | None:
+        """The workflow step that stops a service whose lifetime is the
+        experiment (builder waits it for the consumers); None: the kind
+        cannot stop one from the workflow."""
+        return None
+
+    def service_address(self, experiment: Experiment, site: Site, service: Service,
+                        consumer: Site) -> ServiceAddress:
+        """The address a unit on `consumer` uses (service_reach said it can)."""
+        return ServiceAddress(url=f"http://127.0.0.1:{service.port}")
+
     # --- back end --------------------------------------------------------
     @abstractmethod
     def site_files(self, experiment: Experiment, plan: Plan, site: Site) -> dict[str, str]:
@@ -137,7 +179,7 @@ class SiteKind(ABC):
         """Where outputs land, when the user can open them on this machine."""
         return None
 
-    def service_state(self, site: Site, service: Service, config: dict) -> dict:
+    def service_state(self, experiment: Experiment, site: Site, service: Service, config: dict) -> dict:
         """`mlc status`: endpoint and state of a service placed here."""
         return {"name": service.name, "site": site.name, "endpoint": None, "state": "not probed"}
 

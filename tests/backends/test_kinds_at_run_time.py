@@ -55,5 +55,5 @@ def test_down_tears_a_kubernetes_site_down_and_status_names_its_service(tmp_path
 
     assert runner.status(exp, tmp_path, argparse.Namespace(format="text")) == runner.EXIT_OK
     namespace = exp.site("cloud").kubernetes.namespace
-    assert (f"service serve: serve.{namespace}.svc:8080 on cloud (ask kubectl for readiness)"
+    assert (f"service serve: {exp.name}-serve.{namespace}.svc:8080 on cloud (ask kubectl for readiness)"  # the Service object
             in capsys.readouterr().out.splitlines())

@@ -79,14 +79,16 @@ def test_modules_are_loaded_quoted_and_images_run_in_apptainer():
     assert f"\npull {sif} docker://nvcr.io/nvidia/pytorch:24.01-py3\n" in pull
 
 
-def test_services_cannot_go_to_slurm():
+def test_a_service_on_slurm_is_a_job_of_its_own_that_publishes_its_address():
     exp, plan = builders.multisite()
     moved = plan.model_copy(update={"assignments": [
         a.model_copy(update={"site": "hpc", "pool": "cpu"}) if a.unit == "viewer" else a for a in plan.assignments
     ]})
-    # The back end refuses it for every kind that lacks Feature.SERVICES.
-    with pytest.raises(BackendError, match="service `viewer` is placed on the Slurm site `hpc`"):
-        emit(exp, moved)
+    files = emit(exp, moved)
+    job = files["slurm/hpc/viewer.service.sbatch"]
+    assert "#SBATCH --partition=cpu\n" in job and "address=.mlc/services/viewer.url\n" in job
+    assert "slurm/service.sh" in files
+    assert "bash {input.service:q} start {input.script:q} {params.address:q}" in files["Snakefile"]
 
 
 def test_members_asking_for_different_gpu_types_cannot_share_an_array():

@@ -145,7 +145,7 @@ def test_services_start_when_inputs_are_ready_and_hold_their_pool():
     sites = [site("hpc", "slurm"), site("cloud", "kubernetes", [pool("cpu", "cloud", nodes=1, cpus=4)])]
     links = [link("hpc", "cloud", bandwidth=1e9)]
     train = instance("train", estimate=100, outputs={"m": 0}, on=["hpc"])
-    serve = service("serve", reads={"m": "train:m"}, cpus=4)
+    serve = service("serve", reads={"m": "train:m"}, cpus=4, on=["cloud"])  # Slurm could host it too
     later = instance("later", estimate=10, cpus=4, on=["cloud"])
     plan = place(experiment(sites, [train, later], services=[serve], links=links))
     served = plan.where("serve")

@@ -10,6 +10,7 @@ import shlex
 from compiler.backends import launch
 from compiler.backends.commands import output_parents, render_command
 from compiler.backends.kubernetes import multinode
+from compiler.backends.service_inputs import wait_lines
 from compiler.shell_context import export_line
 from compiler.backends.kubernetes.pods import env_name
 from compiler.backends.kubernetes.workloads import JobWorkload
@@ -36,6 +37,9 @@ def _member_lines(experiment: Experiment, plan: Plan, instance: StageInstance, v
         lines.append("mkdir -p -- " + " ".join(shlex.quote(p) for p in parents))
     command = render_command(experiment, plan, instance.id)
     lines.extend(export_line(name, value) for name, value in command.exports)
+    wait = wait_lines(experiment, plan, instance.id)
+    if wait:
+        lines.append(wait.rstrip("\n"))
     text = command.text
     if rendezvous is not None:
         text = launch.wrap(instance, text, rendezvous)
@@ -82,4 +86,5 @@ def service_script(experiment: Experiment, plan: Plan, service_name: str) -> str
     if not command.text.strip():
         return None
     exports = "".join(export_line(name, value) + "\n" for name, value in command.exports)
-    return f"set -eu\n{NEEDS_BASH}\n{exports}command={shlex.quote(command.text)}\n{RUN_COMMAND}\n"
+    wait = wait_lines(experiment, plan, service_name)
+    return f"set -eu\n{NEEDS_BASH}\n{exports}{wait}command={shlex.quote(command.text)}\n{RUN_COMMAND}\n"

@@ -104,7 +104,7 @@ def service_run_script(site: Site, workload: ServiceWorkload) -> str:
         "# Deployment over to them, pod by pod behind the readiness probe.",
         f'running=$({KUBECTL} get "deployment/$deployment" -o name --ignore-not-found)',
     ]
-    lines.append(f"apply_run {_instance(workload.name)}  # the Deployment and its Service")
+    lines.append(f"apply_run {_instance(workload.name)}  # the Deployment, its Service (and Ingress)")
     lines += [
         'if [[ -n $running ]]; then',
         f'  {KUBECTL} rollout restart "deployment/$deployment"',
@@ -142,8 +142,8 @@ def up_script(site: Site, claim: str | None, mover: str) -> str:
 
 
 def down_script(site: Site, selector: str) -> str:
-    """Deletes this run's Jobs, Deployments and Services by label, and with
-    --volumes its own work volume claim; a claim named in the site
+    """Deletes this run's Jobs, Deployments, Services and Ingresses by label,
+    and with --volumes its own work volume claim; a claim named in the site
     (ir.KubernetesSettings.volume) is not labelled by mlc, so never matches,
     and neither is the namespace."""
     lines = _prologue(
@@ -151,10 +151,22 @@ def down_script(site: Site, selector: str) -> str:
     )
     lines += [
         f'selector={quote(selector)},{labels.RUN_LABEL}="$run"',
-        "kinds=jobs,deployments,services",
+        "kinds=jobs,deployments,services,ingresses",
         'if [[ "${1:-}" == --volumes ]]; then',
         "  kinds+=,persistentvolumeclaims",
         "fi",
         f'{KUBECTL} delete "$kinds" -l "$selector" --ignore-not-found --wait=true',
     ]
+    return _script(lines)
+
+
+def service_stop_script(site: Site, workload: ServiceWorkload) -> str:
+    """Removes what the service's run script applied for this run (found by
+    its instance and run labels: the applied names carry the run's suffix):
+    the service's lifetime is the experiment and its last consumer has finished."""
+    lines = _prologue(site, workload.service.span,
+                      f"Removes service {workload.service.name}: its last consumer has finished.", applies=False)
+    selector = f"app.kubernetes.io/instance={workload.name},{labels.RUN_LABEL}="
+    lines.append(f'{KUBECTL} delete deployments,services,ingresses -l {quote(selector)}"$run" '
+                 "--ignore-not-found --wait=true")
     return _script(lines)

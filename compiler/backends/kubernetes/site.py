@@ -7,7 +7,7 @@ import re
 import yaml
 
 from compiler.backends.errors import BackendError
-from compiler.backends.kubernetes import labels, multinode, objects, pod_policy, scripts
+from compiler.backends.kubernetes import ingress, labels, multinode, objects, pod_policy, scripts
 from compiler.backends.kubernetes.fetch import fetch_job, site_fetches
 from compiler.backends.kubernetes.serialise import dump_yaml, header
 from compiler.backends.kubernetes.workloads import (
@@ -110,7 +110,14 @@ def emit_site(experiment: Experiment, plan: Plan, site_name: str) -> dict[str, s
             span = workload.service.span
             manifests[deployment_file] = dump_yaml(objects.deployment(experiment, plan, site, claim, workload), span)
             manifests[service_file] = dump_yaml(objects.service(experiment, workload), span)
+            applied = [deployment_file, service_file]
+            if ingress.exposed(experiment, plan, site, workload):  # used from another site
+                applied.append(f"{workload.name}-ingress.yaml")
+                metadata = objects.service(experiment, workload).metadata
+                manifests[applied[-1]] = dump_yaml(ingress.ingress(site, workload, metadata), span)
             run_scripts[run_script_name(workload.unit)] = scripts.service_run_script(site, workload)
+            if workload.service.lifetime == "experiment":  # the workflow removes it after its consumers
+                run_scripts[f"stop-{workload.name}.sh"] = scripts.service_stop_script(site, workload)
 
     from compiler.backends.transfers import provenance as transfer_provenance  # transfers imports this package
 

@@ -27,6 +27,7 @@ class Kubernetes(SiteKind):
         return {
             "context": S.FieldSpec(S.STR), "namespace": S.FieldSpec(S.STR), "volume": S.FieldSpec(S.STR),
             "image_pull_secrets": S.FieldSpec(S.list_of(S.STR)), "default_image": S.FieldSpec(S.STR),
+            "expose": S.FieldSpec(S.STR),
             "pod_security": S.FieldSpec(S.enum("restricted", "baseline")),
             "own_namespace": S.FieldSpec(S.BOOL),
             "storage_class": S.FieldSpec(S.STR),
@@ -102,13 +103,54 @@ class Kubernetes(SiteKind):
         return End(site=site.name, kind=self.name, path=path, context=settings.context or "",
                    namespace=settings.namespace)
 
+    def service_stop_step(self, builder, service: Service, site: Site):
+        from ...backends import kubernetes
+        from ...backends.kubernetes.workloads import workload_of
+
+        workload = workload_of(builder.experiment, builder.plan, service.name)
+        script = f"{kubernetes.site_dir(site.name)}/stop-{workload.name}.sh"
+        return builder.add(_kube_rule(f"stop_{service.name}", f"stop {service.name} on Kubernetes site {site.name}: "
+                                      "its last consumer has finished", script, site.name, service.span))
+
+    def service_reach(self, site: Site, consumer: Site) -> str | None:
+        if consumer.name == site.name:
+            return "cluster DNS on the same Kubernetes site"
+        expose = site.kubernetes.expose if site.kubernetes else None
+        return f"the ingress host of {site.name} ({expose})" if expose else None
+
+    def missing_exposure(self, site: Site) -> str:
+        return (f"Kubernetes site `{site.name}` declares no `expose` (an ingress host), so its services "
+                "are reached only from that site")
+
+    def service_address(self, experiment: Experiment, site: Site, service: Service, consumer: Site):
+        from ...backends.naming import k8s_service_name
+        from ..base import ServiceAddress
+
+        name = k8s_service_name(experiment.name, service.name)
+        settings = site.kubernetes
+        if consumer.name == site.name or settings is None or not settings.expose:
+            namespace = settings.namespace if settings else "default"
+            # The consumer is a pod of the same run: the Service's name gains
+            # the run's suffix when applied (backends/kubernetes/run_identity.py).
+            return ServiceAddress(url=f"http://{name}.{namespace}.svc:{service.port}",
+                                  run_suffix_at=len(f"http://{name}"))
+        return ServiceAddress(url=f"http://{name}.{settings.expose}")
+
     def service_stop_hint(self, site: Site, unit: str) -> str:
         return f"remove it with `mlc down` (or k8s/{site.name}/down.sh)"
 
-    def service_state(self, site: Site, service: Service, config: dict) -> dict:
-        namespace = site.kubernetes.namespace if site.kubernetes else "default"
-        return {"name": service.name, "site": site.name, "endpoint": f"{service.name}.{namespace}.svc:{service.port}",
-                "state": "not probed"}
+    def service_state(self, experiment: Experiment, site: Site, service: Service, config: dict) -> dict:
+        """The Service object's in-cluster address (config.yaml's namespace),
+        and readiness as the Deployment reports it, when kubectl can ask."""
+        from ...backends.naming import k8s_service_name
+        from ...runner.jobs import deployment_ready
+
+        name = k8s_service_name(experiment.name, service.name)
+        namespace = str(config.get("namespace") or (site.kubernetes.namespace if site.kubernetes else "default"))
+        ready = deployment_ready(name, str(config.get("context") or ""), namespace, service.replicas)
+        state = "not probed" if ready is None else "ready" if ready else "not ready"
+        return {"name": service.name, "site": site.name, "endpoint": f"{name}.{namespace}.svc:{service.port}",
+                "state": state}
 
     def tear_down(self, outdir: Path, site: Site, config: dict) -> tuple[bool, str] | None:
         from ...backends import kubernetes

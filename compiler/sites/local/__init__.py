@@ -54,6 +54,19 @@ class Local(SiteKind):
             span=unit_of(builder.experiment, unit).span, retries=builder.retries([unit]),
         ))
 
+    def service_stop_step(self, builder, service: Service, site: Site):
+        from ...backends import local
+        from ...backends.naming import snake_rule
+        from ...backends.snakefile import Param, Rule
+
+        return builder.add(Rule(
+            name=snake_rule(f"stop_{service.name}"),
+            comment=f"stop {service.name} on the local site {site.name}: its last consumer has finished",
+            files=[("script", local.script_path(site.name, service.name))],
+            params=[Param("workdir", site.name, "workdir")],
+            shell="MLC_WORKDIR={params.workdir:q} bash {input.script:q} stop", span=service.span,
+        ))
+
     def config(self, experiment: Experiment, site: Site) -> dict[str, str]:
         from ...backends.sites import local_workdir
 
@@ -76,7 +89,7 @@ class Local(SiteKind):
     def results_folder(self, outdir: Path, config: dict) -> Path | None:
         return outdir / Path(str(config.get("workdir", "")))
 
-    def service_state(self, site: Site, service: Service, config: dict) -> dict:
+    def service_state(self, experiment: Experiment, site: Site, service: Service, config: dict) -> dict:
         from ...runner.jobs import answers
 
         url = f"http://127.0.0.1:{service.port}{service.health or ''}"

@@ -1,5 +1,6 @@
 """The Slurm kind: sbatch scripts (a sweep as one job array) submitted
-through the cluster's login host; batch jobs only, no services."""
+through the cluster's login host; a service is a job of its own that serves
+until it is cancelled (compiler/backends/slurm_services.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from ..base import Access, Feature, SiteKind
 class Slurm(SiteKind):
     name = "slurm"
     title = "Slurm"
-    features = frozenset({Feature.MPI_LAUNCH, Feature.JOB_ARRAYS, Feature.MULTI_NODE, Feature.SECRET_FROM_ENV, Feature.SECRET_FROM_FILE})
+    features = frozenset({Feature.SERVICES, Feature.MPI_LAUNCH, Feature.JOB_ARRAYS, Feature.MULTI_NODE,
+                          Feature.SECRET_FROM_ENV, Feature.SECRET_FROM_FILE})
     pool_keyword = "partition"
     reached_by = frozenset({Access.SSH})
     reaches = frozenset({Access.SSH, Access.OBJECT_STORE})  # its login host: rsync to ssh hosts, aws/gcloud
@@ -59,10 +61,16 @@ class Slurm(SiteKind):
         ))
 
     def unit_step(self, builder, unit: str, site: Site) -> None:
-        """One rule per job group: it submits the whole array at once."""
+        """One rule per job group: it submits the whole array at once. A
+        service's rule submits its job and waits until it is ready."""
         from ...backends import slurm
         from ...backends.naming import snake_rule
         from ...backends.snakefile import Param, Rule
+
+        if builder.is_service(unit):
+            builder.rule_of_unit[unit] = builder.add(_service_rule(builder, builder.experiment.unit(unit), site,
+                                                                   "start"))
+            return
 
         groups = builder.memo(("slurm groups", site.name), lambda: {  # computed once per site, not per unit
             inst.id: group
@@ -104,13 +112,80 @@ class Slurm(SiteKind):
         return End(site=site.name, kind=self.name, path=path, root=slurm_root(experiment, site),
                    login=slurm_settings(site).login or "")
 
+    def service_reach(self, site: Site, consumer: Site) -> str | None:
+        if consumer.name == site.name:
+            return "the compute node's host and port, published in the work tree"
+        return None
+
+    def missing_exposure(self, site: Site) -> str:
+        return (f"Slurm site `{site.name}` serves only jobs on the same cluster (its compute nodes "
+                "are not reachable from elsewhere)")
+
+    def service_address(self, experiment: Experiment, site: Site, service, consumer: Site):
+        from ..base import ServiceAddress, published_address
+
+        return ServiceAddress(published=published_address(service))
+
+    def service_stop_step(self, builder, service, site: Site):
+        return builder.add(_service_rule(builder, service, site, "stop"))
+
     def service_stop_hint(self, site: Site, unit: str) -> str:
-        raise AssertionError("a Slurm site hosts no services")  # fit.py keeps them off
+        return "cancel its job with `mlc down` (or scancel; its id is in .mlc/jobs/)"
+
+    def service_state(self, experiment: Experiment, site: Site, service, config: dict) -> dict:
+        """The address the job published, if it is up (the job withdraws it
+        when it ends); its compute node may not be reachable from here."""
+        from ...backends.sites import slurm_settings
+        from ...runner.jobs import read_on_cluster
+        from ..base import published_address
+
+        login = str(config.get("login") or "")
+        root = f"{str(config.get('scratch') or slurm_settings(site).scratch).rstrip('/')}/{experiment.name}"
+        url = (read_on_cluster(login, root, published_address(service)) or "").strip()
+        return {"name": service.name, "site": site.name, "endpoint": url or None,
+                "state": "ready (address published)" if url else "not running"}
+
+    def stop_service(self, outdir, site: Site, service, config: dict):
+        from ...backends.naming import snake_rule
+        from ...runner import jobs
+
+        record = jobs.job_record(outdir, snake_rule(service.name))
+        if not record.get("id"):
+            return None
+        return True, jobs.cancel_slurm_job(record)
 
     def cancel_job(self, record: dict[str, str]) -> str | None:
         from ...runner import jobs
 
         return jobs.cancel_slurm_job(record)
+
+
+def _service_rule(builder, service, site: Site, action: str):
+    """The rule that starts a service's job (submits it, waits for its
+    address) or stops it (cancels the job the start recorded)."""
+    from ...backends import slurm_services
+    from ...backends.naming import snake_rule
+    from ...backends.snakefile import Param, Rule
+    from ..base import published_address
+
+    record = f".mlc/jobs/{snake_rule(service.name)}"
+    files = [("service", slurm_services.SERVICE_SCRIPT)]
+    tail = "stop"
+    if action == "start":
+        files.insert(0, ("script", slurm_services.script_path(site.name, service.name)))
+        tail = "start {input.script:q} {params.address:q}"
+    return Rule(
+        name=snake_rule(service.name if action == "start" else f"stop_{service.name}"),
+        comment=(f"service {service.name} on Slurm {site.name}" if action == "start"
+                 else f"stop {service.name} on Slurm {site.name}: its last consumer has finished"),
+        files=files,
+        params=[Param("login", site.name, "login"), Param("root", site.name, "scratch", join=builder.experiment.name),
+                Param("site", site.name, value=site.name), Param("record", site.name, value=record),
+                *([Param("address", site.name, value=published_address(service))] if action == "start" else [])],
+        shell="MLC_SLURM_LOGIN={params.login:q} MLC_SLURM_ROOT={params.root:q} MLC_SLURM_SITE={params.site:q} "
+              "MLC_JOB_RECORD={params.record:q} bash {input.service:q} " + tail,
+        span=service.span,
+    )
 
 
 KIND = Slurm()

@@ -82,6 +82,22 @@ class Ssh(SiteKind):
             span=unit_of(builder.experiment, unit).span, retries=builder.retries([unit]),
         ))
 
+    def service_stop_step(self, builder, service: Service, site: Site):
+        from ...backends.naming import file_stem, snake_rule
+        from ...backends.snakefile import Param, Rule
+        from . import emit
+
+        return builder.add(Rule(
+            name=snake_rule(f"stop_{service.name}"),
+            comment=f"stop {service.name} on the ssh site {site.name}: its last consumer has finished",
+            files=[("driver", emit.DRIVER)],
+            params=[Param("host", site.name, "host"), Param("ssh_config", site.name, "ssh_config"),
+                    Param("root", site.name, "root"), Param("name", site.name, value=file_stem(service.name))],
+            shell="MLC_SSH_HOST={params.host:q} MLC_SSH_CONFIG={params.ssh_config:q} MLC_SSH_ROOT={params.root:q} "
+                  "python3 {input.driver:q} stop {params.name:q}",
+            span=service.span,
+        ))
+
     def config(self, experiment: Experiment, site: Site) -> dict[str, str]:
         from . import emit
 
@@ -106,7 +122,7 @@ class Ssh(SiteKind):
         return (f"stop it with `mlc down` (or `python3 ssh/driver.py stop {file_stem(unit)}` with "
                 "MLC_SSH_HOST, MLC_SSH_CONFIG and MLC_SSH_ROOT from config.yaml)")
 
-    def service_state(self, site: Site, service: Service, config: dict) -> dict:
+    def service_state(self, experiment: Experiment, site: Site, service: Service, config: dict) -> dict:
         # No output folder here: the shared connection lives in a private
         # directory of this user's.
         control = Path(tempfile.gettempdir()) / f"mlc-ssh-{os.getuid()}" / "status"

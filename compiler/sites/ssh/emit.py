@@ -8,7 +8,7 @@ from __future__ import annotations
 import posixpath
 from pathlib import Path
 
-from ...backends import commands, launch
+from ...backends import commands, launch, service_inputs
 from ...backends.naming import file_stem
 from ...backends.software import host_software
 from ...backends.templating import render
@@ -54,5 +54,6 @@ def emit_site(experiment: Experiment, plan: Plan, site_name: str) -> dict[str, s
             env=commands.host_env(experiment, assignment.unit),
             host_software=host_software(unit), command=launch.single_host(unit, rendered.text),
             exports=rendered.exports,
+            wait=service_inputs.wait_lines(experiment, plan, assignment.unit),
         )
     return files

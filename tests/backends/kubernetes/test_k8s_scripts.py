@@ -241,8 +241,8 @@ def test_up_applies_the_namespace_only_when_mlc_owns_it_then_the_plumbing(run: R
                                      "Deployment/rtmdet-data-mover-alice-smith"]
 
 
-@pytest.mark.parametrize(("args", "kinds"), [((), "jobs,deployments,services"),
-                                             (("--volumes",), "jobs,deployments,services,persistentvolumeclaims")])
+@pytest.mark.parametrize(("args", "kinds"), [((), "jobs,deployments,services,ingresses"),
+                                             (("--volumes",), "jobs,deployments,services,ingresses,persistentvolumeclaims")])
 def test_down_deletes_by_the_runs_labels_only(run: Run, site: Path, args, kinds):
     result, calls = run(site, "k8s/cloud/down.sh", *args)
     assert result.returncode == 0, result.stderr

@@ -15,7 +15,7 @@ run_id() {
 run=$(run_id "${KUBE_RUN:-}")
 
 selector=app.kubernetes.io/part-of=rtmdet,app.kubernetes.io/managed-by=mlc,mlc.dev/run="$run"
-kinds=jobs,deployments,services
+kinds=jobs,deployments,services,ingresses
 if [[ "${1:-}" == --volumes ]]; then
   kinds+=,persistentvolumeclaims
 fi

@@ -40,7 +40,7 @@ deployment=rtmdet-detector-"$run"
 # Running again means its inputs changed (a new model): roll the running
 # Deployment over to them, pod by pod behind the readiness probe.
 running=$(kubectl --context "$KUBE_CONTEXT" -n "$KUBE_NAMESPACE" get "deployment/$deployment" -o name --ignore-not-found)
-apply_run app.kubernetes.io/instance=rtmdet-detector  # the Deployment and its Service
+apply_run app.kubernetes.io/instance=rtmdet-detector  # the Deployment, its Service (and Ingress)
 if [[ -n $running ]]; then
   kubectl --context "$KUBE_CONTEXT" -n "$KUBE_NAMESPACE" rollout restart "deployment/$deployment"
 fi

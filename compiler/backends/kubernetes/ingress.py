@@ -1,0 +1,31 @@
+"""The Ingress that makes a service reachable from other sites: for a
+service on a Kubernetes site that declares `expose = "H"` and is used by a
+unit placed elsewhere, host `<service object>.H` routed to its Service
+(SiteKind.service_address gives consumers the same URL). The cluster's
+ingress controller and the wildcard DNS name for H are the site's own."""
+
+from __future__ import annotations
+
+from kubernetes import client
+
+from compiler.backends.kubernetes.workloads import ServiceWorkload
+from compiler.ir import Experiment, Plan, Site
+
+
+def exposed(experiment: Experiment, plan: Plan, site: Site, workload: ServiceWorkload) -> bool:
+    """Whether a consumer on another site reaches this service through the site's exposure."""
+    settings = site.kubernetes
+    if settings is None or not settings.expose:
+        return False
+    return any(plan.where(unit).site != site.name for unit in workload.service.consumers)
+
+
+def ingress(site: Site, workload: ServiceWorkload, metadata: client.V1ObjectMeta) -> client.V1Ingress:
+    assert site.kubernetes is not None and site.kubernetes.expose
+    backend = client.V1IngressBackend(service=client.V1IngressServiceBackend(
+        name=workload.name, port=client.V1ServiceBackendPort(name="serve")))
+    path = client.V1HTTPIngressPath(path="/", path_type="Prefix", backend=backend)
+    rule = client.V1IngressRule(host=f"{workload.name}.{site.kubernetes.expose}",
+                                http=client.V1HTTPIngressRuleValue(paths=[path]))
+    return client.V1Ingress(api_version="networking.k8s.io/v1", kind="Ingress", metadata=metadata,
+                            spec=client.V1IngressSpec(rules=[rule]))
