@@ -199,6 +199,16 @@ class Output(_Frozen):
     span: Span
 
 
+class ProjectPath(_Frozen):
+    """A file or folder of the user's project (relative to the main .mlx
+    file's folder) that stages need on the site that runs them: an entry of
+    the experiment's `code` list, or a `file()`/`dir()` input."""
+
+    path: str
+    kind: Literal["file", "dir"] = "file"
+    span: Span
+
+
 class Input(_Frozen):
     """An input port. It binds to a data set, to outputs of other instances,
     or to a file that already exists in the user's project (`source`)."""
@@ -314,6 +324,7 @@ class Experiment(_Frozen):
     instances: list[StageInstance] = Field(default_factory=list)  # topological order
     services: list[Service] = Field(default_factory=list)
     edges: list[Edge] = Field(default_factory=list)
+    code: list[ProjectPath] = Field(default_factory=list)  # shipped to every site that runs a unit
     span: Span
 
     # Lookups by name. Back ends ask for thousands of units, and a scan each

@@ -11,7 +11,7 @@ import os
 from ..ir import Experiment, Plan
 from ..sites import registry
 from ..sites.base import Feature
-from . import provenance, readme, snakefile, transfers
+from . import provenance, readme, shipping, snakefile, transfers
 from .errors import BackendError
 from .writer import FolderError, WriteConflict, check_tree, write_tree
 
@@ -42,6 +42,7 @@ def _emit(experiment: Experiment, plan: Plan) -> dict[str, str]:
         if any(registry.of(s) is kind and s.name in placed for s in experiment.sites):
             add(kind.shared_files(experiment))
     add(transfers.emit(experiment, plan))
+    add(shipping.emit(experiment, plan))
     add(snakefile.emit(experiment, plan))
     add(_pictures(experiment, plan))
     add({"plan.json": readme.plan_json(experiment, plan)})
@@ -81,7 +82,8 @@ def compile_to(
     Raises WriteConflict when a generated file was edited by hand, unless
     `force`; FolderError when the folder cannot be used (see writer.py)."""
     _refuse_sources_inside(experiment, outdir)
-    files = emit(experiment, plan)
+    with shipping.output_folder(outdir):
+        files = emit(experiment, plan)
     if check:
         return check_tree(outdir, files)
     return write_tree(outdir, files, force=force).changed

@@ -106,6 +106,8 @@ _DESCRIPTIONS = [
     (r"ssh/transport\.py", "the ssh and rsync command lines the driver runs (a copy of mlc's transport)"),
     (r"ssh/.*\.sh", "a stage instance or service that runs on an ssh host"),
     (r"transfers/.*\.sh", "moves data between two sites"),
+    (r"ship/[^/]*\.sh", "links the project paths a local site's units read into its work tree"),
+    (r"ship/.*\.sh", "copies one project path (code, an input file) into a site's work tree"),
     (r"gantt\.svg", "the schedule as a Gantt chart"),
     (r"graph\.svg", "the stage graph"),
     (r"graph\.mmd", "the stage graph as a Mermaid diagram"),

@@ -20,7 +20,7 @@ import yaml
 
 from ..ir import DataRef, DatasetRef, Experiment, OutputRef, Plan, Span, Transfer
 from ..sites import registry
-from . import snake_literals, transfers
+from . import shipping, snake_literals, transfers
 from .commands import unit_of
 from .naming import snake_rule
 from .templating import generated_header, render
@@ -90,6 +90,7 @@ class StepBuilder:
         self.rule_of_unit: dict[str, Rule] = {}
         self.rule_of_transfer: dict[str, Rule] = {}
         self.up_rule: dict[str, Rule] = {}
+        self.code_rules: dict[str, list[Rule]] = {}  # site -> the steps that bring it project paths
         self._names: set[str] = {snake_literals.TARGET_RULE}
         self._memo: dict[tuple, Any] = {}
 
@@ -123,6 +124,7 @@ class StepBuilder:
             setup = registry.of(site).setup_step(self, site) if site.name in used else None
             if setup is not None:
                 self.up_rule[site.name] = setup
+        self.code_rules = shipping.add_steps(self)
         transfers_for: dict[str, list[Transfer]] = {}
         for transfer in self.plan.transfers:
             for consumer in transfer.consumers:
@@ -167,6 +169,7 @@ class StepBuilder:
             upstream = [self._source_rule(site, what) for what in _reads(self.experiment, unit)]
             upstream += [self.rule_of_unit[u] for u in _after(self.experiment, unit) if u in self.rule_of_unit]
             upstream.append(self.up_rule.get(site))
+            upstream += self.code_rules.get(site, [])
             self._depend(rule, upstream)
         for transfer in self.plan.transfers:
             upstream = [self._producer_rule(transfer.what)]

@@ -648,6 +648,11 @@ def _port_path(ctx: Context, p: A.Port, call: A.Call, scope: Scope) -> str | Non
     if text is BAD:
         return None
     normal = work_path(text)
+    if normal is None and p.direction == "in":
+        ctx.diags.error("E0581", f"`{text}` is not a path inside the project", call.args[0].pos.span(),
+                        help_("an input file is relative to the experiment's folder and stays inside it (no "
+                              "absolute path, no `..`); data that lives elsewhere is a `dataset`"))
+        return None
     if normal is None:
         ctx.diags.error("E0310", f"`{text}` is not a relative path inside the work tree",
                         call.args[0].pos.span(),

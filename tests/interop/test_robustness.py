@@ -4,6 +4,8 @@ and whatever it translates without an error checks clean."""
 from __future__ import annotations
 
 import json
+import tempfile
+from pathlib import Path
 
 import pytest
 from checked import load_clean
@@ -27,7 +29,11 @@ _SETTINGS = settings(max_examples=150, deadline=None,
 
 def _checks_clean_when_ok(result, folder, *, sites: bool = False) -> None:
     if result.ok and result.text:
-        load_clean(result.text, folder, extra={SITES_FILE: result.sites_text} if sites else None)
+        # A fresh project per example: the project files one example's inputs
+        # needed must not be in the way of the next one's (a file there, a
+        # folder here).
+        project = Path(tempfile.mkdtemp(dir=folder))
+        load_clean(result.text, project, extra={SITES_FILE: result.sites_text} if sites else None)
 
 
 @_SETTINGS

@@ -37,6 +37,16 @@ class Local(SiteKind):
 
         return local.emit_site(experiment, plan, site.name)
 
+    def code_files(self, experiment: Experiment, site: Site, paths) -> dict[str, str]:
+        from ...backends import shipping
+
+        return shipping.link_files(experiment, site, paths)  # this machine has the project: no copy
+
+    def code_step(self, builder, site: Site, paths) -> list:
+        from ...backends import shipping
+
+        return shipping.link_step(builder, site, paths)
+
     def unit_step(self, builder, unit: str, site: Site) -> None:
         from ...backends import local
         from ...backends.commands import unit_of
