@@ -8,7 +8,7 @@ import re
 
 from ..ir import Experiment, Plan, Span
 from ..sites import registry
-from . import provenance, transfers
+from . import provenance, shipping, transfers
 from .commands import unit_of
 from .templating import generated_header, render
 
@@ -48,6 +48,7 @@ def readme(experiment: Experiment, plan: Plan, files: dict[str, str]) -> str:
         fence="`" * max(3, longest_ticks + 1),
         services=_services(experiment, plan),
         transfers=_transfers(experiment, plan),
+        shipped=shipping.readme_rows(experiment, plan),
         files=[(path, describe(path)) for path in listed],
     )
 

@@ -93,6 +93,17 @@ def emit(experiment: Experiment, plan: Plan) -> dict[str, str]:
     return files
 
 
+def readme_rows(experiment: Experiment, plan: Plan) -> list[dict]:
+    """README: each site, the project paths it gets and the scripts that bring them."""
+    rows = []
+    for site_name, paths in needs(experiment, plan).items():
+        site = experiment.site(site_name)
+        scripts = sorted(registry.of(site).code_files(experiment, site, paths))
+        rows.append({"site": site_name, "paths": [p.path + ("/" if p.kind == "dir" else "") for p in paths],
+                     "scripts": scripts})
+    return rows
+
+
 def add_steps(builder) -> dict[str, list]:
     """Site -> the rules that bring its project paths (each unit there waits for them)."""
     steps = {}
