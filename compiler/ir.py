@@ -196,6 +196,7 @@ class Output(_Frozen):
     path: str  # relative to the work tree of the site that runs the producer
     kind: Literal["file", "dir"] = "file"
     size: int = 0  # bytes
+    publish: str | None = None  # an object-store URI the output is copied to once written
     span: Span
 
 

@@ -11,7 +11,7 @@ import os
 from ..ir import Experiment, Plan
 from ..sites import registry
 from ..sites.base import Feature
-from . import provenance, readme, shipping, snakefile, transfers
+from . import provenance, publishing, readme, shipping, snakefile, transfers
 from .errors import BackendError
 from .writer import FolderError, WriteConflict, check_tree, write_tree
 
@@ -43,6 +43,7 @@ def _emit(experiment: Experiment, plan: Plan) -> dict[str, str]:
             add(kind.shared_files(experiment))
     add(transfers.emit(experiment, plan))
     add(shipping.emit(experiment, plan))
+    add(publishing.emit(experiment, plan))
     add(snakefile.emit(experiment, plan))
     add(_pictures(experiment, plan))
     add({"plan.json": readme.plan_json(experiment, plan)})
@@ -82,11 +83,12 @@ def compile_to(
     Raises WriteConflict when a generated file was edited by hand, unless
     `force`; FolderError when the folder cannot be used (see writer.py)."""
     _refuse_sources_inside(experiment, outdir)
-    with shipping.output_folder(outdir):
-        files = emit(experiment, plan)
+    files = emit(experiment, plan)
     if check:
         return check_tree(outdir, files)
-    return write_tree(outdir, files, force=force).changed
+    changed = write_tree(outdir, files, force=force).changed
+    shipping.record_project(experiment, plan, outdir)
+    return changed
 
 
 def _refuse_sources_inside(experiment: Experiment, outdir: str | os.PathLike) -> None:

@@ -109,6 +109,7 @@ _DESCRIPTIONS = [
     (r"transfers/.*\.sh", "moves data between two sites"),
     (r"ship/[^/]*\.sh", "links the project paths a local site's units read into its work tree"),
     (r"ship/.*\.sh", "copies one project path (code, an input file) into a site's work tree"),
+    (r"publish/.*\.sh", "copies an output to object storage once written, from the site that holds it"),
     (r"gantt\.svg", "the schedule as a Gantt chart"),
     (r"graph\.svg", "the stage graph"),
     (r"graph\.mmd", "the stage graph as a Mermaid diagram"),

@@ -9,16 +9,13 @@ scripts, one per path (`rsync -a`, which sends only what changed); the
 workflow machine's own site links its work tree to the project instead of
 copying. Each step lists the project's files as its inputs, so Snakemake
 runs it again only when one of them changed (and then the units after it).
-The project is found from the output folder by a relative path, so the
-output does not depend on where the checkout lives."""
+Where the project is is run-time state (.mlc/project, written by `mlc
+compile`; or `snakemake --config project=PATH`), so the generated files do
+not depend on where the checkout lives."""
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import os
-import posixpath
-from collections.abc import Iterator
 
 from ..ir import Experiment, Plan, ProjectPath, Route, Site
 from ..project import files_under, project_root
@@ -26,24 +23,24 @@ from ..sites import registry
 from .naming import file_stem, snake_rule
 from .templating import render
 
-_output_folder: contextvars.ContextVar[str | None] = contextvars.ContextVar("mlc_output_folder", default=None)
 PROJECT = "project"  # the source end of a copy: the project on the workflow machine
+PROJECT_RECORD = ".mlc/project"  # the project's folder, written by `mlc compile` (run-time state, not generated)
+# The Snakefile's name for the project's folder: `--config project=PATH`, else the record.
+PROJECT_EXPRESSION = "PROJECT"
+# A script run by hand without the Snakefile's setting fails naming what is missing.
+_UNSET = "MLC_SOURCE_ROOT-is-not-set"
 
 
-@contextlib.contextmanager
-def output_folder(outdir: str | os.PathLike) -> Iterator[None]:
-    """Emission writes into `outdir` (without it: out/<experiment>, as `mlc compile` does)."""
-    token = _output_folder.set(os.path.abspath(outdir))
-    try:
-        yield
-    finally:
-        _output_folder.reset(token)
-
-
-def project_from_output(experiment: Experiment) -> str:
-    """The project's folder as seen from the output folder (relative)."""
-    outdir = _output_folder.get() or os.path.abspath(os.path.join("out", experiment.name))
-    return os.path.relpath(project_root(experiment.source), outdir).replace(os.sep, "/")
+def record_project(experiment: Experiment, plan: Plan, outdir: str | os.PathLike) -> None:
+    """Where the project is, for the Snakefile: written beside the run's
+    other state when anything is shipped. Not a generated file, so the output
+    is the same wherever the checkout lives."""
+    if not needs(experiment, plan):
+        return
+    record = os.path.join(outdir, PROJECT_RECORD)
+    os.makedirs(os.path.dirname(record), exist_ok=True)
+    with open(record, "w", encoding="utf-8") as f:
+        f.write(project_root(experiment.source) + "\n")
 
 
 def needs(experiment: Experiment, plan: Plan) -> dict[str, list[ProjectPath]]:
@@ -71,10 +68,10 @@ def _outermost(paths: dict[str, ProjectPath]) -> list[ProjectPath]:
 
 
 def inputs(experiment: Experiment, paths: list[ProjectPath]) -> list[str]:
-    """The project's files behind `paths`, as the Snakefile names them
-    (relative to the output folder): a step's inputs, so it runs again when one changes."""
-    root, seen_from_output = project_root(experiment.source), project_from_output(experiment)
-    return [posixpath.join(seen_from_output, f) for p in paths for f in files_under(root, p.path)]
+    """The project's files behind `paths` (relative to the project): a
+    step's inputs, so it runs again when one changes."""
+    root = project_root(experiment.source)
+    return sorted(f for p in paths for f in files_under(root, p.path))
 
 
 def link_script(site: Site) -> str:
@@ -119,8 +116,7 @@ def link_files(experiment: Experiment, site: Site, paths: list[ProjectPath]) -> 
     from .sites import local_workdir
 
     return {link_script(site): render("ship_link.sh.j2", span=experiment.span, site=site.name,
-                                      project=project_from_output(experiment), workdir=local_workdir(site),
-                                      paths=[p.path for p in paths])}
+                                      workdir=local_workdir(site), paths=[p.path for p in paths])}
 
 
 def link_step(builder, site: Site, paths: list[ProjectPath]) -> list:
@@ -130,10 +126,9 @@ def link_step(builder, site: Site, paths: list[ProjectPath]) -> list:
     rule = builder.add(Rule(
         name=snake_rule(f"ship_{site.name}"), comment=f"link the project paths the units on {site.name} read",
         files=[("script", link_script(site))],
-        params=[Param("project", site.name, value=project_from_output(experiment)),
-                Param("workdir", site.name, "workdir")],
+        params=[Param("project", site.name, python=PROJECT_EXPRESSION), Param("workdir", site.name, "workdir")],
         shell="MLC_PROJECT={params.project:q} MLC_WORKDIR={params.workdir:q} bash {input.script:q}",
-        span=paths[0].span, after=sorted(inputs(experiment, paths)),
+        span=paths[0].span, project_files=inputs(experiment, paths),
     ))
     return [rule]
 
@@ -143,7 +138,7 @@ def link_step(builder, site: Site, paths: list[ProjectPath]) -> list:
 def _ends(experiment: Experiment, site: Site, path: ProjectPath):
     from .transfers import End, end
 
-    source = End(site=PROJECT, kind="local", path=path.path, root=project_from_output(experiment), access="here")
+    source = End(site=PROJECT, kind="local", path=path.path, root=_UNSET, access="here")
     return source, end(experiment, site.name, path.path)
 
 
@@ -173,7 +168,8 @@ def copy_step(builder, site: Site, paths: list[ProjectPath]) -> list:
     rules = []
     for path in paths:
         _, target = _ends(experiment, site, path)
-        params, exports = [], []
+        params = [Param("source_root", site.name, python=PROJECT_EXPRESSION)]
+        exports = ["MLC_SOURCE_ROOT={params.source_root:q}"]
         for setting, key, join in registry.kind(target.kind).transfer_params(experiment):
             params.append(Param(f"target_{setting}", site.name, key, join))
             exports.append(f"MLC_TARGET_{setting.upper()}={{params.target_{setting}:q}}")
@@ -181,6 +177,6 @@ def copy_step(builder, site: Site, paths: list[ProjectPath]) -> list:
             name=snake_rule(f"ship_{site.name}_{path.path}"), comment=f"ship {path.path} to {site.name}",
             files=[("script", copy_script(site, path))], params=params,
             shell=" ".join([*exports, "bash {input.script:q}"]), retries=TRANSFER_RETRIES, span=path.span,
-            after=sorted(inputs(experiment, [path]) + ([up.flag] if up is not None else [])),
+            after=[up.flag] if up is not None else [], project_files=inputs(experiment, [path]),
         )))
     return rules

@@ -20,7 +20,7 @@ import yaml
 
 from ..ir import DataRef, DatasetRef, Experiment, OutputRef, Plan, Span, Transfer
 from ..sites import registry
-from . import shipping, snake_literals, transfers
+from . import publishing, shipping, snake_literals, transfers
 from .commands import unit_of
 from .naming import snake_rule
 from .templating import generated_header, render
@@ -51,9 +51,12 @@ class Param:
     key: str = ""
     join: str = ""
     value: str | None = None  # a constant instead of a config.yaml setting
+    python: str | None = None  # a name the Snakefile defines (PROJECT), instead of either
 
     def source(self, span: Span) -> str:
         """The parameter as Snakefile source."""
+        if self.python is not None:
+            return snake_literals.param_function(self.python)
         if self.value is not None:
             return snake_literals.constant(self.value, span)
         return snake_literals.setting(self.site, self.key, self.join, span)
@@ -69,6 +72,7 @@ class Rule:
     span: Span  # what the rule runs came from, for errors about it
     retries: int = 0
     after: list[str] = field(default_factory=list)  # flags of upstream rules
+    project_files: list[str] = field(default_factory=list)  # inputs in the project (relative to it)
 
     @property
     def flag(self) -> str:
@@ -138,6 +142,7 @@ class StepBuilder:
         for transfer in self.plan.transfers:  # any without a consumer in the plan
             if transfer.id not in self.rule_of_transfer:
                 self.rule_of_transfer[transfer.id] = self.add(self._transfer_rule(transfer))
+        publishing.add_steps(self)
         self._link()
         return self.rules
 
@@ -236,6 +241,7 @@ def emit(experiment: Experiment, plan: Plan) -> dict[str, str]:
     return {
         "Snakefile": render(
             "Snakefile.j2", span=experiment.span, experiment=experiment.name, rules=rules,
+            project=any(rule.project_files for rule in rules), project_record=shipping.PROJECT_RECORD,
             target=snake_literals.TARGET_RULE, rule_name=snake_literals.rule_name,
             file=snake_literals.file_literal, text=snake_literals.literal,
         ),

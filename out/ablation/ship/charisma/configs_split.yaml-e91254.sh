@@ -11,7 +11,7 @@
 set -euo pipefail
 
 directory=no  # the data is a directory (else a file)
-source_root=${MLC_SOURCE_ROOT:-../../examples}
+source_root=${MLC_SOURCE_ROOT:-MLC_SOURCE_ROOT-is-not-set}
 source_path=configs/split.yaml
 target_login=${MLC_TARGET_LOGIN-charisma.hpc.hse.ru}
 target_ssh_config=${MLC_TARGET_SSH_CONFIG-''}
