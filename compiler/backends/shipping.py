@@ -143,20 +143,15 @@ def _ends(experiment: Experiment, site: Site, path: ProjectPath):
 
 
 def copy_files(experiment: Experiment, site: Site, paths: list[ProjectPath]) -> dict[str, str]:
-    from . import kubernetes
-    from .naming import k8s_data_mover
-    from .transfers import remote_tools, tools
+    from .transfers import script_text
 
     route = Route(kind="direct-push", runs_on=PROJECT)
     files = {}
     for path in paths:
         source, target = _ends(experiment, site, path)
-        files[copy_script(site, path)] = render(
-            "transfer.sh.j2", span=path.span, id=f"ship {path.path}", what=f"project {path.kind} {path.path}",
-            kind=path.kind, source=source, target=target, route=route,
-            tools=tools(source, target, route), remote_tools=remote_tools(source, target, route),
-            mover=k8s_data_mover(experiment.name), mover_root=kubernetes.WORK_MOUNT,
-        )
+        files[copy_script(site, path)] = script_text(experiment, path.span, f"ship {path.path}",
+                                                     f"project {path.kind} {path.path}", path.kind, source, target,
+                                                     route)
     return files
 
 

@@ -109,21 +109,29 @@ def emit(experiment: Experiment, plan: Plan) -> dict[str, str]:
                 f"transfer {transfer.id}: the directory {transfer.path!r} cannot be streamed from object storage "
                 f"into {transfer.target_site}: place the data set at a site that can fetch it, or keep its readers off "
                 f"{transfer.target_site}", provenance(experiment, transfer))
-        files[script_path(transfer)] = render(
-            "transfer.sh.j2",
-            span=provenance(experiment, transfer),
-            id=transfer.id,
-            what=transfer.what.label,
-            kind=transfer.kind,
-            source=source,
-            target=target,
-            route=transfer.route,
-            tools=tools(source, target, transfer.route),
-            remote_tools=remote_tools(source, target, transfer.route),
-            mover=k8s_data_mover(experiment.name),
-            mover_root=kubernetes.WORK_MOUNT,
-        )
+        files[script_path(transfer)] = script_text(experiment, provenance(experiment, transfer), transfer.id,
+                                                   transfer.what.label, transfer.kind, source, target, transfer.route)
     return files
+
+
+def script_text(experiment: Experiment, span, id: str, what: str, kind: str, source: End, target: End,
+                route: Route) -> str:
+    """The script that copies `what` from `source` to `target` by `route`
+    (also how code is shipped: compiler/backends/shipping.py)."""
+    return render(
+        "transfer.sh.j2",
+        span=span,
+        id=id,
+        what=what,
+        kind=kind,
+        source=source,
+        target=target,
+        route=route,
+        tools=tools(source, target, route),
+        remote_tools=remote_tools(source, target, route),
+        mover=k8s_data_mover(experiment.name),
+        mover_root=kubernetes.WORK_MOUNT,
+    )
 
 
 def provenance(experiment: Experiment, transfer: Transfer):

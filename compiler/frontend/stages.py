@@ -17,8 +17,8 @@ from .commands import trim_command
 from .context import Context, check_fields, positive
 from .evaluate import BAD, POISONED, Bound, Scope, format_value, infer, poisoned
 from .paths import NAME_MAX, overlong_name, uri_scheme, work_path
-from .publish import STORES, publish_uri
 from .platform import user_type
+from .publish import STORES, publish_uri
 
 
 @dataclass
