@@ -218,6 +218,17 @@ class Output(_Frozen):
     path: str  # relative to the work tree of the site that runs the producer
     kind: Literal["file", "dir"] = "file"
     size: int = 0  # bytes
+    publish: str | None = None  # an object-store URI the output is copied to once written
+    span: Span
+
+
+class ProjectPath(_Frozen):
+    """A file or folder of the user's project (relative to the main .mlx
+    file's folder) that stages need on the site that runs them: an entry of
+    the experiment's `code` list, or a `file()`/`dir()` input."""
+
+    path: str
+    kind: Literal["file", "dir"] = "file"
     span: Span
 
 
@@ -412,6 +423,7 @@ class Experiment(_Frozen):
     instances: list[StageInstance] = Field(default_factory=list)  # topological order
     services: list[Service] = Field(default_factory=list)
     edges: list[Edge] = Field(default_factory=list)
+    code: list[ProjectPath] = Field(default_factory=list)  # shipped to every site that runs a unit
     span: Span
 
     # Lookups by name. Back ends ask for thousands of units, and a scan each

@@ -12,7 +12,7 @@ from .. import shapes
 from ..ir import Experiment, Plan
 from ..sites import registry
 from ..sites.base import Feature
-from . import provenance, readme, snakefile, transfers
+from . import provenance, publishing, readme, shipping, snakefile, transfers
 from .errors import BackendError
 from .writer import FolderError, WriteConflict, check_tree, write_tree
 
@@ -44,6 +44,8 @@ def _emit(experiment: Experiment, plan: Plan) -> dict[str, str]:
         if any(registry.of(s) is kind and s.name in placed for s in experiment.sites):
             add(kind.shared_files(experiment))
     add(transfers.emit(experiment, plan))
+    add(shipping.emit(experiment, plan))
+    add(publishing.emit(experiment, plan))
     add(snakefile.emit(experiment, plan))
     add(_pictures(experiment, plan))
     add({"plan.json": readme.plan_json(experiment, plan)})
@@ -86,7 +88,9 @@ def compile_to(
     files = emit(experiment, plan)
     if check:
         return check_tree(outdir, files)
-    return write_tree(outdir, files, force=force).changed
+    changed = write_tree(outdir, files, force=force).changed
+    shipping.record_project(experiment, plan, outdir)
+    return changed
 
 
 def _refuse_sources_inside(experiment: Experiment, outdir: str | os.PathLike) -> None:

@@ -8,7 +8,7 @@ import re
 
 from ..ir import Experiment, Plan, Span
 from ..sites import registry
-from . import provenance, transfers
+from . import provenance, shipping, transfers
 from .commands import unit_of
 from .templating import generated_header, render
 
@@ -51,6 +51,7 @@ def readme(experiment: Experiment, plan: Plan, files: dict[str, str]) -> str:
         fence="`" * max(3, longest_ticks + 1),
         services=_services(experiment, plan),
         transfers=_transfers(experiment, plan),
+        shipped=shipping.readme_rows(experiment, plan),
         files=[(path, describe(path)) for path in listed],
     )
 
@@ -110,6 +111,9 @@ _DESCRIPTIONS = [
     (r"ssh/transport\.py", "the ssh and rsync command lines the driver runs (a copy of mlc's transport)"),
     (r"ssh/.*\.sh", "a stage instance or service that runs on an ssh host"),
     (r"transfers/.*\.sh", "moves data between two sites"),
+    (r"ship/[^/]*\.sh", "links the project paths a local site's units read into its work tree"),
+    (r"ship/.*\.sh", "copies one project path (code, an input file) into a site's work tree"),
+    (r"publish/.*\.sh", "copies an output to object storage once written, from the site that holds it"),
     (r"gantt\.svg", "the schedule as a Gantt chart"),
     (r"graph\.svg", "the stage graph"),
     (r"graph\.mmd", "the stage graph as a Mermaid diagram"),

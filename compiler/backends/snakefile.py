@@ -20,7 +20,7 @@ import yaml
 
 from ..ir import DataRef, DatasetRef, Experiment, OutputRef, Plan, Span, Transfer
 from ..sites import registry
-from . import service_stops, snake_literals, transfers
+from . import publishing, service_stops, shipping, snake_literals, transfers
 from .commands import unit_of
 from .naming import snake_rule
 from .templating import generated_header, render
@@ -51,9 +51,12 @@ class Param:
     key: str = ""
     join: str = ""
     value: str | None = None  # a constant instead of a config.yaml setting
+    python: str | None = None  # a name the Snakefile defines (PROJECT), instead of either
 
     def source(self, span: Span) -> str:
         """The parameter as Snakefile source."""
+        if self.python is not None:
+            return snake_literals.param_function(self.python)
         if self.value is not None:
             return snake_literals.constant(self.value, span)
         return snake_literals.setting(self.site, self.key, self.join, span)
@@ -72,6 +75,7 @@ class Rule:
     # Flags among `after` whose age does not matter: a service started again
     # (after `mlc down`, or because it died) does not redo its finished consumers.
     ancient: list[str] = field(default_factory=list)
+    project_files: list[str] = field(default_factory=list)  # inputs in the project (relative to it)
 
     @property
     def flag(self) -> str:
@@ -93,6 +97,7 @@ class StepBuilder:
         self.rule_of_unit: dict[str, Rule] = {}
         self.rule_of_transfer: dict[str, Rule] = {}
         self.up_rule: dict[str, Rule] = {}
+        self.code_rules: dict[str, list[Rule]] = {}  # site -> the steps that bring it project paths
         self._names: set[str] = {snake_literals.TARGET_RULE}
         self._memo: dict[tuple, Any] = {}
 
@@ -126,6 +131,7 @@ class StepBuilder:
             setup = registry.of(site).setup_step(self, site) if site.name in used else None
             if setup is not None:
                 self.up_rule[site.name] = setup
+        self.code_rules = shipping.add_steps(self)
         transfers_for: dict[str, list[Transfer]] = {}
         for transfer in self.plan.transfers:
             for consumer in transfer.consumers:
@@ -139,6 +145,7 @@ class StepBuilder:
         for transfer in self.plan.transfers:  # any without a consumer in the plan
             if transfer.id not in self.rule_of_transfer:
                 self.rule_of_transfer[transfer.id] = self.add(self._transfer_rule(transfer))
+        publishing.add_steps(self)
         self._link()
         service_stops.add(self)
         return self.rules
@@ -171,6 +178,7 @@ class StepBuilder:
             upstream = [self._source_rule(site, what) for what in _reads(self.experiment, unit)]
             upstream += [self.rule_of_unit[u] for u in _after(self.experiment, unit) if u in self.rule_of_unit]
             upstream.append(self.up_rule.get(site))
+            upstream += self.code_rules.get(site, [])
             self._depend(rule, upstream)
             service_stops.started_any_time(self, unit, rule)
         for transfer in self.plan.transfers:
@@ -241,6 +249,7 @@ def emit(experiment: Experiment, plan: Plan) -> dict[str, str]:
     return {
         "Snakefile": render(
             "Snakefile.j2", span=experiment.span, experiment=experiment.name, rules=rules,
+            project=any(rule.project_files for rule in rules), project_record=shipping.PROJECT_RECORD,
             target=snake_literals.TARGET_RULE, rule_name=snake_literals.rule_name,
             file=snake_literals.file_literal, text=snake_literals.literal,
         ),

@@ -115,23 +115,34 @@ def emit(experiment: Experiment, plan: Plan) -> dict[str, str]:
                 f"into {transfer.target_site}: place the data set at a site that can fetch it, or keep its readers off "
                 f"{transfer.target_site}", provenance(experiment, transfer))
         fetch = kubernetes.is_fetch(experiment, transfer)
-        files[script_path(transfer)] = render(
-            "transfer.sh.j2",
-            span=provenance(experiment, transfer),
-            id=transfer.id,
-            what=transfer.what.label,
-            kind=transfer.kind,
-            source=source,
-            target=target,
-            route=transfer.route,
-            tools=tools(source, target, transfer.route, fetch),
-            remote_tools=remote_tools(source, target, transfer.route, fetch),
-            fetch_script=kubernetes.fetch_script(experiment, plan, transfer) if fetch else "",
-            mover=k8s_data_mover(experiment.name),
-            mover_root=kubernetes.WORK_MOUNT,
-            kube_run_id="\n".join(RUN_ID_FUNCTION),
-        )
+        files[script_path(transfer)] = script_text(
+            experiment, provenance(experiment, transfer), transfer.id, transfer.what.label, transfer.kind,
+            source, target, transfer.route, fetch=fetch,
+            fetch_script=kubernetes.fetch_script(experiment, plan, transfer) if fetch else "")
     return files
+
+
+def script_text(experiment: Experiment, span, id: str, what: str, kind: str, source: End, target: End,
+                route: Route, *, fetch: bool = False, fetch_script: str = "") -> str:
+    """The script that copies `what` from `source` to `target` by `route`
+    (also how code is shipped: compiler/backends/shipping.py); `fetch`: a
+    Job inside the Kubernetes target copies it from object storage."""
+    return render(
+        "transfer.sh.j2",
+        span=span,
+        id=id,
+        what=what,
+        kind=kind,
+        source=source,
+        target=target,
+        route=route,
+        tools=tools(source, target, route, fetch),
+        remote_tools=remote_tools(source, target, route, fetch),
+        fetch_script=fetch_script,
+        mover=k8s_data_mover(experiment.name),
+        mover_root=kubernetes.WORK_MOUNT,
+        kube_run_id="\n".join(RUN_ID_FUNCTION),
+    )
 
 
 def provenance(experiment: Experiment, transfer: Transfer):

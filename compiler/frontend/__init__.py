@@ -28,6 +28,7 @@ from .graph import build_graph
 from .loader import InputUnreadable, Program, Reader, load_program
 from .platform import (lower_datasets, lower_links, lower_objective, lower_params, lower_secrets,
                        lower_sites)
+from .project_files import check_inputs, lower_code
 from .scope import collect
 from .stages import lower_units
 
@@ -83,6 +84,7 @@ def _lower(program: Program, overrides: dict[str, str] | None, diags: Diagnostic
     drafts, groups = lower_units(ctx)
     instances, services, edges = build_graph(ctx, drafts, datasets)
     main = program.main
+    code = lower_code(ctx, main.path)
     if not name:
         name = _name_from_path(main.path)
         exp_span = ir.Span(file=main.path, line=1, column=1, end_line=1, end_column=1)
@@ -90,8 +92,9 @@ def _lower(program: Program, overrides: dict[str, str] | None, diags: Diagnostic
         name=name, description=description, source=main.path,
         sources=[m.path for m in program.modules], objective=objective, params=param_values,
         sites=sites, links=links, datasets=datasets, secrets=secrets, stages=groups,
-        instances=instances, services=services, edges=edges, span=exp_span,
+        instances=instances, services=services, edges=edges, code=code, span=exp_span,
     )
+    check_inputs(diags, experiment)
     check_feasible(experiment, diags, skip=_not_judgeable(ctx, drafts))
     return None if diags.has_errors else experiment
 

@@ -14,7 +14,7 @@ import re
 _URI = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
 # What the writer and the runner own at the top of the generated folder
 # (docs/codegen.md, "The output folder").
-GENERATED = ("local", "slurm", "k8s", "ssh", "transfers", ".mlc", ".snakemake", "Snakefile", "config.yaml",
+GENERATED = ("local", "slurm", "k8s", "ssh", "transfers", "ship", "publish", ".mlc", ".snakemake", "Snakefile", "config.yaml",
              "README.md", "plan.json", "gantt.svg", "graph.svg", "graph.mmd")
 
 

@@ -126,6 +126,7 @@ EXPERIMENT = {
     "objective": _f(OBJECTIVE),
     "deadline": _f(DURATION, range=MORE_THAN_ZERO),
     "budget": _f(FLOAT, range=Range(0)),
+    "code": _f(list_of(STR)),
 }
 
 SECRET = {"kubernetes": _f(STR), "env": _f(STR), "file": _f(STR)}

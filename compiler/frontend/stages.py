@@ -19,6 +19,7 @@ from .context import Context, check_fields, positive
 from .evaluate import BAD, POISONED, Bound, Scope, format_value, infer, poisoned
 from .paths import NAME_MAX, overlong_name, uri_scheme, work_path
 from .platform import user_type
+from .publish import STORES, publish_uri
 from .ranges import is_range, range_members
 from .stage_options import lower as lower_stage_options
 
@@ -695,8 +696,8 @@ def _output(ctx: Context, p: A.Port, scope: Scope) -> ir.Output | None:
     path = _path_call(ctx, p, scope, allow_size=True)
     if path is None:
         return None
-    kind, text, size = path
-    return ir.Output(name=p.name, path=text, kind=kind, size=size, span=p.name_pos.span())
+    kind, text, size, publish = path
+    return ir.Output(name=p.name, path=text, kind=kind, size=size, publish=publish, span=p.name_pos.span())
 
 
 def _path_call(ctx: Context, p: A.Port, scope: Scope, *, allow_size: bool):
@@ -711,11 +712,15 @@ def _path_call(ctx: Context, p: A.Port, scope: Scope, *, allow_size: bool):
         ctx.diags.error("E0310", f"`{v.name}(...)` takes one path", v.pos.span())
         return None
     text = _port_path(ctx, p, v, scope)
-    size = 0
+    size, publish = 0, None
     for kw in v.kwargs:  # checked even when the path is bad: an independent mistake
+        if kw.name == "publish" and p.direction == "out":
+            publish = publish_uri(ctx, kw, scope)
+            text = None if publish is None else text
+            continue
         if kw.name != "size" or not allow_size:
             ctx.diags.error("E0310", f"`{v.name}(...)` has no argument `{kw.name}`", kw.name_pos.span(),
-                            help_("it takes the path and `size = ...`"))
+                            help_("it takes the path, `size = ...` and, for an output, `publish = \"s3://...\"`"))
             text = None
             continue
         value = ctx.ev.value(kw.value, S.SIZE, scope)
@@ -725,7 +730,7 @@ def _path_call(ctx: Context, p: A.Port, scope: Scope, *, allow_size: bool):
         size = value
     if text is None:
         return None
-    return v.name, text.rstrip("/"), size
+    return v.name, text.rstrip("/"), size, publish
 
 
 def _port_path(ctx: Context, p: A.Port, call: A.Call, scope: Scope) -> str | None:
@@ -740,6 +745,11 @@ def _port_path(ctx: Context, p: A.Port, call: A.Call, scope: Scope) -> str | Non
     if text is BAD:
         return None
     normal = work_path(text)
+    if normal is None and p.direction == "in":
+        ctx.diags.error("E0581", f"`{text}` is not a path inside the project", call.args[0].pos.span(),
+                        help_("an input file is relative to the experiment's folder and stays inside it (no "
+                              "absolute path, no `..`); data that lives elsewhere is a `dataset`"))
+        return None
     if normal is None:
         ctx.diags.error("E0310", f"`{text}` is not a relative path inside the work tree",
                         call.args[0].pos.span(),
@@ -766,8 +776,10 @@ def _report_uri(ctx: Context, p: A.Port, call: A.Call, text: str, scheme: str) -
     data set, which an input then names."""
     declare = f'declare `dataset NAME {{ uri = "{text}"; at = SITE }}`'
     if p.direction == "out":
+        publish = (f", and add `publish = \"{text}\"` to copy the output there once it is written"
+                   if scheme in STORES else "")
         hint = (f"outputs are written in the site's work directory, and mlc moves them between "
-                f"sites: write a relative path such as `{call.name}(\"{p.name}\")`; for data "
+                f"sites: write a relative path such as `{call.name}(\"{p.name}\")`{publish}; for data "
                 f"that already lives at this {scheme} URI, {declare}")
     else:
         hint = f"{declare} and write `in {p.name} = NAME`"
@@ -780,5 +792,5 @@ def source_input(ctx: Context, p: A.Port, scope: Scope) -> ir.Output | None:
     path = _path_call(ctx, p, scope, allow_size=True)
     if path is None:
         return None
-    kind, text, size = path
+    kind, text, size, _ = path
     return ir.Output(name=p.name, path=text, kind=kind, size=size, span=p.value.pos.span())

@@ -83,6 +83,7 @@ class ModelReader:
     def read(self) -> Model:
         for key, _, value in Y.mapping_items(self.model.root):
             self._visit(value, key)
+        _one_kind_per_path(self.model)
         return self.model
 
     # --- dispatch on the tag -------------------------------------------------
@@ -265,6 +266,17 @@ class ModelReader:
 
     def _shape_error(self, node: Node, message: str) -> None:
         self.diags.error(codes.MLDEV_SHAPE, message, Y.span(node, self.file))
+
+
+def _one_kind_per_path(model: Model) -> None:
+    """A path is a folder everywhere when any stage shows it is one (lists
+    its `files`, or has no extension): one project has one thing there, and
+    `mlc check` compares it with the disk (E0583)."""
+    specs = [spec for stage in model.stages for spec in (*stage.inputs, *stage.outputs)]
+    folders = {spec.path for spec in specs if spec.kind == "dir"}
+    for spec in specs:
+        if spec.path in folders:
+            spec.kind = "dir"
 
 
 def _text(node: Node) -> str:

@@ -16,7 +16,7 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ..ir import Experiment, Plan, Service, Site
+from ..ir import Experiment, Plan, ProjectPath, Service, Site
 
 if TYPE_CHECKING:  # back-end and front-end types, for annotations only
     from ..backends.snakefile import Rule, StepBuilder
@@ -32,6 +32,7 @@ class Feature(enum.Enum):
     JOB_ARRAYS = "runs a sweep as one array job"
     MULTI_NODE = "runs a stage on several nodes at once (`nodes = N`)"
     MPI_LAUNCH = "starts MPI programs with mpirun (`launch = mpirun`)"
+    PUBLISHES = "copies an output to object storage from the host that holds it (`publish = ...`)"
     SECRET_FROM_KUBERNETES = "reads a secret from a Kubernetes Secret"
     SECRET_FROM_ENV = "reads a secret from an environment variable"
     SECRET_FROM_FILE = "reads a secret from a file"
@@ -153,6 +154,20 @@ class SiteKind(ABC):
     def setup_step(self, builder: StepBuilder, site: Site) -> Rule | None:
         """A workflow step that must run before anything touches the site."""
         return None
+
+    def code_files(self, experiment: Experiment, site: Site, paths: list[ProjectPath]) -> dict[str, str]:
+        """The scripts that bring project paths into the site's work tree
+        (compiler/backends/shipping.py). By default, copies through the
+        transfer scripts, reached as the kind's transfers reach it."""
+        from ..backends import shipping
+
+        return shipping.copy_files(experiment, site, paths)
+
+    def code_step(self, builder: StepBuilder, site: Site, paths: list[ProjectPath]) -> list[Rule]:
+        """The workflow steps that run `code_files`' scripts."""
+        from ..backends import shipping
+
+        return shipping.copy_step(builder, site, paths)
 
     @abstractmethod
     def unit_step(self, builder: StepBuilder, unit: str, site: Site) -> None:

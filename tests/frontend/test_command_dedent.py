@@ -38,7 +38,7 @@ def test_a_port_before_a_line_continuation_keeps_the_dedent(tmp_path):
             PY
           """
         }
-        ''')
+        ''', files={"cfg.txt": ""})
     assert e.instances[0].command == [
         ir.Text(text="python - "), ir.PortRef(direction="in", name="cfg"), ir.Text(text=" \\\n  "),
         ir.PortRef(direction="out", name="m"),

@@ -110,7 +110,7 @@ def test_dataset_and_inputs(tmp_path):
     e = compile_text(tmp_path, SITES + 'dataset coco { uri = "s3://b/coco"; size = 25GB; at = cloud }\n'
                      'stage a { in raw = coco; in cfg = file("configs/a.py"); out d = dir("data", size = 1GB)\n'
                      '  run = "prep ${in.raw} ${in.cfg} ${out.d}" }\n'
-                     'stage b { in d = a.d; run = "use ${in.d}" }')
+                     'stage b { in d = a.d; run = "use ${in.d}" }', files={"configs/a.py": ""})
     a, b = e.instances
     assert a.inputs[0].dataset == "coco" and a.inputs[1].source.path == "configs/a.py"
     assert a.outputs[0] == ir.Output(name="d", path="data", kind="dir", size=10**9, span=a.outputs[0].span)

@@ -219,3 +219,23 @@ def test_reading_what_a_later_stage_writes_is_not_a_cycle(tmp_path):
     assert codes_at(result) == [("W0912", 2)]
     assert edges(load_clean(result.text, tmp_path)) == {("a", "b")}
     assert 'in stats_json = file("data/stats.json")' in result.text
+
+
+def test_a_path_one_stage_lists_files_of_is_a_folder_for_every_stage(tmp_path):
+    """One project has one thing at a path: a folder (it lists `files`) for
+    one stage is not a file for another (`mlc check` compares with the disk)."""
+    path = tmp_path / "kinds.yml"
+    path.write_text(
+        "a: &a !BasicStage\n"
+        "  inputs: [!path {path: data/a.csv}]\n"
+        "  script: [first]\n"
+        "b: &b !BasicStage\n"
+        "  inputs: [!path {path: data/a.csv, files: [f.txt]}]\n"
+        "  script: [second]\n"
+        "p: !GenericPipeline\n"
+        "  runs: [*a, *b]\n"
+    )
+    text = import_mldev(path).text
+    assert 'file("data/a.csv")' not in text
+    assert text.count('dir("data/a.csv")') == 2
+    load_clean(text, tmp_path)

@@ -4,6 +4,8 @@ and whatever it translates without an error checks clean."""
 from __future__ import annotations
 
 import json
+import tempfile
+from pathlib import Path
 
 import pytest
 from checked import load_clean
@@ -27,7 +29,11 @@ _SETTINGS = settings(max_examples=150, deadline=None,
 
 def _checks_clean_when_ok(result, folder, *, sites: bool = False) -> None:
     if result.ok and result.text:
-        load_clean(result.text, folder, extra={SITES_FILE: result.sites_text} if sites else None)
+        # A fresh project per example: the project files one example's inputs
+        # needed must not be in the way of the next one's (a file there, a
+        # folder here).
+        project = Path(tempfile.mkdtemp(dir=folder))
+        load_clean(result.text, project, extra={SITES_FILE: result.sites_text} if sites else None)
 
 
 @_SETTINGS
@@ -83,7 +89,11 @@ def test_mldev_pipelines_check_clean(tmp_path, text):
     source = tmp_path / "experiment.yml"
     source.write_text(text)
     result = import_mldev(source)
-    assert result.ok, result.diagnostics
+    # The one error such a document may earn: a path with a quote substituted
+    # into a script line leaves shell that MLDev could not run either (E0905,
+    # at the line). Anything else refused is an importer defect.
+    errors = [d for d in result.diagnostics if d.severity == "error"]
+    assert all(d.code == "E0905" and d.span is not None for d in errors), result.diagnostics
     _checks_clean_when_ok(result, tmp_path)
 
 

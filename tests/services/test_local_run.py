@@ -77,12 +77,9 @@ class Project:
         (tmp_path / "exp.mlx").write_text(_source(self.port, lifetime))
         self.out = tmp_path / "out"
         self.folder = self.out / "exp"
-        # Project files are read in the local site's work tree (shipping
-        # them there is another issue's work).
-        work = self.folder / "work" / "ws"
-        work.mkdir(parents=True)
-        (work / "server.py").write_text(SERVER)
-        (work / "client.py").write_text(CLIENT)
+        # Project files, beside the .mlx: the local site links them into its work tree.
+        (tmp_path / "server.py").write_text(SERVER)
+        (tmp_path / "client.py").write_text(CLIENT)
 
     def mlc(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "compiler.cli", *args, str(self.root / "exp.mlx"),

@@ -77,8 +77,9 @@ def test_a_service_job_serves_the_sweep_and_is_cancelled_after_it(tmp_path):
     home = tmp_path / "home"
     work = home / "scratch" / "exp"
     work.mkdir(parents=True)
-    (work / "server.py").write_text(SERVER.replace('"127.0.0.1"', '""'))  # a node serves every address
-    (work / "client.py").write_text(CLIENT)
+    # Project files, beside the .mlx: shipped to the cluster's work root.
+    (tmp_path / "server.py").write_text(SERVER.replace('"127.0.0.1"', '""'))  # a node serves every address
+    (tmp_path / "client.py").write_text(CLIENT)
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     for name, text in (("sbatch", FAKE_SBATCH), ("squeue", FAKE_SQUEUE), ("scancel", FAKE_SCANCEL)):

@@ -13,7 +13,7 @@ from ..base import Access, Feature, SiteKind
 class Local(SiteKind):
     name = "local"
     title = "local"
-    features = frozenset({Feature.MPI_LAUNCH, Feature.SERVICES, Feature.SECRET_FROM_ENV, Feature.SECRET_FROM_FILE})
+    features = frozenset({Feature.MPI_LAUNCH, Feature.PUBLISHES, Feature.SERVICES, Feature.SECRET_FROM_ENV, Feature.SECRET_FROM_FILE})
     pool_keyword = None
     reached_by = frozenset({Access.WORKFLOW_MACHINE})
     reaches = frozenset(Access)  # this machine has every client a transfer needs
@@ -36,6 +36,16 @@ class Local(SiteKind):
         from ...backends import local
 
         return local.emit_site(experiment, plan, site.name)
+
+    def code_files(self, experiment: Experiment, site: Site, paths) -> dict[str, str]:
+        from ...backends import shipping
+
+        return shipping.link_files(experiment, site, paths)  # this machine has the project: no copy
+
+    def code_step(self, builder, site: Site, paths) -> list:
+        from ...backends import shipping
+
+        return shipping.link_step(builder, site, paths)
 
     def unit_step(self, builder, unit: str, site: Site) -> None:
         from ...backends import local

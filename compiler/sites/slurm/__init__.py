@@ -13,7 +13,7 @@ from ..base import Access, Feature, SiteKind
 class Slurm(SiteKind):
     name = "slurm"
     title = "Slurm"
-    features = frozenset({Feature.SERVICES, Feature.MPI_LAUNCH, Feature.JOB_ARRAYS, Feature.MULTI_NODE,
+    features = frozenset({Feature.SERVICES, Feature.MPI_LAUNCH, Feature.PUBLISHES, Feature.JOB_ARRAYS, Feature.MULTI_NODE,
                           Feature.SECRET_FROM_ENV, Feature.SECRET_FROM_FILE})
     pool_keyword = "partition"
     reached_by = frozenset({Access.SSH})

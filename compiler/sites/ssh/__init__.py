@@ -20,7 +20,7 @@ from ..base import Access, Feature, SiteKind
 class Ssh(SiteKind):
     name = "ssh"
     title = "ssh"
-    features = frozenset({Feature.MPI_LAUNCH, Feature.SERVICES, Feature.SECRET_FROM_ENV, Feature.SECRET_FROM_FILE})
+    features = frozenset({Feature.MPI_LAUNCH, Feature.PUBLISHES, Feature.SERVICES, Feature.SECRET_FROM_ENV, Feature.SECRET_FROM_FILE})
     pool_keyword = None
     reached_by = frozenset({Access.SSH})
     reaches = frozenset({Access.SSH})  # its host runs rsync to and from other ssh hosts

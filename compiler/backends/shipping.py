@@ -1,0 +1,177 @@
+"""Code shipping: the project paths the units of a site need (the
+experiment's `code` list on every site that runs a unit, each `file()`/
+`dir()` input on the site of its reader) reach that site's work tree under
+the same relative path, before any unit there starts.
+
+How they arrive is the kind's to say (`SiteKind.code_files`/`code_step`):
+a site reached over ssh or kubectl gets a copy through the transfer
+scripts, one per path (`rsync -a`, which sends only what changed); the
+workflow machine's own site links its work tree to the project instead of
+copying. Each step lists the project's files as its inputs, so Snakemake
+runs it again only when one of them changed (and then the units after it).
+Where the project is is run-time state (.mlc/project, written by `mlc
+compile`; or `snakemake --config project=PATH`), so the generated files do
+not depend on where the checkout lives."""
+
+from __future__ import annotations
+
+import os
+
+from ..ir import Experiment, Plan, ProjectPath, Route, Site
+from ..project import files_under, project_root
+from ..sites import registry
+from .naming import file_stem, snake_rule
+from .templating import render
+
+PROJECT = "project"  # the source end of a copy: the project on the workflow machine
+PROJECT_RECORD = ".mlc/project"  # the project's folder, written by `mlc compile` (run-time state, not generated)
+# The Snakefile's name for the project's folder: `--config project=PATH`, else the record.
+PROJECT_EXPRESSION = "PROJECT"
+# A script run by hand without the Snakefile's setting fails naming what is missing.
+_UNSET = "MLC_SOURCE_ROOT-is-not-set"
+
+
+def record_project(experiment: Experiment, plan: Plan, outdir: str | os.PathLike) -> None:
+    """Where the project is, for the Snakefile: written beside the run's
+    other state when anything is shipped. Not a generated file, so the output
+    is the same wherever the checkout lives."""
+    if not needs(experiment, plan):
+        return
+    record = os.path.join(outdir, PROJECT_RECORD)
+    os.makedirs(os.path.dirname(record), exist_ok=True)
+    with open(record, "w", encoding="utf-8") as f:
+        f.write(project_root(experiment.source) + "\n")
+
+
+def needs(experiment: Experiment, plan: Plan) -> dict[str, list[ProjectPath]]:
+    """Site -> the project paths its units need, sorted, none inside another."""
+    wanted: dict[str, dict[str, ProjectPath]] = {}
+    for assignment in plan.assignments:
+        unit = experiment.unit(assignment.unit)
+        paths = wanted.setdefault(assignment.site, {})
+        for project_path in [*experiment.code, *project_paths_of(unit)]:
+            paths.setdefault(project_path.path, project_path)
+    return {site: _outermost(paths) for site, paths in sorted(wanted.items()) if paths}
+
+
+def project_paths_of(unit) -> list[ProjectPath]:
+    """A unit's `file()`/`dir()` inputs."""
+    return [ProjectPath(path=p.source.path, kind=p.source.kind, span=p.source.span)
+            for p in unit.inputs if p.source is not None]
+
+
+def _outermost(paths: dict[str, ProjectPath]) -> list[ProjectPath]:
+    """The paths not inside another folder of the list (shipped with it)."""
+    folders = [p.path for p in paths.values() if p.kind == "dir"]
+    return [paths[path] for path in sorted(paths)
+            if not any(path.startswith(folder + "/") for folder in folders)]
+
+
+def inputs(experiment: Experiment, paths: list[ProjectPath]) -> list[str]:
+    """The project's files behind `paths` (relative to the project): a
+    step's inputs, so it runs again when one changes."""
+    root = project_root(experiment.source)
+    return sorted(f for p in paths for f in files_under(root, p.path))
+
+
+def link_script(site: Site) -> str:
+    return f"ship/{file_stem(site.name)}.sh"
+
+
+def copy_script(site: Site, path: ProjectPath) -> str:
+    return f"ship/{file_stem(site.name)}/{file_stem(path.path)}.sh"
+
+
+def emit(experiment: Experiment, plan: Plan) -> dict[str, str]:
+    files: dict[str, str] = {}
+    for site_name, paths in needs(experiment, plan).items():
+        site = experiment.site(site_name)
+        files.update(registry.of(site).code_files(experiment, site, paths))
+    return files
+
+
+def readme_rows(experiment: Experiment, plan: Plan) -> list[dict]:
+    """README: each site, the project paths it gets and the scripts that bring them."""
+    rows = []
+    for site_name, paths in needs(experiment, plan).items():
+        site = experiment.site(site_name)
+        scripts = sorted(registry.of(site).code_files(experiment, site, paths))
+        rows.append({"site": site_name, "paths": [p.path + ("/" if p.kind == "dir" else "") for p in paths],
+                     "scripts": scripts})
+    return rows
+
+
+def add_steps(builder) -> dict[str, list]:
+    """Site -> the rules that bring its project paths (each unit there waits for them)."""
+    steps = {}
+    for site_name, paths in needs(builder.experiment, builder.plan).items():
+        site = builder.experiment.site(site_name)
+        steps[site_name] = registry.of(site).code_step(builder, site, paths)
+    return steps
+
+
+# --- linking: the workflow machine's own work tree --------------------------
+
+def link_files(experiment: Experiment, site: Site, paths: list[ProjectPath]) -> dict[str, str]:
+    from .sites import local_workdir
+
+    return {link_script(site): render("ship_link.sh.j2", span=experiment.span, site=site.name,
+                                      workdir=local_workdir(site), paths=[p.path for p in paths])}
+
+
+def link_step(builder, site: Site, paths: list[ProjectPath]) -> list:
+    from .snakefile import Param, Rule
+
+    experiment = builder.experiment
+    rule = builder.add(Rule(
+        name=snake_rule(f"ship_{site.name}"), comment=f"link the project paths the units on {site.name} read",
+        files=[("script", link_script(site))],
+        params=[Param("project", site.name, python=PROJECT_EXPRESSION), Param("workdir", site.name, "workdir")],
+        shell="MLC_PROJECT={params.project:q} MLC_WORKDIR={params.workdir:q} bash {input.script:q}",
+        span=paths[0].span, project_files=inputs(experiment, paths),
+    ))
+    return [rule]
+
+
+# --- copying: a site another host reaches ------------------------------------
+
+def _ends(experiment: Experiment, site: Site, path: ProjectPath):
+    from .transfers import End, end
+
+    source = End(site=PROJECT, kind="local", path=path.path, root=_UNSET, access="here")
+    return source, end(experiment, site.name, path.path)
+
+
+def copy_files(experiment: Experiment, site: Site, paths: list[ProjectPath]) -> dict[str, str]:
+    from .transfers import script_text
+
+    route = Route(kind="direct-push", runs_on=PROJECT)
+    files = {}
+    for path in paths:
+        source, target = _ends(experiment, site, path)
+        files[copy_script(site, path)] = script_text(experiment, path.span, f"ship {path.path}",
+                                                     f"project {path.kind} {path.path}", path.kind, source, target,
+                                                     route)
+    return files
+
+
+def copy_step(builder, site: Site, paths: list[ProjectPath]) -> list:
+    from .snakefile import TRANSFER_RETRIES, Param, Rule
+
+    experiment = builder.experiment
+    up = builder.up_rule.get(site.name)
+    rules = []
+    for path in paths:
+        _, target = _ends(experiment, site, path)
+        params = [Param("source_root", site.name, python=PROJECT_EXPRESSION)]
+        exports = ["MLC_SOURCE_ROOT={params.source_root:q}"]
+        for setting, key, join in registry.kind(target.kind).transfer_params(experiment):
+            params.append(Param(f"target_{setting}", site.name, key, join))
+            exports.append(f"MLC_TARGET_{setting.upper()}={{params.target_{setting}:q}}")
+        rules.append(builder.add(Rule(
+            name=snake_rule(f"ship_{site.name}_{path.path}"), comment=f"ship {path.path} to {site.name}",
+            files=[("script", copy_script(site, path))], params=params,
+            shell=" ".join([*exports, "bash {input.script:q}"]), retries=TRANSFER_RETRIES, span=path.span,
+            after=[up.flag] if up is not None else [], project_files=inputs(experiment, [path]),
+        )))
+    return rules

@@ -1,0 +1,100 @@
+"""Project paths: the experiment's `code = [...]` list and every
+`file()`/`dir()` input. Each is checked against the disk at compile time
+(E0580-E0583), because a missing script found only on a cluster, hours into
+a run, is the most expensive way to learn of a typo. Paths are relative to
+the project (compiler/project.py) and must stay inside it."""
+
+from __future__ import annotations
+
+import os
+import posixpath
+
+from .. import ir
+from ..diagnostics import Diagnostics, help_
+from ..project import project_root
+from . import ast as A
+from .context import Context
+from .evaluate import BAD
+from .paths import is_uri, work_path
+
+
+def lower_code(ctx: Context, main: str) -> list[ir.ProjectPath]:
+    """The experiment's `code` list, each entry checked."""
+    exp = ctx.decls.experiment
+    field = next((f for f in exp.fields if f.name == "code"), None) if exp is not None else None
+    if field is None or not isinstance(field.value, A.ListV):
+        return []  # absent, or not a list (the field check reported that)
+    root = project_root(main)
+    code: list[ir.ProjectPath] = []
+    for item in field.value.items:
+        if not isinstance(item, A.Str):
+            continue  # reported by the field check
+        text = item.literal()
+        if text is None:
+            text = ctx.ev.string(item, ctx.params)
+            if text is BAD:
+                continue
+        span = item.pos.span()
+        if is_uri(text) or work_path(text) is None:
+            ctx.diags.error("E0581", f"`{text}` is not a path inside the project", span,
+                            help_(f"code paths are relative to the experiment's folder {_shown(root)} and stay "
+                                  "inside it (no absolute path, no `..`); move what the stages need into it"))
+            continue
+        path = work_path(text)
+        kind = _check(ctx.diags, root, path, None, span)
+        if kind is not None:
+            code.append(ir.ProjectPath(path=path, kind=kind, span=span))
+    return code
+
+
+def check_inputs(diags: Diagnostics, experiment: ir.Experiment) -> None:
+    """Every `file()`/`dir()` input exists in the project as what it says
+    it is, and no output is written over a project path."""
+    root = project_root(experiment.source)
+    seen: set[tuple[str, ir.Span]] = set()
+    for unit in [*experiment.instances, *experiment.services]:
+        for port in unit.inputs:
+            source = port.source
+            if source is None or (source.path, source.span) in seen:
+                continue  # sweep members share their input's span: one report
+            seen.add((source.path, source.span))
+            _check(diags, root, source.path, source.kind, source.span)
+
+
+def _check(diags: Diagnostics, root: str, path: str, kind: str | None, span: ir.Span) -> str | None:
+    """The kind of `path` ("file" or "dir"), or None after reporting why it cannot be shipped."""
+    full = os.path.join(root, path)
+    if not os.path.lexists(full):
+        diags.error("E0580", f"`{path}` does not exist in the project", span,
+                    help_(f"project paths are relative to the experiment's folder {_shown(root)}; "
+                          "create the file or correct the path"))
+        return None
+    real_root = os.path.realpath(root)
+    outside = full if _escaping_link(real_root, full) else None
+    if outside is None and os.path.isdir(full):
+        outside = next((os.path.join(folder, name) for folder, dirs, files in sorted(os.walk(full))
+                        for name in sorted(dirs + files)
+                        if _escaping_link(real_root, os.path.join(folder, name))), None)
+    if outside is not None:
+        shown = os.path.relpath(outside, root).replace(os.sep, "/")
+        diags.error("E0582", f"`{shown}` is a symbolic link that leads out of the project", span,
+                    help_("a site gets a copy of the project's own files only: copy the target into the "
+                          "project, or declare it as a `dataset` where it lives"))
+        return None
+    actual = "dir" if os.path.isdir(full) else "file"
+    if kind is not None and kind != actual:
+        diags.error("E0583", f"`{path}` is a {'folder' if actual == 'dir' else 'file'}, not a "
+                    f"{'folder' if kind == 'dir' else 'file'}", span,
+                    help_(f"write `{actual}(\"{path}\")`"))
+        return None
+    return actual
+
+
+def _escaping_link(real_root: str, full: str) -> bool:
+    """Whether `full` resolves (through any symbolic link on its way) outside `real_root`."""
+    real = os.path.realpath(full)
+    return os.path.commonpath([real_root, real]) != real_root
+
+
+def _shown(root: str) -> str:
+    return f"`{posixpath.basename(root.replace(os.sep, '/')) or root}`"
