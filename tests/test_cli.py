@@ -144,7 +144,7 @@ def test_json_output_of_compile_status_and_dry_run(tmp_path):
     status = json.loads(run("status", "examples/quickstart.mlx", "-o", str(tmp_path), "--format", "json").stdout)
     assert (status["done"], status["total"], status["services"]) == (0, 5, [])
     assert status["steps"][0] == {"rule": "make_data", "step": "make_data on the local site laptop",
-                                  "state": "pending", "job": None}
+                                  "state": "pending", "job": None, "gone": []}
 
     dry = run("run", "examples/quickstart.mlx", "-o", str(tmp_path), "--dry-run", "--format", "json")
     assert dry.returncode == 0, dry.stderr

@@ -20,7 +20,7 @@ import yaml
 
 from ..ir import DataRef, DatasetRef, Experiment, OutputRef, Plan, Span, Transfer
 from ..sites import registry
-from . import snake_literals, transfers
+from . import result_index, snake_literals, transfers
 from .commands import unit_of
 from .naming import snake_rule
 from .templating import generated_header, render
@@ -69,6 +69,7 @@ class Rule:
     span: Span  # what the rule runs came from, for errors about it
     retries: int = 0
     after: list[str] = field(default_factory=list)  # flags of upstream rules
+    outputs: list[tuple[str, bool]] = field(default_factory=list)  # results Snakemake can see: (source, is a dir)
 
     @property
     def flag(self) -> str:
@@ -229,8 +230,10 @@ def used_sites(plan: Plan) -> set[str]:
 
 
 def emit(experiment: Experiment, plan: Plan) -> dict[str, str]:
-    rules = StepBuilder(experiment, plan).build()
+    builder = StepBuilder(experiment, plan)
+    rules = builder.build()
     return {
+        **result_index.emit(experiment, plan, builder.rule_of_unit),
         "Snakefile": render(
             "Snakefile.j2", span=experiment.span, experiment=experiment.name, rules=rules,
             target=snake_literals.TARGET_RULE, rule_name=snake_literals.rule_name,
