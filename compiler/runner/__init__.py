@@ -71,14 +71,16 @@ def _compiled(experiment: Experiment, plan: Plan, outdir: Path, args) -> bool:
 
 def _run_workflow(experiment: Experiment, plan: Plan, outdir: Path, rules: list[jobs.Rule],
                   base: list[str], command: list[str]) -> int:
-    lost = results.forget_lost(experiment, outdir)  # finished, but results gone: run again
+    lost, unchecked = results.forget_lost(experiment, outdir)  # finished, but results gone: run again
+    for line in unchecked:
+        print(f"mlc: {line}", file=sys.stderr)
     gone: dict[str, list[str]] = {}
     scheduled = _scheduled(base, outdir, gone)
     if isinstance(scheduled, str):
         print(scheduled, file=sys.stderr)
         return EXIT_FAILED
     for rule, paths in lost.items():
-        gone.setdefault(rule, [str(path) for path in paths])
+        gone.setdefault(rule, paths)
     already_done = {r.name for r in rules if r.name not in scheduled}
     again = {r.name for r in rules if r.name in scheduled and (jobs.done(outdir, r.name) or r.name in lost)}
     progress = Progress(units={r.name: r.description for r in rules}, total=len(rules),
