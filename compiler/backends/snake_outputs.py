@@ -16,12 +16,12 @@ def declarable(output: Output) -> bool:
     return "{" not in output.path and "}" not in output.path
 
 
+HELPER = "local_results"  # defined at the top of the Snakefile (templates/Snakefile.j2)
+
+
 def output_source(site: str, output: Output, span: Span | None) -> tuple[str, bool]:
-    """`<workdir>/<path>` as Snakefile source, and whether it is a directory.
-    The target rule asks for it too: Snakemake reruns a step for a missing
-    output only when something asks for that output."""
-    workdir = f'config["sites"][{literal(site, "a site name", span)}]["workdir"]'
-    # Not os.path.join: `snakemake --lint` flags it, and an absolute path
-    # would drop the work tree (snake_literals.setting joins the same way).
-    path = f"os.sep.join([{workdir}.rstrip(os.sep) or os.sep, {file_literal(output.path.rstrip('/'), span)}])"
-    return path, output.kind == "dir"
+    """The output as Snakefile source (a starred list: empty when the work
+    tree's own name holds a brace, which Snakemake would read as a wildcard),
+    and whether it is a directory."""
+    return (f"*{HELPER}({literal(site, 'a site name', span)}, "
+            f"{file_literal(output.path.rstrip('/'), span)})"), output.kind == "dir"

@@ -56,7 +56,7 @@ def gone_remote(experiment: Experiment, outdir: Path) -> tuple[dict[str, list[st
     wanted: dict[str, dict[str, list[str]]] = {}  # site -> rule -> paths
     for rule, entry in index(outdir).items():
         site = entry.get("site", "")
-        checkable = config.get(site, {}).get("kind") in remote_results.KINDS
+        checkable = remote_results.asks(str(config.get(site, {}).get("kind", "")))
         if site not in trees and checkable and jobs.done(outdir, rule) and entry.get("outputs"):
             wanted.setdefault(site, {})[rule] = list(entry["outputs"])
     missing: dict[str, list[str]] = {}

@@ -152,6 +152,7 @@ def store(key: str, recipe: dict, inputs: dict[str, str], seconds: float) -> Pat
     entry = CACHE / key
     tmp = CACHE / f".tmp-{key}-{os.getpid()}"
     _remove(tmp)
+    tmp.mkdir(parents=True)  # also for a step without outputs: its record says it ran
     for out in recipe["outputs"]:
         _link_tree(Path(out["path"]), tmp / "files" / out["path"])
     record = {
