@@ -259,6 +259,17 @@ def cmd_down(args) -> int:
     return down(experiment, Path(args.out) / experiment.name, args)
 
 
+def cmd_clean(args) -> int:
+    from .runner.clean import clean
+
+    if args.format == "json":
+        raise UsageError("`mlc clean` prints what it removes as text; it has no --format json")
+    experiment, code = _load(args)
+    if experiment is None:
+        return code
+    return clean(experiment, Path(args.out) / experiment.name, args)
+
+
 def cmd_fmt(args) -> int:
     from .editors.fmt import run_fmt
 
@@ -445,6 +456,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--out", default="out", help="output root (default: out)")
     _add_run_id(p)
     p.set_defaults(func=cmd_down)
+
+    p = sub.add_parser("clean", help="list (or with --delete remove) cached results no work tree shows")
+    _add_input(p)
+    p.add_argument("-o", "--out", default="out", help="output root (default: out)")
+    p.add_argument("--delete", action="store_true", help="remove them (without it: only list them)")
+    p.set_defaults(func=cmd_clean)
 
     p = sub.add_parser("fmt", help="format .mlx files in place (one canonical style)")
     p.add_argument("paths", nargs="+", help="files or folders")

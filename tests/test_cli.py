@@ -90,7 +90,7 @@ def test_internal_error_is_one_short_line(monkeypatch, capsys):
 
 def test_help_lists_every_command():
     out = run("--help").stdout
-    for command in ("check", "plan", "compile", "run", "status", "down", "fmt", "lsp", "import", "schema"):
+    for command in ("check", "plan", "compile", "run", "status", "down", "clean", "fmt", "lsp", "import", "schema"):
         assert f"    {command} " in out
 
 
@@ -144,7 +144,7 @@ def test_json_output_of_compile_status_and_dry_run(tmp_path):
     status = json.loads(run("status", "examples/quickstart.mlx", "-o", str(tmp_path), "--format", "json").stdout)
     assert (status["done"], status["total"], status["services"]) == (0, 5, [])
     assert status["steps"][0] == {"rule": "make_data", "step": "make_data on the local site laptop",
-                                  "state": "pending", "job": None}
+                                  "state": "pending", "job": None, "gone": []}
 
     dry = run("run", "examples/quickstart.mlx", "-o", str(tmp_path), "--dry-run", "--format", "json")
     assert dry.returncode == 0, dry.stderr
@@ -154,10 +154,15 @@ def test_json_output_of_compile_status_and_dry_run(tmp_path):
 
 
 def test_json_is_refused_where_the_output_is_a_stream_of_text(tmp_path):
-    for command in (["run"], ["down"]):
+    for command in (["run"], ["down"], ["clean"]):
         result = run(*command, "examples/quickstart.mlx", "-o", str(tmp_path), "--format", "json")
         assert result.returncode == 2 and "--format json" in result.stderr
         assert not (tmp_path / "quickstart").exists()
+
+
+def test_clean_on_a_folder_never_compiled_says_so(tmp_path):
+    result = run("clean", "examples/quickstart.mlx", "-o", str(tmp_path))
+    assert result.returncode == 2 and "not compiled yet" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_import_says_what_is_wrong_with_a_file_that_is_not_one(tmp_path):

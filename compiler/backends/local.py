@@ -4,11 +4,23 @@ on a local site, run directly by the Snakefile from the output folder."""
 from __future__ import annotations
 
 from ..ir import Experiment, Plan, Service
-from . import commands, launch, service_inputs
+from . import cache_recipe, commands, launch, service_inputs
 from .naming import file_stem
 from .sites import local_workdir
 from .software import host_software
-from .templating import render
+from .templating import generated_header, render
+
+
+STEP_CACHE = "local/step_cache.py"  # a copy of compiler/runner/step_cache.py
+
+
+def step_cache_file(experiment: Experiment) -> dict[str, str]:
+    from pathlib import Path
+
+    from ..runner import step_cache
+
+    header = f"# {generated_header(experiment.span)}\n# A copy of compiler/runner/step_cache.py.\n"
+    return {STEP_CACHE: header + Path(step_cache.__file__).read_text(encoding="utf-8")}
 
 
 def script_path(site: str, unit: str) -> str:
@@ -42,5 +54,7 @@ def emit_site(experiment: Experiment, plan: Plan, site_name: str) -> dict[str, s
                 health=unit.health or "", **context,
             )
         else:
-            files[path] = render("local_stage.sh.j2", **context)
+            files[path] = render("local_stage.sh.j2", recipe=cache_recipe.recipe_text(experiment, plan, unit.id),
+                                 **context)
+            files.update(step_cache_file(experiment))
     return files

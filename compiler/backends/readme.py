@@ -102,6 +102,8 @@ _DESCRIPTIONS = [
     (r"slurm/submit\.sh", "copies an sbatch script to its cluster, submits it and waits"),
     (r"slurm/.*\.sbatch", "a Slurm batch script (a job array when the stage is a sweep)"),
     (r"slurm/[^/]*/images\.sh", "pulls the site's container images once, on its login host, into its cache"),
+    (r"results\.json", "the results each step writes, by rule (read by `mlc status` and `mlc clean`)"),
+    (r"local/step_cache\.py", "runs or re-uses a local step by its cache key (a copy of mlc's step cache)"),
     (r"local/.*\.sh", "runs a stage instance or service on this machine"),
     (r"k8s/.*\.ya?ml", "a Kubernetes manifest"),
     (r"k8s/.*/up\.sh", "prepares the Kubernetes site: namespace, work volume, data mover"),

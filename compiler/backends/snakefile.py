@@ -20,7 +20,7 @@ import yaml
 
 from ..ir import DataRef, DatasetRef, Experiment, OutputRef, Plan, Span, Transfer
 from ..sites import registry
-from . import publishing, service_stops, shipping, snake_literals, transfers
+from . import publishing, result_index, service_stops, shipping, snake_literals, transfers
 from .commands import unit_of
 from .naming import snake_rule
 from .templating import generated_header, render
@@ -76,6 +76,7 @@ class Rule:
     # (after `mlc down`, or because it died) does not redo its finished consumers.
     ancient: list[str] = field(default_factory=list)
     project_files: list[str] = field(default_factory=list)  # inputs in the project (relative to it)
+    outputs: list[tuple[str, bool]] = field(default_factory=list)  # results Snakemake can see: (source, is a dir)
 
     @property
     def flag(self) -> str:
@@ -245,8 +246,10 @@ def used_sites(plan: Plan) -> set[str]:
 
 
 def emit(experiment: Experiment, plan: Plan) -> dict[str, str]:
-    rules = StepBuilder(experiment, plan).build()
+    builder = StepBuilder(experiment, plan)
+    rules = builder.build()
     return {
+        **result_index.emit(experiment, plan, builder.rule_of_unit),
         "Snakefile": render(
             "Snakefile.j2", span=experiment.span, experiment=experiment.name, rules=rules,
             project=any(rule.project_files for rule in rules), project_record=shipping.PROJECT_RECORD,

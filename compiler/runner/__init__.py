@@ -22,7 +22,7 @@ from .. import ir
 from ..backends import FolderError, WriteConflict, compile_to
 from ..ir import Experiment, Plan
 from ..sites import registry
-from . import jobs, ownership, services
+from . import cache_report, jobs, ownership, results, services
 from .progress import Progress, StepWatcher, scheduled_rules
 
 EXIT_OK, EXIT_FAILED, EXIT_NOT_COMPILED = 0, 1, 2
@@ -76,14 +76,21 @@ def _compiled(experiment: Experiment, plan: Plan, outdir: Path, args) -> bool:
 
 def _run_workflow(experiment: Experiment, plan: Plan, outdir: Path, rules: list[jobs.Rule],
                   base: list[str], command: list[str]) -> int:
-    scheduled = _scheduled(base, outdir)
+    lost, unchecked = results.forget_lost(experiment, outdir)  # finished, but results gone: run again
+    for line in unchecked:
+        print(f"mlc: {line}", file=sys.stderr)
+    gone: dict[str, list[str]] = {}
+    scheduled = _scheduled(base, outdir, gone)
     if isinstance(scheduled, str):
         print(scheduled, file=sys.stderr)
         return EXIT_FAILED
+    for rule, paths in lost.items():
+        gone.setdefault(rule, paths)
     already_done = {r.name for r in rules if r.name not in scheduled}
-    again = {r.name for r in rules if r.name in scheduled and jobs.done(outdir, r.name)}
+    again = {r.name for r in rules if r.name in scheduled and (jobs.done(outdir, r.name) or r.name in lost)}
     progress = Progress(units={r.name: r.description for r in rules}, total=len(rules),
-                        done=len(already_done), done_before=again)
+                        done=len(already_done), done_before=again, gone=gone,
+                        cache_note=lambda rule: cache_report.note(outdir, rule))
     watcher = StepWatcher(outdir, [r.name for r in rules])
     watcher.clear()
     print(f"running {experiment.name} in {outdir} ({len(already_done)} of {len(rules)} steps already done)",
@@ -124,8 +131,8 @@ def _run_workflow(experiment: Experiment, plan: Plan, outdir: Path, rules: list[
         if ran == 0:
             print(f"nothing to do: all {progress.total} steps were already done")
         else:
-            print(f"done: {ran} step{'s' if ran != 1 else ''} in {elapsed:.0f}s; outputs are in the "
-                  f"sites' work trees (config.yaml in {outdir} says where)")
+            print(f"done: {ran} step{'s' if ran != 1 else ''} in {elapsed:.0f}s{progress.cache_summary()}; "
+                  f"outputs are in the sites' work trees (config.yaml in {outdir} says where)")
         for line in _final_outputs(experiment, plan, outdir):
             print(line)
         return EXIT_OK
@@ -133,13 +140,16 @@ def _run_workflow(experiment: Experiment, plan: Plan, outdir: Path, rules: list[
     return EXIT_FAILED
 
 
-def _scheduled(base: list[str], outdir: Path) -> set[str] | str:
+def _scheduled(base: list[str], outdir: Path, gone: dict[str, list[str]] | None = None) -> set[str] | str:
     """The rules Snakemake will run (a finished step whose script changed
-    since, and everything after it, included); a string says why Snakemake
-    could not tell."""
+    since or whose output is gone, and everything after it, included); a
+    string says why Snakemake could not tell. `gone` receives, per rule,
+    its outputs that are missing."""
     result = subprocess.run([*base, "--summary"], cwd=outdir, capture_output=True, text=True)
     try:
         if result.returncode == 0:
+            if gone is not None:
+                gone.update(cache_report.missing_outputs(result.stdout))
             return scheduled_rules(result.stdout)
     except ValueError:
         pass
@@ -243,11 +253,15 @@ def status(experiment: Experiment, outdir: Path, args) -> int:
               "with the same -o and -p)", file=sys.stderr)
         return EXIT_NOT_COMPILED
     steps = []
+    gone = results.gone(experiment, outdir)
     for r in rules:
         record = jobs.job_record(outdir, r.name)
-        state = "done" if jobs.done(outdir, r.name) else "submitted" if record else "pending"
+        flagged = jobs.done(outdir, r.name)
+        lost = gone.get(r.name, []) if flagged else []  # a finished step whose results are gone
+        state = "done" if flagged and not lost else "submitted" if record else "pending"
         job = {"kind": record.get("kind", ""), "id": record["id"]} if record.get("id") else None
-        steps.append({"rule": r.name, "step": r.description, "state": state, "job": job})
+        steps.append({"rule": r.name, "step": r.description, "state": state, "job": job,
+                      "gone": [str(path) for path in lost]})
     service_states = [_service_state(experiment, outdir, s) for s in experiment.services]
     done_count = sum(step["state"] == "done" for step in steps)
     if getattr(args, "format", "text") == "json":
@@ -257,7 +271,8 @@ def status(experiment: Experiment, outdir: Path, args) -> int:
     width = max(len(step["step"]) for step in steps)
     for step in steps:
         job = f"{step['job']['kind']} job {step['job']['id']}" if step["job"] else ""
-        print(f"{step['step']:<{width}}  {step['state']:<9}  {job}".rstrip())
+        gone_note = f"(gone: {', '.join(step['gone'])})" if step["gone"] else ""
+        print(f"{step['step']:<{width}}  {step['state']:<9}  {job or gone_note}".rstrip())
     print(f"{done_count} of {len(rules)} steps done")
     for service in service_states:
         print(_service_line(service))

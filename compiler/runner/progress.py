@@ -12,10 +12,12 @@ from __future__ import annotations
 import csv
 import io
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..backends.snakefile import STEP_RECORDS
+from .cache_report import CacheNote
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,10 @@ class Progress:
     failed: list[str] = field(default_factory=list)
     clock: float = field(default_factory=time.monotonic)
     done_before: set[str] = field(default_factory=set)  # finished earlier, not counted in `done`, run again
+    gone: dict[str, list[str]] = field(default_factory=dict)  # rule -> its outputs found missing before the run
+    cache_note: Callable[[str], CacheNote | None] = lambda rule: None  # what the result cache did
+    reused: int = 0  # finished steps whose result came from the cache
+    ran: int = 0  # finished steps whose command ran (no cached result)
 
     def on_event(self, event: Event, now: float | None = None) -> str | None:
         what = self.units.get(event.rule)
@@ -101,15 +107,28 @@ class Progress:
             again = ""
             if event.rule in self.done_before:  # a finished step whose script changed
                 self.done_before.discard(event.rule)
-                again = " (again: its script changed)"
+                gone = self.gone.get(event.rule)
+                again = (f" (again: {', '.join(gone)} {'is' if len(gone) == 1 else 'are'} gone)" if gone
+                         else " (again: its script or an earlier step changed)")
             return f"[{elapsed}] {self.done}/{self.total}  started  {what}{again}"
         took = _clock(now - self.started_at.get(event.rule, now))
         if event.kind == "finish":
             self.done += 1
             self.finished_now += 1
-            return f"[{elapsed}] {self.done}/{self.total}  done     {what} ({took})"
+            cached = self.cache_note(event.rule)
+            self.reused += bool(cached and cached.reused)
+            self.ran += bool(cached and not cached.reused)
+            return f"[{elapsed}] {self.done}/{self.total}  done     {what} ({took}{'; ' + cached.text if cached else ''})"
         self.failed.append(event.rule)
         return f"[{elapsed}] {self.done}/{self.total}  FAILED   {what} ({took})"
+
+
+    def cache_summary(self) -> str:
+        """` (3 re-used from the cache, 1 ran)` for the closing line; empty
+        when no finished step went through the cache."""
+        if not self.reused and not self.ran:
+            return ""
+        return f" ({self.reused} re-used from the cache, {self.ran} ran)"
 
 
 def scheduled_rules(summary: str) -> set[str]:

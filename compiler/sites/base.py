@@ -194,6 +194,12 @@ class SiteKind(ABC):
         """Where outputs land, when the user can open them on this machine."""
         return None
 
+    def results_query(self, experiment: str, config: dict, paths: list[str]) -> list[str] | None:
+        """`mlc run`: the one command that tells which of `paths` (relative to
+        this site's work root) exist, built by runner/remote_results.query;
+        None when the runner does not ask this kind of site."""
+        return None
+
     def service_state(self, experiment: Experiment, site: Site, service: Service, config: dict) -> dict:
         """`mlc status`: endpoint and state of a service placed here."""
         return {"name": service.name, "site": site.name, "endpoint": None, "state": "not probed"}

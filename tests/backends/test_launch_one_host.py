@@ -37,9 +37,17 @@ def _files(tmp_path: Path) -> dict[str, str]:
     return emit(experiment, placement.place(experiment))
 
 
+def _script(tmp_path: Path, name: str) -> Path:
+    """The stage's script where the folder has it, beside the step cache it runs through."""
+    files = _files(tmp_path)
+    for path in (f"local/ws/{name}.sh", "local/step_cache.py"):
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text(files[path])
+    return tmp_path / f"local/ws/{name}.sh"
+
+
 def test_srun_tasks_run_side_by_side_and_see_the_rendezvous(tmp_path: Path):
-    script = tmp_path / "tasks.sh"
-    script.write_text(_files(tmp_path)["local/ws/tasks.sh"])
+    script = _script(tmp_path, "tasks")
     work = tmp_path / "work"
     done = subprocess.run(["bash", str(script)], env={**os.environ, "MLC_WORKDIR": str(work)},
                           capture_output=True, text=True, timeout=60)
@@ -49,8 +57,7 @@ def test_srun_tasks_run_side_by_side_and_see_the_rendezvous(tmp_path: Path):
 
 
 def test_a_failing_task_fails_the_stage(tmp_path: Path):
-    script = tmp_path / "one_fails.sh"
-    script.write_text(_files(tmp_path)["local/ws/one_fails.sh"])
+    script = _script(tmp_path, "one_fails")
     done = subprocess.run(["bash", str(script)], env={**os.environ, "MLC_WORKDIR": str(tmp_path / "w")},
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 1
@@ -61,4 +68,4 @@ def test_torchrun_on_one_host_is_one_node_with_this_host_as_master(tmp_path: Pat
     assert ("torchrun --nnodes=1 --nproc_per_node=1 --node_rank=\"$MLC_NODE_RANK\" --rdzv_id=mlc "
             "--rdzv_backend=c10d --rdzv_endpoint=\"$MLC_MASTER_ADDR:$MLC_MASTER_PORT\" train.py --epochs 1"
             ) in files["local/ws/train.sh"]
-    assert "MLC_" not in files["local/ws/plain.sh"].split("command=", 1)[1]
+    assert "MLC_" not in files["local/ws/plain.sh"].split("command=", 1)[1].split("\n", 1)[0]

@@ -90,6 +90,8 @@ def test_conda_file_is_created_once_then_activated(tmp_path):
     fake.write_text(fake.read_text() + 'if [ "$1 $2" = "env create" ]; then mkdir -p "$5"; cp "$7" "$5.seen"; fi\n')
     for _ in range(2):
         subprocess.run(["bash", str(script)], env=env, check=True, capture_output=True, timeout=60)
+        # Forget the result cache, so that the second run runs the command again.
+        shutil.rmtree(tmp_path / "w" / "laptop" / ".mlc" / "cache", ignore_errors=True)
     calls = (tmp_path / "bin" / "conda.args").read_text().split("\n")
     assert calls.count("create") == 1 and calls.count("activate") == 2
     (seen,) = (tmp_path / "w" / ".mlc-cache" / "conda").glob("*.seen")

@@ -128,6 +128,14 @@ import json, os, sys
 env = {k: v for k, v in os.environ.items() if k.startswith(("MLC_", "KUBE_")) and k != "MLC_RECORD"}
 with open(os.environ["MLC_RECORD"], "a", encoding="utf-8") as f:
     f.write(json.dumps({"script": sys.argv[1], "env": env}) + "\\n")
+# A local stage declares its results as Snakemake outputs: write them all
+# (results.json lists them), as the real scripts would.
+if "MLC_WORKDIR" in os.environ:
+    for rule in json.load(open("results.json", encoding="utf-8"))["rules"].values():
+        for path in rule["outputs"]:
+            path = os.path.join(os.environ["MLC_WORKDIR"], path)
+            os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+            open(path, "a").close()
 ' "$0"
 """
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from compiler.runner.cache_report import CacheNote
 from compiler.runner.progress import Event, Progress, StepWatcher, scheduled_rules
 from tests.conftest import ROOT
 
@@ -92,8 +93,24 @@ def test_progress_lines_count_and_time():
 def test_a_step_run_again_is_counted_again():
     progress = Progress(units={"a": "a here"}, total=1, done=0, done_before={"a"}, clock=0.0)
     assert progress.on_event(Event("start", "a"), now=0.0) == \
-        "[0:00:00] 0/1  started  a here (again: its script changed)"
+        "[0:00:00] 0/1  started  a here (again: its script or an earlier step changed)"
     assert progress.on_event(Event("finish", "a"), now=0.0).startswith("[0:00:00] 1/1  done")
+
+
+def test_a_step_whose_output_is_gone_says_so():
+    progress = Progress(units={"a": "a here"}, total=1, done_before={"a"}, gone={"a": ["work/x.txt"]}, clock=0.0)
+    assert progress.on_event(Event("start", "a"), now=0.0) == \
+        "[0:00:00] 0/1  started  a here (again: work/x.txt is gone)"
+
+
+def test_finished_steps_say_what_the_cache_did():
+    notes = {"a": CacheNote(True, "re-used cached result 0123456789ab"), "b": CacheNote(False, "ran: params: n 1 -> 2")}
+    progress = Progress(units={"a": "a here", "b": "b here", "c": "c here"}, total=3, clock=0.0,
+                        cache_note=notes.get)
+    assert progress.on_event(Event("finish", "a"), now=0.0).endswith("(0:00:00; re-used cached result 0123456789ab)")
+    assert progress.on_event(Event("finish", "b"), now=0.0).endswith("(0:00:00; ran: params: n 1 -> 2)")
+    assert progress.on_event(Event("finish", "c"), now=0.0).endswith("done     c here (0:00:00)")
+    assert progress.cache_summary() == " (1 re-used from the cache, 1 ran)"
 
 
 def _mlc_run(out: Path, path_dir: Path | None = None, *params: str) -> subprocess.CompletedProcess[str]:
@@ -134,6 +151,6 @@ def test_a_changed_step_runs_again_and_is_said_so(tmp_path):
     again = _mlc_run(tmp_path, None, "points=50")  # changes make_data's script: all five rerun
     assert again.returncode == 0, again.stdout + again.stderr
     assert "(0 of 5 steps already done)" in again.stdout
-    assert "0/5  started  make_data on the local site laptop (again: its script changed)" in again.stdout
+    assert "0/5  started  make_data on the local site laptop (again: its script or an earlier step changed)" in again.stdout
     assert "done: 5 steps" in again.stdout
     assert _mlc_run(tmp_path, None, "points=50").stdout.count("nothing to do: all 5 steps were already done") == 1

@@ -51,17 +51,21 @@ class Local(SiteKind):
         from ...backends import local
         from ...backends.commands import unit_of
         from ...backends.naming import snake_rule
+        from ...backends.snake_outputs import declarable, output_source
         from ...backends.snakefile import Param, Rule
 
         # A service's rule runs again when its inputs changed (a new model):
         # `restart` brings it back on the same port with them.
         start = " restart" if builder.is_service(unit) else ""
+        target = unit_of(builder.experiment, unit)
+        outputs = [] if builder.is_service(unit) else [
+            output_source(site.name, output, output.span) for output in target.outputs if declarable(output)]
         builder.rule_of_unit[unit] = builder.add(Rule(
             name=snake_rule(unit), comment=f"{unit} on the local site {site.name}",
             files=[("script", local.script_path(site.name, unit))],
             params=[Param("workdir", site.name, "workdir")],
             shell="MLC_WORKDIR={params.workdir:q} bash {input.script:q}" + start,
-            span=unit_of(builder.experiment, unit).span, retries=builder.retries([unit]),
+            span=target.span, retries=builder.retries([unit]), outputs=outputs,
         ))
 
     def service_stop_step(self, builder, service: Service, site: Site):

@@ -8,6 +8,8 @@
 set -euo pipefail
 
 workdir=${MLC_WORKDIR:-work/workstation}
+# The result cache (docs/running.md): run or re-use, by the step's key.
+step_cache="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)/step_cache.py"
 mkdir -p -- "$workdir"
 cd -- "$workdir"
 
@@ -24,4 +26,5 @@ export MLC_IN_curves_8=runs/mixup/2/metrics.csv
 export MLC_IN_curves_9=runs/mixup/3/metrics.csv
 export MLC_OUT_table=report/ablation.md
 command='python report.py "${MLC_IN_curves_1}" "${MLC_IN_curves_2}" "${MLC_IN_curves_3}" "${MLC_IN_curves_4}" "${MLC_IN_curves_5}" "${MLC_IN_curves_6}" "${MLC_IN_curves_7}" "${MLC_IN_curves_8}" "${MLC_IN_curves_9}" > "${MLC_OUT_table}"'
-exec bash -eo pipefail -c "$command"
+recipe='{"experiment":"ablation","inputs":[{"kind":"output","name":"curves","path":"runs/none/1/metrics.csv","position":0},{"kind":"output","name":"curves","path":"runs/none/2/metrics.csv","position":1},{"kind":"output","name":"curves","path":"runs/none/3/metrics.csv","position":2},{"kind":"output","name":"curves","path":"runs/randaugment/1/metrics.csv","position":3},{"kind":"output","name":"curves","path":"runs/randaugment/2/metrics.csv","position":4},{"kind":"output","name":"curves","path":"runs/randaugment/3/metrics.csv","position":5},{"kind":"output","name":"curves","path":"runs/mixup/1/metrics.csv","position":6},{"kind":"output","name":"curves","path":"runs/mixup/2/metrics.csv","position":7},{"kind":"output","name":"curves","path":"runs/mixup/3/metrics.csv","position":8}],"outputs":[{"kind":"file","name":"table","path":"report/ablation.md"}],"parts":{"command":"python report.py \"${MLC_IN_curves_1}\" \"${MLC_IN_curves_2}\" \"${MLC_IN_curves_3}\" \"${MLC_IN_curves_4}\" \"${MLC_IN_curves_5}\" \"${MLC_IN_curves_6}\" \"${MLC_IN_curves_7}\" \"${MLC_IN_curves_8}\" \"${MLC_IN_curves_9}\" > \"${MLC_OUT_table}\"","env":{},"exports":[["MLC_IN_curves_1","runs/none/1/metrics.csv"],["MLC_IN_curves_2","runs/none/2/metrics.csv"],["MLC_IN_curves_3","runs/none/3/metrics.csv"],["MLC_IN_curves_4","runs/randaugment/1/metrics.csv"],["MLC_IN_curves_5","runs/randaugment/2/metrics.csv"],["MLC_IN_curves_6","runs/randaugment/3/metrics.csv"],["MLC_IN_curves_7","runs/mixup/1/metrics.csv"],["MLC_IN_curves_8","runs/mixup/2/metrics.csv"],["MLC_IN_curves_9","runs/mixup/3/metrics.csv"],["MLC_OUT_table","report/ablation.md"]],"image":"","outputs":[["file","report/ablation.md"]],"params":{}},"recipe":"9708652cf6eadba77b28811720b7ec52d5716b2e7731a8f8b42a43db4ab021cb","step":"report"}'
+exec "${MLC_PYTHON:-python3}" "$step_cache" "$recipe" bash -eo pipefail -c "$command"

@@ -8,6 +8,8 @@
 set -euo pipefail
 
 workdir=${MLC_WORKDIR:-work/local}
+# The result cache (docs/running.md): run or re-use, by the step's key.
+step_cache="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)/step_cache.py"
 mkdir -p -- "$workdir"
 cd -- "$workdir"
 
@@ -17,4 +19,5 @@ export MLC_IN_scores_1=eval/0.1/16/score.txt
 export MLC_IN_scores_2=eval/0.1/32/score.txt
 export MLC_OUT_pick=best/0.1.txt
 command='cat "${MLC_IN_scores_1}" "${MLC_IN_scores_2}" > "${MLC_OUT_pick}"'
-exec bash -eo pipefail -c "$command"
+recipe='{"experiment":"permember","inputs":[{"kind":"output","name":"scores","path":"eval/0.1/16/score.txt","position":0},{"kind":"output","name":"scores","path":"eval/0.1/32/score.txt","position":1}],"outputs":[{"kind":"file","name":"pick","path":"best/0.1.txt"}],"parts":{"command":"cat \"${MLC_IN_scores_1}\" \"${MLC_IN_scores_2}\" > \"${MLC_OUT_pick}\"","env":{},"exports":[["MLC_IN_scores_1","eval/0.1/16/score.txt"],["MLC_IN_scores_2","eval/0.1/32/score.txt"],["MLC_OUT_pick","best/0.1.txt"]],"image":"","outputs":[["file","best/0.1.txt"]],"params":{"lr":"0.1"}},"recipe":"1bebcf6bd1b782e8d696c588b0435a104be80470924a06f7339d2e1a0e205415","step":"best[lr=0.1]"}'
+exec "${MLC_PYTHON:-python3}" "$step_cache" "$recipe" bash -eo pipefail -c "$command"

@@ -8,6 +8,8 @@
 set -euo pipefail
 
 workdir=${MLC_WORKDIR:-work/local}
+# The result cache (docs/running.md): run or re-use, by the step's key.
+step_cache="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)/step_cache.py"
 mkdir -p -- "$workdir"
 cd -- "$workdir"
 
@@ -16,4 +18,5 @@ mkdir -p -- eval/0.001/16
 export MLC_IN_ckpt=train/0.001/16/model.txt
 export MLC_OUT_score=eval/0.001/16/score.txt
 command='tail -n 1 "${MLC_IN_ckpt}" > "${MLC_OUT_score}"'
-exec bash -eo pipefail -c "$command"
+recipe='{"experiment":"permember","inputs":[{"kind":"output","name":"ckpt","path":"train/0.001/16/model.txt","position":0}],"outputs":[{"kind":"file","name":"score","path":"eval/0.001/16/score.txt"}],"parts":{"command":"tail -n 1 \"${MLC_IN_ckpt}\" > \"${MLC_OUT_score}\"","env":{},"exports":[["MLC_IN_ckpt","train/0.001/16/model.txt"],["MLC_OUT_score","eval/0.001/16/score.txt"]],"image":"","outputs":[["file","eval/0.001/16/score.txt"]],"params":{"bs":"16","lr":"0.001"}},"recipe":"25c36a8817d57c3ddde2654055fa82d2e0892817c845606ce6e6698f26b420fe","step":"eval[lr=0.001,bs=16]"}'
+exec "${MLC_PYTHON:-python3}" "$step_cache" "$recipe" bash -eo pipefail -c "$command"

@@ -8,6 +8,8 @@
 set -euo pipefail
 
 workdir=${MLC_WORKDIR:-work/local}
+# The result cache (docs/running.md): run or re-use, by the step's key.
+step_cache="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)/step_cache.py"
 mkdir -p -- "$workdir"
 cd -- "$workdir"
 
@@ -16,4 +18,5 @@ mkdir -p -- eval/0.001/32
 export MLC_IN_ckpt=train/0.001/32/model.txt
 export MLC_OUT_score=eval/0.001/32/score.txt
 command='tail -n 1 "${MLC_IN_ckpt}" > "${MLC_OUT_score}"'
-exec bash -eo pipefail -c "$command"
+recipe='{"experiment":"permember","inputs":[{"kind":"output","name":"ckpt","path":"train/0.001/32/model.txt","position":0}],"outputs":[{"kind":"file","name":"score","path":"eval/0.001/32/score.txt"}],"parts":{"command":"tail -n 1 \"${MLC_IN_ckpt}\" > \"${MLC_OUT_score}\"","env":{},"exports":[["MLC_IN_ckpt","train/0.001/32/model.txt"],["MLC_OUT_score","eval/0.001/32/score.txt"]],"image":"","outputs":[["file","eval/0.001/32/score.txt"]],"params":{"bs":"32","lr":"0.001"}},"recipe":"c8154a9876eccaaf45711cbe615f647eedd69fa4f5ee78d66d5db7deae9bcd50","step":"eval[lr=0.001,bs=32]"}'
+exec "${MLC_PYTHON:-python3}" "$step_cache" "$recipe" bash -eo pipefail -c "$command"

@@ -8,6 +8,8 @@
 set -euo pipefail
 
 workdir=${MLC_WORKDIR:-work/local}
+# The result cache (docs/running.md): run or re-use, by the step's key.
+step_cache="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)/step_cache.py"
 mkdir -p -- "$workdir"
 cd -- "$workdir"
 
@@ -16,4 +18,5 @@ mkdir -p -- eval/0.01/32
 export MLC_IN_ckpt=train/0.01/32/model.txt
 export MLC_OUT_score=eval/0.01/32/score.txt
 command='tail -n 1 "${MLC_IN_ckpt}" > "${MLC_OUT_score}"'
-exec bash -eo pipefail -c "$command"
+recipe='{"experiment":"permember","inputs":[{"kind":"output","name":"ckpt","path":"train/0.01/32/model.txt","position":0}],"outputs":[{"kind":"file","name":"score","path":"eval/0.01/32/score.txt"}],"parts":{"command":"tail -n 1 \"${MLC_IN_ckpt}\" > \"${MLC_OUT_score}\"","env":{},"exports":[["MLC_IN_ckpt","train/0.01/32/model.txt"],["MLC_OUT_score","eval/0.01/32/score.txt"]],"image":"","outputs":[["file","eval/0.01/32/score.txt"]],"params":{"bs":"32","lr":"0.01"}},"recipe":"8bf1f7d229d56d5a70602b92ff0d3dcd354b6016ad6b38db0f147cdc561210ea","step":"eval[lr=0.01,bs=32]"}'
+exec "${MLC_PYTHON:-python3}" "$step_cache" "$recipe" bash -eo pipefail -c "$command"

@@ -8,6 +8,8 @@
 set -euo pipefail
 
 workdir=${MLC_WORKDIR:-work/local}
+# The result cache (docs/running.md): run or re-use, by the step's key.
+step_cache="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)/step_cache.py"
 mkdir -p -- "$workdir"
 cd -- "$workdir"
 
@@ -16,4 +18,5 @@ mkdir -p -- export
 export MLC_IN_ckpt=train/0.001/32/model.txt
 export MLC_OUT_model=export/0.001-32.txt
 command='cp "${MLC_IN_ckpt}" "${MLC_OUT_model}"'
-exec bash -eo pipefail -c "$command"
+recipe='{"experiment":"permember","inputs":[{"kind":"output","name":"ckpt","path":"train/0.001/32/model.txt","position":0}],"outputs":[{"kind":"file","name":"model","path":"export/0.001-32.txt"}],"parts":{"command":"cp \"${MLC_IN_ckpt}\" \"${MLC_OUT_model}\"","env":{},"exports":[["MLC_IN_ckpt","train/0.001/32/model.txt"],["MLC_OUT_model","export/0.001-32.txt"]],"image":"","outputs":[["file","export/0.001-32.txt"]],"params":{"bs":"32","lr":"0.001"}},"recipe":"64d12a3eaa12ddb4e42b5b047e76bc8ce3be8cf319ad38937a53a8147983ed5f","step":"export[lr=0.001,bs=32]"}'
+exec "${MLC_PYTHON:-python3}" "$step_cache" "$recipe" bash -eo pipefail -c "$command"

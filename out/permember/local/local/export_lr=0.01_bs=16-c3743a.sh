@@ -8,6 +8,8 @@
 set -euo pipefail
 
 workdir=${MLC_WORKDIR:-work/local}
+# The result cache (docs/running.md): run or re-use, by the step's key.
+step_cache="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)/step_cache.py"
 mkdir -p -- "$workdir"
 cd -- "$workdir"
 
@@ -16,4 +18,5 @@ mkdir -p -- export
 export MLC_IN_ckpt=train/0.01/16/model.txt
 export MLC_OUT_model=export/0.01-16.txt
 command='cp "${MLC_IN_ckpt}" "${MLC_OUT_model}"'
-exec bash -eo pipefail -c "$command"
+recipe='{"experiment":"permember","inputs":[{"kind":"output","name":"ckpt","path":"train/0.01/16/model.txt","position":0}],"outputs":[{"kind":"file","name":"model","path":"export/0.01-16.txt"}],"parts":{"command":"cp \"${MLC_IN_ckpt}\" \"${MLC_OUT_model}\"","env":{},"exports":[["MLC_IN_ckpt","train/0.01/16/model.txt"],["MLC_OUT_model","export/0.01-16.txt"]],"image":"","outputs":[["file","export/0.01-16.txt"]],"params":{"bs":"16","lr":"0.01"}},"recipe":"2a809c1baa6eeae843182b6ea0415d798e559a90452c79ac4abc88870de2c648","step":"export[lr=0.01,bs=16]"}'
+exec "${MLC_PYTHON:-python3}" "$step_cache" "$recipe" bash -eo pipefail -c "$command"

@@ -8,6 +8,8 @@
 set -euo pipefail
 
 workdir=${MLC_WORKDIR:-work/local}
+# The result cache (docs/running.md): run or re-use, by the step's key.
+step_cache="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)/step_cache.py"
 mkdir -p -- "$workdir"
 cd -- "$workdir"
 
@@ -16,4 +18,5 @@ mkdir -p -- shards
 export MLC_VALUE_i=0
 export MLC_OUT_part=shards/0.txt
 command='echo shard "${MLC_VALUE_i}" > "${MLC_OUT_part}"'
-exec bash -eo pipefail -c "$command"
+recipe='{"experiment":"permember","inputs":[],"outputs":[{"kind":"file","name":"part","path":"shards/0.txt"}],"parts":{"command":"echo shard \"${MLC_VALUE_i}\" > \"${MLC_OUT_part}\"","env":{},"exports":[["MLC_VALUE_i","0"],["MLC_OUT_part","shards/0.txt"]],"image":"","outputs":[["file","shards/0.txt"]],"params":{"i":"0"}},"recipe":"23822265ed59840dcff68c6220906b7d2e9561e1a7d810a3522a7e728a283799","step":"shard[i=0]"}'
+exec "${MLC_PYTHON:-python3}" "$step_cache" "$recipe" bash -eo pipefail -c "$command"

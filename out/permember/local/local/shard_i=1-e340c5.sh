@@ -8,6 +8,8 @@
 set -euo pipefail
 
 workdir=${MLC_WORKDIR:-work/local}
+# The result cache (docs/running.md): run or re-use, by the step's key.
+step_cache="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)/step_cache.py"
 mkdir -p -- "$workdir"
 cd -- "$workdir"
 
@@ -16,4 +18,5 @@ mkdir -p -- shards
 export MLC_VALUE_i=1
 export MLC_OUT_part=shards/1.txt
 command='echo shard "${MLC_VALUE_i}" > "${MLC_OUT_part}"'
-exec bash -eo pipefail -c "$command"
+recipe='{"experiment":"permember","inputs":[],"outputs":[{"kind":"file","name":"part","path":"shards/1.txt"}],"parts":{"command":"echo shard \"${MLC_VALUE_i}\" > \"${MLC_OUT_part}\"","env":{},"exports":[["MLC_VALUE_i","1"],["MLC_OUT_part","shards/1.txt"]],"image":"","outputs":[["file","shards/1.txt"]],"params":{"i":"1"}},"recipe":"d911ff5113e12610a8c0aadac02e8500ee95dbc81400c349534ca03afb144da5","step":"shard[i=1]"}'
+exec "${MLC_PYTHON:-python3}" "$step_cache" "$recipe" bash -eo pipefail -c "$command"

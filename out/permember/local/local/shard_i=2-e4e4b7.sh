@@ -8,6 +8,8 @@
 set -euo pipefail
 
 workdir=${MLC_WORKDIR:-work/local}
+# The result cache (docs/running.md): run or re-use, by the step's key.
+step_cache="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)/step_cache.py"
 mkdir -p -- "$workdir"
 cd -- "$workdir"
 
@@ -16,4 +18,5 @@ mkdir -p -- shards
 export MLC_VALUE_i=2
 export MLC_OUT_part=shards/2.txt
 command='echo shard "${MLC_VALUE_i}" > "${MLC_OUT_part}"'
-exec bash -eo pipefail -c "$command"
+recipe='{"experiment":"permember","inputs":[],"outputs":[{"kind":"file","name":"part","path":"shards/2.txt"}],"parts":{"command":"echo shard \"${MLC_VALUE_i}\" > \"${MLC_OUT_part}\"","env":{},"exports":[["MLC_VALUE_i","2"],["MLC_OUT_part","shards/2.txt"]],"image":"","outputs":[["file","shards/2.txt"]],"params":{"i":"2"}},"recipe":"454bfd1af9b8260e582194884da625474543c7f787c5d2e7f52e1a45e2613b27","step":"shard[i=2]"}'
+exec "${MLC_PYTHON:-python3}" "$step_cache" "$recipe" bash -eo pipefail -c "$command"

@@ -8,6 +8,8 @@
 set -euo pipefail
 
 workdir=${MLC_WORKDIR:-work/local}
+# The result cache (docs/running.md): run or re-use, by the step's key.
+step_cache="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)/step_cache.py"
 mkdir -p -- "$workdir"
 cd -- "$workdir"
 
@@ -20,4 +22,5 @@ export MLC_OUT_ckpt=train/0.1/16/model.txt
 export MLC_VALUE_lr=0.1
 export MLC_VALUE_bs=16
 command='cat "${MLC_IN_shards_1}" "${MLC_IN_shards_2}" "${MLC_IN_shards_3}" > "${MLC_OUT_ckpt}" && echo lr="${MLC_VALUE_lr}" bs="${MLC_VALUE_bs}" >> "${MLC_OUT_ckpt}"'
-exec bash -eo pipefail -c "$command"
+recipe='{"experiment":"permember","inputs":[{"kind":"output","name":"shards","path":"shards/0.txt","position":0},{"kind":"output","name":"shards","path":"shards/1.txt","position":1},{"kind":"output","name":"shards","path":"shards/2.txt","position":2}],"outputs":[{"kind":"file","name":"ckpt","path":"train/0.1/16/model.txt"}],"parts":{"command":"cat \"${MLC_IN_shards_1}\" \"${MLC_IN_shards_2}\" \"${MLC_IN_shards_3}\" > \"${MLC_OUT_ckpt}\" && echo lr=\"${MLC_VALUE_lr}\" bs=\"${MLC_VALUE_bs}\" >> \"${MLC_OUT_ckpt}\"","env":{},"exports":[["MLC_IN_shards_1","shards/0.txt"],["MLC_IN_shards_2","shards/1.txt"],["MLC_IN_shards_3","shards/2.txt"],["MLC_OUT_ckpt","train/0.1/16/model.txt"],["MLC_VALUE_lr","0.1"],["MLC_VALUE_bs","16"]],"image":"","outputs":[["file","train/0.1/16/model.txt"]],"params":{"bs":"16","lr":"0.1"}},"recipe":"9c2cfff72f2c60106ef03281f335c6fab0b6a06f8eb86d610f3e7fc16dafa959","step":"train[lr=0.1,bs=16]"}'
+exec "${MLC_PYTHON:-python3}" "$step_cache" "$recipe" bash -eo pipefail -c "$command"

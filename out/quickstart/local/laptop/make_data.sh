@@ -8,6 +8,8 @@
 set -euo pipefail
 
 workdir=${MLC_WORKDIR:-work/laptop}
+# The result cache (docs/running.md): run or re-use, by the step's key.
+step_cache="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)/step_cache.py"
 mkdir -p -- "$workdir"
 cd -- "$workdir"
 
@@ -22,4 +24,5 @@ with open(sys.argv[1], "w") as f:
         x = random.uniform(0, 10)
         f.write(f"{x:.4f},{3 * x + 1 + random.gauss(0, 0.5):.4f}\n")
 PY'
-exec bash -eo pipefail -c "$command"
+recipe='{"experiment":"quickstart","inputs":[],"outputs":[{"kind":"file","name":"table","path":"data/points.csv"}],"parts":{"command":"python3 - \"${MLC_OUT_table}\" <<'"'"'PY'"'"'\nimport random, sys\nrandom.seed(7)\nwith open(sys.argv[1], \"w\") as f:\n    for _ in range(200):\n        x = random.uniform(0, 10)\n        f.write(f\"{x:.4f},{3 * x + 1 + random.gauss(0, 0.5):.4f}\\n\")\nPY","env":{},"exports":[["MLC_OUT_table","data/points.csv"]],"image":"","outputs":[["file","data/points.csv"]],"params":{"points":"200"}},"recipe":"9049e87c4b9deed5a6516d1d0d3e7bed365514a41aaab8dc0cf1a4cfa08b0e4a","step":"make_data"}'
+exec "${MLC_PYTHON:-python3}" "$step_cache" "$recipe" bash -eo pipefail -c "$command"

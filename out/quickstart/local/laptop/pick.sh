@@ -8,6 +8,8 @@
 set -euo pipefail
 
 workdir=${MLC_WORKDIR:-work/laptop}
+# The result cache (docs/running.md): run or re-use, by the step's key.
+step_cache="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)/step_cache.py"
 mkdir -p -- "$workdir"
 cd -- "$workdir"
 
@@ -17,4 +19,5 @@ export MLC_IN_errors_2=scores/3.0.txt
 export MLC_IN_errors_3=scores/4.0.txt
 export MLC_OUT_best=best.txt
 command='sort -k2 -g "${MLC_IN_errors_1}" "${MLC_IN_errors_2}" "${MLC_IN_errors_3}" | head -n 1 > "${MLC_OUT_best}" && cat "${MLC_OUT_best}"'
-exec bash -eo pipefail -c "$command"
+recipe='{"experiment":"quickstart","inputs":[{"kind":"output","name":"errors","path":"scores/2.0.txt","position":0},{"kind":"output","name":"errors","path":"scores/3.0.txt","position":1},{"kind":"output","name":"errors","path":"scores/4.0.txt","position":2}],"outputs":[{"kind":"file","name":"best","path":"best.txt"}],"parts":{"command":"sort -k2 -g \"${MLC_IN_errors_1}\" \"${MLC_IN_errors_2}\" \"${MLC_IN_errors_3}\" | head -n 1 > \"${MLC_OUT_best}\" && cat \"${MLC_OUT_best}\"","env":{},"exports":[["MLC_IN_errors_1","scores/2.0.txt"],["MLC_IN_errors_2","scores/3.0.txt"],["MLC_IN_errors_3","scores/4.0.txt"],["MLC_OUT_best","best.txt"]],"image":"","outputs":[["file","best.txt"]],"params":{}},"recipe":"27ba3868ea5746458f3e7d2830b45d434e26d935d76c7fd96fbc912662d77a66","step":"pick"}'
+exec "${MLC_PYTHON:-python3}" "$step_cache" "$recipe" bash -eo pipefail -c "$command"

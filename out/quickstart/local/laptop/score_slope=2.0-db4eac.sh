@@ -8,6 +8,8 @@
 set -euo pipefail
 
 workdir=${MLC_WORKDIR:-work/laptop}
+# The result cache (docs/running.md): run or re-use, by the step's key.
+step_cache="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)/step_cache.py"
 mkdir -p -- "$workdir"
 cd -- "$workdir"
 
@@ -23,4 +25,5 @@ slope = float(sys.argv[2])
 mse = sum((y - slope * x - 1) ** 2 for x, y in rows) / len(rows)
 open(sys.argv[3], "w").write(f"{slope} {mse:.6f}\n")
 PY'
-exec bash -eo pipefail -c "$command"
+recipe='{"experiment":"quickstart","inputs":[{"kind":"output","name":"table","path":"data/points.csv","position":0}],"outputs":[{"kind":"file","name":"error","path":"scores/2.0.txt"}],"parts":{"command":"python3 - \"${MLC_IN_table}\" \"${MLC_VALUE_slope}\" \"${MLC_OUT_error}\" <<'"'"'PY'"'"'\nimport sys\nrows = [tuple(map(float, line.split(\",\"))) for line in open(sys.argv[1])]\nslope = float(sys.argv[2])\nmse = sum((y - slope * x - 1) ** 2 for x, y in rows) / len(rows)\nopen(sys.argv[3], \"w\").write(f\"{slope} {mse:.6f}\\n\")\nPY","env":{},"exports":[["MLC_IN_table","data/points.csv"],["MLC_VALUE_slope","2.0"],["MLC_OUT_error","scores/2.0.txt"]],"image":"","outputs":[["file","scores/2.0.txt"]],"params":{"slope":"2.0"}},"recipe":"a1c55b38a1dc21dd11eb930583ab8fef55dbd7842348fc6fdddc2f4dc6e94f15","step":"score[slope=2.0]"}'
+exec "${MLC_PYTHON:-python3}" "$step_cache" "$recipe" bash -eo pipefail -c "$command"

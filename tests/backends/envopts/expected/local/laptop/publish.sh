@@ -8,6 +8,8 @@
 set -euo pipefail
 
 workdir=${MLC_WORKDIR:-work/laptop}
+# The result cache (docs/running.md): run or re-use, by the step's key.
+step_cache="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)/step_cache.py"
 mkdir -p -- "$workdir"
 cd -- "$workdir"
 
@@ -20,4 +22,5 @@ set -u
 # Values and paths the command refers to: passed as variables, never as shell text.
 export MLC_IN_pdf=report.pdf
 command='cp "${MLC_IN_pdf}" /tmp/report.pdf'
-exec bash -eo pipefail -c "$command"
+recipe='{"experiment":"envopts","inputs":[{"kind":"output","name":"pdf","path":"report.pdf","position":0}],"outputs":[],"parts":{"command":"cp \"${MLC_IN_pdf}\" /tmp/report.pdf","env":{},"exports":[["MLC_IN_pdf","report.pdf"]],"image":"","outputs":[],"params":{},"software":{"conda":null,"modules":["texlive"],"setup":null,"site_modules":true,"venv":".venv"}},"recipe":"9ff7be13730fa825442b737c3a7f81ac734b7f7bd91470599d22d999b4bac43c","step":"publish"}'
+exec "${MLC_PYTHON:-python3}" "$step_cache" "$recipe" bash -eo pipefail -c "$command"

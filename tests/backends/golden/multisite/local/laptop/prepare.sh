@@ -8,6 +8,8 @@
 set -euo pipefail
 
 workdir=${MLC_WORKDIR:-work/laptop}
+# The result cache (docs/running.md): run or re-use, by the step's key.
+step_cache="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)/step_cache.py"
 mkdir -p -- "$workdir"
 cd -- "$workdir"
 
@@ -16,4 +18,5 @@ mkdir -p -- data
 export MLC_IN_raw=datasets/coco
 export MLC_OUT_data=data/prep
 command='python3 prepare.py "${MLC_IN_raw}" "${MLC_OUT_data}"'
-exec bash -eo pipefail -c "$command"
+recipe='{"experiment":"multi","inputs":[{"kind":"dataset","name":"raw","path":"datasets/coco","position":0,"uri":"s3://bucket/coco"}],"outputs":[{"kind":"dir","name":"data","path":"data/prep"}],"parts":{"command":"python3 prepare.py \"${MLC_IN_raw}\" \"${MLC_OUT_data}\"","env":{},"exports":[["MLC_IN_raw","datasets/coco"],["MLC_OUT_data","data/prep"]],"image":"","outputs":[["dir","data/prep"]],"params":{}},"recipe":"4baf3c3a655b88850ca61bc2563be79ce8b25130bbc9726b551ffa9c66b18062","step":"prepare"}'
+exec "${MLC_PYTHON:-python3}" "$step_cache" "$recipe" bash -eo pipefail -c "$command"

@@ -8,6 +8,8 @@
 set -euo pipefail
 
 workdir=${MLC_WORKDIR:-work/laptop}
+# The result cache (docs/running.md): run or re-use, by the step's key.
+step_cache="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)/step_cache.py"
 mkdir -p -- "$workdir"
 cd -- "$workdir"
 
@@ -16,4 +18,5 @@ mkdir -p -- report
 export MLC_IN_best=best.txt
 export MLC_OUT_report=report/best.txt
 command='cp "${MLC_IN_best}" "${MLC_OUT_report}"'
-exec bash -eo pipefail -c "$command"
+recipe='{"experiment":"multi","inputs":[{"kind":"output","name":"best","path":"best.txt","position":0}],"outputs":[{"kind":"file","name":"report","path":"report/best.txt"}],"parts":{"command":"cp \"${MLC_IN_best}\" \"${MLC_OUT_report}\"","env":{},"exports":[["MLC_IN_best","best.txt"],["MLC_OUT_report","report/best.txt"]],"image":"","outputs":[["file","report/best.txt"]],"params":{}},"recipe":"ac5929f190c3df903c3932b941ba9d25d0c0f23ef8995bb23e2b788f2170782f","step":"report"}'
+exec "${MLC_PYTHON:-python3}" "$step_cache" "$recipe" bash -eo pipefail -c "$command"

@@ -8,6 +8,8 @@
 set -euo pipefail
 
 workdir=${MLC_WORKDIR:-work/laptop}
+# The result cache (docs/running.md): run or re-use, by the step's key.
+step_cache="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)/step_cache.py"
 mkdir -p -- "$workdir"
 cd -- "$workdir"
 
@@ -15,4 +17,5 @@ mkdir -p -- data
 # Values and paths the command refers to: passed as variables, never as shell text.
 export MLC_OUT_table=data/points.csv
 command='printf '"'"'1,4\n2,7\n3,10\n'"'"' > "${MLC_OUT_table}"'
-exec bash -eo pipefail -c "$command"
+recipe='{"experiment":"quickstart","inputs":[],"outputs":[{"kind":"file","name":"table","path":"data/points.csv"}],"parts":{"command":"printf '"'"'1,4\\n2,7\\n3,10\\n'"'"' > \"${MLC_OUT_table}\"","env":{},"exports":[["MLC_OUT_table","data/points.csv"]],"image":"","outputs":[["file","data/points.csv"]],"params":{}},"recipe":"912c9bbaae53e118b0400b43f098e5ff6577bc488435c066ff322245310c17c9","step":"make_data"}'
+exec "${MLC_PYTHON:-python3}" "$step_cache" "$recipe" bash -eo pipefail -c "$command"

@@ -8,6 +8,8 @@
 set -euo pipefail
 
 workdir=${MLC_WORKDIR:-work/laptop}
+# The result cache (docs/running.md): run or re-use, by the step's key.
+step_cache="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)/step_cache.py"
 mkdir -p -- "$workdir"
 cd -- "$workdir"
 
@@ -16,4 +18,5 @@ mkdir -p -- scores
 export MLC_IN_table=data/points.csv
 export MLC_OUT_error=scores/2.0.txt
 command='awk -F, -v s=2.0 '"'"'{e+=($2-s*$1-1)^2} END {print s, e}'"'"' "${MLC_IN_table}" > "${MLC_OUT_error}"'
-exec bash -eo pipefail -c "$command"
+recipe='{"experiment":"quickstart","inputs":[{"kind":"output","name":"table","path":"data/points.csv","position":0}],"outputs":[{"kind":"file","name":"error","path":"scores/2.0.txt"}],"parts":{"command":"awk -F, -v s=2.0 '"'"'{e+=($2-s*$1-1)^2} END {print s, e}'"'"' \"${MLC_IN_table}\" > \"${MLC_OUT_error}\"","env":{},"exports":[["MLC_IN_table","data/points.csv"],["MLC_OUT_error","scores/2.0.txt"]],"image":"","outputs":[["file","scores/2.0.txt"]],"params":{"slope":"2.0"}},"recipe":"629512a80aabd0ffc56f3690ca49f8a479a9d112126947abd2072933c27c7b28","step":"score[slope=2.0]"}'
+exec "${MLC_PYTHON:-python3}" "$step_cache" "$recipe" bash -eo pipefail -c "$command"

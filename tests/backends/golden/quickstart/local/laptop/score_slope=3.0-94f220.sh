@@ -8,6 +8,8 @@
 set -euo pipefail
 
 workdir=${MLC_WORKDIR:-work/laptop}
+# The result cache (docs/running.md): run or re-use, by the step's key.
+step_cache="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)/step_cache.py"
 mkdir -p -- "$workdir"
 cd -- "$workdir"
 
@@ -16,4 +18,5 @@ mkdir -p -- scores
 export MLC_IN_table=data/points.csv
 export MLC_OUT_error=scores/3.0.txt
 command='awk -F, -v s=3.0 '"'"'{e+=($2-s*$1-1)^2} END {print s, e}'"'"' "${MLC_IN_table}" > "${MLC_OUT_error}"'
-exec bash -eo pipefail -c "$command"
+recipe='{"experiment":"quickstart","inputs":[{"kind":"output","name":"table","path":"data/points.csv","position":0}],"outputs":[{"kind":"file","name":"error","path":"scores/3.0.txt"}],"parts":{"command":"awk -F, -v s=3.0 '"'"'{e+=($2-s*$1-1)^2} END {print s, e}'"'"' \"${MLC_IN_table}\" > \"${MLC_OUT_error}\"","env":{},"exports":[["MLC_IN_table","data/points.csv"],["MLC_OUT_error","scores/3.0.txt"]],"image":"","outputs":[["file","scores/3.0.txt"]],"params":{"slope":"3.0"}},"recipe":"7a1ef35a783d86b6d991054bcd860f873a407b1f210cac7e54b06a11621b4397","step":"score[slope=3.0]"}'
+exec "${MLC_PYTHON:-python3}" "$step_cache" "$recipe" bash -eo pipefail -c "$command"

@@ -8,6 +8,8 @@
 set -euo pipefail
 
 workdir=${MLC_WORKDIR:-work/laptop}
+# The result cache (docs/running.md): run or re-use, by the step's key.
+step_cache="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)/step_cache.py"
 mkdir -p -- "$workdir"
 cd -- "$workdir"
 
@@ -16,4 +18,5 @@ mkdir -p -- scores
 export MLC_IN_table=data/points.csv
 export MLC_OUT_error=scores/4.0.txt
 command='awk -F, -v s=4.0 '"'"'{e+=($2-s*$1-1)^2} END {print s, e}'"'"' "${MLC_IN_table}" > "${MLC_OUT_error}"'
-exec bash -eo pipefail -c "$command"
+recipe='{"experiment":"quickstart","inputs":[{"kind":"output","name":"table","path":"data/points.csv","position":0}],"outputs":[{"kind":"file","name":"error","path":"scores/4.0.txt"}],"parts":{"command":"awk -F, -v s=4.0 '"'"'{e+=($2-s*$1-1)^2} END {print s, e}'"'"' \"${MLC_IN_table}\" > \"${MLC_OUT_error}\"","env":{},"exports":[["MLC_IN_table","data/points.csv"],["MLC_OUT_error","scores/4.0.txt"]],"image":"","outputs":[["file","scores/4.0.txt"]],"params":{"slope":"4.0"}},"recipe":"6d48a11b10e521a2ff262a96d5fba5cf5b72f392ee3247c12dbb6fb41100e232","step":"score[slope=4.0]"}'
+exec "${MLC_PYTHON:-python3}" "$step_cache" "$recipe" bash -eo pipefail -c "$command"

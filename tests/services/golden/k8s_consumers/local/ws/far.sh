@@ -8,6 +8,8 @@
 set -euo pipefail
 
 workdir=${MLC_WORKDIR:-work/ws}
+# The result cache (docs/running.md): run or re-use, by the step's key.
+step_cache="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)/step_cache.py"
 mkdir -p -- "$workdir"
 cd -- "$workdir"
 
@@ -42,4 +44,5 @@ mlc_wait_ready() {
 }
 mlc_wait_ready MLC_IN_api http://shop-detector.apps.example.org '' /healthz
 command='python3 probe.py "${MLC_IN_api}" > "${MLC_OUT_report}"'
-exec bash -eo pipefail -c "$command"
+recipe='{"experiment":"shop","inputs":[{"kind":"output","name":"api","path":"http://shop-detector.apps.example.org","position":0}],"outputs":[{"kind":"file","name":"report","path":"far.json"}],"parts":{"command":"python3 probe.py \"${MLC_IN_api}\" > \"${MLC_OUT_report}\"","env":{},"exports":[["MLC_IN_api","http://shop-detector.apps.example.org"],["MLC_OUT_report","far.json"]],"image":"","outputs":[["file","far.json"]],"params":{}},"recipe":"060c3a6380bcefef2906cfe1a4113baa05036f4a2fc234fd320993b708ce49b4","step":"far"}'
+exec "${MLC_PYTHON:-python3}" "$step_cache" "$recipe" bash -eo pipefail -c "$command"

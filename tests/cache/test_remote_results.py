@@ -1,0 +1,96 @@
+"""The results of finished steps on a remote site are checked with one
+query per site and run (runner/remote_results): here a Slurm site reached
+through a stand-in `ssh` that records each call and runs the command with
+sh, as sshd would on the login host."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from compiler.frontend import load
+from compiler.runner import jobs, results
+from tests.conftest import ROOT
+
+FAKE_SSH = r"""#!/usr/bin/env bash
+# Stand-in for `ssh [-o OPTION]... [--] HOST COMMAND`: records the call,
+# then runs COMMAND with sh in $HOME.
+printf '%s\n' "$*" >> "$FAKE_SSH_CALLS"
+while [[ $1 == -* ]]; do
+  case $1 in
+    -o|-F) shift 2 ;;
+    --) shift; break ;;
+    *) shift ;;
+  esac
+done
+shift
+cd "$HOME" && exec sh -c "$*"
+"""
+
+
+def _compiled(tmp_path: Path) -> Path:
+    out = tmp_path / "out"
+    result = subprocess.run([sys.executable, "-m", "compiler.cli", "compile", "examples/ablation.mlx", "-o", str(out)],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    folder = out / "ablation"
+    config = yaml.safe_load((folder / "config.yaml").read_text())
+    config["sites"]["charisma"].update(login="me@login", scratch="scratch")  # relative: under $HOME
+    (folder / "config.yaml").write_text(yaml.safe_dump(config))
+    return folder
+
+
+def test_one_ssh_call_per_site_finds_the_gone_results(tmp_path, monkeypatch):
+    folder = _compiled(tmp_path)
+    bin_dir, home = tmp_path / "bin", tmp_path / "home"
+    bin_dir.mkdir()
+    (bin_dir / "ssh").write_text(FAKE_SSH)
+    (bin_dir / "ssh").chmod(0o755)
+    calls = tmp_path / "calls"
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("FAKE_SSH_CALLS", str(calls))
+    experiment, _, _ = load(str(ROOT / "examples/ablation.mlx"))
+
+    index = results.index(folder)
+    on_cluster = {rule: entry for rule, entry in index.items() if entry["site"] == "charisma"}
+    assert len(on_cluster) >= 2
+    (folder / ".mlc/done").mkdir(parents=True)
+    for rule in index:
+        (folder / ".mlc/done" / rule).touch()
+    root = home / "scratch/ablation"
+    for entry in on_cluster.values():
+        for path in entry["outputs"]:
+            (root / path).parent.mkdir(parents=True, exist_ok=True)
+            (root / path).write_text("result\n")
+    deleted_rule = sorted(on_cluster)[0]
+    deleted = on_cluster[deleted_rule]["outputs"][0]
+    (root / deleted).unlink()
+
+    lost, problems = results.forget_lost(experiment, folder)
+    assert problems == []
+    assert len(calls.read_text().splitlines()) == 1  # one query for the whole site
+    remote = {rule: paths for rule, paths in lost.items() if rule in on_cluster}
+    assert remote == {deleted_rule: [f"charisma:{deleted}"]}
+    assert not jobs.done(folder, deleted_rule)
+    assert all(jobs.done(folder, rule) for rule in on_cluster if rule != deleted_rule)
+
+
+def test_an_unreachable_site_is_reported_and_its_flags_kept(tmp_path, monkeypatch):
+    folder = _compiled(tmp_path)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "ssh").write_text("#!/bin/sh\necho 'ssh: connect to host login: Connection refused' >&2\nexit 255\n")
+    (bin_dir / "ssh").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    experiment, _, _ = load(str(ROOT / "examples/ablation.mlx"))
+    (folder / ".mlc/done").mkdir(parents=True)
+    for rule in results.index(folder):
+        (folder / ".mlc/done" / rule).touch()
+    lost, problems = results.forget_lost(experiment, folder)
+    assert problems == ["results on site charisma not checked: ssh: connect to host login: Connection refused"]
+    assert all(jobs.done(folder, rule) for rule in results.index(folder) if rule not in lost)
