@@ -309,7 +309,9 @@ def _cancel(outdir: Path, rule: jobs.Rule) -> str | None:
     kind = registry.KINDS.get(record.get("kind", ""))
     if kind is None or jobs.done(outdir, rule.name):
         return None
-    return kind.cancel_job(record)
+    cancelled = kind.cancel_job(record)
+    jobs.stop_watching(outdir, rule.name)
+    return cancelled
 
 
 def down(experiment: Experiment, outdir: Path, args) -> int:

@@ -75,6 +75,7 @@ cancel() {
   trap '' PIPE
   kill "$waiter" 2>/dev/null || true
   [[ -z $job ]] || on_cluster "scancel $job" >/dev/null 2>&1 || true
+  stop_watching
   echo "cancelled Slurm job $job ($name)" >&2 || true
   exit 130
 }
@@ -93,9 +94,40 @@ submit() {
   fi
   if [[ -n ${MLC_JOB_RECORD:-} ]]; then
     mkdir -p -- "$(dirname -- "$MLC_JOB_RECORD")"
-    printf 'kind=slurm\nsite=%s\nid=%s\nlogin=%s\n' "${MLC_SLURM_SITE:-}" "$job" "$login" >"$MLC_JOB_RECORD"
+    printf 'kind=slurm\nsite=%s\nid=%s\nlogin=%s\nroot=%s\nscript=%s\narray=%s\n' \
+      "${MLC_SLURM_SITE:-}" "$job" "$login" "$root" "$digest" "$array" >"$MLC_JOB_RECORD"
   fi
   echo "Slurm job $job ($name) submitted"
+}
+
+# The record says when this script stopped watching its job (it ended, or
+# was cancelled): a record without that line names a job nobody saw end.
+stop_watching() {
+  [[ -z ${MLC_JOB_RECORD:-} || -z $job ]] || echo "watched=ended" >>"$MLC_JOB_RECORD" 2>/dev/null || true
+}
+
+# A job an earlier run of this step submitted and never saw end (mlc or
+# Snakemake killed outright, the connection lost) is waited for again rather
+# than submitted twice: when the record names this very script (its
+# digest), work root and login. A job that ended meanwhile is read from the
+# status files its tasks left, as after any wait.
+reattach() {
+  local record=${MLC_JOB_RECORD:-} line previous='' recorded='' matches=0
+  [[ -n $record && -f $record ]] || return 1
+  while IFS= read -r line; do
+    case $line in
+      id=*) previous=${line#id=} ;;
+      login=*) [[ ${line#login=} != "$login" ]] || matches=$((matches + 1)) ;;
+      root=*) [[ ${line#root=} != "$root" ]] || matches=$((matches + 1)) ;;
+      script=*) [[ ${line#script=} != "$digest" ]] || matches=$((matches + 1)) ;;
+      array=*) recorded=${line#array=} ;;
+      watched=*) return 1 ;;
+    esac
+  done <"$record"
+  [[ $matches == 3 && $previous =~ ^[0-9]+$ ]] || return 1
+  job=$previous
+  array=$recorded
+  echo "Slurm job $job ($name) was submitted by an earlier run that stopped watching it: waiting for it"
 }
 
 # squeue lists the job until its last task has ended; it is asked once a
@@ -162,19 +194,27 @@ check_tasks() {
 retries=${MLC_RETRIES:-0}
 [[ $retries =~ ^[0-9]+$ ]] || retries=0
 array=$(array_spec)  # the indices the current job runs (a retry: the failed ones)
+digest=$(sha256sum -- "$script")
+digest=${digest%% *}
 job=
 waiter=
 trap cancel INT TERM
-on_cluster "mkdir -p logs .mlc/slurm && cat > .mlc/slurm/$(quote "$name")" <"$script"
-submit ""
+if ! reattach; then
+  on_cluster "mkdir -p logs .mlc/slurm && cat > .mlc/slurm/$(quote "$name")" <"$script"
+  submit ""
+fi
 for ((attempt = 1; ; attempt++)); do
   wait_for_job
   check_tasks
   if ((status == 0)); then
+    stop_watching
     echo "Slurm job $job ($name) completed"
     exit 0
   fi
-  ((attempt <= retries)) || exit "$status"
+  if ((attempt > retries)); then
+    stop_watching
+    exit "$status"
+  fi
   # Only what failed runs again: an array's failed indices, alone.
   [[ -z $array ]] || array=$(printf '%s\n' "${failed[@]}" | sed 's/^.*_//' | paste -sd, -)
   echo "retrying ${array:+tasks $array of }$name (retry $attempt of $retries)" >&2
