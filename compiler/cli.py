@@ -214,7 +214,6 @@ def cmd_compile(args) -> int:
 def cmd_run(args) -> int:
     from .backends import BackendError
     from .runner import run
-
     from .runner.passthrough import PassThroughError, checked
 
     try:
