@@ -225,8 +225,13 @@ def _export_run_id(args) -> None:
 def cmd_run(args) -> int:
     from .backends import BackendError
     from .runner import run
+    from .runner.passthrough import PassThroughError, checked
 
     _export_run_id(args)
+    try:
+        checked(args.snakemake)
+    except PassThroughError as err:
+        raise UsageError(str(err)) from None
     if args.format == "json" and not args.dry_run:
         raise UsageError("`mlc run` prints its progress as text; --format json is for `mlc run --dry-run`")
     experiment, plan, status = _load_and_place(args)
@@ -441,10 +446,18 @@ def build_parser() -> argparse.ArgumentParser:
     _add_objective(p)
     p.add_argument("-o", "--out", default="out", help="output root (default: out)")
     p.add_argument("--dry-run", action="store_true", help="show what would run")
-    p.add_argument("--cores", type=int, default=0, help="jobs at once (default: the number of CPUs)")
+    p.add_argument("--cores", type=int, default=0, help="local cores the stages on this machine may use "
+                   "(default: the number of CPUs); waiting for a Slurm or Kubernetes job uses none")
+    p.add_argument("--jobs", type=int, default=0, metavar="N",
+                   help="at most N steps in flight at once (default: as many as the sites' limits allow)")
+    p.add_argument("--keep-going", action="store_true",
+                   help="after a step fails, go on with the steps that do not depend on it")
     p.add_argument("--force", action="store_true", help="overwrite generated files edited by hand")
+    p.epilog = ("Options after `--` go to Snakemake as they are: `mlc run exp.mlx -- --forcerun train`. "
+                "Those mlc sets itself (--snakefile, --directory, --cores, --jobs, --keep-going, --dry-run, "
+                "--nocolor, --rerun-incomplete, --printshellcmds, --unlock, --summary) are refused.")
     _add_run_id(p)
-    p.set_defaults(func=cmd_run)
+    p.set_defaults(func=cmd_run, snakemake=[])
 
     p = sub.add_parser("status", help="show each stage's state and each service's endpoint")
     _add_input(p)
@@ -490,9 +503,22 @@ def build_parser() -> argparse.ArgumentParser:
 _BATCH_COMMANDS = {cmd_check, cmd_plan, cmd_compile, cmd_import, cmd_fmt, cmd_schema}
 
 
+def _after_separator(argv: list[str]) -> tuple[list[str], list[str]]:
+    """For `mlc run`: mlc's arguments, and those after the first `--`
+    (Snakemake's); argparse would match them against mlc's own positionals."""
+    command = next((word for word in argv if not word.startswith("-")), None)
+    if command != "run" or "--" not in argv:  # elsewhere `--` keeps its usual meaning
+        return argv, []
+    cut = argv.index("--")
+    return argv[:cut], argv[cut + 1:]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    argv, passed = _after_separator(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
+    if passed:
+        args.snakemake = passed
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_USAGE

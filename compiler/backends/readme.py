@@ -99,6 +99,7 @@ _DESCRIPTIONS = [
     (r"plan\.json", "the plan: where each unit runs, when, at what cost, and the transfers"),
     (r"Snakefile", "the workflow that runs everything in order"),
     (r"config\.yaml", "site connection settings read by the Snakefile"),
+    (r"profiles/default/config\.yaml", "how much of each site the steps may hold at once (Snakemake's workflow profile)"),
     (r"slurm/submit\.sh", "copies an sbatch script to its cluster, submits it and waits"),
     (r"slurm/.*\.sbatch", "a Slurm batch script (a job array when the stage is a sweep)"),
     (r"slurm/[^/]*/images\.sh", "pulls the site's container images once, on its login host, into its cache"),

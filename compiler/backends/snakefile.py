@@ -20,7 +20,7 @@ import yaml
 
 from ..ir import DataRef, DatasetRef, Experiment, OutputRef, Plan, Span, Transfer
 from ..sites import registry
-from . import publishing, result_index, service_stops, shipping, snake_literals, transfers
+from . import capacity, publishing, result_index, service_stops, shipping, snake_literals, transfers
 from .commands import unit_of
 from .naming import snake_rule
 from .templating import generated_header, render
@@ -77,6 +77,8 @@ class Rule:
     ancient: list[str] = field(default_factory=list)
     project_files: list[str] = field(default_factory=list)  # inputs in the project (relative to it)
     outputs: list[tuple[str, bool]] = field(default_factory=list)  # results Snakemake can see: (source, is a dir)
+    threads: int | None = None  # None: Snakemake's default; see capacity.py
+    resources: dict[str, int] = field(default_factory=dict)
 
     @property
     def flag(self) -> str:
@@ -149,7 +151,18 @@ class StepBuilder:
         publishing.add_steps(self)
         self._link()
         service_stops.add(self)
+        self._hold_capacity()
         return self.rules
+
+    def _hold_capacity(self) -> None:
+        """Each unit rule declares what it holds of its site (capacity.py)."""
+        units_of: dict[str, list[str]] = {}
+        for unit, rule in self.rule_of_unit.items():
+            units_of.setdefault(rule.name, []).append(unit)
+        for rule in self.rules:
+            if rule.name in units_of:
+                site = self.experiment.site(self.plan.where(units_of[rule.name][0]).site)
+                rule.threads, rule.resources = capacity.step_holds(self.experiment, site, units_of[rule.name])
 
     def _unit_rule(self, unit: str, site_name: str) -> None:
         site = self.experiment.site(site_name)
@@ -257,6 +270,7 @@ def emit(experiment: Experiment, plan: Plan) -> dict[str, str]:
             file=snake_literals.file_literal, text=snake_literals.literal,
         ),
         "config.yaml": config_yaml(experiment, plan),
+        **capacity.profile(experiment, plan, used_sites(plan)),
     }
 
 

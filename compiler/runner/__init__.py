@@ -39,7 +39,8 @@ def run(experiment: Experiment, plan: Plan, outdir: Path, args) -> int:
     if args.dry_run:
         if not _compiled(experiment, plan, outdir, args):
             return EXIT_FAILED
-        return _dry_run(base, outdir, jobs.rules(outdir), as_json=getattr(args, "format", "text") == "json")
+        return _dry_run(base, outdir, jobs.rules(outdir), as_json=getattr(args, "format", "text") == "json",
+                        options=_passed(args))
     # The folder is claimed before it is recompiled: a live run's scripts
     # are never rewritten under it.
     try:
@@ -59,10 +60,26 @@ def run(experiment: Experiment, plan: Plan, outdir: Path, args) -> int:
         if restart:
             base = [*base, "--forcerun", *restart]
         cores = args.cores or os.cpu_count() or 1
-        command = [*base, "--cores", str(cores), "--nocolor", "--rerun-incomplete", "--printshellcmds"]
-        return _run_workflow(experiment, plan, outdir, jobs.rules(outdir), base, command)
+        command = [*base, "--cores", str(cores), "--nocolor", "--rerun-incomplete", "--printshellcmds",
+                   *_flags(args), *_passed(args)]
+        return _run_workflow(experiment, plan, outdir, jobs.rules(outdir), [*base, *_passed(args)], command)
     finally:
         ownership.release(outdir)
+
+
+def _flags(args) -> list[str]:
+    """mlc's first-class Snakemake flags."""
+    flags = ["--keep-going"] if getattr(args, "keep_going", False) else []
+    if getattr(args, "jobs", 0):
+        flags += ["--jobs", str(args.jobs)]
+    return flags
+
+
+def _passed(args) -> list[str]:
+    """The options after `--` (checked by the CLI): they go to every
+    Snakemake call about the run, `--summary` included, so that what mlc
+    counts as scheduled is what Snakemake will run (`--forcerun x`)."""
+    return list(getattr(args, "snakemake", None) or [])
 
 
 def _compiled(experiment: Experiment, plan: Plan, outdir: Path, args) -> bool:
@@ -156,8 +173,8 @@ def _scheduled(base: list[str], outdir: Path, gone: dict[str, list[str]] | None 
     return f"mlc: snakemake --summary failed in {outdir}:\n{(result.stdout + result.stderr).strip()}"
 
 
-def _dry_run(base: list[str], outdir: Path, rules: list[jobs.Rule], as_json: bool) -> int:
-    scheduled = _scheduled(base, outdir)
+def _dry_run(base: list[str], outdir: Path, rules: list[jobs.Rule], as_json: bool, options: list[str]) -> int:
+    scheduled = _scheduled([*base, *options], outdir)
     if isinstance(scheduled, str):
         print(scheduled, file=sys.stderr)
         return EXIT_FAILED
@@ -314,7 +331,9 @@ def _cancel(outdir: Path, rule: jobs.Rule) -> str | None:
     kind = registry.KINDS.get(record.get("kind", ""))
     if kind is None or jobs.done(outdir, rule.name):
         return None
-    return kind.cancel_job(record)
+    cancelled = kind.cancel_job(record)
+    jobs.stop_watching(outdir, rule.name)
+    return cancelled
 
 
 def down(experiment: Experiment, outdir: Path, args) -> int:

@@ -75,6 +75,16 @@ def site_config(outdir: Path) -> dict:
         return {}
 
 
+def stop_watching(outdir: Path, rule: str) -> None:
+    """Marks the rule's job record as no longer wanted: the next run submits
+    afresh instead of reattaching to a job that was cancelled (the submit
+    script writes the same line when it stops watching)."""
+    path = outdir / ".mlc" / "jobs" / rule
+    if "watched" not in job_record(outdir, rule):
+        with open(path, "a", encoding="utf-8") as record:
+            record.write("watched=ended\n")
+
+
 def cancel_slurm_job(record: dict[str, str]) -> str:
     """scancel a recorded job (through ssh when it was submitted through a
     login host). Returns what was done, for the user."""

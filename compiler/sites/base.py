@@ -90,6 +90,10 @@ class SiteKind(ABC):
     reached_by: frozenset[Access] = frozenset()
     reaches: frozenset[Access] = frozenset()
     is_workflow_machine: bool = False
+    # Run-time capacity (compiler/backends/capacity.py): True when a stage's
+    # step itself uses the site's cpus, memory and GPUs (this machine, an
+    # ssh host); False when it only waits for a scheduler that queues it.
+    step_uses_host: bool = False
 
     def has(self, feature: Feature) -> bool:
         return feature in self.features

@@ -4,6 +4,7 @@ through a stand-in `sbatch` (and `apptainer`) on PATH."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import socket
 import subprocess
@@ -214,7 +215,9 @@ def test_slurm_array_and_transfers_run_through_sbatch(tmp_path):
     assert sif.name.startswith("alpine_3-") and sif.read_text() == "image docker://alpine:3\n"
     assert (tmp_path / "images").read_text() == f"{sif}\n" * 2
     record = (folder / ".mlc/jobs/scale").read_text()
-    assert record == "kind=slurm\nsite=hpc\nid=4242\nlogin=\n"
+    digest = hashlib.sha256((folder / "slurm/hpc/scale.sbatch").read_bytes()).hexdigest()
+    assert record == (f"kind=slurm\nsite=hpc\nid=4242\nlogin=\nroot={scratch / 'arith'}\nscript={digest}\n"
+                      "array=0-1\nwatched=ended\n")
 
 
 def test_a_failed_slurm_job_fails_its_rule_and_shows_the_log(tmp_path):

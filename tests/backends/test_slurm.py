@@ -135,12 +135,12 @@ def test_submit_reads_the_array_from_the_directive_header_only(tmp_path):
     ]
     files = emit(exp.model_copy(update={"instances": instances}), plan)
     submit = files[slurm.SUBMIT_SCRIPT]
-    functions = submit[submit.index("quote() {"):submit.index('on_cluster "mkdir -p logs')]
+    functions = submit[submit.index("quote() {"):submit.index("retries=${MLC_RETRIES")]
     tasks = {}
     for name in ("evaluate", "train"):
         (tmp_path / f"{name}.sbatch").write_text(files[f"slurm/hpc/{name}.sbatch"])
         tasks[name] = subprocess.run(
-            ["bash", "-c", functions + "script=$1; job=42; task_names | head -n 5", "_", str(tmp_path / f"{name}.sbatch")],
+            ["bash", "-c", functions + "script=$1; job=42; array=$(array_spec); task_names | head -n 5", "_", str(tmp_path / f"{name}.sbatch")],
             capture_output=True, text=True, check=True, timeout=60, env={"MLC_SLURM_ROOT": "r", "PATH": "/usr/bin:/bin"},
         ).stdout.split()
     assert tasks == {"evaluate": ["42"], "train": ["42_0", "42_1"]}

@@ -64,7 +64,9 @@ def test_only_the_failing_task_failed_and_nothing_after_it_ran(runs):
 
 def test_failure_names_stage_site_job_and_shows_the_log(runs):
     job = runs.flaky_record.get("id")
-    assert runs.flaky_record == {"kind": "slurm", "site": "cluster", "id": job, "login": ""}
+    connection = {k: runs.flaky_record.get(k) for k in ("kind", "site", "id", "login", "array", "watched")}
+    assert connection == {"kind": "slurm", "site": "cluster", "id": job, "login": "", "array": "0-2",
+                          "watched": "ended"}  # a failed job seen to its end is not reattached
     assert any(key.startswith(f"{job}_") for key in _states(runs.jobs_after_failure, "slurm_failing-flaky"))
     assert f"FAILED: stage flaky on Slurm cluster.cpu, slurm job {job}\n" in runs.failed.stderr
     assert f"| Slurm job {job} (flaky.sbatch) failed with status 3 (failed tasks: {job}_1)\n" in runs.failed.stderr

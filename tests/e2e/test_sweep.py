@@ -4,6 +4,7 @@ job and a fan-in. `mlc run --dry-run` first (it submits nothing), then
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 from dataclasses import dataclass
 
@@ -100,7 +101,10 @@ def test_job_records_name_the_submitted_jobs(sweep, scenario):
                        ("total", "slurm_sweep-total")]:
         record = job_record(scenario.folder, rule)
         ids = {r.get("ArrayJobId") or r["JobId"] for r in sweep.jobs.values() if r["Name"] == name}
-        assert record == {"kind": "slurm", "site": "cluster", "id": ids.pop(), "login": ""}
+        digest = hashlib.sha256((scenario.folder / "slurm" / "cluster" / f"{rule}.sbatch").read_bytes()).hexdigest()
+        assert record == {"kind": "slurm", "site": "cluster", "id": ids.pop(), "login": "",
+                          "root": str(scenario.work_root), "script": digest,
+                          "array": "0-2" if rule == "square" else "", "watched": "ended"}
 
 
 def test_dry_run_lists_every_step_and_submits_nothing(sweep):

@@ -107,7 +107,8 @@ def expected_environments(experiment: ir.Experiment, plan: ir.Plan, names: dict[
     first, second = plan.transfers
     return {
         local.script_path(here.name, names["a"]): {"MLC_WORKDIR": workdir},
-        slurm.SUBMIT_SCRIPT: {"MLC_SLURM_LOGIN": login, "MLC_SLURM_ROOT": root, "MLC_SLURM_SITE": hpc.name},
+        slurm.SUBMIT_SCRIPT: {"MLC_SLURM_LOGIN": login, "MLC_SLURM_ROOT": root, "MLC_SLURM_SITE": hpc.name,
+                              "MLC_RETRIES": "0"},
         # KUBE_RUN and KUBE_OVERLAY: config.yaml's run identity and overlay, empty by default.
         kubernetes.up_script(cloud.name): {"KUBE_CONTEXT": kube.context, "KUBE_NAMESPACE": kube.namespace,
                                            "KUBE_RUN": "", "KUBE_OVERLAY": ""},

@@ -15,6 +15,7 @@ class Local(SiteKind):
     title = "local"
     features = frozenset({Feature.MPI_LAUNCH, Feature.PUBLISHES, Feature.SERVICES, Feature.SECRET_FROM_ENV, Feature.SECRET_FROM_FILE})
     pool_keyword = None
+    step_uses_host = True
     reached_by = frozenset({Access.WORKFLOW_MACHINE})
     reaches = frozenset(Access)  # this machine has every client a transfer needs
     is_workflow_machine = True

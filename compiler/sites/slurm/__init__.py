@@ -85,10 +85,14 @@ class Slurm(SiteKind):
             files=[("script", slurm.script_path(site.name, group)), ("submit", slurm.SUBMIT_SCRIPT)],
             params=[Param("login", site.name, "login"),
                     Param("root", site.name, "scratch", join=builder.experiment.name),
-                    Param("site", site.name, value=site.name)],
+                    Param("site", site.name, value=site.name),
+                    # submit.sh retries the failed tasks alone; a Snakemake
+                    # retry would submit the whole array again.
+                    Param("retries", site.name, value=str(builder.retries(members)))],
             shell="MLC_SLURM_LOGIN={params.login:q} MLC_SLURM_ROOT={params.root:q} MLC_SLURM_SITE={params.site:q} "
-                  "MLC_JOB_RECORD={params.record:q} bash {input.submit:q} {input.script:q}",
-            span=group.instances[0].span, retries=builder.retries(members),
+                  "MLC_RETRIES={params.retries:q} MLC_JOB_RECORD={params.record:q} bash {input.submit:q} "
+                  "{input.script:q}",
+            span=group.instances[0].span,
         ))
         # The record of the submitted job (`mlc status`, `mlc down`), named
         # after the rule's final name.

@@ -22,6 +22,7 @@ class Ssh(SiteKind):
     title = "ssh"
     features = frozenset({Feature.MPI_LAUNCH, Feature.PUBLISHES, Feature.SERVICES, Feature.SECRET_FROM_ENV, Feature.SECRET_FROM_FILE})
     pool_keyword = None
+    step_uses_host = True
     reached_by = frozenset({Access.SSH})
     reaches = frozenset({Access.SSH})  # its host runs rsync to and from other ssh hosts
 
