@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..ir import Experiment, Plan, Service
 from . import commands
-from .naming import file_stem
+from .naming import file_stem, snake_rule
 from .sites import local_workdir
 from .templating import render
 
@@ -30,6 +30,7 @@ def emit_site(experiment: Experiment, plan: Plan, site_name: str) -> dict[str, s
             "workdir": local_workdir(site),
             "parents": commands.output_parents(experiment, assignment.unit),
             "env": commands.host_env(experiment, assignment.unit),
+            "usage_name": snake_rule(assignment.unit),
         }
         rendered = commands.render_command(experiment, plan, assignment.unit)
         context.update(command=rendered.text, exports=rendered.exports)

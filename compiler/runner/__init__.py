@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from .. import ir
+from ..records import run as records
 from ..backends import FolderError, WriteConflict, compile_to
 from ..ir import Experiment, Plan
 from ..sites import registry
@@ -81,6 +82,7 @@ def _run_workflow(experiment: Experiment, plan: Plan, outdir: Path, rules: list[
                         done=len(already_done), done_before=again)
     watcher = StepWatcher(outdir, [r.name for r in rules])
     watcher.clear()
+    records.prepare(outdir, scheduled)
     print(f"running {experiment.name} in {outdir} ({len(already_done)} of {len(rules)} steps already done)",
           flush=True)
     log_path = outdir / ".mlc" / "run.log"
@@ -114,6 +116,7 @@ def _run_workflow(experiment: Experiment, plan: Plan, outdir: Path, rules: list[
             signal.signal(signal.SIGTERM, previous_term)
             signal.signal(signal.SIGINT, previous_int)
     elapsed = time.monotonic() - started
+    records.finish(experiment, plan, outdir, scheduled, time.time() - elapsed, 0 if status == 0 else EXIT_FAILED)
     if status == 0:
         ran = progress.finished_now
         if ran == 0:
