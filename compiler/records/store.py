@@ -133,8 +133,8 @@ def read(folder: Path) -> tuple[list[Run], list[Step]]:
         runs = [Run(*row) for row in db.execute(
             f"SELECT {', '.join(f.name for f in fields(Run))} FROM runs ORDER BY started, run_id")]
         steps = [Step(*row) for row in db.execute(
-            f"SELECT {', '.join(f.name for f in fields(Step))} FROM steps "
-            "JOIN runs USING (run_id) ORDER BY runs.started, steps.rule")]
+            f"SELECT {', '.join('steps.' + f.name for f in fields(Step))} FROM steps "
+            "JOIN runs ON runs.run_id = steps.run_id ORDER BY runs.started, steps.rule")]
     finally:
         db.close()
     return runs, steps

@@ -1,0 +1,75 @@
+"""The command line of the records: `mlc report`, and the history flags of
+plan, compile and run (compiler/cli.py calls these, one line each)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+HISTORY_DEFAULT = {"plan": True, "run": True, "compile": False}
+
+
+def add_history_flags(p: argparse.ArgumentParser, command: str) -> None:
+    if HISTORY_DEFAULT[command]:
+        p.add_argument("--no-history", dest="history", action="store_false",
+                       help="plan from the sources alone, not from the run times recorded in the output folder")
+    else:
+        p.add_argument("--history", dest="history", action="store_true",
+                       help="use the run times recorded in the output folder (the output then depends "
+                            "on them; without it the output depends on the sources alone)")
+    if command == "plan":
+        p.add_argument("-o", "--out", default="out",
+                       help="output root whose records the plan learns from (default: out)")
+    p.set_defaults(history=HISTORY_DEFAULT[command])
+
+
+def with_history(args, experiment):
+    """The experiment with learned estimates (when asked) and what was learned."""
+    from .learn import learn
+    from .store import StoreError
+
+    if not getattr(args, "history", False):
+        return experiment, {}
+    try:
+        return learn(experiment, Path(args.out) / experiment.name)
+    except StoreError as err:
+        from ..cli import UsageError
+
+        raise UsageError(f"{err} (--no-history plans without it)") from None
+
+
+def explained(plan, learned):
+    from .learn import explain
+
+    return plan if plan is None else explain(plan, learned)
+
+
+def add_report(sub) -> None:
+    p = sub.add_parser("report", help="what the recorded runs used, per stage and pool, with suggestions")
+    p.add_argument("folder", help="an output folder (out/<experiment>) or the experiment's .mlx file")
+    p.add_argument("-o", "--out", default="out", help="output root, when given an .mlx file (default: out)")
+    p.add_argument("-p", "--param", action="append", metavar="NAME=VALUE", help="as for `mlc run`")
+    p.add_argument("--format", choices=["text", "json", "html"], default="text",
+                   help="html: a page with a plot of estimated against measured time")
+    p.set_defaults(func=cmd_report)
+
+
+def cmd_report(args) -> int:
+    from .. import cli
+    from .report import render
+    from .store import StoreError
+
+    folder = Path(args.folder)
+    if not folder.is_dir():
+        args.file = args.folder
+        fmt, args.format = args.format, ("json" if args.format == "json" else "text")
+        experiment, status = cli._load(args)
+        args.format = fmt
+        if experiment is None:
+            return status
+        folder = Path(args.out) / experiment.name
+    try:
+        print(render(folder, args.format))
+    except StoreError as err:
+        raise cli.UsageError(str(err)) from None
+    return cli.EXIT_OK
