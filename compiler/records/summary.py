@@ -12,7 +12,7 @@ from .store import Step
 # A request is called too large when the most ever used is under this share of it.
 GENEROUS = 0.5
 # Suggested requests leave this much headroom over the most ever used.
-HEADROOM = 1.5
+HEADROOM = 1.25
 
 
 @dataclass(frozen=True)
