@@ -31,7 +31,8 @@ PROFILES = {
     "provenance": "https://w3id.org/ro/wfrun/provenance/0.5",
     "wfcrate": "https://w3id.org/workflowhub/workflow-ro-crate/1.0",
 }
-_COMPILED_SKIP = {".mlc", "work"}  # records, logs and the local work tree are not the workflow
+# Records, logs, Snakemake's state and the local work tree are not the workflow.
+_COMPILED_SKIP = {".mlc", ".snakemake", "work"}
 
 
 def write(experiment: Experiment, outdir: Path, run: Run, steps: list[Step]) -> Path:
