@@ -30,13 +30,13 @@ SACCT_WAIT_SECONDS = float(os.environ.get("MLC_SACCT_WAIT", "60"))
 
 def steps(experiment: Experiment, plan: Plan, outdir: Path, run_id: str, ran: set[str]) -> list[Step]:
     """A record per stage instance whose rule is in `ran` (services have no end to measure)."""
-    wanted = [(a, experiment.instance(a.unit)) for a in plan.assignments
-              if a.kind == "instance" and snake_rule(a.unit) in ran]
-    slurm = _slurm_usage(outdir, [snake_rule(a.unit) for a, _ in wanted])
+    wanted = [(a, experiment.instance(a.unit), _rule(experiment.instance(a.unit), ran)) for a in plan.assignments
+              if a.kind == "instance"]
+    wanted = [(a, inst, rule) for a, inst, rule in wanted if rule is not None]
+    slurm = _slurm_usage(outdir, sorted({rule for _, _, rule in wanted}))
     sites = jobs.site_config(outdir)
     result = []
-    for assignment, inst in wanted:
-        rule = snake_rule(assignment.unit)
+    for assignment, inst, rule in wanted:
         site = experiment.site(assignment.site)
         record = jobs.job_record(outdir, rule)
         base = _planned(run_id, rule, inst, assignment, site.kind, experiment)
@@ -44,15 +44,26 @@ def steps(experiment: Experiment, plan: Plan, outdir: Path, run_id: str, ran: se
         base.update(inputs=_files(folder, _input_paths(experiment, inst)),
                     outputs=_files(folder, [(o.name, o.path) for o in inst.outputs]))
         base["state"] = "COMPLETED" if jobs.done(outdir, rule) else "FAILED"
-        if record.get("id"):
-            base["job_id"] = record["id"]
-        usage = slurm.get(record.get("id", "")) if record.get("kind") == "slurm" else None
+        job = record.get("id", "")
+        if job and rule != snake_rule(inst.id):  # one task of a job array
+            job = f"{job}_{inst.index}"
+        base["job_id"] = job or None
+        usage = slurm.get(job) if record.get("kind") == "slurm" else None
         if usage is not None:
             base.update(_from_sacct(usage))
         else:
             base.update(_from_wrapper(outdir, rule))
         result.append(Step(**base))
     return result
+
+
+def _rule(inst: StageInstance, ran: set[str]) -> str | None:
+    """The rule that ran the instance: its own, or its stage's (a Slurm job
+    array runs a whole sweep as one rule); None when it did not run now."""
+    for rule in (snake_rule(inst.id), snake_rule(inst.stage)):
+        if rule in ran:
+            return rule
+    return None
 
 
 def _planned(run_id: str, rule: str, inst: StageInstance, assignment, kind: str, experiment: Experiment) -> dict:
@@ -123,7 +134,10 @@ def sacct(ids: list[str], login: str = "") -> dict[str, accounting.JobUsage]:
                 usage = {u.job.job_id: u for u in accounting.jobs(accounting.parse_sacct(result.stdout))}
         except (OSError, subprocess.TimeoutExpired, accounting.AccountingError):
             pass
-        complete = all(i in usage and usage[i].job.end is not None for i in ids)
+        # An array's tasks are keyed `ID_INDEX`; each job or task needs an end.
+        mine = [u for key, u in usage.items() if key.split("_")[0] in ids]
+        complete = all(any(key.split("_")[0] == i for key in usage) for i in ids) and all(
+            u.job.end is not None for u in mine)
         if complete or time.monotonic() > deadline:
             return usage
         time.sleep(1.0)

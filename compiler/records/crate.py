@@ -21,6 +21,7 @@ from rocrate.model import ContextEntity
 from rocrate.rocrate import ROCrate
 
 from .. import __version__
+from ..backends.naming import snake_rule
 from ..ir import Experiment
 from .store import Run, Step
 
@@ -85,18 +86,19 @@ def write(experiment: Experiment, outdir: Path, run: Run, steps: list[Step]) -> 
 
 
 def _step(crate: ROCrate, workflow, step: Step):
-    tool = crate.add(ContextEntity(crate, f"#tool-{step.rule}", properties={
+    key = snake_rule(step.unit)  # not step.rule: a job array's tasks share their rule
+    tool = crate.add(ContextEntity(crate, f"#tool-{key}", properties={
         "@type": "SoftwareApplication", "name": f"{step.unit} on {step.pool}"}))
-    howto = crate.add(ContextEntity(crate, f"#step-{step.rule}", properties={
+    howto = crate.add(ContextEntity(crate, f"#step-{key}", properties={
         "@type": "HowToStep", "name": step.unit, "workExample": {"@id": tool.id}}))
     workflow.append_to("step", howto)
     files = {}
     for direction in ("inputs", "outputs"):
-        files[direction] = [crate.add(ContextEntity(crate, f"#{direction}-{step.rule}-{f['name']}-{i}", properties={
+        files[direction] = [crate.add(ContextEntity(crate, f"#{direction}-{key}-{f['name']}-{i}", properties={
             "@type": "File", "name": f["path"], **({"contentSize": str(f["size"])} if f["size"] is not None else {})}))
             for i, f in enumerate(json.loads(step.inputs if direction == "inputs" else step.outputs))]
     props = {"name": f"{step.unit} on {step.pool}", "actionStatus": _status(step.state == "COMPLETED"),
-             "location": step.site, "resourceUsage": _usage(crate, step)}
+             "location": step.site, "resourceUsage": _usage(crate, step, key)}
     if step.start is not None:
         props["startTime"] = _iso(step.start)
     if step.end is not None:
@@ -107,14 +109,14 @@ def _step(crate: ROCrate, workflow, step: Step):
         props["containerImage"] = step.image
     if step.state != "COMPLETED":
         props["error"] = f"{step.state} (exit status {step.exit_status})"
-    action = crate.add_action(tool, identifier=f"#action-{step.rule}", object=files["inputs"],
+    action = crate.add_action(tool, identifier=f"#action-{key}", object=files["inputs"],
                               result=files["outputs"], properties=props)
-    return crate.add(ContextEntity(crate, f"#control-{step.rule}", properties={
+    return crate.add(ContextEntity(crate, f"#control-{key}", properties={
         "@type": "ControlAction", "name": f"orchestrate {step.unit}", "instrument": {"@id": howto.id},
         "object": {"@id": action.id}}))
 
 
-def _usage(crate: ROCrate, step: Step) -> list[dict]:
+def _usage(crate: ROCrate, step: Step, key: str) -> list[dict]:
     measured = [("elapsed", step.elapsed_s, "s"), ("cpuTime", step.cpu_time_s, "s"),
                 ("maxRSS", step.max_rss_bytes, "bytes"), ("queueWait", step.queue_wait_s, "s"),
                 ("cpusRequested", step.cpus_asked, None), ("memoryRequested", step.memory_asked_bytes, "bytes"),
@@ -123,7 +125,7 @@ def _usage(crate: ROCrate, step: Step) -> list[dict]:
     for name, value, unit in measured:
         if value is None:
             continue
-        entity = crate.add(ContextEntity(crate, f"#usage-{step.rule}-{name}", properties={
+        entity = crate.add(ContextEntity(crate, f"#usage-{key}-{name}", properties={
             "@type": "PropertyValue", "name": name, "value": str(value), **({"unitText": unit} if unit else {})}))
         refs.append({"@id": entity.id})
     return refs

@@ -28,7 +28,7 @@ CREATE TABLE steps (
   max_rss_bytes INTEGER, cpus_asked REAL, memory_asked_bytes INTEGER, gpus_asked INTEGER,
   time_limit_s REAL, estimate_s REAL, image TEXT, params TEXT NOT NULL,
   inputs TEXT NOT NULL, outputs TEXT NOT NULL,
-  PRIMARY KEY (run_id, rule)
+  PRIMARY KEY (run_id, unit)
 );
 CREATE TRIGGER steps_append_only_u BEFORE UPDATE ON steps BEGIN SELECT RAISE(ABORT, 'records are append-only'); END;
 CREATE TRIGGER steps_append_only_d BEFORE DELETE ON steps BEGIN SELECT RAISE(ABORT, 'records are append-only'); END;
@@ -58,7 +58,7 @@ class Step:
     """One step of one run. None where the site could not tell."""
 
     run_id: str
-    rule: str
+    rule: str  # the Snakemake rule: one per instance, or per stage for a Slurm job array
     unit: str  # "train[lr=0.01]"
     stage: str
     site: str
@@ -134,7 +134,7 @@ def read(folder: Path) -> tuple[list[Run], list[Step]]:
             f"SELECT {', '.join(f.name for f in fields(Run))} FROM runs ORDER BY started, run_id")]
         steps = [Step(*row) for row in db.execute(
             f"SELECT {', '.join('steps.' + f.name for f in fields(Step))} FROM steps "
-            "JOIN runs ON runs.run_id = steps.run_id ORDER BY runs.started, steps.rule")]
+            "JOIN runs ON runs.run_id = steps.run_id ORDER BY runs.started, steps.rule, steps.unit")]
     finally:
         db.close()
     return runs, steps
