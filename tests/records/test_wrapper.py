@@ -1,0 +1,35 @@
+"""The local step wrapper's measurement: the command's exit status passes
+through, and the usage JSON lands in the output folder's .mlc/usage/."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "out" / "quickstart" / "local" / "laptop" / "make_data.sh"
+
+
+def _with_command(tmp_path: Path, command: str) -> Path:
+    text = SCRIPT.read_text()
+    text = re.sub(r"^command='.*?'\n(?=if ! command)", f"command='{command}'\n", text, flags=re.S | re.M)
+    script = tmp_path / "local" / "laptop" / "step.sh"
+    script.parent.mkdir(parents=True)
+    script.write_text(text)
+    return script
+
+
+@pytest.mark.parametrize("status", [0, 3])
+def test_usage_is_written_and_the_status_kept(tmp_path, status):
+    script = _with_command(tmp_path, f'python3 -c "x = bytearray(50 * 2**20)"; exit {status}')
+    result = subprocess.run(["bash", "local/laptop/step.sh"], cwd=tmp_path, capture_output=True, text=True,
+                            env={"PATH": "/usr/bin:/bin", "MLC_WORKDIR": str(tmp_path / "work")})
+    assert result.returncode == status, result.stderr
+    usage = json.loads((tmp_path / ".mlc" / "usage" / "make_data.json").read_text())
+    assert usage["exit_status"] == status and usage["end"] >= usage["start"]
+    assert usage["max_rss_bytes"] >= 50 * 2**20 and usage["cpu_time_s"] > 0
+    assert script.is_file()
