@@ -6,17 +6,20 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-HISTORY_DEFAULT = {"plan": True, "run": True, "compile": False}
+# plan only reads: it learns by default. compile and run write the compiled
+# folder, which must depend on the sources alone unless asked (so that
+# `mlc compile --check` stays reproducible after a run).
+HISTORY_DEFAULT = {"plan": True, "run": False, "compile": False}
 
 
 def add_history_flags(p: argparse.ArgumentParser, command: str) -> None:
-    if HISTORY_DEFAULT[command]:
-        p.add_argument("--no-history", dest="history", action="store_false",
-                       help="plan from the sources alone, not from the run times recorded in the output folder")
-    else:
-        p.add_argument("--history", dest="history", action="store_true",
-                       help="use the run times recorded in the output folder (the output then depends "
-                            "on them; without it the output depends on the sources alone)")
+    group = p.add_mutually_exclusive_group()
+    default = " (the default)"
+    group.add_argument("--history", dest="history", action="store_true",
+                       help="estimate run times from the runs recorded in the output folder (docs/records.md)"
+                            + (default if HISTORY_DEFAULT[command] else "; the compiled folder then depends on them"))
+    group.add_argument("--no-history", dest="history", action="store_false",
+                       help="plan from the sources alone" + ("" if HISTORY_DEFAULT[command] else default))
     if command == "plan":
         p.add_argument("-o", "--out", default="out",
                        help="output root whose records the plan learns from (default: out)")

@@ -78,6 +78,17 @@ def test_the_next_plan_uses_the_measured_times(ran):
     assert "median" not in mlc("plan", str(QUICKSTART), "-o", str(out), "--no-history").stdout
 
 
+def test_the_compiled_folder_stays_what_the_sources_make(ran):
+    out, _ = ran
+    again = mlc("run", str(QUICKSTART), "-o", str(out))  # records exist; run learns only with --history
+    assert again.returncode == 0
+    check = mlc("compile", str(QUICKSTART), "-o", str(out), "--check")
+    assert check.returncode == 0 and "up to date" in check.stdout, check.stdout + check.stderr
+    learned = mlc("run", str(QUICKSTART), "-o", str(out), "--history", "--dry-run")
+    assert learned.returncode == 0
+    assert "median of 1 run" in (out / "quickstart" / "plan.json").read_text()
+
+
 def test_the_run_crate_has_the_profile_terms(ran):
     out, _ = ran
     (crate_dir,) = (out / "quickstart/.mlc/runs").iterdir()
