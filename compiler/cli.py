@@ -12,8 +12,8 @@ import traceback
 from pathlib import Path
 
 from . import __version__
-from .records import cli as records_cli
 from .diagnostics import Diagnostic, SourceCache, render_json, render_text, summary
+from .records import cli as records_cli
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 3
 

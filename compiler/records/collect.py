@@ -129,7 +129,7 @@ def sacct(ids: list[str], login: str = "") -> dict[str, accounting.JobUsage]:
     usage: dict[str, accounting.JobUsage] = {}
     while True:
         try:
-            result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+            result = subprocess.run(command, check=False, capture_output=True, text=True, timeout=60)
             if result.returncode == 0:
                 usage = {u.job.job_id: u for u in accounting.jobs(accounting.parse_sacct(result.stdout))}
         except (OSError, subprocess.TimeoutExpired, accounting.AccountingError):

@@ -62,8 +62,8 @@ def _svg(summary: list[Group]) -> str:
     top = max(max(g.elapsed_median_s, g.estimate_s) for g in shown) or 1.0
     label, bar, row = 220, 400, 34
     height = 30 + row * len(shown)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{label + bar + 120}" height="{height}" '
-             'role="img" aria-label="estimated and measured time per stage">',
+    parts = [(f'<svg xmlns="http://www.w3.org/2000/svg" width="{label + bar + 120}" height="{height}" '
+              'role="img" aria-label="estimated and measured time per stage">'),
              '<text x="0" y="14" font-size="12">hollow: estimated; filled: measured median</text>']
     for i, g in enumerate(shown):
         y = 26 + i * row
@@ -73,8 +73,8 @@ def _svg(summary: list[Group]) -> str:
             f'<text x="0" y="{y + 16}" font-size="12">{name}</text>',
             f'<rect x="{label}" y="{y}" width="{est:.1f}" height="12" fill="none" stroke="#555"/>',
             f'<rect x="{label}" y="{y + 14}" width="{got:.1f}" height="12" fill="#3b7dd8"/>',
-            f'<text x="{label + max(est, got) + 6:.1f}" y="{y + 22}" font-size="11">'
-            f'{html.escape(human(g.estimate_s))} / {html.escape(human(g.elapsed_median_s))}</text>',
+            (f'<text x="{label + max(est, got) + 6:.1f}" y="{y + 22}" font-size="11">'
+             f'{html.escape(human(g.estimate_s))} / {html.escape(human(g.elapsed_median_s))}</text>'),
         ]
     parts.append("</svg>")
     return "\n".join(parts)

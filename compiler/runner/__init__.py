@@ -19,9 +19,9 @@ import time
 from pathlib import Path
 
 from .. import ir
-from ..records import run as records
 from ..backends import FolderError, WriteConflict, compile_to
 from ..ir import Experiment, Plan
+from ..records import run as records
 from ..sites import registry
 from . import jobs, ownership
 from .progress import Progress, StepWatcher, scheduled_rules

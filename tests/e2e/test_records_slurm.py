@@ -50,7 +50,7 @@ def test_every_step_has_its_accounting(slurm_accounting, recorded):
 
 
 def _mlc(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "compiler.cli", *args], cwd=ROOT, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "compiler.cli", *args], check=False, cwd=ROOT, capture_output=True, text=True,
                           timeout=120)
 
 

@@ -16,7 +16,7 @@ SCRIPT = ROOT / "out" / "quickstart" / "local" / "laptop" / "make_data.sh"
 
 def _with_command(tmp_path: Path, command: str) -> Path:
     text = SCRIPT.read_text()
-    text = re.sub(r"^command='.*?'\n(?=if ! command)", f"command='{command}'\n", text, flags=re.S | re.M)
+    text = re.sub(r"^command='.*?'\n(?=if ! command)", f"command='{command}'\n", text, flags=re.DOTALL | re.MULTILINE)
     script = tmp_path / "local" / "laptop" / "step.sh"
     script.parent.mkdir(parents=True)
     script.write_text(text)
@@ -26,7 +26,7 @@ def _with_command(tmp_path: Path, command: str) -> Path:
 @pytest.mark.parametrize("status", [0, 3])
 def test_usage_is_written_and_the_status_kept(tmp_path, status):
     script = _with_command(tmp_path, f'python3 -c "x = bytearray(50 * 2**20)"; exit {status}')
-    result = subprocess.run(["bash", "local/laptop/step.sh"], cwd=tmp_path, capture_output=True, text=True,
+    result = subprocess.run(["bash", "local/laptop/step.sh"], check=False, cwd=tmp_path, capture_output=True, text=True,
                             env={"PATH": "/usr/bin:/bin", "MLC_WORKDIR": str(tmp_path / "work")})
     assert result.returncode == status, result.stderr
     usage = json.loads((tmp_path / ".mlc" / "usage" / "make_data.json").read_text())
