@@ -457,7 +457,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("schema", help="print the JSON schema of the IR or the plan")
     p.add_argument("which", choices=["ir", "plan"], nargs="?", default="ir")
     p.set_defaults(func=cmd_schema)
-    records_cli.add_report(sub)
+    records_cli.add_report(sub, _load, UsageError)
     return parser
 
 

@@ -4,6 +4,7 @@ plan, compile and run (compiler/cli.py calls these, one line each)."""
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 # plan only reads: it learns by default. compile and run write the compiled
@@ -27,7 +28,8 @@ def add_history_flags(p: argparse.ArgumentParser, command: str) -> None:
 
 
 def with_history(args, experiment):
-    """The experiment with learned estimates (when asked) and what was learned."""
+    """The experiment with learned estimates (when asked) and what was learned.
+    Records this mlc cannot read are reported and planned without."""
     from .learn import learn
     from .store import StoreError
 
@@ -36,9 +38,8 @@ def with_history(args, experiment):
     try:
         return learn(experiment, Path(args.out) / experiment.name)
     except StoreError as err:
-        from ..cli import UsageError
-
-        raise UsageError(f"{err} (--no-history plans without it)") from None
+        print(f"mlc: warning: {err}: planning from the sources alone", file=sys.stderr)
+        return experiment, {}
 
 
 def explained(plan, learned):
@@ -47,18 +48,19 @@ def explained(plan, learned):
     return plan if plan is None else explain(plan, learned)
 
 
-def add_report(sub) -> None:
+def add_report(sub, load, usage_error: type[Exception]) -> None:
+    """`mlc report`; `load` and `usage_error` are compiler/cli.py's own (its
+    `_load`, and the error its main() reports as a usage error)."""
     p = sub.add_parser("report", help="what the recorded runs used, per stage and pool, with suggestions")
     p.add_argument("folder", help="an output folder (out/<experiment>) or the experiment's .mlx file")
     p.add_argument("-o", "--out", default="out", help="output root, when given an .mlx file (default: out)")
     p.add_argument("-p", "--param", action="append", metavar="NAME=VALUE", help="as for `mlc run`")
     p.add_argument("--format", choices=["text", "json", "html"], default="text",
                    help="html: a page with a plot of estimated against measured time")
-    p.set_defaults(func=cmd_report)
+    p.set_defaults(func=cmd_report, _load_experiment=load, _usage_error=usage_error)
 
 
 def cmd_report(args) -> int:
-    from .. import cli
     from .report import render
     from .store import StoreError
 
@@ -66,7 +68,7 @@ def cmd_report(args) -> int:
     if not folder.is_dir():
         args.file = args.folder
         fmt, args.format = args.format, ("json" if args.format == "json" else "text")
-        experiment, status = cli._load(args)
+        experiment, status = args._load_experiment(args)
         args.format = fmt
         if experiment is None:
             return status
@@ -74,5 +76,5 @@ def cmd_report(args) -> int:
     try:
         print(render(folder, args.format))
     except StoreError as err:
-        raise cli.UsageError(str(err)) from None
-    return cli.EXIT_OK
+        raise args._usage_error(str(err)) from None
+    return 0
