@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from ..backends.naming import snake_rule
+from ..backends.snakefile import STEP_RECORDS
 from ..ir import Experiment, Plan, StageInstance
 from ..runner import jobs
 from ..sites import registry
@@ -32,7 +33,9 @@ def steps(experiment: Experiment, plan: Plan, outdir: Path, run_id: str, ran: se
     """A record per stage instance whose rule is in `ran` (services have no end to measure)."""
     wanted = [(a, experiment.instance(a.unit), _rule(experiment.instance(a.unit), ran)) for a in plan.assignments
               if a.kind == "instance"]
-    wanted = [(a, inst, rule) for a, inst, rule in wanted if rule is not None]
+    # A rule the run scheduled but never started (an earlier step failed) has no record.
+    wanted = [(a, inst, rule) for a, inst, rule in wanted
+              if rule is not None and (jobs.done(outdir, rule) or (outdir / STEP_RECORDS / rule).exists())]
     slurm = _slurm_usage(outdir, sorted({rule for _, _, rule in wanted}))
     sites = jobs.site_config(outdir)
     result = []
