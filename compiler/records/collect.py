@@ -60,6 +60,30 @@ def steps(experiment: Experiment, plan: Plan, outdir: Path, run_id: str, ran: se
     return result
 
 
+def unwatched(outdir: Path, steps: list[Step]) -> set[str]:
+    """Finished rules no run recorded: run by Snakemake without `mlc run`, or
+    by an `mlc run` that was stopped. A rule counts when its job id, or the
+    start its wrapper measured, is not among the recorded steps'."""
+    jobs_seen = {s.job_id.split("_")[0] for s in steps if s.job_id}
+    starts_seen = {(s.rule, s.start) for s in steps if s.start is not None}
+    found = set()
+    for rule in jobs.rules(outdir):
+        if not jobs.done(outdir, rule.name):
+            continue
+        job = jobs.job_record(outdir, rule.name).get("id")
+        if job:
+            if job not in jobs_seen:
+                found.add(rule.name)
+            continue
+        try:
+            usage = json.loads((outdir / USAGE_DIR / f"{rule.name}.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if (rule.name, usage.get("start")) not in starts_seen:
+            found.add(rule.name)
+    return found
+
+
 def _rule(inst: StageInstance, ran: set[str]) -> str | None:
     """The rule that ran the instance: its own, or its stage's (a Slurm job
     array runs a whole sweep as one rule); None when it did not run now."""

@@ -27,13 +27,15 @@ def new_run_id(now: float) -> str:
 
 def finish(experiment: Experiment, plan: Plan, outdir: Path, scheduled: set[str], started: float,
            status: int) -> None:
-    """Append the run and its steps to the folder's store. A failure to
-    record is reported and never changes the run's own result."""
-    if not scheduled:
-        return  # nothing ran: nothing to record
+    """Append the run and its steps to the folder's store, with the steps
+    that finished while no `mlc run` watched (collect.unwatched). A failure
+    to record is reported and never changes the run's own result."""
     run_id = new_run_id(started)
     try:
-        steps = collect.steps(experiment, plan, outdir, run_id, scheduled)
+        ran = scheduled | collect.unwatched(outdir, store.read(outdir)[1])
+        if not ran:
+            return  # nothing ran: nothing to record
+        steps = collect.steps(experiment, plan, outdir, run_id, ran)
         run = store.Run(run_id=run_id, experiment=experiment.name, started=started, ended=time.time(),
                         status=status, sources=json.dumps(experiment.sources),
                         params=json.dumps(experiment.params, sort_keys=True), mlc_version=__version__)

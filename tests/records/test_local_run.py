@@ -124,3 +124,19 @@ def test_the_run_crate_has_the_profile_terms(ran):
         usage = {graph[u]["name"]: graph[u] for u in ids(action["resourceUsage"])}
         assert {"elapsed", "cpuTime", "maxRSS"} <= set(usage)
         assert all("File" in types(graph[f]) for f in ids(action["result"]))
+
+
+def test_steps_run_without_mlc_are_recorded_by_the_next_run(tmp_path):
+    assert mlc("compile", str(QUICKSTART), "-o", str(tmp_path)).returncode == 0
+    folder = tmp_path / "quickstart"
+    snakemake = subprocess.run(["snakemake", "--cores", "1"], check=False, cwd=folder, capture_output=True, text=True,
+                               timeout=300)
+    assert snakemake.returncode == 0, snakemake.stderr
+    assert store.read(folder) == ([], [])
+    again = mlc("run", str(QUICKSTART), "-o", str(tmp_path))
+    assert again.returncode == 0 and "nothing to do" in again.stdout
+    runs, steps = store.read(folder)
+    assert len(runs) == 1 and len(steps) == 5 and all(s.elapsed_s is not None for s in steps)
+    # recorded once: a third run adds nothing
+    assert mlc("run", str(QUICKSTART), "-o", str(tmp_path)).returncode == 0
+    assert len(store.read(folder)[0]) == 1
