@@ -13,6 +13,7 @@ from pathlib import Path
 
 from . import __version__
 from .diagnostics import Diagnostic, SourceCache, render_json, render_text, summary
+from .records import cli as records_cli
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 3
 
@@ -119,8 +120,9 @@ def _load_and_place(args):
     experiment, status = _load(args)
     if experiment is None:
         return None, None, status
+    experiment, learned = records_cli.with_history(args, experiment)
     plan, status = _place(args, experiment)
-    return experiment, plan, status
+    return experiment, records_cli.explained(plan, learned), status
 
 
 # --- commands ---------------------------------------------------------------
@@ -428,6 +430,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also solve the exact MILP (needs the `exact` extra; up to 20 stage instances, "
                         "no services) and print how far the plan is from the optimum; the plan itself "
                         "never depends on it")
+    records_cli.add_history_flags(p, "plan")
     p.set_defaults(func=cmd_plan)
 
     p = sub.add_parser("compile", help="generate sbatch scripts, manifests and the Snakefile")
@@ -439,6 +442,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write nothing; exit 1 listing the files that differ from what the source produces")
     p.add_argument("--force", action="store_true",
                    help="overwrite generated files that were edited by hand")
+    records_cli.add_history_flags(p, "compile")
     p.set_defaults(func=cmd_compile)
 
     p = sub.add_parser("run", help="compile, then run the experiment through Snakemake")
@@ -457,6 +461,7 @@ def build_parser() -> argparse.ArgumentParser:
                 "Those mlc sets itself (--snakefile, --directory, --cores, --jobs, --keep-going, --dry-run, "
                 "--nocolor, --rerun-incomplete, --printshellcmds, --unlock, --summary) are refused.")
     _add_run_id(p)
+    records_cli.add_history_flags(p, "run")
     p.set_defaults(func=cmd_run, snakemake=[])
 
     p = sub.add_parser("status", help="show each stage's state and each service's endpoint")
@@ -497,6 +502,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("schema", help="print the JSON schema of the IR or the plan")
     p.add_argument("which", choices=["ir", "plan"], nargs="?", default="ir")
     p.set_defaults(func=cmd_schema)
+    records_cli.add_report(sub, _load, UsageError)
     return parser
 
 

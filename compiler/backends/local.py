@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..ir import Experiment, Plan, Service
 from . import cache_recipe, commands, launch, service_inputs
-from .naming import file_stem
+from .naming import file_stem, snake_rule
 from .sites import local_workdir
 from .software import host_software
 from .templating import generated_header, render
@@ -44,6 +44,7 @@ def emit_site(experiment: Experiment, plan: Plan, site_name: str) -> dict[str, s
             "parents": commands.output_parents(experiment, assignment.unit),
             "env": commands.host_env(experiment, assignment.unit),
             "host_software": host_software(unit),
+            "usage_name": snake_rule(assignment.unit),
         }
         rendered = commands.render_command(experiment, plan, assignment.unit)
         context.update(command=launch.single_host(unit, rendered.text), exports=rendered.exports,

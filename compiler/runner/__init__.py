@@ -21,6 +21,7 @@ from pathlib import Path
 from .. import ir
 from ..backends import FolderError, WriteConflict, compile_to
 from ..ir import Experiment, Plan
+from ..records import run as records
 from ..sites import registry
 from . import cache_report, jobs, ownership, results, services
 from .progress import Progress, StepWatcher, scheduled_rules
@@ -110,6 +111,7 @@ def _run_workflow(experiment: Experiment, plan: Plan, outdir: Path, rules: list[
                         cache_note=lambda rule: cache_report.note(outdir, rule))
     watcher = StepWatcher(outdir, [r.name for r in rules])
     watcher.clear()
+    records.prepare(outdir, scheduled)
     print(f"running {experiment.name} in {outdir} ({len(already_done)} of {len(rules)} steps already done)",
           flush=True)
     log_path = outdir / ".mlc" / "run.log"
@@ -143,6 +145,7 @@ def _run_workflow(experiment: Experiment, plan: Plan, outdir: Path, rules: list[
             signal.signal(signal.SIGTERM, previous_term)
             signal.signal(signal.SIGINT, previous_int)
     elapsed = time.monotonic() - started
+    records.finish(experiment, plan, outdir, scheduled, time.time() - elapsed, 0 if status == 0 else EXIT_FAILED)
     if status == 0:
         ran = progress.finished_now
         if ran == 0:

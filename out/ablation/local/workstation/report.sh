@@ -7,6 +7,9 @@
 # shellcheck disable=SC2016
 set -euo pipefail
 
+# Measured for `mlc report`: usage goes to .mlc/usage/ of the output folder
+# (found from this script's path, before the cd below).
+usage_file="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd)/.mlc/usage/"report.json
 workdir=${MLC_WORKDIR:-work/workstation}
 # The result cache (docs/running.md): run or re-use, by the step's key.
 step_cache="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)/step_cache.py"
@@ -27,4 +30,29 @@ export MLC_IN_curves_9=runs/mixup/3/metrics.csv
 export MLC_OUT_table=report/ablation.md
 command='python report.py "${MLC_IN_curves_1}" "${MLC_IN_curves_2}" "${MLC_IN_curves_3}" "${MLC_IN_curves_4}" "${MLC_IN_curves_5}" "${MLC_IN_curves_6}" "${MLC_IN_curves_7}" "${MLC_IN_curves_8}" "${MLC_IN_curves_9}" > "${MLC_OUT_table}"'
 recipe='{"experiment":"ablation","inputs":[{"kind":"output","name":"curves","path":"runs/none/1/metrics.csv","position":0},{"kind":"output","name":"curves","path":"runs/none/2/metrics.csv","position":1},{"kind":"output","name":"curves","path":"runs/none/3/metrics.csv","position":2},{"kind":"output","name":"curves","path":"runs/randaugment/1/metrics.csv","position":3},{"kind":"output","name":"curves","path":"runs/randaugment/2/metrics.csv","position":4},{"kind":"output","name":"curves","path":"runs/randaugment/3/metrics.csv","position":5},{"kind":"output","name":"curves","path":"runs/mixup/1/metrics.csv","position":6},{"kind":"output","name":"curves","path":"runs/mixup/2/metrics.csv","position":7},{"kind":"output","name":"curves","path":"runs/mixup/3/metrics.csv","position":8}],"outputs":[{"kind":"file","name":"table","path":"report/ablation.md"}],"parts":{"command":"python report.py \"${MLC_IN_curves_1}\" \"${MLC_IN_curves_2}\" \"${MLC_IN_curves_3}\" \"${MLC_IN_curves_4}\" \"${MLC_IN_curves_5}\" \"${MLC_IN_curves_6}\" \"${MLC_IN_curves_7}\" \"${MLC_IN_curves_8}\" \"${MLC_IN_curves_9}\" > \"${MLC_OUT_table}\"","env":{},"exports":[["MLC_IN_curves_1","runs/none/1/metrics.csv"],["MLC_IN_curves_2","runs/none/2/metrics.csv"],["MLC_IN_curves_3","runs/none/3/metrics.csv"],["MLC_IN_curves_4","runs/randaugment/1/metrics.csv"],["MLC_IN_curves_5","runs/randaugment/2/metrics.csv"],["MLC_IN_curves_6","runs/randaugment/3/metrics.csv"],["MLC_IN_curves_7","runs/mixup/1/metrics.csv"],["MLC_IN_curves_8","runs/mixup/2/metrics.csv"],["MLC_IN_curves_9","runs/mixup/3/metrics.csv"],["MLC_OUT_table","report/ablation.md"]],"image":"","outputs":[["file","report/ablation.md"]],"params":{}},"recipe":"9708652cf6eadba77b28811720b7ec52d5716b2e7731a8f8b42a43db4ab021cb","step":"report"}'
+if ! command -v python3 >/dev/null; then
 exec "${MLC_PYTHON:-python3}" "$step_cache" "$recipe" bash -eo pipefail -c "$command"
+fi
+exec python3 -c '
+import json, os, resource, signal, socket, subprocess, sys, time
+path, argv = sys.argv[1], sys.argv[2:]
+started = time.time()
+child = subprocess.Popen(argv)
+for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+    signal.signal(sig, lambda number, frame: child.send_signal(number))
+status = child.wait()
+ended = time.time()
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+record = {"start": started, "end": ended, "elapsed_s": round(ended - started, 3),
+          "cpu_time_s": round(usage.ru_utime + usage.ru_stime, 3),
+          "max_rss_bytes": usage.ru_maxrss * 1024, "exit_status": status, "host": socket.gethostname()}
+try:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path + ".tmp", "w") as out:
+        json.dump(record, out)
+    os.replace(path + ".tmp", path)
+except OSError as err:
+    print("mlc: usage not recorded:", err, file=sys.stderr)
+sys.exit(status if status >= 0 else 128 - status)
+' "$usage_file" "${MLC_PYTHON:-python3}" "$step_cache" "$recipe" bash -eo pipefail -c "$command"
+

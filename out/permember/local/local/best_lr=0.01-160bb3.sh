@@ -7,6 +7,9 @@
 # shellcheck disable=SC2016
 set -euo pipefail
 
+# Measured for `mlc report`: usage goes to .mlc/usage/ of the output folder
+# (found from this script's path, before the cd below).
+usage_file="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd)/.mlc/usage/"best_lr_0_01_160bb3.json
 workdir=${MLC_WORKDIR:-work/local}
 # The result cache (docs/running.md): run or re-use, by the step's key.
 step_cache="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)/step_cache.py"
@@ -20,4 +23,29 @@ export MLC_IN_scores_2=eval/0.01/32/score.txt
 export MLC_OUT_pick=best/0.01.txt
 command='cat "${MLC_IN_scores_1}" "${MLC_IN_scores_2}" > "${MLC_OUT_pick}"'
 recipe='{"experiment":"permember","inputs":[{"kind":"output","name":"scores","path":"eval/0.01/16/score.txt","position":0},{"kind":"output","name":"scores","path":"eval/0.01/32/score.txt","position":1}],"outputs":[{"kind":"file","name":"pick","path":"best/0.01.txt"}],"parts":{"command":"cat \"${MLC_IN_scores_1}\" \"${MLC_IN_scores_2}\" > \"${MLC_OUT_pick}\"","env":{},"exports":[["MLC_IN_scores_1","eval/0.01/16/score.txt"],["MLC_IN_scores_2","eval/0.01/32/score.txt"],["MLC_OUT_pick","best/0.01.txt"]],"image":"","outputs":[["file","best/0.01.txt"]],"params":{"lr":"0.01"}},"recipe":"58905075571dbf95c8b96413bed9e226b3bc0e2b3a42dbf6c3430e8188d33b24","step":"best[lr=0.01]"}'
+if ! command -v python3 >/dev/null; then
 exec "${MLC_PYTHON:-python3}" "$step_cache" "$recipe" bash -eo pipefail -c "$command"
+fi
+exec python3 -c '
+import json, os, resource, signal, socket, subprocess, sys, time
+path, argv = sys.argv[1], sys.argv[2:]
+started = time.time()
+child = subprocess.Popen(argv)
+for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+    signal.signal(sig, lambda number, frame: child.send_signal(number))
+status = child.wait()
+ended = time.time()
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+record = {"start": started, "end": ended, "elapsed_s": round(ended - started, 3),
+          "cpu_time_s": round(usage.ru_utime + usage.ru_stime, 3),
+          "max_rss_bytes": usage.ru_maxrss * 1024, "exit_status": status, "host": socket.gethostname()}
+try:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path + ".tmp", "w") as out:
+        json.dump(record, out)
+    os.replace(path + ".tmp", path)
+except OSError as err:
+    print("mlc: usage not recorded:", err, file=sys.stderr)
+sys.exit(status if status >= 0 else 128 - status)
+' "$usage_file" "${MLC_PYTHON:-python3}" "$step_cache" "$recipe" bash -eo pipefail -c "$command"
+

@@ -7,6 +7,9 @@
 # shellcheck disable=SC2016
 set -euo pipefail
 
+# Measured for `mlc report`: usage goes to .mlc/usage/ of the output folder
+# (found from this script's path, before the cd below).
+usage_file="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd)/.mlc/usage/"eval_lr_0_01_bs_16_8e700a.json
 workdir=${MLC_WORKDIR:-work/local}
 # The result cache (docs/running.md): run or re-use, by the step's key.
 step_cache="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)/step_cache.py"
@@ -19,4 +22,29 @@ export MLC_IN_ckpt=train/0.01/16/model.txt
 export MLC_OUT_score=eval/0.01/16/score.txt
 command='tail -n 1 "${MLC_IN_ckpt}" > "${MLC_OUT_score}"'
 recipe='{"experiment":"permember","inputs":[{"kind":"output","name":"ckpt","path":"train/0.01/16/model.txt","position":0}],"outputs":[{"kind":"file","name":"score","path":"eval/0.01/16/score.txt"}],"parts":{"command":"tail -n 1 \"${MLC_IN_ckpt}\" > \"${MLC_OUT_score}\"","env":{},"exports":[["MLC_IN_ckpt","train/0.01/16/model.txt"],["MLC_OUT_score","eval/0.01/16/score.txt"]],"image":"","outputs":[["file","eval/0.01/16/score.txt"]],"params":{"bs":"16","lr":"0.01"}},"recipe":"6b6195eb863ff2078413be1f6f7eb06b66e2c990f8d4ccfa7074ab085b67a929","step":"eval[lr=0.01,bs=16]"}'
+if ! command -v python3 >/dev/null; then
 exec "${MLC_PYTHON:-python3}" "$step_cache" "$recipe" bash -eo pipefail -c "$command"
+fi
+exec python3 -c '
+import json, os, resource, signal, socket, subprocess, sys, time
+path, argv = sys.argv[1], sys.argv[2:]
+started = time.time()
+child = subprocess.Popen(argv)
+for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+    signal.signal(sig, lambda number, frame: child.send_signal(number))
+status = child.wait()
+ended = time.time()
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+record = {"start": started, "end": ended, "elapsed_s": round(ended - started, 3),
+          "cpu_time_s": round(usage.ru_utime + usage.ru_stime, 3),
+          "max_rss_bytes": usage.ru_maxrss * 1024, "exit_status": status, "host": socket.gethostname()}
+try:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path + ".tmp", "w") as out:
+        json.dump(record, out)
+    os.replace(path + ".tmp", path)
+except OSError as err:
+    print("mlc: usage not recorded:", err, file=sys.stderr)
+sys.exit(status if status >= 0 else 128 - status)
+' "$usage_file" "${MLC_PYTHON:-python3}" "$step_cache" "$recipe" bash -eo pipefail -c "$command"
+

@@ -7,6 +7,9 @@
 # shellcheck disable=SC2016
 set -euo pipefail
 
+# Measured for `mlc report`: usage goes to .mlc/usage/ of the output folder
+# (found from this script's path, before the cd below).
+usage_file="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd)/.mlc/usage/"shard_i_0_64e927.json
 workdir=${MLC_WORKDIR:-work/local}
 # The result cache (docs/running.md): run or re-use, by the step's key.
 step_cache="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)/step_cache.py"
@@ -19,4 +22,29 @@ export MLC_VALUE_i=0
 export MLC_OUT_part=shards/0.txt
 command='echo shard "${MLC_VALUE_i}" > "${MLC_OUT_part}"'
 recipe='{"experiment":"permember","inputs":[],"outputs":[{"kind":"file","name":"part","path":"shards/0.txt"}],"parts":{"command":"echo shard \"${MLC_VALUE_i}\" > \"${MLC_OUT_part}\"","env":{},"exports":[["MLC_VALUE_i","0"],["MLC_OUT_part","shards/0.txt"]],"image":"","outputs":[["file","shards/0.txt"]],"params":{"i":"0"}},"recipe":"23822265ed59840dcff68c6220906b7d2e9561e1a7d810a3522a7e728a283799","step":"shard[i=0]"}'
+if ! command -v python3 >/dev/null; then
 exec "${MLC_PYTHON:-python3}" "$step_cache" "$recipe" bash -eo pipefail -c "$command"
+fi
+exec python3 -c '
+import json, os, resource, signal, socket, subprocess, sys, time
+path, argv = sys.argv[1], sys.argv[2:]
+started = time.time()
+child = subprocess.Popen(argv)
+for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+    signal.signal(sig, lambda number, frame: child.send_signal(number))
+status = child.wait()
+ended = time.time()
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+record = {"start": started, "end": ended, "elapsed_s": round(ended - started, 3),
+          "cpu_time_s": round(usage.ru_utime + usage.ru_stime, 3),
+          "max_rss_bytes": usage.ru_maxrss * 1024, "exit_status": status, "host": socket.gethostname()}
+try:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path + ".tmp", "w") as out:
+        json.dump(record, out)
+    os.replace(path + ".tmp", path)
+except OSError as err:
+    print("mlc: usage not recorded:", err, file=sys.stderr)
+sys.exit(status if status >= 0 else 128 - status)
+' "$usage_file" "${MLC_PYTHON:-python3}" "$step_cache" "$recipe" bash -eo pipefail -c "$command"
+

@@ -7,6 +7,9 @@
 # shellcheck disable=SC2016
 set -euo pipefail
 
+# Measured for `mlc report`: usage goes to .mlc/usage/ of the output folder
+# (found from this script's path, before the cd below).
+usage_file="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd)/.mlc/usage/"train_lr_0_001_bs_32_3a7dee.json
 workdir=${MLC_WORKDIR:-work/local}
 # The result cache (docs/running.md): run or re-use, by the step's key.
 step_cache="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)/step_cache.py"
@@ -23,4 +26,29 @@ export MLC_VALUE_lr=0.001
 export MLC_VALUE_bs=32
 command='cat "${MLC_IN_shards_1}" "${MLC_IN_shards_2}" "${MLC_IN_shards_3}" > "${MLC_OUT_ckpt}" && echo lr="${MLC_VALUE_lr}" bs="${MLC_VALUE_bs}" >> "${MLC_OUT_ckpt}"'
 recipe='{"experiment":"permember","inputs":[{"kind":"output","name":"shards","path":"shards/0.txt","position":0},{"kind":"output","name":"shards","path":"shards/1.txt","position":1},{"kind":"output","name":"shards","path":"shards/2.txt","position":2}],"outputs":[{"kind":"file","name":"ckpt","path":"train/0.001/32/model.txt"}],"parts":{"command":"cat \"${MLC_IN_shards_1}\" \"${MLC_IN_shards_2}\" \"${MLC_IN_shards_3}\" > \"${MLC_OUT_ckpt}\" && echo lr=\"${MLC_VALUE_lr}\" bs=\"${MLC_VALUE_bs}\" >> \"${MLC_OUT_ckpt}\"","env":{},"exports":[["MLC_IN_shards_1","shards/0.txt"],["MLC_IN_shards_2","shards/1.txt"],["MLC_IN_shards_3","shards/2.txt"],["MLC_OUT_ckpt","train/0.001/32/model.txt"],["MLC_VALUE_lr","0.001"],["MLC_VALUE_bs","32"]],"image":"","outputs":[["file","train/0.001/32/model.txt"]],"params":{"bs":"32","lr":"0.001"}},"recipe":"24834ca6fb7d6686b81a8f3456b889e17aac11f4a36135dbbb2b78e468119fc5","step":"train[lr=0.001,bs=32]"}'
+if ! command -v python3 >/dev/null; then
 exec "${MLC_PYTHON:-python3}" "$step_cache" "$recipe" bash -eo pipefail -c "$command"
+fi
+exec python3 -c '
+import json, os, resource, signal, socket, subprocess, sys, time
+path, argv = sys.argv[1], sys.argv[2:]
+started = time.time()
+child = subprocess.Popen(argv)
+for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+    signal.signal(sig, lambda number, frame: child.send_signal(number))
+status = child.wait()
+ended = time.time()
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+record = {"start": started, "end": ended, "elapsed_s": round(ended - started, 3),
+          "cpu_time_s": round(usage.ru_utime + usage.ru_stime, 3),
+          "max_rss_bytes": usage.ru_maxrss * 1024, "exit_status": status, "host": socket.gethostname()}
+try:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path + ".tmp", "w") as out:
+        json.dump(record, out)
+    os.replace(path + ".tmp", path)
+except OSError as err:
+    print("mlc: usage not recorded:", err, file=sys.stderr)
+sys.exit(status if status >= 0 else 128 - status)
+' "$usage_file" "${MLC_PYTHON:-python3}" "$step_cache" "$recipe" bash -eo pipefail -c "$command"
+

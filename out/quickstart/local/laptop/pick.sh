@@ -7,6 +7,9 @@
 # shellcheck disable=SC2016
 set -euo pipefail
 
+# Measured for `mlc report`: usage goes to .mlc/usage/ of the output folder
+# (found from this script's path, before the cd below).
+usage_file="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd)/.mlc/usage/"pick.json
 workdir=${MLC_WORKDIR:-work/laptop}
 # The result cache (docs/running.md): run or re-use, by the step's key.
 step_cache="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)/step_cache.py"
@@ -20,4 +23,29 @@ export MLC_IN_errors_3=scores/4.0.txt
 export MLC_OUT_best=best.txt
 command='sort -k2 -g "${MLC_IN_errors_1}" "${MLC_IN_errors_2}" "${MLC_IN_errors_3}" | head -n 1 > "${MLC_OUT_best}" && cat "${MLC_OUT_best}"'
 recipe='{"experiment":"quickstart","inputs":[{"kind":"output","name":"errors","path":"scores/2.0.txt","position":0},{"kind":"output","name":"errors","path":"scores/3.0.txt","position":1},{"kind":"output","name":"errors","path":"scores/4.0.txt","position":2}],"outputs":[{"kind":"file","name":"best","path":"best.txt"}],"parts":{"command":"sort -k2 -g \"${MLC_IN_errors_1}\" \"${MLC_IN_errors_2}\" \"${MLC_IN_errors_3}\" | head -n 1 > \"${MLC_OUT_best}\" && cat \"${MLC_OUT_best}\"","env":{},"exports":[["MLC_IN_errors_1","scores/2.0.txt"],["MLC_IN_errors_2","scores/3.0.txt"],["MLC_IN_errors_3","scores/4.0.txt"],["MLC_OUT_best","best.txt"]],"image":"","outputs":[["file","best.txt"]],"params":{}},"recipe":"27ba3868ea5746458f3e7d2830b45d434e26d935d76c7fd96fbc912662d77a66","step":"pick"}'
+if ! command -v python3 >/dev/null; then
 exec "${MLC_PYTHON:-python3}" "$step_cache" "$recipe" bash -eo pipefail -c "$command"
+fi
+exec python3 -c '
+import json, os, resource, signal, socket, subprocess, sys, time
+path, argv = sys.argv[1], sys.argv[2:]
+started = time.time()
+child = subprocess.Popen(argv)
+for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+    signal.signal(sig, lambda number, frame: child.send_signal(number))
+status = child.wait()
+ended = time.time()
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+record = {"start": started, "end": ended, "elapsed_s": round(ended - started, 3),
+          "cpu_time_s": round(usage.ru_utime + usage.ru_stime, 3),
+          "max_rss_bytes": usage.ru_maxrss * 1024, "exit_status": status, "host": socket.gethostname()}
+try:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path + ".tmp", "w") as out:
+        json.dump(record, out)
+    os.replace(path + ".tmp", path)
+except OSError as err:
+    print("mlc: usage not recorded:", err, file=sys.stderr)
+sys.exit(status if status >= 0 else 128 - status)
+' "$usage_file" "${MLC_PYTHON:-python3}" "$step_cache" "$recipe" bash -eo pipefail -c "$command"
+

@@ -7,6 +7,9 @@
 # shellcheck disable=SC2016
 set -euo pipefail
 
+# Measured for `mlc report`: usage goes to .mlc/usage/ of the output folder
+# (found from this script's path, before the cd below).
+usage_file="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd)/.mlc/usage/"score_slope_3_0_94f220.json
 workdir=${MLC_WORKDIR:-work/laptop}
 # The result cache (docs/running.md): run or re-use, by the step's key.
 step_cache="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)/step_cache.py"
@@ -26,4 +29,29 @@ mse = sum((y - slope * x - 1) ** 2 for x, y in rows) / len(rows)
 open(sys.argv[3], "w").write(f"{slope} {mse:.6f}\n")
 PY'
 recipe='{"experiment":"quickstart","inputs":[{"kind":"output","name":"table","path":"data/points.csv","position":0}],"outputs":[{"kind":"file","name":"error","path":"scores/3.0.txt"}],"parts":{"command":"python3 - \"${MLC_IN_table}\" \"${MLC_VALUE_slope}\" \"${MLC_OUT_error}\" <<'"'"'PY'"'"'\nimport sys\nrows = [tuple(map(float, line.split(\",\"))) for line in open(sys.argv[1])]\nslope = float(sys.argv[2])\nmse = sum((y - slope * x - 1) ** 2 for x, y in rows) / len(rows)\nopen(sys.argv[3], \"w\").write(f\"{slope} {mse:.6f}\\n\")\nPY","env":{},"exports":[["MLC_IN_table","data/points.csv"],["MLC_VALUE_slope","3.0"],["MLC_OUT_error","scores/3.0.txt"]],"image":"","outputs":[["file","scores/3.0.txt"]],"params":{"slope":"3.0"}},"recipe":"9792313097bd7b2b5b8745b02d86f69b52f8dc9b4422bd0edaabfeb996265f03","step":"score[slope=3.0]"}'
+if ! command -v python3 >/dev/null; then
 exec "${MLC_PYTHON:-python3}" "$step_cache" "$recipe" bash -eo pipefail -c "$command"
+fi
+exec python3 -c '
+import json, os, resource, signal, socket, subprocess, sys, time
+path, argv = sys.argv[1], sys.argv[2:]
+started = time.time()
+child = subprocess.Popen(argv)
+for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+    signal.signal(sig, lambda number, frame: child.send_signal(number))
+status = child.wait()
+ended = time.time()
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+record = {"start": started, "end": ended, "elapsed_s": round(ended - started, 3),
+          "cpu_time_s": round(usage.ru_utime + usage.ru_stime, 3),
+          "max_rss_bytes": usage.ru_maxrss * 1024, "exit_status": status, "host": socket.gethostname()}
+try:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path + ".tmp", "w") as out:
+        json.dump(record, out)
+    os.replace(path + ".tmp", path)
+except OSError as err:
+    print("mlc: usage not recorded:", err, file=sys.stderr)
+sys.exit(status if status >= 0 else 128 - status)
+' "$usage_file" "${MLC_PYTHON:-python3}" "$step_cache" "$recipe" bash -eo pipefail -c "$command"
+

@@ -7,6 +7,9 @@
 # shellcheck disable=SC2016
 set -euo pipefail
 
+# Measured for `mlc report`: usage goes to .mlc/usage/ of the output folder
+# (found from this script's path, before the cd below).
+usage_file="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd)/.mlc/usage/"prepare.json
 workdir=${MLC_WORKDIR:-work/laptop}
 # The result cache (docs/running.md): run or re-use, by the step's key.
 step_cache="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)/step_cache.py"
@@ -19,4 +22,29 @@ export MLC_IN_raw=datasets/coco
 export MLC_OUT_data=data/prep
 command='python3 prepare.py "${MLC_IN_raw}" "${MLC_OUT_data}"'
 recipe='{"experiment":"multi","inputs":[{"kind":"dataset","name":"raw","path":"datasets/coco","position":0,"uri":"s3://bucket/coco"}],"outputs":[{"kind":"dir","name":"data","path":"data/prep"}],"parts":{"command":"python3 prepare.py \"${MLC_IN_raw}\" \"${MLC_OUT_data}\"","env":{},"exports":[["MLC_IN_raw","datasets/coco"],["MLC_OUT_data","data/prep"]],"image":"","outputs":[["dir","data/prep"]],"params":{}},"recipe":"4baf3c3a655b88850ca61bc2563be79ce8b25130bbc9726b551ffa9c66b18062","step":"prepare"}'
+if ! command -v python3 >/dev/null; then
 exec "${MLC_PYTHON:-python3}" "$step_cache" "$recipe" bash -eo pipefail -c "$command"
+fi
+exec python3 -c '
+import json, os, resource, signal, socket, subprocess, sys, time
+path, argv = sys.argv[1], sys.argv[2:]
+started = time.time()
+child = subprocess.Popen(argv)
+for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+    signal.signal(sig, lambda number, frame: child.send_signal(number))
+status = child.wait()
+ended = time.time()
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+record = {"start": started, "end": ended, "elapsed_s": round(ended - started, 3),
+          "cpu_time_s": round(usage.ru_utime + usage.ru_stime, 3),
+          "max_rss_bytes": usage.ru_maxrss * 1024, "exit_status": status, "host": socket.gethostname()}
+try:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path + ".tmp", "w") as out:
+        json.dump(record, out)
+    os.replace(path + ".tmp", path)
+except OSError as err:
+    print("mlc: usage not recorded:", err, file=sys.stderr)
+sys.exit(status if status >= 0 else 128 - status)
+' "$usage_file" "${MLC_PYTHON:-python3}" "$step_cache" "$recipe" bash -eo pipefail -c "$command"
+

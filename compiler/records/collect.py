@@ -1,0 +1,203 @@
+"""After a run: one `Step` per step that ran, from what each site measured.
+
+Local steps: the JSON the step wrapper wrote to .mlc/usage/<rule>.json
+(templates/_measure.sh.j2). Slurm steps: one batched `sacct` call per site
+(through its login host when it has one), read by
+compiler/sites/slurm/accounting.py; sacct learns of a job's end a moment
+after the job ends, so the call is repeated until every job has an end or
+SACCT_WAIT_SECONDS pass. Other kinds: what the plan and the step records
+say (site, pool, state), without usage."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import time
+from pathlib import Path
+
+from ..backends.naming import snake_rule
+from ..backends.snakefile import STEP_RECORDS
+from ..ir import Experiment, Plan, StageInstance
+from ..runner import jobs
+from ..sites import registry
+from ..sites.slurm import accounting
+from .store import Step
+
+USAGE_DIR = Path(".mlc") / "usage"
+SACCT_WAIT_SECONDS = float(os.environ.get("MLC_SACCT_WAIT", "60"))
+
+
+def steps(experiment: Experiment, plan: Plan, outdir: Path, run_id: str, ran: set[str]) -> list[Step]:
+    """A record per stage instance whose rule is in `ran` (services have no end to measure)."""
+    wanted = [(a, experiment.instance(a.unit), _rule(experiment.instance(a.unit), ran)) for a in plan.assignments
+              if a.kind == "instance"]
+    # A rule the run scheduled but never started (an earlier step failed) has no record.
+    wanted = [(a, inst, rule) for a, inst, rule in wanted
+              if rule is not None and (jobs.done(outdir, rule) or (outdir / STEP_RECORDS / rule).exists())]
+    slurm = _slurm_usage(outdir, sorted({rule for _, _, rule in wanted}))
+    sites = jobs.site_config(outdir)
+    result = []
+    for assignment, inst, rule in wanted:
+        site = experiment.site(assignment.site)
+        record = jobs.job_record(outdir, rule)
+        base = _planned(run_id, rule, inst, assignment, site.kind, experiment)
+        folder = registry.of(site).results_folder(outdir, sites.get(site.name, {}))
+        base.update(inputs=_files(folder, _input_paths(experiment, inst)),
+                    outputs=_files(folder, [(o.name, o.path) for o in inst.outputs]))
+        base["state"] = "COMPLETED" if jobs.done(outdir, rule) else "FAILED"
+        job = record.get("id", "")
+        if job and rule != snake_rule(inst.id):  # one task of a job array
+            job = f"{job}_{inst.index}"
+        base["job_id"] = job or None
+        usage = slurm.get(job) if record.get("kind") == "slurm" else None
+        if usage is not None:
+            base.update(_from_sacct(usage))
+        else:
+            base.update(_from_wrapper(outdir, rule))
+        result.append(Step(**base))
+    return result
+
+
+def unwatched(outdir: Path, steps: list[Step]) -> set[str]:
+    """Finished rules no run recorded: run by Snakemake without `mlc run`, or
+    by an `mlc run` that was stopped. A rule counts when its job id, or the
+    start its wrapper measured, is not among the recorded steps'."""
+    jobs_seen = {s.job_id.split("_")[0] for s in steps if s.job_id}
+    starts_seen = {(s.rule, s.start) for s in steps if s.start is not None}
+    found = set()
+    for rule in jobs.rules(outdir):
+        if not jobs.done(outdir, rule.name):
+            continue
+        job = jobs.job_record(outdir, rule.name).get("id")
+        if job:
+            if job not in jobs_seen:
+                found.add(rule.name)
+            continue
+        try:
+            usage = json.loads((outdir / USAGE_DIR / f"{rule.name}.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if (rule.name, usage.get("start")) not in starts_seen:
+            found.add(rule.name)
+    return found
+
+
+def _rule(inst: StageInstance, ran: set[str]) -> str | None:
+    """The rule that ran the instance: its own, or its stage's (a Slurm job
+    array runs a whole sweep as one rule); None when it did not run now."""
+    for rule in (snake_rule(inst.id), snake_rule(inst.stage)):
+        if rule in ran:
+            return rule
+    return None
+
+
+def _planned(run_id: str, rule: str, inst: StageInstance, assignment, kind: str, experiment: Experiment) -> dict:
+    res = inst.resources
+    return {
+        "run_id": run_id, "rule": rule, "unit": inst.id, "stage": inst.stage, "site": assignment.site,
+        "pool": f"{assignment.site}.{assignment.pool}", "kind": kind, "job_id": None, "nodes": "[]",
+        "exit_status": None, "submit": None, "start": None, "end": None, "queue_wait_s": None,
+        "elapsed_s": None, "cpu_time_s": None, "max_rss_bytes": None,
+        "cpus_asked": float(res.cpus), "memory_asked_bytes": res.memory,
+        "gpus_asked": res.gpus.count if res.gpus else 0, "time_limit_s": res.time,
+        "estimate_s": assignment.finish - assignment.start, "image": inst.image,
+        "params": json.dumps({**experiment.params, **inst.sweep}, sort_keys=True),
+    }
+
+
+def _from_wrapper(outdir: Path, rule: str) -> dict:
+    try:
+        usage = json.loads((outdir / USAGE_DIR / f"{rule}.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    fields = {k: usage.get(k) for k in ("start", "end", "elapsed_s", "cpu_time_s", "max_rss_bytes")}
+    fields["exit_status"] = usage.get("exit_status")
+    fields["nodes"] = json.dumps([usage["host"]] if usage.get("host") else [])
+    if usage.get("exit_status") not in (0, None):
+        fields["state"] = "FAILED"
+    return fields
+
+
+def _from_sacct(usage: accounting.JobUsage) -> dict:
+    job = usage.job
+
+    def seconds(moment):
+        return moment.timestamp() if moment is not None else None
+
+    submit, start, end = seconds(job.submit), seconds(job.start), seconds(job.end)
+    return {
+        "state": job.state, "exit_status": job.exit_code, "submit": submit, "start": start, "end": end,
+        "queue_wait_s": start - submit if start is not None and submit is not None else None,
+        "elapsed_s": float(job.elapsed_s), "cpu_time_s": job.cpu_time_s,
+        "max_rss_bytes": usage.max_rss_bytes, "nodes": json.dumps(list(job.nodes)),
+    }
+
+
+def _slurm_usage(outdir: Path, rules: list[str]) -> dict[str, accounting.JobUsage]:
+    """Job id -> usage for every Slurm job the rules submitted: one sacct per login host."""
+    by_login: dict[str, list[str]] = {}
+    for rule in rules:
+        record = jobs.job_record(outdir, rule)
+        if record.get("kind") == "slurm" and record.get("id", "").isdigit():
+            by_login.setdefault(record.get("login", ""), []).append(record["id"])
+    found: dict[str, accounting.JobUsage] = {}
+    for login, ids in by_login.items():
+        found.update(sacct(ids, login))
+    return found
+
+
+def sacct(ids: list[str], login: str = "") -> dict[str, accounting.JobUsage]:
+    command = ["sacct", "--parsable2", f"--format={accounting.SACCT_FORMAT}", "--jobs", ",".join(ids)]
+    if login:
+        command = ["ssh", "-o", "BatchMode=yes", "--", login, shlex.join(command)]
+    deadline = time.monotonic() + SACCT_WAIT_SECONDS
+    usage: dict[str, accounting.JobUsage] = {}
+    while True:
+        try:
+            result = subprocess.run(command, check=False, capture_output=True, text=True, timeout=60)
+            if result.returncode == 0:
+                usage = {u.job.job_id: u for u in accounting.jobs(accounting.parse_sacct(result.stdout))}
+        except (OSError, subprocess.TimeoutExpired, accounting.AccountingError):
+            pass
+        # An array's tasks are keyed `ID_INDEX`; each job or task needs an end.
+        mine = [u for key, u in usage.items() if key.split("_")[0] in ids]
+        complete = all(any(key.split("_")[0] == i for key in usage) for i in ids) and all(
+            u.job.end is not None for u in mine)
+        if complete or time.monotonic() > deadline:
+            return usage
+        time.sleep(1.0)
+
+
+def _input_paths(experiment: Experiment, inst: StageInstance) -> list[tuple[str, str]]:
+    paths = []
+    for port in inst.inputs:
+        if port.source is not None:
+            paths.append((port.name, port.source.path))
+        for producer, output in port.outputs:
+            out = next((o for o in experiment.instance(producer).outputs if o.name == output), None)
+            if out is not None:
+                paths.append((port.name, out.path))
+    return paths
+
+
+def _files(folder: Path | None, named: list[tuple[str, str]]) -> str:
+    """Name, path and size of each file (where the run can see it): sizes, not
+    checksums, so that recording never reads a large output."""
+    rows = []
+    for name, path in named:
+        size = None
+        if folder is not None:
+            try:
+                size = _size(folder / path)
+            except OSError:
+                size = None
+        rows.append({"name": name, "path": path, "size": size})
+    return json.dumps(rows)
+
+
+def _size(path: Path) -> int:
+    if path.is_dir():
+        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    return path.stat().st_size

@@ -1,0 +1,61 @@
+"""The runner's two calls: before the workflow starts (stale usage files
+go) and after it ends (the run's records are appended; its crate written)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from .. import __version__
+from ..ir import Experiment, Plan
+from . import collect, store
+
+
+def prepare(outdir: Path, scheduled: set[str]) -> None:
+    for rule in scheduled:
+        (outdir / collect.USAGE_DIR / f"{rule}.json").unlink(missing_ok=True)
+
+
+def new_run_id(now: float) -> str:
+    stamp = datetime.fromtimestamp(now, UTC).strftime("%Y%m%dT%H%M%SZ")
+    return f"{stamp}-{secrets.token_hex(3)}"
+
+
+def finish(experiment: Experiment, plan: Plan, outdir: Path, scheduled: set[str], started: float,
+           status: int) -> None:
+    """Append the run and its steps to the folder's store, with the steps
+    that finished while no `mlc run` watched (collect.unwatched). A failure
+    to record is reported and never changes the run's own result."""
+    run_id = new_run_id(started)
+    try:
+        ran = scheduled | collect.unwatched(outdir, store.read(outdir)[1])
+        if not ran:
+            return  # nothing ran: nothing to record
+        steps = collect.steps(experiment, plan, outdir, run_id, ran)
+        run = store.Run(run_id=run_id, experiment=experiment.name, started=started, ended=time.time(),
+                        status=status, sources=json.dumps(experiment.sources),
+                        params=json.dumps(experiment.params, sort_keys=True), mlc_version=__version__)
+        store.append(outdir, run, steps)
+    except (store.StoreError, OSError) as err:
+        print(f"mlc: the run's records were not saved: {err}", file=sys.stderr)
+        return
+    print(f"recorded run {run_id}: {len(steps)} step{'s' if len(steps) != 1 else ''} in "
+          f"{outdir / store.STORE} (`mlc report` shows them)", flush=True)
+    _write_crate(experiment, plan, outdir, run, steps)
+
+
+def _write_crate(experiment, plan, outdir, run, steps) -> None:
+    try:
+        from . import crate
+    except ImportError:  # the optional `rocrate` package is not installed
+        return
+    try:
+        path = crate.write(experiment, outdir, run, steps)
+    except Exception as err:  # noqa: BLE001 - a crate must never fail the run
+        print(f"mlc: the run's RO-Crate was not written: {err}", file=sys.stderr)
+        return
+    print(f"provenance: {path}", flush=True)
