@@ -66,6 +66,10 @@ def prepare(recipe: str, size: int, root: Path, cache: Path = wfformat_gen.CACHE
     # Our catalog, not the importer's: a synthetic instance names no machines,
     # and compile needs more than one site to choose from.
     (mlx.parent / SITES_FILE).write_text(sites.catalog(dag, cluster), encoding="utf-8")
+    # The workflow's own input files, as the Snakefile's folder gets them: mlc
+    # checks that project files exist (E0580) so that it can ship them.
+    for file_id in dag.sources:
+        (mlx.parent / file_id).touch()
     experiment = re.search(r"^experiment (\w+)", imported.text, re.MULTILINE).group(1)
     references = sum(len(t.inputs) + len(t.outputs) for t in dag.tasks)
     return Workload(recipe, size, len(dag.tasks), references, experiment, mlx, to_wdl.write(dag, folder / "wdl"),

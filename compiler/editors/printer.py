@@ -279,6 +279,9 @@ class _Printer:
         """A value at the current column: on one line when it fits and holds
         no comment, else one item a line, each with a trailing comma."""
         text = flat(node)
+        if node.data == "select":
+            self.selection(node, text, tail)
+            return
         brackets = _brackets(node) if node.data in ("list", "map", "call") else None
         if brackets is None or (self.fits(text + tail) and not self.comment_inside(node)):
             self.write(text)
@@ -290,13 +293,29 @@ class _Printer:
         self.elements(items, closing, self.item)
         self.write(str(closing))
 
+    def selection(self, node: Tree, text: str, tail: str) -> None:
+        """`stage[key = value, ...].output`: on one line when it fits, else
+        one key a line, like a call's arguments."""
+        if self.fits(text + tail) and not self.comment_inside(node):
+            self.write(text)
+            return
+        kids = node.children
+        opening = _token(node, "LSQB")
+        closing = max((t for t in kids if isinstance(t, Token) and t.type == "RSQB"), key=lambda t: t.start_pos)
+        keys = _subtrees(node)
+        self.write(f"{kids[0]}[")
+        self.trailing(opening, _start(keys[0]))
+        self.elements(keys, closing, self.item)
+        after = kids[kids.index(closing) + 1:]
+        self.write("]" + "".join("." + str(t) for t in after if isinstance(t, Token) and t.type == "NAME"))
+
     def item(self, node: Tree) -> None:
         """One item of a broken list, map, call or template parameter list."""
         kids = node.children
         if node.data == "map_item":
             self.write(f"{flat(kids[0])}: ")
             self.value(kids[2], ",")
-        elif node.data == "kwarg":
+        elif node.data in ("kwarg", "select_key"):
             self.write(f"{kids[0]} = ")
             self.value(kids[2], ",")
         elif node.data == "arg":

@@ -51,7 +51,7 @@ def steps(experiment: Experiment, plan: Plan, outdir: Path, run_id: str, ran: se
         if job and rule != snake_rule(inst.id):  # one task of a job array
             job = f"{job}_{inst.index}"
         base["job_id"] = job or None
-        usage = slurm.get(job) if record.get("kind") == "slurm" else None
+        usage = slurm.get(job) if _accounted(record) else None
         if usage is not None:
             base.update(_from_sacct(usage))
         else:
@@ -135,12 +135,18 @@ def _from_sacct(usage: accounting.JobUsage) -> dict:
     }
 
 
+def _accounted(record: dict) -> bool:
+    """Whether the job record's kind reads usage from the scheduler's accounting."""
+    kind = registry.KINDS.get(str(record.get("kind", "")))
+    return kind is not None and kind.job_accounting
+
+
 def _slurm_usage(outdir: Path, rules: list[str]) -> dict[str, accounting.JobUsage]:
     """Job id -> usage for every Slurm job the rules submitted: one sacct per login host."""
     by_login: dict[str, list[str]] = {}
     for rule in rules:
         record = jobs.job_record(outdir, rule)
-        if record.get("kind") == "slurm" and record.get("id", "").isdigit():
+        if _accounted(record) and record.get("id", "").isdigit():
             by_login.setdefault(record.get("login", ""), []).append(record["id"])
     found: dict[str, accounting.JobUsage] = {}
     for login, ids in by_login.items():

@@ -94,6 +94,9 @@ class SiteKind(ABC):
     # step itself uses the site's cpus, memory and GPUs (this machine, an
     # ssh host); False when it only waits for a scheduler that queues it.
     step_uses_host: bool = False
+    # Run records (compiler/records): True when a job's usage is read from
+    # the scheduler's accounting (sacct) rather than measured by the step.
+    job_accounting: bool = False
 
     def has(self, feature: Feature) -> bool:
         return feature in self.features

@@ -12,6 +12,7 @@ from ..base import Access, Feature, SiteKind
 
 class Slurm(SiteKind):
     name = "slurm"
+    job_accounting = True
     title = "Slurm"
     features = frozenset({Feature.SERVICES, Feature.MPI_LAUNCH, Feature.PUBLISHES, Feature.JOB_ARRAYS, Feature.MULTI_NODE,
                           Feature.SECRET_FROM_ENV, Feature.SECRET_FROM_FILE})
