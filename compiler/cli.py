@@ -409,8 +409,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mlc",
         description="mlc compiles one .mlx experiment into sbatch scripts, Kubernetes "
-                    "manifests and a Snakemake workflow placed across Slurm, Kubernetes "
-                    "and local sites.",
+                    "manifests and a Snakemake workflow placed across Slurm, Kubernetes, "
+                    "ssh and local sites.",
         epilog="Exit status: 0 clean, 1 the input has errors, 2 usage or I/O problem, "
                "3 internal error. Docs: docs/language.md, docs/errors.md.",
     )
