@@ -91,8 +91,10 @@ def _input_paths(experiment: Experiment, plan: Plan, unit: str, port: Input) -> 
     if port.source is not None:
         return [port.source.path]
     if port.service is not None:
-        # The service's URL, or (published when it is ready) set by the wait.
-        return [service_inputs.address(experiment, plan, unit, port).url or ""]
+        # The service's URL when it is known now; else (published when the
+        # service is ready, or suffixed with the pod's run) the wait sets it.
+        where = service_inputs.address(experiment, plan, unit, port)
+        return [where.url if where.url and where.run_suffix_at is None else ""]
     paths = []
     for producer, output_name in port.outputs:
         output = next((o for o in experiment.instance(producer).outputs if o.name == output_name), None)
