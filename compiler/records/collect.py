@@ -20,7 +20,7 @@ from pathlib import Path
 from ..backends.naming import snake_rule
 from ..backends.snakefile import STEP_RECORDS
 from ..ir import Experiment, Plan, StageInstance
-from ..runner import jobs
+from ..runner import cache_report, jobs, step_cache
 from ..sites import registry
 from ..sites.slurm import accounting
 from .store import Step
@@ -29,8 +29,11 @@ USAGE_DIR = Path(".mlc") / "usage"
 SACCT_WAIT_SECONDS = float(os.environ.get("MLC_SACCT_WAIT", "60"))
 
 
-def steps(experiment: Experiment, plan: Plan, outdir: Path, run_id: str, ran: set[str]) -> list[Step]:
-    """A record per stage instance whose rule is in `ran` (services have no end to measure)."""
+def steps(experiment: Experiment, plan: Plan, outdir: Path, run_id: str, ran: set[str],
+          interrupted: bool = False) -> list[Step]:
+    """A record per stage instance whose rule is in `ran` (services have no
+    end to measure). `interrupted`: the run was stopped (Ctrl-C), so a step
+    that started and did not finish is INTERRUPTED rather than FAILED."""
     wanted = [(a, experiment.instance(a.unit), _rule(experiment.instance(a.unit), ran)) for a in plan.assignments
               if a.kind == "instance"]
     # A rule the run scheduled but never started (an earlier step failed) has no record.
@@ -46,7 +49,7 @@ def steps(experiment: Experiment, plan: Plan, outdir: Path, run_id: str, ran: se
         folder = registry.of(site).results_folder(outdir, sites.get(site.name, {}))
         base.update(inputs=_files(folder, _input_paths(experiment, inst)),
                     outputs=_files(folder, [(o.name, o.path) for o in inst.outputs]))
-        base["state"] = "COMPLETED" if jobs.done(outdir, rule) else "FAILED"
+        base["state"] = _state(outdir, rule, interrupted)
         job = record.get("id", "")
         if job and rule != snake_rule(inst.id):  # one task of a job array
             job = f"{job}_{inst.index}"
@@ -55,9 +58,21 @@ def steps(experiment: Experiment, plan: Plan, outdir: Path, run_id: str, ran: se
         if usage is not None:
             base.update(_from_sacct(usage))
         else:
-            base.update(_from_wrapper(outdir, rule))
+            base.update(_from_wrapper(outdir, rule, base["state"]))
         result.append(Step(**base))
     return result
+
+
+# A step's states besides Slurm's words: its result came from the result
+# cache (its command did not run), or the run was stopped while it ran.
+REUSED, INTERRUPTED = "REUSED", "INTERRUPTED"
+
+
+def _state(outdir: Path, rule: str, interrupted: bool) -> str:
+    if jobs.done(outdir, rule):
+        note = cache_report.note(outdir, rule)
+        return REUSED if note is not None and note.reused else "COMPLETED"
+    return INTERRUPTED if interrupted else "FAILED"
 
 
 def unwatched(outdir: Path, steps: list[Step]) -> set[str]:
@@ -107,7 +122,7 @@ def _planned(run_id: str, rule: str, inst: StageInstance, assignment, kind: str,
     }
 
 
-def _from_wrapper(outdir: Path, rule: str) -> dict:
+def _from_wrapper(outdir: Path, rule: str, state: str) -> dict:
     try:
         usage = json.loads((outdir / USAGE_DIR / f"{rule}.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -115,7 +130,7 @@ def _from_wrapper(outdir: Path, rule: str) -> dict:
     fields = {k: usage.get(k) for k in ("start", "end", "elapsed_s", "cpu_time_s", "max_rss_bytes")}
     fields["exit_status"] = usage.get("exit_status")
     fields["nodes"] = json.dumps([usage["host"]] if usage.get("host") else [])
-    if usage.get("exit_status") not in (0, None):
+    if usage.get("exit_status") not in (0, None) and state != INTERRUPTED:
         fields["state"] = "FAILED"
     return fields
 
@@ -188,18 +203,25 @@ def _input_paths(experiment: Experiment, inst: StageInstance) -> list[tuple[str,
     return paths
 
 
+# Files up to this size get a sha256 in the records; larger ones (and
+# directories) only their size, so that recording never reads a large output.
+CHECKSUM_LIMIT = int(os.environ.get("MLC_CHECKSUM_LIMIT", str(64 * 1024**2)))
+
+
 def _files(folder: Path | None, named: list[tuple[str, str]]) -> str:
-    """Name, path and size of each file (where the run can see it): sizes, not
-    checksums, so that recording never reads a large output."""
+    """Name, path, size and (for a file up to CHECKSUM_LIMIT) sha256 of each
+    file, where the run can see it (None elsewhere)."""
     rows = []
     for name, path in named:
-        size = None
+        size = digest = None
         if folder is not None:
             try:
                 size = _size(folder / path)
+                if (folder / path).is_file() and size <= CHECKSUM_LIMIT:
+                    digest = step_cache.file_digest(folder / path)
             except OSError:
-                size = None
-        rows.append({"name": name, "path": path, "size": size})
+                size = digest = None
+        rows.append({"name": name, "path": path, "size": size, "sha256": digest})
     return json.dumps(rows)
 
 

@@ -73,7 +73,8 @@ def write(experiment: Experiment, outdir: Path, run: Run, steps: list[Step]) -> 
         "@type": "SoftwareApplication", "name": "mlc", "softwareVersion": __version__}))
     run_action = crate.add_action(workflow, identifier=f"#run-{run.run_id}", object=params, properties={
         "name": f"Run {run.run_id} of {experiment.name}", "startTime": _iso(run.started),
-        "endTime": _iso(run.ended), "actionStatus": _status(run.status == 0)})
+        "endTime": _iso(run.ended), "actionStatus": _status(run.status == 0),
+        **({} if run.status == 0 else {"error": f"the run {run.outcome} (exit status {run.status})"})})
     controls = [_step(crate, workflow, step) for step in steps]
     crate.add_action(mlc, identifier=f"#organize-{run.run_id}", properties={
         "@type": "OrganizeAction", "name": f"mlc ran {experiment.name}",
@@ -95,9 +96,11 @@ def _step(crate: ROCrate, workflow, step: Step):
     files = {}
     for direction in ("inputs", "outputs"):
         files[direction] = [crate.add(ContextEntity(crate, f"#{direction}-{key}-{f['name']}-{i}", properties={
-            "@type": "File", "name": f["path"], **({"contentSize": str(f["size"])} if f["size"] is not None else {})}))
+            "@type": "File", "name": f["path"], **({"contentSize": str(f["size"])} if f["size"] is not None else {}),
+            **({"sha256": f["sha256"]} if f.get("sha256") else {})}))
             for i, f in enumerate(json.loads(step.inputs if direction == "inputs" else step.outputs))]
-    props = {"name": f"{step.unit} on {step.pool}", "actionStatus": _status(step.state == "COMPLETED"),
+    done = step.state in ("COMPLETED", "REUSED")
+    props = {"name": f"{step.unit} on {step.pool}", "actionStatus": _status(done),
              "location": step.site, "resourceUsage": _usage(crate, step, key)}
     if step.start is not None:
         props["startTime"] = _iso(step.start)
@@ -107,7 +110,11 @@ def _step(crate: ROCrate, workflow, step: Step):
         props["identifier"] = f"{step.kind} job {step.job_id}"
     if step.image:
         props["containerImage"] = step.image
-    if step.state != "COMPLETED":
+    if step.state == "REUSED":
+        props["description"] = "result re-used from the result cache: the command did not run"
+    elif step.state == "INTERRUPTED":
+        props["error"] = "interrupted: the run was stopped while the step ran"
+    elif not done:
         props["error"] = f"{step.state} (exit status {step.exit_status})"
     action = crate.add_action(tool, identifier=f"#action-{key}", object=files["inputs"],
                               result=files["outputs"], properties=props)

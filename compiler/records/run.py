@@ -13,6 +13,7 @@ from pathlib import Path
 from .. import __version__
 from ..ir import Experiment, Plan
 from . import collect, store
+from .store import INTERRUPTED  # noqa: F401 - the runner's status for a stopped run
 
 
 def prepare(outdir: Path, scheduled: set[str]) -> None:
@@ -29,13 +30,16 @@ def finish(experiment: Experiment, plan: Plan, outdir: Path, scheduled: set[str]
            status: int) -> None:
     """Append the run and its steps to the folder's store, with the steps
     that finished while no `mlc run` watched (collect.unwatched). A failure
-    to record is reported and never changes the run's own result."""
+    to record is reported and never changes the run's own result. Status
+    store.INTERRUPTED (130): the run was stopped, its running steps are
+    recorded as interrupted."""
     run_id = new_run_id(started)
     try:
         ran = scheduled | collect.unwatched(outdir, store.read(outdir)[1])
         if not ran:
             return  # nothing ran: nothing to record
-        steps = collect.steps(experiment, plan, outdir, run_id, ran)
+        steps = collect.steps(experiment, plan, outdir, run_id, ran,
+                              interrupted=status == store.INTERRUPTED)
         run = store.Run(run_id=run_id, experiment=experiment.name, started=started, ended=time.time(),
                         status=status, sources=json.dumps(experiment.sources),
                         params=json.dumps(experiment.params, sort_keys=True), mlc_version=__version__)

@@ -37,6 +37,14 @@ CREATE TRIGGER runs_append_only_d BEFORE DELETE ON runs BEGIN SELECT RAISE(ABORT
 """
 
 
+INTERRUPTED = 130  # a run's status when Ctrl-C (or SIGTERM) stopped it, as the shell says
+
+
+def outcome(status: int) -> str:
+    """A run's status in words: completed, failed, interrupted."""
+    return "completed" if status == 0 else "interrupted" if status == INTERRUPTED else "failed"
+
+
 class StoreError(Exception):
     """A records store this mlc cannot use (another schema version, not SQLite)."""
 
@@ -47,7 +55,11 @@ class Run:
     experiment: str
     started: float  # seconds since the epoch
     ended: float
-    status: int  # mlc run's exit status
+    status: int  # mlc run's exit status: 0, 1 (failed), INTERRUPTED
+
+    @property
+    def outcome(self) -> str:
+        return outcome(self.status)
     sources: str  # JSON list of the .mlx files
     params: str  # JSON object of the experiment's params
     mlc_version: str
@@ -66,7 +78,8 @@ class Step:
     kind: str  # local, slurm, kubernetes, ssh
     job_id: str | None
     nodes: str  # JSON list of host names
-    state: str  # COMPLETED, FAILED, ... (Slurm's words; local steps use the same)
+    state: str  # COMPLETED, FAILED, ... (Slurm's words; local steps use the same), REUSED (from the
+    # result cache: the command did not run), INTERRUPTED (the run was stopped while it ran)
     exit_status: int | None
     submit: float | None
     start: float | None
@@ -82,7 +95,7 @@ class Step:
     estimate_s: float | None  # what the plan expected
     image: str | None
     params: str  # JSON object
-    inputs: str  # JSON list of {"name", "path", "size"}
+    inputs: str  # JSON list of {"name", "path", "size", "sha256"}
     outputs: str
 
 

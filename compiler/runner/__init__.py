@@ -140,7 +140,11 @@ def _run_workflow(experiment: Experiment, plan: Plan, outdir: Path, rules: list[
                 time.sleep(POLL_SECONDS)
             status = proc.returncode
         except KeyboardInterrupt:
-            return _interrupted(proc, outdir, rules)
+            code = _interrupted(proc, outdir, rules)
+            # Still recorded: the steps so far, and those it stopped as interrupted.
+            records.finish(experiment, plan, outdir, scheduled, time.time() - (time.monotonic() - started),
+                           records.INTERRUPTED)
+            return code
         finally:
             signal.signal(signal.SIGTERM, previous_term)
             signal.signal(signal.SIGINT, previous_int)
