@@ -75,7 +75,8 @@ class Ssh(SiteKind):
                 params.append(Param("health", site.name, value=service.health))
                 shell += " {params.health:q}"
         else:
-            shell = f"{env} python3 {{input.driver:q}} run {{input.script:q}}"
+            params.append(Param("usage", site.name, value=emit.usage_name(unit)))
+            shell = f"{env} python3 {{input.driver:q}} run {{input.script:q}} {{params.usage:q}}"
         builder.rule_of_unit[unit] = builder.add(Rule(
             name=snake_rule(unit), comment=f"{unit} on the ssh site {site.name}",
             files=[("script", emit.script_path(site.name, unit)), ("driver", emit.DRIVER)],
