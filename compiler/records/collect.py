@@ -5,8 +5,8 @@ Local steps: the JSON the step wrapper wrote to .mlc/usage/<rule>.json
 (through its login host when it has one), read by
 compiler/sites/slurm/accounting.py; sacct learns of a job's end a moment
 after the job ends, so the call is repeated until every job has an end or
-SACCT_WAIT_SECONDS pass. Other kinds: what the plan and the step records
-say (site, pool, state), without usage."""
+SACCT_WAIT_SECONDS pass. Kinds whose scripts save what the site reported
+(Kubernetes: the pods' status) give it through SiteKind.step_usage."""
 
 from __future__ import annotations
 
@@ -51,12 +51,17 @@ def steps(experiment: Experiment, plan: Plan, outdir: Path, run_id: str, ran: se
                     outputs=_files(folder, [(o.name, o.path) for o in inst.outputs]))
         base["state"] = _state(outdir, rule, interrupted)
         job = record.get("id", "")
-        if job and rule != snake_rule(inst.id):  # one task of a job array
+        whole_sweep = rule != snake_rule(inst.id)  # one task of a job array, one index of an Indexed Job
+        if job and whole_sweep:
             job = f"{job}_{inst.index}"
         base["job_id"] = job or None
         usage = slurm.get(job) if _accounted(record) else None
+        reported = None if usage is not None else registry.of(site).step_usage(
+            outdir, rule, inst.index if whole_sweep else None)
         if usage is not None:
             base.update(_from_sacct(usage))
+        elif reported is not None:
+            base.update({k: v for k, v in reported.items() if k != "job_id" or not base["job_id"]})
         else:
             base.update(_from_wrapper(outdir, rule, base["state"]))
         result.append(Step(**base))

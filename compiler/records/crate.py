@@ -108,8 +108,8 @@ def _step(crate: ROCrate, workflow, step: Step):
         props["endTime"] = _iso(step.end)
     if step.job_id:
         props["identifier"] = f"{step.kind} job {step.job_id}"
-    if step.image:
-        props["containerImage"] = step.image
+    if step.image_id or step.image:  # by digest where the site said which image ran
+        props["containerImage"] = step.image_id or step.image
     if step.state == "REUSED":
         props["description"] = "result re-used from the result cache: the command did not run"
     elif step.state == "INTERRUPTED":
@@ -127,7 +127,8 @@ def _usage(crate: ROCrate, step: Step, key: str) -> list[dict]:
     measured = [("elapsed", step.elapsed_s, "s"), ("cpuTime", step.cpu_time_s, "s"),
                 ("maxRSS", step.max_rss_bytes, "bytes"), ("queueWait", step.queue_wait_s, "s"),
                 ("cpusRequested", step.cpus_asked, None), ("memoryRequested", step.memory_asked_bytes, "bytes"),
-                ("gpusRequested", step.gpus_asked, None), ("timeLimit", step.time_limit_s, "s")]
+                ("gpusRequested", step.gpus_asked, None), ("timeLimit", step.time_limit_s, "s"),
+                ("restarts", step.restarts, None)]
     refs = []
     for name, value, unit in measured:
         if value is None:

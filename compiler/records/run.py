@@ -18,8 +18,9 @@ from .store import INTERRUPTED  # noqa: F401 - the runner's status for a stopped
 
 
 def prepare(outdir: Path, scheduled: set[str]) -> None:
-    for rule in scheduled:
-        (outdir / collect.USAGE_DIR / f"{rule}.json").unlink(missing_ok=True)
+    for rule in scheduled:  # <rule>.json, <rule>.pods.json: an earlier run's
+        for stale in (outdir / collect.USAGE_DIR).glob(f"{rule}.*json"):
+            stale.unlink(missing_ok=True)
 
 
 def new_run_id(now: float) -> str:

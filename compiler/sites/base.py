@@ -222,3 +222,11 @@ class SiteKind(ABC):
     def cancel_job(self, record: dict[str, str]) -> str | None:
         """Cancel a recorded batch job (.mlc/jobs/<rule>); None: the kind records none."""
         return None
+
+    def step_usage(self, outdir: Path, rule: str, index: int | None) -> dict | None:
+        """Run records: what the site reported about a step that ran, as
+        fields of compiler/records/store.Step, read from what the step's
+        script saved in the output folder; None: read the step wrapper's
+        measurement (.mlc/usage/<rule>.json) instead. `index`: the member's
+        index when the rule ran a whole sweep at once."""
+        return None
