@@ -49,7 +49,7 @@ def steps(experiment: Experiment, plan: Plan, outdir: Path, run_id: str, ran: se
         folder = registry.of(site).results_folder(outdir, sites.get(site.name, {}))
         base.update(inputs=_files(folder, _input_paths(experiment, inst)),
                     outputs=_files(folder, [(o.name, o.path) for o in inst.outputs]))
-        base["state"] = _state(outdir, rule, interrupted)
+        base["state"] = state = _state(outdir, rule, interrupted)
         job = record.get("id", "")
         whole_sweep = rule != snake_rule(inst.id)  # one task of a job array, one index of an Indexed Job
         if job and whole_sweep:
@@ -64,6 +64,8 @@ def steps(experiment: Experiment, plan: Plan, outdir: Path, run_id: str, ran: se
             base.update({k: v for k, v in reported.items() if k != "job_id" or not base["job_id"]})
         else:
             base.update(_from_wrapper(outdir, rule, base["state"]))
+        if state in (REUSED, INTERRUPTED):  # mlc's word over the site's (sacct: COMPLETED, CANCELLED)
+            base["state"] = state
         result.append(Step(**base))
     return result
 
