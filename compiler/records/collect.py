@@ -23,6 +23,7 @@ from ..ir import Experiment, Plan, StageInstance
 from ..runner import cache_report, jobs, step_cache
 from ..sites import registry
 from ..sites.slurm import accounting
+from . import remote_files
 from .store import Step
 
 USAGE_DIR = Path(".mlc") / "usage"
@@ -41,14 +42,16 @@ def steps(experiment: Experiment, plan: Plan, outdir: Path, run_id: str, ran: se
               if rule is not None and (jobs.done(outdir, rule) or (outdir / STEP_RECORDS / rule).exists())]
     slurm = _slurm_usage(outdir, sorted({rule for _, _, rule in wanted}))
     sites = jobs.site_config(outdir)
+    remote = _remote_files(experiment, outdir, sites, [(a, inst) for a, inst, _ in wanted])
     result = []
     for assignment, inst, rule in wanted:
         site = experiment.site(assignment.site)
         record = jobs.job_record(outdir, rule)
         base = _planned(run_id, rule, inst, assignment, site.kind, experiment)
         folder = registry.of(site).results_folder(outdir, sites.get(site.name, {}))
-        base.update(inputs=_files(folder, _input_paths(experiment, inst)),
-                    outputs=_files(folder, [(o.name, o.path) for o in inst.outputs]))
+        found = remote.get(site.name, {})
+        base.update(inputs=_files(folder, _input_paths(experiment, inst), found),
+                    outputs=_files(folder, [(o.name, o.path) for o in inst.outputs], found))
         base["state"] = state = _state(outdir, rule, interrupted)
         job = record.get("id", "")
         whole_sweep = rule != snake_rule(inst.id)  # one task of a job array, one index of an Indexed Job
@@ -215,12 +218,27 @@ def _input_paths(experiment: Experiment, inst: StageInstance) -> list[tuple[str,
 CHECKSUM_LIMIT = int(os.environ.get("MLC_CHECKSUM_LIMIT", str(64 * 1024**2)))
 
 
-def _files(folder: Path | None, named: list[tuple[str, str]]) -> str:
+def _remote_files(experiment: Experiment, outdir: Path, sites: dict, placed: list) -> dict[str, dict]:
+    """Per site whose work tree the run cannot see: path -> (size, sha256)
+    of the steps' files there, one query per site (remote_files.py)."""
+    wanted: dict[str, set[str]] = {}
+    for assignment, inst in placed:
+        site = experiment.site(assignment.site)
+        if registry.of(site).results_folder(outdir, sites.get(site.name, {})) is None:
+            paths = [p for _, p in _input_paths(experiment, inst)] + [o.path for o in inst.outputs]
+            wanted.setdefault(site.name, set()).update(paths)
+    return {name: remote_files.sizes(experiment.site(name).kind, sites.get(name, {}), experiment.name,
+                                     sorted(paths), CHECKSUM_LIMIT)
+            for name, paths in wanted.items()}
+
+
+def _files(folder: Path | None, named: list[tuple[str, str]], remote: dict[str, tuple[int, str | None]]) -> str:
     """Name, path, size and (for a file up to CHECKSUM_LIMIT) sha256 of each
-    file, where the run can see it (None elsewhere)."""
+    file: read here where the run sees the site's work tree, else as the
+    site's query reported them (`remote`); None where neither can tell."""
     rows = []
     for name, path in named:
-        size = digest = None
+        size, digest = remote.get(path, (None, None))
         if folder is not None:
             try:
                 size = _size(folder / path)

@@ -1,7 +1,8 @@
 """A stage on an ssh site is measured by its step wrapper on the host, as a
 local one is here (elapsed, CPU time, max RSS, exit status, the host), and
-ssh/driver.py brings the measurement back into the run records. Against the
-real OpenSSH server of .ci/sshd-up."""
+ssh/driver.py brings the measurement back into the run records, with the
+output's size and checksum on the host. Against the real OpenSSH server of
+.ci/sshd-up."""
 
 from __future__ import annotations
 
@@ -65,3 +66,9 @@ def test_an_ssh_step_is_recorded_with_what_it_used(ssh_host, tmp_path):
     assert json.loads(step.nodes) == [host]
     usage = json.loads((folder / ".mlc/usage/burn.json").read_text())  # copied back by the driver
     assert usage["exit_status"] == 0
+    # The output's size and checksum, asked of the host in one query at the end of the run.
+    remote = ssh_host.server.shell(f"cd {ssh_host.scratch}/remote_usage && wc -c <result.txt && "
+                                   "sha256sum <result.txt").stdout.decode().split()
+    assert json.loads(step.outputs) == [{"name": "result", "path": "result.txt", "size": int(remote[0]),
+                                         "sha256": remote[1]}]
+    assert int(remote[0]) == len(f"{sum(range(3000000))}\n")

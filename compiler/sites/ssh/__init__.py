@@ -106,12 +106,13 @@ class Ssh(SiteKind):
         settings = emit.settings(site)
         return {"host": settings.host, "ssh_config": settings.ssh_config or "", "root": emit.work_root(experiment, site)}
 
-    def results_query(self, experiment: str, config: dict, paths: list[str]) -> list[str] | None:
+    def results_query(self, experiment: str, config: dict, paths: list[str],
+                      script: str | None = None) -> list[str] | None:
         from ...runner.remote_results import query
 
         host = str(config.get("host", ""))
         options = ["-F", str(config["ssh_config"])] if config.get("ssh_config") else []
-        return query(host, options, str(config.get("root", "")), paths) if host else None
+        return query(host, options, str(config.get("root", "")), paths, script) if host else None
 
     def transfer_params(self, experiment: Experiment) -> list[tuple[str, str, str]]:
         # The transfer template reads an ssh end's host as its login.
