@@ -146,8 +146,12 @@ def _run_workflow(experiment: Experiment, plan: Plan, outdir: Path, rules: list[
             code = _interrupted(proc, outdir, rules, display)
             # Still recorded: the steps so far, and those it stopped as interrupted.
             elapsed = time.monotonic() - started
-            run_id = records.finish(experiment, plan, outdir, scheduled, time.time() - elapsed, records.INTERRUPTED,
-                                    say=display.say)
+            try:
+                run_id = records.finish(experiment, plan, outdir, scheduled, time.time() - elapsed,
+                                        records.INTERRUPTED, say=display.say)
+            except KeyboardInterrupt:  # a second Ctrl-C while recording (sacct may take a while)
+                run_id = None
+                display.warn("interrupted again: this run was not recorded (the next run records its finished steps)")
             display.run_end(progress, code, "interrupted", elapsed, run_id)
             return code
         finally:
