@@ -100,13 +100,25 @@ def unwatched(outdir: Path, steps: list[Step]) -> set[str]:
             if job not in jobs_seen:
                 found.add(rule.name)
             continue
-        try:
-            usage = json.loads((outdir / USAGE_DIR / f"{rule.name}.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        if (rule.name, usage.get("start")) not in starts_seen:
+        start = _measured_start(outdir, rule.name)
+        if start is not None and (rule.name, start) not in starts_seen:
             found.add(rule.name)
     return found
+
+
+def _measured_start(outdir: Path, rule: str) -> float | None:
+    """When the rule's step started, as its wrapper measured it or as its
+    site reported it (SiteKind.step_usage: a Kubernetes Job's pods; for a
+    whole sweep, its earliest member's start, which that member's record has)."""
+    try:
+        return json.loads((outdir / USAGE_DIR / f"{rule}.json").read_text(encoding="utf-8")).get("start")
+    except (OSError, ValueError, AttributeError):
+        pass
+    for kind in registry.KINDS.values():
+        reported = kind.step_usage(outdir, rule, None)
+        if reported is not None:
+            return reported.get("start")
+    return None
 
 
 def _rule(inst: StageInstance, ran: set[str]) -> str | None:

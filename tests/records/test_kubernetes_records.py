@@ -45,3 +45,15 @@ def test_a_kubernetes_step_is_recorded_from_its_pods(tmp_path):
     assert json.loads(step.nodes) == ["gpu-node-1"] and step.image_id.startswith("registry.example/rtmdet@sha256:")
     assert step.cpu_time_s is None and step.max_rss_bytes is None  # the pod status has none
     assert step.image == "docker://python:3.11-slim"  # what was asked, beside what ran
+
+
+def test_a_kubernetes_step_nobody_watched_is_found_once(tmp_path):
+    experiment, _, _ = frontend.load(str(ROOT / "examples" / "rtmdet.mlx"))
+    (tmp_path / "Snakefile").write_text("# loadtest on Kubernetes site cloud\nrule loadtest:\n")
+    for folder in ("done", "usage"):
+        (tmp_path / ".mlc" / folder).mkdir(parents=True)
+    (tmp_path / ".mlc/done/loadtest").touch()
+    (tmp_path / ".mlc/usage/loadtest.pods.json").write_text(_pod_list(tmp_path, "rtmdet-loadtest-alice", "Complete"))
+    assert collect.unwatched(tmp_path, []) == {"loadtest"}
+    recorded = collect.steps(experiment, placement.place(experiment), tmp_path, "r1", {"loadtest"})
+    assert collect.unwatched(tmp_path, recorded) == set()
