@@ -234,8 +234,6 @@ def cmd_run(args) -> int:
         checked(args.snakemake)
     except PassThroughError as err:
         raise UsageError(str(err)) from None
-    if args.format == "json" and not args.dry_run:
-        raise UsageError("`mlc run` prints its progress as text; --format json is for `mlc run --dry-run`")
     experiment, plan, status = _load_and_place(args)
     if plan is None:
         return status
@@ -457,7 +455,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keep-going", action="store_true",
                    help="after a step fails, go on with the steps that do not depend on it")
     p.add_argument("--force", action="store_true", help="overwrite generated files edited by hand")
-    p.epilog = ("Options after `--` go to Snakemake as they are: `mlc run exp.mlx -- --forcerun train`. "
+    p.epilog = ("Progress: a status line rewritten in place on a terminal, a line per step otherwise; "
+                "--format json streams one JSON object per event on stdout (docs/running.md). "
+                "Options after `--` go to Snakemake as they are: `mlc run exp.mlx -- --forcerun train`. "
                 "Those mlc sets itself (--snakefile, --directory, --cores, --jobs, --keep-going, --dry-run, "
                 "--nocolor, --rerun-incomplete, --printshellcmds, --unlock, --summary) are refused.")
     _add_run_id(p)

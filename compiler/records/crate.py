@@ -73,7 +73,8 @@ def write(experiment: Experiment, outdir: Path, run: Run, steps: list[Step]) -> 
         "@type": "SoftwareApplication", "name": "mlc", "softwareVersion": __version__}))
     run_action = crate.add_action(workflow, identifier=f"#run-{run.run_id}", object=params, properties={
         "name": f"Run {run.run_id} of {experiment.name}", "startTime": _iso(run.started),
-        "endTime": _iso(run.ended), "actionStatus": _status(run.status == 0)})
+        "endTime": _iso(run.ended), "actionStatus": _status(run.status == 0),
+        **({} if run.status == 0 else {"error": f"the run {run.outcome} (exit status {run.status})"})})
     controls = [_step(crate, workflow, step) for step in steps]
     crate.add_action(mlc, identifier=f"#organize-{run.run_id}", properties={
         "@type": "OrganizeAction", "name": f"mlc ran {experiment.name}",
@@ -95,9 +96,11 @@ def _step(crate: ROCrate, workflow, step: Step):
     files = {}
     for direction in ("inputs", "outputs"):
         files[direction] = [crate.add(ContextEntity(crate, f"#{direction}-{key}-{f['name']}-{i}", properties={
-            "@type": "File", "name": f["path"], **({"contentSize": str(f["size"])} if f["size"] is not None else {})}))
+            "@type": "File", "name": f["path"], **({"contentSize": str(f["size"])} if f["size"] is not None else {}),
+            **({"sha256": f["sha256"]} if f.get("sha256") else {})}))
             for i, f in enumerate(json.loads(step.inputs if direction == "inputs" else step.outputs))]
-    props = {"name": f"{step.unit} on {step.pool}", "actionStatus": _status(step.state == "COMPLETED"),
+    done = step.state in ("COMPLETED", "REUSED")
+    props = {"name": f"{step.unit} on {step.pool}", "actionStatus": _status(done),
              "location": step.site, "resourceUsage": _usage(crate, step, key)}
     if step.start is not None:
         props["startTime"] = _iso(step.start)
@@ -105,9 +108,13 @@ def _step(crate: ROCrate, workflow, step: Step):
         props["endTime"] = _iso(step.end)
     if step.job_id:
         props["identifier"] = f"{step.kind} job {step.job_id}"
-    if step.image:
-        props["containerImage"] = step.image
-    if step.state != "COMPLETED":
+    if step.image_id or step.image:  # by digest where the site said which image ran
+        props["containerImage"] = step.image_id or step.image
+    if step.state == "REUSED":
+        props["description"] = "result re-used from the result cache: the command did not run"
+    elif step.state == "INTERRUPTED":
+        props["error"] = "interrupted: the run was stopped while the step ran"
+    elif not done:
         props["error"] = f"{step.state} (exit status {step.exit_status})"
     action = crate.add_action(tool, identifier=f"#action-{key}", object=files["inputs"],
                               result=files["outputs"], properties=props)
@@ -120,7 +127,8 @@ def _usage(crate: ROCrate, step: Step, key: str) -> list[dict]:
     measured = [("elapsed", step.elapsed_s, "s"), ("cpuTime", step.cpu_time_s, "s"),
                 ("maxRSS", step.max_rss_bytes, "bytes"), ("queueWait", step.queue_wait_s, "s"),
                 ("cpusRequested", step.cpus_asked, None), ("memoryRequested", step.memory_asked_bytes, "bytes"),
-                ("gpusRequested", step.gpus_asked, None), ("timeLimit", step.time_limit_s, "s")]
+                ("gpusRequested", step.gpus_asked, None), ("timeLimit", step.time_limit_s, "s"),
+                ("restarts", step.restarts, None)]
     refs = []
     for name, value, unit in measured:
         if value is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 from . import store
@@ -16,10 +17,27 @@ def render(folder: Path, fmt: str) -> str:
     summary = groups(steps)
     if fmt == "json":
         return json.dumps({"folder": str(folder), "runs": len(runs), "steps": len(steps),
-                           "groups": [g.as_dict() for g in summary]}, indent=2)
+                           "groups": [g.as_dict() for g in summary],
+                           "run_records": [_run_json(r, steps) for r in runs]}, indent=2)
     if fmt == "html":
         return _html(folder, len(runs), summary)
     return _text(folder, len(runs), summary)
+
+
+def _run_json(run: store.Run, steps: list[store.Step]) -> dict:
+    """One run with its steps as recorded: what they used, where, and their
+    inputs' and outputs' sizes and checksums."""
+    listed = []
+    for step in steps:
+        if step.run_id != run.run_id:
+            continue
+        row = asdict(step)
+        del row["run_id"]
+        for key in ("nodes", "params", "inputs", "outputs"):
+            row[key] = store.decode(row[key])
+        listed.append(row)
+    return {"run_id": run.run_id, "outcome": run.outcome, "status": run.status, "started": run.started,
+            "ended": run.ended, "params": store.decode(run.params), "steps": listed}
 
 
 def _pct(value: float | None) -> str:
@@ -33,7 +51,9 @@ def _columns(g: Group) -> list[str]:
         f"{memory_text(g.max_rss_bytes)} of {memory_text(g.memory_asked_bytes or 0)}")
     limit = "-" if g.elapsed_max_s is None or not g.time_limit_s else (
         f"{_pct(g.elapsed_max_s / g.time_limit_s)} of {human(g.time_limit_s)}")
-    return [g.stage, g.pool, f"{g.runs}" + (f" (+{g.failed} failed)" if g.failed else ""), elapsed,
+    others = [f"+{n} {what}" for n, what in ((g.failed, "failed"), (g.reused, "re-used"),
+                                             (g.interrupted, "interrupted")) if n]
+    return [g.stage, g.pool, f"{g.runs}" + (f" ({', '.join(others)})" if others else ""), elapsed,
             human(g.estimate_s) if g.estimate_s is not None else "-", _pct(g.cpu_efficiency), memory, limit]
 
 

@@ -2,8 +2,9 @@
 
 Rows are only ever INSERTed: a run and its steps are written once, at the
 end of the run, in one transaction. The schema carries its version in
-`PRAGMA user_version`; a store of another version is refused rather than
-rewritten."""
+`PRAGMA user_version`; a store of an older version gains the columns added
+since (NULL in its rows, which stay as they were), one of a newer or unknown
+version is refused rather than rewritten."""
 
 from __future__ import annotations
 
@@ -12,8 +13,12 @@ import sqlite3
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 STORE = Path(".mlc") / "records.sqlite"
+
+# What each version added to the one before: columns only, so that an older
+# store is brought up to date without touching a row.
+_ADDED = {2: ["ALTER TABLE steps ADD COLUMN restarts INTEGER", "ALTER TABLE steps ADD COLUMN image_id TEXT"]}
 
 _SCHEMA = """
 CREATE TABLE runs (
@@ -27,7 +32,7 @@ CREATE TABLE steps (
   submit REAL, start REAL, end REAL, queue_wait_s REAL, elapsed_s REAL, cpu_time_s REAL,
   max_rss_bytes INTEGER, cpus_asked REAL, memory_asked_bytes INTEGER, gpus_asked INTEGER,
   time_limit_s REAL, estimate_s REAL, image TEXT, params TEXT NOT NULL,
-  inputs TEXT NOT NULL, outputs TEXT NOT NULL,
+  inputs TEXT NOT NULL, outputs TEXT NOT NULL, restarts INTEGER, image_id TEXT,
   PRIMARY KEY (run_id, unit)
 );
 CREATE TRIGGER steps_append_only_u BEFORE UPDATE ON steps BEGIN SELECT RAISE(ABORT, 'records are append-only'); END;
@@ -35,6 +40,14 @@ CREATE TRIGGER steps_append_only_d BEFORE DELETE ON steps BEGIN SELECT RAISE(ABO
 CREATE TRIGGER runs_append_only_u BEFORE UPDATE ON runs BEGIN SELECT RAISE(ABORT, 'records are append-only'); END;
 CREATE TRIGGER runs_append_only_d BEFORE DELETE ON runs BEGIN SELECT RAISE(ABORT, 'records are append-only'); END;
 """
+
+
+INTERRUPTED = 130  # a run's status when Ctrl-C (or SIGTERM) stopped it, as the shell says
+
+
+def outcome(status: int) -> str:
+    """A run's status in words: completed, failed, interrupted."""
+    return "completed" if status == 0 else "interrupted" if status == INTERRUPTED else "failed"
 
 
 class StoreError(Exception):
@@ -47,7 +60,11 @@ class Run:
     experiment: str
     started: float  # seconds since the epoch
     ended: float
-    status: int  # mlc run's exit status
+    status: int  # mlc run's exit status: 0, 1 (failed), INTERRUPTED
+
+    @property
+    def outcome(self) -> str:
+        return outcome(self.status)
     sources: str  # JSON list of the .mlx files
     params: str  # JSON object of the experiment's params
     mlc_version: str
@@ -66,7 +83,8 @@ class Step:
     kind: str  # local, slurm, kubernetes, ssh
     job_id: str | None
     nodes: str  # JSON list of host names
-    state: str  # COMPLETED, FAILED, ... (Slurm's words; local steps use the same)
+    state: str  # COMPLETED, FAILED, ... (Slurm's words; local steps use the same), REUSED (from the
+    # result cache: the command did not run), INTERRUPTED (the run was stopped while it ran)
     exit_status: int | None
     submit: float | None
     start: float | None
@@ -82,8 +100,10 @@ class Step:
     estimate_s: float | None  # what the plan expected
     image: str | None
     params: str  # JSON object
-    inputs: str  # JSON list of {"name", "path", "size"}
+    inputs: str  # JSON list of {"name", "path", "size", "sha256"}
     outputs: str
+    restarts: int | None = None  # container restarts and retried pods (Kubernetes)
+    image_id: str | None = None  # the image that ran, by digest, as the site reported it
 
 
 def open_store(folder: Path) -> sqlite3.Connection:
@@ -95,6 +115,12 @@ def open_store(folder: Path) -> sqlite3.Connection:
         if version == 0 and not db.execute("SELECT name FROM sqlite_master").fetchall():
             with db:
                 db.executescript(_SCHEMA)
+                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        elif 1 <= version < SCHEMA_VERSION:
+            with db:
+                for added in range(version + 1, SCHEMA_VERSION + 1):
+                    for statement in _ADDED[added]:
+                        db.execute(statement)
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         elif version != SCHEMA_VERSION:
             raise StoreError(f"{path}: records of schema version {version}; this mlc reads {SCHEMA_VERSION}")

@@ -21,6 +21,8 @@ class Group:
     pool: str
     runs: int  # steps that completed and were measured
     failed: int
+    reused: int  # results re-used from the result cache: not runs, no statistics
+    interrupted: int  # stopped by Ctrl-C while they ran: no statistics
     elapsed_median_s: float | None
     elapsed_min_s: float | None
     elapsed_max_s: float | None
@@ -44,13 +46,16 @@ def groups(steps: list[Step]) -> list[Group]:
 
 def _group(stage: str, pool: str, members: list[Step]) -> Group:
     ok = [s for s in members if s.state == "COMPLETED" and s.elapsed_s is not None]
+    reused = sum(s.state == "REUSED" for s in members)
+    interrupted = sum(s.state == "INTERRUPTED" for s in members)
     elapsed = [s.elapsed_s for s in ok]
     busy = sum(s.elapsed_s * (s.cpus_asked or 1) for s in ok)
     cpu = [s.cpu_time_s for s in ok if s.cpu_time_s is not None]
     rss = [s.max_rss_bytes for s in ok if s.max_rss_bytes is not None]
     latest = members[-1]
     group = Group(
-        stage=stage, pool=pool, runs=len(ok), failed=len(members) - len(ok),
+        stage=stage, pool=pool, runs=len(ok),
+        failed=len(members) - len(ok) - reused - interrupted, reused=reused, interrupted=interrupted,
         elapsed_median_s=statistics.median(elapsed) if elapsed else None,
         elapsed_min_s=min(elapsed) if elapsed else None, elapsed_max_s=max(elapsed) if elapsed else None,
         estimate_s=latest.estimate_s,

@@ -24,6 +24,7 @@ from ..ir import Experiment, Plan
 from ..records import run as records
 from ..sites import registry
 from . import cache_report, jobs, ownership, results, services
+from .display import Lines, choose
 from .progress import Progress, StepWatcher, scheduled_rules
 
 EXIT_OK, EXIT_FAILED, EXIT_NOT_COMPILED = 0, 1, 2
@@ -42,6 +43,7 @@ def run(experiment: Experiment, plan: Plan, outdir: Path, args) -> int:
             return EXIT_FAILED
         return _dry_run(base, outdir, jobs.rules(outdir), as_json=getattr(args, "format", "text") == "json",
                         options=_passed(args))
+    display = choose(getattr(args, "format", "text"))
     # The folder is claimed before it is recompiled: a live run's scripts
     # are never rewritten under it.
     try:
@@ -52,18 +54,19 @@ def run(experiment: Experiment, plan: Plan, outdir: Path, args) -> int:
         return EXIT_FAILED
     try:
         if cleared:
-            print(f"{outdir}: {cleared}", flush=True)
+            display.say(f"{outdir}: {cleared}")
         if not _compiled(experiment, plan, outdir, args):
             return EXIT_FAILED
         died, restart = services.to_start_again(experiment, outdir)
         for name in died:
-            print(f"service {name} is not running: starting it again", flush=True)
+            display.say(f"service {name} is not running: starting it again")
         if restart:
             base = [*base, "--forcerun", *restart]
         cores = args.cores or os.cpu_count() or 1
         command = [*base, "--cores", str(cores), "--nocolor", "--rerun-incomplete", "--printshellcmds",
                    *_flags(args), *_passed(args)]
-        return _run_workflow(experiment, plan, outdir, jobs.rules(outdir), [*base, *_passed(args)], command)
+        return _run_workflow(experiment, plan, outdir, jobs.rules(outdir), [*base, *_passed(args)], command,
+                             display)
     finally:
         ownership.release(outdir)
 
@@ -93,7 +96,7 @@ def _compiled(experiment: Experiment, plan: Plan, outdir: Path, args) -> bool:
 
 
 def _run_workflow(experiment: Experiment, plan: Plan, outdir: Path, rules: list[jobs.Rule],
-                  base: list[str], command: list[str]) -> int:
+                  base: list[str], command: list[str], display: Lines) -> int:
     lost, unchecked = results.forget_lost(experiment, outdir)  # finished, but results gone: run again
     for line in unchecked:
         print(f"mlc: {line}", file=sys.stderr)
@@ -112,8 +115,7 @@ def _run_workflow(experiment: Experiment, plan: Plan, outdir: Path, rules: list[
     watcher = StepWatcher(outdir, [r.name for r in rules])
     watcher.clear()
     records.prepare(outdir, scheduled)
-    print(f"running {experiment.name} in {outdir} ({len(already_done)} of {len(rules)} steps already done)",
-          flush=True)
+    display.run_start(progress, experiment.name, str(outdir), sorted(scheduled))
     log_path = outdir / ".mlc" / "run.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
@@ -134,30 +136,43 @@ def _run_workflow(experiment: Experiment, plan: Plan, outdir: Path, rules: list[
                 for event in watcher.poll():
                     shown = progress.on_event(event)
                     if shown:
-                        print(shown, flush=True)
+                        display.step(event, progress, shown)
+                display.tick(progress)
                 if ended:
                     break
                 time.sleep(POLL_SECONDS)
             status = proc.returncode
         except KeyboardInterrupt:
-            return _interrupted(proc, outdir, rules)
+            code = _interrupted(proc, outdir, rules, display)
+            # Still recorded: the steps so far, and those it stopped as interrupted.
+            elapsed = time.monotonic() - started
+            try:
+                run_id = records.finish(experiment, plan, outdir, scheduled, time.time() - elapsed,
+                                        records.INTERRUPTED, say=display.say)
+            except KeyboardInterrupt:  # a second Ctrl-C while recording (sacct may take a while)
+                run_id = None
+                display.warn("interrupted again: this run was not recorded (the next run records its finished steps)")
+            display.run_end(progress, code, "interrupted", elapsed, run_id)
+            return code
         finally:
             signal.signal(signal.SIGTERM, previous_term)
             signal.signal(signal.SIGINT, previous_int)
     elapsed = time.monotonic() - started
-    records.finish(experiment, plan, outdir, scheduled, time.time() - elapsed, 0 if status == 0 else EXIT_FAILED)
+    code = EXIT_OK if status == 0 else EXIT_FAILED
+    run_id = records.finish(experiment, plan, outdir, scheduled, time.time() - elapsed, code, say=display.say)
     if status == 0:
         ran = progress.finished_now
         if ran == 0:
-            print(f"nothing to do: all {progress.total} steps were already done")
+            display.say(f"nothing to do: all {progress.total} steps were already done")
         else:
-            print(f"done: {ran} step{'s' if ran != 1 else ''} in {elapsed:.0f}s{progress.cache_summary()}; "
-                  f"outputs are in the sites' work trees (config.yaml in {outdir} says where)")
+            display.say(f"done: {ran} step{'s' if ran != 1 else ''} in {elapsed:.0f}s{progress.cache_summary()}; "
+                        f"outputs are in the sites' work trees (config.yaml in {outdir} says where)")
         for line in _final_outputs(experiment, plan, outdir):
-            print(line)
-        return EXIT_OK
-    _explain_failure(outdir, progress.failed, log_path)
-    return EXIT_FAILED
+            display.say(line)
+    display.run_end(progress, code, "completed" if code == EXIT_OK else "failed", elapsed, run_id)
+    if code != EXIT_OK:
+        _explain_failure(outdir, progress.failed, log_path)
+    return code
 
 
 def _scheduled(base: list[str], outdir: Path, gone: dict[str, list[str]] | None = None) -> set[str] | str:
@@ -222,7 +237,7 @@ def _interruptible() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def _interrupted(proc: subprocess.Popen, outdir: Path, rules: list[jobs.Rule]) -> int:
+def _interrupted(proc: subprocess.Popen, outdir: Path, rules: list[jobs.Rule], display: Lines) -> int:
     """Ctrl-C: cancel the batch jobs that were submitted and have not
     finished, then interrupt Snakemake and its jobs (the submit scripts also
     cancel their job on SIGINT, which covers a job submitted meanwhile).
@@ -243,7 +258,7 @@ def _interrupted(proc: subprocess.Popen, outdir: Path, rules: list[jobs.Rule]) -
     except ProcessLookupError:  # Snakemake had already ended
         pass
     messages.append("stopped; `mlc run` again resumes where this run ended")
-    print("\n".join(messages), file=sys.stderr)
+    display.warn("\n".join(messages))
     return 130
 
 

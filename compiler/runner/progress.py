@@ -93,6 +93,8 @@ class Progress:
     cache_note: Callable[[str], CacheNote | None] = lambda rule: None  # what the result cache did
     reused: int = 0  # finished steps whose result came from the cache
     ran: int = 0  # finished steps whose command ran (no cached result)
+    running: list[str] = field(default_factory=list)  # started, not finished nor failed, oldest first
+    last_note: CacheNote | None = None  # what the cache did for the step that finished last
 
     def on_event(self, event: Event, now: float | None = None) -> str | None:
         what = self.units.get(event.rule)
@@ -100,8 +102,11 @@ class Progress:
             return None
         now = time.monotonic() if now is None else now
         elapsed = _clock(now - self.clock)
+        if event.rule in self.running:
+            self.running.remove(event.rule)
         if event.kind == "start":
             self.started_at[event.rule] = now
+            self.running.append(event.rule)
             if event.rule in self.failed:  # Snakemake retries it
                 self.failed.remove(event.rule)
             again = ""
@@ -115,13 +120,25 @@ class Progress:
         if event.kind == "finish":
             self.done += 1
             self.finished_now += 1
-            cached = self.cache_note(event.rule)
+            cached = self.last_note = self.cache_note(event.rule)
             self.reused += bool(cached and cached.reused)
             self.ran += bool(cached and not cached.reused)
             return f"[{elapsed}] {self.done}/{self.total}  done     {what} ({took}{'; ' + cached.text if cached else ''})"
         self.failed.append(event.rule)
         return f"[{elapsed}] {self.done}/{self.total}  FAILED   {what} ({took})"
 
+    def status_line(self, now: float | None = None) -> str:
+        """The one-line state of the run: `[0:01:12] 3/10 done, 2 running,
+        0 failed: train[lr=0.1] on charisma` (the step started last)."""
+        now = time.monotonic() if now is None else now
+        line = (f"[{_clock(now - self.clock)}] {self.done}/{self.total} done, {len(self.running)} running, "
+                f"{len(self.failed)} failed")
+        return f"{line}: {self.units[self.running[-1]]}" if self.running else line
+
+    def took(self, rule: str, now: float | None = None) -> float:
+        """Seconds since the rule's step started (0 when it was not seen starting)."""
+        now = time.monotonic() if now is None else now
+        return now - self.started_at.get(rule, now)
 
     def cache_summary(self) -> str:
         """` (3 re-used from the cache, 1 ran)` for the closing line; empty

@@ -22,9 +22,10 @@ SCRIPT = 'cd -- "$1" 2>/dev/null || exit 0; shift; i=0; for p in "$@"; do [ -e "
 TIMEOUT = 120
 
 
-def query(login: str, options: list[str], root: str, paths: list[str]) -> list[str]:
-    """The argv that runs SCRIPT in `root` on `login` (here without one)."""
-    argv = ["sh", "-c", SCRIPT, "sh", root, *paths]
+def query(login: str, options: list[str], root: str, paths: list[str], script: str | None = None) -> list[str]:
+    """The argv that runs SCRIPT (or another fixed `script`) in `root` on
+    `login` (here without one)."""
+    argv = ["sh", "-c", script or SCRIPT, "sh", root, *paths]
     if not login:
         return argv
     return ["ssh", *options, "-o", "BatchMode=yes", "--", login, shlex.join(argv)]

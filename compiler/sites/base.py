@@ -201,10 +201,12 @@ class SiteKind(ABC):
         """Where outputs land, when the user can open them on this machine."""
         return None
 
-    def results_query(self, experiment: str, config: dict, paths: list[str]) -> list[str] | None:
+    def results_query(self, experiment: str, config: dict, paths: list[str],
+                      script: str | None = None) -> list[str] | None:
         """`mlc run`: the one command that tells which of `paths` (relative to
-        this site's work root) exist, built by runner/remote_results.query;
-        None when the runner does not ask this kind of site."""
+        this site's work root) exist, built by runner/remote_results.query
+        (`script`: another of its fixed scripts, e.g. the sizes the run
+        records read); None when the runner does not ask this kind of site."""
         return None
 
     def service_state(self, experiment: Experiment, site: Site, service: Service, config: dict) -> dict:
@@ -221,4 +223,12 @@ class SiteKind(ABC):
 
     def cancel_job(self, record: dict[str, str]) -> str | None:
         """Cancel a recorded batch job (.mlc/jobs/<rule>); None: the kind records none."""
+        return None
+
+    def step_usage(self, outdir: Path, rule: str, index: int | None) -> dict | None:
+        """Run records: what the site reported about a step that ran, as
+        fields of compiler/records/store.Step, read from what the step's
+        script saved in the output folder; None: read the step wrapper's
+        measurement (.mlc/usage/<rule>.json) instead. `index`: the member's
+        index when the rule ran a whole sweep at once."""
         return None

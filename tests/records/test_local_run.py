@@ -6,6 +6,7 @@ the network, so the profile's terms are checked here)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -45,8 +46,11 @@ def test_every_step_is_recorded_with_measured_usage(ran):
         assert 0 < s.elapsed_s < 60 and s.cpu_time_s > 0 and s.max_rss_bytes > 1024**2
         assert s.start <= s.end and s.memory_asked_bytes == 256 * 1024**2 and s.time_limit_s == 300
     make = next(s for s in steps if s.unit == "make_data")
-    assert json.loads(make.outputs) == [{"name": "table", "path": "data/points.csv",
-                                         "size": (out / "quickstart/work/laptop/data/points.csv").stat().st_size}]
+    points = out / "quickstart/work/laptop/data/points.csv"
+    assert json.loads(make.outputs) == [{"name": "table", "path": "data/points.csv", "size": points.stat().st_size,
+                                         "sha256": hashlib.sha256(points.read_bytes()).hexdigest()}]
+    score = next(s for s in steps if s.unit == "score[slope=2.0]")
+    assert json.loads(score.inputs)[0]["sha256"] == hashlib.sha256(points.read_bytes()).hexdigest()
     assert json.loads(make.params) == {"points": 200}
 
 
@@ -66,6 +70,10 @@ def test_report_shows_efficiency_and_suggestions(ran):
     as_json = json.loads(mlc("report", str(QUICKSTART), "-o", str(out), "--format", "json").stdout)
     score = next(g for g in as_json["groups"] if g["stage"] == "score")
     assert score["runs"] == 3 and 0 < score["cpu_efficiency"] <= 1.5 and score["elapsed_median_s"] > 0
+    (run,) = as_json["run_records"]
+    assert run["outcome"] == "completed" and len(run["steps"]) == 5
+    make = next(s for s in run["steps"] if s["unit"] == "make_data")
+    assert make["outputs"][0]["path"] == "data/points.csv" and len(make["outputs"][0]["sha256"]) == 64
     page = mlc("report", str(out / "quickstart"), "--format", "html").stdout
     assert page.startswith("<!DOCTYPE html>") and "<svg" in page and "score on laptop.local" in page
 
@@ -124,6 +132,7 @@ def test_the_run_crate_has_the_profile_terms(ran):
         usage = {graph[u]["name"]: graph[u] for u in ids(action["resourceUsage"])}
         assert {"elapsed", "cpuTime", "maxRSS"} <= set(usage)
         assert all("File" in types(graph[f]) for f in ids(action["result"]))
+        assert all(len(graph[f]["sha256"]) == 64 for f in ids(action["result"]))
 
 
 def test_steps_run_without_mlc_are_recorded_by_the_next_run(tmp_path):

@@ -16,7 +16,7 @@ from shlex import quote
 from compiler.backends.kubernetes import labels
 from compiler.backends.kubernetes.run_identity import APPLY_RUN, RUN_ID
 from compiler.backends.kubernetes.serialise import header
-from compiler.backends.kubernetes.workloads import JobWorkload, ServiceWorkload
+from compiler.backends.kubernetes.workloads import JobWorkload, ServiceWorkload, rule_name
 from compiler.ir import Site, Span
 
 KUBECTL = 'kubectl --context "$KUBE_CONTEXT" -n "$KUBE_NAMESPACE"'
@@ -54,15 +54,33 @@ def _script(lines: list[str]) -> str:
 
 def job_run_script(site: Site, workload: JobWorkload) -> str:
     purpose = f"Runs stage {workload.stage.name} as Job {workload.name} and waits."
-    return run_job_script(site, workload.name, workload.stage.span, purpose)
+    return run_job_script(site, workload.name, workload.stage.span, purpose, usage=rule_name(workload.unit))
 
 
-def run_job_script(site: Site, name: str, span: Span, purpose: str) -> str:
-    """Applies Job `name` (for this run) and waits until it completes."""
+def run_job_script(site: Site, name: str, span: Span, purpose: str, usage: str | None = None) -> str:
+    """Applies Job `name` (for this run) and waits until it completes. With
+    `usage` (a stage's rule), the Job's pods are recorded for the run
+    records, however the script ends."""
     lines = _prologue(site, span, purpose)
+    lines += [f'job={quote(name)}-"$run"', ""]
+    if usage is not None:
+        lines += [
+            "# What the Job's pods report (start, end, exit code, node, restarts, image",
+            "# id) goes to the output folder's .mlc/usage/ for `mlc report`, however",
+            "# this script ends (docs/records.md).",
+            f'usage="$here/../../.mlc/usage/"{quote(usage + ".pods.json")}',
+            "record_pods() {  # never changes the script's exit status",
+            '  mkdir -p -- "${usage%/*}" || return 0',
+            f'  if {KUBECTL} get pods -l "batch.kubernetes.io/job-name=$job" -o json >"$usage.tmp"; then',
+            '    mv -- "$usage.tmp" "$usage" || true',
+            "  else",
+            '    rm -f -- "$usage.tmp"',
+            "  fi",
+            "}",
+            "trap record_pods EXIT",
+            "",
+        ]
     lines += [
-        f'job={quote(name)}-"$run"',
-        "",
         "job_is() {  # Complete or Failed",
         f'  [[ "$({KUBECTL} get job "$job" --ignore-not-found \\',
         '    -o jsonpath="{.status.conditions[?(@.type==\\"$1\\")].status}")" == True ]]',

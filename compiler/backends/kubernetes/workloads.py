@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from compiler.backends import launch
-from compiler.backends.naming import file_stem, k8s_job_name, k8s_service_name
+from compiler.backends.naming import file_stem, k8s_job_name, k8s_service_name, snake_rule
 from compiler.ir import Experiment, Plan, Pool, Service, StageGroup, StageInstance
 
 
@@ -42,6 +42,11 @@ Workload = JobWorkload | ServiceWorkload
 
 def run_script_name(unit: str) -> str:
     return f"run-{file_stem(unit)}.sh"
+
+
+def rule_name(unit: str) -> str:
+    """The Snakefile's rule that runs `run-<unit>.sh` (sites/kubernetes: _kube_rule)."""
+    return snake_rule(file_stem(unit))
 
 
 def _pod_shape(instance: StageInstance) -> tuple:

@@ -152,6 +152,12 @@ class Kubernetes(SiteKind):
         return {"name": service.name, "site": site.name, "endpoint": f"{name}.{namespace}.svc:{service.port}",
                 "state": state}
 
+    def step_usage(self, outdir: Path, rule: str, index: int | None) -> dict | None:
+        """From the pod status the Job's run script saved (usage.py)."""
+        from . import usage
+
+        return usage.read(outdir, rule, index)
+
     def tear_down(self, outdir: Path, site: Site, config: dict) -> tuple[bool, str] | None:
         from ...backends import kubernetes
         from ...runner import jobs

@@ -110,11 +110,12 @@ class Slurm(SiteKind):
     def transfer_params(self, experiment: Experiment) -> list[tuple[str, str, str]]:
         return [("login", "login", ""), ("root", "scratch", experiment.name)]
 
-    def results_query(self, experiment: str, config: dict, paths: list[str]) -> list[str] | None:
+    def results_query(self, experiment: str, config: dict, paths: list[str],
+                      script: str | None = None) -> list[str] | None:
         from ...runner.remote_results import query
 
         root = f"{str(config.get('scratch', '')).rstrip('/')}/{experiment}"
-        return query(str(config.get("login", "")), [], root, paths)
+        return query(str(config.get("login", "")), [], root, paths, script)
 
     def transfer_end(self, experiment: Experiment, site: Site, path: str):
         from ...backends.sites import slurm_root, slurm_settings

@@ -75,7 +75,8 @@ class Ssh(SiteKind):
                 params.append(Param("health", site.name, value=service.health))
                 shell += " {params.health:q}"
         else:
-            shell = f"{env} python3 {{input.driver:q}} run {{input.script:q}}"
+            params.append(Param("usage", site.name, value=emit.usage_name(unit)))
+            shell = f"{env} python3 {{input.driver:q}} run {{input.script:q}} {{params.usage:q}}"
         builder.rule_of_unit[unit] = builder.add(Rule(
             name=snake_rule(unit), comment=f"{unit} on the ssh site {site.name}",
             files=[("script", emit.script_path(site.name, unit)), ("driver", emit.DRIVER)],
@@ -105,12 +106,13 @@ class Ssh(SiteKind):
         settings = emit.settings(site)
         return {"host": settings.host, "ssh_config": settings.ssh_config or "", "root": emit.work_root(experiment, site)}
 
-    def results_query(self, experiment: str, config: dict, paths: list[str]) -> list[str] | None:
+    def results_query(self, experiment: str, config: dict, paths: list[str],
+                      script: str | None = None) -> list[str] | None:
         from ...runner.remote_results import query
 
         host = str(config.get("host", ""))
         options = ["-F", str(config["ssh_config"])] if config.get("ssh_config") else []
-        return query(host, options, str(config.get("root", "")), paths) if host else None
+        return query(host, options, str(config.get("root", "")), paths, script) if host else None
 
     def transfer_params(self, experiment: Experiment) -> list[tuple[str, str, str]]:
         # The transfer template reads an ssh end's host as its login.

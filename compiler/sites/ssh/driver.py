@@ -12,8 +12,10 @@ host as an argv word that the transport's argv builders quote for the remote
 shell; nothing here builds shell text.
 
 Commands:
-  run SCRIPT                   copies the stage script to ROOT/.mlc/scripts/
-                               and runs it there with bash
+  run SCRIPT [USAGE]           copies the stage script to ROOT/.mlc/scripts/
+                               and runs it there with bash; then copies what
+                               its wrapper measured, ROOT/.mlc/usage/USAGE.json,
+                               to .mlc/usage/ here (the run records read it)
   start SCRIPT NAME PORT [HEALTH]  (re)starts a service script as a
                                background process group with
                                ROOT/.mlc/run/NAME.pid and .log, then waits
@@ -40,6 +42,7 @@ else:  # run from the output folder, beside its copy of the transport
 CONTROL_DIR = Path(".mlc/ssh")  # the shared connections' sockets, in the output folder
 SCRIPTS = ".mlc/scripts"  # under the work root on the host
 RUN = ".mlc/run"  # services' pid files and logs, under the work root
+USAGE = ".mlc/usage"  # what a stage's wrapper measured: under the work root there, the output folder here
 
 # Asks the host whether a service answers: its port, or an HTTP path on it.
 _PROBE = """
@@ -83,8 +86,31 @@ def _copy_script(host: transport.SshHost, script: str, root: str) -> str:
     return f"{SCRIPTS}/{os.path.basename(script)}"
 
 
-def run(host: transport.SshHost, root: str, script: str) -> int:
-    return _call(transport.run_argv(host, ["bash", _copy_script(host, script, root)], root))
+def run(host: transport.SshHost, root: str, script: str, usage: str = "") -> int:
+    remote = _copy_script(host, script, root)
+    if usage:  # a file left by an earlier run must not pass for this one's
+        _call(transport.run_argv(host, ["rm", "-f", "--", usage_file(usage)], root))
+    status = _call(transport.run_argv(host, ["bash", remote], root))
+    if usage:
+        _fetch_usage(host, root, usage)
+    return status
+
+
+def usage_file(name: str) -> str:
+    return f"{USAGE}/{name}.json"
+
+
+def _fetch_usage(host: transport.SshHost, root: str, name: str) -> None:
+    """Copies the step's measured usage to the output folder; without it
+    (no python3 on the host, ssh failed) the step is recorded unmeasured."""
+    fetched = subprocess.run(transport.run_argv(host, ["cat", "--", usage_file(name)], root), check=False,
+                             capture_output=True)
+    if fetched.returncode != 0 or not fetched.stdout:
+        return
+    local = Path(usage_file(name))
+    local.parent.mkdir(parents=True, exist_ok=True)
+    local.with_suffix(".tmp").write_bytes(fetched.stdout)
+    local.with_suffix(".tmp").replace(local)
 
 
 def start(host: transport.SshHost, root: str, script: str, name: str, port: str, health: str = "") -> int:
@@ -120,7 +146,7 @@ def status(host: transport.SshHost, root: str, name: str) -> int:
 
 
 def main(argv: list[str]) -> int:
-    commands = {"run": (run, {1}), "start": (start, {3, 4}), "stop": (stop, {1}), "status": (status, {1})}
+    commands = {"run": (run, {1, 2}), "start": (start, {3, 4}), "stop": (stop, {1}), "status": (status, {1})}
     host, root = os.environ.get("MLC_SSH_HOST", ""), os.environ.get("MLC_SSH_ROOT", "")
     if not argv or argv[0] not in commands or len(argv) - 1 not in commands[argv[0]][1] or not host or not root:
         print(__doc__, file=sys.stderr)

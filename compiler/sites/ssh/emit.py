@@ -9,7 +9,7 @@ import posixpath
 from pathlib import Path
 
 from ...backends import commands, launch, service_inputs
-from ...backends.naming import file_stem
+from ...backends.naming import file_stem, snake_rule
 from ...backends.software import host_software
 from ...backends.templating import render
 from ...ir import Experiment, Plan, Service, Site, SshSettings
@@ -34,6 +34,12 @@ def script_path(site: str, unit: str) -> str:
     return f"ssh/{file_stem(site)}/{file_stem(unit)}.sh"
 
 
+def usage_name(unit: str) -> str:
+    """The stage's usage file, .mlc/usage/<name>.json, under the work root on
+    the host and in the output folder (the driver copies it back): its rule's name."""
+    return snake_rule(unit)
+
+
 def driver_files() -> dict[str, str]:
     """The driver and the transport it runs, as they are in this compiler."""
     return {DRIVER: Path(driver_module.__file__).read_text(encoding="utf-8"),
@@ -55,5 +61,6 @@ def emit_site(experiment: Experiment, plan: Plan, site_name: str) -> dict[str, s
             host_software=host_software(unit), command=launch.single_host(unit, rendered.text),
             exports=rendered.exports,
             wait=service_inputs.wait_lines(experiment, plan, assignment.unit),
+            usage_name=usage_name(assignment.unit),
         )
     return files

@@ -78,6 +78,34 @@ def apply_kustomization(root: str, selector: str) -> None:
                 print(f"{kind.lower()}/{name} configured")
 
 
+def pod(job: str, name: str, phase: str, created: str, started: str, finished: str, code: int, restarts: int):
+    """One pod of the Job as `kubectl get pods -o json` shows it (the fields the records read)."""
+    return {
+        "metadata": {"name": name, "creationTimestamp": created,
+                     "labels": {"batch.kubernetes.io/job-name": job, "job-name": job}},
+        "spec": {"nodeName": "gpu-node-1"},
+        "status": {"phase": phase, "startTime": created, "containerStatuses": [{
+            "name": "main", "restartCount": restarts, "image": "registry.example/rtmdet:3.3",
+            "imageID": "registry.example/rtmdet@sha256:" + "ab" * 32,
+            "state": {"terminated": {"startedAt": started, "finishedAt": finished, "exitCode": code}}}]},
+    }
+
+
+def pod_list(job: str, outcome: str):
+    """The Job's pods once it ran: one that succeeded, or two attempts that failed."""
+    if outcome == "Complete":
+        items = [pod(job, f"{job}-abcde", "Succeeded", "2026-12-02T08:00:00Z", "2026-12-02T08:00:07Z",
+                     "2026-12-02T08:03:07Z", 0, 0)]
+    elif outcome == "Failed":
+        items = [pod(job, f"{job}-aaaaa", "Failed", "2026-12-02T08:00:00Z", "2026-12-02T08:00:03Z",
+                     "2026-12-02T08:00:13Z", 1, 0),
+                 pod(job, f"{job}-bbbbb", "Failed", "2026-12-02T08:00:20Z", "2026-12-02T08:00:22Z",
+                     "2026-12-02T08:00:40Z", 137, 1)]
+    else:
+        items = []
+    return {"apiVersion": "v1", "kind": "List", "items": items}
+
+
 call = verb_args()
 verb = call[0]
 if verb == "apply":
@@ -103,6 +131,8 @@ elif verb == "get" and call[1].startswith("deployment/"):
     # $FAKE_DEPLOYMENT: "running" when an earlier run deployed it, else absent
     if os.environ.get("FAKE_DEPLOYMENT") == "running":
         print(f"deployment.apps/{call[1].split('/', 1)[1]}")
+elif verb == "get" and call[1] == "pods" and call[call.index("-o") + 1] == "json":
+    print(json.dumps(pod_list(call[call.index("-l") + 1].split("=", 1)[1], state)))
 elif verb == "get" and call[1] == "pods":
     print("pod/train-0-abcde")
 elif verb == "get" and call[1] == "namespace":

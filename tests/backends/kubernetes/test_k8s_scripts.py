@@ -313,3 +313,26 @@ def test_mlc_down_hands_the_command_lines_run_id_to_down_sh(tmp_path: Path):
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     assert seen.read_text() == "bob\n"
+
+
+POD_USAGE_GOLDEN = Path(__file__).parent / "golden_pod_usage"
+
+
+@pytest.mark.parametrize("outcome", ["Complete", "Failed"])
+def test_a_jobs_pod_status_is_saved_for_the_run_records(run: Run, site: Path, outcome: str):
+    """However the Job ends, its script saves the pods' status into the
+    output folder, and the records read start, end, exit code, node,
+    restarts and image id from it (golden: what the stand-in's pods give)."""
+    from compiler.sites.kubernetes import usage
+
+    result, calls = run(site, "k8s/cloud/run-train.sh", FAKE_JOB_OUTCOME=outcome)
+    assert result.returncode == (0 if outcome == "Complete" else 1), result.stderr
+    assert calls[-1] == [*KUBECTL, "get", "pods", "-l", "batch.kubernetes.io/job-name=rtmdet-train-alice-smith",
+                         "-o", "json"]
+    assert not list((site / ".mlc/usage").glob("*.tmp"))
+    reported = usage.read(site, "train", None)
+    golden = POD_USAGE_GOLDEN / f"{outcome.lower()}.json"
+    if os.environ.get("MLC_UPDATE_GOLDEN") == "1":
+        golden.parent.mkdir(exist_ok=True)
+        golden.write_text(json.dumps(reported, indent=2, sort_keys=True) + "\n")
+    assert reported == json.loads(golden.read_text())
