@@ -45,6 +45,7 @@ from pathlib import Path
 ENDED = "ENDED"
 _JOB_ID = re.compile(r"[0-9]+")
 _LISTED = re.compile(r"([0-9]+)\S*\s+([A-Z_]+)")  # `12 RUNNING`, `13_4 PENDING`, `13_[5-7%2] PENDING`
+_LOCK_FD = "MLC_POLLER_LOCK_FD"  # the lock `ensure` hands to the poller it starts
 _ANSWER_TIMEOUT = 120.0  # seconds an answer may take before the link counts as lost
 
 # The shell at the other end: a line of comma-separated ids in, squeue's
@@ -295,20 +296,23 @@ def ensure(folder: Path, login: str) -> int:
     held = _locked(folder)
     if held is None:
         return 0  # one runs
-    held.close()
-    with open(folder / "log", "ab") as output:
+    # The poller inherits the lock itself (flock belongs to the open file),
+    # so no other step can start a second one in between.
+    with held, open(folder / "log", "ab") as output:
         # Not a session of its own: stopping the workflow's process group
         # (Ctrl-C, mlc down) stops the poller with the steps.
         subprocess.Popen([sys.executable, os.path.abspath(__file__), "serve", str(folder), login],
-                         stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT, close_fds=True)
+                         stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
+                         pass_fds=(held.fileno(),), env={**os.environ, _LOCK_FD: str(held.fileno())})
     return 0
 
 
 def serve(folder: Path, login: str) -> int:
     folder.mkdir(parents=True, exist_ok=True)
-    held = _locked(folder)
+    inherited = os.environ.pop(_LOCK_FD, None)
+    held = os.fdopen(int(inherited)) if inherited else _locked(folder)
     if held is None:
-        return 0  # another step started one first
+        return 0  # another poller runs
     import signal
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
