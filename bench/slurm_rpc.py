@@ -104,7 +104,8 @@ def measure(tree: Path, jobs: int, seconds: int, work: Path) -> dict:
     return {"wall_s": round(wall, 1), "total": sum(counts.values()),
             "REQUEST_JOB_INFO": counts.get("REQUEST_JOB_INFO", 0),
             "REQUEST_JOB_INFO_SINGLE": counts.get("REQUEST_JOB_INFO_SINGLE", 0),
-            "REQUEST_SUBMIT_BATCH_JOB": counts.get("REQUEST_SUBMIT_BATCH_JOB", 0)}
+            "REQUEST_SUBMIT_BATCH_JOB": counts.get("REQUEST_SUBMIT_BATCH_JOB", 0),
+            "top": sorted(counts.items(), key=lambda item: -item[1])[:6]}
 
 
 def main() -> int:
@@ -130,6 +131,8 @@ def main() -> int:
         name = f"`{args.before}` (squeue per step, 1/s)" if mode == "before" else "site poller"
         print(f"| {name} | {r['wall_s']} s | {r['REQUEST_JOB_INFO']} | {r['REQUEST_JOB_INFO_SINGLE']} "
               f"| {r['REQUEST_SUBMIT_BATCH_JOB']} | {r['total']} |")
+    for mode, r in rows:
+        print(f"\n{mode}, the most frequent: " + ", ".join(f"{name} {count}" for name, count in r["top"]))
     return 0
 
 
