@@ -105,11 +105,11 @@ def _backend_failure(args, err) -> int:
     return EXIT_ERRORS
 
 
-def _place(args, experiment):
+def _place(args, experiment, waits=None):
     from .placement import PlacementError, place
 
     try:
-        return place(experiment, _objective_override(args, experiment)), EXIT_OK
+        return place(experiment, _objective_override(args, experiment), waits), EXIT_OK
     except PlacementError as err:
         _report(args, sorted(err.diagnostics, key=Diagnostic.sort_key), args._sources)
         return None, EXIT_ERRORS
@@ -121,7 +121,14 @@ def _load_and_place(args):
     if experiment is None:
         return None, None, status
     experiment, learned = records_cli.with_history(args, experiment)
-    plan, status = _place(args, experiment)
+    if getattr(args, "live", False):
+        from .placement import live
+
+        waits, notes = live.queue_waits(experiment)
+        plan, status = _place(args, experiment, waits)
+        plan = plan if plan is None else live.explain(plan, waits, notes)
+    else:
+        plan, status = _place(args, experiment)
     return experiment, records_cli.explained(plan, learned), status
 
 
@@ -428,6 +435,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also solve the exact MILP (needs the `exact` extra; up to 20 stage instances, "
                         "no services) and print how far the plan is from the optimum; the plan itself "
                         "never depends on it")
+    p.add_argument("--live", action="store_true",
+                   help="ask each Slurm site when a job would start now (sbatch --test-only, over its "
+                        "login) and start nothing on a partition before then; the reasons say so")
     records_cli.add_history_flags(p, "plan")
     p.set_defaults(func=cmd_plan)
 

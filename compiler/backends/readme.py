@@ -101,6 +101,7 @@ _DESCRIPTIONS = [
     (r"config\.yaml", "site connection settings read by the Snakefile"),
     (r"profiles/default/config\.yaml", "how much of each site the steps may hold at once (Snakemake's workflow profile)"),
     (r"slurm/submit\.sh", "copies an sbatch script to its cluster, submits it and waits"),
+    (r"slurm/poller\.py", "watches all of a site's jobs with one batched squeue (started by submit.sh)"),
     (r"slurm/.*\.sbatch", "a Slurm batch script (a job array when the stage is a sweep)"),
     (r"slurm/[^/]*/images\.sh", "pulls the site's container images once, on its login host, into its cache"),
     (r"results\.json", "the results each step writes, by rule (read by `mlc status` and `mlc clean`)"),

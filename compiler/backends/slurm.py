@@ -19,9 +19,10 @@ from .errors import BackendError
 from .naming import file_stem
 from .sites import slurm_settings
 from .software import host_software, keeps_site_modules
-from .templating import render
+from .templating import generated_header, render
 
 SUBMIT_SCRIPT = "slurm/submit.sh"
+POLLER = "slurm/poller.py"  # a copy of compiler/runner/slurm_poller.py
 _CLUSTER_NAME = re.compile(r"[A-Za-z0-9_.+-]+")
 _DIRECTIVE_VALUE = re.compile(r"[!-~]+")  # printable ASCII, no space
 _JOB_NAME_MAX = 100
@@ -130,8 +131,15 @@ def _command(experiment: Experiment, plan: Plan, unit: str) -> dict:
 
 
 def submit_script(experiment: Experiment) -> dict[str, str]:
-    """The helper every Slurm rule submits through (shared by all Slurm sites)."""
-    return {SUBMIT_SCRIPT: render("submit.sh.j2", span=experiment.span)}
+    """The helper every Slurm rule submits through, and the poller it waits
+    through (shared by all Slurm sites)."""
+    from pathlib import Path
+
+    from ..runner import slurm_poller
+
+    header = f"# {generated_header(experiment.span)}\n# A copy of compiler/runner/slurm_poller.py.\n"
+    return {SUBMIT_SCRIPT: render("submit.sh.j2", span=experiment.span),
+            POLLER: header + Path(slurm_poller.__file__).read_text(encoding="utf-8")}
 
 
 def directives(experiment: Experiment, site: Site, group: JobGroup) -> list[tuple[str, str | None]]:

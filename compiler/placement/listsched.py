@@ -60,10 +60,16 @@ def policy_for(problem: Problem, objective: Objective) -> Policy:
 
 
 def new_capacities(problem: Problem) -> list[PoolCapacity]:
-    return [
+    caps = [
         PoolCapacity(pool.nodes, pool.cpus, pool.memory, pool.gpus.count if pool.gpus else 0)
         for pool in problem.pools
     ]
+    # A queue wait is the whole pool busy until then.
+    for cap, wait in zip(caps, problem.pool_wait):
+        if wait > 0:
+            for node in range(len(cap.nodes)):
+                cap.reserve(node, 0.0, wait, *cap.size)
+    return caps
 
 
 def _place_service(cap: PoolCapacity, ready: float, demand: tuple[int, int, int], copies: int, commit: bool):

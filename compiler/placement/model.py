@@ -147,6 +147,9 @@ class Problem:
     reach: list[list[str | None]] = field(default_factory=list)
     uses: list[list[int]] = field(default_factory=list)
     unreachable: list[tuple] = field(default_factory=list)
+    # Per pool, seconds before its queue would start anything (`mlc plan
+    # --live`); empty: no wait anywhere.
+    pool_wait: list[float] = field(default_factory=list)
 
     @property
     def n(self) -> int:

@@ -101,14 +101,19 @@ def _without_cycle_collection():
             gc.enable()
 
 
-def place(experiment: Experiment, objective: Objective | None = None) -> Plan:
-    """Choose a site and pool for every stage instance and service."""
+def place(experiment: Experiment, objective: Objective | None = None,
+          waits: dict[tuple[str, str], float] | None = None) -> Plan:
+    """Choose a site and pool for every stage instance and service. `waits`
+    (`mlc plan --live`): seconds before the queue of (site, pool) would
+    start a job; nothing starts there earlier."""
     with _without_cycle_collection():
-        return _place(experiment, objective or experiment.objective)
+        return _place(experiment, objective or experiment.objective, waits or {})
 
 
-def _place(experiment: Experiment, objective: Objective) -> Plan:
+def _place(experiment: Experiment, objective: Objective, waits: dict[tuple[str, str], float]) -> Plan:
     problem = build(experiment)
+    if waits:
+        problem.pool_wait = [waits.get((pool.site, pool.name), 0.0) for pool in problem.pools]
     if problem.unreachable:
         raise errors.PlacementError([
             reachability.unreachable(experiment, problem.units[c], problem.units[s],

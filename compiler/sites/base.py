@@ -201,6 +201,12 @@ class SiteKind(ABC):
         """Where outputs land, when the user can open them on this machine."""
         return None
 
+    def queue_waits(self, site: Site) -> dict[str, tuple[float | None, str]]:
+        """`mlc plan --live`: per pool, the seconds a job would wait in the
+        site's queue now (None: unknown) and what the scheduler said; empty
+        when this kind cannot tell (the plan then assumes no wait)."""
+        return {}
+
     def results_query(self, experiment: str, config: dict, paths: list[str],
                       script: str | None = None) -> list[str] | None:
         """`mlc run`: the one command that tells which of `paths` (relative to

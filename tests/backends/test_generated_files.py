@@ -65,10 +65,12 @@ def test_slurm_sweep_is_one_array_whose_tasks_leave_their_status():
     assert "#SBATCH --array=0-1\n" in train
     assert 'case "$SLURM_ARRAY_TASK_ID" in' in train
     assert '/.mlc/status/${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}"' in train
-    # Submitted without --wait (the id is recorded at once), then polled.
+    # Submitted without --wait (the id is recorded at once), then watched
+    # by the site's poller, never by squeue in the step itself.
     assert "sbatch --parsable" in files["slurm/submit.sh"]
     assert "sbatch --wait" not in files["slurm/submit.sh"]
-    assert "squeue -h -j" in files["slurm/submit.sh"]
+    assert "squeue -" not in files["slurm/submit.sh"]
+    assert 'squeue -h -j "$ids"' in files["slurm/poller.py"]
     assert "bash {input.submit:q} {input.script:q}" in files["Snakefile"]
 
 

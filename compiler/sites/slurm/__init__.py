@@ -107,6 +107,15 @@ class Slurm(SiteKind):
         settings = slurm_settings(site)
         return {"login": settings.login or "", "scratch": settings.scratch}
 
+    def queue_waits(self, site: Site) -> dict[str, tuple[float | None, str]]:
+        """`sbatch --test-only` per partition, on the login host (queue.py)."""
+        from ...backends.sites import slurm_settings
+        from .queue import expected_wait
+
+        settings = slurm_settings(site)
+        return {pool.name: expected_wait(settings.login or "", pool.name, settings.account, settings.qos)
+                for pool in site.pools}
+
     def transfer_params(self, experiment: Experiment) -> list[tuple[str, str, str]]:
         return [("login", "login", ""), ("root", "scratch", experiment.name)]
 
