@@ -13,6 +13,7 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass
 from math import inf
+from typing import NamedTuple
 
 from ..ir import Objective
 from .capacity import PoolCapacity, earliest_gang, reserve_gang
@@ -43,9 +44,9 @@ class NoCapacity(Exception):
         self.stalled = stalled  # the units it waits for that never finish
 
 
-@dataclass(frozen=True)
-class Option:
-    """What a unit would have got on one pool when it was placed."""
+class Option(NamedTuple):
+    """What a unit would have got on one pool when it was placed (a tuple:
+    thousands are made per run)."""
 
     pool: int
     start: float
@@ -88,13 +89,15 @@ def run(
     lookahead: list[list[float]] | None = None,
     fixed: dict[int, int] | None = None,
     explain: list[list[Option]] | None = None,
+    explain_kind: str | None = None,
 ) -> Schedule:
     """Schedule every unit. `fixed` forces the pool of the units it maps
-    (all of them: a re-timing); `explain` (with every unit fixed), a list with
-    a slot per unit, receives what each
-    unit got and what its earliest-finishing alternatives (under the cost
-    objective: all of them) would have given at that moment, for the reasons
-    shown to the user."""
+    (all of them: a re-timing). `explain`, a list with a slot per unit,
+    receives what each unit got and what its earliest-finishing alternatives
+    (when the plan is explained under the cost objective, `explain_kind`:
+    all of them) would have given at that moment, for the reasons shown to
+    the user; the schedule keeps them (`Schedule.explained`), so the plan
+    need not re-run it. Recording never changes a choice."""
     n = problem.n
     runtime, rate, options = problem.runtime, problem.rate, problem.options
     pool_site, preds, datasets = problem.pool_site, problem.preds, problem.datasets
@@ -106,8 +109,14 @@ def run(
     kind = objective.kind
     budget = objective.budget
     deadline = objective.deadline
-    wants_cost = kind != "makespan" or budget is not None or explain is not None
+    wants_cost = kind != "makespan" or budget is not None  # money enters the choice
+    prices = wants_cost or explain is not None
     prune = not wants_cost and lookahead is None
+    explain_kind = explain_kind or kind
+    # Recording under pruning: a pool may be cut off only when it cannot beat
+    # the second-earliest finish so far, so the earliest rival of the chosen
+    # pool stays exact; explained under the cost objective, no pool is cut.
+    exhaustive = explain is not None and explain_kind == "cost"
     fixed = fixed or {}
     time_weight, cost_weight = objective.time_weight / 3600, objective.cost_weight
 
@@ -135,7 +144,7 @@ def run(
         ready_at: dict[int, float] = {}
         best_key, best = None, None
         evaluated = []
-        rival = inf
+        rival = second = inf
         chosen = fixed.get(u, -1)
         served_from = [site_of[v] for v in problem.uses[u]]
         if chosen >= 0 and not can_reach(problem.reach, pool_site, served_from, chosen):
@@ -169,9 +178,9 @@ def run(
                 # the fixed pool is reported).
                 limit = inf
                 if chosen < 0:
-                    if prune and best is not None:
-                        limit = best[3] - duration
-                elif p != chosen and kind != "cost":
+                    if prune and best is not None and not exhaustive:
+                        limit = (best[3] if explain is None else second) - duration
+                elif p != chosen and explain_kind != "cost":
                     limit = rival - duration
                 if gang[u] is None:
                     start, node = caps[p].earliest(ready, *demand[u], duration, limit)
@@ -186,8 +195,10 @@ def run(
                 finish = start + duration
                 if chosen >= 0 and p != chosen:
                     rival = min(rival, finish)
+                elif best is not None and finish < second:
+                    second = max(finish, best[3])
             cost = 0.0
-            if wants_cost:
+            if prices:
                 cost = rate[u][p] * (3600.0 if is_service[u] else duration)
                 if finish > horizon:
                     cost += service_rate * (finish - horizon)
@@ -196,7 +207,7 @@ def run(
                     if src != s and s not in present.get(item.key, ()):
                         cost += item.size * (routes.of(item).egress if item.store else egr)[src][s]
             ahead = lookahead[u][p] if lookahead else 0.0
-            key = _choice_key(kind, finish, cost, preference, time_weight, cost_weight, ahead)
+            key = _choice_key(kind, finish, cost if wants_cost else 0.0, preference, time_weight, cost_weight, ahead)
             if budget is not None and spent + cost + remaining_min - policy.min_cost[u] > budget:
                 key = (1,) + key  # over the budget: only when nothing else fits
             elif kind == "cost" and deadline is not None and finish > policy.latest_finish[u]:
@@ -252,6 +263,7 @@ def run(
         makespan=max(done, default=0.0),
         algorithm=name,
         order=order,
+        explained=explain,
     )
     finalise_service_costs(problem, schedule)
     return schedule

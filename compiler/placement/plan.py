@@ -72,9 +72,12 @@ def _end_name(problem: Problem, end: int) -> str:
 
 
 def _explain(problem: Problem, objective: Objective, schedule: Schedule) -> list[list[Option]]:
-    """What each unit got and its earliest rivals when it was placed,
-    re-timing the final assignment (the same order and pools give the same
-    times)."""
+    """What each unit got and its earliest rivals when it was placed: as the
+    list schedule recorded them, or, for a schedule made without recording
+    (the local search's), by re-timing the final assignment (the same order
+    and pools give the same times)."""
+    if schedule.explained is not None:
+        return schedule.explained
     policy = policy_for(problem, objective)
     slots: list[list[Option]] = [[] for _ in range(problem.n)]
     priority = [0.0] * problem.n
