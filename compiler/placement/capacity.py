@@ -106,27 +106,40 @@ class Node:
         return i
 
     def reserve(self, start: float, finish: float, cpus: int, memory: int, gpus: int) -> None:
+        self._add(start, finish, -cpus, -memory, -gpus)
+
+    def release(self, start: float, finish: float, cpus: int, memory: int, gpus: int) -> None:
+        """Give back what a reservation holds over [start, finish) (a
+        service stopped before the end of time)."""
+        self._add(start, finish, cpus, memory, gpus)
+
+    def _add(self, start: float, finish: float, cpus: int, memory: int, gpus: int) -> None:
         first = self._split(start)
         stop = self._split(finish) if finish < inf else len(self.times)
         for i in range(first, stop):
-            self.cpus[i] -= cpus
-            self.memory[i] -= memory
-            self.gpus[i] -= gpus
+            self.cpus[i] += cpus
+            self.memory[i] += memory
+            self.gpus[i] += gpus
         if first < stop:
+            grown = cpus >= 0 and memory >= 0 and gpus >= 0
             for key, fits in self.fits.items():
-                self._refit(fits, key, first, stop, start, finish)
+                self._refit(fits, key, first, stop, start, finish, grown)
 
-    def _refit(self, fits: Fits, key: tuple[int, int, int], first: int, stop: int, start: float, finish: float) -> None:
-        """Free capacity only went down, and only in [start, finish): the
-        intervals overlapping it keep their parts outside it and, inside,
-        the runs of steps that still fit."""
+    def _refit(self, fits: Fits, key: tuple[int, int, int], first: int, stop: int, start: float, finish: float,
+               grown: bool) -> None:
+        """Free capacity changed only in [start, finish), all one way: the
+        intervals overlapping it (or, when it grew, touching it, which it
+        may join) keep their parts outside it and, inside, are replaced by
+        the runs of steps that fit now."""
         starts, ends = fits.starts, fits.ends
-        j0 = bisect_right(ends, start)
-        j1 = bisect_left(starts, finish)
-        if j0 >= j1:
-            return  # nothing fitted there before, so nothing does now
+        if grown:
+            j0, j1 = bisect_left(ends, start), bisect_right(starts, finish)
+        else:
+            j0, j1 = bisect_right(ends, start), bisect_left(starts, finish)
+            if j0 >= j1:
+                return  # nothing fitted there before, so nothing does now
         new_starts, new_ends = self._runs(first, stop, *key)
-        head, tail = starts[j0], ends[j1 - 1]
+        head, tail = (starts[j0], ends[j1 - 1]) if j0 < j1 else (start, finish)
         if head < start:
             if new_starts and new_starts[0] == start:
                 new_starts[0] = head
@@ -205,6 +218,9 @@ class PoolCapacity:
         self.nodes[node].reserve(start, finish, cpus, memory, gpus)
         if node >= self.used:
             self.used = node + 1
+
+    def release(self, node: int, start: float, finish: float, cpus: int, memory: int, gpus: int) -> None:
+        self.nodes[node].release(start, finish, cpus, memory, gpus)
 
 
 def earliest_gang(cap: PoolCapacity, ready: float, cpus: int, memory: int, gpus: int, count: int,

@@ -68,17 +68,27 @@ def new_capacities(problem: Problem) -> list[PoolCapacity]:
 
 
 def _place_service(cap: PoolCapacity, ready: float, demand: tuple[int, int, int], copies: int, commit: bool):
-    """Every replica on some node, held for ever; the service starts when the
-    last replica can."""
+    """Every replica on some node, held for ever (until `_stop_service`);
+    the service starts when the last replica can. Returns the start, the
+    nodes, and where each replica's hold begins."""
     trial = cap if commit else cap.copy()
-    start, nodes = ready, []
+    start, nodes, held = ready, [], []
     for _ in range(copies):
         at, node = trial.earliest(ready, *demand, inf)
         if node < 0:
-            return inf, []
+            return inf, [], []
         trial.reserve(node, at, inf, *demand)
         start, nodes = max(start, at), nodes + [node]
-    return start, nodes
+        held.append(at)
+    return start, nodes, held
+
+
+def _stop_service(cap: PoolCapacity, nodes: list[int], held: list[float], demand: tuple[int, int, int],
+                  end: float) -> None:
+    """A service that lives for the experiment gives its nodes back when
+    its last consumer finishes (the workflow stops it then)."""
+    for node, at in zip(nodes, held):
+        cap.release(node, max(at, end), inf, *demand)
 
 
 def run(
@@ -132,6 +142,16 @@ def run(
     # unit placed so far keeps the running services paid for that long too.
     service_rate = horizon = 0.0
     remaining_min = sum(policy.min_cost)
+    # Services that stop with their last consumer: consumers not yet placed,
+    # the latest consumer finish so far, and where each replica's hold began.
+    # A service used by another service stops after that one does: it is
+    # simply held for ever here (never counted down to zero).
+    consumers_left = [0] * n
+    for c, services in enumerate(problem.uses):
+        for v in services:
+            consumers_left[v] += 1 + (n if is_service[c] else 0)
+    last_use = [0.0] * n
+    held_from: dict[int, list[float]] = {}
 
     order: list[int] = []
     waiting = [len(preds[u]) for u in range(n)]
@@ -169,7 +189,7 @@ def run(
                 ready_at[s] = ready
             duration = runtime[u][p]
             if is_service[u]:
-                start, nodes = _place_service(caps[p], ready, demand[u], replicas[u], False)
+                start, nodes, _ = _place_service(caps[p], ready, demand[u], replicas[u], False)
                 finish = start
             else:
                 # A pool that cannot beat the best finish so far need not
@@ -229,7 +249,7 @@ def run(
         p, nodes, start, finish, cost = best
         s = pool_site[p]
         if is_service[u]:
-            _place_service(caps[p], ready_at[s], demand[u], replicas[u], True)
+            held_from[u] = _place_service(caps[p], ready_at[s], demand[u], replicas[u], True)[2]
         elif gang[u] is None:
             caps[p].reserve(nodes[0], start, finish, *demand[u])
         else:
@@ -248,6 +268,11 @@ def run(
         if is_service[u]:
             service_rate += rate[u][p]
         remaining_min -= policy.min_cost[u]
+        for v in problem.uses[u]:
+            consumers_left[v] -= 1
+            last_use[v] = max(last_use[v], finish)
+            if not consumers_left[v] and problem.units[v].lifetime == "experiment":
+                _stop_service(caps[pool_of[v]], node_of[v], held_from[v], demand[v], last_use[v])
         for v, _, _ in problem.succs[u]:
             waiting[v] -= 1
             if not waiting[v]:

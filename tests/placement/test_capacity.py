@@ -42,7 +42,8 @@ class Naive:
 demands = st.tuples(st.integers(0, 8), st.integers(0, 16), st.integers(0, 2))
 times = st.integers(0, 40).map(float)
 steps = st.lists(
-    st.tuples(st.booleans(), times, st.integers(0, 12).map(float), demands, st.sampled_from([inf, 20.0, 1e9])),
+    st.tuples(st.sampled_from(["place", "overbook", "shorten"]), times, st.integers(0, 12).map(float), demands,
+              st.sampled_from([inf, 20.0, 1e9])),
     min_size=1, max_size=30,
 )
 
@@ -51,20 +52,29 @@ steps = st.lists(
 @given(steps)
 def test_a_node_answers_as_a_scan_of_its_steps(sequence):
     node, naive = Node(*SIZE), Naive()
-    for placed, ready, duration, demand, limit in sequence:
+    for action, ready, duration, demand, limit in sequence:
         expected = naive.earliest(ready, demand, duration, limit)
         assert node.earliest(ready, *demand, duration, limit) == expected
-        if placed and expected < inf:
+        if action == "place" and expected < inf:
             # As the scheduler does: reserve where the search said; now and
             # then for ever, as a service does.
             finish = inf if duration == 12.0 else expected + duration
             node.reserve(expected, finish, *demand)
             naive.jobs.append((expected, finish, *demand))
-        elif not placed:
+        elif action == "overbook":
             # A reservation anywhere (it may overbook): the index must follow
             # whatever the profile becomes.
             node.reserve(ready, ready + duration, *demand)
             naive.jobs.append((ready, ready + duration, *demand))
+        elif action == "shorten":
+            # A service stopped: the last job held for ever ends at `ready`
+            # (or at its start, if that is later).
+            held = [k for k, job in enumerate(naive.jobs) if job[1] == inf]
+            if held:
+                start, _, *used = naive.jobs[held[-1]]
+                end = max(start, ready)
+                node.release(end, inf, *used)
+                naive.jobs[held[-1]] = (start, end, *used)
 
 
 @PROPERTY
@@ -92,3 +102,12 @@ def test_a_copy_is_independent():
     other.reserve(10.0, 20.0, 8, 0, 0)
     assert node.earliest(0.0, 8, 0, 0, 1.0) == 10.0
     assert other.earliest(0.0, 8, 0, 0, 1.0) == 20.0
+
+
+def test_a_release_joins_the_gap_before_it():
+    node = Node(*SIZE)
+    assert node.earliest(0.0, 4, 0, 0, 10.0) == 0.0  # builds the index for this demand
+    node.reserve(5.0, inf, 8, 0, 0)  # a service from t=5 on
+    assert node.earliest(0.0, 4, 0, 0, 10.0) == inf
+    node.release(5.0, inf, 8, 0, 0)  # stopped at once
+    assert node.earliest(0.0, 4, 0, 0, 10.0) == 0.0
