@@ -120,7 +120,11 @@ def run(
     budget = objective.budget
     deadline = objective.deadline
     wants_cost = kind != "makespan" or budget is not None  # money enters the choice
-    prices = wants_cost or explain is not None
+    # Recorded offers need prices: every pool's when the plan is explained
+    # under the cost objective, else only the chosen pool's and its earliest
+    # rival's, priced once the unit is placed (`lazy`).
+    prices = wants_cost or explain is not None and (explain_kind or kind) == "cost"
+    lazy = explain is not None and not prices
     prune = not wants_cost and lookahead is None
     explain_kind = explain_kind or kind
     # Recording under pruning: a pool may be cut off only when it cannot beat
@@ -152,6 +156,19 @@ def run(
             consumers_left[v] += 1 + (n if is_service[c] else 0)
     last_use = [0.0] * n
     held_from: dict[int, list[float]] = {}
+
+    def price(u: int, p: int, duration: float, finish: float) -> float:
+        """Running (an hour, for a service), the running services kept paid
+        for longer, and new egress, of unit u on pool p."""
+        s = pool_site[p]
+        cost = rate[u][p] * (3600.0 if is_service[u] else duration)
+        if finish > horizon:
+            cost += service_rate * (finish - horizon)
+        for item in problem.reads[u]:
+            src = item.site if item.producer < 0 else site_of[item.producer]
+            if src != s and s not in present.get(item.key, ()):
+                cost += item.size * (routes.of(item).egress if item.store else egr)[src][s]
+        return cost
 
     order: list[int] = []
     waiting = [len(preds[u]) for u in range(n)]
@@ -217,15 +234,7 @@ def run(
                     rival = min(rival, finish)
                 elif best is not None and finish < second:
                     second = max(finish, best[3])
-            cost = 0.0
-            if prices:
-                cost = rate[u][p] * (3600.0 if is_service[u] else duration)
-                if finish > horizon:
-                    cost += service_rate * (finish - horizon)
-                for item in reads:
-                    src = item.site if item.producer < 0 else site_of[item.producer]
-                    if src != s and s not in present.get(item.key, ()):
-                        cost += item.size * (routes.of(item).egress if item.store else egr)[src][s]
+            cost = price(u, p, duration, finish) if prices else 0.0
             ahead = lookahead[u][p] if lookahead else 0.0
             key = _choice_key(kind, finish, cost if wants_cost else 0.0, preference, time_weight, cost_weight, ahead)
             if budget is not None and spent + cost + remaining_min - policy.min_cost[u] > budget:
@@ -245,7 +254,10 @@ def run(
             stalled = sorted(names[q] for q, _, _ in preds[u] if done[q] == inf)
             raise NoCapacity(u, holders, stalled)
         if explain is not None:
-            explain[u] = [Option(q, at, end, money) for q, _, at, end, money in evaluated]
+            offers = [Option(q, at, end, money) for q, _, at, end, money in evaluated]
+            if lazy:
+                _price_offers(offers, best[0], is_service[u], lambda q, end: price(u, q, runtime[u][q], end))
+            explain[u] = offers
         p, nodes, start, finish, cost = best
         s = pool_site[p]
         if is_service[u]:
@@ -292,6 +304,18 @@ def run(
     )
     finalise_service_costs(problem, schedule)
     return schedule
+
+
+def _price_offers(offers: list[Option], chosen: int, service: bool, price) -> None:
+    """Price, in place, the two offers a reason compares outside the cost
+    objective: the chosen pool's and its earliest rival's (plan._choice)."""
+    mine = next((i for i, o in enumerate(offers) if o.pool == chosen), None)
+    others = [i for i, o in enumerate(offers) if o.pool != chosen]
+    if others:
+        rival = min(others, key=lambda i: offers[i].start if service else offers[i].finish)
+        for i in (mine, rival):
+            if i is not None:
+                offers[i] = offers[i]._replace(cost=price(offers[i].pool, offers[i].finish))
 
 
 def _choice_key(kind, finish, cost, preference, time_weight, cost_weight, ahead):
