@@ -193,12 +193,14 @@ def run(
             ready = ready_at.get(s)
             if ready is None:
                 ready = 0.0
-                for q, size, carries in preds[u]:
+                for q, size, carries in preds[u]:  # the hot loop: no calls
                     t = done[q]
-                    sq = site_of[q]
-                    if carries and sq != s:
-                        t += lat[sq][s] + size * inv[sq][s]
-                    ready = max(ready, t)
+                    if carries:
+                        sq = site_of[q]
+                        if sq != s:
+                            t += lat[sq][s] + size * inv[sq][s]
+                    if t > ready:
+                        ready = t
                 for item in datasets[u]:
                     if item.site != s:
                         t = routes.of(item).seconds(item.site, s, item.size)
@@ -254,10 +256,10 @@ def run(
             stalled = sorted(names[q] for q, _, _ in preds[u] if done[q] == inf)
             raise NoCapacity(u, holders, stalled)
         if explain is not None:
-            offers = [Option(q, at, end, money) for q, _, at, end, money in evaluated]
             if lazy:
-                _price_offers(offers, best[0], is_service[u], lambda q, end: price(u, q, runtime[u][q], end))
-            explain[u] = offers
+                _price_offers(evaluated, best[0], 2 if is_service[u] else 3,
+                              lambda q, end: price(u, q, runtime[u][q], end))
+            explain[u] = [Option(q, at, end, money) for q, _, at, end, money in evaluated]
         p, nodes, start, finish, cost = best
         s = pool_site[p]
         if is_service[u]:
@@ -276,7 +278,8 @@ def run(
                 egress_total += item.size * (routes.of(item).egress if item.store else egr)[src][s]
                 there.add(s)
         spent += cost
-        horizon = max(horizon, finish)
+        if finish > horizon:
+            horizon = finish
         if is_service[u]:
             service_rate += rate[u][p]
         remaining_min -= policy.min_cost[u]
@@ -306,16 +309,24 @@ def run(
     return schedule
 
 
-def _price_offers(offers: list[Option], chosen: int, service: bool, price) -> None:
-    """Price, in place, the two offers a reason compares outside the cost
-    objective: the chosen pool's and its earliest rival's (plan._choice)."""
-    mine = next((i for i, o in enumerate(offers) if o.pool == chosen), None)
-    others = [i for i, o in enumerate(offers) if o.pool != chosen]
-    if others:
-        rival = min(others, key=lambda i: offers[i].start if service else offers[i].finish)
-        for i in (mine, rival):
-            if i is not None:
-                offers[i] = offers[i]._replace(cost=price(offers[i].pool, offers[i].finish))
+def _price_offers(offers: list[tuple], chosen: int, done: int, price) -> None:
+    """Price, in place, the two offers (pool, nodes, start, finish, cost) a
+    reason compares outside the cost objective (plan._choice): the chosen
+    pool's and its earliest rival's, by `done` (the index of the start, for
+    a service, or of the finish); the first of equals, as `min` takes it."""
+    mine = rival = -1
+    for i, offer in enumerate(offers):
+        if offer[0] == chosen:
+            if mine < 0:
+                mine = i
+        elif rival < 0 or offer[done] < offers[rival][done]:
+            rival = i
+    if rival < 0:
+        return  # no rival: the reason names no price
+    for i in (mine, rival):
+        if i >= 0:
+            q, nodes, start, finish, _ = offers[i]
+            offers[i] = (q, nodes, start, finish, price(q, finish))
 
 
 def _choice_key(kind, finish, cost, preference, time_weight, cost_weight, ahead):
