@@ -2,70 +2,96 @@
 
 Each node keeps its free cpus, memory and GPUs as a step function of time
 (breakpoints, the last step lasting forever). A job needs all three on ONE
-node for its whole run, so finding a start is a scan of the steps after the
-ready time for a window long enough: insertion into gaps comes for free.
+node for its whole run. For every demand it is asked about, a node also
+keeps the maximal intervals where that demand fits (`Fits`), sorted and
+updated in place by each reservation: the earliest start of a job is then a
+binary search for the first interval ending after its ready time and a walk
+over the intervals too short for it (insertion into gaps, exact at any
+profile length), never a walk over the steps.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from math import inf, nextafter
 
-# How many steps of a node's profile a job may look through for a gap before
-# it is placed after the node's last busy stretch. HEFT's insertion is
-# exact up to here; the cap bounds the cost on long, busy profiles.
-INSERTION_STEPS = 32
+
+class Fits:
+    """The maximal intervals [starts[i], ends[i]) where one demand fits on a
+    node, in time order; the last may end at inf (the node's free tail)."""
+
+    __slots__ = ("ends", "starts")
+
+    def __init__(self, starts: list[float], ends: list[float]) -> None:
+        self.starts, self.ends = starts, ends
+
+    def copy(self) -> Fits:
+        return Fits(self.starts[:], self.ends[:])
+
+    def free_from(self) -> float:
+        """Where the last stretch that lasts for ever begins; inf if none."""
+        return self.starts[-1] if self.ends and self.ends[-1] == inf else inf
 
 
 class Node:
-    __slots__ = ("cpus", "gpus", "memory", "times")
+    __slots__ = ("cpus", "fits", "gpus", "memory", "times")
 
     def __init__(self, cpus: int, memory: int, gpus: int) -> None:
         self.times = [0.0]
         self.cpus = [cpus]
         self.memory = [memory]
         self.gpus = [gpus]
+        self.fits: dict[tuple[int, int, int], Fits] = {}
 
     def copy(self) -> Node:
         other = Node.__new__(Node)
         other.times, other.cpus = self.times[:], self.cpus[:]
         other.memory, other.gpus = self.memory[:], self.gpus[:]
+        other.fits = {key: fits.copy() for key, fits in self.fits.items()}
         return other
+
+    def fits_for(self, cpus: int, memory: int, gpus: int) -> Fits:
+        """The intervals where the demand fits, built on first use (one pass
+        over the steps) and kept up to date by `reserve` afterwards."""
+        key = (cpus, memory, gpus)
+        found = self.fits.get(key)
+        if found is None:
+            found = self.fits[key] = Fits(*self._runs(0, len(self.times), cpus, memory, gpus))
+        return found
+
+    def _runs(self, first: int, stop: int, cpus: int, memory: int, gpus: int) -> tuple[list[float], list[float]]:
+        """The maximal runs of steps first..stop-1 where the demand fits, as
+        (starts, ends); the last run ends where step stop begins (inf past
+        the last step)."""
+        times, fc, fm, fg = self.times, self.cpus, self.memory, self.gpus
+        starts: list[float] = []
+        ends: list[float] = []
+        inside = False
+        for i in range(first, stop):
+            ok = fc[i] >= cpus and fm[i] >= memory and fg[i] >= gpus
+            if ok and not inside:
+                starts.append(times[i])
+            elif inside and not ok:
+                ends.append(times[i])
+            inside = ok
+        if inside:
+            ends.append(times[stop] if stop < len(times) else inf)
+        return starts, ends
 
     def earliest(self, ready: float, cpus: int, memory: int, gpus: int, duration: float, limit: float = inf) -> float:
         """The earliest start >= ready with the job fitting throughout; inf
-        when there is none before `limit`. Gaps are searched for up to
-        INSERTION_STEPS steps after `ready`; past that, the job goes after the
-        node's last busy stretch, which keeps a long profile cheap."""
-        times, fc, fm, fg = self.times, self.cpus, self.memory, self.gpus
-        last = len(times) - 1
-        i = bisect_right(times, ready) - 1
-        start = ready
-        stop = i + INSERTION_STEPS
-        while start < limit:
-            if fc[i] >= cpus and fm[i] >= memory and fg[i] >= gpus:
-                if i == last or times[i + 1] >= start + duration:
-                    return start
-                i += 1
-            else:
-                if i == last:
-                    return inf  # a service holds the node for ever
-                i += 1
-                start = times[i]
-            if i > stop:
-                start = max(start, self._free_from(cpus, memory, gpus))
-                return start if start < limit else inf
+        when there is none before `limit`."""
+        fits = self.fits_for(cpus, memory, gpus)
+        starts, ends = fits.starts, fits.ends
+        for i in range(bisect_right(ends, ready), len(ends)):
+            start = starts[i]
+            if start < ready:
+                start = ready
+            if start >= limit:
+                return inf
+            if ends[i] >= start + duration:
+                return start
         return inf
-
-    def _free_from(self, cpus: int, memory: int, gpus: int) -> float:
-        """The start of the last stretch, up to for ever, where the job fits."""
-        i = len(self.times) - 1
-        fc, fm, fg = self.cpus, self.memory, self.gpus
-        if not (fc[i] >= cpus and fm[i] >= memory and fg[i] >= gpus):
-            return inf
-        while i > 0 and fc[i - 1] >= cpus and fm[i - 1] >= memory and fg[i - 1] >= gpus:
-            i -= 1
-        return self.times[i]
 
     def _split(self, t: float) -> int:
         """The index of the step starting exactly at t, creating it."""
@@ -80,57 +106,121 @@ class Node:
         return i
 
     def reserve(self, start: float, finish: float, cpus: int, memory: int, gpus: int) -> None:
+        self._add(start, finish, -cpus, -memory, -gpus)
+
+    def release(self, start: float, finish: float, cpus: int, memory: int, gpus: int) -> None:
+        """Give back what a reservation holds over [start, finish) (a
+        service stopped before the end of time)."""
+        self._add(start, finish, cpus, memory, gpus)
+
+    def _add(self, start: float, finish: float, cpus: int, memory: int, gpus: int) -> None:
         first = self._split(start)
         stop = self._split(finish) if finish < inf else len(self.times)
         for i in range(first, stop):
-            self.cpus[i] -= cpus
-            self.memory[i] -= memory
-            self.gpus[i] -= gpus
+            self.cpus[i] += cpus
+            self.memory[i] += memory
+            self.gpus[i] += gpus
+        if first < stop:
+            grown = cpus >= 0 and memory >= 0 and gpus >= 0
+            for key, fits in self.fits.items():
+                self._refit(fits, key, first, stop, start, finish, grown)
+
+    def _refit(self, fits: Fits, key: tuple[int, int, int], first: int, stop: int, start: float, finish: float,
+               grown: bool) -> None:
+        """Free capacity changed only in [start, finish), all one way: the
+        intervals overlapping it (or, when it grew, touching it, which it
+        may join) keep their parts outside it and, inside, are replaced by
+        the runs of steps that fit now."""
+        starts, ends = fits.starts, fits.ends
+        if grown:
+            j0, j1 = bisect_left(ends, start), bisect_right(starts, finish)
+        else:
+            j0, j1 = bisect_right(ends, start), bisect_left(starts, finish)
+            if j0 >= j1:
+                return  # nothing fitted there before, so nothing does now
+        new_starts, new_ends = self._runs(first, stop, *key)
+        head, tail = (starts[j0], ends[j1 - 1]) if j0 < j1 else (start, finish)
+        if head < start:
+            if new_starts and new_starts[0] == start:
+                new_starts[0] = head
+            else:
+                new_starts.insert(0, head)
+                new_ends.insert(0, start)
+        if tail > finish:
+            if new_ends and new_ends[-1] == finish:
+                new_ends[-1] = tail
+            else:
+                new_starts.append(finish)
+                new_ends.append(tail)
+        starts[j0:j1] = new_starts
+        ends[j0:j1] = new_ends
 
 
 class PoolCapacity:
     """The nodes of one pool. Nodes are taken in index order, so the used
     ones are always a prefix and one empty node stands for all the others."""
 
-    __slots__ = ("nodes", "size", "used")
+    __slots__ = ("fits", "nodes", "size", "used")
 
     def __init__(self, count: int, cpus: int, memory: int, gpus: int) -> None:
         self.size = (cpus, memory, gpus)
         self.nodes = [Node(cpus, memory, gpus) for _ in range(count)]
         self.used = 0
+        self.fits: dict[tuple[int, int, int], list[Fits]] = {}  # per demand, each node's (updated in place)
 
     def copy(self) -> PoolCapacity:
         other = PoolCapacity.__new__(PoolCapacity)
         other.size, other.used = self.size, self.used
         other.nodes = [node.copy() for node in self.nodes]
+        other.fits = {}
         return other
+
+    def _fits(self, cpus: int, memory: int, gpus: int) -> list[Fits]:
+        found = self.fits.get((cpus, memory, gpus))
+        if found is None:
+            found = self.fits[(cpus, memory, gpus)] = [node.fits_for(cpus, memory, gpus) for node in self.nodes]
+        return found
 
     def earliest(self, ready: float, cpus: int, memory: int, gpus: int, duration: float, limit: float = inf) -> tuple[float, int]:
         """(start, node): the earliest start on any node, lowest node on ties;
-        (inf, -1) when no node can start the job before `limit`."""
+        (inf, -1) when no node can start the job before `limit`. The
+        search of `Node.earliest`, inlined: this is the placer's hot loop."""
         if ready >= limit:
             return inf, -1
-        if self.used < len(self.nodes):
+        fits = self._fits(cpus, memory, gpus)
+        used = self.used
+        if used < len(self.nodes):
             # An empty node starts the job at `ready`, which no node beats:
             # a used node is only worth a look if it can start it then too.
-            at_once = nextafter(ready, inf)
-            for k in range(self.used):
-                if self.nodes[k].earliest(ready, cpus, memory, gpus, duration, at_once) <= ready:
+            for k in range(used):
+                ends = fits[k].ends
+                i = bisect_right(ends, ready)
+                if i < len(ends) and fits[k].starts[i] <= ready and ends[i] >= ready + duration:
                     return ready, k
-            return ready, self.used
+            return ready, used
         best, best_node = limit, -1
-        for k in range(self.used):
-            start = self.nodes[k].earliest(ready, cpus, memory, gpus, duration, best)
-            if start < best:
-                best, best_node = start, k
-                if start <= ready:
-                    return best, best_node
+        for k in range(used):
+            starts, ends = fits[k].starts, fits[k].ends
+            for i in range(bisect_right(ends, ready), len(ends)):
+                start = starts[i]
+                if start < ready:
+                    start = ready
+                if start >= best:
+                    break
+                if ends[i] >= start + duration:
+                    best, best_node = start, k
+                    break
+            if best <= ready and best_node >= 0:
+                return best, best_node
         return (best, best_node) if best_node >= 0 else (inf, -1)
 
     def reserve(self, node: int, start: float, finish: float, cpus: int, memory: int, gpus: int) -> None:
         self.nodes[node].reserve(start, finish, cpus, memory, gpus)
         if node >= self.used:
             self.used = node + 1
+
+    def release(self, node: int, start: float, finish: float, cpus: int, memory: int, gpus: int) -> None:
+        self.nodes[node].release(start, finish, cpus, memory, gpus)
 
 
 def earliest_gang(cap: PoolCapacity, ready: float, cpus: int, memory: int, gpus: int, count: int,

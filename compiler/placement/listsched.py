@@ -13,6 +13,7 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass
 from math import inf
+from typing import NamedTuple
 
 from ..ir import Objective
 from .capacity import PoolCapacity, earliest_gang, reserve_gang
@@ -43,9 +44,9 @@ class NoCapacity(Exception):
         self.stalled = stalled  # the units it waits for that never finish
 
 
-@dataclass(frozen=True)
-class Option:
-    """What a unit would have got on one pool when it was placed."""
+class Option(NamedTuple):
+    """What a unit would have got on one pool when it was placed (a tuple:
+    thousands are made per run)."""
 
     pool: int
     start: float
@@ -73,17 +74,27 @@ def new_capacities(problem: Problem) -> list[PoolCapacity]:
 
 
 def _place_service(cap: PoolCapacity, ready: float, demand: tuple[int, int, int], copies: int, commit: bool):
-    """Every replica on some node, held for ever; the service starts when the
-    last replica can."""
+    """Every replica on some node, held for ever (until `_stop_service`);
+    the service starts when the last replica can. Returns the start, the
+    nodes, and where each replica's hold begins."""
     trial = cap if commit else cap.copy()
-    start, nodes = ready, []
+    start, nodes, held = ready, [], []
     for _ in range(copies):
         at, node = trial.earliest(ready, *demand, inf)
         if node < 0:
-            return inf, []
+            return inf, [], []
         trial.reserve(node, at, inf, *demand)
         start, nodes = max(start, at), nodes + [node]
-    return start, nodes
+        held.append(at)
+    return start, nodes, held
+
+
+def _stop_service(cap: PoolCapacity, nodes: list[int], held: list[float], demand: tuple[int, int, int],
+                  end: float) -> None:
+    """A service that lives for the experiment gives its nodes back when
+    its last consumer finishes (the workflow stops it then)."""
+    for node, at in zip(nodes, held):
+        cap.release(node, max(at, end), inf, *demand)
 
 
 def run(
@@ -94,13 +105,15 @@ def run(
     lookahead: list[list[float]] | None = None,
     fixed: dict[int, int] | None = None,
     explain: list[list[Option]] | None = None,
+    explain_kind: str | None = None,
 ) -> Schedule:
     """Schedule every unit. `fixed` forces the pool of the units it maps
-    (all of them: a re-timing); `explain` (with every unit fixed), a list with
-    a slot per unit, receives what each
-    unit got and what its earliest-finishing alternatives (under the cost
-    objective: all of them) would have given at that moment, for the reasons
-    shown to the user."""
+    (all of them: a re-timing). `explain`, a list with a slot per unit,
+    receives what each unit got and what its earliest-finishing alternatives
+    (when the plan is explained under the cost objective, `explain_kind`:
+    all of them) would have given at that moment, for the reasons shown to
+    the user; the schedule keeps them (`Schedule.explained`), so the plan
+    need not re-run it. Recording never changes a choice."""
     n = problem.n
     runtime, rate, options = problem.runtime, problem.rate, problem.options
     pool_site, preds, datasets = problem.pool_site, problem.preds, problem.datasets
@@ -112,8 +125,18 @@ def run(
     kind = objective.kind
     budget = objective.budget
     deadline = objective.deadline
-    wants_cost = kind != "makespan" or budget is not None or explain is not None
+    wants_cost = kind != "makespan" or budget is not None  # money enters the choice
+    # Recorded offers need prices: every pool's when the plan is explained
+    # under the cost objective, else only the chosen pool's and its earliest
+    # rival's, priced once the unit is placed (`lazy`).
+    prices = wants_cost or explain is not None and (explain_kind or kind) == "cost"
+    lazy = explain is not None and not prices
     prune = not wants_cost and lookahead is None
+    explain_kind = explain_kind or kind
+    # Recording under pruning: a pool may be cut off only when it cannot beat
+    # the second-earliest finish so far, so the earliest rival of the chosen
+    # pool stays exact; explained under the cost objective, no pool is cut.
+    exhaustive = explain is not None and explain_kind == "cost"
     fixed = fixed or {}
     time_weight, cost_weight = objective.time_weight / 3600, objective.cost_weight
 
@@ -129,6 +152,29 @@ def run(
     # unit placed so far keeps the running services paid for that long too.
     service_rate = horizon = 0.0
     remaining_min = sum(policy.min_cost)
+    # Services that stop with their last consumer: consumers not yet placed,
+    # the latest consumer finish so far, and where each replica's hold began.
+    # A service used by another service stops after that one does: it is
+    # simply held for ever here (never counted down to zero).
+    consumers_left = [0] * n
+    for c, services in enumerate(problem.uses):
+        for v in services:
+            consumers_left[v] += 1 + (n if is_service[c] else 0)
+    last_use = [0.0] * n
+    held_from: dict[int, list[float]] = {}
+
+    def price(u: int, p: int, duration: float, finish: float) -> float:
+        """Running (an hour, for a service), the running services kept paid
+        for longer, and new egress, of unit u on pool p."""
+        s = pool_site[p]
+        cost = rate[u][p] * (3600.0 if is_service[u] else duration)
+        if finish > horizon:
+            cost += service_rate * (finish - horizon)
+        for item in problem.reads[u]:
+            src = item.site if item.producer < 0 else site_of[item.producer]
+            if src != s and s not in present.get(item.key, ()):
+                cost += item.size * (routes.of(item).egress if item.store else egr)[src][s]
+        return cost
 
     order: list[int] = []
     waiting = [len(preds[u]) for u in range(n)]
@@ -141,7 +187,7 @@ def run(
         ready_at: dict[int, float] = {}
         best_key, best = None, None
         evaluated = []
-        rival = inf
+        rival = second = inf
         chosen = fixed.get(u, -1)
         served_from = [site_of[v] for v in problem.uses[u]]
         if chosen >= 0 and not can_reach(problem.reach, pool_site, served_from, chosen):
@@ -153,12 +199,14 @@ def run(
             ready = ready_at.get(s)
             if ready is None:
                 ready = 0.0
-                for q, size, carries in preds[u]:
+                for q, size, carries in preds[u]:  # the hot loop: no calls
                     t = done[q]
-                    sq = site_of[q]
-                    if carries and sq != s:
-                        t += lat[sq][s] + size * inv[sq][s]
-                    ready = max(ready, t)
+                    if carries:
+                        sq = site_of[q]
+                        if sq != s:
+                            t += lat[sq][s] + size * inv[sq][s]
+                    if t > ready:
+                        ready = t
                 for item in datasets[u]:
                     if item.site != s:
                         t = routes.of(item).seconds(item.site, s, item.size)
@@ -166,7 +214,7 @@ def run(
                 ready_at[s] = ready
             duration = runtime[u][p]
             if is_service[u]:
-                start, nodes = _place_service(caps[p], ready, demand[u], replicas[u], False)
+                start, nodes, _ = _place_service(caps[p], ready, demand[u], replicas[u], False)
                 finish = start
             else:
                 # A pool that cannot beat the best finish so far need not
@@ -175,9 +223,9 @@ def run(
                 # the fixed pool is reported).
                 limit = inf
                 if chosen < 0:
-                    if prune and best is not None:
-                        limit = best[3] - duration
-                elif p != chosen and kind != "cost":
+                    if prune and best is not None and not exhaustive:
+                        limit = (best[3] if explain is None else second) - duration
+                elif p != chosen and explain_kind != "cost":
                     limit = rival - duration
                 if gang[u] is None:
                     start, node = caps[p].earliest(ready, *demand[u], duration, limit)
@@ -192,17 +240,11 @@ def run(
                 finish = start + duration
                 if chosen >= 0 and p != chosen:
                     rival = min(rival, finish)
-            cost = 0.0
-            if wants_cost:
-                cost = rate[u][p] * (3600.0 if is_service[u] else duration)
-                if finish > horizon:
-                    cost += service_rate * (finish - horizon)
-                for item in reads:
-                    src = item.site if item.producer < 0 else site_of[item.producer]
-                    if src != s and s not in present.get(item.key, ()):
-                        cost += item.size * (routes.of(item).egress if item.store else egr)[src][s]
+                elif best is not None and finish < second:
+                    second = max(finish, best[3])
+            cost = price(u, p, duration, finish) if prices else 0.0
             ahead = lookahead[u][p] if lookahead else 0.0
-            key = _choice_key(kind, finish, cost, preference, time_weight, cost_weight, ahead)
+            key = _choice_key(kind, finish, cost if wants_cost else 0.0, preference, time_weight, cost_weight, ahead)
             if budget is not None and spent + cost + remaining_min - policy.min_cost[u] > budget:
                 key = (1,) + key  # over the budget: only when nothing else fits
             elif kind == "cost" and deadline is not None and finish > policy.latest_finish[u]:
@@ -220,11 +262,14 @@ def run(
             stalled = sorted(names[q] for q, _, _ in preds[u] if done[q] == inf)
             raise NoCapacity(u, holders, stalled)
         if explain is not None:
+            if lazy:
+                _price_offers(evaluated, best[0], 2 if is_service[u] else 3,
+                              lambda q, end: price(u, q, runtime[u][q], end))
             explain[u] = [Option(q, at, end, money) for q, _, at, end, money in evaluated]
         p, nodes, start, finish, cost = best
         s = pool_site[p]
         if is_service[u]:
-            _place_service(caps[p], ready_at[s], demand[u], replicas[u], True)
+            held_from[u] = _place_service(caps[p], ready_at[s], demand[u], replicas[u], True)[2]
         elif gang[u] is None:
             caps[p].reserve(nodes[0], start, finish, *demand[u])
         else:
@@ -239,10 +284,16 @@ def run(
                 egress_total += item.size * (routes.of(item).egress if item.store else egr)[src][s]
                 there.add(s)
         spent += cost
-        horizon = max(horizon, finish)
+        if finish > horizon:
+            horizon = finish
         if is_service[u]:
             service_rate += rate[u][p]
         remaining_min -= policy.min_cost[u]
+        for v in problem.uses[u]:
+            consumers_left[v] -= 1
+            last_use[v] = max(last_use[v], finish)
+            if not consumers_left[v] and problem.units[v].lifetime == "experiment":
+                _stop_service(caps[pool_of[v]], node_of[v], held_from[v], demand[v], last_use[v])
         for v, _, _ in problem.succs[u]:
             waiting[v] -= 1
             if not waiting[v]:
@@ -258,9 +309,30 @@ def run(
         makespan=max(done, default=0.0),
         algorithm=name,
         order=order,
+        explained=explain,
     )
     finalise_service_costs(problem, schedule)
     return schedule
+
+
+def _price_offers(offers: list[tuple], chosen: int, done: int, price) -> None:
+    """Price, in place, the two offers (pool, nodes, start, finish, cost) a
+    reason compares outside the cost objective (plan._choice): the chosen
+    pool's and its earliest rival's, by `done` (the index of the start, for
+    a service, or of the finish); the first of equals, as `min` takes it."""
+    mine = rival = -1
+    for i, offer in enumerate(offers):
+        if offer[0] == chosen:
+            if mine < 0:
+                mine = i
+        elif rival < 0 or offer[done] < offers[rival][done]:
+            rival = i
+    if rival < 0:
+        return  # no rival: the reason names no price
+    for i in (mine, rival):
+        if i >= 0:
+            q, nodes, start, finish, _ = offers[i]
+            offers[i] = (q, nodes, start, finish, price(q, finish))
 
 
 def _choice_key(kind, finish, cost, preference, time_weight, cost_weight, ahead):

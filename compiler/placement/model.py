@@ -6,11 +6,11 @@ pydantic objects), so the per-unit work is a few list look-ups.
 
 from __future__ import annotations
 
+import heapq
 import math
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-import networkx as nx
 
 from .. import shapes
 from ..fit import shortfalls
@@ -211,17 +211,30 @@ def _routes(experiment: Experiment, sites: list[Site], store: bool = False) -> R
 
 
 def _order(experiment: Experiment) -> list[Unit]:
-    """Topological, ties by name (the order of Plan.assignments)."""
+    """Topological, ties by name (the order of Plan.assignments): Kahn's
+    algorithm taking the smallest ready name first."""
     declared: list[Unit] = [*experiment.instances, *experiment.services]
     by_name = {_name(u): u for u in declared}
-    graph = nx.DiGraph()
-    graph.add_nodes_from(by_name)
-    for unit in declared:
+    waiting = dict.fromkeys(by_name, 0)
+    after: dict[str, list[str]] = {name: [] for name in by_name}
+    for name, unit in by_name.items():
         for source in _sources(unit):
-            if source in by_name:
-                graph.add_edge(source, _name(unit))
-    order = nx.lexicographical_topological_sort(graph, key=str)
-    return [by_name[name] for name in order]
+            if source in by_name and source != name:
+                waiting[name] += 1
+                after[source].append(name)
+    ready = [name for name, count in waiting.items() if not count]
+    heapq.heapify(ready)
+    order = []
+    while ready:
+        name = heapq.heappop(ready)
+        order.append(by_name[name])
+        for nxt in after[name]:
+            waiting[nxt] -= 1
+            if not waiting[nxt]:
+                heapq.heappush(ready, nxt)
+    if len(order) < len(by_name):
+        raise ValueError("the units' dependencies have a cycle")  # the front end rejects these (E03xx)
+    return order
 
 
 def _preferred_first(unit: Unit, pools: list[Pool], allowed: list[int]) -> list[int]:
@@ -232,12 +245,19 @@ def _preferred_first(unit: Unit, pools: list[Pool], allowed: list[int]) -> list[
     return sorted(allowed, key=lambda p: (pools[p].gpus is not None and pools[p].gpus.count > 0, p))
 
 
-def _requirements(unit: Unit) -> tuple:
-    """Everything `fit.shortfalls` and the price of a unit depend on."""
+def _requirements(unit: Unit, limits: list[float]) -> tuple:
+    """Everything `fit.shortfalls` depends on. Of the time limit, only which
+    pools' `max_time` it exceeds (`limits`): stages that differ only in
+    their time (a limit per task, as generated workflows set) share a check."""
     secrets = tuple(sorted((k, v.secret) for k, v in unit.env.items() if v.kind == "secret"))
     copies = unit.replicas if isinstance(unit, Service) else 0
+    lifetime = unit.lifetime if isinstance(unit, Service) else None
+    launch = unit.launch.kind if isinstance(unit, StageInstance) and unit.launch is not None else None
     shaped = tuple(s.model_dump_json() for s in unit.shapes) if isinstance(unit, StageInstance) else ()
-    return (type(unit).__name__, unit.resources, tuple(unit.on), tuple(unit.not_on), secrets, copies, shaped)
+    res = unit.resources
+    over = tuple(res.time > limit for limit in limits)
+    return (type(unit).__name__, tuple(item for item in res if item[0] != "time"), over, tuple(unit.on), tuple(unit.not_on),
+            secrets, copies, lifetime, launch, shaped)
 
 
 def _per_node(res) -> tuple[int, int, int]:
@@ -317,10 +337,11 @@ def build(experiment: Experiment) -> Problem:
     # members is checked once.
     fitting: dict[tuple, list[tuple[Unit, int | None] | None]] = {}
     keys = [estimate_keys(pool) for pool in pools]
+    limits = sorted({pool.max_time for pool in pools if pool.max_time is not None})
     for unit in units:
         service = isinstance(unit, Service)
         copies = unit.replicas if service else 1
-        requirements = _requirements(unit)
+        requirements = _requirements(unit, limits)
         if requirements not in fitting:
             fitting[requirements] = _as_run_on(experiment, unit, pools)
         # Cached per requirements: the unit itself (its estimate) is this one.

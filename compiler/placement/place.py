@@ -37,23 +37,26 @@ SEARCH_WORK = 20_000
 MIN_SEARCH = 5  # fewer re-schedulings than this rarely find anything: skip the search
 
 
-def heuristic(problem: Problem, objective: Objective, search: bool = True) -> Schedule:
+def heuristic(problem: Problem, objective: Objective, search: bool = True, explain: bool = False) -> Schedule:
     """The best of HEFT and PEFT under `objective`, then local search. Under
     the cost objective, never a plan dearer than the makespan objective's:
     greedy choices of cheap, slow pools can lengthen the plan, and with it
-    what the services cost, by more than they save."""
+    what the services cost, by more than they save. With `explain`, the
+    list schedules record the reasons for the plan as they go (explained
+    under `objective`)."""
+    kind = objective.kind if explain else None
     if objective.kind != "cost":
-        return _heuristic(problem, objective, search)
+        return _heuristic(problem, objective, search, kind)
     # Services placed differently may leave a later unit no room in one of
     # the two plans only: either plan alone will do.
     try:
-        found = _heuristic(problem, objective, search)
+        found = _heuristic(problem, objective, search, kind)
     except NoCapacity:
         found = None
     if found is not None and schedule_score(objective, found)[:2] <= (0.0, 0.0):
         return found  # nothing is cheaper than free
     try:
-        fastest = _heuristic(problem, objective.model_copy(update={"kind": "makespan"}), search)
+        fastest = _heuristic(problem, objective.model_copy(update={"kind": "makespan"}), search, kind)
     except NoCapacity:
         if found is None:
             raise
@@ -64,22 +67,28 @@ def heuristic(problem: Problem, objective: Objective, search: bool = True) -> Sc
     return found
 
 
-def _heuristic(problem: Problem, objective: Objective, search: bool) -> Schedule:
+def _heuristic(problem: Problem, objective: Objective, search: bool, explain_kind: str | None) -> Schedule:
     policy = policy_for(problem, objective)
     rank = upward_rank(problem)
     table = optimistic_cost_table(problem)
     oct_rank = table.mean(axis=1).tolist() if problem.n else []
     lookahead = table.tolist()
+
+    def slots():
+        return [[] for _ in range(problem.n)] if explain_kind else None
+
     candidates = [
-        (run(problem, rank, policy, "heft"), rank, None),
-        (run(problem, oct_rank, policy, "peft", lookahead=lookahead), oct_rank, lookahead),
+        (run(problem, rank, policy, "heft", explain=slots(), explain_kind=explain_kind), rank, None),
+        (run(problem, oct_rank, policy, "peft", lookahead=lookahead, explain=slots(), explain_kind=explain_kind),
+         oct_rank, lookahead),
     ]
     if objective.deadline is not None or objective.budget is not None:
         # When the objective's own choices break a constraint, plans made
         # for time alone or for money alone may still keep it.
         for kind in ("makespan", "cost"):
             alone = policy_for(problem, Objective(kind=kind))
-            candidates.append((run(problem, rank, alone, f"heft ({kind})"), rank, None))
+            candidates.append((run(problem, rank, alone, f"heft ({kind})", explain=slots(), explain_kind=explain_kind),
+                               rank, None))
     best, priority, ahead = min(candidates, key=lambda c: schedule_score(objective, c[0]))
     budget = SEARCH_WORK // max(problem.n, 1)
     if not search or problem.n < 2 or budget < MIN_SEARCH:
@@ -126,7 +135,7 @@ def _place(experiment: Experiment, objective: Objective, waits: dict[tuple[str, 
         )
 
     try:
-        schedule = heuristic(problem, objective)
+        schedule = heuristic(problem, objective, explain=True)
     except NoCapacity as blocked:
         unit = problem.units[blocked.unit]
         raise errors.PlacementError([errors.no_capacity(experiment, unit, blocked.holders, blocked.stalled)]) from None

@@ -72,9 +72,12 @@ def _end_name(problem: Problem, end: int) -> str:
 
 
 def _explain(problem: Problem, objective: Objective, schedule: Schedule) -> list[list[Option]]:
-    """What each unit got and its earliest rivals when it was placed,
-    re-timing the final assignment (the same order and pools give the same
-    times)."""
+    """What each unit got and its earliest rivals when it was placed: as the
+    list schedule recorded them, or, for a schedule made without recording
+    (the local search's), by re-timing the final assignment (the same order
+    and pools give the same times)."""
+    if schedule.explained is not None:
+        return schedule.explained
     policy = policy_for(problem, objective)
     slots: list[list[Option]] = [[] for _ in range(problem.n)]
     priority = [0.0] * problem.n
@@ -113,8 +116,23 @@ def _restriction(problem: Problem, v: int) -> str:
     return ""
 
 
+def stops_at(problem: Problem, schedule: Schedule, v: int) -> float | None:
+    """When a service that lives for the experiment is stopped and gives its
+    nodes back: its last consumer's end (listsched releases them then).
+    None for one held for ever: persistent, or used by another service."""
+    if not problem.is_service[v] or problem.units[v].lifetime != "experiment":
+        return None
+    consumers = [c for c, used in enumerate(problem.uses) if v in used]
+    if not consumers or any(problem.is_service[c] for c in consumers):
+        return None
+    return max(schedule.finish[c] for c in consumers)
+
+
 def reason(problem: Problem, objective: Objective, schedule: Schedule, v: int, options: list[Option]) -> str:
     text = _choice(problem, objective, schedule, v, options)
+    until = stops_at(problem, schedule, v)
+    if until is not None:
+        text += f"; holds its nodes until {human_duration(until)} (its last consumer's end)"
     site = problem.pool_site[schedule.pool[v]]
     served = [f"`{problem.names[s]}` by {problem.reach[problem.pool_site[schedule.pool[s]]][site]}"
               for s in problem.uses[v]]
@@ -199,7 +217,7 @@ def _notes(problem: Problem, plan_transfers: list[Transfer]) -> list[str]:
         notes.append("services count as done once started; their cost is counted up to the makespan")
     if any(s and u.lifetime == "experiment" for s, u in zip(problem.is_service, problem.units)):
         notes.append("a service that lives for the experiment is paid for until its last consumer finishes, "
-                     "when the workflow stops it")
+                     "when the workflow stops it and its nodes are free for later units")
     return notes
 
 

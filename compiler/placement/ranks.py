@@ -67,6 +67,9 @@ def remaining_path(problem: Problem) -> list[float]:
     return after
 
 
+SMALL_FAN_OUT = 16  # successors up to which a unit's OCT row is computed without numpy
+
+
 def optimistic_cost_table(problem: Problem) -> np.ndarray:
     """PEFT's OCT[u, p]: the shortest possible time from u finishing on pool p
     to the end, assuming unlimited capacity, with real transfer times."""
@@ -79,18 +82,35 @@ def optimistic_cost_table(problem: Problem) -> np.ndarray:
     runtime = np.full((problem.n, k), inf)
     for u, opts in enumerate(problem.options):
         runtime[u, opts] = [problem.runtime[u][p] for p in opts]
-    oct_ = np.zeros((problem.n, k))
+    # Few successors (most units): plain Python over lists, the same sums in
+    # the same order as the array code below (identical floats), without
+    # numpy's per-call cost; many successors: arrays.
+    rows = [[0.0] * k for _ in range(problem.n)]
+    lat_rows, inv_rows, run_rows = latency.tolist(), inv.tolist(), runtime.tolist()
+    pools = range(k)
     for u in reversed(range(problem.n)):
         succs = problem.succs[u]
         if not succs:
+            continue
+        if len(succs) <= SMALL_FAN_OUT:
+            row = [0.0] * k
+            for v, size, carries in succs:
+                base = [a + b for a, b in zip(rows[v], run_rows[v])]
+                c, z = (1.0, float(size)) if carries else (0.0, 0.0)
+                for p in pools:
+                    lat_p, inv_p = lat_rows[p], inv_rows[p]
+                    best = min(base[w] + c * lat_p[w] + z * inv_p[w] for w in pools)
+                    if best > row[p]:
+                        row[p] = best
+            rows[u] = row
             continue
         index = [v for v, _, _ in succs]
         sizes = np.array([float(size) if carries else 0.0 for _, size, carries in succs])
         carried = np.array([1.0 if carries else 0.0 for _, _, carries in succs])
         # via[v, p, w]: successor v on pool w after u on pool p
-        via = (oct_[index] + runtime[index])[:, None, :] + carried[:, None, None] * latency + sizes[:, None, None] * inv
-        oct_[u] = np.maximum(via.min(axis=2).max(axis=0), 0.0)
-    return oct_
+        via = (np.array([rows[v] for v in index]) + runtime[index])[:, None, :] + carried[:, None, None] * latency + sizes[:, None, None] * inv
+        rows[u] = np.maximum(via.min(axis=2).max(axis=0), 0.0).tolist()
+    return np.array(rows, dtype=float).reshape(problem.n, k)
 
 
 def lower_bound(problem: Problem) -> float:

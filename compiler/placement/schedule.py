@@ -19,6 +19,10 @@ class Schedule:
     makespan: float
     algorithm: str
     order: list[int]  # the units in the order they were placed
+    # Per unit, what it got and its rivals' offers when it was placed
+    # (listsched.Option), recorded by the run that made this schedule; None
+    # when that run did not record them.
+    explained: list[list] | None = None
 
     @property
     def cost(self) -> float:

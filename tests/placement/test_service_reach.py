@@ -115,3 +115,30 @@ def test_a_service_for_the_experiment_is_paid_until_its_last_consumer_finishes()
     # Paid for 600 s (until `early` ends) against the whole 7,800 s plan.
     assert cost["experiment"] > 0
     assert abs(cost["experiment"] / cost["persistent"] - 600 / 7800) < 1e-9
+
+
+def test_a_service_for_the_experiment_frees_its_nodes_after_its_last_consumer():
+    """One GPU node: the service holds it while `load` calls it from the
+    workstation; the GPU stage placed after them starts when `load` ends.
+    A persistent service keeps the node for ever: the stage cannot run."""
+    k8s = site("k8s", "kubernetes", [pool("gpu", "k8s", nodes=1, gpus=(1, "t4"))])
+    k8s = k8s.model_copy(update={"kubernetes": KubernetesSettings(expose="apps.example.org")})
+    sites = [k8s, site("ws", "local", [pool("main", "ws", nodes=1)])]
+    load = _consumer("load", ["ws"], estimate=7200.0)
+    train = instance("train", estimate=600.0, gpus=(1, "t4"))
+    for lifetime in ("experiment", "persistent"):
+        detector = service("detector", on=["k8s"], consumers=["load"], lifetime=lifetime)
+        detector = detector.model_copy(update={"resources": train.resources})
+        exp = experiment(sites, [load, train], services=[detector])
+        if lifetime == "persistent":
+            try:
+                place(exp)
+                raise AssertionError("a persistent service gave its node back")
+            except PlacementError as error:
+                assert [d.code for d in error.diagnostics] == ["E0805"]
+            continue
+        plan = place(exp)
+        assert plan.where("detector").start == 0.0
+        assert plan.where("load").finish == 7200.0
+        assert (plan.where("train").start, plan.where("train").finish) == (7200.0, 7800.0)
+        assert "holds its nodes until 2h (its last consumer's end)" in plan.where("detector").reason
