@@ -7,9 +7,11 @@ validation, and every consumer script waiting for readiness."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -91,15 +93,108 @@ def test_every_manifest_validates_strictly_on_the_oldest_and_newest_version(file
 
 def test_the_same_site_consumer_uses_cluster_dns_and_the_other_the_exposure(files):
     near = files["k8s/cloud/shop-near-job.yaml"]
-    # The Service's applied name carries the run (MLC_RUN in the pod).
-    assert """mlc_wait_ready MLC_IN_api http://shop-detector"-${MLC_RUN:?}".ml.svc:8080 '' /healthz""" in near
+    # The Service's applied name carries the run (MLC_RUN in the pod), in the
+    # namespace the pod was applied to (MLC_NAMESPACE), not the compiled one.
+    assert ('MLC_IN_api=$(bash -c "$mlc_ready" mlc_ready http://shop-detector-"${MLC_RUN:?}"."${MLC_NAMESPACE:?}"'
+            ".svc:8080 '' /healthz)") in near
     far = files["local/ws/far.sh"]
-    assert "mlc_wait_ready MLC_IN_api http://shop-detector.apps.example.org '' /healthz" in far
+    assert 'mlc_ready http://shop-detector-"$(run=' in far and ".apps.example.org '' /healthz)" in far
     ingress = yaml.safe_load(files["k8s/cloud/shop-detector-ingress.yaml"])
-    assert ingress["spec"]["rules"][0]["host"] == "shop-detector.apps.example.org"
+    assert ingress["spec"]["rules"][0]["host"] == "shop-detector.apps.example.org"  # the run's name goes in when applied
     # Applied with the Deployment and Service: one instance label selects all three.
     assert ingress["metadata"]["labels"]["app.kubernetes.io/instance"] == "shop-detector"
     assert "apply_run app.kubernetes.io/instance=shop-detector " in files["k8s/cloud/run-detector.sh"]
+
+
+FAKE_KUBECTL = Path(__file__).parents[1] / "backends" / "kubernetes" / "fake_kubectl.py"
+REAL_KUBECTL = shutil.which("kubectl")
+
+
+@pytest.fixture
+def folder(files, tmp_path) -> Path:
+    """The folder written out, with the stand-in kubectl in bin/ (which
+    builds what is applied with the real kubectl's kustomize)."""
+    for path, text in files.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text(text, encoding="utf-8")
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "kubectl").write_text(f"#!{sys.executable} -SE\n" + FAKE_KUBECTL.read_text())
+    (tmp_path / "bin" / "kubectl").chmod(0o755)
+    return tmp_path
+
+
+def _env(folder: Path, **extra: str) -> dict[str, str]:
+    return {"PATH": f"{folder / 'bin'}{os.pathsep}{os.environ['PATH']}", "HOME": str(folder),
+            "FAKE_KUBECTL_LOG": str(folder / "kubectl.log"), "FAKE_REAL_KUBECTL": REAL_KUBECTL or "",
+            "USER": "Alice.Smith", **extra}
+
+
+def _far_url(folder: Path, **env: str) -> str:
+    """The URL the consumer on the other site waits for, as its script works it out."""
+    script = (folder / "local/ws/far.sh").read_text()
+    call = next(line for line in script.splitlines() if line.startswith("MLC_IN_api=$("))
+    url_word = call.removeprefix('MLC_IN_api=$(bash -c "$mlc_ready" mlc_ready ').removesuffix(" '' /healthz)")
+    result = subprocess.run(["bash", "-c", f"printf %s {url_word}"], env=_env(folder, **env),
+                            capture_output=True, text=True, check=True)
+    return result.stdout
+
+
+@pytest.mark.skipif(REAL_KUBECTL is None, reason="kubectl (its kustomize) is not installed")
+@pytest.mark.parametrize("run", [{"MLC_RUN": "Nightly.3"}, {}])
+def test_the_ingress_host_names_the_run_and_the_far_consumer_calls_that_host(folder, run):
+    result = subprocess.run(["bash", "k8s/cloud/run-detector.sh"], cwd=folder, capture_output=True, text=True,
+                            env=_env(folder, KUBE_NAMESPACE="other", **run), timeout=60)
+    assert result.returncode == 0, result.stderr
+    built = [d for d in yaml.safe_load_all((folder / "kubectl.built").read_text()) if d]
+    suffix = "nightly-3" if run else "alice-smith"  # MLC_RUN, else the user, folded
+    ingress = next(d for d in built if d["kind"] == "Ingress")
+    assert ingress["metadata"]["name"] == f"shop-detector-{suffix}"
+    assert ingress["spec"]["rules"][0]["host"] == f"shop-detector-{suffix}.apps.example.org"
+    assert ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["name"] == f"shop-detector-{suffix}"
+    # Two runs in one namespace: two hosts; the consumer elsewhere calls its own run's.
+    assert _far_url(folder, **run) == f"http://shop-detector-{suffix}.apps.example.org"
+
+
+def test_the_pod_calls_the_service_of_its_run_in_the_namespace_it_runs_in(files, tmp_path):
+    """The Job's glue, run by /bin/sh as in the pod, with a `bash` that
+    answers the wait with the URL it was given and runs the command."""
+    near = yaml.safe_load(files["k8s/cloud/shop-near-job.yaml"])
+    container = near["spec"]["template"]["spec"]["containers"][0]
+    env = {e["name"]: e["valueFrom"]["fieldRef"]["fieldPath"] for e in container["env"] if "valueFrom" in e}
+    assert env == {"MLC_RUN": "metadata.labels['mlc.dev/run']", "MLC_NAMESPACE": "metadata.namespace"}
+    (tmp_path / "bash").write_text('#!/bin/sh\nif [ "$3" = mlc_ready ]; then echo "$4"; exit; fi\n'
+                                   'echo "command sees $MLC_IN_api"\n')
+    (tmp_path / "bash").chmod(0o755)
+    result = subprocess.run([*container["command"], container["args"][0]], capture_output=True, text=True,
+                            env={"PATH": f"{tmp_path}{os.pathsep}/usr/bin:/bin", "MLC_RUN": "nightly",
+                                 "MLC_NAMESPACE": "team-b"}, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "command sees http://shop-detector-nightly.team-b.svc:8080\n"
+
+
+def test_status_names_the_service_object_of_this_run(files, folder, monkeypatch, capsys):
+    from compiler import runner
+    experiment = _experiment(folder)
+    for key, value in _env(folder, FAKE_READY_DEPLOYMENT="shop-detector-nightly").items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("MLC_RUN", "Nightly")
+    assert runner.status(experiment, folder, argparse.Namespace(format="text")) == runner.EXIT_OK
+    assert "service detector: shop-detector-nightly.ml.svc:8080 (ready)" in capsys.readouterr().out
+    monkeypatch.delenv("MLC_RUN")  # then config.yaml's run, else the user
+    assert runner.status(experiment, folder, argparse.Namespace(format="text")) == runner.EXIT_OK
+    assert "service detector: shop-detector-alice-smith.ml.svc:8080 on cloud (ask kubectl" in capsys.readouterr().out
+    config = folder / "config.yaml"
+    config.write_text(config.read_text().replace("    run: ''", "    run: Cfg_1"))
+    assert runner.status(experiment, folder, argparse.Namespace(format="text")) == runner.EXIT_OK
+    assert "service detector: shop-detector-cfg-1.ml.svc:8080 on cloud (ask kubectl" in capsys.readouterr().out
+
+
+def _experiment(folder: Path):
+    path = folder / "shop.mlx"
+    path.write_text(textwrap.dedent(SOURCE))
+    experiment, diags, sources = load(str(path))
+    assert experiment is not None, render_text(diags.sorted(), sources)
+    return experiment
 
 
 @pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck is not installed")

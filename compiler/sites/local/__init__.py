@@ -105,11 +105,12 @@ class Local(SiteKind):
         return outdir / Path(str(config.get("workdir", "")))
 
     def service_state(self, experiment: Experiment, site: Site, service: Service, config: dict) -> dict:
-        from ...runner.jobs import answers
+        from ...runner.jobs import answers, connects
 
-        url = f"http://127.0.0.1:{service.port}{service.health or ''}"
+        url = f"http://127.0.0.1:{service.port}{service.http_health or ''}"
+        ready = answers(url) if service.http_health else connects("127.0.0.1", service.port)
         return {"name": service.name, "site": site.name, "endpoint": url,
-                "state": "ready" if answers(url) else "not answering"}
+                "state": "ready" if ready else "not answering"}
 
     def stop_service(self, outdir: Path, site: Site, service: Service, config: dict) -> tuple[bool, str] | None:
         from ...backends import local
