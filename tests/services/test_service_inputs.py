@@ -222,3 +222,38 @@ def test_an_array_job_defines_the_wait_once_and_each_member_waits(tmp_path):
         assert script.count('MLC_IN_api=$(bash -c "$mlc_ready" mlc_ready') == 3, kind  # one wait per member
     assert "case \"${JOB_COMPLETION_INDEX:?}\" in" in scripts["Indexed Job"]
     assert scripts["Indexed Job"].index("mlc_ready='") < scripts["Indexed Job"].index("case ")
+
+
+def test_a_slurm_service_job_lasts_its_consumers_span_at_most_the_partition_max_time(tmp_path):
+    """The job's time limit: its `time`, or twice the planned span from its
+    start to its last consumer's end when longer, capped at max_time."""
+    from compiler.backends.slurm import slurm_time
+
+    def limit(gpu_max_time: str, service_time: str) -> tuple[str, float]:
+        path = tmp_path / "exp.mlx"
+        path.write_text(textwrap.dedent(f"""
+            site hpc : slurm {{
+              scratch = "s"
+              partition gpu {{ nodes = 1; cpus = 8; memory = 32GiB{gpu_max_time} }}
+              partition cpu {{ nodes = 1; cpus = 1; memory = 4GiB }}
+            }}
+            service embed {{ run = "serve"; port = 8000; time = {service_time}; on = hpc.gpu }}
+            stage shard for part in range(3) {{
+              in api = embed; cpus = 1; memory = 1GiB; time = 3h; estimate = 2h; on = hpc.cpu
+              run = "embed ${{part}} ${{in.api}}"
+            }}
+        """))
+        e, diags, sources = load(str(path))
+        assert e is not None, render_text(diags.sorted(), sources)
+        plan = place(e)
+        span = max(plan.where(c).finish for c in e.unit("embed").consumers) - plan.where("embed").start
+        job = emit(e, plan)["slurm/hpc/embed.service.sbatch"]
+        return next(line for line in job.splitlines() if line.startswith("#SBATCH --time=")), span
+
+    line, span = limit("", "10m")
+    assert span >= 3 * 2 * 3600  # one cpu: the three shards one after another
+    assert line == f"#SBATCH --time={slurm_time(2 * span)}"  # twice the span, more than its own 10m
+    line, _ = limit("", "30d")
+    assert line == f"#SBATCH --time={slurm_time(30 * 86400)}"  # its own time, the longer
+    line, _ = limit("; max_time = 8h", "10m")
+    assert line == "#SBATCH --time=0-08:00:00"  # capped by the partition
