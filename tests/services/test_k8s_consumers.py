@@ -214,3 +214,47 @@ def test_the_workflow_removes_the_service_after_both_consumers(files):
     # By labels: the applied names carry the run's suffix; only this run's objects go.
     assert ('delete deployments,services,ingresses -l app.kubernetes.io/instance=shop-detector,mlc.dev/run="$run" '
             "--ignore-not-found") in script
+
+
+# `bash` for the pod test below: the wait program runs in the real bash, with
+# the cluster-DNS URL (unresolvable here) swapped for this machine's server.
+LOCAL_DNS_BASH = """#!/bin/sh
+if [ "$3" = mlc_ready ]; then
+  echo "$4" >"$CALLED_WITH"
+  program=$2
+  shift 3
+  exec /bin/bash -c "$program" mlc_ready "http://127.0.0.1:$SERVER_PORT" "$2" "$3"
+fi
+exec /bin/bash "$@"
+"""
+
+
+@pytest.mark.parametrize("health_status", [200, 503])
+def test_the_pod_glue_under_sh_waits_until_the_service_answers(files, tmp_path, health_status):
+    """The glue is /bin/sh (dash here, as in Debian images): it runs the
+    wait with bash, which passes once the health path answers 2xx and not
+    before; then the command sees the URL."""
+    from tests.services.test_service_inputs import _serve
+
+    server = _serve(health_status)
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "bash").write_text(LOCAL_DNS_BASH)
+    (tmp_path / "bin" / "bash").chmod(0o755)
+    (tmp_path / "probe.py").write_text("import sys, urllib.request\n"
+                                       "print(urllib.request.urlopen(sys.argv[1] + '/ok').status)\n")
+    container = yaml.safe_load(files["k8s/cloud/shop-near-job.yaml"])["spec"]["template"]["spec"]["containers"][0]
+    try:
+        result = subprocess.run(
+            [*container["command"], container["args"][0]], cwd=tmp_path, capture_output=True, text=True, timeout=60,
+            env={"PATH": f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}", "MLC_RUN": "nightly",
+                 "MLC_NAMESPACE": "team-b", "MLC_READY_TIMEOUT": "3", "SERVER_PORT": str(server.server_port),
+                 "CALLED_WITH": str(tmp_path / "called")})
+    finally:
+        server.shutdown()
+    assert (tmp_path / "called").read_text() == "http://shop-detector-nightly.team-b.svc:8080\n"
+    if health_status == 200:
+        assert result.returncode == 0, result.stderr
+        assert (tmp_path / "near.json").read_text() == "200\n"
+    else:
+        assert result.returncode != 0 and "is not ready after 3s" in result.stderr
+        assert not (tmp_path / "near.json").exists()
