@@ -258,3 +258,15 @@ def test_the_pod_glue_under_sh_waits_until_the_service_answers(files, tmp_path, 
     else:
         assert result.returncode != 0 and "is not ready after 3s" in result.stderr
         assert not (tmp_path / "near.json").exists()
+
+
+@pytest.mark.parametrize("given", ["Alice.Smith", "Élodie_Z", "--x--", "ABCDEFGHIJKLMNOP", "a1 b2", "日本"])
+def test_status_works_the_run_out_as_the_scripts_do(given, monkeypatch):
+    from compiler.backends.kubernetes.run_identity import RUN_ID_FUNCTION, RUN_ID_WORD, run_id
+
+    monkeypatch.setenv("MLC_RUN", given)
+    scripts = subprocess.run(["bash", "-c", "\n".join(RUN_ID_FUNCTION) + "\nrun_id ''"], capture_output=True,
+                             text=True, check=True).stdout
+    elsewhere = subprocess.run(["bash", "-c", f"printf %s {RUN_ID_WORD}"], capture_output=True, text=True,
+                               check=True).stdout
+    assert scripts == f"{run_id()}\n" and elsewhere == run_id()

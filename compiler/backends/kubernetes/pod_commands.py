@@ -59,7 +59,7 @@ def varying_literal_env(workload: JobWorkload) -> list[str]:
 
 
 def _wait_functions(experiment: Experiment, plan: Plan, workload: JobWorkload) -> list[str]:
-    """The wait's definitions, once per script (its members call them)."""
+    """The wait program, once per script (its members run it)."""
     waits = any(wait_calls(experiment, plan, instance.id) for instance in workload.instances)
     return [functions().rstrip("\n")] if waits else []
 

@@ -74,11 +74,11 @@ APPLY_RUN = [
 
 def run_id(configured: str = "") -> str:
     """The run identity as the scripts work it out (RUN_ID_FUNCTION), for
-    `mlc status` and `mlc down` on this machine."""
+    `mlc status` on this machine: byte by byte, as `tr` in the C locale."""
     import getpass
     import os
-    import re
 
     run = os.environ.get("MLC_RUN") or configured or os.environ.get("USER") or getpass.getuser()
-    run = re.sub(r"[^a-z0-9]", "-", run.lower())[:MAX_RUN].strip("-")
-    return run or "run"
+    folded = "".join(c if c.isascii() and (c.islower() or c.isdigit()) else "-"
+                     for c in (chr(b).lower() if b < 128 else "-" for b in os.fsencode(run)))
+    return folded[:MAX_RUN].strip("-") or "run"
