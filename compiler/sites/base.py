@@ -147,6 +147,12 @@ class SiteKind(ABC):
         """The address a unit on `consumer` uses (service_reach said it can)."""
         return ServiceAddress(url=f"http://127.0.0.1:{service.port}")
 
+    def consumer_env(self, site: Site) -> list[tuple[str, str]]:
+        """(variable, config.yaml key of `site`) that a consumer on the
+        workflow machine gets from the workflow, for the address of a
+        service placed here to name run-time settings."""
+        return []
+
     # --- back end --------------------------------------------------------
     @abstractmethod
     def site_files(self, experiment: Experiment, plan: Plan, site: Site) -> dict[str, str]:

@@ -155,6 +155,21 @@ def test_the_ingress_host_names_the_run_and_the_far_consumer_calls_that_host(fol
     assert _far_url(folder, **run) == f"http://shop-detector-{suffix}.apps.example.org"
 
 
+@pytest.mark.skipif(REAL_KUBECTL is None, reason="kubectl (its kustomize) is not installed")
+def test_config_yaml_s_run_reaches_the_consumer_on_the_workflow_machine(files, folder):
+    """`run: Cfg_1` in config.yaml: the Snakefile gives it to the service's
+    scripts and to the local consumer (KUBE_RUN), which calls that run's host."""
+    far = files["Snakefile"][files["Snakefile"].index("rule far:"):files["Snakefile"].index("rule near:")]
+    assert 'kube_run=lambda wildcards: config["sites"]["cloud"]["run"],' in far
+    assert "KUBE_RUN={params.kube_run:q} bash {input.script:q}" in far
+    result = subprocess.run(["bash", "k8s/cloud/run-detector.sh"], cwd=folder, capture_output=True, text=True,
+                            env=_env(folder, KUBE_RUN="Cfg_1"), timeout=60)
+    assert result.returncode == 0, result.stderr
+    ingress = next(d for d in yaml.safe_load_all((folder / "kubectl.built").read_text()) if d and d["kind"] == "Ingress")
+    assert ingress["spec"]["rules"][0]["host"] == "shop-detector-cfg-1.apps.example.org"
+    assert _far_url(folder, KUBE_RUN="Cfg_1") == "http://shop-detector-cfg-1.apps.example.org"
+
+
 def test_the_pod_calls_the_service_of_its_run_in_the_namespace_it_runs_in(files, tmp_path):
     """The Job's glue, run by /bin/sh as in the pod, with a `bash` that
     answers the wait with the URL it was given and runs the command."""

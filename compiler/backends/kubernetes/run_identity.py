@@ -32,9 +32,9 @@ RUN_ID_FUNCTION = [
 ]
 
 # The same id as one shell word, for a script on another site that calls a
-# service of the run (a consumer elsewhere: config.yaml's run is not there,
-# so MLC_RUN, else the user).
-RUN_ID_WORD = ('"$(run=$(printf \'%s\' "${MLC_RUN:-${USER:-$(id -un)}}" | ' + " ".join(_FOLD)
+# service of the run: KUBE_RUN is config.yaml's run where the workflow gives
+# it (a consumer on the workflow machine, SiteKind.consumer_env), else unset.
+RUN_ID_WORD = ('"$(run=$(printf \'%s\' "${MLC_RUN:-${KUBE_RUN:-${USER:-$(id -un)}}}" | ' + " ".join(_FOLD)
                + '); echo "${run:-run}")"')
 
 RUN_ID = [*RUN_ID_FUNCTION, 'run=$(run_id "${KUBE_RUN:-}")']

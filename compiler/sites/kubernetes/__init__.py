@@ -140,6 +140,10 @@ class Kubernetes(SiteKind):
                                   + quote(f".svc:{service.port}"))
         return ServiceAddress(shell=quote(f"http://{name}-") + RUN_ID_WORD + quote(f".{settings.expose}"))
 
+    def consumer_env(self, site: Site) -> list[tuple[str, str]]:
+        # The run's configured id (config.yaml's `run`), as the scripts get it.
+        return [("KUBE_RUN", "run")]
+
     def service_stop_hint(self, site: Site, unit: str) -> str:
         return f"remove it with `mlc down` (or k8s/{site.name}/down.sh)"
 

@@ -40,7 +40,7 @@ until [[ -n $url ]] && mlc_answers "$url" "$3" 2>/dev/null; do
   waited=$((waited + 1))
 done
 echo "$url"'
-MLC_IN_api=$(bash -c "$mlc_ready" mlc_ready http://shop-detector-"$(run=$(printf '%s' "${MLC_RUN:-${USER:-$(id -un)}}" | LC_ALL=C tr '[:upper:]' '[:lower:]' | LC_ALL=C tr -c 'a-z0-9' '-' | cut -c1-12 | sed -e 's/^-*//' -e 's/-*$//'); echo "${run:-run}")".apps.example.org '' /healthz)
+MLC_IN_api=$(bash -c "$mlc_ready" mlc_ready http://shop-detector-"$(run=$(printf '%s' "${MLC_RUN:-${KUBE_RUN:-${USER:-$(id -un)}}}" | LC_ALL=C tr '[:upper:]' '[:lower:]' | LC_ALL=C tr -c 'a-z0-9' '-' | cut -c1-12 | sed -e 's/^-*//' -e 's/-*$//'); echo "${run:-run}")".apps.example.org '' /healthz)
 export MLC_IN_api
 command='python3 probe.py "${MLC_IN_api}" > "${MLC_OUT_report}"'
 recipe='{"experiment":"shop","inputs":[{"kind":"output","name":"api","path":"","position":0}],"outputs":[{"kind":"file","name":"report","path":"far.json"}],"parts":{"command":"python3 probe.py \"${MLC_IN_api}\" > \"${MLC_OUT_report}\"","env":{},"exports":[["MLC_IN_api",""],["MLC_OUT_report","far.json"]],"image":"","outputs":[["file","far.json"]],"params":{}},"recipe":"be8540186ec8d4041a30b71b5c272c48ffb71aeb8a847369068fd85004dfa7f8","step":"far"}'
