@@ -253,6 +253,7 @@ def cmd_run(args) -> int:
 def cmd_status(args) -> int:
     from .runner import status
 
+    _export_run_id(args)
     experiment, code = _load(args)
     if experiment is None:
         return code
@@ -477,6 +478,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("status", help="show each stage's state and each service's endpoint")
     _add_input(p)
     p.add_argument("-o", "--out", default="out", help="output root (default: out)")
+    _add_run_id(p)
     p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("down", help="tear down what the experiment deployed, and nothing else")

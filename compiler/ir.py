@@ -371,7 +371,9 @@ class Service(_Frozen):
     resources: Resources
     replicas: int = 1
     port: int
-    health: str | None = None  # an HTTP path for the readiness probe
+    # The readiness check: an HTTP path ("/healthz", answered 2xx or 3xx), or
+    # "tcp" (the port accepts a connection: gRPC, a database); None: as "tcp".
+    health: str | None = None
     # `experiment`: stopped once its last consumer has finished (the default
     # when something consumes it); `persistent`: left running (otherwise).
     lifetime: Literal["experiment", "persistent"] = "persistent"
@@ -383,6 +385,12 @@ class Service(_Frozen):
     not_on: list[str] = Field(default_factory=list)
     template: str | None = None
     span: Span
+
+    @property
+    def http_health(self) -> str | None:
+        """The path the readiness check asks over HTTP; None when it only
+        connects to the port."""
+        return self.health if self.health is not None and self.health.startswith("/") else None
 
 
 class Edge(_Frozen):

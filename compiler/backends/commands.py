@@ -92,9 +92,8 @@ def _input_paths(experiment: Experiment, plan: Plan, unit: str, port: Input) -> 
         return [port.source.path]
     if port.service is not None:
         # The service's URL when it is known now; else (published when the
-        # service is ready, or suffixed with the pod's run) the wait sets it.
-        where = service_inputs.address(experiment, plan, unit, port)
-        return [where.url if where.url and where.run_suffix_at is None else ""]
+        # service is ready, or naming the run) the wait sets it.
+        return [service_inputs.address(experiment, plan, unit, port).url or ""]
     paths = []
     for producer, output_name in port.outputs:
         output = next((o for o in experiment.instance(producer).outputs if o.name == output_name), None)

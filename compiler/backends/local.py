@@ -52,7 +52,7 @@ def emit_site(experiment: Experiment, plan: Plan, site_name: str) -> dict[str, s
         if isinstance(unit, Service):
             files[path] = render(
                 "local_service.sh.j2", stem=file_stem(unit.name), port=unit.port,
-                health=unit.health or "", **context,
+                health=unit.http_health or "", **context,
             )
         else:
             files[path] = render("local_stage.sh.j2", recipe=cache_recipe.recipe_text(experiment, plan, unit.id),

@@ -110,6 +110,8 @@ def emit_site(experiment: Experiment, plan: Plan, site_name: str) -> dict[str, s
             container=settings.container,
             gpus=gpus is not None,
             members=members,
+            # Defined once, before the members: each member's task calls them.
+            wait_functions=service_inputs.functions() if any(m["wait"] for m in members) else "",
         )
     files.update(slurm_images.images_script(experiment, site_name, settings.container,
                                             site_images(experiment, plan, site_name)))
@@ -127,7 +129,7 @@ def _command(experiment: Experiment, plan: Plan, unit: str) -> dict:
     rendered = commands.render_command(experiment, plan, unit)
     text = launch.wrap(experiment.instance(unit), rendered.text, launch.SLURM)
     return {"command": text, "exports": rendered.exports,
-            "wait": service_inputs.wait_lines(experiment, plan, unit)}
+            "wait": service_inputs.wait_calls(experiment, plan, unit)}
 
 
 def submit_script(experiment: Experiment) -> dict[str, str]:

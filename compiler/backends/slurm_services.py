@@ -83,7 +83,7 @@ def emit_site(experiment: Experiment, plan: Plan, site_name: str) -> dict[str, s
                                "(a batch job has no image entrypoint to start)", unit.span)
         files[script_path(site_name, unit.name)] = render(
             "slurm_service.sbatch.j2", span=unit.span, unit=unit.name, site=site_name,
-            pool=assignment.pool, port=unit.port, health=unit.health or "",
+            pool=assignment.pool, port=unit.port, health=unit.http_health or "",
             address=published_address(unit), directives=directives(experiment, plan, site, unit),
             modules=settings.modules, container=settings.container, image=_container_image(unit.image),
             gpus=bool(unit.resources.gpus and unit.resources.gpus.count),

@@ -473,9 +473,11 @@ def _unit_fields(ctx: Context, d, kind: str, merged: dict, ports: dict, *, compl
     if "port" in plain and not 1 <= plain["port"] <= 65535:
         ctx.diags.error("E0306", "`port` must be between 1 and 65535", field_of["port"].value.pos.span())
         plain.pop("port")
-    if "health" in plain and not str(plain["health"]).startswith("/"):
-        ctx.diags.error("E0306", "`health` is an HTTP path starting with `/`",
-                        field_of["health"].value.pos.span(), help_('write `health = "/healthz"`'))
+    if "health" in plain and not (str(plain["health"]).startswith("/") or plain["health"] == "tcp"):
+        ctx.diags.error("E0306", "`health` is an HTTP path starting with `/`, or \"tcp\"",
+                        field_of["health"].value.pos.span(),
+                        help_('write `health = "/healthz"` (HTTP), or `health = "tcp"` for a port that speaks '
+                              'another protocol (gRPC, a database)'))
     for name in ("memory", "time"):
         if name in plain and plain[name] <= 0:
             ctx.diags.error("E0306", f"`{name}` must be more than zero", field_of[name].value.pos.span())

@@ -117,6 +117,17 @@ def answers(url: str) -> bool:
         return False
 
 
+def connects(host: str, port: int) -> bool:
+    """Whether a port accepts a connection (a service checked over TCP)."""
+    import socket
+
+    try:
+        socket.create_connection((host, port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
 def deployment_ready(name: str, context: str, namespace: str, replicas: int) -> bool | None:
     """Whether a Kubernetes Deployment has all its replicas ready; None when
     kubectl is missing or cannot tell (no cluster, no such object)."""

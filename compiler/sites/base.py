@@ -64,10 +64,10 @@ class ServiceAddress(NamedTuple):
 
     url: str | None = None
     published: str | None = None
-    # Where `-<run>` goes into `url` at run time (the URL's first host label
-    # is an object name the run scripts suffix with the run identity, which
-    # the consumer's pod knows as MLC_RUN); None: the URL is used as it is.
-    run_suffix_at: int | None = None
+    # The URL as one shell word, when part of it is known only where the
+    # consumer runs (a Kubernetes run's suffix, the namespace it was applied
+    # to); the kind quotes its literal parts. `url` is then None.
+    shell: str | None = None
 
 
 def published_address(service: Service) -> str:
@@ -146,6 +146,12 @@ class SiteKind(ABC):
                         consumer: Site) -> ServiceAddress:
         """The address a unit on `consumer` uses (service_reach said it can)."""
         return ServiceAddress(url=f"http://127.0.0.1:{service.port}")
+
+    def consumer_env(self, site: Site) -> list[tuple[str, str]]:
+        """(variable, config.yaml key of `site`) that a consumer on the
+        workflow machine gets from the workflow, for the address of a
+        service placed here to name run-time settings."""
+        return []
 
     # --- back end --------------------------------------------------------
     @abstractmethod

@@ -44,7 +44,7 @@ def test_down_stops_a_local_service_and_cancels_an_unfinished_slurm_job(tmp_path
     assert not any(line.startswith("prepare") for line in out)  # a kind without batch jobs cancels nothing
 
 
-def test_down_tears_a_kubernetes_site_down_and_status_names_its_service(tmp_path, capsys):
+def test_down_tears_a_kubernetes_site_down_and_status_names_its_service(tmp_path, capsys, monkeypatch):
     exp, plan = builders.with_kubernetes()
     _write(tmp_path, emit(exp, plan))
     calls = _stub(tmp_path, "k8s/cloud/down.sh", "deleted")
@@ -53,7 +53,8 @@ def test_down_tears_a_kubernetes_site_down_and_status_names_its_service(tmp_path
     assert "site cloud: deleted" in capsys.readouterr().out.splitlines()
     assert calls.read_text(encoding="utf-8") == "\n"
 
+    monkeypatch.setenv("MLC_RUN", "nightly")  # the run's Service object carries its suffix
     assert runner.status(exp, tmp_path, argparse.Namespace(format="text")) == runner.EXIT_OK
     namespace = exp.site("cloud").kubernetes.namespace
-    assert (f"service serve: {exp.name}-serve.{namespace}.svc:8080 on cloud (ask kubectl for readiness)"  # the Service object
+    assert (f"service serve: {exp.name}-serve-nightly.{namespace}.svc:8080 on cloud (ask kubectl for readiness)"
             in capsys.readouterr().out.splitlines())

@@ -65,12 +65,14 @@ def test_urls_as_each_consumer_reaches_the_service(tmp_path):
     plan = place(e)
     files = emit(e, plan)
     far = files["local/ws/far.sh"]
-    assert "export MLC_IN_api=http://exp-detector.apps.example.org\n" in far
     assert "export MLC_IN_mine=http://127.0.0.1:8123\n" in far
-    assert "mlc_wait_ready MLC_IN_api http://exp-detector.apps.example.org '' /healthz\n" in far
+    assert 'MLC_IN_mine=$(bash -c "$mlc_ready" mlc_ready http://127.0.0.1:8123 \'\' \'\')\nexport MLC_IN_mine\n' in far
+    # The exposure's host names the run (MLC_RUN, else the user): tests/services/test_k8s_consumers.py.
+    assert 'mlc_ready http://exp-detector-"$(run=' in far and ".apps.example.org '' /healthz)\n" in far
     near = next(text for name, text in files.items() if name.startswith("k8s/") and "MLC_IN_api" in text
                 and "near" in name)
-    assert """mlc_wait_ready MLC_IN_api http://exp-detector"-${MLC_RUN:?}".ml.svc:8080 '' /healthz""" in near
+    assert ('mlc_ready http://exp-detector-"${MLC_RUN:?}"."${MLC_NAMESPACE:?}".svc:8080 '
+            "'' /healthz)") in near
 
 
 def _serve(health_status: int):
@@ -142,3 +144,116 @@ def test_a_service_used_by_another_is_stopped_after_it_or_kept_as_long(tmp_path)
     kept = compiled(tmp_path, chain % "; lifetime = persistent")
     assert (kept.unit("index").lifetime, kept.unit("api").lifetime) == ("persistent", "persistent")
     assert "rule stop_" not in emit(kept, place(kept))["Snakefile"]
+
+
+def _raw_tcp_server() -> tuple[socket.socket, int]:
+    """A server that accepts connections and speaks no HTTP (a gRPC or
+    database port, as far as a readiness check can tell)."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+
+    def accept():
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            conn.sendall(b"\x00\x00\x00binary-protocol\n")
+            conn.close()
+
+    threading.Thread(target=accept, daemon=True).start()
+    return server, server.getsockname()[1]
+
+
+def test_a_tcp_health_check_waits_for_the_port_and_not_for_http(tmp_path):
+    server, port = _raw_tcp_server()
+    try:
+        for health, expected in (('"tcp"', 0), ('"/healthz"', 1)):
+            e = compiled(tmp_path, f"""
+                service db {{ run = "true"; port = {port}; health = {health}; on = ws }}
+                stage use {{ in api = db; on = ws; run = "psql ${{in.api}}" }}
+            """)
+            result = _run_wait(tmp_path, e, place(e), "use")
+            assert result.returncode == expected, (health, result.stderr)
+            if expected == 0:
+                assert result.stdout == f"got http://127.0.0.1:{port}\n"
+    finally:
+        server.close()
+
+
+def test_a_tcp_health_check_is_a_tcp_probe_on_kubernetes_and_a_connection_elsewhere(tmp_path):
+    e = compiled(tmp_path, """
+        service triton { image = "nvcr.io/nvidia/tritonserver:24.08-py3"; port = 8001; health = "tcp"; on = k8s }
+        service db { run = "postgres"; port = 5432; health = "tcp"; on = ws }
+        stage ask { in grpc = triton; on = k8s; run = "python ask.py ${in.grpc}" }
+        stage query { in db = db; on = ws; run = "python query.py ${in.db}" }
+    """)
+    assert e.unit("triton").health == "tcp" and e.unit("triton").http_health is None
+    files = emit(e, place(e))
+    deployment = next(text for name, text in files.items() if name.endswith("triton-deployment.yaml"))
+    import yaml
+    container = yaml.safe_load(deployment)["spec"]["template"]["spec"]["containers"][0]
+    for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
+        assert container[probe]["tcpSocket"] == {"port": 8001} and "httpGet" not in container[probe]
+    # The local service's start waits for a connection, not for an HTTP path.
+    assert "health=''\n" in files["local/ws/db.sh"]
+    assert 'mlc_ready http://127.0.0.1:5432 \'\' \'\')' in files["local/ws/query.sh"]
+
+
+def test_an_array_job_defines_the_wait_once_and_each_member_waits(tmp_path):
+    path = tmp_path / "exp.mlx"
+    path.write_text(textwrap.dedent(SITES + """
+        site hpc : slurm { scratch = "s"; partition cpu { nodes = 2; cpus = 8; memory = 32GiB } }
+        service embed { run = "python3 serve.py"; port = 8000; health = "/health"; on = hpc }
+        service detector { image = "d:1"; port = 8080; health = "/healthz"; on = k8s }
+        stage shard for part in range(3) { in api = embed; on = hpc; run = "embed ${part} ${in.api}" }
+        stage probe for part in range(3) { in api = detector; on = k8s; run = "probe ${part} ${in.api}" }
+    """))
+    e, diags, sources = load(str(path))
+    assert e is not None, render_text(diags.sorted(), sources)
+    files = emit(e, place(e))
+    import yaml
+    job = next(yaml.safe_load(t) for n, t in files.items() if n.endswith("probe-job.yaml"))
+    scripts = {"Slurm array": files["slurm/hpc/shard.sbatch"],
+               "Indexed Job": job["spec"]["template"]["spec"]["containers"][0]["args"][0]}
+    for kind, script in scripts.items():
+        assert script.count("mlc_ready='") == 1, kind  # the program, once
+        assert script.count('MLC_IN_api=$(bash -c "$mlc_ready" mlc_ready') == 3, kind  # one wait per member
+    assert "case \"${JOB_COMPLETION_INDEX:?}\" in" in scripts["Indexed Job"]
+    assert scripts["Indexed Job"].index("mlc_ready='") < scripts["Indexed Job"].index("case ")
+
+
+def test_a_slurm_service_job_lasts_its_consumers_span_at_most_the_partition_max_time(tmp_path):
+    """The job's time limit: its `time`, or twice the planned span from its
+    start to its last consumer's end when longer, capped at max_time."""
+    from compiler.backends.slurm import slurm_time
+
+    def limit(gpu_max_time: str, service_time: str) -> tuple[str, float]:
+        path = tmp_path / "exp.mlx"
+        path.write_text(textwrap.dedent(f"""
+            site hpc : slurm {{
+              scratch = "s"
+              partition gpu {{ nodes = 1; cpus = 8; memory = 32GiB{gpu_max_time} }}
+              partition cpu {{ nodes = 1; cpus = 1; memory = 4GiB }}
+            }}
+            service embed {{ run = "serve"; port = 8000; time = {service_time}; on = hpc.gpu }}
+            stage shard for part in range(3) {{
+              in api = embed; cpus = 1; memory = 1GiB; time = 3h; estimate = 2h; on = hpc.cpu
+              run = "embed ${{part}} ${{in.api}}"
+            }}
+        """))
+        e, diags, sources = load(str(path))
+        assert e is not None, render_text(diags.sorted(), sources)
+        plan = place(e)
+        span = max(plan.where(c).finish for c in e.unit("embed").consumers) - plan.where("embed").start
+        job = emit(e, plan)["slurm/hpc/embed.service.sbatch"]
+        return next(line for line in job.splitlines() if line.startswith("#SBATCH --time=")), span
+
+    line, span = limit("", "10m")
+    assert span >= 3 * 2 * 3600  # one cpu: the three shards one after another
+    assert line == f"#SBATCH --time={slurm_time(2 * span)}"  # twice the span, more than its own 10m
+    line, _ = limit("", "30d")
+    assert line == f"#SBATCH --time={slurm_time(30 * 86400)}"  # its own time, the longer
+    line, _ = limit("; max_time = 8h", "10m")
+    assert line == "#SBATCH --time=0-08:00:00"  # capped by the partition

@@ -2,7 +2,7 @@
 scancel that run each job as a background process on this machine: the
 service job publishes its address once it answers, the sweep's jobs on the
 same site read it at `${in.api}`, and the workflow cancels the service job
-after the last of them. (tests/slurm/test_services.py does the same on the
+after the last of them. (tests/e2e/test_service.py does the same on the
 real test cluster.)"""
 
 from __future__ import annotations

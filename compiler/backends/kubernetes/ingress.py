@@ -1,11 +1,15 @@
 """The Ingress that makes a service reachable from other sites: for a
 service on a Kubernetes site that declares `expose = "H"` and is used by a
-unit placed elsewhere, host `<service object>.H` routed to its Service
-(SiteKind.service_address gives consumers the same URL). The cluster's
-ingress controller and the wildcard DNS name for H are the site's own."""
+unit placed elsewhere, host `<service object>-<run>.H` routed to its Service
+(SiteKind.service_address gives consumers the same URL). The manifest names
+no run (host `<service object>.H`); the run script's kustomization puts the
+Ingress's own applied name, which carries the run's suffix, in the host's
+first label, so two runs in one namespace never share a host. The
+cluster's ingress controller and the wildcard DNS name for H are the site's own."""
 
 from __future__ import annotations
 
+import yaml
 from kubernetes import client
 
 from compiler.backends.kubernetes.workloads import ServiceWorkload
@@ -29,3 +33,14 @@ def ingress(site: Site, workload: ServiceWorkload, metadata: client.V1ObjectMeta
                                 http=client.V1HTTPIngressRuleValue(paths=[path]))
     return client.V1Ingress(api_version="networking.k8s.io/v1", kind="Ingress", metadata=metadata,
                             spec=client.V1IngressSpec(rules=[rule]))
+
+
+def host_follows_run(workload: ServiceWorkload) -> str:
+    """Kustomization YAML for the run's overlay (run_identity.APPLY_RUN): a
+    replacement of the host's first label by the Ingress's applied name
+    (kustomize runs replacements after the run's nameSuffix)."""
+    selected = {"kind": "Ingress", "name": workload.name}
+    replacement = {"source": {**selected, "fieldPath": "metadata.name"},
+                   "targets": [{"select": selected, "fieldPaths": ["spec.rules.0.host"],
+                                "options": {"delimiter": ".", "index": 0}}]}
+    return yaml.safe_dump({"replacements": [replacement]}, sort_keys=False).rstrip("\n")

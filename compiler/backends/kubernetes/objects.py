@@ -15,7 +15,7 @@ from compiler.backends.kubernetes.pod_commands import (
 )
 from compiler.backends.kubernetes.workloads import JobWorkload, ServiceWorkload
 from compiler.backends.naming import k8s_data_mover
-from compiler.ir import Experiment, Plan, PodOptions, Site
+from compiler.ir import Experiment, Plan, PodOptions, Service, Site, StageInstance
 
 # A service may pull a large image (a GPU runtime) before it is ready.
 SERVICE_PROGRESS_DEADLINE = 1800
@@ -58,6 +58,10 @@ def _failure_policy(indexed: bool) -> client.V1PodFailurePolicy:
     )
 
 
+def _calls_services(unit: StageInstance | Service) -> bool:
+    return any(port.service is not None for port in unit.inputs)
+
+
 def job(experiment: Experiment, plan: Plan, site: Site, claim: str, workload: JobWorkload) -> client.V1Job:
     first = workload.instances[0]  # members share the pod shape (see workloads)
     varying = set(varying_literal_env(workload))
@@ -71,7 +75,8 @@ def job(experiment: Experiment, plan: Plan, site: Site, claim: str, workload: Jo
         command=SHELL,
         args=[job_script(experiment, plan, workload)],
         working_dir=pods.WORK_MOUNT,
-        env=pods.with_run_env(pods.env_vars(experiment, shared_env, first.span)),
+        env=pods.with_run_env(pods.env_vars(experiment, shared_env, first.span),
+                              calls_services=any(_calls_services(i) for i in workload.instances)),
         resources=pods.resource_requirements(first.resources),
         volume_mounts=[pods.work_mount(experiment)],
     )
@@ -129,8 +134,8 @@ def _probe(workload: ServiceWorkload, **timing: int) -> client.V1Probe:
     """HTTP GET on the health path when there is one; else the port must
     accept connections."""
     service = workload.service
-    if service.health is not None:
-        return client.V1Probe(http_get=client.V1HTTPGetAction(path=service.health, port=service.port), **timing)
+    if service.http_health is not None:
+        return client.V1Probe(http_get=client.V1HTTPGetAction(path=service.http_health, port=service.port), **timing)
     return client.V1Probe(tcp_socket=client.V1TCPSocketAction(port=service.port), **timing)
 
 
@@ -163,7 +168,8 @@ def deployment(
         command=SHELL if script is not None else None,
         args=[script] if script is not None else None,
         working_dir=pods.WORK_MOUNT,
-        env=pods.with_run_env(pods.env_vars(experiment, service.env, service.span)),
+        env=pods.with_run_env(pods.env_vars(experiment, service.env, service.span),
+                              calls_services=_calls_services(service)),
         resources=pods.resource_requirements(service.resources),
         ports=[client.V1ContainerPort(container_port=service.port, name="serve")],
         readiness_probe=readiness_probe(workload),

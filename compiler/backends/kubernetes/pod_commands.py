@@ -10,7 +10,7 @@ import shlex
 from compiler.backends import launch
 from compiler.backends.commands import output_parents, render_command
 from compiler.backends.kubernetes import multinode
-from compiler.backends.service_inputs import wait_lines
+from compiler.backends.service_inputs import functions, wait_calls, wait_lines
 from compiler.shell_context import export_line
 from compiler.backends.kubernetes.pods import env_name
 from compiler.backends.kubernetes.workloads import JobWorkload
@@ -37,7 +37,7 @@ def _member_lines(experiment: Experiment, plan: Plan, instance: StageInstance, v
         lines.append("mkdir -p -- " + " ".join(shlex.quote(p) for p in parents))
     command = render_command(experiment, plan, instance.id)
     lines.extend(export_line(name, value) for name, value in command.exports)
-    wait = wait_lines(experiment, plan, instance.id)
+    wait = wait_calls(experiment, plan, instance.id)
     if wait:
         lines.append(wait.rstrip("\n"))
     text = command.text
@@ -58,18 +58,25 @@ def varying_literal_env(workload: JobWorkload) -> list[str]:
     )
 
 
+def _wait_functions(experiment: Experiment, plan: Plan, workload: JobWorkload) -> list[str]:
+    """The wait program, once per script (its members run it)."""
+    waits = any(wait_calls(experiment, plan, instance.id) for instance in workload.instances)
+    return [functions().rstrip("\n")] if waits else []
+
+
 def job_script(experiment: Experiment, plan: Plan, workload: JobWorkload) -> str:
     varying = varying_literal_env(workload)
+    waits = _wait_functions(experiment, plan, workload)
     if multinode.is_gang(workload):  # one member; the completion index is the node's rank
         first = workload.instances[0]
         body = _member_lines(experiment, plan, first, varying, multinode.rendezvous(workload))
-        lines = ["set -eu", NEEDS_BASH, *multinode.setup_lines(workload), *body,
+        lines = ["set -eu", NEEDS_BASH, *waits, *multinode.setup_lines(workload), *body,
                  *multinode.run_lines(first, RUN_COMMAND)]
         return "\n".join(lines) + "\n"
     if not workload.indexed:
         body = _member_lines(experiment, plan, workload.instances[0], varying)
-        return "\n".join(["set -eu", NEEDS_BASH, *body, RUN_COMMAND]) + "\n"
-    lines = ["set -eu", NEEDS_BASH, 'case "${JOB_COMPLETION_INDEX:?}" in']
+        return "\n".join(["set -eu", NEEDS_BASH, *waits, *body, RUN_COMMAND]) + "\n"
+    lines = ["set -eu", NEEDS_BASH, *waits, 'case "${JOB_COMPLETION_INDEX:?}" in']
     for index, instance in enumerate(workload.instances):
         lines.append(f"{index})")
         lines.extend(_member_lines(experiment, plan, instance, varying))

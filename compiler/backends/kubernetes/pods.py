@@ -114,12 +114,20 @@ def work_volume(claim: str) -> client.V1Volume:
 RUN_ENV = "MLC_RUN"  # the run identity inside a pod (docs/kubernetes.md "Run identity")
 
 
-def with_run_env(env: list[client.V1EnvVar] | None) -> list[client.V1EnvVar]:
+NAMESPACE_ENV = "MLC_NAMESPACE"  # where a pod that calls services was applied (KUBE_NAMESPACE at run time)
+
+
+def with_run_env(env: list[client.V1EnvVar] | None, *, calls_services: bool = False) -> list[client.V1EnvVar]:
     """`env` plus MLC_RUN, read from the pod's `mlc.dev/run` label, which the
-    run scripts set at apply time: the manifests themselves name no run."""
+    run scripts set at apply time: the manifests themselves name no run. A
+    pod that calls services also gets MLC_NAMESPACE, its own namespace (the
+    scripts may apply to another than the compiled one), for their addresses."""
     field = client.V1ObjectFieldSelector(field_path=f"metadata.labels['{labels.RUN_LABEL}']")
-    run = client.V1EnvVar(name=RUN_ENV, value_from=client.V1EnvVarSource(field_ref=field))
-    return sorted([*(env or []), run], key=lambda e: e.name)
+    added = [client.V1EnvVar(name=RUN_ENV, value_from=client.V1EnvVarSource(field_ref=field))]
+    if calls_services:
+        own = client.V1ObjectFieldSelector(field_path="metadata.namespace")
+        added.append(client.V1EnvVar(name=NAMESPACE_ENV, value_from=client.V1EnvVarSource(field_ref=own)))
+    return sorted([*(env or []), *added], key=lambda e: e.name)
 
 
 def work_mount(experiment: Experiment) -> client.V1VolumeMount:

@@ -112,7 +112,8 @@ def run_job_script(site: Site, name: str, span: Span, purpose: str, usage: str |
     return _script(lines)
 
 
-def service_run_script(site: Site, workload: ServiceWorkload) -> str:
+def service_run_script(site: Site, workload: ServiceWorkload, kustomization: str = "") -> str:
+    """`kustomization`: added to the run's (ingress.host_follows_run)."""
     lines = _prologue(
         site, workload.service.span, f"Starts service {workload.service.name} and waits until it is ready."
     )
@@ -122,7 +123,11 @@ def service_run_script(site: Site, workload: ServiceWorkload) -> str:
         "# Deployment over to them, pod by pod behind the readiness probe.",
         f'running=$({KUBECTL} get "deployment/$deployment" -o name --ignore-not-found)',
     ]
-    lines.append(f"apply_run {_instance(workload.name)}  # the Deployment, its Service (and Ingress)")
+    if kustomization:
+        lines.append("# The Deployment, its Service and its Ingress, whose host names the run: <object>-<run>.<expose>.")
+        lines.append(f"apply_run {_instance(workload.name)} {quote(kustomization)}")
+    else:
+        lines.append(f"apply_run {_instance(workload.name)}  # the Deployment and its Service")
     lines += [
         'if [[ -n $running ]]; then',
         f'  {KUBECTL} rollout restart "deployment/$deployment"',

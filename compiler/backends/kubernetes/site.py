@@ -110,12 +110,12 @@ def emit_site(experiment: Experiment, plan: Plan, site_name: str) -> dict[str, s
             span = workload.service.span
             manifests[deployment_file] = dump_yaml(objects.deployment(experiment, plan, site, claim, workload), span)
             manifests[service_file] = dump_yaml(objects.service(experiment, workload), span)
-            applied = [deployment_file, service_file]
+            kustomization = ""
             if ingress.exposed(experiment, plan, site, workload):  # used from another site
-                applied.append(f"{workload.name}-ingress.yaml")
                 metadata = objects.service(experiment, workload).metadata
-                manifests[applied[-1]] = dump_yaml(ingress.ingress(site, workload, metadata), span)
-            run_scripts[run_script_name(workload.unit)] = scripts.service_run_script(site, workload)
+                manifests[f"{workload.name}-ingress.yaml"] = dump_yaml(ingress.ingress(site, workload, metadata), span)
+                kustomization = ingress.host_follows_run(workload)
+            run_scripts[run_script_name(workload.unit)] = scripts.service_run_script(site, workload, kustomization)
             if workload.service.lifetime == "experiment":  # the workflow removes it after its consumers
                 run_scripts[f"stop-{workload.name}.sh"] = scripts.service_stop_script(site, workload)
 

@@ -123,29 +123,39 @@ class Kubernetes(SiteKind):
                 "are reached only from that site")
 
     def service_address(self, experiment: Experiment, site: Site, service: Service, consumer: Site):
+        """The Service's applied name carries the run's suffix (run_identity.py):
+        a pod of the run knows it as MLC_RUN, and the namespace it was applied
+        to as MLC_NAMESPACE; a consumer elsewhere works the run out as the
+        scripts do and reaches the Ingress host `<object>-<run>.<expose>`."""
+        from shlex import quote
+
+        from ...backends.kubernetes.run_identity import RUN_ID_WORD
         from ...backends.naming import k8s_service_name
         from ..base import ServiceAddress
 
         name = k8s_service_name(experiment.name, service.name)
         settings = site.kubernetes
         if consumer.name == site.name or settings is None or not settings.expose:
-            namespace = settings.namespace if settings else "default"
-            # The consumer is a pod of the same run: the Service's name gains
-            # the run's suffix when applied (backends/kubernetes/run_identity.py).
-            return ServiceAddress(url=f"http://{name}.{namespace}.svc:{service.port}",
-                                  run_suffix_at=len(f"http://{name}"))
-        return ServiceAddress(url=f"http://{name}.{settings.expose}")
+            return ServiceAddress(shell=quote(f"http://{name}-") + '"${MLC_RUN:?}"."${MLC_NAMESPACE:?}"'
+                                  + quote(f".svc:{service.port}"))
+        return ServiceAddress(shell=quote(f"http://{name}-") + RUN_ID_WORD + quote(f".{settings.expose}"))
+
+    def consumer_env(self, site: Site) -> list[tuple[str, str]]:
+        # The run's configured id (config.yaml's `run`), as the scripts get it.
+        return [("KUBE_RUN", "run")]
 
     def service_stop_hint(self, site: Site, unit: str) -> str:
         return f"remove it with `mlc down` (or k8s/{site.name}/down.sh)"
 
     def service_state(self, experiment: Experiment, site: Site, service: Service, config: dict) -> dict:
-        """The Service object's in-cluster address (config.yaml's namespace),
-        and readiness as the Deployment reports it, when kubectl can ask."""
+        """The Service object of this run (its name carries the run's
+        suffix) at its in-cluster address in config.yaml's namespace, and
+        readiness as the run's Deployment reports it, when kubectl can ask."""
+        from ...backends.kubernetes.run_identity import run_id
         from ...backends.naming import k8s_service_name
         from ...runner.jobs import deployment_ready
 
-        name = k8s_service_name(experiment.name, service.name)
+        name = f"{k8s_service_name(experiment.name, service.name)}-{run_id(str(config.get('run') or ''))}"
         namespace = str(config.get("namespace") or (site.kubernetes.namespace if site.kubernetes else "default"))
         ready = deployment_ready(name, str(config.get("context") or ""), namespace, service.replicas)
         state = "not probed" if ready is None else "ready" if ready else "not ready"

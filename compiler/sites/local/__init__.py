@@ -61,11 +61,15 @@ class Local(SiteKind):
         target = unit_of(builder.experiment, unit)
         outputs = [] if builder.is_service(unit) else [
             output_source(site.name, output, output.span) for output in target.outputs if declarable(output)]
+        params, env = [Param("workdir", site.name, "workdir")], "MLC_WORKDIR={params.workdir:q} "
+        for variable, (where, key) in sorted(_service_env(builder, target).items()):
+            params.append(Param(variable.lower(), where, key))
+            env += f"{variable}={{params.{variable.lower()}:q}} "
         builder.rule_of_unit[unit] = builder.add(Rule(
             name=snake_rule(unit), comment=f"{unit} on the local site {site.name}",
             files=[("script", local.script_path(site.name, unit))],
-            params=[Param("workdir", site.name, "workdir")],
-            shell="MLC_WORKDIR={params.workdir:q} bash {input.script:q}" + start,
+            params=params,
+            shell=env + "bash {input.script:q}" + start,
             span=target.span, retries=builder.retries([unit]), outputs=outputs,
         ))
 
@@ -105,11 +109,12 @@ class Local(SiteKind):
         return outdir / Path(str(config.get("workdir", "")))
 
     def service_state(self, experiment: Experiment, site: Site, service: Service, config: dict) -> dict:
-        from ...runner.jobs import answers
+        from ...runner.jobs import answers, connects
 
-        url = f"http://127.0.0.1:{service.port}{service.health or ''}"
+        url = f"http://127.0.0.1:{service.port}{service.http_health or ''}"
+        ready = answers(url) if service.http_health else connects("127.0.0.1", service.port)
         return {"name": service.name, "site": site.name, "endpoint": url,
-                "state": "ready" if answers(url) else "not answering"}
+                "state": "ready" if ready else "not answering"}
 
     def stop_service(self, outdir: Path, site: Site, service: Service, config: dict) -> tuple[bool, str] | None:
         from ...backends import local
@@ -121,6 +126,21 @@ class Local(SiteKind):
         workdir = str(config.get("workdir", ""))
         result = jobs.run_script(outdir, script, ["stop"], {"MLC_WORKDIR": workdir} if workdir else {})
         return result.returncode == 0, "stopped" if result.returncode == 0 else result.stderr.strip()
+
+
+def _service_env(builder, unit) -> dict[str, tuple[str, str]]:
+    """Variable -> (site, config.yaml key): the run-time settings the
+    addresses of the services `unit` uses name (SiteKind.consumer_env); the
+    first service's site wins a variable two would set."""
+    from .. import registry
+
+    env: dict[str, tuple[str, str]] = {}
+    for port in unit.inputs:
+        if port.service is not None:
+            site = builder.experiment.site(builder.plan.where(port.service).site)
+            for variable, key in registry.of(site).consumer_env(site):
+                env.setdefault(variable, (site.name, key))
+    return env
 
 
 KIND = Local()

@@ -71,8 +71,8 @@ class Ssh(SiteKind):
             service = unit_of(builder.experiment, unit)
             params += [Param("name", site.name, value=file_stem(unit)), Param("port", site.name, value=str(service.port))]
             shell = f"{env} python3 {{input.driver:q}} start {{input.script:q}} {{params.name:q}} {{params.port:q}}"
-            if service.health:
-                params.append(Param("health", site.name, value=service.health))
+            if service.http_health:
+                params.append(Param("health", site.name, value=service.http_health))
                 shell += " {params.health:q}"
         else:
             params.append(Param("usage", site.name, value=emit.usage_name(unit)))

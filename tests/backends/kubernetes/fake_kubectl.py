@@ -8,7 +8,8 @@ forbidden).
 `apply -k DIR -l SELECTOR` builds DIR with the real kubectl's kustomize
 ($FAKE_REAL_KUBECTL, when there is one) and appends the `Kind/name` of each
 object the selector keeps to $FAKE_KUBECTL_LOG with the suffix `.applied`,
-and `[Kind/name, labels]` to the one with the suffix `.labels`."""
+and `[Kind/name, labels]` to the one with the suffix `.labels`; the whole
+build goes to the one with the suffix `.built`."""
 
 import json
 import os
@@ -31,7 +32,7 @@ def verb_args():
     for arg in args:
         if skip:
             skip = False
-        elif arg in ("--context", "-n"):
+        elif arg in ("--context", "-n", "--namespace"):
             skip = True
         else:
             rest.append(arg)
@@ -69,6 +70,8 @@ def apply_kustomization(root: str, selector: str) -> None:
     built = subprocess.run([real, "kustomize", root], capture_output=True, text=True)
     if built.returncode != 0:
         sys.exit(built.stderr)
+    with log.with_suffix(".built").open("a") as out:
+        out.write(built.stdout + "---\n")
     with log.with_suffix(".applied").open("a") as out:
         for kind, name, labels in objects(built.stdout):
             if matches(labels, selector):
@@ -127,6 +130,12 @@ elif verb == "get" and call[1] == "job":
         print(f"job.batch/{call[2]}")
     elif f'=="{state}"' in output:
         print("True", end="")
+elif verb == "get" and call[1] == "deployment":
+    # `get deployment NAME -o jsonpath={.status.readyReplicas}` (mlc status):
+    # $FAKE_READY_DEPLOYMENT names the one that has a ready replica.
+    if call[2] != os.environ.get("FAKE_READY_DEPLOYMENT"):
+        sys.exit(f'Error from server (NotFound): deployments.apps "{call[2]}" not found')
+    print("1", end="")
 elif verb == "get" and call[1].startswith("deployment/"):
     # $FAKE_DEPLOYMENT: "running" when an earlier run deployed it, else absent
     if os.environ.get("FAKE_DEPLOYMENT") == "running":

@@ -17,37 +17,33 @@ mkdir -p -- "$workdir"
 cd -- "$workdir"
 
 # Values and paths the command refers to: passed as variables, never as shell text.
-export MLC_IN_api=http://shop-detector.apps.example.org
+export MLC_IN_api=''
 export MLC_OUT_report=far.json
-# Wait until the services it uses are ready.
-mlc_answers() (
+# Wait until the services it uses are ready (MLC_READY_TIMEOUT seconds at most).
+mlc_ready='mlc_answers() (
   rest=${1#*://}; rest=${rest%%/*}; host=${rest%:*}; port=80
   [[ $rest == *:* ]] && port=${rest##*:}
   exec 3<>"/dev/tcp/$host/$port" || exit 1
   [[ -z $2 ]] && exit 0
-  printf 'GET %s HTTP/1.0\r\nHost: %s\r\n\r\n' "$2" "$host" >&3
+  printf "GET %s HTTP/1.0\r\nHost: %s\r\n\r\n" "$2" "$host" >&3
   read -r -t 10 _ status _ <&3 || exit 1
   [[ $status == [23]?? ]]
 )
-# mlc_wait_ready VARIABLE URL PUBLISHED HEALTH: waits until the service
-# answers (its URL given, or read from PUBLISHED once the service wrote it),
-# then exports VARIABLE=URL for the command.
-mlc_wait_ready() {
-  local url=$2 waited=0
-  until [[ -n $url ]] && mlc_answers "$url" "$4" 2>/dev/null; do
-    if [[ -z $url && -s $3 ]]; then url=$(<"$3"); continue; fi
-    if ((waited >= ${MLC_READY_TIMEOUT:-600})); then
-      echo "mlc: service ${url:-(no address in $3 yet)} is not ready after ${waited}s" >&2
-      return 1
-    fi
-    sleep 1
-    waited=$((waited + 1))
-  done
-  export "$1=$url"
-}
-mlc_wait_ready MLC_IN_api http://shop-detector.apps.example.org '' /healthz
+url=$1 waited=0
+until [[ -n $url ]] && mlc_answers "$url" "$3" 2>/dev/null; do
+  if [[ -z $url && -s $2 ]]; then url=$(<"$2"); continue; fi
+  if ((waited >= ${MLC_READY_TIMEOUT:-600})); then
+    echo "mlc: service ${url:-(no address in $2 yet)} is not ready after ${waited}s" >&2
+    exit 1
+  fi
+  sleep 1
+  waited=$((waited + 1))
+done
+echo "$url"'
+MLC_IN_api=$(bash -c "$mlc_ready" mlc_ready http://shop-detector-"$(run=$(printf '%s' "${MLC_RUN:-${KUBE_RUN:-${USER:-$(id -un)}}}" | LC_ALL=C tr '[:upper:]' '[:lower:]' | LC_ALL=C tr -c 'a-z0-9' '-' | cut -c1-12 | sed -e 's/^-*//' -e 's/-*$//'); echo "${run:-run}")".apps.example.org '' /healthz)
+export MLC_IN_api
 command='python3 probe.py "${MLC_IN_api}" > "${MLC_OUT_report}"'
-recipe='{"experiment":"shop","inputs":[{"kind":"output","name":"api","path":"http://shop-detector.apps.example.org","position":0}],"outputs":[{"kind":"file","name":"report","path":"far.json"}],"parts":{"command":"python3 probe.py \"${MLC_IN_api}\" > \"${MLC_OUT_report}\"","env":{},"exports":[["MLC_IN_api","http://shop-detector.apps.example.org"],["MLC_OUT_report","far.json"]],"image":"","outputs":[["file","far.json"]],"params":{}},"recipe":"060c3a6380bcefef2906cfe1a4113baa05036f4a2fc234fd320993b708ce49b4","step":"far"}'
+recipe='{"experiment":"shop","inputs":[{"kind":"output","name":"api","path":"","position":0}],"outputs":[{"kind":"file","name":"report","path":"far.json"}],"parts":{"command":"python3 probe.py \"${MLC_IN_api}\" > \"${MLC_OUT_report}\"","env":{},"exports":[["MLC_IN_api",""],["MLC_OUT_report","far.json"]],"image":"","outputs":[["file","far.json"]],"params":{}},"recipe":"be8540186ec8d4041a30b71b5c272c48ffb71aeb8a847369068fd85004dfa7f8","step":"far"}'
 if ! command -v python3 >/dev/null; then
 exec "${MLC_PYTHON:-python3}" "$step_cache" "$recipe" bash -eo pipefail -c "$command"
 fi

@@ -28,7 +28,7 @@ apply_run() {
   overlay=$(mktemp -d)
   ln -s -- "$base" "$overlay/base"
   printf '%s\n' 'resources: [base]' "namespace: '$KUBE_NAMESPACE'" "nameSuffix: '-$run'" 'labels:' \
-    "- pairs: {mlc.dev/run: '$run'}" '  includeSelectors: true' >"$overlay/kustomization.yaml"
+    "- pairs: {mlc.dev/run: '$run'}" '  includeSelectors: true' ${2:+"$2"} >"$overlay/kustomization.yaml"
   kubectl --context "$KUBE_CONTEXT" -n "$KUBE_NAMESPACE" apply -k "$overlay" -l "$1" || {
     rm -rf -- "$overlay"
     return 1
@@ -40,7 +40,7 @@ deployment=rtmdet-detector-"$run"
 # Running again means its inputs changed (a new model): roll the running
 # Deployment over to them, pod by pod behind the readiness probe.
 running=$(kubectl --context "$KUBE_CONTEXT" -n "$KUBE_NAMESPACE" get "deployment/$deployment" -o name --ignore-not-found)
-apply_run app.kubernetes.io/instance=rtmdet-detector  # the Deployment, its Service (and Ingress)
+apply_run app.kubernetes.io/instance=rtmdet-detector  # the Deployment and its Service
 if [[ -n $running ]]; then
   kubectl --context "$KUBE_CONTEXT" -n "$KUBE_NAMESPACE" rollout restart "deployment/$deployment"
 fi
