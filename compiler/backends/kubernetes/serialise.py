@@ -4,10 +4,10 @@ pasted into YAML text, so no user value can break a manifest."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import yaml
-from kubernetes.client import ApiClient
 
 from compiler.ir import Span
 
@@ -36,7 +36,13 @@ def _represent_str(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
 
 _ManifestDumper.add_representer(str, _represent_str)
 
-_API = ApiClient()
+
+@functools.cache
+def _api():
+    # Imported here: only a compile with a Kubernetes site pays for the client.
+    from kubernetes.client import ApiClient
+
+    return ApiClient()
 
 
 def header(span: Span) -> str:
@@ -48,7 +54,7 @@ def header(span: Span) -> str:
 def to_plain(obj: Any) -> Any:
     """A model (or a plain structure of them) as plain dicts and lists with
     the API's camelCase keys and no null fields."""
-    return _API.sanitize_for_serialization(obj)
+    return _api().sanitize_for_serialization(obj)
 
 
 def dump_yaml(data: Any, span: Span) -> str:
