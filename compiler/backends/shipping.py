@@ -82,23 +82,29 @@ def copy_script(site: Site, path: ProjectPath) -> str:
     return f"ship/{file_stem(site.name)}/{file_stem(path.path)}.sh"
 
 
-def emit(experiment: Experiment, plan: Plan) -> dict[str, str]:
-    files: dict[str, str] = {}
+def site_files(experiment: Experiment, plan: Plan) -> dict[str, dict[str, str]]:
+    """Site -> the scripts that bring it its project paths (rendered once:
+    the files and the README's rows both read them)."""
+    files = {}
     for site_name, paths in needs(experiment, plan).items():
         site = experiment.site(site_name)
-        files.update(registry.of(site).code_files(experiment, site, paths))
+        files[site_name] = registry.of(site).code_files(experiment, site, paths)
     return files
 
 
-def readme_rows(experiment: Experiment, plan: Plan) -> list[dict]:
+def emit(experiment: Experiment, plan: Plan, by_site: dict[str, dict[str, str]] | None = None) -> dict[str, str]:
+    files: dict[str, str] = {}
+    for scripts in (site_files(experiment, plan) if by_site is None else by_site).values():
+        files.update(scripts)
+    return files
+
+
+def readme_rows(experiment: Experiment, plan: Plan, by_site: dict[str, dict[str, str]] | None = None) -> list[dict]:
     """README: each site, the project paths it gets and the scripts that bring them."""
-    rows = []
-    for site_name, paths in needs(experiment, plan).items():
-        site = experiment.site(site_name)
-        scripts = sorted(registry.of(site).code_files(experiment, site, paths))
-        rows.append({"site": site_name, "paths": [p.path + ("/" if p.kind == "dir" else "") for p in paths],
-                     "scripts": scripts})
-    return rows
+    by_site = site_files(experiment, plan) if by_site is None else by_site
+    return [{"site": site_name, "paths": [p.path + ("/" if p.kind == "dir" else "") for p in paths],
+             "scripts": sorted(by_site[site_name])}
+            for site_name, paths in needs(experiment, plan).items()]
 
 
 def add_steps(builder) -> dict[str, list]:
