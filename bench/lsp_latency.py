@@ -83,9 +83,10 @@ class Client:
             if message.get("id") == self.next_id and "method" not in message:
                 return message
 
-    def diagnostics_for(self, uri: str, version: int, timeout: float) -> tuple[float, list]:
+    def diagnostics_for(self, uri: str, version: int, timeout: float, unversioned: int = 1) -> tuple[float, list]:
         """When the diagnostics of `version` of `uri` arrived (a server that
-        does not say the version: the first after the send)."""
+        does not say the version: the `unversioned`-th publication, one per
+        change sent)."""
         while True:
             arrived, message = self.inbox.get(timeout=timeout)
             if "id" in message and "method" in message:  # a request from the server
@@ -93,7 +94,13 @@ class Client:
             if message.get("method") != "textDocument/publishDiagnostics":
                 continue
             params = message["params"]
-            if params["uri"] == uri and params.get("version", version) >= version:
+            if params["uri"] != uri:
+                continue
+            if "version" not in params:
+                unversioned -= 1
+                if unversioned > 0:
+                    continue
+            if params.get("version", version) >= version:
                 return arrived, params["diagnostics"]
 
     def close(self) -> None:
@@ -129,7 +136,7 @@ def measure(stages: int, burst: int = 1, timeout: float = 300.0) -> dict:
                 sent = client.send({"method": "textDocument/didChange", "params": {
                     "textDocument": {"uri": uri, "version": version},
                     "contentChanges": [{"text": experiment(stages, f"edit {version}")}]}})
-            arrived, diags = client.diagnostics_for(uri, burst + 1, timeout)
+            arrived, diags = client.diagnostics_for(uri, burst + 1, timeout, unversioned=burst)
             changed = arrived - sent
         finally:
             client.close()
