@@ -11,7 +11,10 @@ workflows, written up in docs/benchmarks.md.
 Phases: `check` (mlc check / miniwdl check / snakemake -n), `compile` (mlc
 compile / snakemake -n on the Snakefile mlc wrote), `sweep` (mlc compile and
 code generation alone of one N-member sweep pinned to each kind of site:
-local, Slurm, Kubernetes), `profile` (cProfile of mlc check and mlc compile). Every run is a fresh process; a number is the
+local, Slurm, Kubernetes), `profile` (cProfile of mlc check and mlc compile),
+`startup` (mlc --version, check and compile of the quickstart next to a bare
+python: bench/startup.py), `lsp` (the language server's diagnostics after a
+change, over a pipe: bench/lsp_latency.py). Every run is a fresh process; a number is the
 median of --repeat runs; peers are skipped above --peer-max-size and killed
 after --timeout seconds (recorded as a timeout)."""
 
@@ -27,6 +30,8 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
+import lsp_latency
+import startup
 import wfformat_gen
 from suite import cases, plots, profiling, report, results, sites, sweep_cases, sweeps
 from suite.measure import run
@@ -34,6 +39,7 @@ from suite.workloads import Workload, prepare
 
 REPO = Path(__file__).resolve().parent.parent
 RECIPES = sorted(wfformat_gen.RECIPES)
+PHASES = ["check", "compile", "sweep", "profile", "startup", "lsp"]
 
 
 def _sizes(text: str) -> list[int]:
@@ -71,8 +77,11 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
                         help="sweep: members of the sweep (default 400,1600,6400)")
     parser.add_argument("--sweep-kinds", type=lambda t: _names(t, sorted(sweeps.KINDS)),
                         default=sorted(sweeps.KINDS), help="sweep: the kinds of site (default: all)")
-    parser.add_argument("--phases", type=lambda t: _names(t, ["check", "compile", "sweep", "profile"]),
-                        default=["check", "compile", "sweep", "profile"])
+    parser.add_argument("--phases", type=lambda t: _names(t, PHASES), default=PHASES)
+    parser.add_argument("--lsp-stages", type=_sizes, default=[1000, 5000],
+                        help="lsp: stages of the edited file (default 1000,5000)")
+    parser.add_argument("--startup-repeat", type=int, default=10,
+                        help="startup: runs per command (default 10; they are short)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per number (median)")
     parser.add_argument("--peer-repeat", type=int,
                         help="runs per number of the peers (default: --repeat); they are slow")
@@ -194,7 +203,24 @@ def run_profiles(args) -> list[profiling.Profile]:
     return profiles
 
 
-def write_report(measurements, context_, profiles, args) -> None:
+def run_lsp(args) -> str:
+    """The language server: seconds to the diagnostics of a didOpen and of a
+    didChange (one, and the last of a burst of five), median of --repeat
+    fresh servers."""
+    lines = ["| stages | change | runs | open (s) | diagnostics after the change (s) |",
+             "| ---: | --- | ---: | ---: | ---: |"]
+    for stages in args.lsp_stages:
+        for burst in (1, 5):
+            runs = [lsp_latency.measure(stages, burst, args.timeout) for _ in range(args.repeat)]
+            opened = sorted(r["open_s"] for r in runs)[len(runs) // 2]
+            changed = sorted(r["change_s"] for r in runs)[len(runs) // 2]
+            what = "one" if burst == 1 else f"last of {burst} back to back"
+            lines.append(f"| {stages} | {what} | {len(runs)} | {opened:.2f} | {changed:.2f} |")
+            print(f"lsp      {stages:6} stages, {what}: open {opened:.2f} s, change {changed:.2f} s", flush=True)
+    return "\n".join(lines)
+
+
+def write_report(measurements, context_, profiles, args, extra: dict[str, str] | None = None) -> None:
     doc = args.doc.read_text(encoding="utf-8") if args.doc.exists() else "# Benchmarks\n"
     doc = report.replace_section(doc, "context", report.context_section(context_))
     doc = report.replace_section(doc, "targets", report.targets_section(measurements))
@@ -206,6 +232,8 @@ def write_report(measurements, context_, profiles, args) -> None:
         doc = report.replace_section(doc, "sweep-table", report.sweep_table(measurements))
     if profiles:
         doc = report.replace_section(doc, "profile", report.profile_section(profiles))
+    for name, body in (extra or {}).items():
+        doc = report.replace_section(doc, name, body)
     args.doc.parent.mkdir(parents=True, exist_ok=True)
     args.doc.write_text(doc, encoding="utf-8")
     if plots.available():
@@ -232,7 +260,13 @@ def main(argv: list[str] | None = None) -> int:
         measurements, context_ = results.merge(results.load(args.results), (measurements, context_))
     results.save(measurements, context_, args.results)
     profiles = run_profiles(args) if "profile" in args.phases else []
-    write_report(measurements, context_, profiles, args)
+    extra = {}
+    if "startup" in args.phases:
+        extra["startup-table"] = startup.table(startup.measure(args.startup_repeat))
+        print(extra["startup-table"], flush=True)
+    if "lsp" in args.phases:
+        extra["lsp-table"] = run_lsp(args)
+    write_report(measurements, context_, profiles, args, extra)
     print(f"wrote {args.doc} and {args.results}")
     return 0
 

@@ -10,10 +10,17 @@ import os
 import sys
 import traceback
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
-from .diagnostics import Diagnostic, SourceCache, render_json, render_text, summary
 from .records import cli as records_cli
+
+if TYPE_CHECKING:
+    from .diagnostics import Diagnostic, SourceCache
+
+# The diagnostics (and through them the pydantic IR), the front end, the
+# back ends and the runner are imported by the commands that use them, so
+# `mlc --version` and `mlc --help` start in a few tens of milliseconds.
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 3
 
@@ -33,6 +40,8 @@ def _overrides(pairs: list[str]) -> dict[str, str]:
 
 
 def _report(args, diags: list[Diagnostic], sources: SourceCache, stream=None) -> None:
+    from .diagnostics import render_json, render_text, summary
+
     stream = stream or sys.stderr
     if getattr(args, "format", "text") == "json":
         print(render_json(diags), file=sys.stdout)
@@ -86,6 +95,7 @@ def _parse_objective(text: str):
     command line accepts what the language does, with the same diagnostics."""
     if any(c in text for c in "{}\n\r") or "//" in text or "/*" in text:
         raise UsageError(f"--objective takes makespan, cost or weighted(time = W, cost = W), got `{text}`")
+    from .diagnostics import render_text
     from .frontend import load
 
     source = f"experiment objective {{\n  objective = {text}\n}}\n"
@@ -106,6 +116,7 @@ def _backend_failure(args, err) -> int:
 
 
 def _place(args, experiment, waits=None):
+    from .diagnostics import Diagnostic
     from .placement import PlacementError, place
 
     try:
@@ -136,6 +147,8 @@ def _load_and_place(args):
 
 
 def cmd_check(args) -> int:
+    from .diagnostics import render_json
+
     experiment, status = _load(args)
     if experiment is None:
         return status
@@ -301,6 +314,7 @@ def cmd_lsp(args) -> int:
 
 
 def cmd_import(args) -> int:
+    from .diagnostics import Diagnostic, SourceCache, render_text, summary
     from .interop import SITES_FILE, import_mldev, import_wfformat
 
     path = _import_source(args.file)

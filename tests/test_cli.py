@@ -177,3 +177,44 @@ def test_import_says_what_is_wrong_with_a_file_that_is_not_one(tmp_path):
     result = run("import", "wfformat", str(empty))
     assert result.returncode == 1 and "the file is empty" in result.stderr
     assert run("import", "mldev", str(tmp_path / "missing.yaml")).stderr.endswith("missing.yaml: no such file\n")
+
+
+# --- start-up: what a command imports (docs/benchmarks.md, "Start-up") -------
+
+HEAVY = ("kubernetes", "scipy", "snakemake", "pygls", "lsprotocol", "rocrate")
+
+
+def _imported_after(code: str) -> set[str]:
+    """The top-level packages in sys.modules after `code`, in a fresh process."""
+    probe = code + "\nimport sys\nprint(' '.join(sorted({m.split('.')[0] for m in sys.modules})))"
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return set(result.stdout.split("\n")[-2].split())
+
+
+def test_importing_the_command_line_imports_no_heavy_package():
+    # Every call of `mlc` (editors, pre-commit hooks) pays for these imports.
+    loaded = _imported_after("import compiler.cli")
+    assert loaded.isdisjoint(HEAVY + ("numpy", "pydantic", "jinja2", "lark", "networkx")), \
+        sorted(loaded & set(HEAVY + ("numpy", "pydantic", "jinja2", "lark", "networkx")))
+
+
+def test_version_imports_neither_the_ir_nor_the_front_end():
+    loaded = _imported_after("from compiler import cli\ntry:\n    cli.main(['--version'])\nexcept SystemExit:\n"
+                             "    pass")
+    assert "pydantic" not in loaded and "lark" not in loaded
+
+
+def test_check_and_compile_without_a_kubernetes_site_import_no_heavy_package(tmp_path):
+    # quickstart has one local site: no Kubernetes objects are built, so the
+    # client is never imported (it is imported on first use, compiler/lazy.py).
+    loaded = _imported_after(f"from compiler import cli\nassert cli.main(['check', 'examples/quickstart.mlx']) == 0\n"
+                             f"assert cli.main(['compile', 'examples/quickstart.mlx', '-o', {str(tmp_path)!r}]) == 0")
+    assert loaded.isdisjoint(HEAVY), sorted(loaded & set(HEAVY))
+
+
+def test_compiling_a_kubernetes_site_imports_the_client(tmp_path):
+    # The other side of the lazy import: the objects are still built with it.
+    loaded = _imported_after(f"from compiler import cli\n"
+                             f"assert cli.main(['compile', 'examples/rtmdet.mlx', '-o', {str(tmp_path)!r}]) == 0")
+    assert "kubernetes" in loaded

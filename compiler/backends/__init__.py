@@ -44,12 +44,13 @@ def _emit(experiment: Experiment, plan: Plan) -> dict[str, str]:
         if any(registry.of(s) is kind and s.name in placed for s in experiment.sites):
             add(kind.shared_files(experiment))
     add(transfers.emit(experiment, plan))
-    add(shipping.emit(experiment, plan))
+    shipped = shipping.site_files(experiment, plan)
+    add(shipping.emit(experiment, plan, shipped))
     add(publishing.emit(experiment, plan))
     add(snakefile.emit(experiment, plan))
     add(_pictures(experiment, plan))
     add({"plan.json": readme.plan_json(experiment, plan)})
-    add({"README.md": readme.readme(experiment, plan, files)})
+    add({"README.md": readme.readme(experiment, plan, files, shipped)})
     return files
 
 

@@ -44,7 +44,7 @@ def path_problem(rel: object) -> str | None:
         return "a path must be a non-empty string"
     if rel.startswith("/"):
         return "an absolute path"
-    if any(not c.isprintable() or c == "\\" for c in rel):
+    if not rel.isprintable() or "\\" in rel:  # at C speed: a folder holds thousands of paths
         return "a path with a control character or a backslash"
     parts = rel.split("/")
     if ".." in parts:

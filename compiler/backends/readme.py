@@ -38,8 +38,10 @@ def _rounded(value):
     return value
 
 
-def readme(experiment: Experiment, plan: Plan, files: dict[str, str]) -> str:
-    """`files` are the other generated files; README.md lists them and itself."""
+def readme(experiment: Experiment, plan: Plan, files: dict[str, str],
+           shipped: dict[str, dict[str, str]] | None = None) -> str:
+    """`files` are the other generated files; README.md lists them and itself.
+    `shipped`: shipping.site_files, when the caller has it already."""
     table = _plan_table(experiment, plan)
     longest_ticks = max((len(run) for run in re.findall(r"`+", table)), default=0)
     listed = sorted([*files, "README.md"])
@@ -51,7 +53,7 @@ def readme(experiment: Experiment, plan: Plan, files: dict[str, str]) -> str:
         fence="`" * max(3, longest_ticks + 1),
         services=_services(experiment, plan),
         transfers=_transfers(experiment, plan),
-        shipped=shipping.readme_rows(experiment, plan),
+        shipped=shipping.readme_rows(experiment, plan, shipped),
         files=[(path, describe(path)) for path in listed],
     )
 

@@ -82,32 +82,63 @@ def copy_script(site: Site, path: ProjectPath) -> str:
     return f"ship/{file_stem(site.name)}/{file_stem(path.path)}.sh"
 
 
-def emit(experiment: Experiment, plan: Plan) -> dict[str, str]:
-    files: dict[str, str] = {}
+def site_files(experiment: Experiment, plan: Plan) -> dict[str, dict[str, str]]:
+    """Site -> the scripts that bring it its project paths (rendered once:
+    the files and the README's rows both read them)."""
+    files = {}
     for site_name, paths in needs(experiment, plan).items():
         site = experiment.site(site_name)
-        files.update(registry.of(site).code_files(experiment, site, paths))
+        files[site_name] = registry.of(site).code_files(experiment, site, paths)
     return files
 
 
-def readme_rows(experiment: Experiment, plan: Plan) -> list[dict]:
+def emit(experiment: Experiment, plan: Plan, by_site: dict[str, dict[str, str]] | None = None) -> dict[str, str]:
+    files: dict[str, str] = {}
+    for scripts in (site_files(experiment, plan) if by_site is None else by_site).values():
+        files.update(scripts)
+    return files
+
+
+def readme_rows(experiment: Experiment, plan: Plan, by_site: dict[str, dict[str, str]] | None = None) -> list[dict]:
     """README: each site, the project paths it gets and the scripts that bring them."""
-    rows = []
-    for site_name, paths in needs(experiment, plan).items():
-        site = experiment.site(site_name)
-        scripts = sorted(registry.of(site).code_files(experiment, site, paths))
-        rows.append({"site": site_name, "paths": [p.path + ("/" if p.kind == "dir" else "") for p in paths],
-                     "scripts": scripts})
-    return rows
+    by_site = site_files(experiment, plan) if by_site is None else by_site
+    return [{"site": site_name, "paths": [p.path + ("/" if p.kind == "dir" else "") for p in paths],
+             "scripts": sorted(by_site[site_name])}
+            for site_name, paths in needs(experiment, plan).items()]
 
 
 def add_steps(builder) -> dict[str, list]:
-    """Site -> the rules that bring its project paths (each unit there waits for them)."""
+    """Site -> the rules that bring its project paths (a unit there waits for
+    those of the paths it needs: `steps_for`)."""
     steps = {}
     for site_name, paths in needs(builder.experiment, builder.plan).items():
         site = builder.experiment.site(site_name)
         steps[site_name] = registry.of(site).code_step(builder, site, paths)
     return steps
+
+
+def steps_for(builder, site_name: str, unit: str) -> list:
+    """The ship steps a unit waits for: those of the `code` list and of its
+    own `file()`/`dir()` inputs (or of the folder holding one). A unit never
+    waits for another unit's inputs: a thousand stages each reading its own
+    file make a thousand edges, not a million. A kind that ships every path
+    in one step (the local link) has no per-path steps: its units wait for
+    that step."""
+    by_path = builder.ship_rule_of.get(site_name)
+    if by_path is None:
+        return builder.code_rules.get(site_name, [])
+    wanted = [*builder.experiment.code, *project_paths_of(builder.experiment.unit(unit))]
+    return [rule for rule in (_shipped_with(by_path, p.path) for p in wanted) if rule is not None]
+
+
+def _shipped_with(by_path: dict, path: str):
+    """The step that ships `path`: its own, or that of a folder holding it."""
+    parts = path.split("/")
+    for end in range(1, len(parts) + 1):
+        rule = by_path.get("/".join(parts[:end]))
+        if rule is not None:
+            return rule
+    return None
 
 
 # --- linking: the workflow machine's own work tree --------------------------
@@ -161,6 +192,7 @@ def copy_step(builder, site: Site, paths: list[ProjectPath]) -> list:
     experiment = builder.experiment
     up = builder.up_rule.get(site.name)
     rules = []
+    by_path = builder.ship_rule_of.setdefault(site.name, {})
     for path in paths:
         _, target = _ends(experiment, site, path)
         params = [Param("source_root", site.name, python=PROJECT_EXPRESSION)]
@@ -174,4 +206,5 @@ def copy_step(builder, site: Site, paths: list[ProjectPath]) -> list:
             shell=" ".join([*exports, "bash {input.script:q}"]), retries=TRANSFER_RETRIES, span=path.span,
             after=[up.flag] if up is not None else [], project_files=inputs(experiment, [path]),
         )))
+        by_path[path.path] = rules[-1]
     return rules

@@ -101,6 +101,8 @@ class StepBuilder:
         self.rule_of_transfer: dict[str, Rule] = {}
         self.up_rule: dict[str, Rule] = {}
         self.code_rules: dict[str, list[Rule]] = {}  # site -> the steps that bring it project paths
+        # site -> project path -> the step that ships it, for kinds with a step per path
+        self.ship_rule_of: dict[str, dict[str, Rule]] = {}
         self._names: set[str] = {snake_literals.TARGET_RULE}
         self._memo: dict[tuple, Any] = {}
 
@@ -192,7 +194,7 @@ class StepBuilder:
             upstream = [self._source_rule(site, what) for what in _reads(self.experiment, unit)]
             upstream += [self.rule_of_unit[u] for u in _after(self.experiment, unit) if u in self.rule_of_unit]
             upstream.append(self.up_rule.get(site))
-            upstream += self.code_rules.get(site, [])
+            upstream += shipping.steps_for(self, site, unit)
             self._depend(rule, upstream)
             service_stops.started_any_time(self, unit, rule)
         for transfer in self.plan.transfers:

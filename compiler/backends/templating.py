@@ -38,7 +38,10 @@ def shpath(path: str) -> str:
 def comment(value: object) -> str:
     """Text safe inside a one-line `#` comment: anything unprintable (a
     newline, a carriage return, U+2028, ...) is shown escaped."""
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in str(value))
+    text = str(value)
+    if text.isprintable():  # nearly always: skip the walk, character by character, in Python
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 def envname(name: str) -> str:

@@ -9,6 +9,7 @@ points, the client 0-based units of its position encoding."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 
 from lsprotocol import types as T
@@ -20,7 +21,7 @@ from ..diagnostics import Diagnostic, SourceCache
 from ..frontend import ast as A
 from ..ir import Span
 from .fmt import FormatError, format_source
-from .lsp_analysis import Analysis, analyse
+from .lsp_analysis import Analysis, analyse, place_analysis
 from .lsp_completion import complete
 from .lsp_hover import hover_text
 from .lsp_index import Index, Occurrence
@@ -36,14 +37,42 @@ _COMPLETION_KINDS = {
     "port": T.CompletionItemKind.Field,
 }
 
+# Changes closer together than this (typing, or a burst queued while a large
+# file was being checked) are checked once, with the last text.
+DEBOUNCE_SECONDS = 0.05
+# Placement waits until the editor has been quiet this long after a check:
+# on thousands of stages it takes seconds, which the next keystroke must not
+# wait for. A change in between cancels it (the newer text is placed instead).
+PLACE_AFTER_IDLE_SECONDS = 1.0
+
 
 class MlcLanguageServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("mlc", __version__, text_document_sync_kind=T.TextDocumentSyncKind.Full)
         self.latest: dict[str, Analysis] = {}  # uri -> the last analysis
         self.parsed: dict[str, Analysis] = {}  # uri -> the last analysis in which it parsed
+        self._waiting: dict[str, asyncio.TimerHandle] = {}  # uri -> its debounced refresh
+        self._placing: dict[str, asyncio.TimerHandle] = {}  # uri -> its placement, when idle
 
     # --- analysis ---
+
+    def refresh_soon(self, changed_uri: str) -> None:
+        """`refresh` after DEBOUNCE_SECONDS without another change to the
+        document: a burst of changes costs one check, of the last text."""
+        for timers in (self._waiting, self._placing):
+            timer = timers.pop(changed_uri, None)
+            if timer is not None:
+                timer.cancel()
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # not serving (a test driving the server directly)
+            self.refresh(changed_uri)
+            return
+        self._waiting[changed_uri] = loop.call_later(DEBOUNCE_SECONDS, self._refresh_now, changed_uri)
+
+    def _refresh_now(self, changed_uri: str) -> None:
+        self._waiting.pop(changed_uri, None)
+        self.refresh(changed_uri)
 
     def refresh(self, changed_uri: str) -> None:
         """Re-check the changed document, if open, and every open one that
@@ -57,15 +86,52 @@ class MlcLanguageServer(LanguageServer):
                 self.check(uri)
 
     def check(self, uri: str) -> None:
+        """Publishes the checker's diagnostics at once; placement (seconds on
+        thousands of stages) runs after, and its diagnostics follow if any."""
         buffers = {_real_path_of(u): doc.source for u, doc in self.workspace.text_documents.items()}
         analysis = analyse(_path(uri), buffers)
         self.latest[uri] = analysis
         if analysis.parsed:
             self.parsed[uri] = analysis
+        self.publish(uri, analysis)
+        previous = self._placing.pop(uri, None)
+        if previous is not None:
+            previous.cancel()
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # not serving: place now
+            self._place(uri, analysis)
+            return
+        self._placing[uri] = loop.call_later(PLACE_AFTER_IDLE_SECONDS, self._place, uri, analysis)
+
+    def _place(self, uri: str, analysis: Analysis) -> None:
+        self._placing.pop(uri, None)
+        if analysis.placed or self.latest.get(uri) is not analysis or uri in self._waiting:
+            return  # a newer text is on its way: placing this one is wasted
+        if place_analysis(analysis):
+            self.publish(uri, analysis)
+
+    def placed(self, uri: str, analysis: Analysis) -> None:
+        """Places now what is still waiting for the editor to be idle."""
+        if analysis.placed:
+            return
+        timer = self._placing.pop(uri, None)
+        if timer is not None:
+            timer.cancel()
+        if place_analysis(analysis) and self.latest.get(uri) is analysis:
+            self.publish(uri, analysis)
+
+    def publish(self, uri: str, analysis: Analysis) -> None:
+        doc = self.workspace.text_documents.get(uri)
         self.text_document_publish_diagnostics(T.PublishDiagnosticsParams(
-            uri=uri, diagnostics=[self.diagnostic(analysis, d) for d in analysis.diagnostics]))
+            uri=uri, version=doc.version if doc is not None else None,
+            diagnostics=[self.diagnostic(analysis, d) for d in analysis.diagnostics]))
 
     def forget(self, uri: str) -> None:
+        for timers in (self._waiting, self._placing):
+            timer = timers.pop(uri, None)
+            if timer is not None:
+                timer.cancel()
         self.latest.pop(uri, None)
         self.parsed.pop(uri, None)
         self.text_document_publish_diagnostics(T.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
@@ -167,7 +233,7 @@ def build_server() -> MlcLanguageServer:
 
     @server.feature(T.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: MlcLanguageServer, params: T.DidChangeTextDocumentParams) -> None:
-        ls.refresh(params.text_document.uri)
+        ls.refresh_soon(params.text_document.uri)
 
     @server.feature(T.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: MlcLanguageServer, params: T.DidSaveTextDocumentParams) -> None:
@@ -184,6 +250,7 @@ def build_server() -> MlcLanguageServer:
         if found is None:
             return None
         analysis, occ = found
+        ls.placed(params.text_document.uri, analysis)  # the hover shows where a stage runs
         text = hover_text(analysis, occ)
         if text is None:
             return None

@@ -2,6 +2,11 @@
 it (its AST and every imported file's), the checker's diagnostics, the
 experiment and, when it can be placed, the plan.
 
+Two steps, so that the checker's diagnostics are published before the rest
+is computed: `analyse` checks; `place_analysis` places (its diagnostics
+follow when there are any). The name index is built on first use (hover,
+definitions, completion), not on every keystroke.
+
 Open documents are read from the editor's buffers, not from disk: the front
 end takes a `read` callback that answers with a buffer's text, or None to
 read the file."""
@@ -15,7 +20,6 @@ from .. import ir
 from ..diagnostics import Diagnostic, SourceCache
 from ..frontend import ast as A
 from ..frontend import check, loader
-from ..placement import PlacementError, place
 from .lsp_index import Index, build_index
 
 
@@ -27,16 +31,23 @@ class Analysis:
     sources: SourceCache = field(default_factory=SourceCache)
     experiment: ir.Experiment | None = None
     plan: ir.Plan | None = None
-    index: Index = field(default_factory=Index)
+    placed: bool = False  # place_analysis ran
+    _index: Index | None = field(default=None, repr=False)
 
     @property
     def parsed(self) -> bool:
         return bool(self.modules) and self.modules[0].path == self.path
 
+    @property
+    def index(self) -> Index:
+        if self._index is None:
+            self._index = build_index(self.modules)
+        return self._index
+
 
 def analyse(path: str, buffers: dict[str, str]) -> Analysis:
     """Check the program rooted at `path`; `buffers` maps the real paths of
-    open documents (`path` among them) to their text."""
+    open documents (`path` among them) to their text. Not placed yet."""
     path = loader.display_path(path)
     result = Analysis(path)
     def read(p: str) -> str | None:
@@ -45,13 +56,22 @@ def analyse(path: str, buffers: dict[str, str]) -> Analysis:
     program, experiment, diags, sources = check(path, read=read)
     result.modules = program.modules
     result.sources = sources
-    result.index = build_index(program.modules)
     result.experiment = experiment
-    items = diags.sorted()
-    if experiment is not None:
-        try:
-            result.plan = place(experiment)
-        except PlacementError as err:
-            items += sorted(err.diagnostics, key=Diagnostic.sort_key)
-    result.diagnostics = items
+    result.diagnostics = diags.sorted()
     return result
+
+
+def place_analysis(analysis: Analysis) -> bool:
+    """Places the checked experiment (the plan hover shows); True when that
+    added diagnostics (a pin, a deadline or a budget that cannot be met)."""
+    from ..placement import PlacementError, place  # numpy and networkx: not before the first check
+
+    analysis.placed = True
+    if analysis.experiment is None:
+        return False
+    try:
+        analysis.plan = place(analysis.experiment)
+    except PlacementError as err:
+        analysis.diagnostics = analysis.diagnostics + sorted(err.diagnostics, key=Diagnostic.sort_key)
+        return True
+    return False

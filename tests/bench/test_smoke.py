@@ -14,6 +14,7 @@ from suite.sweeps import KINDS
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 RECIPE, TASKS = "epigenomics", 50  # the smallest size WfCommons makes for this recipe
 SWEEP_MEMBERS = 20
+LSP_STAGES = 50
 
 
 def test_pipeline_runs_every_phase_and_writes_the_report(tmp_path):
@@ -24,7 +25,7 @@ def test_pipeline_runs_every_phase_and_writes_the_report(tmp_path):
         "--sizes", str(TASKS), "--compile-sizes", str(TASKS),
         "--recipes", RECIPE, "--peer-recipes", RECIPE, "--profile-recipe", RECIPE,
         "--profile-check-size", str(TASKS), "--profile-compile-size", str(TASKS),
-        "--sweep-sizes", str(SWEEP_MEMBERS),
+        "--sweep-sizes", str(SWEEP_MEMBERS), "--lsp-stages", str(LSP_STAGES), "--startup-repeat", "1",
         "--timeout", "60", "--work", str(tmp_path / "work"), "--cache", str(tmp_path / "cache"),
         "--results", str(results), "--doc", str(doc), "--img", str(tmp_path / "img"),
     ]
@@ -52,8 +53,10 @@ def test_pipeline_runs_every_phase_and_writes_the_report(tmp_path):
     assert sweeps == {(kind, tool): ["ok"] for kind in KINDS for tool in ("mlc compile", "emit alone")}
 
     text = doc.read_text()
-    for section in ("context", "check-table", "check-growth", "compile-table", "sweep-table", "profile"):
+    for section in ("context", "check-table", "check-growth", "compile-table", "sweep-table", "profile",
+                    "startup-table", "lsp-table"):
         assert f"<!-- begin generated: {section} -->" in text
     assert f"| {TASKS} | {RECIPE} |" in text
     assert f"| {SWEEP_MEMBERS} | kubernetes |" in text and f"| {TASKS} | {RECIPE} on kubernetes |" in text
+    assert "| `mlc --version` | 1 |" in text and f"| {LSP_STAGES} | one | 1 |" in text
     assert "mlc check, epigenomics-50" in text and "mlc compile, epigenomics-50" in text

@@ -5,17 +5,23 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import queue
 import subprocess
 import sys
 import threading
+from pathlib import Path
+
+ROOT = str(Path(__file__).resolve().parents[2])
 
 
 class LspClient:
     def __init__(self, cwd: str, timeout: float = 20.0):
         self.timeout = timeout
+        # The checkout's compiler, not an installed one: the server runs in `cwd`.
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [ROOT, os.environ.get("PYTHONPATH")]))}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "compiler.cli", "lsp"], cwd=cwd,
+            [sys.executable, "-m", "compiler.cli", "lsp"], cwd=cwd, env=env,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.ids = itertools.count(1)
         self.inbox: queue.Queue = queue.Queue()

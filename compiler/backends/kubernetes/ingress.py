@@ -10,10 +10,13 @@ cluster's ingress controller and the wildcard DNS name for H are the site's own.
 from __future__ import annotations
 
 import yaml
-from kubernetes import client
 
 from compiler.backends.kubernetes.workloads import ServiceWorkload
 from compiler.ir import Experiment, Plan, Site
+from compiler.lazy import lazy_module
+
+# The client (~0.2 s to import) only when a Kubernetes site is compiled.
+client = lazy_module("kubernetes.client")
 
 
 def exposed(experiment: Experiment, plan: Plan, site: Site, workload: ServiceWorkload) -> bool:

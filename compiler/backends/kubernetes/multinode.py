@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from shlex import quote
 
-from kubernetes import client
-
 from compiler.backends import launch
 from compiler.backends.kubernetes import labels
 from compiler.backends.kubernetes.workloads import JobWorkload
 from compiler.ir import Experiment, StageInstance
+from compiler.lazy import lazy_module
+
+# The client (~0.2 s to import) only when a Kubernetes site is compiled.
+client = lazy_module("kubernetes.client")
 
 RENDEZVOUS_PORT = launch.BASE_PORT
 

@@ -4,8 +4,6 @@ plumbing (work volume claim, data mover)."""
 
 from __future__ import annotations
 
-from kubernetes import client
-
 from compiler.backends.kubernetes import labels, multinode, pod_policy, pods
 from compiler.backends.kubernetes.pod_commands import (
     SHELL,
@@ -16,6 +14,10 @@ from compiler.backends.kubernetes.pod_commands import (
 from compiler.backends.kubernetes.workloads import JobWorkload, ServiceWorkload
 from compiler.backends.naming import k8s_data_mover
 from compiler.ir import Experiment, Plan, PodOptions, Service, Site, StageInstance
+from compiler.lazy import lazy_module
+
+# The client (~0.2 s to import) only when a Kubernetes site is compiled.
+client = lazy_module("kubernetes.client")
 
 # A service may pull a large image (a GPU runtime) before it is ready.
 SERVICE_PROGRESS_DEADLINE = 1800

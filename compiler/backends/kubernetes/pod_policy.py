@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import re
 
-from kubernetes import client
-
 from compiler.backends.errors import BackendError
 from compiler.ir import PodOptions, Pool, Site, Span
+from compiler.lazy import lazy_module
+
+# The client (~0.2 s to import) only when a Kubernetes site is compiled.
+client = lazy_module("kubernetes.client")
 
 # A fixed non-root identity: "restricted" needs runAsNonRoot, and the kubelet
 # refuses an image whose USER is root unless runAsUser says otherwise. Above

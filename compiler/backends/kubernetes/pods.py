@@ -7,11 +7,13 @@ from __future__ import annotations
 import math
 import re
 
-from kubernetes import client
-
 from compiler.backends.errors import BackendError
 from compiler.backends.kubernetes import labels
 from compiler.ir import EnvValue, Experiment, LiteralEnv, Pool, Resources, Site, Span
+from compiler.lazy import lazy_module
+
+# The client (~0.2 s to import) only when a Kubernetes site is compiled.
+client = lazy_module("kubernetes.client")
 
 WORK_MOUNT = "/work"  # every container sees its site's work tree here
 WORK_VOLUME = "work"  # the pod-level name of the volume holding it

@@ -4,10 +4,10 @@ pasted into YAML text, so no user value can break a manifest."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import yaml
-from kubernetes.client import ApiClient
 
 from compiler.ir import Span
 
@@ -18,10 +18,27 @@ from .. import provenance
 _EXOTIC_BREAKS = frozenset("\x85\u2028\u2029")
 
 
+# PyYAML's emitter analyses every scalar character by character, the same
+# keys and values again in each of a thousand manifests: most of a
+# Kubernetes compile. The analysis depends on the text and `allow_unicode`
+# only, and the emitter reads it without changing it, so it is kept.
+_ANALYSES: dict[tuple[str, bool], object] = {}
+_ANALYSES_MAX = 200_000
+
+
 class _ManifestDumper(yaml.SafeDumper):
     """SafeDumper that writes multi-line strings (commands) as `|` blocks,
     which people can read; PyYAML itself falls back to a quoted scalar when a
     string cannot be a block (trailing spaces, control characters)."""
+
+    def analyze_scalar(self, scalar: str):
+        key = (scalar, bool(self.allow_unicode))
+        found = _ANALYSES.get(key)
+        if found is None:
+            if len(_ANALYSES) >= _ANALYSES_MAX:
+                _ANALYSES.clear()
+            found = _ANALYSES[key] = super().analyze_scalar(scalar)
+        return found
 
 
 def _represent_str(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
@@ -36,7 +53,13 @@ def _represent_str(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
 
 _ManifestDumper.add_representer(str, _represent_str)
 
-_API = ApiClient()
+
+@functools.cache
+def _api():
+    # Imported here: only a compile with a Kubernetes site pays for the client.
+    from kubernetes.client import ApiClient
+
+    return ApiClient()
 
 
 def header(span: Span) -> str:
@@ -48,7 +71,7 @@ def header(span: Span) -> str:
 def to_plain(obj: Any) -> Any:
     """A model (or a plain structure of them) as plain dicts and lists with
     the API's camelCase keys and no null fields."""
-    return _API.sanitize_for_serialization(obj)
+    return _api().sanitize_for_serialization(obj)
 
 
 def dump_yaml(data: Any, span: Span) -> str:

@@ -1,0 +1,23 @@
+"""Modules imported on first use, so that start-up pays only for what the
+command needs (`mlc --version`, `mlc check` never build a Kubernetes object).
+
+`client = lazy_module("kubernetes.client")` at the top of a module reads
+like an import; the import runs at the first attribute lookup."""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+
+class _LazyModule(ModuleType):
+    def __getattr__(self, attr: str):
+        module = importlib.import_module(self.__name__)
+        # Later lookups find the attributes here and skip __getattr__.
+        self.__dict__.update(module.__dict__)
+        return getattr(module, attr)
+
+
+def lazy_module(name: str) -> ModuleType:
+    """A stand-in for the module `name`, imported when first used."""
+    return _LazyModule(name)
