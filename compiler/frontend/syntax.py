@@ -74,16 +74,19 @@ class _Builder(Transformer):
     def _tok(self, tok: Token) -> A.Pos:
         return A.Pos(self.file, tok.line, tok.column, tok.end_line, tok.end_column)
 
-    def _node(self, node) -> A.Pos:
+    @staticmethod
+    def _at(node):
+        """What has the node's line and columns: a token, the closing token of
+        a (fields, token) pair from block/body, or a node's position."""
         if isinstance(node, Token):
-            return self._tok(node)
-        if isinstance(node, tuple):  # (fields, closing token) from block/body
-            return self._tok(node[1])
+            return node
+        if isinstance(node, tuple):
+            return node[1]
         return node.pos
 
     def _pos(self, first, last=None) -> A.Pos:
-        a = self._node(first)
-        b = self._node(last) if last is not None else a
+        a = self._at(first)
+        b = self._at(last) if last is not None else a
         return A.Pos(self.file, a.line, a.column, b.end_line, b.end_column)
 
     @staticmethod
@@ -232,7 +235,7 @@ class _Builder(Transformer):
         key = c[0]
         if isinstance(key, A.Ref):
             return A.MapItem(key.dotted, key.pos, c[2])
-        return A.MapItem(key, self._node(key), c[2])  # a string token, decoded later
+        return A.MapItem(key, self._tok(key), c[2])  # a string token, decoded later
 
     def call(self, c):
         args = []
@@ -406,6 +409,9 @@ def decode_string(tok: Token, file: str, diags: Diagnostics) -> A.Str:
                     here(at_line, at_col).span(),
                     help_("strings hold printable text, tabs and line breaks; let the command "
                           "make any other character (with printf, say)"))
+    if "$" not in body and (long or "\\" not in body):  # most strings: the text as written
+        return A.Str([body] if body else [], A.Pos(file, tok.line, tok.column, tok.end_line, tok.end_column),
+                     long)
     while i < n:
         ch = body[i]
         if ch == "\\" and not long and i + 1 < n:
