@@ -11,7 +11,9 @@ workflows, written up in docs/benchmarks.md.
 Phases: `check` (mlc check / miniwdl check / snakemake -n), `compile` (mlc
 compile / snakemake -n on the Snakefile mlc wrote), `sweep` (mlc compile and
 code generation alone of one N-member sweep pinned to each kind of site:
-local, Slurm, Kubernetes), `profile` (cProfile of mlc check and mlc compile). Every run is a fresh process; a number is the
+local, Slurm, Kubernetes), `profile` (cProfile of mlc check and mlc compile),
+`frontend` (parsing against lark's own floor, memory per file reference, wide
+fan-ins; printed). Every run is a fresh process; a number is the
 median of --repeat runs; peers are skipped above --peer-max-size and killed
 after --timeout seconds (recorded as a timeout)."""
 
@@ -23,6 +25,7 @@ import os
 import platform
 import shlex
 import shutil
+import subprocess
 import sys
 from importlib import metadata
 from pathlib import Path
@@ -34,6 +37,7 @@ from suite.workloads import Workload, prepare
 
 REPO = Path(__file__).resolve().parent.parent
 RECIPES = sorted(wfformat_gen.RECIPES)
+PHASES = ["check", "compile", "sweep", "profile", "frontend"]
 
 
 def _sizes(text: str) -> list[int]:
@@ -71,8 +75,13 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
                         help="sweep: members of the sweep (default 400,1600,6400)")
     parser.add_argument("--sweep-kinds", type=lambda t: _names(t, sorted(sweeps.KINDS)),
                         default=sorted(sweeps.KINDS), help="sweep: the kinds of site (default: all)")
-    parser.add_argument("--phases", type=lambda t: _names(t, ["check", "compile", "sweep", "profile"]),
-                        default=["check", "compile", "sweep", "profile"])
+    parser.add_argument("--phases", type=lambda t: _names(t, PHASES), default=PHASES)
+    parser.add_argument("--frontend-recipes", type=lambda t: _names(t, RECIPES), default=["montage", "soykb"],
+                        help="frontend: the workflows parsed against lark's floor (default montage,soykb)")
+    parser.add_argument("--frontend-size", type=int, default=5000,
+                        help="frontend: their tasks (default 5000)")
+    parser.add_argument("--fan-in-members", default="4000,16000",
+                        help="frontend: members of bench/fan_in.py's gathering sweeps (default 4000,16000)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per number (median)")
     parser.add_argument("--peer-repeat", type=int,
                         help="runs per number of the peers (default: --repeat); they are slow")
@@ -194,6 +203,20 @@ def run_profiles(args) -> list[profiling.Profile]:
     return profiles
 
 
+def run_frontend(args) -> None:
+    """Printed, not tabulated: bench/frontend.py (parse against lark's floor,
+    traced memory per file reference) and bench/fan_in.py (wide fan-ins),
+    each in a fresh process; docs/benchmarks.md quotes them by hand."""
+    here = Path(__file__).resolve().parent
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    for recipe in args.frontend_recipes:
+        w = prepare(recipe, args.frontend_size, args.work, args.cache)
+        subprocess.run([sys.executable, str(here / "frontend.py"), str(w.mlx), "--repeat", str(args.repeat),
+                        "--memory"], env=env, check=True)
+    subprocess.run([sys.executable, str(here / "fan_in.py"), "--members", args.fan_in_members, "--shapes", "gather",
+                    "--repeat", str(args.repeat)], env=env, cwd=here, check=True)
+
+
 def write_report(measurements, context_, profiles, args) -> None:
     doc = args.doc.read_text(encoding="utf-8") if args.doc.exists() else "# Benchmarks\n"
     doc = report.replace_section(doc, "context", report.context_section(context_))
@@ -220,6 +243,9 @@ def main(argv: list[str] | None = None) -> int:
         measurements, context_ = results.load(args.results)
         write_report(measurements, context_, [], args)
         return 0
+    if set(args.phases) == {"frontend"}:  # printed only: no results, no report to rewrite
+        run_frontend(args)
+        return 0
     context_ = context(args, argv)
     measurements = []
     if "check" in args.phases:
@@ -232,6 +258,8 @@ def main(argv: list[str] | None = None) -> int:
         measurements, context_ = results.merge(results.load(args.results), (measurements, context_))
     results.save(measurements, context_, args.results)
     profiles = run_profiles(args) if "profile" in args.phases else []
+    if "frontend" in args.phases:
+        run_frontend(args)
     write_report(measurements, context_, profiles, args)
     print(f"wrote {args.doc} and {args.results}")
     return 0
