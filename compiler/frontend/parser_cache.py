@@ -8,7 +8,8 @@ grammar or an upgraded lark gets its own file and a stale one is never
 read. It is written atomically (a temporary file renamed over the name):
 concurrent runs see a whole file or none. Nothing is written into the
 project folder, and any failure to read or write the cache only means the
-tables are built as before: the parser is the same either way.
+tables are built as before: the parser is the same either way. The file is
+a pickle, so only one owned by the user and writable by nobody else is read.
 
     MLC_CACHE_DIR       the folder (default $XDG_CACHE_HOME/mlc, ~/.cache/mlc);
                         empty: no cache
@@ -65,6 +66,11 @@ def cached_lark(grammar: str, options: dict[str, Any], transformer: Callable[[],
 def _load(path: Path, transformer: Callable[[], Any]) -> Lark | None:
     try:
         with open(path, "rb") as f:
+            # Unpickling runs code: only a file this user wrote and nobody
+            # else may change (mkstemp makes it 0600) is read.
+            st = os.fstat(f.fileno())
+            if st.st_uid != os.getuid() or st.st_mode & 0o022:
+                return None
             return Lark.__new__(Lark)._load(f, transformer=transformer())
     except FileNotFoundError:
         return None

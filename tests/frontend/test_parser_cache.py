@@ -49,6 +49,16 @@ def test_a_damaged_cache_file_is_rebuilt(tmp_path, monkeypatch):
     assert cached.read_bytes() != b"not a parser"  # written again, whole
 
 
+def test_a_cache_file_others_may_write_is_not_read(tmp_path, monkeypatch):
+    _parser(tmp_path, monkeypatch)
+    (cached,) = tmp_path.iterdir()
+    cached.write_bytes(b"not a parser")  # would fail to load, were it read
+    cached.chmod(0o666)
+    parser = _parser(tmp_path, monkeypatch)
+    assert _ast(parser, 'stage a {\n  run = "x"\n}\n', "a.mlx")[0].name == "a"
+    assert cached.stat().st_mode & 0o777 == 0o600 and cached.read_bytes() != b"not a parser"
+
+
 def test_no_cache_folder_no_file(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     parser = _parser(None, monkeypatch)
