@@ -8,6 +8,7 @@ reports every broken declaration of a file, not just the first."""
 from __future__ import annotations
 
 import re
+import sys
 import threading
 from functools import lru_cache
 
@@ -102,53 +103,53 @@ class _Builder(Transformer):
 
     def experiment_decl(self, c):
         block = c[2]
-        return A.Experiment(str(c[1]), self._tok(c[1]), block[0], self._pos(c[0], block[1]))
+        return A.Experiment(_name(c[1]), self._tok(c[1]), block[0], self._pos(c[0], block[1]))
 
     def param_decl(self, c):
-        return A.Param(str(c[1]), self._tok(c[1]), c[3], c[5], self._pos(c[0], c[5]))
+        return A.Param(_name(c[1]), self._tok(c[1]), c[3], c[5], self._pos(c[0], c[5]))
 
     def secret_decl(self, c):
-        return A.Secret(str(c[1]), self._tok(c[1]), c[2][0], self._pos(c[0], c[2][1]))
+        return A.Secret(_name(c[1]), self._tok(c[1]), c[2][0], self._pos(c[0], c[2][1]))
 
     def dataset_decl(self, c):
-        return A.Dataset(str(c[1]), self._tok(c[1]), c[2][0], self._pos(c[0], c[2][1]))
+        return A.Dataset(_name(c[1]), self._tok(c[1]), c[2][0], self._pos(c[0], c[2][1]))
 
     def site_decl(self, c):
         fields = [x for x in c[5:-1] if isinstance(x, A.Field)]
         pools = [x for x in c[5:-1] if isinstance(x, A.PoolDecl)]
-        return A.Site(str(c[1]), self._tok(c[1]), str(c[3]), self._tok(c[3]), fields, pools,
+        return A.Site(_name(c[1]), self._tok(c[1]), _name(c[3]), self._tok(c[3]), fields, pools,
                       self._pos(c[0], c[-1]))
 
     def pool_decl(self, c):
-        return A.PoolDecl(str(c[0]), self._tok(c[0]), str(c[1]), self._tok(c[1]), c[2][0],
+        return A.PoolDecl(_name(c[0]), self._tok(c[0]), _name(c[1]), self._tok(c[1]), c[2][0],
                           self._pos(c[0], c[2][1]))
 
     def link_decl(self, c):
-        return A.Link(str(c[1]), self._tok(c[1]), str(c[2]) == "<->", str(c[3]), self._tok(c[3]),
+        return A.Link(_name(c[1]), self._tok(c[1]), _name(c[2]) == "<->", _name(c[3]), self._tok(c[3]),
                       c[4][0], self._pos(c[0], c[4][1]))
 
     def template_decl(self, c):
         params = [x for x in c if isinstance(x, A.TemplateParam)]
         kind = c[-2]
         body = c[-1]
-        return A.Template(str(c[1]), self._tok(c[1]), params, str(kind), self._tok(kind), body[0],
+        return A.Template(_name(c[1]), self._tok(c[1]), params, _name(kind), self._tok(kind), body[0],
                           self._pos(c[0], body[1]))
 
     def tparam(self, c):
         default = c[4] if len(c) > 3 else None
-        return A.TemplateParam(str(c[0]), self._tok(c[0]), c[2], default)
+        return A.TemplateParam(_name(c[0]), self._tok(c[0]), c[2], default)
 
     def stage_decl(self, c):
         call = next((x for x in c if isinstance(x, A.Call)), None)
         sweep = next((x for x in c if isinstance(x, _Sweep)), None)
         body = c[-1]
-        return A.Stage(str(c[1]), self._tok(c[1]), call, sweep.axes if sweep else [], body[0],
+        return A.Stage(_name(c[1]), self._tok(c[1]), call, sweep.axes if sweep else [], body[0],
                        self._pos(c[0], body[1]))
 
     def service_decl(self, c):
         call = next((x for x in c if isinstance(x, A.Call)), None)
         body = c[-1]
-        return A.Service(str(c[1]), self._tok(c[1]), call, body[0], self._pos(c[0], body[1]))
+        return A.Service(_name(c[1]), self._tok(c[1]), call, body[0], self._pos(c[0], body[1]))
 
     def sweep(self, c):
         axes = []
@@ -160,12 +161,12 @@ class _Builder(Transformer):
         return _Sweep(axes)
 
     def sweep_axis(self, c):
-        return A.SweepAxis(str(c[0]), self._tok(c[0]), c[2])
+        return A.SweepAxis(_name(c[0]), self._tok(c[0]), c[2])
 
     def zip_axis(self, c):
         names = [t for t in c[:-2] if isinstance(t, Token) and t.type == "NAME"]
         values = c[-1]
-        together = A.Zip([str(t) for t in names], [self._tok(t) for t in names], values,
+        together = A.Zip([_name(t) for t in names], [self._tok(t) for t in names], values,
                          self._pos(c[0], values))
         return _ZipAxes(together)
 
@@ -178,14 +179,14 @@ class _Builder(Transformer):
         return (A.Body(fields, ports), c[-1])
 
     def field(self, c):
-        return A.Field(str(c[0]), self._tok(c[0]), c[2])
+        return A.Field(_name(c[0]), self._tok(c[0]), c[2])
 
     def port_decl(self, c):
-        return A.Port(str(c[0]), str(c[1]), self._tok(c[1]), c[3], self._pos(c[0], c[3]))
+        return A.Port(_name(c[0]), _name(c[1]), self._tok(c[1]), c[3], self._pos(c[0], c[3]))
 
     def type_expr(self, c):
         arg = c[2] if len(c) > 1 else None
-        return A.TypeExpr(str(c[0]), arg, self._pos(c[0], c[-1]))
+        return A.TypeExpr(_name(c[0]), arg, self._pos(c[0], c[-1]))
 
     # --- values ---
     def string(self, c):
@@ -198,11 +199,11 @@ class _Builder(Transformer):
     def quantity(self, c):
         text = str(c[0])
         m = _QUANTITY_SPLIT.match(text)
-        return A.Quantity(float(m.group(1)), m.group(2), text, self._tok(c[0]))
+        return A.Quantity(float(m.group(1)), sys.intern(m.group(2)), text, self._tok(c[0]))
 
     def gpus(self, c):
         count = A.Num(_parse_number(str(c[0])), str(c[0]), self._tok(c[0]))
-        return A.GpuSpec(count, str(c[2]), self._tok(c[2]), self._pos(c[0], c[2]))
+        return A.GpuSpec(count, _name(c[2]), self._tok(c[2]), self._pos(c[0], c[2]))
 
     def true(self, c):
         return A.Bool(True, self._tok(c[0]))
@@ -211,17 +212,17 @@ class _Builder(Transformer):
         return A.Bool(False, self._tok(c[0]))
 
     def ref(self, c):
-        names = [str(t) for t in c if t.type == "NAME"]
+        names = [_name(t) for t in c if t.type == "NAME"]
         return A.Ref(names, self._pos(c[0], c[-1]))
 
     def select(self, c):
         keys = [x for x in c if isinstance(x, A.KwArg)]
         closing = max(i for i, x in enumerate(c) if isinstance(x, Token) and x.type == "RSQB")
-        names = [str(t) for t in c[closing + 1:] if t.type == "NAME"]
-        return A.Select(str(c[0]), self._tok(c[0]), keys, names, self._pos(c[0], c[-1]))
+        names = [_name(t) for t in c[closing + 1:] if t.type == "NAME"]
+        return A.Select(_name(c[0]), self._tok(c[0]), keys, names, self._pos(c[0], c[-1]))
 
     def select_key(self, c):
-        return A.KwArg(str(c[0]), self._tok(c[0]), c[2])
+        return A.KwArg(_name(c[0]), self._tok(c[0]), c[2])
 
     def list(self, c):
         items = [x for x in c if not isinstance(x, Token) or x.type in _VALUE_TOKENS]
@@ -245,13 +246,20 @@ class _Builder(Transformer):
                 kwargs.append(x)
             elif not (isinstance(x, Token) and x.type == "COMMA"):
                 args.append(x)
-        return A.Call(str(c[0]), self._tok(c[0]), args, kwargs, self._pos(c[0], c[-1]))
+        return A.Call(_name(c[0]), self._tok(c[0]), args, kwargs, self._pos(c[0], c[-1]))
 
     def arg(self, c):
         return c[0]
 
     def kwarg(self, c):
-        return A.KwArg(str(c[0]), self._tok(c[0]), c[2])
+        return A.KwArg(_name(c[0]), self._tok(c[0]), c[2])
+
+
+def _name(tok: Token) -> str:
+    """A name as a plain string, one object per distinct name: a large file
+    repeats the same few (`in`, `size`, `file`, port and field names)
+    hundreds of thousands of times."""
+    return sys.intern(str(tok))
 
 
 class _Sweep:
