@@ -14,7 +14,8 @@ code generation alone of one N-member sweep pinned to each kind of site:
 local, Slurm, Kubernetes), `profile` (cProfile of mlc check and mlc compile),
 `startup` (mlc --version, check and compile of the quickstart next to a bare
 python: bench/startup.py), `lsp` (the language server's diagnostics after a
-change, over a pipe: bench/lsp_latency.py). Every run is a fresh process; a number is the
+change, over a pipe: bench/lsp_latency.py), `frontend` (parsing against lark's
+own floor, memory per file reference, wide fan-ins; printed). Every run is a fresh process; a number is the
 median of --repeat runs; peers are skipped above --peer-max-size and killed
 after --timeout seconds (recorded as a timeout)."""
 
@@ -26,6 +27,7 @@ import os
 import platform
 import shlex
 import shutil
+import subprocess
 import sys
 from importlib import metadata
 from pathlib import Path
@@ -39,7 +41,7 @@ from suite.workloads import Workload, prepare
 
 REPO = Path(__file__).resolve().parent.parent
 RECIPES = sorted(wfformat_gen.RECIPES)
-PHASES = ["check", "compile", "sweep", "profile", "startup", "lsp"]
+PHASES = ["check", "compile", "sweep", "profile", "startup", "lsp", "frontend"]
 
 
 def _sizes(text: str) -> list[int]:
@@ -82,6 +84,12 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
                         help="lsp: stages of the edited file (default 1000,5000)")
     parser.add_argument("--startup-repeat", type=int, default=10,
                         help="startup: runs per command (default 10; they are short)")
+    parser.add_argument("--frontend-recipes", type=lambda t: _names(t, RECIPES), default=["montage", "soykb"],
+                        help="frontend: the workflows parsed against lark's floor (default montage,soykb)")
+    parser.add_argument("--frontend-size", type=int, default=5000,
+                        help="frontend: their tasks (default 5000)")
+    parser.add_argument("--fan-in-members", default="4000,16000",
+                        help="frontend: members of bench/fan_in.py's gathering sweeps (default 4000,16000)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per number (median)")
     parser.add_argument("--peer-repeat", type=int,
                         help="runs per number of the peers (default: --repeat); they are slow")
@@ -220,6 +228,21 @@ def run_lsp(args) -> str:
     return "\n".join(lines)
 
 
+def run_frontend(args) -> None:
+    """Printed, not tabulated: bench/frontend.py (parse against lark's floor,
+    traced memory per file reference) and bench/fan_in.py (wide fan-ins),
+    each in a fresh process; docs/benchmarks.md quotes them by hand."""
+    here = Path(__file__).resolve().parent
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    for recipe in args.frontend_recipes:
+        w = prepare(recipe, args.frontend_size, args.work, args.cache)
+        subprocess.run([sys.executable, str(here / "frontend.py"), str(w.mlx), "--repeat", str(args.repeat),
+                        "--memory"], env=env, check=True)
+    subprocess.run([sys.executable, str(here / "fan_in.py"), "--members", args.fan_in_members, "--shapes", "gather",
+                    "--repeat", str(args.repeat)], env=env, cwd=here, check=True)
+
+
+
 def write_report(measurements, context_, profiles, args, extra: dict[str, str] | None = None) -> None:
     doc = args.doc.read_text(encoding="utf-8") if args.doc.exists() else "# Benchmarks\n"
     doc = report.replace_section(doc, "context", report.context_section(context_))
@@ -248,6 +271,9 @@ def main(argv: list[str] | None = None) -> int:
         measurements, context_ = results.load(args.results)
         write_report(measurements, context_, [], args)
         return 0
+    if set(args.phases) == {"frontend"}:  # printed only: no results, no report to rewrite
+        run_frontend(args)
+        return 0
     context_ = context(args, argv)
     measurements = []
     if "check" in args.phases:
@@ -266,6 +292,8 @@ def main(argv: list[str] | None = None) -> int:
         print(extra["startup-table"], flush=True)
     if "lsp" in args.phases:
         extra["lsp-table"] = run_lsp(args)
+    if "frontend" in args.phases:
+        run_frontend(args)
     write_report(measurements, context_, profiles, args, extra)
     print(f"wrote {args.doc} and {args.results}")
     return 0

@@ -118,13 +118,17 @@ class SourceCache:
     """File texts by path, for rendering the source line under a diagnostic."""
 
     def __init__(self) -> None:
-        self._lines: dict[str, list[str]] = {}
+        self._texts: dict[str, str] = {}
+        self._lines: dict[str, list[str]] = {}  # split when a diagnostic first shows a line
 
     def add(self, path: str, text: str) -> None:
-        self._lines[path] = text.split("\n")
+        self._texts[path] = text
+        self._lines.pop(path, None)
 
     def line(self, path: str, number: int) -> str | None:
         lines = self._lines.get(path)
+        if lines is None and path in self._texts:
+            lines = self._lines[path] = self._texts[path].split("\n")
         if lines is None or not 1 <= number <= len(lines):
             return None
         return lines[number - 1]

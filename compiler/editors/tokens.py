@@ -13,6 +13,7 @@ from functools import lru_cache
 
 from lark import Lark, Token, Tree
 
+from ..frontend.parser_cache import cached_lark
 from ..resources import grammar_path
 
 
@@ -25,13 +26,9 @@ class Comment:
 
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
-    return Lark(
-        grammar_path().read_text(encoding="utf-8"),
-        parser="lalr",
-        propagate_positions=True,
-        keep_all_tokens=True,
-        maybe_placeholders=False,
-    )
+    # The tables come from the user's cache when they can (frontend/parser_cache.py).
+    options = dict(parser="lalr", propagate_positions=True, keep_all_tokens=True, maybe_placeholders=False)
+    return cached_lark(grammar_path().read_text(encoding="utf-8"), options, lambda: None)
 
 
 def parse_tree(text: str) -> Tree:

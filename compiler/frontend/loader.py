@@ -80,12 +80,28 @@ def _normalise_line_ends(text: str) -> str:
 def load_program(main_path: str, diags: Diagnostics, sources: SourceCache,
                  read: Reader | None = None) -> Program:
     main_display = display_path(main_path)
-    program = Program(main=None)
-    parsed: dict[str, A.Module | None] = {}
-    on_stack: list[str] = []  # real paths of the files being visited
-    shown: dict[str, str] = {}  # real path -> the path as diagnostics show it
+    loader = _Loader(diags, sources, read)
+    loader.visit(main_display, None)
+    program = loader.program
+    program.main = program.modules[0] if program.modules and program.modules[0].path == main_display else None
+    return program
 
-    def visit(path: str, at: A.Pos | None) -> None:
+
+class _Loader:
+    """One walk over the imports. A class rather than a recursive closure:
+    a closure that calls itself is a reference cycle, which kept the whole
+    syntax tree alive after the front end (the command line runs without
+    the cyclic garbage collector)."""
+
+    def __init__(self, diags: Diagnostics, sources: SourceCache, read: Reader | None) -> None:
+        self.diags, self.sources, self.read = diags, sources, read
+        self.program = Program(main=None)
+        self.parsed: dict[str, A.Module | None] = {}
+        self.on_stack: list[str] = []  # real paths of the files being visited
+        self.shown: dict[str, str] = {}  # real path -> the path as diagnostics show it
+
+    def visit(self, path: str, at: A.Pos | None) -> None:
+        diags, program, on_stack, parsed, shown = self.diags, self.program, self.on_stack, self.parsed, self.shown
         key = os.path.realpath(path)
         shown.setdefault(key, path)
         if key in on_stack:
@@ -102,7 +118,7 @@ def load_program(main_path: str, diags: Diagnostics, sources: SourceCache,
                         help_("import the shared files from one place instead of in a chain"))
             program.syntax_ok = False
             return
-        text = read_text(path, diags, sources, at.span() if at else None, read)
+        text = read_text(path, diags, self.sources, at.span() if at else None, self.read)
         if text is None:
             parsed[key] = None
             program.syntax_ok = False
@@ -123,9 +139,5 @@ def load_program(main_path: str, diags: Diagnostics, sources: SourceCache,
                     continue
                 if "\x00" in target:
                     continue  # E0110 at the string already; no file name holds a NUL
-                visit(display_path(os.path.join(os.path.dirname(path), target)), decl.path.pos)
+                self.visit(display_path(os.path.join(os.path.dirname(path), target)), decl.path.pos)
         on_stack.pop()
-
-    visit(main_display, None)
-    program.main = program.modules[0] if program.modules and program.modules[0].path == main_display else None
-    return program

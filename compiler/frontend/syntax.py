@@ -8,6 +8,8 @@ reports every broken declaration of a file, not just the first."""
 from __future__ import annotations
 
 import re
+import sys
+import threading
 from functools import lru_cache
 
 from lark import Lark, Token, Transformer
@@ -17,6 +19,7 @@ from ..diagnostics import Diagnostics, help_
 from ..resources import grammar_path
 from . import ast as A
 from .lexer import LimitExceeded, MlxLexer
+from .parser_cache import cached_lark
 
 DECL_KEYWORDS = (
     "import", "experiment", "param", "secret", "dataset", "site", "link",
@@ -41,32 +44,51 @@ def _grammar_text() -> str:
     return grammar_path().read_text(encoding="utf-8")
 
 
-@lru_cache(maxsize=4)
-def _parser(start: str) -> Lark:
-    return Lark(
-        _grammar_text(),
-        parser="lalr",
-        lexer=MlxLexer,
-        start=start,
-        keep_all_tokens=True,
-        maybe_placeholders=False,
-        transformer=_Builder(),
-        cache=False,
-    )
+@lru_cache(maxsize=1)
+def _lark() -> Lark:
+    """One parser for both start symbols; its tables come from the user's
+    cache when they can (parser_cache.py)."""
+    options = dict(parser="lalr", lexer=MlxLexer, start=["start", "value"], keep_all_tokens=True,
+                   maybe_placeholders=False)
+    return cached_lark(_grammar_text(), options, _Builder)
+
+
+_PARSING = threading.Lock()  # the builder's `file` belongs to one parse at a time
+
+
+def _parse(text: str, path: str, start: str):
+    parser = _lark()
+    with _PARSING:
+        parser.options.transformer.file = path
+        return parser.parse(text, start=start)
 
 
 class _Builder(Transformer):
     """Builds AST nodes bottom-up while the LALR parser reduces.
 
-    Positions need the file name, which a shared inline transformer cannot
-    know, so nodes get file "" here and `_set_file` fixes them after."""
+    One instance is shared by every parse (lark binds its callbacks to it), so
+    `file`, the name positions carry, is set before each parse (`_parse`)."""
+
+    file = ""
 
     # --- helpers ---
+    def _tok(self, tok: Token) -> A.Pos:
+        return A.Pos(self.file, tok.line, tok.column, tok.end_line, tok.end_column)
+
     @staticmethod
-    def _pos(first, last=None) -> A.Pos:
-        a = _node_pos(first)
-        b = _node_pos(last) if last is not None else a
-        return A.Pos("", a.line, a.column, b.end_line, b.end_column)
+    def _at(node):
+        """What has the node's line and columns: a token, the closing token of
+        a (fields, token) pair from block/body, or a node's position."""
+        if isinstance(node, Token):
+            return node
+        if isinstance(node, tuple):
+            return node[1]
+        return node.pos
+
+    def _pos(self, first, last=None) -> A.Pos:
+        a = self._at(first)
+        b = self._at(last) if last is not None else a
+        return A.Pos(self.file, a.line, a.column, b.end_line, b.end_column)
 
     @staticmethod
     def _meaningful(children):
@@ -81,53 +103,53 @@ class _Builder(Transformer):
 
     def experiment_decl(self, c):
         block = c[2]
-        return A.Experiment(str(c[1]), _tok_pos(c[1]), block[0], self._pos(c[0], block[1]))
+        return A.Experiment(_name(c[1]), self._tok(c[1]), block[0], self._pos(c[0], block[1]))
 
     def param_decl(self, c):
-        return A.Param(str(c[1]), _tok_pos(c[1]), c[3], c[5], self._pos(c[0], c[5]))
+        return A.Param(_name(c[1]), self._tok(c[1]), c[3], c[5], self._pos(c[0], c[5]))
 
     def secret_decl(self, c):
-        return A.Secret(str(c[1]), _tok_pos(c[1]), c[2][0], self._pos(c[0], c[2][1]))
+        return A.Secret(_name(c[1]), self._tok(c[1]), c[2][0], self._pos(c[0], c[2][1]))
 
     def dataset_decl(self, c):
-        return A.Dataset(str(c[1]), _tok_pos(c[1]), c[2][0], self._pos(c[0], c[2][1]))
+        return A.Dataset(_name(c[1]), self._tok(c[1]), c[2][0], self._pos(c[0], c[2][1]))
 
     def site_decl(self, c):
         fields = [x for x in c[5:-1] if isinstance(x, A.Field)]
         pools = [x for x in c[5:-1] if isinstance(x, A.PoolDecl)]
-        return A.Site(str(c[1]), _tok_pos(c[1]), str(c[3]), _tok_pos(c[3]), fields, pools,
+        return A.Site(_name(c[1]), self._tok(c[1]), _name(c[3]), self._tok(c[3]), fields, pools,
                       self._pos(c[0], c[-1]))
 
     def pool_decl(self, c):
-        return A.PoolDecl(str(c[0]), _tok_pos(c[0]), str(c[1]), _tok_pos(c[1]), c[2][0],
+        return A.PoolDecl(_name(c[0]), self._tok(c[0]), _name(c[1]), self._tok(c[1]), c[2][0],
                           self._pos(c[0], c[2][1]))
 
     def link_decl(self, c):
-        return A.Link(str(c[1]), _tok_pos(c[1]), str(c[2]) == "<->", str(c[3]), _tok_pos(c[3]),
+        return A.Link(_name(c[1]), self._tok(c[1]), _name(c[2]) == "<->", _name(c[3]), self._tok(c[3]),
                       c[4][0], self._pos(c[0], c[4][1]))
 
     def template_decl(self, c):
         params = [x for x in c if isinstance(x, A.TemplateParam)]
         kind = c[-2]
         body = c[-1]
-        return A.Template(str(c[1]), _tok_pos(c[1]), params, str(kind), _tok_pos(kind), body[0],
+        return A.Template(_name(c[1]), self._tok(c[1]), params, _name(kind), self._tok(kind), body[0],
                           self._pos(c[0], body[1]))
 
     def tparam(self, c):
         default = c[4] if len(c) > 3 else None
-        return A.TemplateParam(str(c[0]), _tok_pos(c[0]), c[2], default)
+        return A.TemplateParam(_name(c[0]), self._tok(c[0]), c[2], default)
 
     def stage_decl(self, c):
         call = next((x for x in c if isinstance(x, A.Call)), None)
         sweep = next((x for x in c if isinstance(x, _Sweep)), None)
         body = c[-1]
-        return A.Stage(str(c[1]), _tok_pos(c[1]), call, sweep.axes if sweep else [], body[0],
+        return A.Stage(_name(c[1]), self._tok(c[1]), call, sweep.axes if sweep else [], body[0],
                        self._pos(c[0], body[1]))
 
     def service_decl(self, c):
         call = next((x for x in c if isinstance(x, A.Call)), None)
         body = c[-1]
-        return A.Service(str(c[1]), _tok_pos(c[1]), call, body[0], self._pos(c[0], body[1]))
+        return A.Service(_name(c[1]), self._tok(c[1]), call, body[0], self._pos(c[0], body[1]))
 
     def sweep(self, c):
         axes = []
@@ -139,12 +161,12 @@ class _Builder(Transformer):
         return _Sweep(axes)
 
     def sweep_axis(self, c):
-        return A.SweepAxis(str(c[0]), _tok_pos(c[0]), c[2])
+        return A.SweepAxis(_name(c[0]), self._tok(c[0]), c[2])
 
     def zip_axis(self, c):
         names = [t for t in c[:-2] if isinstance(t, Token) and t.type == "NAME"]
         values = c[-1]
-        together = A.Zip([str(t) for t in names], [_tok_pos(t) for t in names], values,
+        together = A.Zip([_name(t) for t in names], [self._tok(t) for t in names], values,
                          self._pos(c[0], values))
         return _ZipAxes(together)
 
@@ -157,14 +179,14 @@ class _Builder(Transformer):
         return (A.Body(fields, ports), c[-1])
 
     def field(self, c):
-        return A.Field(str(c[0]), _tok_pos(c[0]), c[2])
+        return A.Field(_name(c[0]), self._tok(c[0]), c[2])
 
     def port_decl(self, c):
-        return A.Port(str(c[0]), str(c[1]), _tok_pos(c[1]), c[3], self._pos(c[0], c[3]))
+        return A.Port(_name(c[0]), _name(c[1]), self._tok(c[1]), c[3], self._pos(c[0], c[3]))
 
     def type_expr(self, c):
         arg = c[2] if len(c) > 1 else None
-        return A.TypeExpr(str(c[0]), arg, self._pos(c[0], c[-1]))
+        return A.TypeExpr(_name(c[0]), arg, self._pos(c[0], c[-1]))
 
     # --- values ---
     def string(self, c):
@@ -172,35 +194,35 @@ class _Builder(Transformer):
 
     def number(self, c):
         text = str(c[0])
-        return A.Num(_parse_number(text), text, _tok_pos(c[0]))
+        return A.Num(_parse_number(text), text, self._tok(c[0]))
 
     def quantity(self, c):
         text = str(c[0])
         m = _QUANTITY_SPLIT.match(text)
-        return A.Quantity(float(m.group(1)), m.group(2), text, _tok_pos(c[0]))
+        return A.Quantity(float(m.group(1)), sys.intern(m.group(2)), text, self._tok(c[0]))
 
     def gpus(self, c):
-        count = A.Num(_parse_number(str(c[0])), str(c[0]), _tok_pos(c[0]))
-        return A.GpuSpec(count, str(c[2]), _tok_pos(c[2]), self._pos(c[0], c[2]))
+        count = A.Num(_parse_number(str(c[0])), str(c[0]), self._tok(c[0]))
+        return A.GpuSpec(count, _name(c[2]), self._tok(c[2]), self._pos(c[0], c[2]))
 
     def true(self, c):
-        return A.Bool(True, _tok_pos(c[0]))
+        return A.Bool(True, self._tok(c[0]))
 
     def false(self, c):
-        return A.Bool(False, _tok_pos(c[0]))
+        return A.Bool(False, self._tok(c[0]))
 
     def ref(self, c):
-        names = [str(t) for t in c if t.type == "NAME"]
+        names = [_name(t) for t in c if t.type == "NAME"]
         return A.Ref(names, self._pos(c[0], c[-1]))
 
     def select(self, c):
         keys = [x for x in c if isinstance(x, A.KwArg)]
         closing = max(i for i, x in enumerate(c) if isinstance(x, Token) and x.type == "RSQB")
-        names = [str(t) for t in c[closing + 1:] if t.type == "NAME"]
-        return A.Select(str(c[0]), _tok_pos(c[0]), keys, names, self._pos(c[0], c[-1]))
+        names = [_name(t) for t in c[closing + 1:] if t.type == "NAME"]
+        return A.Select(_name(c[0]), self._tok(c[0]), keys, names, self._pos(c[0], c[-1]))
 
     def select_key(self, c):
-        return A.KwArg(str(c[0]), _tok_pos(c[0]), c[2])
+        return A.KwArg(_name(c[0]), self._tok(c[0]), c[2])
 
     def list(self, c):
         items = [x for x in c if not isinstance(x, Token) or x.type in _VALUE_TOKENS]
@@ -214,7 +236,7 @@ class _Builder(Transformer):
         key = c[0]
         if isinstance(key, A.Ref):
             return A.MapItem(key.dotted, key.pos, c[2])
-        return A.MapItem(key, _node_pos(key), c[2])  # a string token, decoded later
+        return A.MapItem(key, self._tok(key), c[2])  # a string token, decoded later
 
     def call(self, c):
         args = []
@@ -224,13 +246,20 @@ class _Builder(Transformer):
                 kwargs.append(x)
             elif not (isinstance(x, Token) and x.type == "COMMA"):
                 args.append(x)
-        return A.Call(str(c[0]), _tok_pos(c[0]), args, kwargs, self._pos(c[0], c[-1]))
+        return A.Call(_name(c[0]), self._tok(c[0]), args, kwargs, self._pos(c[0], c[-1]))
 
     def arg(self, c):
         return c[0]
 
     def kwarg(self, c):
-        return A.KwArg(str(c[0]), _tok_pos(c[0]), c[2])
+        return A.KwArg(_name(c[0]), self._tok(c[0]), c[2])
+
+
+def _name(tok: Token) -> str:
+    """A name as a plain string, one object per distinct name: a large file
+    repeats the same few (`in`, `size`, `file`, port and field names)
+    hundreds of thousands of times."""
+    return sys.intern(str(tok))
 
 
 class _Sweep:
@@ -277,31 +306,17 @@ def _parse_number(text: str) -> int | float:
 _MAX_EXACT_DIGITS = 40
 
 
-def _tok_pos(tok: Token) -> A.Pos:
-    return A.Pos("", tok.line, tok.column, tok.end_line, tok.end_column)
-
-
-def _node_pos(node) -> A.Pos:
-    if isinstance(node, Token):
-        return _tok_pos(node)
-    if isinstance(node, tuple):  # (fields, closing token) from block/body
-        return _tok_pos(node[1])
-    return node.pos
-
-
 # --- post-processing: file names and strings --------------------------------
 
 
 class _Finisher:
-    """Walks the fresh tree once: stamps the file name into every position
-    and decodes string tokens (escapes, interpolation)."""
+    """Walks the fresh tree once and decodes its string tokens (escapes,
+    interpolation); the builder cannot, since a declaration it built may
+    still be thrown away by error recovery, with its string diagnostics."""
 
     def __init__(self, file: str, diags: Diagnostics):
         self.file = file
         self.diags = diags
-
-    def pos(self, p: A.Pos) -> A.Pos:
-        return A.Pos(self.file, p.line, p.column, p.end_line, p.end_column)
 
     def value(self, v):
         if isinstance(v, Token):
@@ -316,71 +331,38 @@ class _Finisher:
                         p if isinstance(p, str) else "${" + ".".join(p.path) + "}"
                         for p in decoded.pieces
                     )
-                item.key_pos = self.pos(item.key_pos)
                 item.value = self.value(item.value)
         elif isinstance(v, A.Call):
-            v.name_pos = self.pos(v.name_pos)
             v.args = [self.value(x) for x in v.args]
             for kw in v.kwargs:
-                kw.name_pos = self.pos(kw.name_pos)
                 kw.value = self.value(kw.value)
         elif isinstance(v, A.Select):
-            v.stage_pos = self.pos(v.stage_pos)
             for kw in v.keys:
-                kw.name_pos = self.pos(kw.name_pos)
                 kw.value = self.value(kw.value)
-        elif isinstance(v, A.GpuSpec):
-            v.count.pos = self.pos(v.count.pos)
-            v.type_pos = self.pos(v.type_pos)
-        v.pos = self.pos(v.pos)
         return v
 
     def fields(self, fields):
         for f in fields:
-            f.name_pos = self.pos(f.name_pos)
             f.value = self.value(f.value)
 
     def body(self, body: A.Body):
         self.fields(body.fields)
         for p in body.ports:
-            p.name_pos = self.pos(p.name_pos)
-            p.pos = self.pos(p.pos)
             p.value = self.value(p.value)
 
-    def type_expr(self, t: A.TypeExpr | None):
-        while t is not None:
-            t.pos = self.pos(t.pos)
-            t = t.arg
-
     def decl(self, d):
-        d.pos = self.pos(d.pos)
         if isinstance(d, A.Import):
             d.path = self.value(d.path)
-            return
-        if not isinstance(d, A.Link):
-            d.name_pos = self.pos(d.name_pos)
-        if isinstance(d, (A.Experiment, A.Secret, A.Dataset)):
+        elif isinstance(d, (A.Experiment, A.Secret, A.Dataset, A.Link)):
             self.fields(d.fields)
         elif isinstance(d, A.Param):
-            self.type_expr(d.type)
             d.value = self.value(d.value)
         elif isinstance(d, A.Site):
-            d.kind_pos = self.pos(d.kind_pos)
             self.fields(d.fields)
             for pool in d.pools:
-                pool.pos = self.pos(pool.pos)
-                pool.keyword_pos = self.pos(pool.keyword_pos)
-                pool.name_pos = self.pos(pool.name_pos)
                 self.fields(pool.fields)
-        elif isinstance(d, A.Link):
-            d.source_pos = self.pos(d.source_pos)
-            d.target_pos = self.pos(d.target_pos)
-            self.fields(d.fields)
         elif isinstance(d, A.Template):
-            d.kind_pos = self.pos(d.kind_pos)
             for p in d.params:
-                p.name_pos = self.pos(p.name_pos)
-                self.type_expr(p.type)
                 if p.default is not None:
                     p.default = self.value(p.default)
             self.body(d.body)
@@ -390,15 +372,12 @@ class _Finisher:
             if isinstance(d, A.Stage):
                 finished: set[int] = set()
                 for axis in d.sweep:
-                    axis.name_pos = self.pos(axis.name_pos)
                     if axis.zip is None:
                         axis.values = self.value(axis.values)
                         continue
                     z = axis.zip
                     if id(z) not in finished:  # the zip once, for all its variables
                         finished.add(id(z))
-                        z.pos = self.pos(z.pos)
-                        z.name_positions = [self.pos(p) for p in z.name_positions]
                         z.values = self.value(z.values)
                     axis.values = _ZipAxes(z).value_of(axis.name)
             self.body(d.body)
@@ -438,6 +417,9 @@ def decode_string(tok: Token, file: str, diags: Diagnostics) -> A.Str:
                     here(at_line, at_col).span(),
                     help_("strings hold printable text, tabs and line breaks; let the command "
                           "make any other character (with printf, say)"))
+    if "$" not in body and (long or "\\" not in body):  # most strings: the text as written
+        return A.Str([body] if body else [], A.Pos(file, tok.line, tok.column, tok.end_line, tok.end_column),
+                     long)
     while i < n:
         ch = body[i]
         if ch == "\\" and not long and i + 1 < n:
@@ -507,7 +489,7 @@ def parse_module(text: str, path: str, diags: Diagnostics) -> A.Module | None:
     failed = False
     for _ in range(_MAX_SYNTAX_ERRORS):
         try:
-            decls = _parser("start").parse(current)
+            decls = _parse(current, path, "start")
             break
         except UnexpectedInput as err:
             failed = True
@@ -528,7 +510,7 @@ def parse_module(text: str, path: str, diags: Diagnostics) -> A.Module | None:
 def parse_value(text: str, path: str, diags: Diagnostics):
     """Parse a single value (for `-p name=value` on the command line)."""
     try:
-        tree = _parser("value").parse(text)
+        tree = _parse(text, path, "value")
     except UnexpectedInput as err:
         _report_syntax_error(err, text, path, diags)
         return None

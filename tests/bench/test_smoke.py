@@ -26,11 +26,14 @@ def test_pipeline_runs_every_phase_and_writes_the_report(tmp_path):
         "--recipes", RECIPE, "--peer-recipes", RECIPE, "--profile-recipe", RECIPE,
         "--profile-check-size", str(TASKS), "--profile-compile-size", str(TASKS),
         "--sweep-sizes", str(SWEEP_MEMBERS), "--lsp-stages", str(LSP_STAGES), "--startup-repeat", "1",
+        "--frontend-recipes", RECIPE, "--frontend-size", str(TASKS), "--fan-in-members", str(SWEEP_MEMBERS),
         "--timeout", "60", "--work", str(tmp_path / "work"), "--cache", str(tmp_path / "cache"),
         "--results", str(results), "--doc", str(doc), "--img", str(tmp_path / "img"),
     ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=170, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
+    assert "x the floor" in done.stdout and "B per file reference" in done.stdout  # the frontend phase
+    assert f"gather      {SWEEP_MEMBERS} members" in done.stdout
 
     measured = json.loads(results.read_text())["measurements"]
     outcomes = {(m["phase"], m["recipe"], m["tool"]): [r["status"] for r in m["runs"]]
