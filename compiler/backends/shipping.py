@@ -11,7 +11,12 @@ copying. Each step lists the project's files as its inputs, so Snakemake
 runs it again only when one of them changed (and then the units after it).
 Where the project is is run-time state (.mlc/project, written by `mlc
 compile`; or `snakemake --config project=PATH`), so the generated files do
-not depend on where the checkout lives."""
+not depend on where the checkout lives.
+
+The result cache travels the same way: a site whose kind runs its steps
+through the cache on its own host (`SiteKind.step_cache_copy`) gets the
+output folder's copy of runner/step_cache.py as `<work root>/.mlc/
+step_cache.py`, by one more copy step (again only when the copy changed)."""
 
 from __future__ import annotations
 
@@ -83,7 +88,7 @@ def copy_script(site: Site, path: ProjectPath) -> str:
 
 
 def emit(experiment: Experiment, plan: Plan) -> dict[str, str]:
-    files: dict[str, str] = {}
+    files: dict[str, str] = cache_files(experiment, plan)
     for site_name, paths in needs(experiment, plan).items():
         site = experiment.site(site_name)
         files.update(registry.of(site).code_files(experiment, site, paths))
@@ -107,6 +112,8 @@ def add_steps(builder) -> dict[str, list]:
     for site_name, paths in needs(builder.experiment, builder.plan).items():
         site = builder.experiment.site(site_name)
         steps[site_name] = registry.of(site).code_step(builder, site, paths)
+    for site in caching_sites(builder.experiment, builder.plan):
+        steps.setdefault(site.name, []).append(cache_step(builder, site))
     return steps
 
 
@@ -175,3 +182,72 @@ def copy_step(builder, site: Site, paths: list[ProjectPath]) -> list:
             after=[up.flag] if up is not None else [], project_files=inputs(experiment, [path]),
         )))
     return rules
+
+
+# --- the result cache on a remote host ----------------------------------------
+
+STEP_CACHE = ".mlc/step_cache.py"  # under a remote work root, where its stage scripts run it
+_OUTPUT_FOLDER = "."  # the source root of the cache's copy: the Snakefile runs in the output folder
+
+
+def caching_sites(experiment: Experiment, plan: Plan) -> list[Site]:
+    """The sites whose kind ships the step cache and that run a stage."""
+    stages = {i.id for i in experiment.instances}
+    used = {a.site for a in plan.assignments if a.unit in stages}
+    return [s for s in experiment.sites if s.name in used and registry.of(s).step_cache_copy]
+
+
+def step_cache_text(experiment: Experiment) -> str:
+    """The output folder's copy of runner/step_cache.py (standard library only)."""
+    from pathlib import Path
+
+    from ..runner import step_cache
+    from .templating import generated_header
+
+    header = f"# {generated_header(experiment.span)}\n# A copy of compiler/runner/step_cache.py.\n"
+    return header + Path(step_cache.__file__).read_text(encoding="utf-8")
+
+
+def cache_script(site: Site) -> str:
+    # `_`: file_stem never starts a name with it, so no project path's script has this name.
+    return f"ship/{file_stem(site.name)}/_step_cache.sh"
+
+
+def _cache_ends(experiment: Experiment, site: Site):
+    from .transfers import End, end
+
+    copy = registry.of(site).step_cache_copy
+    return (End(site="output folder", kind="local", path=copy, root=_OUTPUT_FOLDER, access="here"),
+            end(experiment, site.name, STEP_CACHE))
+
+
+def cache_files(experiment: Experiment, plan: Plan) -> dict[str, str]:
+    from .transfers import script_text
+
+    files = {}
+    for site in caching_sites(experiment, plan):
+        source, target = _cache_ends(experiment, site)
+        files[source.path] = step_cache_text(experiment)
+        files[cache_script(site)] = script_text(experiment, site.span, "ship the step cache",
+                                                f"the result cache {source.path}", "file", source, target,
+                                                Route(kind="direct-push", runs_on="output folder"))
+    return files
+
+
+def cache_step(builder, site: Site):
+    from .snakefile import TRANSFER_RETRIES, Param, Rule
+
+    source, target = _cache_ends(builder.experiment, site)
+    params, exports = [], []
+    for setting, key, join in registry.kind(target.kind).transfer_params(builder.experiment):
+        params.append(Param(f"target_{setting}", site.name, key, join))
+        exports.append(f"MLC_TARGET_{setting.upper()}={{params.target_{setting}:q}}")
+    up = builder.up_rule.get(site.name)
+    rule = builder.add(Rule(
+        name=snake_rule(f"ship_{site.name}_step_cache"), comment=f"ship the result cache to {site.name}",
+        files=[("script", cache_script(site)), ("cache", source.path)], params=params,
+        shell=" ".join([*exports, "bash {input.script:q}"]), retries=TRANSFER_RETRIES, span=site.span,
+        after=[up.flag] if up is not None else [],
+    ))
+    builder.cache_rules.add(rule.name)
+    return rule

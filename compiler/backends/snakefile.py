@@ -101,6 +101,7 @@ class StepBuilder:
         self.rule_of_transfer: dict[str, Rule] = {}
         self.up_rule: dict[str, Rule] = {}
         self.code_rules: dict[str, list[Rule]] = {}  # site -> the steps that bring it project paths
+        self.cache_rules: set[str] = set()  # among them, the steps that ship the step cache
         self._names: set[str] = {snake_literals.TARGET_RULE}
         self._memo: dict[tuple, Any] = {}
 
@@ -194,6 +195,9 @@ class StepBuilder:
             upstream.append(self.up_rule.get(site))
             upstream += self.code_rules.get(site, [])
             self._depend(rule, upstream)
+            # A new copy of the step cache changes no result: it need not redo finished steps.
+            rule.ancient = sorted(set(rule.ancient) | {r.flag for r in self.code_rules.get(site, [])
+                                                       if r.name in self.cache_rules})
             service_stops.started_any_time(self, unit, rule)
         for transfer in self.plan.transfers:
             upstream = [self._producer_rule(transfer.what)]

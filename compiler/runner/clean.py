@@ -11,6 +11,7 @@ Without --delete nothing is removed: it lists what would be."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sys
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ from pathlib import Path
 from ..ir import Experiment
 from . import results
 from .step_cache import CACHE, SHOWN
+
+KEY = re.compile(r"[0-9a-f]{64}")  # a cached result's folder: its key
 
 
 @dataclass(frozen=True)
@@ -51,8 +54,8 @@ def unreferenced(tree: Path) -> list[Entry]:
     entries = []
     cache = tree / CACHE
     for entry in sorted(cache.iterdir()) if cache.is_dir() else []:
-        if entry == tree / SHOWN or entry.name.startswith(".") or entry.name in keep or not entry.is_dir():
-            continue  # `.tmp-*`: a step storing its result right now
+        if not KEY.fullmatch(entry.name) or entry.name in keep or not entry.is_dir():
+            continue  # `.tmp-*`: a step storing its result right now; shown/, notes/: bookkeeping
         try:
             record = json.loads((entry / "record.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):

@@ -97,6 +97,12 @@ class SiteKind(ABC):
     # Run records (compiler/records): True when a job's usage is read from
     # the scheduler's accounting (sacct) rather than measured by the step.
     job_accounting: bool = False
+    # The result cache on the site's own host (runner/step_cache.py): the
+    # path of the kind's copy in the output folder, shipped once per run to
+    # the work root of each of its sites that runs a stage, as
+    # .mlc/step_cache.py (backends/shipping.py), where its stage scripts run
+    # it. None: no cache there (or, on the workflow machine, none to ship).
+    step_cache_copy: str | None = None
 
     def has(self, feature: Feature) -> bool:
         return feature in self.features

@@ -25,6 +25,7 @@ class Ssh(SiteKind):
     step_uses_host = True
     reached_by = frozenset({Access.SSH})
     reaches = frozenset({Access.SSH})  # its host runs rsync to and from other ssh hosts
+    step_cache_copy = "ssh/step_cache.py"
 
     def site_fields(self):
         from ...frontend import schema as S

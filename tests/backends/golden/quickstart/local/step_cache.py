@@ -15,7 +15,9 @@ ordinary files. With a result under the key, the command does not run: the
 visible paths are linked from the cache again.
 
 Lines starting `mlc-cache:` on stdout say what happened (`mlc run` reads
-them from the step's log)."""
+them from the step's log). The same line is kept in `.mlc/cache/notes/`
+(note_name), where a step whose log stays on a remote site (a Slurm job's)
+leaves it for the workflow machine to fetch."""
 
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -30,6 +33,10 @@ from pathlib import Path
 
 CACHE = Path(".mlc") / "cache"
 SHOWN = CACHE / "shown"  # <hash of a visible output path>.json: which key it shows
+NOTES = CACHE / "notes"  # <note_name(step)>: the step's last `mlc-cache:` line
+# Passed on to the command: a scheduler's warning before the time limit
+# (Slurm's --signal), a cancellation, Ctrl-C.
+FORWARDED = ("SIGINT", "SIGTERM", "SIGHUP", "SIGUSR1", "SIGUSR2")
 CHUNK = 1 << 20
 
 
@@ -203,6 +210,34 @@ def why_not_cached(recipe: dict, inputs: dict[str, str]) -> str:
     return "; ".join(changes) or "its result was removed from the cache"
 
 
+def note_name(step: str) -> str:
+    """The file in NOTES that holds a step's line (a step's id may hold any character)."""
+    return hashlib.sha256(step.encode()).hexdigest()[:32]
+
+
+def _say(step: str, line: str) -> None:
+    print(line, flush=True)
+    try:
+        NOTES.mkdir(parents=True, exist_ok=True)
+        tmp = NOTES / f".{note_name(step)}.{os.getpid()}"
+        tmp.write_text(line + "\n", encoding="utf-8")
+        os.replace(tmp, NOTES / note_name(step))
+    except OSError:  # the note is for the report only
+        pass
+
+
+def run(command: list[str]) -> int:
+    """Runs the command and passes FORWARDED signals on to it; its status
+    (128 + N when signal N ended it)."""
+    children: list[subprocess.Popen] = []
+    for name in FORWARDED:  # before the start: no signal may end this process alone
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), lambda number, frame: [c.send_signal(number) for c in children])
+    children.append(subprocess.Popen(command))
+    status = children[0].wait()
+    return status if status >= 0 else 128 - status
+
+
 def main(argv: list[str]) -> int:
     recipe, command = json.loads(argv[0]), argv[1:]
     inputs = input_keys(recipe)
@@ -210,17 +245,14 @@ def main(argv: list[str]) -> int:
     entry = CACHE / key
     if complete(entry, recipe):
         show(entry, key, recipe)
-        print(f"mlc-cache: re-used {key[:12]} (record: {entry / 'record.json'})", flush=True)
+        _say(recipe["step"], f"mlc-cache: re-used {key[:12]} (record: {entry / 'record.json'})")
         return 0
-    print(f"mlc-cache: running {key[:12]}: {why_not_cached(recipe, inputs)}", flush=True)
+    _say(recipe["step"], f"mlc-cache: running {key[:12]}: {why_not_cached(recipe, inputs)}")
     _remove(entry)  # what is left of a result whose files were deleted
     for out in recipe["outputs"]:
         _remove(Path(out["path"]))
     started = time.monotonic()
-    try:
-        status = subprocess.call(command)
-    except KeyboardInterrupt:  # the command got the same SIGINT and ended
-        return 130
+    status = run(command)
     if status != 0:
         return status
     missing = [out["path"] for out in recipe["outputs"] if not Path(out["path"]).exists()]
