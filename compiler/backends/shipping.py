@@ -186,7 +186,6 @@ def copy_step(builder, site: Site, paths: list[ProjectPath]) -> list:
 
 # --- the result cache on a remote host ----------------------------------------
 
-STEP_CACHE = ".mlc/step_cache.py"  # under a remote work root, where its stage scripts run it
 _OUTPUT_FOLDER = "."  # the source root of the cache's copy: the Snakefile runs in the output folder
 
 
@@ -214,11 +213,12 @@ def cache_script(site: Site) -> str:
 
 
 def _cache_ends(experiment: Experiment, site: Site):
+    from ..runner.step_cache import STEP_CACHE_HERE  # where its stage scripts (and `mlc clean`) run it
     from .transfers import End, end
 
     copy = registry.of(site).step_cache_copy
     return (End(site="output folder", kind="local", path=copy, root=_OUTPUT_FOLDER, access="here"),
-            end(experiment, site.name, STEP_CACHE))
+            end(experiment, site.name, STEP_CACHE_HERE))
 
 
 def cache_files(experiment: Experiment, plan: Plan) -> dict[str, str]:

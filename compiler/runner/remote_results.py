@@ -29,10 +29,23 @@ TIMEOUT = 120
 
 def query(login: str, options: list[str], root: str, paths: list[str]) -> list[str]:
     """The argv that runs SCRIPT in `root` on `login` (here without one)."""
-    argv = ["sh", "-c", SCRIPT, "sh", root, *paths]
+    return on_host(login, options, ["sh", "-c", SCRIPT, "sh", root, *paths])
+
+
+def on_host(login: str, options: list[str], argv: list[str]) -> list[str]:
+    """`argv` on the host `login` over ssh, each word quoted for its shell (here without one)."""
     if not login:
         return argv
     return ["ssh", *options, "-o", "BatchMode=yes", "--", login, shlex.join(argv)]
+
+
+# Runs the rest of its arguments in the work root ($1); status 3 when that is missing.
+IN_ROOT = 'cd -- "$1" 2>/dev/null || exit 3; shift; exec "$@"'
+
+
+def in_work_root(login: str, options: list[str], root: str, argv: list[str]) -> list[str]:
+    """The argv that runs `argv` in `root` on `login` (here without one)."""
+    return on_host(login, options, ["sh", "-c", IN_ROOT, "sh", root, *argv])
 
 
 def asks(kind: str) -> bool:

@@ -213,6 +213,13 @@ class SiteKind(ABC):
         None when the runner does not ask this kind of site."""
         return None
 
+    def work_root_command(self, experiment: str, config: dict, argv: list[str]) -> list[str] | None:
+        """`mlc clean`: the command that runs `argv` in this site's work root
+        on its own host (runner/remote_results.in_work_root); None when the
+        runner does not reach it that way (this machine's own work trees,
+        Kubernetes)."""
+        return None
+
     def service_state(self, experiment: Experiment, site: Site, service: Service, config: dict) -> dict:
         """`mlc status`: endpoint and state of a service placed here."""
         return {"name": service.name, "site": site.name, "endpoint": None, "state": "not probed"}

@@ -134,3 +134,12 @@ def test_the_query_reports_size_and_mtime_and_a_result_written_after_its_step_ru
     assert problems == []
     assert lost == {changed_rule: [f"charisma:{changed}{results.CHANGED}"]}
     assert not jobs.done(folder, changed_rule)
+
+
+def test_mlc_run_says_which_results_are_gone_and_which_changed():
+    from compiler.runner.progress import _again
+
+    assert _again(["cluster:a.txt"]) == " (again: cluster:a.txt is gone)"
+    assert _again([f"cluster:b.txt{results.CHANGED}", "cluster:a.txt"]) == \
+        " (again: cluster:a.txt is gone; cluster:b.txt (changed after its step))"
+    assert _again([]) == " (again: its script or an earlier step changed)"

@@ -3,7 +3,8 @@ cache is shipped to the work root once and every task of a job array runs
 through it there. base=10, then 3, then 10 again: the third run re-uses
 every step of the first and runs no command; a result deleted on the cluster
 is linked back from the cluster's cache without running its command; `mlc
-run` says so for the Slurm steps as for local ones.
+run` says so for the Slurm steps as for local ones; `mlc clean` removes on
+the cluster the results no visible path shows (base=3's), and only those.
 
 Each command appends a line to ran.log in the work root when it really
 runs, so the test counts commands, not jobs. Every job is cancelled at the
@@ -104,4 +105,16 @@ def test_going_back_to_a_param_value_reuses_every_slurm_step(scenario):
     assert "(again: cluster:merged.txt is gone)" in again
     assert "done     stage merge on Slurm cluster.cpu" in again and "re-used cached result" in again
     assert len(_commands(root)) == 6
+    assert (root / "merged.txt").read_text() == "10 1\n10 2\n"
+
+    # base=3's results are shown nowhere now: `mlc clean` lists them, then
+    # removes them on the cluster, and keeps base=10's.
+    entries = sorted(p.name for p in (root / ".mlc/cache").iterdir() if len(p.name) == 64)
+    assert len(entries) == 6
+    listed = _ok(scenario.mlc("clean"))
+    assert listed.count("would remove cluster:") == 3 and "base=3" in listed and "base=10" not in listed
+    assert sorted(p.name for p in (root / ".mlc/cache").iterdir() if len(p.name) == 64) == entries
+    removed = _ok(scenario.mlc("clean", extra=("--delete",)))
+    assert "removed 3 cached results" in removed
+    assert len([p for p in (root / ".mlc/cache").iterdir() if len(p.name) == 64]) == 3
     assert (root / "merged.txt").read_text() == "10 1\n10 2\n"

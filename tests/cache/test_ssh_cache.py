@@ -79,5 +79,14 @@ def test_an_ssh_host_reuses_its_cached_results(ssh_server, tmp_path):
         assert "(again: box:twice.txt is gone)" in again and "re-used cached result" in again
         assert len(commands()) == 4
         assert _remote(ssh_server, "cat", f"{root}/twice.txt").stdout == b"10\n10\n"
+
+        # base=3's results are shown nowhere now: `mlc clean --delete` removes them on the host.
+        params = [f"host={ssh_server.alias}", f"config={ssh_server.config_file}", f"workdir={workdir}"]
+        cleaned = subprocess.run([sys.executable, "-m", "compiler.cli", "clean", str(tmp_path / "exp.mlx"), "-o",
+                                  str(tmp_path / "out"), "--delete", *(w for p in params for w in ("-p", p))],
+                                 cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+        assert cleaned.returncode == 0, cleaned.stdout + cleaned.stderr
+        assert cleaned.stdout.count("removed box:") == 2 and "base=3" in cleaned.stdout
+        assert _remote(ssh_server, "cat", f"{root}/twice.txt").stdout == b"10\n10\n"
     finally:
         _remote(ssh_server, "rm", "-rf", "--", workdir)

@@ -121,6 +121,12 @@ class Slurm(SiteKind):
         root = f"{str(config.get('scratch', '')).rstrip('/')}/{experiment}"
         return query(str(config.get("login", "")), [], root, paths)
 
+    def work_root_command(self, experiment: str, config: dict, argv: list[str]) -> list[str] | None:
+        from ...runner.remote_results import in_work_root
+
+        root = f"{str(config.get('scratch', '')).rstrip('/')}/{experiment}"
+        return in_work_root(str(config.get("login", "")), [], root, argv)
+
     def transfer_end(self, experiment: Experiment, site: Site, path: str):
         from ...backends.sites import slurm_root, slurm_settings
         from ...backends.transfers import End

@@ -113,6 +113,13 @@ class Ssh(SiteKind):
         options = ["-F", str(config["ssh_config"])] if config.get("ssh_config") else []
         return query(host, options, str(config.get("root", "")), paths) if host else None
 
+    def work_root_command(self, experiment: str, config: dict, argv: list[str]) -> list[str] | None:
+        from ...runner.remote_results import in_work_root
+
+        host = str(config.get("host", ""))
+        options = ["-F", str(config["ssh_config"])] if config.get("ssh_config") else []
+        return in_work_root(host, options, str(config.get("root", "")), argv) if host else None
+
     def transfer_params(self, experiment: Experiment) -> list[tuple[str, str, str]]:
         # The transfer template reads an ssh end's host as its login.
         return [("login", "host", ""), ("ssh_config", "ssh_config", ""), ("root", "root", "")]

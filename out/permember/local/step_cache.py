@@ -33,6 +33,7 @@ from pathlib import Path
 
 CACHE = Path(".mlc") / "cache"
 SHOWN = CACHE / "shown"  # <hash of a visible output path>.json: which key it shows
+STEP_CACHE_HERE = ".mlc/step_cache.py"  # this file, shipped under a remote work root
 NOTES = CACHE / "notes"  # <note_name(step)>: the step's last `mlc-cache:` line
 # Passed on to the command: a scheduler's warning before the time limit
 # (Slurm's --signal), a cancellation, Ctrl-C.
@@ -238,7 +239,55 @@ def run(command: list[str]) -> int:
     return status if status >= 0 else 128 - status
 
 
+def shown_keys(tree: Path) -> set[str]:
+    """The keys some visible result of the work tree still holds."""
+    keys = set()
+    for record_path in sorted((tree / SHOWN).glob("*.json")):
+        try:
+            record = json.loads(record_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(record, dict) and (tree / str(record.get("path", ""))).exists():
+            keys.add(str(record.get("key", "")))
+    return keys
+
+
+def _size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+def unreferenced(tree: Path) -> list[dict]:
+    """The cached results of a work tree that no visible result shows (`mlc
+    clean`): {path, step, params, size} each. Not an entry being stored
+    (`.tmp-*`), not the bookkeeping (shown/, notes/): only key folders."""
+    keep = shown_keys(tree)
+    entries = []
+    cache = tree / CACHE
+    for entry in sorted(cache.iterdir()) if cache.is_dir() else []:
+        if len(entry.name) != 64 or entry.name.strip("0123456789abcdef") or entry.name in keep or not entry.is_dir():
+            continue
+        try:
+            record = json.loads((entry / "record.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            record = {}
+        entries.append({"path": str(entry), "step": str(record.get("step", "?")),
+                        "params": record.get("params", {}), "size": _size(entry)})
+    return entries
+
+
+def tidy(delete: bool) -> int:
+    """`step_cache.py --clean [--delete]`, run in a remote work root by `mlc
+    clean`: one JSON line per unreferenced entry (removed with --delete)."""
+    for entry in unreferenced(Path(".")):
+        if delete:
+            shutil.rmtree(entry["path"])
+        print(json.dumps(entry, sort_keys=True), flush=True)
+    return 0
+
+
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["--clean"]:
+        return tidy(argv[1:] == ["--delete"])
     recipe, command = json.loads(argv[0]), argv[1:]
     inputs = input_keys(recipe)
     key = step_key(recipe, inputs)
