@@ -39,6 +39,7 @@ NOTES = CACHE / "notes"  # <note_name(step)>: the step's last `mlc-cache:` line
 # (Slurm's --signal), a cancellation, Ctrl-C.
 FORWARDED = ("SIGINT", "SIGTERM", "SIGHUP", "SIGUSR1", "SIGUSR2")
 CHUNK = 1 << 20
+CODE = "<code>"  # the input name of the experiment's `code` paths (backends/cache_recipe.CODE)
 
 
 def file_digest(path: Path) -> str:
@@ -49,9 +50,15 @@ def file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def content_key(path: Path) -> str:
+# Folders Python writes into project code by itself when a module is
+# imported: not part of what a project path holds.
+GENERATED_IN_PROJECT = frozenset({"__pycache__"})
+
+
+def content_key(path: Path, skip: frozenset[str] = frozenset()) -> str:
     """The content of a file, or of a directory tree (names, kinds and file
-    contents; not mtimes, so a copy made elsewhere has the same key)."""
+    contents; not mtimes, so a copy made elsewhere has the same key), but
+    for folders named in `skip`."""
     if path.is_symlink() and not path.exists():
         return "dangling:" + os.readlink(path)
     if path.is_file():
@@ -60,7 +67,7 @@ def content_key(path: Path) -> str:
         return "missing"
     digest = hashlib.sha256()
     for root, dirs, files in os.walk(path):
-        dirs.sort()
+        dirs[:] = sorted(d for d in dirs if d not in skip)
         for name in sorted(files):
             full = Path(root) / name
             digest.update(json.dumps([str(full.relative_to(path)), content_key(full)]).encode())
@@ -85,7 +92,7 @@ def input_key(spec: dict) -> str:
     path = Path(spec["path"])
     if spec["kind"] == "dataset":
         return dataset_key(spec.get("uri", spec["path"]), path, spec.get("checksum"))
-    return content_key(path)
+    return content_key(path, GENERATED_IN_PROJECT if spec["kind"] == "project" else frozenset())
 
 
 def step_key(recipe: dict, inputs: dict[str, str]) -> str:
@@ -204,6 +211,9 @@ def why_not_cached(recipe: dict, inputs: dict[str, str]) -> str:
             changes.append(f"{part} changed")
     old_inputs = {f"{i['name']}#{i['position']}": i.get("key") for i in previous.get("inputs", [])}
     changed = sorted({name.split("#")[0] for name, key in inputs.items() if old_inputs.get(name) != key})
+    if CODE in changed:  # the experiment's `code` paths (backends/cache_recipe.CODE)
+        changed.remove(CODE)
+        changes.append("code changed")
     if changed:
         changes.append("input " + ", ".join(changed) + " changed")
     if not changes and previous.get("outputs") != recipe["outputs"]:
