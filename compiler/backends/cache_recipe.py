@@ -33,9 +33,17 @@ def _env(instance: StageInstance) -> dict[str, str]:
             for name, value in sorted(instance.env.items())}
 
 
+# The input name of the experiment's `code` paths (no port can be called so;
+# runner/step_cache.py spells it the same and reports it as "code changed").
+CODE = "<code>"
+
+
 def _inputs(experiment: Experiment, plan: Plan, instance: StageInstance) -> list[dict]:
-    """One entry per path an input stands for, as the site sees it."""
-    specs = []
+    """One entry per path an input stands for, as the site sees it; and the
+    `code` paths (shipped to every site that runs a stage: what the command
+    runs is part of what it writes)."""
+    specs = [{"name": CODE, "position": i, "kind": "project", "path": code.path}
+             for i, code in enumerate(experiment.code)]
     for port in instance.inputs:
         paths = commands.port_paths(experiment, plan, instance.id, PortRef(direction="in", name=port.name))
         if port.dataset is not None:

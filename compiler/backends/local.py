@@ -8,19 +8,16 @@ from . import cache_recipe, commands, launch, service_inputs
 from .naming import file_stem, snake_rule
 from .sites import local_workdir
 from .software import host_software
-from .templating import generated_header, render
+from .templating import render
 
 
 STEP_CACHE = "local/step_cache.py"  # a copy of compiler/runner/step_cache.py
 
 
 def step_cache_file(experiment: Experiment) -> dict[str, str]:
-    from pathlib import Path
+    from .shipping import step_cache_text
 
-    from ..runner import step_cache
-
-    header = f"# {generated_header(experiment.span)}\n# A copy of compiler/runner/step_cache.py.\n"
-    return {STEP_CACHE: header + Path(step_cache.__file__).read_text(encoding="utf-8")}
+    return {STEP_CACHE: step_cache_text(experiment)}
 
 
 def script_path(site: str, unit: str) -> str:

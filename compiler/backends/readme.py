@@ -104,6 +104,9 @@ _DESCRIPTIONS = [
     (r"profiles/default/config\.yaml", "how much of each site the steps may hold at once (Snakemake's workflow profile)"),
     (r"slurm/submit\.sh", "copies an sbatch script to its cluster, submits it and waits"),
     (r"slurm/poller\.py", "watches all of a site's jobs with one batched squeue (started by submit.sh)"),
+    (r"slurm/cache_notes\.sh", "brings back what the result cache did for each task of a finished job, for `mlc run`"),
+    (r"(slurm|ssh)/step_cache\.py", "the result cache, shipped to each site's work root: runs or re-uses a step by its "
+                                    "cache key (a copy of mlc's step cache)"),
     (r"slurm/.*\.sbatch", "a Slurm batch script (a job array when the stage is a sweep)"),
     (r"slurm/[^/]*/images\.sh", "pulls the site's container images once, on its login host, into its cache"),
     (r"results\.json", "the results each step writes, by rule (read by `mlc status` and `mlc clean`)"),
@@ -117,6 +120,7 @@ _DESCRIPTIONS = [
     (r"ssh/transport\.py", "the ssh and rsync command lines the driver runs (a copy of mlc's transport)"),
     (r"ssh/.*\.sh", "a stage instance or service that runs on an ssh host"),
     (r"transfers/.*\.sh", "moves data between two sites"),
+    (r"ship/[^/]*/_step_cache\.sh", "copies the result cache into a site's work root (.mlc/step_cache.py)"),
     (r"ship/[^/]*\.sh", "links the project paths a local site's units read into its work tree"),
     (r"ship/.*\.sh", "copies one project path (code, an input file) into a site's work tree"),
     (r"publish/.*\.sh", "copies an output to object storage once written, from the site that holds it"),

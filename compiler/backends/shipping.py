@@ -11,7 +11,12 @@ copying. Each step lists the project's files as its inputs, so Snakemake
 runs it again only when one of them changed (and then the units after it).
 Where the project is is run-time state (.mlc/project, written by `mlc
 compile`; or `snakemake --config project=PATH`), so the generated files do
-not depend on where the checkout lives."""
+not depend on where the checkout lives.
+
+The result cache travels the same way: a site whose kind runs its steps
+through the cache on its own host (`SiteKind.step_cache_copy`) gets the
+output folder's copy of runner/step_cache.py as `<work root>/.mlc/
+step_cache.py`, by one more copy step (again only when the copy changed)."""
 
 from __future__ import annotations
 
@@ -93,7 +98,7 @@ def site_files(experiment: Experiment, plan: Plan) -> dict[str, dict[str, str]]:
 
 
 def emit(experiment: Experiment, plan: Plan, by_site: dict[str, dict[str, str]] | None = None) -> dict[str, str]:
-    files: dict[str, str] = {}
+    files: dict[str, str] = cache_files(experiment, plan)
     for scripts in (site_files(experiment, plan) if by_site is None else by_site).values():
         files.update(scripts)
     return files
@@ -114,6 +119,8 @@ def add_steps(builder) -> dict[str, list]:
     for site_name, paths in needs(builder.experiment, builder.plan).items():
         site = builder.experiment.site(site_name)
         steps[site_name] = registry.of(site).code_step(builder, site, paths)
+    for site in caching_sites(builder.experiment, builder.plan):
+        steps.setdefault(site.name, []).append(cache_step(builder, site))
     return steps
 
 
@@ -123,12 +130,14 @@ def steps_for(builder, site_name: str, unit: str) -> list:
     waits for another unit's inputs: a thousand stages each reading its own
     file make a thousand edges, not a million. A kind that ships every path
     in one step (the local link) has no per-path steps: its units wait for
-    that step."""
+    that step. Every unit there waits for the step that ships the result
+    cache, which runs it."""
     by_path = builder.ship_rule_of.get(site_name)
     if by_path is None:
         return builder.code_rules.get(site_name, [])
     wanted = [*builder.experiment.code, *project_paths_of(builder.experiment.unit(unit))]
-    return [rule for rule in (_shipped_with(by_path, p.path) for p in wanted) if rule is not None]
+    cache = [rule for rule in builder.code_rules.get(site_name, []) if rule.name in builder.cache_rules]
+    return [rule for rule in (_shipped_with(by_path, p.path) for p in wanted) if rule is not None] + cache
 
 
 def _shipped_with(by_path: dict, path: str):
@@ -208,3 +217,72 @@ def copy_step(builder, site: Site, paths: list[ProjectPath]) -> list:
         )))
         by_path[path.path] = rules[-1]
     return rules
+
+
+# --- the result cache on a remote host ----------------------------------------
+
+_OUTPUT_FOLDER = "."  # the source root of the cache's copy: the Snakefile runs in the output folder
+
+
+def caching_sites(experiment: Experiment, plan: Plan) -> list[Site]:
+    """The sites whose kind ships the step cache and that run a stage."""
+    stages = {i.id for i in experiment.instances}
+    used = {a.site for a in plan.assignments if a.unit in stages}
+    return [s for s in experiment.sites if s.name in used and registry.of(s).step_cache_copy]
+
+
+def step_cache_text(experiment: Experiment) -> str:
+    """The output folder's copy of runner/step_cache.py (standard library only)."""
+    from pathlib import Path
+
+    from ..runner import step_cache
+    from .templating import generated_header
+
+    header = f"# {generated_header(experiment.span)}\n# A copy of compiler/runner/step_cache.py.\n"
+    return header + Path(step_cache.__file__).read_text(encoding="utf-8")
+
+
+def cache_script(site: Site) -> str:
+    # `_`: file_stem never starts a name with it, so no project path's script has this name.
+    return f"ship/{file_stem(site.name)}/_step_cache.sh"
+
+
+def _cache_ends(experiment: Experiment, site: Site):
+    from ..runner.step_cache import STEP_CACHE_HERE  # where its stage scripts (and `mlc clean`) run it
+    from .transfers import End, end
+
+    copy = registry.of(site).step_cache_copy
+    return (End(site="output folder", kind="local", path=copy, root=_OUTPUT_FOLDER, access="here"),
+            end(experiment, site.name, STEP_CACHE_HERE))
+
+
+def cache_files(experiment: Experiment, plan: Plan) -> dict[str, str]:
+    from .transfers import script_text
+
+    files = {}
+    for site in caching_sites(experiment, plan):
+        source, target = _cache_ends(experiment, site)
+        files[source.path] = step_cache_text(experiment)
+        files[cache_script(site)] = script_text(experiment, site.span, "ship the step cache",
+                                                f"the result cache {source.path}", "file", source, target,
+                                                Route(kind="direct-push", runs_on="output folder"))
+    return files
+
+
+def cache_step(builder, site: Site):
+    from .snakefile import TRANSFER_RETRIES, Param, Rule
+
+    source, target = _cache_ends(builder.experiment, site)
+    params, exports = [], []
+    for setting, key, join in registry.kind(target.kind).transfer_params(builder.experiment):
+        params.append(Param(f"target_{setting}", site.name, key, join))
+        exports.append(f"MLC_TARGET_{setting.upper()}={{params.target_{setting}:q}}")
+    up = builder.up_rule.get(site.name)
+    rule = builder.add(Rule(
+        name=snake_rule(f"ship_{site.name}_step_cache"), comment=f"ship the result cache to {site.name}",
+        files=[("script", cache_script(site)), ("cache", source.path)], params=params,
+        shell=" ".join([*exports, "bash {input.script:q}"]), retries=TRANSFER_RETRIES, span=site.span,
+        after=[up.flag] if up is not None else [],
+    ))
+    builder.cache_rules.add(rule.name)
+    return rule

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from ..ir import Experiment, Plan, Pool, Service, Site, Span, StageInstance
-from . import commands, launch, service_inputs, slurm_images, slurm_options, slurm_services
+from . import cache_recipe, commands, launch, service_inputs, slurm_images, slurm_options, slurm_services
 from .errors import BackendError
 from .naming import file_stem
 from .sites import slurm_settings
@@ -23,6 +23,7 @@ from .templating import generated_header, render
 
 SUBMIT_SCRIPT = "slurm/submit.sh"
 POLLER = "slurm/poller.py"  # a copy of compiler/runner/slurm_poller.py
+NOTES_SCRIPT = "slurm/cache_notes.sh"  # the `mlc-cache:` lines of a job's tasks, for the step's log
 _CLUSTER_NAME = re.compile(r"[A-Za-z0-9_.+-]+")
 _DIRECTIVE_VALUE = re.compile(r"[!-~]+")  # printable ASCII, no space
 _JOB_NAME_MAX = 100
@@ -94,6 +95,7 @@ def emit_site(experiment: Experiment, plan: Plan, site_name: str) -> dict[str, s
                 **_command(experiment, plan, inst.id),
                 "launch_setup": launch.slurm_setup(inst),
                 "launcher": launch.slurm_launcher(inst),
+                "recipe": cache_recipe.recipe_text(experiment, plan, inst.id),
             }
             for inst in group.instances
         ]
@@ -133,15 +135,24 @@ def _command(experiment: Experiment, plan: Plan, unit: str) -> dict:
 
 
 def submit_script(experiment: Experiment) -> dict[str, str]:
-    """The helper every Slurm rule submits through, and the poller it waits
-    through (shared by all Slurm sites)."""
+    """The helper every Slurm rule submits through, the poller it waits
+    through, and the helper that brings its tasks' cache notes back (shared
+    by all Slurm sites)."""
     from pathlib import Path
 
     from ..runner import slurm_poller
 
     header = f"# {generated_header(experiment.span)}\n# A copy of compiler/runner/slurm_poller.py.\n"
     return {SUBMIT_SCRIPT: render("submit.sh.j2", span=experiment.span),
-            POLLER: header + Path(slurm_poller.__file__).read_text(encoding="utf-8")}
+            POLLER: header + Path(slurm_poller.__file__).read_text(encoding="utf-8"),
+            NOTES_SCRIPT: render("slurm_cache_notes.sh.j2", span=experiment.span)}
+
+
+def cache_notes(group: JobGroup) -> str:
+    """The names of the group's cache notes (runner/step_cache.note_name), for NOTES_SCRIPT."""
+    from ..runner.step_cache import note_name
+
+    return " ".join(note_name(inst.id) for inst in group.instances)
 
 
 def directives(experiment: Experiment, site: Site, group: JobGroup) -> list[tuple[str, str | None]]:

@@ -103,6 +103,7 @@ class StepBuilder:
         self.code_rules: dict[str, list[Rule]] = {}  # site -> the steps that bring it project paths
         # site -> project path -> the step that ships it, for kinds with a step per path
         self.ship_rule_of: dict[str, dict[str, Rule]] = {}
+        self.cache_rules: set[str] = set()  # among them, the steps that ship the step cache
         self._names: set[str] = {snake_literals.TARGET_RULE}
         self._memo: dict[tuple, Any] = {}
 
@@ -196,6 +197,9 @@ class StepBuilder:
             upstream.append(self.up_rule.get(site))
             upstream += shipping.steps_for(self, site, unit)
             self._depend(rule, upstream)
+            # A new copy of the step cache changes no result: it need not redo finished steps.
+            rule.ancient = sorted(set(rule.ancient) | {r.flag for r in self.code_rules.get(site, [])
+                                                       if r.name in self.cache_rules})
             service_stops.started_any_time(self, unit, rule)
         for transfer in self.plan.transfers:
             upstream = [self._producer_rule(transfer.what)]

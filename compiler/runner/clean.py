@@ -6,59 +6,78 @@ A result is shown when a stage-visible path holds it: step_cache records
 runs or re-uses a step. A cached result is kept while some shown record
 names its key and that path still exists, whichever experiment wrote it
 (experiments sharing a work tree share its cache); any other entry goes.
-Without --delete nothing is removed: it lists what would be."""
+The rule is step_cache's own (`unreferenced`): this machine's work trees
+are read here; a Slurm or ssh site's work root is asked on its host, with
+one call per site that runs the shipped copy there (`python3
+.mlc/step_cache.py --clean [--delete]`). Without --delete nothing is
+removed: it lists what would be."""
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
 import sys
 from dataclasses import dataclass
+
 from pathlib import Path
 
 from ..ir import Experiment
-from . import results
-from .step_cache import CACHE, SHOWN
+from ..sites import registry
+from . import jobs, results
+from .step_cache import STEP_CACHE_HERE, unreferenced as unreferenced_entries
+
+TIMEOUT = 300
 
 
 @dataclass(frozen=True)
 class Entry:
-    path: Path
+    path: str  # on the site's host
     step: str
     params: dict
     size: int
 
 
-def shown_keys(tree: Path) -> set[str]:
-    keys = set()
-    for record_path in sorted((tree / SHOWN).glob("*.json")):
-        try:
-            record = json.loads(record_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        if isinstance(record, dict) and (tree / str(record.get("path", ""))).exists():
-            keys.add(str(record.get("key", "")))
-    return keys
-
-
-def _size(path: Path) -> int:
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
-
-
 def unreferenced(tree: Path) -> list[Entry]:
-    """The cache entries of a work tree that no shown result names."""
-    keep = shown_keys(tree)
+    """The cache entries of a work tree on this machine that no shown result names."""
+    return [Entry(e["path"], e["step"], e["params"], e["size"]) for e in unreferenced_entries(tree)]
+
+
+def _remote(experiment: Experiment, site: str, config: dict, delete: bool) -> list[Entry] | str:
+    """Asks a remote site's step cache; the entries, or why it could not be asked."""
+    kind = registry.KINDS.get(str(config.get("kind", "")))
+    argv = ["python3", STEP_CACHE_HERE, "--clean", *(["--delete"] if delete else [])]
+    command = kind.work_root_command(experiment.name, config, argv) if kind is not None else None
+    if command is None:
+        return "not reached"
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT,
+                              cwd=os.path.expanduser("~"))  # a relative work root: under $HOME
+    except (OSError, subprocess.TimeoutExpired) as err:
+        return str(err)
+    if done.returncode == 3:
+        return "no work root there yet"
+    if done.returncode != 0:
+        return (done.stderr.strip() or f"exit status {done.returncode}").splitlines()[-1]
     entries = []
-    cache = tree / CACHE
-    for entry in sorted(cache.iterdir()) if cache.is_dir() else []:
-        if entry == tree / SHOWN or entry.name.startswith(".") or entry.name in keep or not entry.is_dir():
-            continue  # `.tmp-*`: a step storing its result right now
+    for line in done.stdout.splitlines():
         try:
-            record = json.loads((entry / "record.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            record = {}
-        entries.append(Entry(entry, str(record.get("step", "?")), record.get("params", {}), _size(entry)))
+            e = json.loads(line)
+        except ValueError:
+            continue  # a login banner
+        if isinstance(e, dict) and {"path", "step", "params", "size"} <= set(e):
+            root = str(config.get("root") or f"{str(config.get('scratch', '')).rstrip('/')}/{experiment.name}")
+            entries.append(Entry(f"{site}:{root}/{e['path']}", str(e["step"]), e["params"], int(e["size"])))
     return entries
+
+
+def _caching_remote_sites(experiment: Experiment, outdir: Path) -> dict[str, dict]:
+    """site -> its config, for the sites whose steps run the cache on their own host."""
+    config = jobs.site_config(outdir)
+    used = {entry.get("site") for entry in results.index(outdir).values()}
+    return {site.name: config.get(site.name, {}) for site in experiment.sites
+            if site.name in used and registry.of(site).step_cache_copy}
 
 
 def _amount(size: int) -> str:
@@ -75,16 +94,26 @@ def clean(experiment: Experiment, outdir: Path, args) -> int:
               "(run `mlc compile` or `mlc run`, with the same -o and -p)", file=sys.stderr)
         return 2
     delete = getattr(args, "delete", False)
-    total = count = 0
+    found: list[Entry] = []
     for site, tree in sorted(results.work_trees(experiment, outdir).items()):
         for entry in unreferenced(tree):
-            params = " ".join(f"{k}={v}" for k, v in sorted(entry.params.items()))
-            print(f"{'removed' if delete else 'would remove'} {entry.path} ({entry.step}"
-                  f"{', ' + params if params else ''}; {_amount(entry.size)})")
             if delete:
                 shutil.rmtree(entry.path)
-            total += entry.size
-            count += 1
+            found.append(entry)
+    problems = 0
+    for site, config in sorted(_caching_remote_sites(experiment, outdir).items()):
+        entries = _remote(experiment, site, config, delete)  # removed there already with --delete
+        if isinstance(entries, str):
+            if entries != "no work root there yet":
+                print(f"mlc: cached results on site {site} not cleaned: {entries}", file=sys.stderr)
+                problems += 1
+            continue
+        found += entries
+    for entry in found:
+        params = " ".join(f"{k}={v}" for k, v in sorted(entry.params.items()))
+        print(f"{'removed' if delete else 'would remove'} {entry.path} ({entry.step}"
+              f"{', ' + params if params else ''}; {_amount(entry.size)})")
+    total, count = sum(e.size for e in found), len(found)
     if not count:
         print("nothing to clean: every cached result is shown in a work tree")
     elif delete:
@@ -92,4 +121,4 @@ def clean(experiment: Experiment, outdir: Path, args) -> int:
     else:
         print(f"{count} cached result{'s' if count != 1 else ''} ({_amount(total)}) no work tree shows; "
               "nothing was removed: `mlc clean --delete` removes them")
-    return 0
+    return 2 if problems else 0  # a site that could not be asked: an I/O problem

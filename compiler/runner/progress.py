@@ -112,9 +112,7 @@ class Progress:
             again = ""
             if event.rule in self.done_before:  # a finished step whose script changed
                 self.done_before.discard(event.rule)
-                gone = self.gone.get(event.rule)
-                again = (f" (again: {', '.join(gone)} {'is' if len(gone) == 1 else 'are'} gone)" if gone
-                         else " (again: its script or an earlier step changed)")
+                again = _again(self.gone.get(event.rule, []))
             return f"[{elapsed}] {self.done}/{self.total}  started  {what}{again}"
         took = _clock(now - self.started_at.get(event.rule, now))
         if event.kind == "finish":
@@ -164,3 +162,18 @@ def scheduled_rules(summary: str) -> set[str]:
 def _clock(seconds: float) -> str:
     seconds = int(max(0, seconds))
     return f"{seconds // 3600:d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+def _again(gone: list[str]) -> str:
+    """Why a finished step runs again: results gone (or, marked so by
+    runner/results.py, changed after the step), else its script changed."""
+    from .results import CHANGED
+
+    changed = [path for path in gone if path.endswith(CHANGED)]
+    missing = [path for path in gone if path not in changed]
+    reasons = []
+    if missing:
+        reasons.append(f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} gone")
+    if changed:
+        reasons.append(", ".join(changed))
+    return f" (again: {'; '.join(reasons)})" if reasons else " (again: its script or an earlier step changed)"

@@ -48,9 +48,10 @@ def gone(experiment: Experiment, outdir: Path) -> dict[str, list[Path]]:
 
 
 def gone_remote(experiment: Experiment, outdir: Path) -> tuple[dict[str, list[str]], list[str]]:
-    """rule -> its results that are gone, for the finished rules of sites
-    this machine does not see, asked once per site (remote_results); and a
-    line per site that could not be asked."""
+    """rule -> its results that are gone (or changed after the step
+    finished: CHANGED), for the finished rules of sites this machine does
+    not see, asked once per site (remote_results); and a line per site that
+    could not be asked."""
     trees = work_trees(experiment, outdir)
     config = jobs.site_config(outdir)
     wanted: dict[str, dict[str, list[str]]] = {}  # site -> rule -> paths
@@ -69,10 +70,25 @@ def gone_remote(experiment: Experiment, outdir: Path) -> tuple[dict[str, list[st
             problems.append(f"results on site {site} not checked: {found}")
             continue
         for rule, paths in rules.items():
+            flag = (outdir / ".mlc" / "done" / rule).stat().st_mtime
             lost = [f"{site}:{path}" for path in paths if path not in found]
+            lost += [f"{site}:{path}{CHANGED}" for path in paths if path in found and _changed(found[path], flag)]
             if lost:
                 missing[rule] = lost
     return missing, problems
+
+
+CHANGED = " (changed after its step)"  # the mark of a result written since its step finished
+# How far a host's clock may run ahead of this machine's before a result
+# written by its step looks written after the step's end.
+CLOCK_SKEW = 60.0
+
+
+def _changed(found: remote_results.Found, flag_mtime: float) -> bool:
+    """Whether a remote result was written after its step finished here
+    (by hand, by another run): it is then no longer that step's result, and
+    the step runs again (re-using its cached result when it has one)."""
+    return found.mtime is not None and found.mtime > flag_mtime + CLOCK_SKEW
 
 
 def forget_lost(experiment: Experiment, outdir: Path) -> tuple[dict[str, list[str]], list[str]]:

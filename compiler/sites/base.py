@@ -97,6 +97,12 @@ class SiteKind(ABC):
     # Run records (compiler/records): True when a job's usage is read from
     # the scheduler's accounting (sacct) rather than measured by the step.
     job_accounting: bool = False
+    # The result cache on the site's own host (runner/step_cache.py): the
+    # path of the kind's copy in the output folder, shipped once per run to
+    # the work root of each of its sites that runs a stage, as
+    # .mlc/step_cache.py (backends/shipping.py), where its stage scripts run
+    # it. None: no cache there (or, on the workflow machine, none to ship).
+    step_cache_copy: str | None = None
 
     def has(self, feature: Feature) -> bool:
         return feature in self.features
@@ -219,6 +225,13 @@ class SiteKind(ABC):
         this site's work root) exist, built by runner/remote_results.query
         (`script`: another of its fixed scripts, e.g. the sizes the run
         records read); None when the runner does not ask this kind of site."""
+        return None
+
+    def work_root_command(self, experiment: str, config: dict, argv: list[str]) -> list[str] | None:
+        """`mlc clean`: the command that runs `argv` in this site's work root
+        on its own host (runner/remote_results.in_work_root); None when the
+        runner does not reach it that way (this machine's own work trees,
+        Kubernetes)."""
         return None
 
     def service_state(self, experiment: Experiment, site: Site, service: Service, config: dict) -> dict:

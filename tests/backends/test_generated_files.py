@@ -15,6 +15,7 @@ MULTISITE_JOBS = {
     "to_laptop__dataset_coco": 1, "prepare": 1, "to_hpc__prepare_data": 1, "train": 1,
     "evaluate": 1, "to_laptop__evaluate_best": 1, "report": 1, "viewer": 1, "all": 1,
     "images_hpc": 1,  # train's image, pulled once on the login host
+    "ship_hpc_step_cache": 1,  # the result cache, into the cluster's work root
 }
 QUICKSTART_JOBS = {
     "make_data": 1, "score_slope_2_0_db4eac": 1, "score_slope_3_0_94f220": 1,
@@ -22,7 +23,7 @@ QUICKSTART_JOBS = {
 }
 KUBERNETES_JOBS = {
     "up_cloud": 1, "prepare": 1, "to_hpc__prepare_data": 1, "train": 1,
-    "to_cloud__train_model": 1, "serve": 1, "all": 1,
+    "to_cloud__train_model": 1, "serve": 1, "all": 1, "ship_hpc_step_cache": 1,
 }
 
 CASES = {

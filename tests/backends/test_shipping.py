@@ -169,8 +169,13 @@ def test_each_kind_states_how_code_reaches_it(tmp_path):
     experiment, plan = _multi(tmp_path)
     files = emit(experiment, plan)
     assert sorted(p for p in files if p.startswith("ship/")) == [
-        "ship/cloud/configs.sh", "ship/cloud/lib.sh", "ship/here.sh", "ship/hpc/configs_a.yaml-98cb29.sh", "ship/hpc/lib.sh",
+        "ship/cloud/configs.sh", "ship/cloud/lib.sh", "ship/here.sh", "ship/hpc/_step_cache.sh",
+        "ship/hpc/configs_a.yaml-98cb29.sh", "ship/hpc/lib.sh",
     ]
+    # The result cache goes where a stage runs through it on its own host (not
+    # Kubernetes: not cached; not the local site: run in place).
+    assert "rsync -a -s -e" in files["ship/hpc/_step_cache.sh"] and "slurm/step_cache.py" in files
+    assert "target_path=.mlc/step_cache.py" in files["ship/hpc/_step_cache.sh"]
     assert "ln -sfn" in files["ship/here.sh"]
     assert "rsync -a -s -e" in files["ship/hpc/lib.sh"]
     assert "in_mover" in files["ship/cloud/configs.sh"] and "rsync -a" not in files["ship/cloud/configs.sh"]

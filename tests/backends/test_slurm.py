@@ -176,12 +176,13 @@ def test_a_multi_node_job_asks_for_gpus_per_node_with_the_gpus_directive():
     (ir.Launch(kind="srun", tasks_per_node=4), 'srun --ntasks-per-node=4 --kill-on-bad-exit=1 bash -eo pipefail -c "$command"'),
     (ir.Launch(kind="torchrun"), 'srun --ntasks-per-node=1 --kill-on-bad-exit=1 bash -eo pipefail -c "$command"'),
     (ir.Launch(kind="mpirun", tasks_per_node=8), 'mpirun -n 16 --npernode 8 bash -eo pipefail -c "$command"'),
-    (None, '\nbash -eo pipefail -c "$command"'),
+    (None, 'bash -eo pipefail -c "$command"'),
 ])
 def test_the_launcher_starts_the_command_and_every_process_gets_its_rank(launch, starts):
     exp, plan = _multinode(launch)
     script = emit(exp, plan)["slurm/hpc/train.sbatch"]
-    assert starts in script
+    # The result cache runs once on the batch host, and the launcher under it.
+    assert '\n"${MLC_PYTHON:-python3}" .mlc/step_cache.py "$recipe" ' + starts in script
     assert 'MLC_MASTER_ADDR="$(scontrol show hostnames "$SLURM_JOB_NODELIST" | sed -n 1p)"' in script
     assert "MLC_NNODES=2\n" in script
     rank = "$(( ${OMPI_COMM_WORLD_RANK:-${PMI_RANK:-0}} / 8 ))" if launch and launch.kind == "mpirun" \
@@ -197,8 +198,11 @@ def test_a_multi_node_script_gives_every_task_its_rank_and_the_first_host_as_mas
     command = [builders.text('echo "$MLC_NODE_RANK $MLC_NNODES $MLC_MASTER_ADDR $MLC_MASTER_PORT" >> ranks.txt')]
     train = exp.instance("train").model_copy(update={"command": command})
     exp = exp.model_copy(update={"instances": [train]})
+    files = emit(exp, plan)
     script = tmp_path / "train.sbatch"
-    script.write_text(emit(exp, plan)["slurm/hpc/train.sbatch"])
+    script.write_text(files["slurm/hpc/train.sbatch"])
+    (tmp_path / ".mlc").mkdir()
+    (tmp_path / ".mlc/step_cache.py").write_text(files["slurm/step_cache.py"])  # as ship/hpc/_step_cache.sh puts it
     bin_ = tmp_path / "bin"
     bin_.mkdir()
     (bin_ / "scontrol").write_text('#!/bin/sh\n[ "$1 $2 $3" = "show hostnames node[07-08]" ] && printf "node07\\nnode08\\n"\n')

@@ -112,7 +112,9 @@ def test_signal_reaches_the_command(tmp_path):
     assert main(["compile", str(source), "-o", str(tmp_path / "out")]) == 0
     script = tmp_path / "out" / "exp" / "slurm" / "hpc" / "a.sbatch"
     work = tmp_path / "work"
-    work.mkdir()
+    (work / ".mlc").mkdir(parents=True)
+    # The result cache, where ship/hpc/_step_cache.sh puts it: the signal passes through it.
+    shutil.copy(tmp_path / "out" / "exp" / "slurm" / "step_cache.py", work / ".mlc" / "step_cache.py")
     env = {**os.environ, "SLURM_SUBMIT_DIR": str(work), "SLURM_JOB_ID": "1"}
     job = subprocess.Popen(["bash", str(script)], env=env, cwd=work)
     try:

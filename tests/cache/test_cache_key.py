@@ -156,3 +156,28 @@ def test_a_data_set_is_keyed_by_its_uri_size_and_mtime(tmp_path):
     assert step_cache.dataset_key("/datasets/big", data, None) != key
     assert step_cache.dataset_key("/datasets/other", data, None) != step_cache.dataset_key("/datasets/big", data, None)
     assert step_cache.dataset_key("s3://b/k", tmp_path / "absent", "sha256:abc") == "checksum:sha256:abc"
+
+
+def test_the_code_the_command_runs_is_in_the_key(tmp_path, monkeypatch):
+    """A changed file of the experiment's `code` list (shipped to every site)
+    changes every stage's key, and `mlc run` says so: the command runs it."""
+    (tmp_path / "tools").mkdir()
+    (tmp_path / "tools/make.py").write_text("print(1)\n")
+    source = tmp_path / "e.mlx"
+    source.write_text(SOURCE.format(**{name: options[0] for name, options in CHOICES.items()})
+                      .replace('experiment e { description = "one" }',
+                               'experiment e { description = "one"\n  code = ["tools"] }'), encoding="utf-8")
+    experiment, diags, _ = load(str(source))
+    assert experiment is not None and not diags.has_errors, [d.message for d in diags.sorted()]
+    recipe = cache_recipe.recipe(experiment, place(experiment), "s")
+    assert {"name": cache_recipe.CODE, "position": 0, "kind": "project", "path": "tools"} in recipe["inputs"]
+    monkeypatch.chdir(tmp_path)  # the work tree: the code is at its project path there
+    before = step_cache.step_key(recipe, step_cache.input_keys(recipe))
+    (tmp_path / "tools/__pycache__").mkdir()  # what Python writes itself on an import is not the code
+    (tmp_path / "tools/__pycache__/make.cpython-311.pyc").write_bytes(b"\0")
+    assert step_cache.step_key(recipe, step_cache.input_keys(recipe)) == before
+    (tmp_path / "tools/make.py").write_text("print(2)\n")
+    assert step_cache.step_key(recipe, step_cache.input_keys(recipe)) != before
+    (tmp_path / "o.txt").write_text("x")  # the result of the run with the old code
+    step_cache.store(before, recipe, {**step_cache.input_keys(recipe), f"{cache_recipe.CODE}#0": "old"}, 0.0)
+    assert step_cache.why_not_cached(recipe, step_cache.input_keys(recipe)) == "code changed"

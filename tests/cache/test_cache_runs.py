@@ -155,19 +155,19 @@ def test_clean_lists_by_default_and_keeps_what_a_work_tree_shows(tmp_path):
     out = tmp_path / "out"
     _run(source, out, "-p", "base=10")
     _run(source, out, "-p", "base=3")
-    entries = sorted(p.name for p in (workdir / ".mlc/cache").iterdir() if p.name != "shown")
+    entries = sorted(p.name for p in (workdir / ".mlc/cache").iterdir() if p.name not in ("shown", "notes"))
     assert len(entries) == 12
 
     listed = mlc("clean", str(source), "-o", str(out), "-p", "base=3")
     assert listed.returncode == 0, listed.stderr
     assert listed.stdout.count("would remove ") == 6 and "nothing was removed" in listed.stdout
-    assert sorted(p.name for p in (workdir / ".mlc/cache").iterdir() if p.name != "shown") == entries
+    assert sorted(p.name for p in (workdir / ".mlc/cache").iterdir() if p.name not in ("shown", "notes")) == entries
     removable = [line for line in listed.stdout.splitlines() if line.startswith("would remove")]
     assert all("base=10" in line for line in removable if "base=" in line)  # merge and count use no param
     assert sum("base=10" in line for line in removable) == 4  # gen x3 and side
 
     mlc("clean", str(source), "-o", str(out), "-p", "base=3", "--delete")
-    assert len([p for p in (workdir / ".mlc/cache").iterdir() if p.name != "shown"]) == 6
+    assert len([p for p in (workdir / ".mlc/cache").iterdir() if p.name not in ("shown", "notes")]) == 6
     after = _run(source, out, "-p", "base=3")
     assert "nothing to do" in after  # what the work tree shows was kept
     back = _run(source, out, "-p", "base=10")

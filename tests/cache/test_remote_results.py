@@ -8,12 +8,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import yaml
 
 from compiler.frontend import load
-from compiler.runner import jobs, results
+from compiler.runner import jobs, remote_results, results
 from tests.conftest import ROOT
 
 FAKE_SSH = r"""#!/usr/bin/env bash
@@ -94,3 +95,51 @@ def test_an_unreachable_site_is_reported_and_its_flags_kept(tmp_path, monkeypatc
     lost, problems = results.forget_lost(experiment, folder)
     assert problems == ["results on site charisma not checked: ssh: connect to host login: Connection refused"]
     assert all(jobs.done(folder, rule) for rule in results.index(folder) if rule not in lost)
+
+
+def test_the_query_reports_size_and_mtime_and_a_result_written_after_its_step_runs_again(tmp_path, monkeypatch):
+    folder = _compiled(tmp_path)
+    bin_dir, home = tmp_path / "bin", tmp_path / "home"
+    bin_dir.mkdir()
+    (bin_dir / "ssh").write_text(FAKE_SSH)
+    (bin_dir / "ssh").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("FAKE_SSH_CALLS", str(tmp_path / "calls"))
+    experiment, _, _ = load(str(ROOT / "examples/ablation.mlx"))
+    on_cluster = {rule: entry for rule, entry in results.index(folder).items() if entry["site"] == "charisma"}
+    (folder / ".mlc/done").mkdir(parents=True)
+    for rule in on_cluster:
+        (folder / ".mlc/done" / rule).touch()
+    root = home / "scratch/ablation"
+    for entry in on_cluster.values():
+        for path in entry["outputs"]:
+            (root / path).parent.mkdir(parents=True, exist_ok=True)
+            (root / path).write_text("result\n")
+
+    settings = jobs.site_config(folder)["charisma"]
+    paths = sorted({p for entry in on_cluster.values() for p in entry["outputs"]})
+    found = remote_results.existing("slurm", settings, "ablation", paths)
+    assert set(found) == set(paths)
+    assert {f.size for f in found.values()} == {7}
+    assert all(abs(f.mtime - time.time()) < 120 for f in found.values())
+
+    # Written an hour after its step finished (by hand, another run): no
+    # longer that step's result.
+    changed_rule = sorted(on_cluster)[-1]
+    changed = on_cluster[changed_rule]["outputs"][0]
+    later = time.time() + 3600
+    os.utime(root / changed, (later, later))
+    lost, problems = results.forget_lost(experiment, folder)
+    assert problems == []
+    assert lost == {changed_rule: [f"charisma:{changed}{results.CHANGED}"]}
+    assert not jobs.done(folder, changed_rule)
+
+
+def test_mlc_run_says_which_results_are_gone_and_which_changed():
+    from compiler.runner.progress import _again
+
+    assert _again(["cluster:a.txt"]) == " (again: cluster:a.txt is gone)"
+    assert _again([f"cluster:b.txt{results.CHANGED}", "cluster:a.txt"]) == \
+        " (again: cluster:a.txt is gone; cluster:b.txt (changed after its step))"
+    assert _again([]) == " (again: its script or an earlier step changed)"

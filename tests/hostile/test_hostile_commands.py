@@ -156,7 +156,9 @@ def test_sweep_members_on_slurm_arrive_exactly_through_the_array_body(tmp_path_f
     assert compile_source(tmp, source) == 0
     script = tmp / "out/hostile/slurm/hpc/a.sbatch"
     root = tmp / "root"
-    root.mkdir()
+    (root / ".mlc").mkdir(parents=True)
+    # The result cache, where ship/hpc/_step_cache.sh puts it before any job runs.
+    (root / ".mlc/step_cache.py").write_bytes((tmp / "out/hostile/slurm/step_cache.py").read_bytes())
     for index, value in enumerate(members):
         done = run_script(script, root, SLURM_SUBMIT_DIR=str(root), SLURM_ARRAY_JOB_ID="7",
                           SLURM_ARRAY_TASK_ID=str(index), SLURM_JOB_ID="8")

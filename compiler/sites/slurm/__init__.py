@@ -19,6 +19,7 @@ class Slurm(SiteKind):
     pool_keyword = "partition"
     reached_by = frozenset({Access.SSH})
     reaches = frozenset({Access.SSH, Access.OBJECT_STORE})  # its login host: rsync to ssh hosts, aws/gcloud
+    step_cache_copy = "slurm/step_cache.py"
 
     def site_fields(self):
         from ...frontend import schema as S
@@ -83,16 +84,20 @@ class Slurm(SiteKind):
         rule = builder.add(Rule(
             name=snake_rule(group.name),
             comment=f"stage {group.stage} on Slurm {site.name}.{group.pool.name}",
-            files=[("script", slurm.script_path(site.name, group)), ("submit", slurm.SUBMIT_SCRIPT)],
+            files=[("script", slurm.script_path(site.name, group)), ("submit", slurm.SUBMIT_SCRIPT),
+                   ("notes", slurm.NOTES_SCRIPT)],
             params=[Param("login", site.name, "login"),
                     Param("root", site.name, "scratch", join=builder.experiment.name),
                     Param("site", site.name, value=site.name),
                     # submit.sh retries the failed tasks alone; a Snakemake
                     # retry would submit the whole array again.
-                    Param("retries", site.name, value=str(builder.retries(members)))],
-            shell="MLC_SLURM_LOGIN={params.login:q} MLC_SLURM_ROOT={params.root:q} MLC_SLURM_SITE={params.site:q} "
+                    Param("retries", site.name, value=str(builder.retries(members))),
+                    Param("notes", site.name, value=slurm.cache_notes(group))],
+            # Once the job succeeded, what the result cache did for each task (for `mlc run`).
+            shell="{{ MLC_SLURM_LOGIN={params.login:q} MLC_SLURM_ROOT={params.root:q} MLC_SLURM_SITE={params.site:q} "
                   "MLC_RETRIES={params.retries:q} MLC_JOB_RECORD={params.record:q} bash {input.submit:q} "
-                  "{input.script:q}",
+                  "{input.script:q} && MLC_SLURM_LOGIN={params.login:q} MLC_SLURM_ROOT={params.root:q} "
+                  "bash {input.notes:q} {params.notes:q}; }}",
             span=group.instances[0].span,
         ))
         # The record of the submitted job (`mlc status`, `mlc down`), named
@@ -125,6 +130,12 @@ class Slurm(SiteKind):
 
         root = f"{str(config.get('scratch', '')).rstrip('/')}/{experiment}"
         return query(str(config.get("login", "")), [], root, paths, script)
+
+    def work_root_command(self, experiment: str, config: dict, argv: list[str]) -> list[str] | None:
+        from ...runner.remote_results import in_work_root
+
+        root = f"{str(config.get('scratch', '')).rstrip('/')}/{experiment}"
+        return in_work_root(str(config.get("login", "")), [], root, argv)
 
     def transfer_end(self, experiment: Experiment, site: Site, path: str):
         from ...backends.sites import slurm_root, slurm_settings

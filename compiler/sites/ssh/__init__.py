@@ -25,6 +25,7 @@ class Ssh(SiteKind):
     step_uses_host = True
     reached_by = frozenset({Access.SSH})
     reaches = frozenset({Access.SSH})  # its host runs rsync to and from other ssh hosts
+    step_cache_copy = "ssh/step_cache.py"
 
     def site_fields(self):
         from ...frontend import schema as S
@@ -113,6 +114,13 @@ class Ssh(SiteKind):
         host = str(config.get("host", ""))
         options = ["-F", str(config["ssh_config"])] if config.get("ssh_config") else []
         return query(host, options, str(config.get("root", "")), paths, script) if host else None
+
+    def work_root_command(self, experiment: str, config: dict, argv: list[str]) -> list[str] | None:
+        from ...runner.remote_results import in_work_root
+
+        host = str(config.get("host", ""))
+        options = ["-F", str(config["ssh_config"])] if config.get("ssh_config") else []
+        return in_work_root(host, options, str(config.get("root", "")), argv) if host else None
 
     def transfer_params(self, experiment: Experiment) -> list[tuple[str, str, str]]:
         # The transfer template reads an ssh end's host as its login.

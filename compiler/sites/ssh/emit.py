@@ -8,7 +8,7 @@ from __future__ import annotations
 import posixpath
 from pathlib import Path
 
-from ...backends import commands, launch, service_inputs
+from ...backends import cache_recipe, commands, launch, service_inputs
 from ...backends.naming import file_stem, snake_rule
 from ...backends.software import host_software
 from ...backends.templating import render
@@ -62,5 +62,6 @@ def emit_site(experiment: Experiment, plan: Plan, site_name: str) -> dict[str, s
             exports=rendered.exports,
             wait=service_inputs.wait_lines(experiment, plan, assignment.unit),
             usage_name=usage_name(assignment.unit),
+            recipe=None if isinstance(unit, Service) else cache_recipe.recipe_text(experiment, plan, assignment.unit),
         )
     return files

@@ -15,7 +15,9 @@ ordinary files. With a result under the key, the command does not run: the
 visible paths are linked from the cache again.
 
 Lines starting `mlc-cache:` on stdout say what happened (`mlc run` reads
-them from the step's log)."""
+them from the step's log). The same line is kept in `.mlc/cache/notes/`
+(note_name), where a step whose log stays on a remote site (a Slurm job's)
+leaves it for the workflow machine to fetch."""
 
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -30,7 +33,13 @@ from pathlib import Path
 
 CACHE = Path(".mlc") / "cache"
 SHOWN = CACHE / "shown"  # <hash of a visible output path>.json: which key it shows
+STEP_CACHE_HERE = ".mlc/step_cache.py"  # this file, shipped under a remote work root
+NOTES = CACHE / "notes"  # <note_name(step)>: the step's last `mlc-cache:` line
+# Passed on to the command: a scheduler's warning before the time limit
+# (Slurm's --signal), a cancellation, Ctrl-C.
+FORWARDED = ("SIGINT", "SIGTERM", "SIGHUP", "SIGUSR1", "SIGUSR2")
 CHUNK = 1 << 20
+CODE = "<code>"  # the input name of the experiment's `code` paths (backends/cache_recipe.CODE)
 
 
 def file_digest(path: Path) -> str:
@@ -41,9 +50,15 @@ def file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def content_key(path: Path) -> str:
+# Folders Python writes into project code by itself when a module is
+# imported: not part of what a project path holds.
+GENERATED_IN_PROJECT = frozenset({"__pycache__"})
+
+
+def content_key(path: Path, skip: frozenset[str] = frozenset()) -> str:
     """The content of a file, or of a directory tree (names, kinds and file
-    contents; not mtimes, so a copy made elsewhere has the same key)."""
+    contents; not mtimes, so a copy made elsewhere has the same key), but
+    for folders named in `skip`."""
     if path.is_symlink() and not path.exists():
         return "dangling:" + os.readlink(path)
     if path.is_file():
@@ -52,7 +67,7 @@ def content_key(path: Path) -> str:
         return "missing"
     digest = hashlib.sha256()
     for root, dirs, files in os.walk(path):
-        dirs.sort()
+        dirs[:] = sorted(d for d in dirs if d not in skip)
         for name in sorted(files):
             full = Path(root) / name
             digest.update(json.dumps([str(full.relative_to(path)), content_key(full)]).encode())
@@ -77,7 +92,7 @@ def input_key(spec: dict) -> str:
     path = Path(spec["path"])
     if spec["kind"] == "dataset":
         return dataset_key(spec.get("uri", spec["path"]), path, spec.get("checksum"))
-    return content_key(path)
+    return content_key(path, GENERATED_IN_PROJECT if spec["kind"] == "project" else frozenset())
 
 
 def step_key(recipe: dict, inputs: dict[str, str]) -> str:
@@ -196,6 +211,9 @@ def why_not_cached(recipe: dict, inputs: dict[str, str]) -> str:
             changes.append(f"{part} changed")
     old_inputs = {f"{i['name']}#{i['position']}": i.get("key") for i in previous.get("inputs", [])}
     changed = sorted({name.split("#")[0] for name, key in inputs.items() if old_inputs.get(name) != key})
+    if CODE in changed:  # the experiment's `code` paths (backends/cache_recipe.CODE)
+        changed.remove(CODE)
+        changes.append("code changed")
     if changed:
         changes.append("input " + ", ".join(changed) + " changed")
     if not changes and previous.get("outputs") != recipe["outputs"]:
@@ -203,24 +221,97 @@ def why_not_cached(recipe: dict, inputs: dict[str, str]) -> str:
     return "; ".join(changes) or "its result was removed from the cache"
 
 
+def note_name(step: str) -> str:
+    """The file in NOTES that holds a step's line (a step's id may hold any character)."""
+    return hashlib.sha256(step.encode()).hexdigest()[:32]
+
+
+def _say(step: str, line: str) -> None:
+    print(line, flush=True)
+    try:
+        NOTES.mkdir(parents=True, exist_ok=True)
+        tmp = NOTES / f".{note_name(step)}.{os.getpid()}"
+        tmp.write_text(line + "\n", encoding="utf-8")
+        os.replace(tmp, NOTES / note_name(step))
+    except OSError:  # the note is for the report only
+        pass
+
+
+def run(command: list[str]) -> int:
+    """Runs the command and passes FORWARDED signals on to it; its status
+    (128 + N when signal N ended it)."""
+    children: list[subprocess.Popen] = []
+    for name in FORWARDED:  # before the start: no signal may end this process alone
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), lambda number, frame: [c.send_signal(number) for c in children])
+    children.append(subprocess.Popen(command))
+    status = children[0].wait()
+    return status if status >= 0 else 128 - status
+
+
+def shown_keys(tree: Path) -> set[str]:
+    """The keys some visible result of the work tree still holds."""
+    keys = set()
+    for record_path in sorted((tree / SHOWN).glob("*.json")):
+        try:
+            record = json.loads(record_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(record, dict) and (tree / str(record.get("path", ""))).exists():
+            keys.add(str(record.get("key", "")))
+    return keys
+
+
+def _size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+def unreferenced(tree: Path) -> list[dict]:
+    """The cached results of a work tree that no visible result shows (`mlc
+    clean`): {path, step, params, size} each. Not an entry being stored
+    (`.tmp-*`), not the bookkeeping (shown/, notes/): only key folders."""
+    keep = shown_keys(tree)
+    entries = []
+    cache = tree / CACHE
+    for entry in sorted(cache.iterdir()) if cache.is_dir() else []:
+        if len(entry.name) != 64 or entry.name.strip("0123456789abcdef") or entry.name in keep or not entry.is_dir():
+            continue
+        try:
+            record = json.loads((entry / "record.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            record = {}
+        entries.append({"path": str(entry), "step": str(record.get("step", "?")),
+                        "params": record.get("params", {}), "size": _size(entry)})
+    return entries
+
+
+def tidy(delete: bool) -> int:
+    """`step_cache.py --clean [--delete]`, run in a remote work root by `mlc
+    clean`: one JSON line per unreferenced entry (removed with --delete)."""
+    for entry in unreferenced(Path(".")):
+        if delete:
+            shutil.rmtree(entry["path"])
+        print(json.dumps(entry, sort_keys=True), flush=True)
+    return 0
+
+
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["--clean"]:
+        return tidy(argv[1:] == ["--delete"])
     recipe, command = json.loads(argv[0]), argv[1:]
     inputs = input_keys(recipe)
     key = step_key(recipe, inputs)
     entry = CACHE / key
     if complete(entry, recipe):
         show(entry, key, recipe)
-        print(f"mlc-cache: re-used {key[:12]} (record: {entry / 'record.json'})", flush=True)
+        _say(recipe["step"], f"mlc-cache: re-used {key[:12]} (record: {entry / 'record.json'})")
         return 0
-    print(f"mlc-cache: running {key[:12]}: {why_not_cached(recipe, inputs)}", flush=True)
+    _say(recipe["step"], f"mlc-cache: running {key[:12]}: {why_not_cached(recipe, inputs)}")
     _remove(entry)  # what is left of a result whose files were deleted
     for out in recipe["outputs"]:
         _remove(Path(out["path"]))
     started = time.monotonic()
-    try:
-        status = subprocess.call(command)
-    except KeyboardInterrupt:  # the command got the same SIGINT and ended
-        return 130
+    status = run(command)
     if status != 0:
         return status
     missing = [out["path"] for out in recipe["outputs"] if not Path(out["path"]).exists()]

@@ -19,4 +19,7 @@ export MLC_OUT_pdf=report.pdf
 command='export OMP_NUM_THREADS=1
 source ~/.profile.d/plots.sh
 python report.py "${MLC_IN_scores_1}" "${MLC_IN_scores_2}" "${MLC_OUT_pdf}"'
-exec bash -eo pipefail -c "$command"
+# The result cache (docs/running.md), shipped to the work root: it runs the
+# command, or re-uses the result its key names without running it.
+recipe='{"experiment":"envopts","inputs":[{"kind":"output","name":"scores","path":"score-1.json","position":0},{"kind":"output","name":"scores","path":"score-2.json","position":1}],"outputs":[{"kind":"file","name":"pdf","path":"report.pdf"}],"parts":{"command":"export OMP_NUM_THREADS=1\nsource ~/.profile.d/plots.sh\npython report.py \"${MLC_IN_scores_1}\" \"${MLC_IN_scores_2}\" \"${MLC_OUT_pdf}\"","env":{},"exports":[["MLC_IN_scores_1","score-1.json"],["MLC_IN_scores_2","score-2.json"],["MLC_OUT_pdf","report.pdf"]],"image":"","outputs":[["file","report.pdf"]],"params":{},"software":{"conda":{"digest":null,"file":null,"name":"analysis","spec":null},"modules":[],"setup":"export OMP_NUM_THREADS=1\nsource ~/.profile.d/plots.sh","site_modules":true,"venv":null}},"recipe":"f4a234e9ee770be26079ff801624b60cd8444bcf4e71d9141113c06dc10e23e8","step":"report"}'
+exec "${MLC_PYTHON:-python3}" .mlc/step_cache.py "$recipe" bash -eo pipefail -c "$command"
