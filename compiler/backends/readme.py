@@ -74,7 +74,10 @@ def _services(experiment: Experiment, plan: Plan) -> list[dict[str, str]]:
             continue
         site = experiment.site(assignment.site)
         stop = registry.of(site).service_stop_hint(site, assignment.unit)
-        services.append({"name": unit_of(experiment, assignment.unit).name, "stop": stop})
+        service = unit_of(experiment, assignment.unit)
+        lifetime = ("lives for the experiment: the workflow stops it after its last consumer"
+                    if service.lifetime == "experiment" else "persistent: keeps running after the workflow ends")
+        services.append({"name": service.name, "lifetime": lifetime, "stop": stop})
     return services
 
 

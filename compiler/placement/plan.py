@@ -214,7 +214,9 @@ def _notes(problem: Problem, plan_transfers: list[Transfer]) -> list[str]:
             f"and {NO_LINK_LATENCY * 1000:g} ms; declare a link for a better plan"
         )
     if any(problem.is_service):
-        notes.append("services count as done once started; their cost is counted up to the makespan")
+        persistent = any(s and u.lifetime != "experiment" for s, u in zip(problem.is_service, problem.units))
+        notes.append("services count as done once started" + (
+            "; a persistent service's cost is counted up to the makespan" if persistent else ""))
     if any(s and u.lifetime == "experiment" for s, u in zip(problem.is_service, problem.units)):
         notes.append("a service that lives for the experiment is paid for until its last consumer finishes, "
                      "when the workflow stops it and its nodes are free for later units")
