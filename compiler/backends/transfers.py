@@ -150,14 +150,14 @@ def emit(experiment: Experiment, plan: Plan) -> dict[str, str]:
     return files
 
 
-def via_store(experiment: Experiment, transfer: Transfer) -> dict[str, object]:
+def via_store(experiment: Experiment, transfer) -> dict[str, object]:
     """The template's settings of a via-store transfer: where it is staged
     (split around the run id) and rclone's flags for the bucket."""
     assert transfer.route.staging is not None
     before, after = kubernetes.staged_parts(experiment, transfer)
     return {"staged_before": before, "staged_after": after,
             "rclone_flags": kubernetes.rclone_flags(transfer.route.staging),
-            "spool_path": f"{SPOOL}/{file_stem(transfer.id)}"}
+            "spool_path": f"{SPOOL}/{file_stem(transfer.id)}"}  # a Transfer, or a kubernetes.Shipped
 
 
 def script_text(experiment: Experiment, span, id: str, what: str, kind: str, source: End, target: End,

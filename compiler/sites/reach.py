@@ -65,6 +65,10 @@ def staged(site: Site) -> bool:
     return Access.STAGING in registry.of(site).site_reached_by(site)
 
 
+def staging_of(site: Site) -> str | None:
+    return registry.of(site).staging(site)
+
+
 def make_route(kind: str, source: Site, target: Site) -> Route:
     """The IR's Route of `kind` (from `choose`) between two sites: the site
     that runs the copy, and for `via-store` the bucket and the outside end
@@ -74,7 +78,7 @@ def make_route(kind: str, source: Site, target: Site) -> Route:
         return Route(kind=kind, runs_on={"direct-pull": target.name, "direct-push": source.name}.get(kind))
     # Data leaving a cluster is staged in that cluster's bucket (its push
     # Job writes there); data entering one, in the target's.
-    bucket = registry.of(source).staging(source) if staged(source) else registry.of(target).staging(target)
+    bucket = staging_of(source) if staged(source) else staging_of(target)
     outside = next((s for s in (source, target) if not staged(s)), None)
     runs_on = None
     if outside is not None and Access.OBJECT_STORE in registry.of(outside).reaches:

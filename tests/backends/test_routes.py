@@ -8,7 +8,11 @@ and the route is read back from what ran where:
 - a copy tool on this machine: direct, run by the end nothing reached
   remotely (the workflow machine's own site);
 - no copy tool, both ends reached remotely: a relay, and then nothing may be
-  written on this machine (streamed, not staged)."""
+  written on this machine (streamed, not staged);
+- rclone, or a cluster's push or fetch Job applied (kubectl apply, never
+  exec): via-store, run by the host whose shell ran rclone (over ssh, or
+  this machine's own site), or by nobody outside a cluster when this machine
+  only keeps a copy on the way (rsync next to rclone) or nothing ran rclone."""
 
 from __future__ import annotations
 
@@ -28,7 +32,7 @@ from compiler.sites import registry
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 CASES = sorted([*EXAMPLES.glob("*.mlx"), *(EXAMPLES / "slurm").glob("*.mlx")])
-TOOLS = ("ssh", "rsync", "kubectl", "aws", "gcloud", "tar")
+TOOLS = ("ssh", "rsync", "kubectl", "aws", "gcloud", "tar", "rclone")
 COPY = re.compile(r"\b(rsync|aws s3|gcloud storage)\b")
 
 
@@ -70,10 +74,25 @@ def observed_route(experiment: Experiment, plan: Plan, transfer, tmp_path: Path)
            "PATH": f"{_stubs(tmp_path / (transfer.id + '.tools'))}:{os.environ['PATH']}"}
     work = folder / "cwd"
     work.mkdir()
+    for path, text in emit(experiment, plan).items():  # the output folder: a cluster's Job scripts
+        if path.startswith("k8s/"):
+            (work / path).parent.mkdir(parents=True, exist_ok=True)
+            (work / path).write_text(text)
     before = _files(work)
     result = subprocess.run(["bash", str(script)], check=False, stdin=subprocess.DEVNULL, cwd=work, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     calls = _calls(log)
+    applied = any(tool == "kubectl" and "apply" in args for tool, *args in calls)
+    remote_rclone = [args for tool, *args in calls if tool == "ssh" and "rclone " in args[-1]]
+    if applied or remote_rclone or any(tool == "rclone" for tool, *_ in calls):
+        assert not any(tool == "kubectl" and "exec" in args for tool, *args in calls), "staged, yet exec"
+        runs_on = None
+        if remote_rclone:
+            runs_on = by_login[remote_rclone[0][-2]]
+        elif any(tool == "rclone" for tool, *_ in calls) and not any(tool == "rsync" for tool, *_ in calls):
+            runs_on = next(s for s in (transfer.source_site, transfer.target_site)
+                           if registry.of(experiment.site(s)).is_workflow_machine)
+        return Route(kind="via-store", runs_on=runs_on, staging=transfer.route.staging)
     for tool, *args in calls:
         if tool == "ssh" and COPY.search(args[-1]):
             host = by_login[args[-2]]
@@ -117,8 +136,10 @@ def test_every_examples_scripts_take_the_plans_routes(path, tmp_path):
 def test_the_examples_and_a_hand_made_plan_cover_every_route(tmp_path):
     # Without this the test above could pass on examples that move nothing.
     seen = {t.route.kind for path in CASES for t in _compiled(path)[1].transfers}
-    experiment, plan = builders.multisite()
-    for transfer in plan.transfers:
-        assert observed_route(experiment, plan, transfer, tmp_path) == transfer.route, transfer.id
-        seen.add(transfer.route.kind)
-    assert seen == {"direct-pull", "direct-push", "relay"}
+    built = (builders.multisite(), builders.with_kubernetes(staging=None, data_path="exec"))
+    for i, (experiment, plan) in enumerate(built):
+        (tmp_path / str(i)).mkdir()
+        for transfer in plan.transfers:
+            assert observed_route(experiment, plan, transfer, tmp_path / str(i)) == transfer.route, transfer.id
+            seen.add(transfer.route.kind)
+    assert seen == {"direct-pull", "direct-push", "relay", "via-store"}

@@ -8,11 +8,21 @@ docs/kubernetes.md describes the mapping."""
 
 from __future__ import annotations
 
-from compiler.backends.kubernetes.fetch import is_fetch, rclone_flags, remote, site_fetches, site_pushes, staged_parts
+from compiler.backends.kubernetes.fetch import (
+    is_fetch,
+    rclone_flags,
+    remote,
+    ship_fetch,
+    shipped,
+    site_fetches,
+    site_pushes,
+    site_ships,
+    staged_parts,
+)
 from compiler.backends.kubernetes.pods import WORK_MOUNT
 from compiler.backends.kubernetes.site import emit_site, site_dir
 from compiler.backends.kubernetes.workloads import run_script_name, workload_of
-from compiler.ir import Experiment, Plan, Transfer
+from compiler.ir import Experiment, Plan, ProjectPath, Site, Transfer
 
 
 def run_script(experiment: Experiment, plan: Plan, unit: str) -> str:
@@ -39,6 +49,12 @@ def fetch_script(experiment: Experiment, plan: Plan, transfer: Transfer) -> str:
     return f"{site_dir(transfer.target_site)}/{fetch.script}"
 
 
+def ship_script(experiment: Experiment, site: Site, path: ProjectPath, source: str) -> str:
+    """The script whose in-cluster Job copies a shipped project path from the
+    staging bucket into the site's work volume."""
+    return f"{site_dir(site.name)}/{ship_fetch(experiment, site, path, source).script}"
+
+
 def push_script(experiment: Experiment, plan: Plan, transfer: Transfer) -> str:
     """The script whose in-cluster Job copies a via-store transfer from the
     source site's work volume to its staging bucket."""
@@ -47,4 +63,4 @@ def push_script(experiment: Experiment, plan: Plan, transfer: Transfer) -> str:
 
 
 __all__ = ["WORK_MOUNT", "down_script", "emit_site", "fetch_script", "is_fetch", "push_script", "rclone_flags",
-           "remote", "run_script", "staged_parts", "up_script"]
+           "remote", "run_script", "ship_script", "shipped", "staged_parts", "up_script"]

@@ -21,7 +21,7 @@ from kubernetes import client
 
 from compiler.backends.kubernetes import labels, pod_policy, pods
 from compiler.backends.naming import K8S_NAME_MAX, dns1123, file_stem
-from compiler.ir import Experiment, Plan, Site, Transfer
+from compiler.ir import Experiment, Plan, ProjectPath, Route, Site, Span, Transfer
 from compiler.sites import reach
 
 # rclone's on-the-fly remotes: no config file, credentials from the
@@ -34,16 +34,32 @@ FETCH_BACKOFF = 3
 
 
 @dataclass(frozen=True)
+class Shipped:
+    """A project path copied into a staging cluster (compiler/backends/
+    shipping.py): uploaded from the workflow machine, then fetched. Has what
+    a Job reads of a Transfer."""
+
+    id: str  # its place in the staging bucket: ship/<folder>
+    path: str
+    target_path: str
+    kind: str
+    route: Route
+    span: Span
+
+
+@dataclass(frozen=True)
 class Fetch:
     """An in-cluster copy: `verb` "fetch" (into the work volume) or "push"
     (out of it, to the staging bucket)."""
 
-    transfer: Transfer
+    transfer: Transfer | Shipped
     name: str  # the Job's name (before the run suffix)
     verb: str = "fetch"
 
     @property
     def script(self) -> str:
+        if isinstance(self.transfer, Shipped):
+            return f"fetch-ship-{file_stem(self.transfer.path)}.sh"
         return f"{self.verb}-{file_stem(self.transfer.id)}.sh"
 
     @property
@@ -78,6 +94,30 @@ def site_fetches(experiment: Experiment, plan: Plan, site_name: str) -> list[Fet
     ]
 
 
+def shipped(site: Site, path: ProjectPath, source: str) -> Shipped:
+    """How project path `path` reaches staging cluster `site` (from `source`,
+    the workflow machine's project): staged under ship/, as in the project."""
+    folder = path.path.rstrip("/") if path.kind == "dir" else path.path.rstrip("/").rpartition("/")[0]
+    route = Route(kind="via-store", runs_on=source, staging=reach.staging_of(site))
+    return Shipped(id=f"ship/{folder}".rstrip("/"), path=path.path, target_path=path.path, kind=path.kind,
+                   route=route, span=path.span)
+
+
+def site_ships(experiment: Experiment, plan: Plan, site_name: str) -> list[Fetch]:
+    """Fetch Jobs of the project paths shipped to a staging cluster."""
+    from compiler.backends import shipping  # it reaches back into this package through the transfers
+
+    site = experiment.site(site_name)
+    if not reach.staged(site):
+        return []
+    return [ship_fetch(experiment, site, path, shipping.PROJECT)
+            for path in shipping.needs(experiment, plan).get(site_name, [])]
+
+
+def ship_fetch(experiment: Experiment, site: Site, path: ProjectPath, source: str) -> Fetch:
+    return Fetch(shipped(site, path, source), dns1123(f"{experiment.name}-ship-{path.path}", K8S_NAME_MAX))
+
+
 def site_pushes(experiment: Experiment, plan: Plan, site_name: str) -> list[Fetch]:
     return [
         Fetch(transfer, dns1123(f"{experiment.name}-push-{transfer.id}", K8S_NAME_MAX), "push")
@@ -98,7 +138,7 @@ def rclone_flags(url: str) -> list[str]:
     return [*remote(url)[1], *_RCLONE_FLAGS]
 
 
-def staged_parts(experiment: Experiment, transfer: Transfer) -> tuple[str, str]:
+def staged_parts(experiment: Experiment, transfer: Transfer | Shipped) -> tuple[str, str]:
     """Where a via-store transfer is staged, as rclone names it, split around
     the run id (known only at run time): `<staging>/<experiment>/` and
     `/<transfer id>`, plus `/<file name>` for a file."""
@@ -115,7 +155,7 @@ def _literal(text: str) -> str:
     return text.replace("$", "$$")
 
 
-def rclone_command(transfer: Transfer, experiment: Experiment | None = None, verb: str = "fetch") -> list[str]:
+def rclone_command(transfer: Transfer | Shipped, experiment: Experiment | None = None, verb: str = "fetch") -> list[str]:
     """The Job's rclone command line; `experiment` is needed for a via-store
     transfer (its staged location names the experiment)."""
     verb_name = "copy" if transfer.kind == "dir" else "copyto"  # copyto: a file to that very name

@@ -8,7 +8,7 @@ import yaml
 
 from compiler.backends.errors import BackendError
 from compiler.backends.kubernetes import ingress, labels, multinode, objects, pod_policy, scripts
-from compiler.backends.kubernetes.fetch import fetch_job, is_fetch, site_fetches, site_pushes
+from compiler.backends.kubernetes.fetch import Shipped, fetch_job, is_fetch, site_fetches, site_pushes, site_ships
 from compiler.backends.kubernetes.serialise import dump_yaml, header
 from compiler.backends.kubernetes.workloads import (
     JobWorkload,
@@ -135,10 +135,15 @@ def emit_site(experiment: Experiment, plan: Plan, site_name: str) -> dict[str, s
 
     from compiler.backends.transfers import provenance as transfer_provenance  # transfers imports this package
 
-    for fetch in [*site_fetches(experiment, plan, site_name), *site_pushes(experiment, plan, site_name)]:
-        span = transfer_provenance(experiment, fetch.transfer)
+    copies = [*site_fetches(experiment, plan, site_name), *site_pushes(experiment, plan, site_name),
+              *site_ships(experiment, plan, site_name)]
+    for fetch in copies:
+        moved = fetch.transfer
+        span = moved.span if isinstance(moved, Shipped) else transfer_provenance(experiment, moved)
         manifests[fetch.manifest] = dump_yaml(fetch_job(experiment, site, claim, fetch), span)
-        if fetch.verb == "push":
+        if isinstance(moved, Shipped):
+            purpose = f"Copies project path {moved.path}, staged in the bucket, into the work volume."
+        elif fetch.verb == "push":
             purpose = (f"Copies {fetch.transfer.path} from the work volume to the staging bucket inside the "
                        f"cluster ({fetch.transfer.id}).")
         elif fetch.transfer.route.kind == "via-store":
