@@ -16,7 +16,6 @@ from compiler.backends.kubernetes.fetch import (
     shipped,
     site_fetches,
     site_pushes,
-    site_ships,
     staged_parts,
 )
 from compiler.backends.kubernetes.pods import WORK_MOUNT
