@@ -25,8 +25,11 @@ from compiler.ir import Experiment, Plan, ProjectPath, Route, Site, Span, Transf
 from compiler.sites import reach
 
 # rclone's on-the-fly remotes: no config file, credentials from the
-# environment (the pod's service account or the node's role).
-_REMOTES = {"s3": (":s3:", ["--s3-provider=AWS", "--s3-env-auth"]), "gs": (":gcs:", ["--gcs-env-auth"])}
+# environment (the pod's service account or the node's role). The bucket
+# exists: rclone neither checks nor creates it (a role with object rights
+# only may do neither).
+_REMOTES = {"s3": (":s3:", ["--s3-provider=AWS", "--s3-env-auth", "--s3-no-check-bucket"]),
+            "gs": (":gcs:", ["--gcs-env-auth"])}
 # Transient failures are retried inside the pod; the Job's backoff then
 # starts a new pod, which skips what is already there.
 _RCLONE_FLAGS = ["--retries=5", "--low-level-retries=20", "--stats=60s", "--stats-one-line"]

@@ -66,7 +66,7 @@ run_id() {
 # rclone copies a directory's contents (copy) or a file to that very name
 # (copyto), skipping what the other side already has whole: a re-run resumes.
 if [[ $directory == yes ]]; then verb=copy; else verb=copyto; fi
-rclone_flags=(--s3-provider=AWS --s3-env-auth --retries=5 --low-level-retries=20 --stats=60s --stats-one-line)
+rclone_flags=(--s3-provider=AWS --s3-env-auth --s3-no-check-bucket --retries=5 --low-level-retries=20 --stats=60s --stats-one-line)
 # <staging>/<experiment>/<run>/<transfer id>[/<file name>]: each run stages apart.
 staged=:s3:staging/mlc/permember/"$(run_id "$target_run")"/to_cloud__train_lr_0_01_bs_16_ckpt_a7d8ea/model.pt
 flags_quoted=""
