@@ -130,6 +130,13 @@ class KubernetesSettings(_Frozen):
     storage_class: str | None = None  # of the work volume mlc creates
     access_mode: Literal["ReadWriteMany", "ReadWriteOnce", "ReadWriteOncePod"] = "ReadWriteMany"
     transfer_image: str = "docker.io/rclone/rclone:1.68"  # in-cluster transfer Jobs
+    # Where data into and out of the cluster is staged (s3:// or gs://): the
+    # other end uploads there and a Job copies it in, or a Job copies it out
+    # and the other end downloads (compiler/sites/reach.py, "via-store").
+    staging: str | None = None
+    # "exec": transfers stream through `kubectl exec` into a data mover
+    # instead (needs pods/exec; the API server carries the bytes).
+    data_path: Literal["staging", "exec"] = "staging"
     pod: PodOptions = Field(default_factory=PodOptions)
     # A host name whose subdomains an ingress controller routes to the site's
     # Services (`<service object>.<expose>`): how units elsewhere reach them.
@@ -537,10 +544,19 @@ class Route(_Frozen):
     """How a transfer goes (compiler/sites/reach.py chooses, placement prices
     it, the transfer script does exactly this). `runs_on` is the site whose
     host runs the copy: the target for a pull, the source for a push, None
-    for a relay (the workflow machine streams from one end into the other)."""
+    for a relay (the workflow machine streams from one end into the other).
 
-    kind: Literal["direct-pull", "direct-push", "relay"]
+    `via-store`: through the staging bucket of a Kubernetes end (`staging`):
+    the source uploads (or a Job in its cluster pushes) to
+    `<staging>/<experiment>/<run>/<transfer id>`, then the target downloads
+    (or a Job in its cluster fetches). `runs_on` is then the end outside a
+    cluster whose own host runs the upload or download; None when the
+    workflow machine does it for that end (an ssh host, which reaches no
+    object storage) or when both ends are clusters."""
+
+    kind: Literal["direct-pull", "direct-push", "relay", "via-store"]
     runs_on: str | None = None
+    staging: str | None = None  # via-store: the bucket prefix (s3://, gs://)
 
 
 class Transfer(_Frozen):

@@ -106,17 +106,29 @@ def test_the_front_end_reads_the_registry_without_the_back_end():
 
 
 def test_routes_follow_from_what_each_kind_reaches():
-    from compiler.ir import Site, Span
+    from compiler.ir import KubernetesSettings, Site, Span
     from compiler.sites import reach
 
-    def end(name, store=False):
+    def end(name, store=False, **kubernetes):
         span = Span(file="x.mlx", line=1, column=1, end_line=1, end_column=2)
-        return reach.end_of(Site(name=name, kind=name, pools=[], span=span), store)
+        settings = KubernetesSettings(**kubernetes) if name == "kubernetes" else None
+        return reach.end_of(Site(name=name, kind=name, pools=[], kubernetes=settings, span=span), store)
 
+    staged = {"staging": "s3://bucket/mlc"}
+    exec_path = {"data_path": "exec"}
     assert reach.choose(end("slurm", store=True), end("slurm")) == "direct-pull"  # the login host fetches
     assert reach.choose(end("slurm"), end("local")) == "direct-pull"  # the workflow machine fetches
-    assert reach.choose(end("local"), end("kubernetes")) == "direct-push"
     assert reach.choose(end("slurm"), end("slurm")) == "direct-pull"  # login host to login host
-    assert reach.choose(end("slurm"), end("kubernetes")) == "relay"
-    assert reach.choose(end("kubernetes"), end("slurm")) == "relay"
     assert reach.choose(end("kubernetes", store=True), end("kubernetes")) == "direct-pull"  # a Job in the cluster
+    # A cluster with a staging bucket: through it, whatever the other end.
+    for other in ("local", "slurm", "ssh"):
+        assert reach.choose(end(other), end("kubernetes", **staged)) == "via-store"
+        assert reach.choose(end("kubernetes", **staged), end(other)) == "via-store"
+    assert reach.choose(end("kubernetes", **staged), end("kubernetes", **staged)) == "via-store"
+    # Through `kubectl exec` only when the site asks for it.
+    assert reach.choose(end("local"), end("kubernetes", **exec_path)) == "direct-push"
+    assert reach.choose(end("slurm"), end("kubernetes", **exec_path)) == "relay"
+    assert reach.choose(end("kubernetes", **exec_path), end("slurm")) == "relay"
+    # Neither: no route (placement reports E0594).
+    assert reach.choose(end("local"), end("kubernetes")) == reach.NO_ROUTE
+    assert reach.choose(end("kubernetes"), end("slurm")) == reach.NO_ROUTE

@@ -116,7 +116,7 @@ _DESCRIPTIONS = [
     (r"local/step_cache\.py", "runs or re-uses a local step by its cache key (a copy of mlc's step cache)"),
     (r"local/.*\.sh", "runs a stage instance or service on this machine"),
     (r"k8s/.*\.ya?ml", "a Kubernetes manifest"),
-    (r"k8s/.*/up\.sh", "prepares the Kubernetes site: namespace, work volume, data mover"),
+    (r"k8s/.*/up\.sh", "prepares the Kubernetes site: namespace, work volume (and data mover)"),
     (r"k8s/.*/down\.sh", "deletes what the experiment deployed on the Kubernetes site"),
     (r"k8s/.*\.sh", "applies a Kubernetes workload and waits for it"),
     (r"ssh/driver\.py", "runs the ssh sites' steps and transfer ends over ssh (python3 ssh/driver.py)"),

@@ -24,7 +24,7 @@ import os
 
 from ..ir import Experiment, Plan, ProjectPath, Route, Site
 from ..project import files_under, project_root
-from ..sites import registry
+from ..sites import reach, registry
 from .naming import file_stem, snake_rule
 from .templating import render
 
@@ -183,15 +183,24 @@ def _ends(experiment: Experiment, site: Site, path: ProjectPath):
 
 
 def copy_files(experiment: Experiment, site: Site, paths: list[ProjectPath]) -> dict[str, str]:
-    from .transfers import script_text
+    """A copy script per path: rsync or a stream into the site, or through
+    its staging bucket (uploaded here, fetched by a Job in the cluster)."""
+    from . import kubernetes
+    from .transfers import script_text, via_store
 
-    route = Route(kind="direct-push", runs_on=PROJECT)
     files = {}
     for path in paths:
         source, target = _ends(experiment, site, path)
+        staged: dict = {}
+        route = Route(kind="direct-push", runs_on=PROJECT)
+        if reach.staged(site):
+            moved = kubernetes.shipped(site, path, PROJECT)
+            route = moved.route
+            staged = {**via_store(experiment, moved), "fetch_script": kubernetes.ship_script(experiment, site, path,
+                                                                                               PROJECT)}
         files[copy_script(site, path)] = script_text(experiment, path.span, f"ship {path.path}",
                                                      f"project {path.kind} {path.path}", path.kind, source, target,
-                                                     route)
+                                                     route, **staged)
     return files
 
 

@@ -7,7 +7,12 @@ route the plan chose (Transfer.route):
 - direct, run on a remote host over ssh (a Slurm login host pulls from
   object storage, or rsyncs with another ssh host);
 - relayed through this machine: the source's reader piped into the
-  target's writer (tar streams over ssh and kubectl exec), never on disk here.
+  target's writer (tar streams over ssh and kubectl exec), never on disk here;
+- via the staging bucket of a Kubernetes end: uploaded with rclone (here,
+  on the source's host, or by a push Job in the source cluster), then
+  downloaded (here, on the target's host, or by a fetch Job in the target
+  cluster); an ssh host, which reaches no object storage, goes through a
+  copy under the output folder.
 
 How each end is reached (End.access) comes from its kind's `reached_by`."""
 
@@ -50,7 +55,8 @@ class End:
 
 # The End.access spelling of each Access, as the template branches on it.
 _ACCESS = {Access.WORKFLOW_MACHINE: "here", Access.SSH: "ssh", Access.KUBECTL: "kubectl",
-           Access.OBJECT_STORE: "store"}
+           Access.OBJECT_STORE: "store", Access.STAGING: "staging"}
+SPOOL = ".mlc/staging"  # via-store copies kept on this machine for an ssh end, under the output folder
 
 
 def script_path(transfer: Transfer) -> str:
@@ -65,8 +71,10 @@ def end(experiment: Experiment, site_name: str, path: str) -> End:
         return End(site=site_name, kind=URI, path=path, scheme=scheme, access=_ACCESS[Access.OBJECT_STORE])
     site = experiment.site(site_name)
     kind = registry.of(site)
-    # A kind is reached one way; the first in Access order if it ever states more.
-    access = next(_ACCESS[a] for a in Access if a in kind.reached_by)
+    # A site is reached one way; the first in Access order if it ever states more.
+    access = next((_ACCESS[a] for a in Access if a in kind.site_reached_by(site)), None)
+    if access is None:
+        raise BackendError(f"no transfer can reach site `{site_name}`: {kind.no_route_hint(site)}", site.span)
     return replace(kind.transfer_end(experiment, site, path), access=access)
 
 
@@ -74,6 +82,16 @@ def tools(source: End, target: End, route: Route, fetch: bool = False) -> list[s
     """What the machine running the workflow needs for this transfer."""
     if fetch:
         return ["kubectl"]  # it only applies the cluster's Job and waits
+    if route.kind == "via-store":
+        needed = {"kubectl"}  # a push or fetch Job (one end is a cluster)
+        for e in (source, target):
+            if e.access == "here" or (e.access == "ssh" and route.runs_on is None):
+                needed.add("rclone")
+            if e.access == "ssh":
+                needed.add("ssh")
+                if route.runs_on is None:
+                    needed.add("rsync")  # to and from the copy kept here
+        return sorted(needed)
     accesses = {source.access, target.access}
     if route.kind != "relay" and "here" not in accesses:
         return ["ssh"]  # it only asks the host that runs the copy to do it
@@ -97,6 +115,8 @@ def remote_tools(source: End, target: End, route: Route, fetch: bool = False) ->
     """What the remote host that runs a direct copy needs."""
     if fetch:
         return []  # the site's transfer_image brings rclone
+    if route.kind == "via-store":
+        return ["rclone"] if route.runs_on is not None and "ssh" in (source.access, target.access) else []
     if route.kind == "relay" or "here" in (source.access, target.access):
         return []
     return sorted({_SCHEMES[source.scheme]} if source.is_uri else {"rsync", "ssh"})
@@ -115,15 +135,35 @@ def emit(experiment: Experiment, plan: Plan) -> dict[str, str]:
                 f"into {transfer.target_site}: place the data set at a site that can fetch it, or keep its readers off "
                 f"{transfer.target_site}", provenance(experiment, transfer))
         fetch = kubernetes.is_fetch(experiment, transfer)
+        staged = {}
+        if transfer.route.kind == "via-store":
+            staged = via_store(experiment, transfer)
+            if source.access == "staging":
+                staged["push_script"] = kubernetes.push_script(experiment, plan, transfer)
+            if target.access == "staging":
+                staged["fetch_script"] = kubernetes.fetch_script(experiment, plan, transfer)
+        elif fetch:
+            staged["fetch_script"] = kubernetes.fetch_script(experiment, plan, transfer)
         files[script_path(transfer)] = script_text(
             experiment, provenance(experiment, transfer), transfer.id, transfer.what.label, transfer.kind,
-            source, target, transfer.route, fetch=fetch,
-            fetch_script=kubernetes.fetch_script(experiment, plan, transfer) if fetch else "")
+            source, target, transfer.route, fetch=fetch, **staged)
     return files
 
 
+def via_store(experiment: Experiment, transfer) -> dict[str, object]:
+    """The template's settings of a via-store transfer: where it is staged
+    (split around the run id) and rclone's flags for the bucket."""
+    assert transfer.route.staging is not None
+    before, after = kubernetes.staged_parts(experiment, transfer)
+    return {"staged_before": before, "staged_after": after,
+            "rclone_flags": kubernetes.rclone_flags(transfer.route.staging),
+            "spool_path": f"{SPOOL}/{file_stem(transfer.id)}"}  # a Transfer, or a kubernetes.Shipped
+
+
 def script_text(experiment: Experiment, span, id: str, what: str, kind: str, source: End, target: End,
-                route: Route, *, fetch: bool = False, fetch_script: str = "") -> str:
+                route: Route, *, fetch: bool = False, fetch_script: str = "", push_script: str = "",
+                staged_before: str = "", staged_after: str = "", rclone_flags: list[str] | None = None,
+                spool_path: str = "") -> str:
     """The script that copies `what` from `source` to `target` by `route`
     (also how code is shipped: compiler/backends/shipping.py); `fetch`: a
     Job inside the Kubernetes target copies it from object storage."""
@@ -139,6 +179,11 @@ def script_text(experiment: Experiment, span, id: str, what: str, kind: str, sou
         tools=tools(source, target, route, fetch),
         remote_tools=remote_tools(source, target, route, fetch),
         fetch_script=fetch_script,
+        push_script=push_script,
+        staged_before=staged_before,
+        staged_after=staged_after,
+        rclone_flags=rclone_flags or [],
+        spool_path=spool_path,
         mover=k8s_data_mover(experiment.name),
         mover_root=kubernetes.WORK_MOUNT,
         kube_run_id="\n".join(RUN_ID_FUNCTION),

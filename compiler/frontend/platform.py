@@ -197,6 +197,9 @@ def _lower_site(ctx: Context, d: A.Site) -> ir.Site | None:
     kind = registry.kind(d.kind)
     values = check_fields(ctx, d.fields, kind.site_fields(), ctx.params, what=what, at=d.name_pos)
     span = d.name_pos.span()
+    for code, name, message, hint in kind.field_problems(values):
+        f = next(x for x in reversed(d.fields) if x.name == name)
+        ctx.diags.error(code, message, f.value.pos.span(), help_(hint))
     if kind.pool_keyword is None:
         for pool in d.pools:
             ctx.diags.error("E0309", f"a {kind.name} site has no {pool.keyword}s", pool.keyword_pos.span(),

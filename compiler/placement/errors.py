@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from ..diagnostics import Diagnostic, Note, help_, note
 from ..fit import all_pools, candidate_pools, human_duration, nearest_pool, shortfalls
-from ..ir import Experiment, Objective, Pool, Service
+from ..ir import DataRef, Experiment, Objective, Pool, Service, Site
+from ..sites import registry
 
 NO_POOL = "E0801"  # no pool can ever run a unit
 PIN_CONFLICT = "E0802"  # the pins and exclusions rule out every pool that could run it
 DEADLINE = "E0803"  # no plan found meets the deadline
 BUDGET = "E0804"  # no plan found stays within the budget
 NO_CAPACITY = "E0805"  # a unit can never start: services hold, for ever, every pool it could use
+NO_ROUTE = "E0594"  # data must move into or out of a site nothing reaches (a cluster without `staging`)
 
 
 class PlacementError(Exception):
@@ -110,3 +112,16 @@ def no_capacity(experiment: Experiment, unit, holders: list[str], stalled: list[
         message = f"{_what(unit)} can never start: no node of its pools can take it"
         hint = help_("declare more nodes, or lower its resources")
     return Diagnostic(NO_CAPACITY, message, unit.span, "error", (where, hint))
+
+
+def no_route(experiment: Experiment, what: DataRef, source: Site, target: Site) -> Diagnostic:
+    """E0594: the plan moves `what` between two sites and no way of copying
+    joins them; reported at the end nothing reaches, which says what it lacks."""
+    ends = [s for s in (source, target) if not registry.of(s).site_reached_by(s)] or [target]
+    at = ends[0]
+    other = target if at is source else source
+    direction = "out of" if at is source else "into"
+    notes = [note(f"the {'target' if other is target else 'source'} is site `{other.name}`", other.span),
+             help_(registry.of(at).no_route_hint(at))]
+    return Diagnostic(NO_ROUTE, f"{what.label} must be copied {direction} site `{at.name}`, which no transfer "
+                      "can reach", at.span, "error", tuple(notes))

@@ -94,7 +94,7 @@ class Routes:
     latency: list[list[float]]
     inv_bandwidth: list[list[float]]  # seconds per byte
     egress: list[list[float]]  # money per byte
-    kind: list[list[str]]  # "direct-pull" | "direct-push" | "relay"
+    kind: list[list[str]]  # "direct-pull" | "direct-push" | "relay" | "via-store" | reach.NO_ROUTE
     workflow: int  # the workflow machine: a local site's index, or len(sites) when none is one
     linked: list[list[bool]]  # a link is declared between two ends (workflow machine included)
     store: Routes | None = None
@@ -198,6 +198,9 @@ def _routes(experiment: Experiment, sites: list[Site], store: bool = False) -> R
     for a in range(k):
         for b in range(k):
             kind = reach.choose(reach.end_of(sites[a], store), reach.end_of(sites[b]))
+            # via-store is priced as the link between the two ends (the bucket
+            # is taken to sit by the cluster); a transfer with no route is
+            # reported once placed (E0594), priced here as a direct one.
             if kind == "relay":
                 (l1, i1, e1), (l2, i2, e2) = hop(a, workflow), hop(workflow, b)
                 price = (l1 + l2, max(i1, i2), e1 + e2)

@@ -10,6 +10,8 @@ import re
 from .. import shapes
 from ..fit import human_duration, human_size
 from ..ir import Assignment, DataRef, DatasetRef, Objective, Plan, Route, Transfer
+from ..sites import reach
+from .errors import PlacementError, no_route
 from .listsched import Option, policy_for, run
 from .model import NO_LINK_BANDWIDTH, NO_LINK_LATENCY, DataItem, Problem
 from .schedule import Schedule
@@ -63,8 +65,9 @@ def transfers(problem: Problem, schedule: Schedule) -> list[Transfer]:
 
 def _route(problem: Problem, item: DataItem, source: int, target: int) -> Route:
     kind = problem.routes.of(item).kind[source][target]
-    runs_on = {"direct-pull": target, "direct-push": source}.get(kind)
-    return Route(kind=kind, runs_on=None if runs_on is None else problem.sites[runs_on].name)
+    if kind == reach.NO_ROUTE:
+        raise PlacementError([no_route(problem.experiment, item.ref, problem.sites[source], problem.sites[target])])
+    return reach.make_route(kind, problem.sites[source], problem.sites[target])
 
 
 def _end_name(problem: Problem, end: int) -> str:

@@ -45,6 +45,7 @@ class Access(enum.Enum):
     OBJECT_STORE = "object storage (s3://, gs://) through its command-line client"
     SSH = "a host's file system over ssh (rsync, tar)"
     KUBECTL = "a Kubernetes work volume through `kubectl exec` into the data mover"
+    STAGING = "a Kubernetes work volume through its staging bucket and a Job in the cluster"
     WORKFLOW_MACHINE = "the file system of the machine that runs the workflow"
 
 
@@ -106,6 +107,24 @@ class SiteKind(ABC):
 
     def has(self, feature: Feature) -> bool:
         return feature in self.features
+
+    def site_reached_by(self, site: Site) -> frozenset[Access]:
+        """How other hosts get at this very site's work tree: a subset of
+        `reached_by` that its settings choose (empty: nothing can)."""
+        return self.reached_by
+
+    def staging(self, site: Site) -> str | None:
+        """The bucket prefix a site reached by `Access.STAGING` stages through."""
+        return None
+
+    def no_route_hint(self, site: Site) -> str:
+        """How a site nothing reaches (site_reached_by is empty) is made reachable."""
+        return "declare how the site is reached"
+
+    def field_problems(self, values: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+        """Checks of a site's fields beyond their types, as (code, field,
+        message, hint); the front end reports each at the field's value."""
+        return []
 
     def secret_mappings(self) -> list[str]:
         """The fields of a `secret` block this kind can deliver from."""

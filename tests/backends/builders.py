@@ -29,9 +29,12 @@ def slurm_site(name: str = "hpc", login: str | None = "login.hpc.example", **set
     return ir.Site(name=name, kind="slurm", pools=[gpu, cpu], slurm=slurm, span=span(4))
 
 
-def kube_site(name: str = "cloud") -> ir.Site:
+def kube_site(name: str = "cloud", **settings) -> ir.Site:
+    """A cluster staging transfers through its bucket; `data_path="exec",
+    staging=None`: through `kubectl exec` into the data mover."""
     pool = ir.Pool(name="cpu", site=name, nodes=2, cpus=8, memory=32 * GiB, span=span(8))
-    settings = ir.KubernetesSettings(context="ctx", namespace="ns", volume="work")
+    settings = ir.KubernetesSettings(**{"context": "ctx", "namespace": "ns", "volume": "work",
+                                        "staging": "s3://staging/mlc", **settings})
     return ir.Site(name=name, kind="kubernetes", pools=[pool], kubernetes=settings, span=span(7))
 
 
@@ -246,11 +249,11 @@ def hostile_local(values: list[str]) -> tuple[ir.Experiment, ir.Plan]:
     return exp, plan(exp, {i.id: "laptop.default" for i in exp.instances})
 
 
-def with_kubernetes() -> tuple[ir.Experiment, ir.Plan]:
+def with_kubernetes(**cloud_settings) -> tuple[ir.Experiment, ir.Plan]:
     """Preparation on Kubernetes next to its object-store data set, training
     on Slurm, a service back on Kubernetes: transfers out of and into a
-    Kubernetes volume, through the data mover."""
-    cloud = kube_site()
+    Kubernetes volume, through its staging bucket (or `cloud_settings`)."""
+    cloud = kube_site(**cloud_settings)
     coco = ir.Dataset(name="coco", uri="s3://bucket/coco", size=GiB, site=cloud.name, span=span(9))
     prepare = instance(
         "prepare",

@@ -30,6 +30,7 @@ CASES = {
     "quickstart": (builders.quickstart, QUICKSTART_JOBS),
     "multisite": (builders.multisite, MULTISITE_JOBS),
     "with-kubernetes": (builders.with_kubernetes, KUBERNETES_JOBS),
+    "with-kubernetes-exec": (lambda: builders.with_kubernetes(staging=None, data_path="exec"), KUBERNETES_JOBS),
 }
 
 
@@ -101,9 +102,21 @@ def test_kubernetes_rules_run_the_sites_scripts_after_its_set_up():
     assert '".mlc/done/up_cloud"' in prepare
     assert 'script="k8s/cloud/run-prepare.sh"' in prepare
     assert "k8s/cloud/run-prepare.sh" in files and "k8s/cloud/up.sh" in files
+    # Through the staging bucket: a Job in the cluster fetches, nothing execs.
+    into = files["transfers/to_cloud__train_model.sh"]
+    assert "exec bash k8s/cloud/fetch-to_cloud__train_model.sh" in into
+    assert "in_mover" not in into and "kube-data-mover" not in into
+    out = files["transfers/to_hpc__prepare_data.sh"]
+    assert "bash k8s/cloud/push-to_hpc__prepare_data.sh" in out and "in_mover" not in out
+    assert not [path for path in files if "data-mover" in path]
+
+
+def test_kubernetes_transfers_stream_through_the_data_mover_only_with_data_path_exec():
+    files = emit(*builders.with_kubernetes(staging=None, data_path="exec"))
     into = files["transfers/to_cloud__train_model.sh"]
     assert "in_mover \"$target_context\" \"$target_namespace\" -i \"$(mover_of \"$target_run\")\"" in into
     assert "local mover=kube-data-mover\n" in into  # the run's data mover: kube-data-mover-<run>
+    assert "k8s/cloud/kube-data-mover-deployment.yaml" in files
 
 
 def test_a_gcs_data_set_is_fetched_with_gcloud(tmp_path):
@@ -132,7 +145,7 @@ def test_an_object_store_directory_relayed_into_kubernetes_is_a_positioned_error
     # Nothing streams a bucket's directory as one piece, and a data mover
     # fetches nothing itself: the back end refuses, pointing at the data set.
     exp, plan = builders.multisite()
-    other = builders.kube_site("cloud2")
+    other = builders.kube_site("cloud2", staging=None, data_path="exec")
     exp = exp.model_copy(update={"sites": [*exp.sites, other]})
     moved = plan.transfers[0].model_copy(update={
         "id": "to_cloud2__dataset_coco", "target_site": "cloud2",

@@ -15,6 +15,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from compiler.sites import reach
 from compiler import ir
 from compiler.backends import BackendError, emit, local, slurm
 
@@ -120,7 +121,9 @@ def test_sbatch_and_transfer_scripts_with_hostile_values_pass_the_tools(tmp_path
         outputs = [inst.outputs[0].model_copy(update={"path": f"ckpt/{value}/model.pt"})]
         return inst.model_copy(update={"env": env, "outputs": outputs})
 
-    transfers = [t.model_copy(update={"path": f"data/{hostile[2]}", "target_path": f"data/{hostile[3]}"})
+    # A work-tree path out of the cluster goes through its staging bucket.
+    transfers = [t.model_copy(update={"path": f"data/{hostile[2]}", "target_path": f"data/{hostile[3]}",
+                                      "route": reach.route(exp, t.source_site, t.target_site, "data")})
                  for t in plan.transfers]
     exp = exp.model_copy(update={"instances": [hostile_train(i) for i in exp.instances]})
     files = emit(exp, plan.model_copy(update={"transfers": transfers}))

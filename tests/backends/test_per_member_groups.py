@@ -29,7 +29,7 @@ site hpc : slurm {
   partition gpu { nodes = 2; cpus = 48; memory = 384GiB; gpus = 4 x a100; max_time = 24h }
 }
 site cloud : kubernetes {
-  context = "ctx"; namespace = "ml"
+  context = "ctx"; namespace = "ml"; staging = "s3://staging/mlc"
   pool cpu { nodes = 4; cpus = 16; memory = 64GiB; price = 0.5/h }
 }
 link hpc <-> cloud { bandwidth = 1Gbps; latency = 5ms }

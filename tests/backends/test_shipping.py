@@ -138,7 +138,7 @@ def test_a_slurm_site_gets_a_copy_and_a_changed_file_alone_is_sent_again(tmp_pat
 MULTI = """
 experiment multi { code = ["lib"] }
 site hpc : slurm { partition cpu { nodes = 1; cpus = 2; memory = 2GiB } }
-site cloud : kubernetes { pool cpu { nodes = 1; cpus = 2; memory = 2GiB } }
+site cloud : kubernetes { staging = "s3://staging/mlc"; pool cpu { nodes = 1; cpus = 2; memory = 2GiB } }
 site here : local { cpus = 2; memory = 2GiB }
 stage a { in cfg = file("configs/a.yaml"); in inner = file("lib/x.py"); out o = file("o"); on = hpc; run = "true" }
 stage b { in o = a.o; in cfg = dir("configs"); out p = file("p"); on = cloud; run = "true" }
@@ -165,7 +165,7 @@ def test_code_goes_to_every_site_with_a_unit_and_an_input_to_its_readers_only(tm
 
 def test_each_kind_states_how_code_reaches_it(tmp_path):
     """The local site links; a Slurm site is reached over ssh (rsync); a
-    Kubernetes site through its data mover, as its transfers are."""
+    Kubernetes site through its staging bucket, as its transfers are."""
     experiment, plan = _multi(tmp_path)
     files = emit(experiment, plan)
     assert sorted(p for p in files if p.startswith("ship/")) == [
@@ -178,7 +178,11 @@ def test_each_kind_states_how_code_reaches_it(tmp_path):
     assert "target_path=.mlc/step_cache.py" in files["ship/hpc/_step_cache.sh"]
     assert "ln -sfn" in files["ship/here.sh"]
     assert "rsync -a -s -e" in files["ship/hpc/lib.sh"]
-    assert "in_mover" in files["ship/cloud/configs.sh"] and "rsync -a" not in files["ship/cloud/configs.sh"]
+    into_cloud = files["ship/cloud/configs.sh"]
+    assert 'rclone "$verb" "$(under "$source_root" "$source_path")" "$staged"' in into_cloud
+    assert "exec bash k8s/cloud/fetch-ship-configs.sh" in into_cloud
+    assert "in_mover" not in into_cloud and "rsync -a" not in into_cloud
+    assert "k8s/cloud/fetch-ship-configs.sh" in files and "k8s/cloud/multi-ship-configs-job.yaml" in files
     folder = checks.write(files, tmp_path / "out")
     checks.assert_scripts_clean(folder, files)
     # Every unit waits for the steps that bring its site's project paths.

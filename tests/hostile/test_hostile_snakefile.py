@@ -74,7 +74,8 @@ def build(names: dict[str, str], values: dict[str, str]) -> tuple[ir.Experiment,
         ir.Site(name=hpc, kind="slurm", slurm=ir.SlurmSettings(login=values["login"], scratch=values["scratch"]),
                 span=_span(3), pools=[ir.Pool(name="cpu", site=hpc, nodes=1, cpus=2, memory=4 * GiB, span=_span(3))]),
         ir.Site(name=cloud, kind="kubernetes", span=_span(4),
-                kubernetes=ir.KubernetesSettings(context=values["context"], namespace=values["namespace"]),
+                kubernetes=ir.KubernetesSettings(context=values["context"], namespace=values["namespace"],
+                                                 staging="s3://staging/mlc"),
                 pools=[ir.Pool(name="cpu", site=cloud, nodes=1, cpus=2, memory=4 * GiB, span=_span(4))]),
     ]
     a, b, c = names["a"], names["b"], names["c"]

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from compiler.ir import DatasetRef, Objective, OutputRef, Route
+from compiler.ir import DatasetRef, KubernetesSettings, Objective, OutputRef, Route
 from compiler.placement import place
 from compiler.placement.model import NO_LINK_BANDWIDTH, NO_LINK_LATENCY
 
@@ -88,20 +88,33 @@ def test_data_sets_staged_off_their_site():
     assert by_what[coco_ref].path == "s3://bucket/coco"
     assert by_what[coco_ref].cost == pytest.approx(1.0)  # 2 GB at 0.5 per GB
     # hpc's login host pulls from object storage over the link (2 GB at
-    # 100 MB/s); the Kubernetes volume is reached by nothing but the workflow
-    # machine, which no link joins here: relayed at the no-link default, free.
+    # 100 MB/s); the Kubernetes volume goes through its staging bucket (a push
+    # Job, then hpc's login host downloads), priced over the same link.
     assert by_what[coco_ref].route == Route(kind="direct-pull", runs_on="hpc")
     imgs = by_what[DatasetRef(dataset="imgs")]
-    assert imgs.route == Route(kind="relay")
-    assert (imgs.finish - imgs.start, imgs.cost) == (pytest.approx(2 * NO_LINK_LATENCY + 1e9 / NO_LINK_BANDWIDTH), 0)
-    assert plan.cost == pytest.approx(1.0)
-    assert plan.where("job").start == pytest.approx(imgs.finish)
+    assert imgs.route == Route(kind="via-store", runs_on="hpc", staging="s3://staging/mlc")
+    assert (imgs.finish - imgs.start, imgs.cost) == (pytest.approx(1e9 / 1e8), pytest.approx(0.5))
+    assert plan.cost == pytest.approx(1.5)
+    assert plan.where("job").start == pytest.approx(max(imgs.finish, by_what[coco_ref].finish))
+
+
+def test_a_cluster_without_staging_or_exec_is_reached_by_no_transfer():
+    from compiler.placement.errors import PlacementError
+
+    sites = [site("hpc", "slurm"), site("cloud", "kubernetes", kubernetes=KubernetesSettings())]
+    make = instance("make", estimate=10, outputs={"m": 10}, on=["hpc"])
+    use = instance("use", estimate=10, reads={"m": "make:m"}, on=["cloud"])
+    with pytest.raises(PlacementError) as raised:
+        place(experiment(sites, [make, use]))
+    [diagnostic] = raised.value.diagnostics
+    assert diagnostic.code == "E0594" and "`staging = " in diagnostic.notes[-1].message
 
 
 def test_a_relay_is_priced_over_both_links_it_crosses():
     # The rtmdet shape: cluster and cloud joined by a fast link neither can
     # use (no end reaches the other), each joined to the workstation by a slow one.
-    sites = [site("hpc", "slurm"), site("cloud", "kubernetes"), site("ws", "local")]
+    sites = [site("hpc", "slurm"), site("cloud", "kubernetes", kubernetes=KubernetesSettings(data_path="exec")),
+             site("ws", "local")]
     links = [link("hpc", "cloud", bandwidth=1.25e8, egress=1.0), link("hpc", "ws", bandwidth=1.25e7, latency=0.005),
              link("ws", "cloud", bandwidth=2.5e7, latency=0.03, egress=0.05)]
     make = instance("make", estimate=10, outputs={"m": 10**9}, on=["hpc"])
@@ -142,7 +155,8 @@ def test_no_link_means_a_slow_documented_default():
 
 
 def test_services_start_when_inputs_are_ready_and_hold_their_pool():
-    sites = [site("hpc", "slurm"), site("cloud", "kubernetes", [pool("cpu", "cloud", nodes=1, cpus=4)])]
+    sites = [site("hpc", "slurm"), site("cloud", "kubernetes", [pool("cpu", "cloud", nodes=1, cpus=4)],
+                                        kubernetes=KubernetesSettings(data_path="exec"))]
     links = [link("hpc", "cloud", bandwidth=1e9)]
     train = instance("train", estimate=100, outputs={"m": 0}, on=["hpc"])
     serve = service("serve", reads={"m": "train:m"}, cpus=4, on=["cloud"])  # Slurm could host it too

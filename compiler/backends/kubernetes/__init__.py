@@ -8,11 +8,20 @@ docs/kubernetes.md describes the mapping."""
 
 from __future__ import annotations
 
-from compiler.backends.kubernetes.fetch import is_fetch, site_fetches
+from compiler.backends.kubernetes.fetch import (
+    is_fetch,
+    rclone_flags,
+    remote,
+    ship_fetch,
+    shipped,
+    site_fetches,
+    site_pushes,
+    staged_parts,
+)
 from compiler.backends.kubernetes.pods import WORK_MOUNT
 from compiler.backends.kubernetes.site import emit_site, site_dir
 from compiler.backends.kubernetes.workloads import run_script_name, workload_of
-from compiler.ir import Experiment, Plan, Transfer
+from compiler.ir import Experiment, Plan, ProjectPath, Site, Transfer
 
 
 def run_script(experiment: Experiment, plan: Plan, unit: str) -> str:
@@ -39,4 +48,18 @@ def fetch_script(experiment: Experiment, plan: Plan, transfer: Transfer) -> str:
     return f"{site_dir(transfer.target_site)}/{fetch.script}"
 
 
-__all__ = ["WORK_MOUNT", "down_script", "emit_site", "fetch_script", "is_fetch", "run_script", "up_script"]
+def ship_script(experiment: Experiment, site: Site, path: ProjectPath, source: str) -> str:
+    """The script whose in-cluster Job copies a shipped project path from the
+    staging bucket into the site's work volume."""
+    return f"{site_dir(site.name)}/{ship_fetch(experiment, site, path, source).script}"
+
+
+def push_script(experiment: Experiment, plan: Plan, transfer: Transfer) -> str:
+    """The script whose in-cluster Job copies a via-store transfer from the
+    source site's work volume to its staging bucket."""
+    push = next(f for f in site_pushes(experiment, plan, transfer.source_site) if f.transfer == transfer)
+    return f"{site_dir(transfer.source_site)}/{push.script}"
+
+
+__all__ = ["WORK_MOUNT", "down_script", "emit_site", "fetch_script", "is_fetch", "push_script", "rclone_flags",
+           "remote", "run_script", "ship_script", "shipped", "staged_parts", "up_script"]

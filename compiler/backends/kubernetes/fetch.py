@@ -1,10 +1,16 @@
-"""Transfers the cluster runs itself: a data set in object storage (s3://,
-gs://) that a Kubernetes site's units read is copied into the site's work
-volume by a Job inside the cluster (`fetch-<transfer>.sh` applies it and
-waits), with rclone from the site's `transfer_image`. The bytes go from
-the bucket to the volume, never through the API server or the workflow
-machine; rclone skips files already copied whole, so a retried or re-run
-transfer resumes where it stopped. Credentials come from the pod's identity
+"""Transfers the cluster runs itself, as Jobs inside it with rclone from the
+site's `transfer_image`:
+
+- a **fetch** Job copies into the site's work volume: a data set in object
+  storage (s3://, gs://) that the site's units read, or what another site
+  staged in the site's bucket (a `via-store` route, compiler/sites/reach.py);
+- a **push** Job copies a stage's output from the work volume out to the
+  site's staging bucket, where the other end downloads it.
+
+`fetch-<transfer>.sh` / `push-<transfer>.sh` apply the Job and wait. The
+bytes go between the bucket and the volume, never through the API server;
+rclone skips files already copied whole, so a retried or re-run transfer
+resumes where it stopped. Credentials come from the pod's identity
 (`service_account`, e.g. IRSA or GKE workload identity) or the node's."""
 
 from __future__ import annotations
@@ -13,15 +19,19 @@ from dataclasses import dataclass
 
 from compiler.backends.kubernetes import labels, pod_policy, pods
 from compiler.backends.naming import K8S_NAME_MAX, dns1123, file_stem
-from compiler.ir import Experiment, Plan, Site, Transfer
+from compiler.ir import Experiment, Plan, ProjectPath, Route, Site, Span, Transfer
 from compiler.lazy import lazy_module
+from compiler.sites import reach
 
 # The client (~0.2 s to import) only when a Kubernetes site is compiled.
 client = lazy_module("kubernetes.client")
 
 # rclone's on-the-fly remotes: no config file, credentials from the
-# environment (the pod's service account or the node's role).
-_REMOTES = {"s3": (":s3:", ["--s3-provider=AWS", "--s3-env-auth"]), "gs": (":gcs:", ["--gcs-env-auth"])}
+# environment (the pod's service account or the node's role). The bucket
+# exists: rclone neither checks nor creates it (a role with object rights
+# only may do neither).
+_REMOTES = {"s3": (":s3:", ["--s3-provider=AWS", "--s3-env-auth", "--s3-no-check-bucket"]),
+            "gs": (":gcs:", ["--gcs-env-auth"])}
 # Transient failures are retried inside the pod; the Job's backoff then
 # starts a new pod, which skips what is already there.
 _RCLONE_FLAGS = ["--retries=5", "--low-level-retries=20", "--stats=60s", "--stats-one-line"]
@@ -29,13 +39,33 @@ FETCH_BACKOFF = 3
 
 
 @dataclass(frozen=True)
+class Shipped:
+    """A project path copied into a staging cluster (compiler/backends/
+    shipping.py): uploaded from the workflow machine, then fetched. Has what
+    a Job reads of a Transfer."""
+
+    id: str  # its place in the staging bucket: ship/<folder>
+    path: str
+    target_path: str
+    kind: str
+    route: Route
+    span: Span
+
+
+@dataclass(frozen=True)
 class Fetch:
-    transfer: Transfer
+    """An in-cluster copy: `verb` "fetch" (into the work volume) or "push"
+    (out of it, to the staging bucket)."""
+
+    transfer: Transfer | Shipped
     name: str  # the Job's name (before the run suffix)
+    verb: str = "fetch"
 
     @property
     def script(self) -> str:
-        return f"fetch-{file_stem(self.transfer.id)}.sh"
+        if isinstance(self.transfer, Shipped):
+            return f"fetch-ship-{file_stem(self.transfer.path)}.sh"
+        return f"{self.verb}-{file_stem(self.transfer.id)}.sh"
 
     @property
     def manifest(self) -> str:
@@ -53,30 +83,110 @@ def is_fetch(experiment: Experiment, transfer: Transfer) -> bool:
     )
 
 
+def staged_in(experiment: Experiment, transfer: Transfer, end: str) -> bool:
+    """A via-store transfer whose `end` ("source" or "target") is a cluster
+    reached through its bucket, so a Job there copies it."""
+    site = experiment.site(transfer.source_site if end == "source" else transfer.target_site)
+    return transfer.route.kind == "via-store" and reach.staged(site)
+
+
 def site_fetches(experiment: Experiment, plan: Plan, site_name: str) -> list[Fetch]:
     return [
         Fetch(transfer, dns1123(f"{experiment.name}-fetch-{transfer.id}", K8S_NAME_MAX))
         for transfer in plan.transfers
-        if transfer.target_site == site_name and is_fetch(experiment, transfer)
+        if transfer.target_site == site_name
+        and (is_fetch(experiment, transfer) or staged_in(experiment, transfer, "target"))
     ]
 
 
-def rclone_command(transfer: Transfer) -> list[str]:
-    scheme, _, rest = transfer.path.partition("://")
-    remote, flags = _REMOTES[scheme]
-    verb = "copy" if transfer.kind == "dir" else "copyto"  # copyto: a file to that very name
+def shipped(site: Site, path: ProjectPath, source: str) -> Shipped:
+    """How project path `path` reaches staging cluster `site` (from `source`,
+    the workflow machine's project): staged under ship/, as in the project."""
+    folder = path.path.rstrip("/") if path.kind == "dir" else path.path.rstrip("/").rpartition("/")[0]
+    route = Route(kind="via-store", runs_on=source, staging=reach.staging_of(site))
+    return Shipped(id=f"ship/{folder}".rstrip("/"), path=path.path, target_path=path.path, kind=path.kind,
+                   route=route, span=path.span)
+
+
+def site_ships(experiment: Experiment, plan: Plan, site_name: str) -> list[Fetch]:
+    """Fetch Jobs of the project paths shipped to a staging cluster."""
+    from compiler.backends import shipping  # it reaches back into this package through the transfers
+
+    site = experiment.site(site_name)
+    if not reach.staged(site):
+        return []
+    return [ship_fetch(experiment, site, path, shipping.PROJECT)
+            for path in shipping.needs(experiment, plan).get(site_name, [])]
+
+
+def ship_fetch(experiment: Experiment, site: Site, path: ProjectPath, source: str) -> Fetch:
+    return Fetch(shipped(site, path, source), dns1123(f"{experiment.name}-ship-{path.path}", K8S_NAME_MAX))
+
+
+def site_pushes(experiment: Experiment, plan: Plan, site_name: str) -> list[Fetch]:
+    return [
+        Fetch(transfer, dns1123(f"{experiment.name}-push-{transfer.id}", K8S_NAME_MAX), "push")
+        for transfer in plan.transfers
+        if transfer.source_site == site_name and staged_in(experiment, transfer, "source")
+    ]
+
+
+def remote(url: str) -> tuple[str, list[str]]:
+    """rclone's spelling of an s3:// or gs:// location, and the flags that
+    make it read credentials from the environment."""
+    scheme, _, rest = url.partition("://")
+    prefix, flags = _REMOTES[scheme]
+    return f"{prefix}{rest}", flags
+
+
+def rclone_flags(url: str) -> list[str]:
+    return [*remote(url)[1], *_RCLONE_FLAGS]
+
+
+def staged_parts(experiment: Experiment, transfer: Transfer | Shipped) -> tuple[str, str]:
+    """Where a via-store transfer is staged, as rclone names it, split around
+    the run id (known only at run time): `<staging>/<experiment>/` and
+    `/<transfer id>`, plus `/<file name>` for a file."""
+    assert transfer.route.staging is not None
+    bucket, _ = remote(transfer.route.staging)
+    after = f"/{transfer.id}"
+    if transfer.kind != "dir":
+        after += "/" + transfer.path.rstrip("/").rsplit("/", 1)[-1]
+    return f"{bucket.rstrip('/')}/{experiment.name}/", after
+
+
+def _literal(text: str) -> str:
+    """`text` in a container's command, where the kubelet expands `$(VAR)`."""
+    return text.replace("$", "$$")
+
+
+def rclone_command(transfer: Transfer | Shipped, experiment: Experiment | None = None, verb: str = "fetch") -> list[str]:
+    """The Job's rclone command line; `experiment` is needed for a via-store
+    transfer (its staged location names the experiment)."""
+    verb_name = "copy" if transfer.kind == "dir" else "copyto"  # copyto: a file to that very name
+    if transfer.route.kind == "via-store":
+        assert experiment is not None
+        before, after = staged_parts(experiment, transfer)
+        staged = f"{_literal(before)}$({pods.RUN_ENV}){_literal(after)}"
+        flags = rclone_flags(transfer.route.staging or "")
+        if verb == "push":
+            return ["rclone", verb_name, _literal(f"{pods.WORK_MOUNT}/{transfer.path}"), staged, *flags]
+        return ["rclone", verb_name, staged, _literal(f"{pods.WORK_MOUNT}/{transfer.target_path}"), *flags]
+    source, flags = remote(transfer.path)
     target = f"{pods.WORK_MOUNT}/{transfer.target_path}"
-    return ["rclone", verb, f"{remote}{rest}", target, *flags, *_RCLONE_FLAGS]
+    return ["rclone", verb_name, _literal(source), _literal(target), *flags, *_RCLONE_FLAGS]
 
 
 def fetch_job(experiment: Experiment, site: Site, claim: str, fetch: Fetch) -> client.V1Job:
     settings = site.kubernetes
     assert settings is not None
-    object_labels = labels.object_labels(experiment.name, name="fetch", instance=fetch.name, component="transfer")
+    object_labels = labels.object_labels(experiment.name, name=fetch.verb, instance=fetch.name, component="transfer")
     container = client.V1Container(
         name=pods.MAIN_CONTAINER,
         image=settings.transfer_image,
-        command=rclone_command(fetch.transfer),  # no shell: rclone is PID 1 and gets SIGTERM
+        # No shell: rclone is PID 1 and gets SIGTERM; the kubelet puts the
+        # run id (MLC_RUN, from the pod's label) into a staged location.
+        command=rclone_command(fetch.transfer, experiment, fetch.verb),
         working_dir=pods.WORK_MOUNT,
         env=pods.with_run_env(None),
         resources=client.V1ResourceRequirements(

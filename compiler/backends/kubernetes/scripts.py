@@ -143,24 +143,28 @@ def service_run_script(site: Site, workload: ServiceWorkload, kustomization: str
     return _script(lines)
 
 
-def up_script(site: Site, claim: str | None, mover: str) -> str:
-    """Run once before anything else on the site: transfers into the site
-    need the data mover, and every pod needs the work volume. The namespace
-    is applied only when the site says mlc owns it (own_namespace)."""
+def up_script(site: Site, claim: str | None, mover: str | None) -> str:
+    """Run once before anything else on the site: every pod needs the work
+    volume, and transfers through `kubectl exec` the data mover (None: none
+    is used). The namespace is applied only when the site says mlc owns it
+    (own_namespace)."""
     settings = site.kubernetes
     assert settings is not None
-    lines = _prologue(site, site.span, "Prepares the site for this run: work volume, data mover.")
+    what = "work volume, data mover" if mover is not None else "work volume"
+    lines = _prologue(site, site.span, f"Prepares the site for this run: {what}.")
     if settings.own_namespace:
         lines += [
             "# The site says mlc owns the namespace: create it (down.sh never deletes it).",
             'kubectl --context "$KUBE_CONTEXT" apply -f "$here/namespace.yaml"',
         ]
     names = [name for name in (claim, mover) if name is not None]
-    selector = f"app.kubernetes.io/instance in ({','.join(names)})"
-    lines += [
-        f"apply_run {quote(selector)}",
-        f'{KUBECTL} rollout status deployment/{quote(mover)}-"$run"',
-    ]
+    if names:
+        selector = f"app.kubernetes.io/instance in ({','.join(names)})"
+        lines.append(f"apply_run {quote(selector)}")
+    if mover is not None:
+        lines.append(f'{KUBECTL} rollout status deployment/{quote(mover)}-"$run"')
+    if not names:
+        lines.append("# Nothing to prepare: the work volume is the site's own and no data mover is used.")
     return _script(lines)
 
 

@@ -8,7 +8,7 @@ import yaml
 
 from compiler.backends.errors import BackendError
 from compiler.backends.kubernetes import ingress, labels, multinode, objects, pod_policy, scripts
-from compiler.backends.kubernetes.fetch import fetch_job, site_fetches
+from compiler.backends.kubernetes.fetch import Shipped, fetch_job, is_fetch, site_fetches, site_pushes, site_ships
 from compiler.backends.kubernetes.serialise import dump_yaml, header
 from compiler.backends.kubernetes.workloads import (
     JobWorkload,
@@ -71,6 +71,20 @@ def _kustomization(site: Site, resources: list[str], configurations: list[str]) 
     return header(site.span) + yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
 
 
+def needs_mover(experiment: Experiment, plan: Plan, site: Site) -> bool:
+    """The data mover runs only where a transfer streams through `kubectl
+    exec` (`data_path = "exec"`): a transfer into or out of the site that no
+    Job of its own copies, or project code shipped there."""
+    from compiler.backends import shipping  # imports the transfers, which import this package
+    from compiler.sites.base import Access
+    from compiler.sites import registry
+
+    if Access.KUBECTL not in registry.of(site).site_reached_by(site):
+        return False
+    return site.name in shipping.needs(experiment, plan) or any(
+        site.name in (t.source_site, t.target_site) and not is_fetch(experiment, t) for t in plan.transfers)
+
+
 def emit_site(experiment: Experiment, plan: Plan, site_name: str) -> dict[str, str]:
     site = experiment.site(site_name)
     settings = site.kubernetes
@@ -90,9 +104,9 @@ def emit_site(experiment: Experiment, plan: Plan, site_name: str) -> dict[str, s
         claim_file = f"{claim}-pvc.yaml"
         size = claim_size(experiment, plan, site_name)
         manifests[claim_file] = dump_yaml(objects.work_claim(experiment, site, claim, size), site.span)
-    mover = k8s_data_mover(experiment.name)
-    mover_file = f"{mover}-deployment.yaml"
-    manifests[mover_file] = dump_yaml(objects.data_mover(experiment, site, claim), site.span)
+    mover = k8s_data_mover(experiment.name) if needs_mover(experiment, plan, site) else None
+    if mover is not None:
+        manifests[f"{mover}-deployment.yaml"] = dump_yaml(objects.data_mover(experiment, site, claim), site.span)
 
     for workload in site_workloads(experiment, plan, site_name):
         if isinstance(workload, JobWorkload):
@@ -121,10 +135,22 @@ def emit_site(experiment: Experiment, plan: Plan, site_name: str) -> dict[str, s
 
     from compiler.backends.transfers import provenance as transfer_provenance  # transfers imports this package
 
-    for fetch in site_fetches(experiment, plan, site_name):
-        span = transfer_provenance(experiment, fetch.transfer)
+    copies = [*site_fetches(experiment, plan, site_name), *site_pushes(experiment, plan, site_name),
+              *site_ships(experiment, plan, site_name)]
+    for fetch in copies:
+        moved = fetch.transfer
+        span = moved.span if isinstance(moved, Shipped) else transfer_provenance(experiment, moved)
         manifests[fetch.manifest] = dump_yaml(fetch_job(experiment, site, claim, fetch), span)
-        purpose = f"Copies {fetch.transfer.path} into the work volume inside the cluster ({fetch.transfer.id})."
+        if isinstance(moved, Shipped):
+            purpose = f"Copies project path {moved.path}, staged in the bucket, into the work volume."
+        elif fetch.verb == "push":
+            purpose = (f"Copies {fetch.transfer.path} from the work volume to the staging bucket inside the "
+                       f"cluster ({fetch.transfer.id}).")
+        elif fetch.transfer.route.kind == "via-store":
+            purpose = (f"Copies {fetch.transfer.path}, staged in the bucket, into the work volume inside the "
+                       f"cluster ({fetch.transfer.id}).")
+        else:
+            purpose = f"Copies {fetch.transfer.path} into the work volume inside the cluster ({fetch.transfer.id})."
         run_scripts[fetch.script] = scripts.run_job_script(site, fetch.name, span, purpose)
 
     files = {**manifests, **run_scripts}

@@ -16,10 +16,45 @@ class Kubernetes(SiteKind):
     title = "Kubernetes"
     features = frozenset({Feature.SERVICES, Feature.JOB_ARRAYS, Feature.MULTI_NODE, Feature.SECRET_FROM_KUBERNETES})
     pool_keyword = "pool"
-    reached_by = frozenset({Access.KUBECTL})
+    # Through the site's staging bucket (a Job in the cluster copies between
+    # it and the work volume), or with `data_path = "exec"` through `kubectl
+    # exec` into a data mover; a site states one (site_reached_by).
+    reached_by = frozenset({Access.STAGING, Access.KUBECTL})
     # A Job in the cluster copies from object storage into the work volume
     # (backends/kubernetes/fetch.py); nothing else is fetched from inside.
     reaches = frozenset({Access.OBJECT_STORE})
+
+    def site_reached_by(self, site: Site) -> frozenset[Access]:
+        settings = site.kubernetes
+        if settings is None:
+            return frozenset()
+        if settings.data_path == "exec":
+            return frozenset({Access.KUBECTL})
+        return frozenset({Access.STAGING}) if settings.staging else frozenset()
+
+    def staging(self, site: Site) -> str | None:
+        return site.kubernetes.staging if site.kubernetes else None
+
+    def no_route_hint(self, site: Site) -> str:
+        return ('give the site `staging = "s3://BUCKET/PREFIX"` (or gs://): Jobs in the cluster copy through it, '
+                'resumably; or `data_path = "exec"`, which streams through `kubectl exec` (pods/exec rights, '
+                "the API server carries the bytes)")
+
+    def field_problems(self, values: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+        problems = []
+        staging = values.get("staging")
+        if staging is not None:
+            scheme, sep, rest = staging.partition("://")
+            if not sep or scheme not in ("s3", "gs") or not rest.split("/", 1)[0] \
+                    or any(not c.isprintable() for c in staging):
+                problems.append(("E0593", "staging", f"`{staging}` is not an object-storage location to stage in",
+                                 'write `staging = "s3://BUCKET/PREFIX"` (or gs://): transfers into and out of the '
+                                 "cluster are copied through it by Jobs in the cluster"))
+            elif values.get("data_path") == "exec":
+                problems.append(("E0595", "data_path", '`data_path = "exec"` and `staging` exclude each other',
+                                 "leave out `data_path` to stage through the bucket (no pods/exec right needed), "
+                                 "or `staging` to stream through `kubectl exec`"))
+        return problems
 
     def site_fields(self):
         from ...frontend import schema as S
@@ -33,6 +68,8 @@ class Kubernetes(SiteKind):
             "storage_class": S.FieldSpec(S.STR),
             "access_mode": S.FieldSpec(S.enum("ReadWriteMany", "ReadWriteOnce", "ReadWriteOncePod")),
             "transfer_image": S.FieldSpec(S.STR),
+            "staging": S.FieldSpec(S.STR),
+            "data_path": S.FieldSpec(S.enum("staging", "exec")),
             **self.pool_fields(),
         }
 

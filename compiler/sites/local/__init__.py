@@ -17,7 +17,9 @@ class Local(SiteKind):
     pool_keyword = None
     step_uses_host = True
     reached_by = frozenset({Access.WORKFLOW_MACHINE})
-    reaches = frozenset(Access)  # this machine has every client a transfer needs
+    # This machine has every client a transfer needs; a staging cluster is
+    # still reached through its bucket and a Job (reach.py's via-store).
+    reaches = frozenset(Access) - {Access.STAGING}
     is_workflow_machine = True
     work_tree_in_output_folder = True
 

@@ -35,7 +35,8 @@ def variants() -> dict[str, dict[str, str]]:
     """Emitted cloud sites covering the shapes the back end distinguishes."""
     named_volume = k8s_builders.rtmdet()
     own_volume = k8s_builders.rtmdet(
-        train_on="split", cloud=k8s_builders.cloud_site(volume=None, context=None, image_pull_secrets=["regcred"])
+        train_on="split", cloud=k8s_builders.cloud_site(volume=None, context=None, image_pull_secrets=["regcred"],
+                                                        staging=None, data_path="exec")
     )
     return {
         "rtmdet": emit_site(*named_volume, "cloud"),

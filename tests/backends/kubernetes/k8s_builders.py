@@ -34,7 +34,8 @@ def cloud_site(**settings) -> ir.Site:
         name="cpu", site="cloud", nodes=4, cpus=8, memory=32 * GiB, price=0.2, selector={"pool": "cpu"},
         span=span(33, "examples/sites/hse.mlx"),
     )
-    values = {"context": "hse-cloud", "namespace": "mlops", "volume": "mlops-work"} | settings
+    values = {"context": "hse-cloud", "namespace": "mlops", "volume": "mlops-work",
+              "staging": "s3://hse-mlops-staging/mlc"} | settings
     return ir.Site(
         name="cloud", kind="kubernetes", pools=[gpu, cpu], kubernetes=ir.KubernetesSettings(**values),
         span=span(24, "examples/sites/hse.mlx"),

@@ -276,7 +276,8 @@ def test_kustomization_lists_every_manifest_and_sets_the_namespace(emitted):
 
 def test_a_site_with_nothing_placed_still_gets_its_plumbing_only():
     experiment, plan = k8s_builders.rtmdet()
-    plan = plan.model_copy(update={"assignments": [a for a in plan.assignments if a.site != "cloud"]})
+    plan = plan.model_copy(update={"assignments": [a for a in plan.assignments if a.site != "cloud"],
+                                   "transfers": []})
     files = emit_site(experiment, plan, "cloud")
     assert not [path for path in files if "run-" in path or path.endswith("-job.yaml")]
 

@@ -44,13 +44,17 @@ def test_baseline_keeps_the_images_user_and_capabilities():
             assert all(env["name"] != "HOME" for env in container["env"]), path
 
 
-def test_gpu_pods_get_memory_backed_shared_memory(rtmdet_files):
+def test_gpu_pods_get_memory_backed_shared_memory(rtmdet_files, emitted):
     pods = pod_specs(rtmdet_files)
     gpu = pods["k8s/cloud/rtmdet-train-job.yaml"]
     assert {"emptyDir": {"medium": "Memory"}, "name": "dshm"} in gpu["volumes"]
     assert {"mountPath": "/dev/shm", "name": "dshm"} in gpu["containers"][0]["volumeMounts"]
-    mover = pods["k8s/cloud/rtmdet-data-mover-deployment.yaml"]  # no GPU
-    assert all(v["name"] != "dshm" for v in mover["volumes"])
+    # No GPU: the in-cluster copies (and, with data_path = "exec", the data mover).
+    mover = pod_specs(emitted["rtmdet-split-own-volume"])["k8s/cloud/rtmdet-data-mover-deployment.yaml"]
+    copies = [pod for path, pod in pods.items() if "-push-" in path or "-fetch-" in path]
+    assert copies
+    for pod in [mover, *copies]:
+        assert all(v["name"] != "dshm" for v in pod["volumes"])
 
 
 def test_services_have_startup_and_liveness_probes_beside_readiness(rtmdet_objects):
@@ -92,7 +96,7 @@ def test_site_pod_options_reach_every_object_and_a_pool_overrides_them():
     cloud = k8s_builders.cloud_site(pod=site_options, storage_class="nfs-rwx", access_mode="ReadWriteOnce")
     gpu = cloud.pools[0].model_copy(update={"pod": ir.PodOptions(runtime_class="nvidia", labels={"team": "gpu"})})
     cloud = cloud.model_copy(update={"pools": [gpu, cloud.pools[1]], "kubernetes": cloud.kubernetes.model_copy(
-        update={"volume": None})})
+        update={"volume": None, "staging": None, "data_path": "exec"})})
     files = emit_site(*k8s_builders.rtmdet(cloud=cloud, train_on="split"), "cloud")
     objects = manifests(files)
     train_gpu = next(o for p, o in objects.items() if "train" in p and o["spec"]["template"]["spec"].get(
@@ -130,7 +134,7 @@ def test_a_fetch_job_copies_from_object_storage_with_rclone_resumably(emitted):
     from compiler.backends.kubernetes.fetch import rclone_command
 
     objects = manifests(emitted["rtmdet-fetch"])
-    [job] = [o for p, o in objects.items() if "fetch" in p]
+    [job] = [o for p, o in objects.items() if "fetch" in p and "coco" in p]
     pod = job["spec"]["template"]["spec"]
     container = pod["containers"][0]
     assert container["image"] == "docker.io/rclone/rclone:1.68"  # the site's transfer_image

