@@ -214,8 +214,9 @@ def test_a_unit_waits_for_the_ship_steps_of_its_own_paths_only(tmp_path):
     ships = {rule.flag: rule.comment for rule in builder.rules if rule.name.startswith("ship_")}
     waits = {unit: sorted(ships[flag] for flag in rule.after if flag in ships)
              for unit, rule in builder.rule_of_unit.items()}
+    cache = "ship the result cache to hpc"  # every stage there runs through it
     assert waits == {
-        "s1": ["ship inputs/1.txt to hpc", "ship lib to hpc"],
-        "s2": ["ship inputs/2.txt to hpc", "ship lib to hpc"],
-        "s3": ["ship inputs/3.txt to hpc", "ship lib to hpc"],  # lib/x.py travels inside lib
+        "s1": ["ship inputs/1.txt to hpc", "ship lib to hpc", cache],
+        "s2": ["ship inputs/2.txt to hpc", "ship lib to hpc", cache],
+        "s3": ["ship inputs/3.txt to hpc", "ship lib to hpc", cache],  # lib/x.py travels inside lib
     }

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from compiler import ir
-from compiler.backends import BackendError, emit, kubernetes, local, slurm, transfers
+from compiler.backends import BackendError, emit, kubernetes, local, shipping, slurm, transfers
 from compiler.backends.sites import local_workdir, slurm_root
 from compiler.backends.writer import write_tree
 from compiler.placement.plan import transfer_id
@@ -116,6 +116,9 @@ def expected_environments(experiment: ir.Experiment, plan: ir.Plan, names: dict[
         kubernetes.run_script(experiment, plan, names["c"]): {"KUBE_CONTEXT": kube.context,
                                                               "KUBE_NAMESPACE": kube.namespace,
                                                               "KUBE_RUN": "", "KUBE_OVERLAY": ""},
+        # The result cache shipped to the cluster, and the job's cache notes brought back.
+        shipping.cache_script(hpc): {"MLC_TARGET_LOGIN": login, "MLC_TARGET_ROOT": root},
+        slurm.NOTES_SCRIPT: {"MLC_SLURM_LOGIN": login, "MLC_SLURM_ROOT": root},
         transfers.script_path(first): {"MLC_SOURCE_ROOT": workdir, "MLC_TARGET_LOGIN": login,
                                        "MLC_TARGET_ROOT": root},
         transfers.script_path(second): {"MLC_SOURCE_LOGIN": login, "MLC_SOURCE_ROOT": root,

@@ -7,6 +7,9 @@
 # shellcheck disable=SC2016
 set -euo pipefail
 
+# Measured for `mlc report`: usage goes to .mlc/usage/ of the work root
+# (ssh/driver.py copies it to the output folder).
+usage_file="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd)/.mlc/usage/"report.json
 # The stage's software environment; loaders read unset variables, hence set +u.
 set +u
 eval "$(conda shell.bash hook)"
@@ -22,4 +25,28 @@ python report.py "${MLC_IN_scores_1}" "${MLC_IN_scores_2}" "${MLC_OUT_pdf}"'
 # The result cache (docs/running.md), shipped to the work root: it runs the
 # command, or re-uses the result its key names without running it.
 recipe='{"experiment":"envopts","inputs":[{"kind":"output","name":"scores","path":"score-1.json","position":0},{"kind":"output","name":"scores","path":"score-2.json","position":1}],"outputs":[{"kind":"file","name":"pdf","path":"report.pdf"}],"parts":{"command":"export OMP_NUM_THREADS=1\nsource ~/.profile.d/plots.sh\npython report.py \"${MLC_IN_scores_1}\" \"${MLC_IN_scores_2}\" \"${MLC_OUT_pdf}\"","env":{},"exports":[["MLC_IN_scores_1","score-1.json"],["MLC_IN_scores_2","score-2.json"],["MLC_OUT_pdf","report.pdf"]],"image":"","outputs":[["file","report.pdf"]],"params":{},"software":{"conda":{"digest":null,"file":null,"name":"analysis","spec":null},"modules":[],"setup":"export OMP_NUM_THREADS=1\nsource ~/.profile.d/plots.sh","site_modules":true,"venv":null}},"recipe":"f4a234e9ee770be26079ff801624b60cd8444bcf4e71d9141113c06dc10e23e8","step":"report"}'
+if ! command -v python3 >/dev/null; then
 exec "${MLC_PYTHON:-python3}" .mlc/step_cache.py "$recipe" bash -eo pipefail -c "$command"
+fi
+exec python3 -c '
+import json, os, resource, signal, socket, subprocess, sys, time
+path, argv = sys.argv[1], sys.argv[2:]
+started = time.time()
+child = subprocess.Popen(argv)
+for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+    signal.signal(sig, lambda number, frame: child.send_signal(number))
+status = child.wait()
+ended = time.time()
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+record = {"start": started, "end": ended, "elapsed_s": round(ended - started, 3),
+          "cpu_time_s": round(usage.ru_utime + usage.ru_stime, 3),
+          "max_rss_bytes": usage.ru_maxrss * 1024, "exit_status": status, "host": socket.gethostname()}
+try:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path + ".tmp", "w") as out:
+        json.dump(record, out)
+    os.replace(path + ".tmp", path)
+except OSError as err:
+    print("mlc: usage not recorded:", err, file=sys.stderr)
+sys.exit(status if status >= 0 else 128 - status)
+' "$usage_file" "${MLC_PYTHON:-python3}" .mlc/step_cache.py "$recipe" bash -eo pipefail -c "$command"

@@ -28,7 +28,7 @@ apply_run() {
   overlay=$(mktemp -d)
   ln -s -- "$base" "$overlay/base"
   printf '%s\n' 'resources: [base]' "namespace: '$KUBE_NAMESPACE'" "nameSuffix: '-$run'" 'labels:' \
-    "- pairs: {mlc.dev/run: '$run'}" '  includeSelectors: true' >"$overlay/kustomization.yaml"
+    "- pairs: {mlc.dev/run: '$run'}" '  includeSelectors: true' ${2:+"$2"} >"$overlay/kustomization.yaml"
   kubectl --context "$KUBE_CONTEXT" -n "$KUBE_NAMESPACE" apply -k "$overlay" -l "$1" || {
     rm -rf -- "$overlay"
     return 1

@@ -38,6 +38,20 @@ apply_run() {
 
 job=permember-eval-"$run"
 
+# What the Job's pods report (start, end, exit code, node, restarts, image
+# id) goes to the output folder's .mlc/usage/ for `mlc report`, however
+# this script ends (docs/records.md).
+usage="$here/../../.mlc/usage/"eval.pods.json
+record_pods() {  # never changes the script's exit status
+  mkdir -p -- "${usage%/*}" || return 0
+  if kubectl --context "$KUBE_CONTEXT" -n "$KUBE_NAMESPACE" get pods -l "batch.kubernetes.io/job-name=$job" -o json >"$usage.tmp"; then
+    mv -- "$usage.tmp" "$usage" || true
+  else
+    rm -f -- "$usage.tmp"
+  fi
+}
+trap record_pods EXIT
+
 job_is() {  # Complete or Failed
   [[ "$(kubectl --context "$KUBE_CONTEXT" -n "$KUBE_NAMESPACE" get job "$job" --ignore-not-found \
     -o jsonpath="{.status.conditions[?(@.type==\"$1\")].status}")" == True ]]
