@@ -33,6 +33,7 @@ def _kubernetes(cpus: int, memory_gib: int) -> str:
 site cluster : kubernetes {{
   context = "bench"
   namespace = "bench"
+  staging = "s3://bench-staging/mlc"
   pool cpu {{
     nodes = 40; cpus = {cpus}; memory = {memory_gib}GiB; price = 0.2/h
   }}

@@ -31,6 +31,7 @@ KINDS: dict[str, Kind] = {
     ),
     "kubernetes": Kind(
         site='site cloud : kubernetes {\n  context = "bench"\n  namespace = "bench"\n'
+             '  staging = "s3://bench-staging/mlc"\n'
              "  pool cpu { nodes = 32; cpus = 48; memory = 384GiB; price = 0.2/h }\n"
              "}\n",
         pin="cloud.cpu",

@@ -86,8 +86,9 @@ def test_each_task_left_its_exit_status_in_the_work_root(runs, scenario):
 def test_status_after_the_failure(runs):
     first = runs.jobs_after_failure
     (first_job,) = [r["JobId"] for r in first.values() if r["Name"] == "slurm_failing-first"]
-    assert runs.status_after_failure.stdout.splitlines()[-1] == "1 of 3 steps done"
+    assert runs.status_after_failure.stdout.splitlines()[-1] == "2 of 4 steps done"
     assert status_table(runs.status_after_failure.stdout) == {
+        "ship the result cache to cluster": ("done", ""),
         "stage first on Slurm cluster.cpu": ("done", f"slurm job {first_job}"),
         # Status reads the folder only: a job was submitted, no flag was left.
         "stage flaky on Slurm cluster.cpu": ("submitted", f"slurm job {runs.flaky_record['id']}"),
@@ -97,7 +98,7 @@ def test_status_after_the_failure(runs):
 
 def test_rerun_resumes_without_resubmitting_what_finished(runs):
     assert runs.fixed.returncode == 0, runs.fixed.stdout + runs.fixed.stderr
-    assert "(1 of 3 steps already done)" in runs.fixed.stdout
+    assert "(2 of 4 steps already done)" in runs.fixed.stdout  # first, and the cache's ship step
     assert "done: 2 steps" in runs.fixed.stdout
     new = {key: r for key, r in runs.jobs_after_fix.items() if key not in runs.jobs_after_failure}
     assert job_names(new) == ["slurm_failing-flaky"] * 3 + ["slurm_failing-last"]

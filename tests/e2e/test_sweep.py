@@ -49,7 +49,7 @@ def sweep(scenario, slurm_cluster) -> SweepRun:
 
 def test_run_succeeds(sweep):
     assert sweep.run.returncode == 0, sweep.run.stdout + sweep.run.stderr
-    assert "done: 3 steps" in sweep.run.stdout
+    assert "done: 4 steps" in sweep.run.stdout  # the three stages and the result cache's ship step
 
 
 def test_every_job_and_array_task_completed(sweep, slurm_cluster):
@@ -110,8 +110,9 @@ def test_job_records_name_the_submitted_jobs(sweep, scenario):
 def test_dry_run_lists_every_step_and_submits_nothing(sweep):
     assert sweep.dry_run.returncode == 0, sweep.dry_run.stderr
     lines = sweep.dry_run.stdout.splitlines()
-    assert lines[0].endswith("0 of 3 steps done; would run:")
+    assert lines[0].endswith("0 of 4 steps done; would run:")
     assert sorted(line.strip() for line in lines[1:]) == [
+        "ship the result cache to cluster",
         "stage gpu_probe on Slurm cluster.gpu",
         "stage square on Slurm cluster.cpu",
         "stage total on Slurm cluster.cpu",
@@ -121,8 +122,8 @@ def test_dry_run_lists_every_step_and_submits_nothing(sweep):
 
 def test_status_shows_every_step_done_with_its_job(sweep):
     assert sweep.status.returncode == 0, sweep.status.stderr
-    assert sweep.status.stdout.splitlines()[-1] == "3 of 3 steps done"
-    expected = {}
+    assert sweep.status.stdout.splitlines()[-1] == "4 of 4 steps done"
+    expected = {"ship the result cache to cluster": ("done", "")}
     for stage, partition in [("gpu_probe", "gpu"), ("square", "cpu"), ("total", "cpu")]:
         name = f"slurm_sweep-{stage}"
         (job,) = {r.get("ArrayJobId") or r["JobId"] for r in sweep.jobs.values() if r["Name"] == name}

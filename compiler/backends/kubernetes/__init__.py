@@ -9,13 +9,13 @@ docs/kubernetes.md describes the mapping."""
 from __future__ import annotations
 
 from compiler.backends.kubernetes.fetch import (
+    fetch_of,
     is_fetch,
     rclone_flags,
+    push_of,
     remote,
     ship_fetch,
     shipped,
-    site_fetches,
-    site_pushes,
     staged_parts,
 )
 from compiler.backends.kubernetes.pods import WORK_MOUNT
@@ -44,8 +44,8 @@ def down_script(site_name: str) -> str:
 def fetch_script(experiment: Experiment, plan: Plan, transfer: Transfer) -> str:
     """The script (path in the output folder) whose in-cluster Job copies a
     data set from object storage into the target site's work volume."""
-    fetch = next(f for f in site_fetches(experiment, plan, transfer.target_site) if f.transfer == transfer)
-    return f"{site_dir(transfer.target_site)}/{fetch.script}"
+    # One transfer's Job directly: scanning the site's list per transfer was quadratic.
+    return f"{site_dir(transfer.target_site)}/{fetch_of(experiment, transfer).script}"
 
 
 def ship_script(experiment: Experiment, site: Site, path: ProjectPath, source: str) -> str:
@@ -57,8 +57,7 @@ def ship_script(experiment: Experiment, site: Site, path: ProjectPath, source: s
 def push_script(experiment: Experiment, plan: Plan, transfer: Transfer) -> str:
     """The script whose in-cluster Job copies a via-store transfer from the
     source site's work volume to its staging bucket."""
-    push = next(f for f in site_pushes(experiment, plan, transfer.source_site) if f.transfer == transfer)
-    return f"{site_dir(transfer.source_site)}/{push.script}"
+    return f"{site_dir(transfer.source_site)}/{push_of(experiment, transfer).script}"
 
 
 __all__ = ["WORK_MOUNT", "down_script", "emit_site", "fetch_script", "is_fetch", "push_script", "rclone_flags",

@@ -90,9 +90,19 @@ def staged_in(experiment: Experiment, transfer: Transfer, end: str) -> bool:
     return transfer.route.kind == "via-store" and reach.staged(site)
 
 
+def fetch_of(experiment: Experiment, transfer: Transfer) -> Fetch:
+    """The Job that copies `transfer` into its target cluster."""
+    return Fetch(transfer, dns1123(f"{experiment.name}-fetch-{transfer.id}", K8S_NAME_MAX))
+
+
+def push_of(experiment: Experiment, transfer: Transfer) -> Fetch:
+    """The Job that copies `transfer` out of its source cluster to the bucket."""
+    return Fetch(transfer, dns1123(f"{experiment.name}-push-{transfer.id}", K8S_NAME_MAX), "push")
+
+
 def site_fetches(experiment: Experiment, plan: Plan, site_name: str) -> list[Fetch]:
     return [
-        Fetch(transfer, dns1123(f"{experiment.name}-fetch-{transfer.id}", K8S_NAME_MAX))
+        fetch_of(experiment, transfer)
         for transfer in plan.transfers
         if transfer.target_site == site_name
         and (is_fetch(experiment, transfer) or staged_in(experiment, transfer, "target"))
@@ -125,7 +135,7 @@ def ship_fetch(experiment: Experiment, site: Site, path: ProjectPath, source: st
 
 def site_pushes(experiment: Experiment, plan: Plan, site_name: str) -> list[Fetch]:
     return [
-        Fetch(transfer, dns1123(f"{experiment.name}-push-{transfer.id}", K8S_NAME_MAX), "push")
+        push_of(experiment, transfer)
         for transfer in plan.transfers
         if transfer.source_site == site_name and staged_in(experiment, transfer, "source")
     ]
