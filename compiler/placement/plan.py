@@ -42,11 +42,12 @@ def transfers(problem: Problem, schedule: Schedule) -> list[Transfer]:
             entry = found.get((item.key, target))
             if entry is None:
                 begin = 0.0 if producer < 0 else schedule.finish[producer]
+                ref = item.ref
                 entry = found[(item.key, target)] = {
-                    "id": transfer_id(problem.sites[target].name, item.ref),
+                    "id": transfer_id(problem.sites[target].name, ref),
                     "source_site": problem.sites[source].name,
                     "target_site": problem.sites[target].name,
-                    "what": item.ref,
+                    "what": ref,
                     "path": item.path,
                     "target_path": f"datasets/{item.ref.dataset}" if producer < 0 else item.path,
                     "size": item.size,
