@@ -140,6 +140,8 @@ def run(
     fixed = fixed or {}
     time_weight, cost_weight = objective.time_weight / 3600, objective.cost_weight
 
+    dated = kind == "cost" and deadline is not None  # a unit finishing too late is chosen last
+    site_count = len(problem.sites)
     caps = new_capacities(problem)
     pool_of, node_of = [-1] * n, [[] for _ in range(n)]
     start_of, finish_of, done = [0.0] * n, [0.0] * n, [0.0] * n
@@ -193,7 +195,11 @@ def run(
         u = by_rank[pop(heap)]
         order.append(u)
         reads = problem.reads[u]
-        ready_at: dict[int, float] = {}
+        # The unit's rows, looked up once rather than once per pool.
+        service, needs, times, sizes = is_service[u], demand[u], runtime[u], gang[u]
+        ahead_of = lookahead[u] if lookahead else None
+        before, from_sets = preds[u], datasets[u]
+        ready_at = [-1.0] * site_count  # per site, when its inputs can be there; -1: not computed yet
         best_key, best = None, None
         evaluated = []
         rival = second = inf
@@ -205,10 +211,10 @@ def run(
             s = pool_site[p]
             if served_from and not can_reach(problem.reach, pool_site, served_from, p):
                 continue
-            ready = ready_at.get(s)
-            if ready is None:
+            ready = ready_at[s]
+            if ready < 0.0:
                 ready = 0.0
-                for q, size, carries in preds[u]:  # the hot loop: no calls
+                for q, size, carries in before:  # the hot loop: no calls
                     t = done[q]
                     if carries:
                         sq = site_of[q]
@@ -216,14 +222,14 @@ def run(
                             t += lat[sq][s] + size * inv[sq][s]
                     if t > ready:
                         ready = t
-                for item in datasets[u]:
+                for item in from_sets:
                     if item.site != s:
                         t = routes.of(item).seconds(item.site, s, item.size)
                         ready = max(ready, t)
                 ready_at[s] = ready
-            duration = runtime[u][p]
-            if is_service[u]:
-                start, nodes, _ = _place_service(caps[p], ready, demand[u], replicas[u], False)
+            duration = times[p]
+            if service:
+                start, nodes, _ = _place_service(caps[p], ready, needs, replicas[u], False)
                 finish = start
             else:
                 # A pool that cannot beat the best finish so far need not
@@ -236,12 +242,12 @@ def run(
                         limit = (best[3] if explain is None else second) - duration
                 elif p != chosen and explain_kind != "cost":
                     limit = rival - duration
-                if gang[u] is None:
-                    start, nodes = caps[p].earliest(ready, *demand[u], duration, limit)
+                if sizes is None:
+                    start, nodes = caps[p].earliest_of(ready, needs, duration, limit)
                     if nodes < 0:
                         continue
                 else:
-                    *per_node, count = gang[u][p]
+                    *per_node, count = sizes[p]
                     start, nodes = earliest_gang(caps[p], ready, *per_node, count, duration, limit)
                     if not nodes:
                         continue
@@ -251,10 +257,10 @@ def run(
                 elif best is not None and finish < second:
                     second = max(finish, best[3])
             cost = price(u, p, duration, finish) if prices else 0.0
-            ahead = lookahead[u][p] if lookahead else 0.0
+            ahead = ahead_of[p] if ahead_of else 0.0
             if budget is not None and spent + cost + remaining_min - policy.min_cost[u] > budget:
                 late = 1  # over the budget: only when nothing else fits
-            elif kind == "cost" and deadline is not None and finish > policy.latest_finish[u]:
+            elif dated and finish > policy.latest_finish[u]:
                 late = 1
             else:
                 late = 0
