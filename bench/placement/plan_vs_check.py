@@ -4,6 +4,7 @@ three-site catalogue adds at most 0.25x the CPU time of checking it").
 
     python bench/placement/plan_vs_check.py                     # Montage, 3,000 tasks, 3 runs each
     python bench/placement/plan_vs_check.py --recipe srasearch --size 5000 --repeat 5
+    MLC_BENCH_CODE=/tmp/old python bench/placement/plan_vs_check.py   # another checkout's compiler: a "before"
 
 The workflow comes from WfCommons through `mlc import wfformat`, as for
 bench/run.py (bench/suite/workloads.py); its catalogue is replaced by three
@@ -74,7 +75,9 @@ def main() -> int:
         catalogue.write_text(three_sites(catalogue.read_text()), encoding="utf-8")
         mlc = [sys.executable, "-m", "compiler.cli"]
         env_cwd = w.mlx.parent
-        os.environ["PYTHONPATH"] = str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")
+        # The compiler measured: this checkout's, unless MLC_BENCH_CODE names another.
+        code = os.environ.get("MLC_BENCH_CODE", str(ROOT))
+        os.environ["PYTHONPATH"] = code + os.pathsep + os.environ.get("PYTHONPATH", "")
         times: dict[str, list[float]] = {"check": [], "plan": []}
         for _ in range(args.repeat):  # interleaved: load changes hit both alike
             times["check"].append(cpu(mlc + ["check", w.mlx.name], env_cwd))
