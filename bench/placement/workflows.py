@@ -16,6 +16,7 @@ from compiler.ir import (
     Experiment,
     Gpus,
     Input,
+    KubernetesSettings,
     Link,
     Objective,
     Output,
@@ -93,7 +94,9 @@ def sites(capacity: str) -> tuple[list[Site], list[Link]]:
             pool("gpu", "charisma", gpu_nodes, 48, 768 * GiB, 1.5, gpus=Gpus(count=4, type="a100")),
             pool("cpu", "charisma", cpu_nodes, 48, 384 * GiB, 1.0),
         ]),
-        Site(name="cloud", kind="kubernetes", span=SPAN, pools=[
+        # A staging bucket: data reaches a cluster only through one (or kubectl exec).
+        Site(name="cloud", kind="kubernetes", span=SPAN, kubernetes=KubernetesSettings(staging="s3://bench-staging"),
+             pools=[
             pool("gpu", "cloud", cloud_gpu, 16, 64 * GiB, 1.0, price=1.2, gpus=Gpus(count=1, type="t4")),
             pool("cpu", "cloud", cloud_cpu, 8, 32 * GiB, 0.8, price=0.2),
         ]),

@@ -183,11 +183,19 @@ class PoolCapacity:
 
     def earliest(self, ready: float, cpus: int, memory: int, gpus: int, duration: float, limit: float = inf) -> tuple[float, int]:
         """(start, node): the earliest start on any node, lowest node on ties;
-        (inf, -1) when no node can start the job before `limit`. The
-        search of `Node.earliest`, inlined: this is the placer's hot loop."""
+        (inf, -1) when no node can start the job before `limit`."""
+        return self.earliest_of(ready, (cpus, memory, gpus), duration, limit)
+
+    def earliest_of(self, ready: float, demand: tuple[int, int, int], duration: float,
+                    limit: float = inf) -> tuple[float, int]:
+        """`earliest` for a demand given as one (cpus, memory, gpus) tuple,
+        the key its intervals are kept under. The search of
+        `Node.earliest`, inlined: this is the placer's hot loop."""
         if ready >= limit:
             return inf, -1
-        fits = self._fits(cpus, memory, gpus)
+        fits = self.fits.get(demand)
+        if fits is None:
+            fits = self._fits(*demand)
         used = self.used
         if used < len(self.nodes):
             # An empty node starts the job at `ready`, which no node beats:

@@ -140,6 +140,8 @@ def run(
     fixed = fixed or {}
     time_weight, cost_weight = objective.time_weight / 3600, objective.cost_weight
 
+    dated = kind == "cost" and deadline is not None  # a unit finishing too late is chosen last
+    site_count = len(problem.sites)
     caps = new_capacities(problem)
     pool_of, node_of = [-1] * n, [[] for _ in range(n)]
     start_of, finish_of, done = [0.0] * n, [0.0] * n, [0.0] * n
@@ -178,28 +180,41 @@ def run(
 
     order: list[int] = []
     waiting = [len(preds[u]) for u in range(n)]
-    heap = [(-priority[u], names[u], u) for u in range(n) if not waiting[u]]
+    # The ready units by priority, then name: a heap of each unit's place
+    # in that order, plain ints (cheap to compare, unlike tied names).
+    by_rank = sorted(range(n), key=lambda u: (-priority[u], names[u]))
+    rank_of = [0] * n
+    for r, u in enumerate(by_rank):
+        rank_of[u] = r
+    heap = [rank_of[u] for u in range(n) if not waiting[u]]
     heapq.heapify(heap)
+    pop, push = heapq.heappop, heapq.heappush
+    uses = problem.uses
+    make = tuple.__new__  # an Option without the NamedTuple constructor's Python frame
     while heap:
-        _, _, u = heapq.heappop(heap)
+        u = by_rank[pop(heap)]
         order.append(u)
         reads = problem.reads[u]
-        ready_at: dict[int, float] = {}
+        # The unit's rows, looked up once rather than once per pool.
+        service, needs, times, sizes = is_service[u], demand[u], runtime[u], gang[u]
+        ahead_of = lookahead[u] if lookahead else None
+        before, from_sets = preds[u], datasets[u]
+        ready_at = [-1.0] * site_count  # per site, when its inputs can be there; -1: not computed yet
         best_key, best = None, None
         evaluated = []
         rival = second = inf
         chosen = fixed.get(u, -1)
-        served_from = [site_of[v] for v in problem.uses[u]]
-        if chosen >= 0 and not can_reach(problem.reach, pool_site, served_from, chosen):
+        served_from = [site_of[v] for v in uses[u]] if uses[u] else None
+        if chosen >= 0 and served_from and not can_reach(problem.reach, pool_site, served_from, chosen):
             chosen = -1  # moved where it cannot reach a service it uses: let it choose
         for preference, p in enumerate(options[u] if chosen < 0 or explain is not None else (chosen,)):
             s = pool_site[p]
             if served_from and not can_reach(problem.reach, pool_site, served_from, p):
                 continue
-            ready = ready_at.get(s)
-            if ready is None:
+            ready = ready_at[s]
+            if ready < 0.0:
                 ready = 0.0
-                for q, size, carries in preds[u]:  # the hot loop: no calls
+                for q, size, carries in before:  # the hot loop: no calls
                     t = done[q]
                     if carries:
                         sq = site_of[q]
@@ -207,14 +222,14 @@ def run(
                             t += lat[sq][s] + size * inv[sq][s]
                     if t > ready:
                         ready = t
-                for item in datasets[u]:
+                for item in from_sets:
                     if item.site != s:
                         t = routes.of(item).seconds(item.site, s, item.size)
                         ready = max(ready, t)
                 ready_at[s] = ready
-            duration = runtime[u][p]
-            if is_service[u]:
-                start, nodes, _ = _place_service(caps[p], ready, demand[u], replicas[u], False)
+            duration = times[p]
+            if service:
+                start, nodes, _ = _place_service(caps[p], ready, needs, replicas[u], False)
                 finish = start
             else:
                 # A pool that cannot beat the best finish so far need not
@@ -227,13 +242,12 @@ def run(
                         limit = (best[3] if explain is None else second) - duration
                 elif p != chosen and explain_kind != "cost":
                     limit = rival - duration
-                if gang[u] is None:
-                    start, node = caps[p].earliest(ready, *demand[u], duration, limit)
-                    if node < 0:
+                if sizes is None:
+                    start, nodes = caps[p].earliest_of(ready, needs, duration, limit)
+                    if nodes < 0:
                         continue
-                    nodes = [node]
                 else:
-                    *per_node, count = gang[u][p]
+                    *per_node, count = sizes[p]
                     start, nodes = earliest_gang(caps[p], ready, *per_node, count, duration, limit)
                     if not nodes:
                         continue
@@ -243,19 +257,26 @@ def run(
                 elif best is not None and finish < second:
                     second = max(finish, best[3])
             cost = price(u, p, duration, finish) if prices else 0.0
-            ahead = lookahead[u][p] if lookahead else 0.0
-            key = _choice_key(kind, finish, cost if wants_cost else 0.0, preference, time_weight, cost_weight, ahead)
+            ahead = ahead_of[p] if ahead_of else 0.0
             if budget is not None and spent + cost + remaining_min - policy.min_cost[u] > budget:
-                key = (1,) + key  # over the budget: only when nothing else fits
-            elif kind == "cost" and deadline is not None and finish > policy.latest_finish[u]:
-                key = (1,) + key
+                late = 1  # over the budget: only when nothing else fits
+            elif dated and finish > policy.latest_finish[u]:
+                late = 1
             else:
-                key = (0,) + key
-            option = (p, nodes, start, finish, cost)
+                late = 0
+            # Smaller is better; `preference` (the position in the unit's
+            # options) breaks ties, which is also why pruning may skip a
+            # later pool that only ties.
+            if kind == "cost":
+                key = (late, cost, finish, preference)
+            elif kind == "weighted":
+                key = (late, time_weight * (finish + ahead) + cost_weight * cost, finish, preference)
+            else:
+                key = (late, finish + ahead, finish, cost if wants_cost else 0.0, preference)
             if explain is not None:
-                evaluated.append(option)
+                evaluated.append(make(Option, (p, start, finish, cost)))
             if p == chosen or chosen < 0 and (best_key is None or key < best_key):
-                best_key, best = key, option
+                best_key, best = key, (p, nodes, start, finish, cost)
 
         if best is None or best[2] == inf:
             holders = sorted({names[v] for v in order if is_service[v] and pool_of[v] in options[u]})
@@ -263,15 +284,16 @@ def run(
             raise NoCapacity(u, holders, stalled)
         if explain is not None:
             if lazy:
-                _price_offers(evaluated, best[0], 2 if is_service[u] else 3,
+                _price_offers(evaluated, best[0], 1 if is_service[u] else 2,
                               lambda q, end: price(u, q, runtime[u][q], end))
-            explain[u] = [Option(q, at, end, money) for q, _, at, end, money in evaluated]
+            explain[u] = evaluated
         p, nodes, start, finish, cost = best
         s = pool_site[p]
         if is_service[u]:
             held_from[u] = _place_service(caps[p], ready_at[s], demand[u], replicas[u], True)[2]
         elif gang[u] is None:
-            caps[p].reserve(nodes[0], start, finish, *demand[u])
+            caps[p].reserve(nodes, start, finish, *demand[u])
+            nodes = [nodes]
         else:
             reserve_gang(caps[p], nodes, start, finish, *gang[u][p][:3])
         pool_of[u], node_of[u], site_of[u] = p, nodes, s
@@ -297,7 +319,7 @@ def run(
         for v, _, _ in problem.succs[u]:
             waiting[v] -= 1
             if not waiting[v]:
-                heapq.heappush(heap, (-priority[v], names[v], v))
+                push(heap, rank_of[v])
 
     schedule = Schedule(
         pool=pool_of,
@@ -315,9 +337,8 @@ def run(
     return schedule
 
 
-def _price_offers(offers: list[tuple], chosen: int, done: int, price) -> None:
-    """Price, in place, the two offers (pool, nodes, start, finish, cost) a
-    reason compares outside the cost objective (plan._choice): the chosen
+def _price_offers(offers: list[Option], chosen: int, done: int, price) -> None:
+    """Price, in place, the two offers a reason compares outside the cost objective (plan._choice): the chosen
     pool's and its earliest rival's, by `done` (the index of the start, for
     a service, or of the finish); the first of equals, as `min` takes it."""
     mine = rival = -1
@@ -331,16 +352,6 @@ def _price_offers(offers: list[tuple], chosen: int, done: int, price) -> None:
         return  # no rival: the reason names no price
     for i in (mine, rival):
         if i >= 0:
-            q, nodes, start, finish, _ = offers[i]
-            offers[i] = (q, nodes, start, finish, price(q, finish))
+            q, start, finish, _ = offers[i]
+            offers[i] = Option(q, start, finish, price(q, finish))
 
-
-def _choice_key(kind, finish, cost, preference, time_weight, cost_weight, ahead):
-    """Smaller is better; `preference` (the position in the unit's options)
-    breaks ties, which is also why pruning may skip a later pool that only
-    ties."""
-    if kind == "cost":
-        return (cost, finish, preference)
-    if kind == "weighted":
-        return (time_weight * (finish + ahead) + cost_weight * cost, finish, preference)
-    return (finish + ahead, finish, cost, preference)

@@ -74,13 +74,21 @@ class DataItem(NamedTuple):
     """One piece of data a unit reads: a producer's output or a data set."""
 
     key: tuple[str, ...]  # ("dataset", name) or ("output", instance, output): cheap to hash
-    ref: DataRef  # the same, as the IR names it in a Transfer
     producer: int  # unit index, or -1 for a data set
     site: int  # the data set's site; -1 for outputs (the producer's site)
     size: int
     path: str
     kind: str  # file | dir
     store: bool = False  # a data set read from an object-store path (s3://, gs://)
+
+    @property
+    def ref(self) -> DataRef:
+        """The key as the IR names it in a Transfer: made when a transfer
+        or an error needs it (most items never move; a model per edge was a
+        quarter of building the problem)."""
+        if self.key[0] == "dataset":
+            return DatasetRef(dataset=self.key[1])
+        return OutputRef(instance=self.key[1], output=self.key[2])
 
 
 @dataclass
@@ -303,15 +311,14 @@ def _reads(
             d = datasets[inp.dataset]
             kind = "dir" if d.uri.endswith("/") or "." not in d.uri.rsplit("/", 1)[-1] else "file"
             key = ("dataset", d.name)
-            items[key] = DataItem(key, DatasetRef(dataset=d.name), -1, site_at[d.site], d.size, d.uri, kind,
+            items[key] = DataItem(key, -1, site_at[d.site], d.size, d.uri, kind,
                                   "://" in d.uri)
         for producer, output_name in inp.outputs:
             out = outputs.get((producer, output_name))
             if producer not in index or out is None:
                 continue
             key = ("output", producer, output_name)
-            ref = OutputRef(instance=producer, output=output_name)
-            items[key] = DataItem(key, ref, index[producer], -1, out.size, out.path, out.kind)
+            items[key] = DataItem(key, index[producer], -1, out.size, out.path, out.kind)
     return [items[key] for key in sorted(items)]
 
 
@@ -352,11 +359,15 @@ def build(experiment: Experiment) -> Problem:
                                               there[1]) for there in fitting[requirements]]
         feasible = [p for p, there in enumerate(run_on) if there is not None]
         row = [INF] * len(pools)
-        money = [pool.price * node_share(unit, pool) * copies / 3600 for pool in pools]
-        for p in feasible:
-            there = run_on[p][0]
-            row[p] = 0.0 if service else estimate_seconds(there.estimate, pools[p], keys[p])
-            money[p] = pools[p].price * node_share(there, pools[p]) * there.resources.nodes * copies / 3600
+        money = [0.0] * len(pools)
+        for p, there in enumerate(run_on):
+            pool = pools[p]
+            if there is None:
+                money[p] = pool.price * node_share(unit, pool) * copies / 3600
+                continue
+            there = there[0]
+            row[p] = 0.0 if service else estimate_seconds(there.estimate, pool, keys[p])
+            money[p] = pool.price * node_share(there, pool) * there.resources.nodes * copies / 3600
         feasible = [p for p in feasible if row[p] < INF]  # a pool that never finishes it cannot run it
         within = [p for p in feasible if service or row[p] <= run_on[p][0].resources.time]
         runtime.append(row)

@@ -32,6 +32,9 @@ def transfers(problem: Problem, schedule: Schedule) -> list[Transfer]:
     """One transfer per (data, target site), however many consumers read it there."""
     routes = problem.routes
     found: dict[tuple[str, int], dict] = {}
+    # One Route per (store, source, target): it depends on nothing else, and
+    # the IR models are frozen, so the transfers may share it.
+    made: dict[tuple[bool, int, int], Route] = {}
     for v in range(problem.n):
         target = problem.pool_site[schedule.pool[v]]
         for item in problem.reads[v]:
@@ -42,18 +45,19 @@ def transfers(problem: Problem, schedule: Schedule) -> list[Transfer]:
             entry = found.get((item.key, target))
             if entry is None:
                 begin = 0.0 if producer < 0 else schedule.finish[producer]
+                ref = item.ref
                 entry = found[(item.key, target)] = {
-                    "id": transfer_id(problem.sites[target].name, item.ref),
+                    "id": transfer_id(problem.sites[target].name, ref),
                     "source_site": problem.sites[source].name,
                     "target_site": problem.sites[target].name,
-                    "what": item.ref,
+                    "what": ref,
                     "path": item.path,
-                    "target_path": f"datasets/{item.ref.dataset}" if producer < 0 else item.path,
+                    "target_path": f"datasets/{ref.dataset}" if producer < 0 else item.path,
                     "size": item.size,
                     "kind": item.kind,
                     "consumers": [],
                     "start": begin,
-                    "route": _route(problem, item, source, target),
+                    "route": made.get((item.store, source, target)) or _route(problem, item, source, target, made),
                     "finish": begin + routes.of(item).seconds(source, target, item.size),
                     "cost": routes.of(item).money(source, target, item.size),
                 }
@@ -63,11 +67,13 @@ def transfers(problem: Problem, schedule: Schedule) -> list[Transfer]:
     return [Transfer.model_construct(**found[key]) for key in sorted(found, key=lambda k: found[k]["id"])]
 
 
-def _route(problem: Problem, item: DataItem, source: int, target: int) -> Route:
+def _route(problem: Problem, item: DataItem, source: int, target: int,
+           made: dict[tuple[bool, int, int], Route]) -> Route:
     kind = problem.routes.of(item).kind[source][target]
     if kind == reach.NO_ROUTE:
         raise PlacementError([no_route(problem.experiment, item.ref, problem.sites[source], problem.sites[target])])
-    return reach.make_route(kind, problem.sites[source], problem.sites[target])
+    found = made[(item.store, source, target)] = reach.make_route(kind, problem.sites[source], problem.sites[target])
+    return found
 
 
 def _end_name(problem: Problem, end: int) -> str:
