@@ -15,6 +15,7 @@ from compiler.backends.kubernetes.fetch import (
     ship_fetch,
     shipped,
     site_fetches,
+    site_publishes,
     site_pushes,
     staged_parts,
 )
@@ -61,5 +62,12 @@ def push_script(experiment: Experiment, plan: Plan, transfer: Transfer) -> str:
     return f"{site_dir(transfer.source_site)}/{push.script}"
 
 
-__all__ = ["WORK_MOUNT", "down_script", "emit_site", "fetch_script", "is_fetch", "push_script", "rclone_flags",
+def publish_script(experiment: Experiment, plan: Plan, publication) -> str:
+    """The script whose in-cluster Job copies a published output from the
+    site's work volume to its URI (compiler/backends/publishing.py)."""
+    job = next(f for f in site_publishes(experiment, plan, publication.site) if f.transfer.id == publication.id)
+    return f"{site_dir(publication.site)}/{job.script}"
+
+
+__all__ = ["WORK_MOUNT", "down_script", "emit_site", "fetch_script", "is_fetch", "publish_script", "push_script", "rclone_flags",
            "remote", "run_script", "ship_script", "shipped", "staged_parts", "up_script"]
