@@ -69,5 +69,5 @@ def publish_script(experiment: Experiment, plan: Plan, publication) -> str:
     return f"{site_dir(publication.site)}/{job.script}"
 
 
-__all__ = ["WORK_MOUNT", "down_script", "emit_site", "fetch_script", "is_fetch", "publish_script", "push_script", "rclone_flags",
-           "remote", "run_script", "ship_script", "shipped", "staged_parts", "up_script"]
+__all__ = ["WORK_MOUNT", "down_script", "emit_site", "fetch_script", "is_fetch", "publish_script", "push_script",
+           "rclone_flags", "remote", "run_script", "ship_script", "shipped", "staged_parts", "up_script"]

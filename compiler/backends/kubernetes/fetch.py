@@ -9,11 +9,10 @@ site's `transfer_image`:
 - a **publish** Job copies an output with `publish = "s3://..."` from the
   work volume to that URI (compiler/backends/publishing.py).
 
-`fetch-<transfer>.sh` / `push-<transfer>.sh` / `publish-<output>.sh` apply
-the Job and wait. The
-bytes go between the bucket and the volume, never through the API server;
-rclone skips files already copied whole, so a retried or re-run transfer
-resumes where it stopped. Credentials come from the pod's identity
+`fetch-<transfer>.sh` / `push-<transfer>.sh` / `publish-<unit>.<output>.sh`
+apply the Job and wait. The bytes go between the bucket and the volume,
+never through the API server; rclone skips files already copied whole, so a
+retried or re-run transfer resumes where it stopped. Credentials come from the pod's identity
 (`service_account`, e.g. IRSA or GKE workload identity) or the node's."""
 
 from __future__ import annotations
