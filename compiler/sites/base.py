@@ -32,7 +32,7 @@ class Feature(enum.Enum):
     JOB_ARRAYS = "runs a sweep as one array job"
     MULTI_NODE = "runs a stage on several nodes at once (`nodes = N`)"
     MPI_LAUNCH = "starts MPI programs with mpirun (`launch = mpirun`)"
-    PUBLISHES = "copies an output to object storage from the host that holds it (`publish = ...`)"
+    PUBLISHES = "copies an output to object storage from where it is written (`publish = ...`)"
     SECRET_FROM_KUBERNETES = "reads a secret from a Kubernetes Secret"
     SECRET_FROM_ENV = "reads a secret from an environment variable"
     SECRET_FROM_FILE = "reads a secret from a file"
@@ -104,6 +104,10 @@ class SiteKind(ABC):
     # .mlc/step_cache.py (backends/shipping.py), where its stage scripts run
     # it. None: no cache there (or, on the workflow machine, none to ship).
     step_cache_copy: str | None = None
+    # Publishing (`publish = ...`, with Feature.PUBLISHES): True when the
+    # site's own files copy the output (`publish_step` gives the step), False
+    # when publish/<id>.sh does on the host that holds the data.
+    publishes_itself: bool = False
 
     def has(self, feature: Feature) -> bool:
         return feature in self.features
@@ -206,6 +210,14 @@ class SiteKind(ABC):
         from ..backends import shipping
 
         return shipping.copy_step(builder, site, paths)
+
+    def publish_step(self, builder: StepBuilder, site: Site, publication: Any, after: str) -> Rule | None:
+        """With `publishes_itself`: the workflow step (after flag `after`)
+        that runs the site's own copy of a published output to object storage
+        (Kubernetes: a Job in the cluster, among `site_files`). Other kinds:
+        publish/<id>.sh runs on the host that holds the data (backends/
+        publishing.py), here or over ssh."""
+        return None
 
     @abstractmethod
     def unit_step(self, builder: StepBuilder, unit: str, site: Site) -> None:

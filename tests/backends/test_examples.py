@@ -12,7 +12,7 @@ import yaml
 from kubernetes_validate import validate
 
 from compiler import frontend, placement
-from compiler.backends import compile_to, emit
+from compiler.backends import compile_to, emit, shipping
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -37,6 +37,7 @@ def test_rtmdet_artifacts_pass_the_tools(tmp_path):
     experiment, plan = _compile("rtmdet")
     files = emit(experiment, plan)
     folder = checks.write(files, tmp_path / experiment.name)
+    shipping.record_project(experiment, plan, str(folder))  # its code is shipped: the Snakefile reads where from
     checks.assert_scripts_clean(folder, files)
     assert checks.lint_advice(folder) <= checks.ACCEPTED_LINT
     jobs = checks.dry_run_jobs(folder)

@@ -113,14 +113,37 @@ def test_a_slurm_output_is_published_by_its_login_host_over_ssh(tmp_path):
     assert not list(tmp_path.rglob("pwned"))
 
 
-def test_a_site_that_cannot_reach_object_storage_is_refused_at_the_output(tmp_path):
-    experiment, plan = _load(tmp_path, """
-        site cloud : kubernetes { pool cpu { nodes = 1; cpus = 2; memory = 4GiB } }
-        stage train {
-          out model = file("m.txt", publish = "s3://bucket/m.txt")
-          run = "echo 1 > ${out.model}"
-        }
-        """)
+K8S_SOURCE = """
+    site cloud : kubernetes { pool cpu { nodes = 1; cpus = 2; memory = 4GiB } }
+    stage train {
+      out model = file("m.txt", publish = "s3://bucket/m.txt")
+      run = "echo 1 > ${out.model}"
+    }
+    """
+
+
+def test_a_kubernetes_output_is_published_by_a_job_in_the_cluster_after_its_stage(tmp_path):
+    """No publish/ script on the workflow machine: the site's own script
+    applies an rclone Job (tests/backends/kubernetes/test_k8s_staging.py runs
+    it), as a rule after the stage's."""
+    experiment, plan = _load(tmp_path, K8S_SOURCE)
+    files = emit(experiment, plan)
+    assert not [path for path in files if path.startswith("publish/")]
+    assert "k8s/cloud/publish-train.model.sh" in files
+    rule = files["Snakefile"].split("rule publish_train_model", 1)[1].split("\nrule ", 1)[0]
+    assert '".mlc/done/train",' in rule and 'script="k8s/cloud/publish-train.model.sh"' in rule
+    assert "KUBE_NAMESPACE={params.namespace:q}" in rule
+    checks.assert_scripts_clean(checks.write(files, tmp_path / "out"), files)
+
+
+def test_a_site_that_cannot_reach_object_storage_is_refused_at_the_output(tmp_path, monkeypatch):
+    # Every kind publishes today: a kind without the feature is played by
+    # the Kubernetes kind without it.
+    from compiler.sites.base import Feature
+    from compiler.sites.kubernetes import Kubernetes
+
+    monkeypatch.setattr(Kubernetes, "features", Kubernetes.features - {Feature.PUBLISHES})
+    experiment, plan = _load(tmp_path, K8S_SOURCE)
     with pytest.raises(BackendError) as raised:
         emit(experiment, plan)
     assert "cannot reach object storage to publish it to s3://bucket/m.txt" in raised.value.message

@@ -11,8 +11,9 @@ from __future__ import annotations
 from compiler.backends.kubernetes.fetch import (
     fetch_of,
     is_fetch,
-    rclone_flags,
+    publish_of,
     push_of,
+    rclone_flags,
     remote,
     ship_fetch,
     shipped,
@@ -60,5 +61,11 @@ def push_script(experiment: Experiment, plan: Plan, transfer: Transfer) -> str:
     return f"{site_dir(transfer.source_site)}/{push_of(experiment, transfer).script}"
 
 
-__all__ = ["WORK_MOUNT", "down_script", "emit_site", "fetch_script", "is_fetch", "push_script", "rclone_flags",
-           "remote", "run_script", "ship_script", "shipped", "staged_parts", "up_script"]
+def publish_script(experiment: Experiment, plan: Plan, publication) -> str:
+    """The script whose in-cluster Job copies a published output from the
+    site's work volume to its URI (compiler/backends/publishing.py)."""
+    return f"{site_dir(publication.site)}/{publish_of(experiment, publication).script}"
+
+
+__all__ = ["WORK_MOUNT", "down_script", "emit_site", "fetch_script", "is_fetch", "publish_script", "push_script",
+           "rclone_flags", "remote", "run_script", "ship_script", "shipped", "staged_parts", "up_script"]

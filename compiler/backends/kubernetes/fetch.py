@@ -5,12 +5,14 @@ site's `transfer_image`:
   storage (s3://, gs://) that the site's units read, or what another site
   staged in the site's bucket (a `via-store` route, compiler/sites/reach.py);
 - a **push** Job copies a stage's output from the work volume out to the
-  site's staging bucket, where the other end downloads it.
+  site's staging bucket, where the other end downloads it;
+- a **publish** Job copies an output with `publish = "s3://..."` from the
+  work volume to that URI (compiler/backends/publishing.py).
 
-`fetch-<transfer>.sh` / `push-<transfer>.sh` apply the Job and wait. The
-bytes go between the bucket and the volume, never through the API server;
-rclone skips files already copied whole, so a retried or re-run transfer
-resumes where it stopped. Credentials come from the pod's identity
+`fetch-<transfer>.sh` / `push-<transfer>.sh` / `publish-<unit>.<output>.sh`
+apply the Job and wait. The bytes go between the bucket and the volume,
+never through the API server; rclone skips files already copied whole, so a
+retried or re-run transfer resumes where it stopped. Credentials come from the pod's identity
 (`service_account`, e.g. IRSA or GKE workload identity) or the node's."""
 
 from __future__ import annotations
@@ -53,11 +55,24 @@ class Shipped:
 
 
 @dataclass(frozen=True)
-class Fetch:
-    """An in-cluster copy: `verb` "fetch" (into the work volume) or "push"
-    (out of it, to the staging bucket)."""
+class Published:
+    """An output copied from the work volume to its `publish` URI. Has what
+    a Job reads of a Transfer."""
 
-    transfer: Transfer | Shipped
+    id: str  # <unit>.<output>, as publishing.Publication names it
+    path: str  # in the work volume
+    uri: str
+    kind: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class Fetch:
+    """An in-cluster copy: `verb` "fetch" (into the work volume), "push"
+    (out of it, to the staging bucket) or "publish" (out of it, to an
+    output's URI)."""
+
+    transfer: Transfer | Shipped | Published
     name: str  # the Job's name (before the run suffix)
     verb: str = "fetch"
 
@@ -141,6 +156,18 @@ def site_pushes(experiment: Experiment, plan: Plan, site_name: str) -> list[Fetc
     ]
 
 
+def site_publishes(experiment: Experiment, plan: Plan, site_name: str) -> list[Fetch]:
+    from compiler.backends import publishing  # it asks the site kinds, which reach back into this package
+
+    return [publish_of(experiment, pub) for pub in publishing.of_site(experiment, plan, site_name)]
+
+
+def publish_of(experiment: Experiment, pub) -> Fetch:
+    """The Job that copies one published output (publishing.Publication) to its URI."""
+    return Fetch(Published(pub.id, pub.output.path, pub.output.publish or "", pub.output.kind, pub.output.span),
+                 dns1123(f"{experiment.name}-publish-{pub.id}", K8S_NAME_MAX), "publish")
+
+
 def remote(url: str) -> tuple[str, list[str]]:
     """rclone's spelling of an s3:// or gs:// location, and the flags that
     make it read credentials from the environment."""
@@ -170,10 +197,15 @@ def _literal(text: str) -> str:
     return text.replace("$", "$$")
 
 
-def rclone_command(transfer: Transfer | Shipped, experiment: Experiment | None = None, verb: str = "fetch") -> list[str]:
+def rclone_command(transfer: Transfer | Shipped | Published, experiment: Experiment | None = None,
+                   verb: str = "fetch") -> list[str]:
     """The Job's rclone command line; `experiment` is needed for a via-store
     transfer (its staged location names the experiment)."""
     verb_name = "copy" if transfer.kind == "dir" else "copyto"  # copyto: a file to that very name
+    if isinstance(transfer, Published):  # like `aws s3 sync` (a folder's content) / `aws s3 cp`
+        target, flags = remote(transfer.uri)
+        return ["rclone", verb_name, _literal(f"{pods.WORK_MOUNT}/{transfer.path}"), _literal(target), *flags,
+                *_RCLONE_FLAGS]
     if transfer.route.kind == "via-store":
         assert experiment is not None
         before, after = staged_parts(experiment, transfer)

@@ -8,7 +8,16 @@ import yaml
 
 from compiler.backends.errors import BackendError
 from compiler.backends.kubernetes import ingress, labels, multinode, objects, pod_policy, scripts
-from compiler.backends.kubernetes.fetch import Shipped, fetch_job, is_fetch, site_fetches, site_pushes, site_ships
+from compiler.backends.kubernetes.fetch import (
+    Published,
+    Shipped,
+    fetch_job,
+    is_fetch,
+    site_fetches,
+    site_publishes,
+    site_pushes,
+    site_ships,
+)
 from compiler.backends.kubernetes.serialise import dump_yaml, header
 from compiler.backends.kubernetes.workloads import (
     JobWorkload,
@@ -136,12 +145,14 @@ def emit_site(experiment: Experiment, plan: Plan, site_name: str) -> dict[str, s
     from compiler.backends.transfers import provenance as transfer_provenance  # transfers imports this package
 
     copies = [*site_fetches(experiment, plan, site_name), *site_pushes(experiment, plan, site_name),
-              *site_ships(experiment, plan, site_name)]
+              *site_ships(experiment, plan, site_name), *site_publishes(experiment, plan, site_name)]
     for fetch in copies:
         moved = fetch.transfer
-        span = moved.span if isinstance(moved, Shipped) else transfer_provenance(experiment, moved)
+        span = moved.span if isinstance(moved, (Shipped, Published)) else transfer_provenance(experiment, moved)
         manifests[fetch.manifest] = dump_yaml(fetch_job(experiment, site, claim, fetch), span)
-        if isinstance(moved, Shipped):
+        if isinstance(moved, Published):
+            purpose = f"Publishes {moved.id} from the work volume to {moved.uri}, inside the cluster."
+        elif isinstance(moved, Shipped):
             purpose = f"Copies project path {moved.path}, staged in the bucket, into the work volume."
         elif fetch.verb == "push":
             purpose = (f"Copies {fetch.transfer.path} from the work volume to the staging bucket inside the "

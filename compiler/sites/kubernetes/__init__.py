@@ -14,7 +14,8 @@ from ..base import Access, Feature, SiteKind
 class Kubernetes(SiteKind):
     name = "kubernetes"
     title = "Kubernetes"
-    features = frozenset({Feature.SERVICES, Feature.JOB_ARRAYS, Feature.MULTI_NODE, Feature.SECRET_FROM_KUBERNETES})
+    features = frozenset({Feature.SERVICES, Feature.JOB_ARRAYS, Feature.MULTI_NODE, Feature.PUBLISHES,
+                          Feature.SECRET_FROM_KUBERNETES})
     pool_keyword = "pool"
     # Through the site's staging bucket (a Job in the cluster copies between
     # it and the work volume), or with `data_path = "exec"` through `kubectl
@@ -23,6 +24,9 @@ class Kubernetes(SiteKind):
     # A Job in the cluster copies from object storage into the work volume
     # (backends/kubernetes/fetch.py); nothing else is fetched from inside.
     reaches = frozenset({Access.OBJECT_STORE})
+    # A published output is copied to object storage by a Job in the cluster
+    # that mounts the work volume (publish-<id>.sh in k8s/<site>/).
+    publishes_itself = True
 
     def site_reached_by(self, site: Site) -> frozenset[Access]:
         settings = site.kubernetes
@@ -139,6 +143,16 @@ class Kubernetes(SiteKind):
         settings = kubernetes_settings(site)
         return End(site=site.name, kind=self.name, path=path, context=settings.context or "",
                    namespace=settings.namespace)
+
+    def publish_step(self, builder, site: Site, publication, after: str):
+        from ...backends import kubernetes
+
+        rule = _kube_rule(f"publish_{publication.id}", f"publish {publication.id} to {publication.output.publish} "
+                          f"from Kubernetes site {site.name}, by a Job in the cluster",
+                          kubernetes.publish_script(builder.experiment, builder.plan, publication),
+                          site.name, publication.output.span)
+        rule.after.append(after)
+        return rule
 
     def service_stop_step(self, builder, service: Service, site: Site):
         from ...backends import kubernetes

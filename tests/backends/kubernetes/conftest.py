@@ -31,6 +31,34 @@ def manifests(files: dict[str, str]) -> dict[str, dict]:
     }
 
 
+# Outputs published from a stage in the cluster: rclone Jobs from the work
+# volume to the URI (a file to s3://, a folder to gs://; user text in the URI),
+# with the node's credentials.
+PUBLISH_SOURCE = """
+experiment published { description = "outputs published from the cluster" }
+site cloud : kubernetes {
+  namespace = "mlops"
+  pool cpu { nodes = 1; cpus = 4; memory = 8GiB }
+}
+stage train for lr in [0.1, 0.01] {
+  out model = file("models/${lr}.pt", publish = "s3://models/rtmdet/${lr}/it's $(id) `x`.pt")
+  out curves = dir("curves/${lr}", publish = "gs://metrics/curves/${lr}")
+  image = "docker://python:3.11-slim"
+  run = "echo ${lr} > ${out.model} && mkdir -p ${out.curves} && echo x > ${out.curves}/f"
+}
+"""
+
+
+def published():
+    """The experiment and plan of PUBLISH_SOURCE, through the real front end."""
+    from compiler import frontend, placement
+
+    path = "published.mlx"  # read from memory, never from disk
+    experiment, diags, _ = frontend.load(path, {}, lambda p: PUBLISH_SOURCE if p == path else None)
+    assert experiment is not None, [d.message for d in diags.items]
+    return experiment, placement.place(experiment)
+
+
 def variants() -> dict[str, dict[str, str]]:
     """Emitted cloud sites covering the shapes the back end distinguishes."""
     named_volume = k8s_builders.rtmdet()
@@ -43,6 +71,7 @@ def variants() -> dict[str, dict[str, str]]:
         "rtmdet-split-own-volume": emit_site(*own_volume, "cloud"),
         "distributed": emit_site(*k8s_builders.distributed(), "cloud"),
         "rtmdet-fetch": emit_site(*k8s_builders.with_fetch(*named_volume), "cloud"),
+        "publish": emit_site(*published(), "cloud"),
     }
 
 

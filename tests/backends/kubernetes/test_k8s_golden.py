@@ -20,7 +20,7 @@ def _tree(root: Path) -> dict[str, str]:
     return {str(p.relative_to(root)): p.read_text() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-@pytest.mark.parametrize("variant", ["rtmdet", "rtmdet-split-own-volume", "distributed", "rtmdet-fetch"])
+@pytest.mark.parametrize("variant", ["rtmdet", "rtmdet-split-own-volume", "distributed", "rtmdet-fetch", "publish"])
 def test_emitted_site_matches_golden(emitted, variant):
     files = emitted[variant]
     root = GOLDEN / variant

@@ -183,3 +183,46 @@ def test_data_comes_out_of_the_cluster_through_the_bucket(compiled, s3, tmp_path
     assert (ws / "res/r.txt").read_text() == "result\n"
     assert any("apply" in call and "-k" in call for call in calls)
     assert not any("exec" in call for call in calls)
+
+
+PUBLISH_SOURCE = """
+experiment pub { description = "outputs published from the cluster" }
+site cloud : kubernetes { namespace = "ml"; pool cpu { nodes = 1; cpus = 4; memory = 8GiB } }
+stage train {
+  out model = file("models/m.pt", publish = "s3://bucket/models/it's $(id) `x`.pt")
+  out curves = dir("curves", publish = "s3://bucket/curves/run 1")
+  run = "echo 1 > ${out.model} && mkdir -p ${out.curves} && echo x > ${out.curves}/f"
+}
+"""
+
+
+def test_an_output_is_published_from_the_cluster_by_a_job_there(s3, tmp_path):
+    """`publish = ...` on a stage in the cluster: the publish script applies
+    its Job (only it) for this run and waits; the Job's rclone copies from the
+    work volume to the URI, user text included, a file as that very object
+    and a folder's content under the prefix."""
+    (tmp_path / "exp.mlx").write_text(PUBLISH_SOURCE)
+    experiment, diagnostics, _ = frontend.load(str(tmp_path / "exp.mlx"), {})
+    assert experiment is not None, [d.message for d in diagnostics.items]
+    files = emit(experiment, placement.place(experiment))
+    bucket, env = s3
+    out, volume = tmp_path / "out", tmp_path / "volume"
+    _write(files, out)
+    (volume / "models").mkdir(parents=True)
+    (volume / "models/m.pt").write_text("weights\n")
+    (volume / "curves").mkdir()
+    (volume / "curves/loss.csv").write_text("1,0.5\n")
+
+    for output in ("model", "curves"):
+        script = f"k8s/cloud/publish-train.{output}.sh"
+        result, calls = _run_script(out, script, env)
+        assert result.returncode == 0, result.stderr
+        applied = [call for call in calls if "apply" in call]
+        assert applied and all(f"app.kubernetes.io/instance=pub-publish-train-{output}" in " ".join(call)
+                               for call in applied), applied
+        assert any("wait" in call for call in calls) and not any("exec" in call for call in calls)
+        _play_job(out, f"-publish-train-{output}-", volume, env)
+
+    assert (bucket / "bucket/models/it's $(id) `x`.pt").read_text() == "weights\n"
+    assert (bucket / "bucket/curves/run 1/loss.csv").read_text() == "1,0.5\n"
+    assert not list(tmp_path.rglob("pwned"))
