@@ -129,6 +129,6 @@ def test_routes_follow_from_what_each_kind_reaches():
     assert reach.choose(end("local"), end("kubernetes", **exec_path)) == "direct-push"
     assert reach.choose(end("slurm"), end("kubernetes", **exec_path)) == "relay"
     assert reach.choose(end("kubernetes", **exec_path), end("slurm")) == "relay"
-    # Neither: no route (placement reports E0594).
+    # Neither: no route (placement reports E0806).
     assert reach.choose(end("local"), end("kubernetes")) == reach.NO_ROUTE
     assert reach.choose(end("kubernetes"), end("slurm")) == reach.NO_ROUTE

@@ -13,7 +13,7 @@ PIN_CONFLICT = "E0802"  # the pins and exclusions rule out every pool that could
 DEADLINE = "E0803"  # no plan found meets the deadline
 BUDGET = "E0804"  # no plan found stays within the budget
 NO_CAPACITY = "E0805"  # a unit can never start: services hold, for ever, every pool it could use
-NO_ROUTE = "E0594"  # data must move into or out of a site nothing reaches (a cluster without `staging`)
+NO_ROUTE = "E0806"  # data must move into or out of a site nothing reaches (a cluster without `staging`)
 
 
 class PlacementError(Exception):
@@ -115,7 +115,7 @@ def no_capacity(experiment: Experiment, unit, holders: list[str], stalled: list[
 
 
 def no_route(experiment: Experiment, what: DataRef, source: Site, target: Site) -> Diagnostic:
-    """E0594: the plan moves `what` between two sites and no way of copying
+    """E0806: the plan moves `what` between two sites and no way of copying
     joins them; reported at the end nothing reaches, which says what it lacks."""
     ends = [s for s in (source, target) if not registry.of(s).site_reached_by(s)] or [target]
     at = ends[0]

@@ -208,7 +208,7 @@ def _routes(experiment: Experiment, sites: list[Site], store: bool = False) -> R
             kind = reach.choose(reach.end_of(sites[a], store), reach.end_of(sites[b]))
             # via-store is priced as the link between the two ends (the bucket
             # is taken to sit by the cluster); a transfer with no route is
-            # reported once placed (E0594), priced here as a direct one.
+            # reported once placed (E0806), priced here as a direct one.
             if kind == "relay":
                 (l1, i1, e1), (l2, i2, e2) = hop(a, workflow), hop(workflow, b)
                 price = (l1 + l2, max(i1, i2), e1 + e2)

@@ -24,7 +24,7 @@ STORE_REACHED_BY = frozenset({Access.OBJECT_STORE})
 STORE_REACHES: frozenset[Access] = frozenset()
 # What the workflow machine can stream from and into when it relays.
 RELAYABLE = frozenset({Access.OBJECT_STORE, Access.SSH, Access.KUBECTL, Access.WORKFLOW_MACHINE})
-NO_ROUTE = "none"  # placement reports it (E0594); never in the IR
+NO_ROUTE = "none"  # placement reports it (E0806); never in the IR
 
 
 class EndReach(NamedTuple):

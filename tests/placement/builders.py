@@ -48,7 +48,7 @@ def pool(name: str, site: str, nodes: int = 1, cpus: int = 8, memory: int = 32 *
 
 def site(name: str, kind: str = "slurm", pools: list[Pool] | None = None, **settings) -> Site:
     """A site; a Kubernetes one stages transfers through a bucket (without
-    one, a plan moving data to or from it is E0594)."""
+    one, a plan moving data to or from it is E0806)."""
     if kind == "kubernetes" and "kubernetes" not in settings:
         settings["kubernetes"] = KubernetesSettings(staging="s3://staging/mlc")
     return Site(name=name, kind=kind, pools=pools or [pool("main", name)], span=span(), **settings)

@@ -107,7 +107,7 @@ def test_a_cluster_without_staging_or_exec_is_reached_by_no_transfer():
     with pytest.raises(PlacementError) as raised:
         place(experiment(sites, [make, use]))
     [diagnostic] = raised.value.diagnostics
-    assert diagnostic.code == "E0594" and "`staging = " in diagnostic.notes[-1].message
+    assert diagnostic.code == "E0806" and "`staging = " in diagnostic.notes[-1].message
 
 
 def test_a_relay_is_priced_over_both_links_it_crosses():
