@@ -76,7 +76,7 @@ def test_a_gone_kubernetes_result_makes_its_step_run_again(compiled, tmp_path, m
     calls = [json.loads(line) for line in log.read_text().splitlines()]
     applied = [call for call in calls if "apply" in call]
     assert len(applied) == 1 and applied[0][-1] == "app.kubernetes.io/instance=rtmdet-check"
-    assert calls[0][4:7] == calls[-1][4:7] == ["delete", "job", "rtmdet-check-r1"]  # before and after
+    assert calls[1][4:7] == calls[-1][4:7] == ["delete", "job", "rtmdet-check-r1"]  # before and after
 
     gone_rule = sorted(on_cluster)[0]
     gone = on_cluster[gone_rule]["outputs"][0]
@@ -121,3 +121,18 @@ def test_the_check_passes_the_site_settings_and_answers_in_the_callers_order(com
     assert set(found) == {path} and found[path].size == 6
     calls = [json.loads(line) for line in log.read_text().splitlines()]
     assert all(call[:4] == ["--context", "ctx one", "-n", "other-ns"] for call in calls)
+
+
+def test_no_work_volume_means_no_results_and_no_job(compiled, tmp_path, monkeypatch):
+    """After `mlc down --volumes` the claim is gone: every result with it,
+    and a check Job would wait for the volume in vain."""
+    log = _kubectl(tmp_path, monkeypatch)
+    monkeypatch.setenv("FAKE_CLAIM", "missing")
+    experiment, _, _ = load(str(ROOT / "examples/rtmdet.mlx"))
+    on_cluster = _on_cluster(compiled)
+    _all_done(compiled)
+    lost, problems = results.forget_lost(experiment, compiled)
+    assert problems == []
+    assert set(lost) == set(on_cluster)
+    calls = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [call[4:7] for call in calls] == [["get", "persistentvolumeclaim", "mlops-work"]]  # a claim the site names

@@ -78,7 +78,9 @@ def check_job(experiment: Experiment, site: Site, claim: str, paths: list[str]) 
     return client.V1Job(api_version="batch/v1", kind="Job", metadata=metadata, spec=spec)
 
 
-def check_script(experiment: Experiment, site: Site, paths: list[str]) -> str:
+def check_script(experiment: Experiment, site: Site, paths: list[str], claim: str, owned: bool) -> str:
+    """`owned`: the claim is mlc's (applied for the run, so named with its
+    suffix), not one the site names."""
     name = job_name(experiment)
     purpose = ("Tells which of the results given as arguments exist in the run's work directory, with size and "
                f"mtime: applies Job {name} for the run, reads its log and deletes it (`mlc run` calls it).")
@@ -92,6 +94,12 @@ def check_script(experiment: Experiment, site: Site, paths: list[str]) -> str:
         '  wanted[$path]=$i',
         "  i=$((i + 1))",
         "done",
+        "",
+        "# No work volume (`mlc down --volumes`, never set up): no results, and a",
+        "# Job would wait for it in vain. Not asking (no rights) fails the script.",
+        f'claim={quote(claim)}' + ('-"$run"' if owned else ""),
+        f'volume=$({KUBECTL} get persistentvolumeclaim "$claim" --ignore-not-found -o name)',
+        '[[ -n $volume ]] || exit 0',
         "",
         f'job={quote(name)}-"$run"',
         "# A Job runs once: an earlier check of this run is removed first, this one at the end.",

@@ -157,7 +157,8 @@ def emit_site(experiment: Experiment, plan: Plan, site_name: str) -> dict[str, s
     if results:  # `mlc run` asks which of them are still there (SiteKind.results_query)
         manifests[f"{check.job_name(experiment)}-job.yaml"] = dump_yaml(
             check.check_job(experiment, site, claim, results), site.span)
-        run_scripts[check.SCRIPT] = check.check_script(experiment, site, results)
+        run_scripts[check.SCRIPT] = check.check_script(experiment, site, results, claim,
+                                                       owned=settings.volume is None)
 
     files = {**manifests, **run_scripts}
     files["kustomization.yaml"] = _kustomization(site, list(manifests), configurations)

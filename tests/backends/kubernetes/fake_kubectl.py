@@ -3,7 +3,7 @@ JSON list per line) to $FAKE_KUBECTL_LOG and plays a Job whose outcome is
 $FAKE_JOB_OUTCOME (Complete or Failed) once applied. $FAKE_JOB_BEFORE is the
 Job's state before the script runs (absent, Complete or Failed);
 $FAKE_NAMESPACE says how looking up the namespace goes (present, missing or
-forbidden).
+forbidden); $FAKE_CLAIM=missing makes every work volume claim absent.
 
 `apply -k DIR -l SELECTOR` builds DIR with the real kubectl's kustomize
 ($FAKE_REAL_KUBECTL, when there is one) and appends the `Kind/name` of each
@@ -151,6 +151,10 @@ elif verb == "get" and call[1] == "pods" and call[call.index("-o") + 1] == "json
     print(json.dumps(pod_list(call[call.index("-l") + 1].split("=", 1)[1], state)))
 elif verb == "get" and call[1] == "pods":
     print("pod/train-0-abcde")
+elif verb == "get" and call[1] == "persistentvolumeclaim":
+    # $FAKE_CLAIM: "missing" when the work volume is gone, else present
+    if os.environ.get("FAKE_CLAIM") != "missing":
+        print(f"persistentvolumeclaim/{call[2]}")
 elif verb == "get" and call[1] == "namespace":
     namespace = os.environ.get("FAKE_NAMESPACE", "present")
     if namespace == "missing":

@@ -379,7 +379,7 @@ def test_the_results_check_answers_for_hostile_paths_in_the_callers_order(run: R
         answered[asked[int(index)]] = int(size)
     assert answered == {p: len(p.encode()) for p in present}
     assert not (tmp_path / "pwned").exists() and not list(tmp_path.rglob("pwned"))
-    assert calls[0][4:7] == calls[-1][4:7] == ["delete", "job", "tiny-check-alice-smith"]  # before and after
+    assert calls[1][4:7] == calls[-1][4:7] == ["delete", "job", "tiny-check-alice-smith"]  # before and after
     assert [call for call in calls if "apply" in call][0][-1] == "app.kubernetes.io/instance=tiny-check"
 
 

@@ -45,6 +45,12 @@ for path in "$@"; do
   i=$((i + 1))
 done
 
+# No work volume (`mlc down --volumes`, never set up): no results, and a
+# Job would wait for it in vain. Not asking (no rights) fails the script.
+claim=mlops-work
+volume=$(kubectl --context "$KUBE_CONTEXT" -n "$KUBE_NAMESPACE" get persistentvolumeclaim "$claim" --ignore-not-found -o name)
+[[ -n $volume ]] || exit 0
+
 job=rtmdet-check-"$run"
 # A Job runs once: an earlier check of this run is removed first, this one at the end.
 kubectl --context "$KUBE_CONTEXT" -n "$KUBE_NAMESPACE" delete job "$job" --ignore-not-found --wait=true >/dev/null
