@@ -136,3 +136,12 @@ def test_no_work_volume_means_no_results_and_no_job(compiled, tmp_path, monkeypa
     assert set(lost) == set(on_cluster)
     calls = [json.loads(line) for line in log.read_text().splitlines()]
     assert [call[4:7] for call in calls] == [["get", "persistentvolumeclaim", "mlops-work"]]  # a claim the site names
+
+
+def test_the_check_job_gives_up_before_the_runner_kills_the_script():
+    """check.sh must time out and delete its Job itself: killed by the
+    runner's limit, it would leave the Job (and kubectl) behind."""
+    from compiler.backends.kubernetes import check
+    from compiler.runner import remote_results
+
+    assert check.WAIT.endswith("s") and int(check.WAIT[:-1]) + 20 < remote_results.TIMEOUT

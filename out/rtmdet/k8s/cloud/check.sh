@@ -56,7 +56,7 @@ job=rtmdet-check-"$run"
 kubectl --context "$KUBE_CONTEXT" -n "$KUBE_NAMESPACE" delete job "$job" --ignore-not-found --wait=true >/dev/null
 trap 'kubectl --context "$KUBE_CONTEXT" -n "$KUBE_NAMESPACE" delete job "$job" --ignore-not-found --wait=false >/dev/null 2>&1 || true' EXIT
 apply_run app.kubernetes.io/instance=rtmdet-check >/dev/null
-if ! kubectl --context "$KUBE_CONTEXT" -n "$KUBE_NAMESPACE" wait --for=condition=complete --timeout=300s "job/$job" >/dev/null; then
+if ! kubectl --context "$KUBE_CONTEXT" -n "$KUBE_NAMESPACE" wait --for=condition=complete --timeout=90s "job/$job" >/dev/null; then
   echo "mlc: the results check Job $job did not complete" >&2
   exit 1
 fi
