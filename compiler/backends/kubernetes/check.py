@@ -17,8 +17,7 @@ from __future__ import annotations
 from shlex import quote
 
 from compiler.backends.kubernetes import labels, pod_policy, pods
-from compiler.backends.kubernetes.fetch import _literal
-from compiler.backends.kubernetes.scripts import KUBECTL, _prologue, _script, _instance
+from compiler.backends.kubernetes.scripts import KUBECTL, prologue, script_text, instance_selector
 from compiler.backends.naming import K8S_NAME_MAX, dns1123
 from compiler.ir import Experiment, Plan, Site
 from compiler.lazy import lazy_module
@@ -55,7 +54,7 @@ def check_job(experiment: Experiment, site: Site, claim: str, paths: list[str]) 
         image=settings.transfer_image,  # a small image with a POSIX sh and stat, pulled for transfers anyway
         # `$` doubled: the kubelet expands $(VAR) in a command; only the
         # mount path (MLC_RUN) varies by run.
-        command=["sh", "-c", _literal(STAT), "sh", pods.WORK_MOUNT, *map(_literal, paths)],
+        command=["sh", "-c", pods.command_literal(STAT), "sh", pods.WORK_MOUNT, *map(pods.command_literal, paths)],
         working_dir=pods.WORK_MOUNT,
         env=pods.with_run_env(None),
         resources=client.V1ResourceRequirements(
@@ -87,7 +86,7 @@ def check_script(experiment: Experiment, site: Site, paths: list[str], claim: st
     name = job_name(experiment)
     purpose = ("Tells which of the results given as arguments exist in the run's work directory, with size and "
                f"mtime: applies Job {name} for the run, reads its log and deletes it (`mlc run` calls it).")
-    lines = _prologue(site, experiment.span, purpose)
+    lines = prologue(site, experiment.span, purpose)
     lines += [
         "# The Job's paths, in its order: it prints `INDEX SIZE MTIME` per path that exists.",
         "results=(" + " ".join(quote(p) for p in paths) + ")",
@@ -108,7 +107,7 @@ def check_script(experiment: Experiment, site: Site, paths: list[str], claim: st
         "# A Job runs once: an earlier check of this run is removed first, this one at the end.",
         f'{KUBECTL} delete job "$job" --ignore-not-found --wait=true >/dev/null',
         f'trap \'{KUBECTL} delete job "$job" --ignore-not-found --wait=false >/dev/null 2>&1 || true\' EXIT',
-        f"apply_run {_instance(name)} >/dev/null",
+        f"apply_run {instance_selector(name)} >/dev/null",
         f'if ! {KUBECTL} wait --for=condition=complete --timeout={WAIT} "job/$job" >/dev/null; then',
         '  echo "mlc: the results check Job $job did not complete" >&2',
         "  exit 1",
@@ -122,4 +121,4 @@ def check_script(experiment: Experiment, site: Site, paths: list[str], claim: st
         "  fi",
         "done",
     ]
-    return _script(lines)
+    return script_text(lines)

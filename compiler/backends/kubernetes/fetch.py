@@ -155,11 +155,6 @@ def staged_parts(experiment: Experiment, transfer: Transfer | Shipped) -> tuple[
     return f"{bucket.rstrip('/')}/{experiment.name}/", after
 
 
-def _literal(text: str) -> str:
-    """`text` in a container's command, where the kubelet expands `$(VAR)`."""
-    return text.replace("$", "$$")
-
-
 def rclone_command(transfer: Transfer | Shipped, experiment: Experiment | None = None, verb: str = "fetch") -> list[str]:
     """The Job's rclone command line; `experiment` is needed for a via-store
     transfer (its staged location names the experiment)."""
@@ -167,14 +162,14 @@ def rclone_command(transfer: Transfer | Shipped, experiment: Experiment | None =
     if transfer.route.kind == "via-store":
         assert experiment is not None
         before, after = staged_parts(experiment, transfer)
-        staged = f"{_literal(before)}$({pods.RUN_ENV}){_literal(after)}"
+        staged = f"{pods.command_literal(before)}$({pods.RUN_ENV}){pods.command_literal(after)}"
         flags = rclone_flags(transfer.route.staging or "")
         if verb == "push":
-            return ["rclone", verb_name, _literal(f"{pods.WORK_MOUNT}/{transfer.path}"), staged, *flags]
-        return ["rclone", verb_name, staged, _literal(f"{pods.WORK_MOUNT}/{transfer.target_path}"), *flags]
+            return ["rclone", verb_name, pods.command_literal(f"{pods.WORK_MOUNT}/{transfer.path}"), staged, *flags]
+        return ["rclone", verb_name, staged, pods.command_literal(f"{pods.WORK_MOUNT}/{transfer.target_path}"), *flags]
     source, flags = remote(transfer.path)
     target = f"{pods.WORK_MOUNT}/{transfer.target_path}"
-    return ["rclone", verb_name, _literal(source), _literal(target), *flags, *_RCLONE_FLAGS]
+    return ["rclone", verb_name, pods.command_literal(source), pods.command_literal(target), *flags, *_RCLONE_FLAGS]
 
 
 def fetch_job(experiment: Experiment, site: Site, claim: str, fetch: Fetch) -> client.V1Job:
