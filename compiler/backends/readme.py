@@ -118,6 +118,8 @@ _DESCRIPTIONS = [
     (r"k8s/.*\.ya?ml", "a Kubernetes manifest"),
     (r"k8s/.*/up\.sh", "prepares the Kubernetes site: namespace, work volume (and data mover)"),
     (r"k8s/.*/down\.sh", "deletes what the experiment deployed on the Kubernetes site"),
+    (r"k8s/.*/check\.sh", "tells `mlc run` which results of finished steps are still in the run's work directory "
+                         "(one short Job)"),
     (r"k8s/.*\.sh", "applies a Kubernetes workload and waits for it"),
     (r"ssh/driver\.py", "runs the ssh sites' steps and transfer ends over ssh (python3 ssh/driver.py)"),
     (r"ssh/transport\.py", "the ssh and rsync command lines the driver runs (a copy of mlc's transport)"),

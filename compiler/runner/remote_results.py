@@ -2,8 +2,9 @@
 size and modification time: one query per site and run, listing every
 expected path at once (one ssh call, not one per file). Each site kind says
 how to reach its work root (SiteKind.results_query): Slurm sites through
-their login host (on this machine without one) and ssh hosts; Kubernetes is
-not asked (docs/running.md, "Limits").
+their login host (on this machine without one) and ssh hosts; a Kubernetes
+site through a short Job in the cluster that runs the same script
+(backends/kubernetes/check.py).
 
 The query is a fixed POSIX sh script; the work root and the paths reach it
 as its arguments (quoted for the remote shell by shlex), never as script
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import os
 import shlex
+from pathlib import Path
 from dataclasses import dataclass
 import subprocess
 
@@ -61,12 +63,14 @@ class Found:
     mtime: float | None  # seconds since the epoch, by the host's clock
 
 
-def existing(kind: str, config: dict, experiment: str, paths: list[str]) -> dict[str, Found] | str:
+def existing(kind: str, config: dict, experiment: str, paths: list[str], outdir: Path | None = None,
+             site: str = "") -> dict[str, Found] | str:
     """The paths (relative to the site's work root) that exist there, with
     their size and mtime, or a string saying why the site could not be asked."""
     if not paths:
         return {}
-    argv = registry.KINDS[kind].results_query(experiment, config, paths) if asks(kind) else None
+    query = registry.KINDS[kind].results_query if asks(kind) else None
+    argv = query(experiment, config, paths, outdir=outdir, site=site) if query else None
     if argv is None:
         return f"results on a {kind} site are not checked"
     try:

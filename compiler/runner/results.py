@@ -65,7 +65,8 @@ def gone_remote(experiment: Experiment, outdir: Path) -> tuple[dict[str, list[st
     for site, rules in sorted(wanted.items()):
         settings = config.get(site, {})
         paths = sorted({path for paths in rules.values() for path in paths})
-        found = remote_results.existing(str(settings.get("kind", "")), settings, experiment.name, paths)
+        found = remote_results.existing(str(settings.get("kind", "")), settings, experiment.name, paths,
+                                        outdir, site)
         if isinstance(found, str):
             problems.append(f"results on site {site} not checked: {found}")
             continue

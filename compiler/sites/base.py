@@ -251,11 +251,14 @@ class SiteKind(ABC):
         return {}
 
     def results_query(self, experiment: str, config: dict, paths: list[str],
-                      script: str | None = None) -> list[str] | None:
+                      script: str | None = None, outdir: Path | None = None,
+                      site: str = "") -> list[str] | None:
         """`mlc run`: the one command that tells which of `paths` (relative to
         this site's work root) exist, built by runner/remote_results.query
         (`script`: another of its fixed scripts, e.g. the sizes the run
-        records read); None when the runner does not ask this kind of site."""
+        records read; `outdir` and `site`: the output folder and the site's
+        name, when the command runs the site's generated files); None when the runner does not ask this kind of
+        site (or not with that script)."""
         return None
 
     def work_root_command(self, experiment: str, config: dict, argv: list[str]) -> list[str] | None:

@@ -192,11 +192,6 @@ def staged_parts(experiment: Experiment, transfer: Transfer | Shipped) -> tuple[
     return f"{bucket.rstrip('/')}/{experiment.name}/", after
 
 
-def _literal(text: str) -> str:
-    """`text` in a container's command, where the kubelet expands `$(VAR)`."""
-    return text.replace("$", "$$")
-
-
 def rclone_command(transfer: Transfer | Shipped | Published, experiment: Experiment | None = None,
                    verb: str = "fetch") -> list[str]:
     """The Job's rclone command line; `experiment` is needed for a via-store
@@ -204,19 +199,19 @@ def rclone_command(transfer: Transfer | Shipped | Published, experiment: Experim
     verb_name = "copy" if transfer.kind == "dir" else "copyto"  # copyto: a file to that very name
     if isinstance(transfer, Published):  # like `aws s3 sync` (a folder's content) / `aws s3 cp`
         target, flags = remote(transfer.uri)
-        return ["rclone", verb_name, _literal(f"{pods.WORK_MOUNT}/{transfer.path}"), _literal(target), *flags,
+        return ["rclone", verb_name, pods.command_literal(f"{pods.WORK_MOUNT}/{transfer.path}"), pods.command_literal(target), *flags,
                 *_RCLONE_FLAGS]
     if transfer.route.kind == "via-store":
         assert experiment is not None
         before, after = staged_parts(experiment, transfer)
-        staged = f"{_literal(before)}$({pods.RUN_ENV}){_literal(after)}"
+        staged = f"{pods.command_literal(before)}$({pods.RUN_ENV}){pods.command_literal(after)}"
         flags = rclone_flags(transfer.route.staging or "")
         if verb == "push":
-            return ["rclone", verb_name, _literal(f"{pods.WORK_MOUNT}/{transfer.path}"), staged, *flags]
-        return ["rclone", verb_name, staged, _literal(f"{pods.WORK_MOUNT}/{transfer.target_path}"), *flags]
+            return ["rclone", verb_name, pods.command_literal(f"{pods.WORK_MOUNT}/{transfer.path}"), staged, *flags]
+        return ["rclone", verb_name, staged, pods.command_literal(f"{pods.WORK_MOUNT}/{transfer.target_path}"), *flags]
     source, flags = remote(transfer.path)
     target = f"{pods.WORK_MOUNT}/{transfer.target_path}"
-    return ["rclone", verb_name, _literal(source), _literal(target), *flags, *_RCLONE_FLAGS]
+    return ["rclone", verb_name, pods.command_literal(source), pods.command_literal(target), *flags, *_RCLONE_FLAGS]
 
 
 def fetch_job(experiment: Experiment, site: Site, claim: str, fetch: Fetch) -> client.V1Job:

@@ -13,7 +13,7 @@ MANAGED_BY = "mlc"
 # manifests; the run scripts add it, with a name suffix, through kustomize.
 RUN_LABEL = "mlc.dev/run"
 
-Component = Literal["stage", "service", "data-mover", "work-volume", "transfer"]
+Component = Literal["stage", "service", "data-mover", "work-volume", "transfer", "check"]
 
 
 def label_value(text: str) -> str:

@@ -113,6 +113,11 @@ def work_volume(claim: str) -> client.V1Volume:
     return client.V1Volume(name=WORK_VOLUME, persistent_volume_claim=source)
 
 
+def command_literal(text: str) -> str:
+    """`text` in a container's command, where the kubelet expands `$(VAR)`."""
+    return text.replace("$", "$$")
+
+
 RUN_ENV = "MLC_RUN"  # the run identity inside a pod (docs/kubernetes.md "Run identity")
 
 

@@ -24,7 +24,7 @@ LOG_TAIL = 50  # log lines shown per failed pod
 WAIT_SLICE = "30s"  # how long `kubectl wait` blocks before the failure check
 
 
-def _prologue(site: Site, span: Span, purpose: str, *, applies: bool = True) -> list[str]:
+def prologue(site: Site, span: Span, purpose: str, *, applies: bool = True) -> list[str]:
     settings = site.kubernetes
     assert settings is not None
     lines = [
@@ -43,12 +43,12 @@ def _prologue(site: Site, span: Span, purpose: str, *, applies: bool = True) -> 
     return [*lines, ""]
 
 
-def _instance(name: str) -> str:
+def instance_selector(name: str) -> str:
     """The selector of one workload's objects in the site's kustomization."""
     return quote(f"app.kubernetes.io/instance={name}")
 
 
-def _script(lines: list[str]) -> str:
+def script_text(lines: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
@@ -61,7 +61,7 @@ def run_job_script(site: Site, name: str, span: Span, purpose: str, usage: str |
     """Applies Job `name` (for this run) and waits until it completes. With
     `usage` (a stage's rule), the Job's pods are recorded for the run
     records, however the script ends."""
-    lines = _prologue(site, span, purpose)
+    lines = prologue(site, span, purpose)
     lines += [f'job={quote(name)}-"$run"', ""]
     if usage is not None:
         lines += [
@@ -91,7 +91,7 @@ def run_job_script(site: Site, name: str, span: Span, purpose: str, usage: str |
         "if job_is Complete || job_is Failed; then",
         f'  {KUBECTL} delete job "$job" --wait=true',
         "fi",
-        f"apply_run {_instance(name)}",
+        f"apply_run {instance_selector(name)}",
         "",
         f'until {KUBECTL} wait --for=condition=complete --timeout={WAIT_SLICE} "job/$job" >/dev/null 2>&1; do',
         "  if job_is Failed; then",
@@ -109,12 +109,12 @@ def run_job_script(site: Site, name: str, span: Span, purpose: str, usage: str |
         "done",
         'echo "mlc: Job $job complete"',
     ]
-    return _script(lines)
+    return script_text(lines)
 
 
 def service_run_script(site: Site, workload: ServiceWorkload, kustomization: str = "") -> str:
     """`kustomization`: added to the run's (ingress.host_follows_run)."""
-    lines = _prologue(
+    lines = prologue(
         site, workload.service.span, f"Starts service {workload.service.name} and waits until it is ready."
     )
     lines.append(f'deployment={quote(workload.name)}-"$run"')
@@ -125,9 +125,9 @@ def service_run_script(site: Site, workload: ServiceWorkload, kustomization: str
     ]
     if kustomization:
         lines.append("# The Deployment, its Service and its Ingress, whose host names the run: <object>-<run>.<expose>.")
-        lines.append(f"apply_run {_instance(workload.name)} {quote(kustomization)}")
+        lines.append(f"apply_run {instance_selector(workload.name)} {quote(kustomization)}")
     else:
-        lines.append(f"apply_run {_instance(workload.name)}  # the Deployment and its Service")
+        lines.append(f"apply_run {instance_selector(workload.name)}  # the Deployment and its Service")
     lines += [
         'if [[ -n $running ]]; then',
         f'  {KUBECTL} rollout restart "deployment/$deployment"',
@@ -140,7 +140,7 @@ def service_run_script(site: Site, workload: ServiceWorkload, kustomization: str
         "  exit 1",
         "fi",
     ]
-    return _script(lines)
+    return script_text(lines)
 
 
 def up_script(site: Site, claim: str | None, mover: str | None) -> str:
@@ -151,7 +151,7 @@ def up_script(site: Site, claim: str | None, mover: str | None) -> str:
     settings = site.kubernetes
     assert settings is not None
     what = "work volume, data mover" if mover is not None else "work volume"
-    lines = _prologue(site, site.span, f"Prepares the site for this run: {what}.")
+    lines = prologue(site, site.span, f"Prepares the site for this run: {what}.")
     if settings.own_namespace:
         lines += [
             "# The site says mlc owns the namespace: create it (down.sh never deletes it).",
@@ -165,7 +165,7 @@ def up_script(site: Site, claim: str | None, mover: str | None) -> str:
         lines.append(f'{KUBECTL} rollout status deployment/{quote(mover)}-"$run"')
     if not names:
         lines.append("# Nothing to prepare: the work volume is the site's own and no data mover is used.")
-    return _script(lines)
+    return script_text(lines)
 
 
 def down_script(site: Site, selector: str) -> str:
@@ -173,7 +173,7 @@ def down_script(site: Site, selector: str) -> str:
     and with --volumes its own work volume claim; a claim named in the site
     (ir.KubernetesSettings.volume) is not labelled by mlc, so never matches,
     and neither is the namespace."""
-    lines = _prologue(
+    lines = prologue(
         site, site.span, "Removes what this run deployed on the site, and nothing else.", applies=False
     )
     lines += [
@@ -184,16 +184,16 @@ def down_script(site: Site, selector: str) -> str:
         "fi",
         f'{KUBECTL} delete "$kinds" -l "$selector" --ignore-not-found --wait=true',
     ]
-    return _script(lines)
+    return script_text(lines)
 
 
 def service_stop_script(site: Site, workload: ServiceWorkload) -> str:
     """Removes what the service's run script applied for this run (found by
     its instance and run labels: the applied names carry the run's suffix):
     the service's lifetime is the experiment and its last consumer has finished."""
-    lines = _prologue(site, workload.service.span,
+    lines = prologue(site, workload.service.span,
                       f"Removes service {workload.service.name}: its last consumer has finished.", applies=False)
     selector = f"app.kubernetes.io/instance={workload.name},{labels.RUN_LABEL}="
     lines.append(f'{KUBECTL} delete deployments,services,ingresses -l {quote(selector)}"$run" '
                  "--ignore-not-found --wait=true")
-    return _script(lines)
+    return script_text(lines)

@@ -7,7 +7,7 @@ import re
 import yaml
 
 from compiler.backends.errors import BackendError
-from compiler.backends.kubernetes import ingress, labels, multinode, objects, pod_policy, scripts
+from compiler.backends.kubernetes import check, ingress, labels, multinode, objects, pod_policy, scripts
 from compiler.backends.kubernetes.fetch import (
     Published,
     Shipped,
@@ -163,6 +163,13 @@ def emit_site(experiment: Experiment, plan: Plan, site_name: str) -> dict[str, s
         else:
             purpose = f"Copies {fetch.transfer.path} into the work volume inside the cluster ({fetch.transfer.id})."
         run_scripts[fetch.script] = scripts.run_job_script(site, fetch.name, span, purpose)
+
+    results = check.site_results(experiment, plan, site_name)
+    if results:  # `mlc run` asks which of them are still there (SiteKind.results_query)
+        manifests[f"{check.job_name(experiment)}-job.yaml"] = dump_yaml(
+            check.check_job(experiment, site, claim, results), site.span)
+        run_scripts[check.SCRIPT] = check.check_script(experiment, site, results, claim,
+                                                       owned=settings.volume is None)
 
     files = {**manifests, **run_scripts}
     files["kustomization.yaml"] = _kustomization(site, list(manifests), configurations)

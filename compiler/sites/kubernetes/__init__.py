@@ -219,6 +219,23 @@ class Kubernetes(SiteKind):
 
         return usage.read(outdir, rule, index)
 
+    def results_query(self, experiment: str, config: dict, paths: list[str],
+                      script: str | None = None, outdir: Path | None = None,
+                      site: str = "") -> list[str] | None:
+        """The site's check.sh (backends/kubernetes/check.py): a Job in the
+        cluster stats the results in the run's work directory. Only the
+        existence check: the run records' sizes (`script`) are not asked."""
+        from ...backends import kubernetes
+        from ...backends.kubernetes.check import SCRIPT
+
+        if script is not None or outdir is None or not site:
+            return None
+        check = outdir / kubernetes.site_dir(site) / SCRIPT
+        if not check.is_file():
+            return None
+        env = [f"KUBE_{name.upper()}={config.get(name) or ''}" for name in ("context", "namespace", "run", "overlay")]
+        return ["env", *env, "bash", str(check.resolve()), *paths]
+
     def tear_down(self, outdir: Path, site: Site, config: dict) -> tuple[bool, str] | None:
         from ...backends import kubernetes
         from ...runner import jobs

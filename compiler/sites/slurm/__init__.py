@@ -4,6 +4,7 @@ until it is cancelled (compiler/backends/slurm_services.py)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from ...ir import Experiment, Plan, Site, SlurmSettings
@@ -125,7 +126,8 @@ class Slurm(SiteKind):
         return [("login", "login", ""), ("root", "scratch", experiment.name)]
 
     def results_query(self, experiment: str, config: dict, paths: list[str],
-                      script: str | None = None) -> list[str] | None:
+                      script: str | None = None, outdir: Path | None = None,
+                      site: str = "") -> list[str] | None:
         from ...runner.remote_results import query
 
         root = f"{str(config.get('scratch', '')).rstrip('/')}/{experiment}"

@@ -108,7 +108,8 @@ class Ssh(SiteKind):
         return {"host": settings.host, "ssh_config": settings.ssh_config or "", "root": emit.work_root(experiment, site)}
 
     def results_query(self, experiment: str, config: dict, paths: list[str],
-                      script: str | None = None) -> list[str] | None:
+                      script: str | None = None, outdir: Path | None = None,
+                      site: str = "") -> list[str] | None:
         from ...runner.remote_results import query
 
         host = str(config.get("host", ""))

@@ -3,13 +3,18 @@ JSON list per line) to $FAKE_KUBECTL_LOG and plays a Job whose outcome is
 $FAKE_JOB_OUTCOME (Complete or Failed) once applied. $FAKE_JOB_BEFORE is the
 Job's state before the script runs (absent, Complete or Failed);
 $FAKE_NAMESPACE says how looking up the namespace goes (present, missing or
-forbidden).
+forbidden); $FAKE_CLAIM=missing makes every work volume claim absent.
 
 `apply -k DIR -l SELECTOR` builds DIR with the real kubectl's kustomize
 ($FAKE_REAL_KUBECTL, when there is one) and appends the `Kind/name` of each
 object the selector keeps to $FAKE_KUBECTL_LOG with the suffix `.applied`,
 and `[Kind/name, labels]` to the one with the suffix `.labels`; the whole
-build goes to the one with the suffix `.built`."""
+build goes to the one with the suffix `.built`.
+
+The results check (check.sh): applying its Job records the site folder;
+`logs job/<experiment>-check-<run>` then runs the command of that folder's
+check Job manifest, as its pod would, with the work tree $FAKE_WORK_TREE
+mounted at /work (absent: no output)."""
 
 import json
 import os
@@ -64,6 +69,8 @@ def matches(labels: dict, selector: str) -> bool:
 def apply_kustomization(root: str, selector: str) -> None:
     if not (Path(root) / "kustomization.yaml").is_file():
         sys.exit(f"error: {root} has no kustomization.yaml")
+    if selector.endswith("-check"):  # the results check Job: its site folder, for `logs`
+        log.with_suffix(".check").write_text(str((Path(root) / "base").resolve()))
     real = os.environ.get("FAKE_REAL_KUBECTL")
     if not real:
         return
@@ -144,6 +151,10 @@ elif verb == "get" and call[1] == "pods" and call[call.index("-o") + 1] == "json
     print(json.dumps(pod_list(call[call.index("-l") + 1].split("=", 1)[1], state)))
 elif verb == "get" and call[1] == "pods":
     print("pod/train-0-abcde")
+elif verb == "get" and call[1] == "persistentvolumeclaim":
+    # $FAKE_CLAIM: "missing" when the work volume is gone, else present
+    if os.environ.get("FAKE_CLAIM") != "missing":
+        print(f"persistentvolumeclaim/{call[2]}")
 elif verb == "get" and call[1] == "namespace":
     namespace = os.environ.get("FAKE_NAMESPACE", "present")
     if namespace == "missing":
@@ -153,5 +164,18 @@ elif verb == "get" and call[1] == "namespace":
     print(f"namespace/{call[2]}")
 elif verb == "wait":
     sys.exit(0 if state == "Complete" else 1)
+elif verb == "logs" and call[1].startswith("job/") and "-check-" in call[1]:
+    check_site = log.with_suffix(".check")
+    tree = os.environ.get("FAKE_WORK_TREE")
+    if check_site.exists() and tree:
+        [manifest] = Path(check_site.read_text()).glob("*-check-job.yaml")
+        # This interpreter runs without site-packages (-S): a child reads the YAML.
+        read = ("import json, sys, yaml; job = yaml.safe_load(open(sys.argv[1]));"
+                "print(json.dumps(job['spec']['template']['spec']['containers'][0]['command']))")
+        command = json.loads(subprocess.run([sys.executable, "-c", read, str(manifest)], check=True,
+                                            capture_output=True, text=True).stdout)
+        # The kubelet turns `$$` into `$`; the work volume is mounted at /work.
+        argv = [tree if arg == "/work" else arg.replace("$$", "$") for arg in command]
+        print(subprocess.run(argv, capture_output=True, text=True, check=True).stdout, end="")
 elif verb == "logs":
     print("Traceback: CUDA out of memory")

@@ -34,7 +34,8 @@ def test_awkward_names_become_distinct_dns1123_names_and_validate():
     files = emit_site(experiment, plan, "cloud")
     objects = manifests(files)
     jobs = [obj for obj in objects.values() if obj["kind"] == "Job"]
-    assert len(jobs) == len(stage_names)
+    components = sorted(job["metadata"]["labels"]["app.kubernetes.io/component"] for job in jobs)
+    assert components == ["check", *["stage"] * len(stage_names)]  # the results check beside the stages
     names = _names(objects)
     assert len(set(names)) == len(names)
     for name in names:

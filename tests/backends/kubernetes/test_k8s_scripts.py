@@ -78,7 +78,7 @@ def run(fake_bin: Path) -> Run:
 
     def run_script(root: Path, script: str, *args: str, cwd: str = "/", **env: str):
         log = root / "kubectl.log"
-        for stale in (log, *(log.with_suffix(s) for s in (".state", ".applied", ".labels"))):
+        for stale in (log, *(log.with_suffix(s) for s in (".state", ".applied", ".labels", ".check"))):
             stale.unlink(missing_ok=True)
         environment = {
             "PATH": f"{fake_bin}{os.pathsep}{os.environ['PATH']}",
@@ -346,3 +346,46 @@ def test_a_jobs_pod_status_is_saved_for_the_run_records(run: Run, site: Path, ou
         golden.parent.mkdir(exist_ok=True)
         golden.write_text(json.dumps(reported, indent=2, sort_keys=True) + "\n")
     assert reported == json.loads(golden.read_text())
+
+
+CHECKED = ["it's \"quoted\".txt", "two\nlines\n", "$(touch pwned) `id` ${HOME}", "tab\tand ; | & < >", "λ ünï 🚀",
+           "$(MLC_RUN)/x", "plain/file.txt"]
+
+
+def test_the_results_check_answers_for_hostile_paths_in_the_callers_order(run: Run, tmp_path: Path):
+    """check.sh applies the check Job for the run, reads its log (the stand-in
+    runs the Job's command over a work tree) and answers `INDEX SIZE MTIME`
+    by the position of each path among its own arguments; nothing in a path
+    is run by the script, the Job's shell or the kubelet's `$(VAR)`."""
+    experiment, plan = k8s_builders.sweep_on_cloud(["train"], experiment_name="tiny", env=[{}] * len(CHECKED))
+    experiment = experiment.model_copy(update={"instances": [
+        i.model_copy(update={"outputs": [i.outputs[0].model_copy(update={"path": CHECKED[i.index]})]})
+        for i in experiment.instances]})
+    files = emit_site(experiment, plan, "cloud")
+    job = [text for path, text in files.items() if path.endswith("-check-job.yaml")]
+    assert len(job) == 1
+    _write(files, tmp_path)
+    tree = tmp_path / "volume"
+    present = [p for p in CHECKED if p != "tab\tand ; | & < >"]
+    for path in present:
+        (tree / path).parent.mkdir(parents=True, exist_ok=True)
+        (tree / path).write_text("x" * len(path.encode()))
+    asked = ["not a result", *reversed(CHECKED)]
+    result, calls = run(tmp_path, "k8s/cloud/check.sh", *asked, cwd=str(tmp_path), FAKE_WORK_TREE=str(tree))
+    assert result.returncode == 0, result.stderr
+    answered = {}
+    for line in result.stdout.splitlines():
+        index, size, _mtime = line.split()
+        answered[asked[int(index)]] = int(size)
+    assert answered == {p: len(p.encode()) for p in present}
+    assert not (tmp_path / "pwned").exists() and not list(tmp_path.rglob("pwned"))
+    assert calls[1][4:7] == calls[-1][4:7] == ["delete", "job", "tiny-check-alice-smith"]  # before and after
+    assert [call for call in calls if "apply" in call][0][-1] == "app.kubernetes.io/instance=tiny-check"
+
+
+def test_a_site_without_results_has_no_check(emitted):
+    experiment, plan = k8s_builders.sweep_on_cloud(["train"], command=[k8s_builders.text("true")])
+    experiment = experiment.model_copy(update={"instances": [i.model_copy(update={"outputs": []})
+                                                             for i in experiment.instances]})
+    files = emit_site(experiment, plan, "cloud")
+    assert not [path for path in files if "check" in path]
