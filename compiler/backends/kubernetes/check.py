@@ -16,8 +16,9 @@ from __future__ import annotations
 
 from shlex import quote
 
-from compiler.backends.kubernetes import labels, pod_policy, pods
+from compiler.backends.kubernetes import labels, pods
 from compiler.backends.kubernetes.scripts import KUBECTL, prologue, script_text, instance_selector
+from compiler.backends.kubernetes.tool_jobs import tool_job
 from compiler.backends.naming import K8S_NAME_MAX, dns1123
 from compiler.ir import Experiment, Plan, Site
 from compiler.lazy import lazy_module
@@ -45,39 +46,14 @@ def site_results(experiment: Experiment, plan: Plan, site_name: str) -> list[str
 def check_job(experiment: Experiment, site: Site, claim: str, paths: list[str]) -> client.V1Job:
     from compiler.runner.remote_results import SCRIPT as STAT  # the one stat script of every kind
 
-    settings = site.kubernetes
-    assert settings is not None
     name = job_name(experiment)
     object_labels = labels.object_labels(experiment.name, name="check", instance=name, component="check")
-    container = client.V1Container(
-        name=pods.MAIN_CONTAINER,
-        image=settings.transfer_image,  # a small image with a POSIX sh and stat, pulled for transfers anyway
-        # `$` doubled: the kubelet expands $(VAR) in a command; only the
-        # mount path (MLC_RUN) varies by run.
-        command=["sh", "-c", pods.command_literal(STAT), "sh", pods.WORK_MOUNT, *map(pods.command_literal, paths)],
-        working_dir=pods.WORK_MOUNT,
-        env=pods.with_run_env(None),
-        resources=client.V1ResourceRequirements(
-            requests={"cpu": "100m", "memory": "64Mi"}, limits={"cpu": "500m", "memory": "128Mi"}
-        ),
-        volume_mounts=[pods.work_mount(experiment)],
-    )
-    pod = client.V1PodSpec(
-        containers=[container],
-        restart_policy="Never",
-        image_pull_secrets=pods.pull_secrets(site),
-        volumes=[pods.work_volume(claim)],
-    )
-    options = pod_policy.pod_options(site, None)
-    spec = client.V1JobSpec(
-        template=pod_policy.pod_template(pod, object_labels, site, None),
-        backoff_limit=1,
-        ttl_seconds_after_finished=86400,  # check.sh deletes it; this when it could not
-    )
-    metadata = client.V1ObjectMeta(
-        name=name, labels=pod_policy.object_labels(options, object_labels), annotations=pod_policy.annotations(options),
-    )
-    return client.V1Job(api_version="batch/v1", kind="Job", metadata=metadata, spec=spec)
+    # The transfer image: a small one with a POSIX sh and stat, pulled for
+    # transfers anyway. `$` doubled: the kubelet expands $(VAR) in a command.
+    command = ["sh", "-c", pods.command_literal(STAT), "sh", pods.WORK_MOUNT, *map(pods.command_literal, paths)]
+    return tool_job(experiment, site, claim, name=name, object_labels=object_labels, command=command,
+                    requests={"cpu": "100m", "memory": "64Mi"}, limits={"cpu": "500m", "memory": "128Mi"},
+                    backoff_limit=1)  # check.sh deletes it after reading its log
 
 
 def check_script(experiment: Experiment, site: Site, paths: list[str], claim: str, owned: bool) -> str:

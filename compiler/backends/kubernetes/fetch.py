@@ -19,7 +19,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from compiler.backends.kubernetes import labels, pod_policy, pods
+from compiler.backends.kubernetes import labels, pods
+from compiler.backends.kubernetes.tool_jobs import tool_job
 from compiler.backends.naming import K8S_NAME_MAX, dns1123, file_stem
 from compiler.ir import Experiment, Plan, ProjectPath, Route, Site, Span, Transfer
 from compiler.lazy import lazy_module
@@ -215,36 +216,10 @@ def rclone_command(transfer: Transfer | Shipped | Published, experiment: Experim
 
 
 def fetch_job(experiment: Experiment, site: Site, claim: str, fetch: Fetch) -> client.V1Job:
-    settings = site.kubernetes
-    assert settings is not None
     object_labels = labels.object_labels(experiment.name, name=fetch.verb, instance=fetch.name, component="transfer")
-    container = client.V1Container(
-        name=pods.MAIN_CONTAINER,
-        image=settings.transfer_image,
-        # No shell: rclone is PID 1 and gets SIGTERM; the kubelet puts the
-        # run id (MLC_RUN, from the pod's label) into a staged location.
-        command=rclone_command(fetch.transfer, experiment, fetch.verb),
-        working_dir=pods.WORK_MOUNT,
-        env=pods.with_run_env(None),
-        resources=client.V1ResourceRequirements(
-            requests={"cpu": "500m", "memory": "256Mi"}, limits={"cpu": "2", "memory": "1Gi"}
-        ),
-        volume_mounts=[pods.work_mount(experiment)],
-    )
-    pod = client.V1PodSpec(
-        containers=[container],
-        restart_policy="Never",
-        image_pull_secrets=pods.pull_secrets(site),
-        volumes=[pods.work_volume(claim)],
-    )
-    options = pod_policy.pod_options(site, None)
-    spec = client.V1JobSpec(
-        template=pod_policy.pod_template(pod, object_labels, site, None),
-        backoff_limit=FETCH_BACKOFF,
-        ttl_seconds_after_finished=86400,
-    )
-    metadata = client.V1ObjectMeta(
-        name=fetch.name, labels=pod_policy.object_labels(options, object_labels),
-        annotations=pod_policy.annotations(options),
-    )
-    return client.V1Job(api_version="batch/v1", kind="Job", metadata=metadata, spec=spec)
+    # No shell: rclone is PID 1 and gets SIGTERM; the kubelet puts the run
+    # id into a staged location.
+    return tool_job(experiment, site, claim, name=fetch.name, object_labels=object_labels,
+                    command=rclone_command(fetch.transfer, experiment, fetch.verb),
+                    requests={"cpu": "500m", "memory": "256Mi"}, limits={"cpu": "2", "memory": "1Gi"},
+                    backoff_limit=FETCH_BACKOFF)
