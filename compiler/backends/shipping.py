@@ -231,6 +231,7 @@ def copy_step(builder, site: Site, paths: list[ProjectPath]) -> list:
 # --- the result cache on a remote host ----------------------------------------
 
 _OUTPUT_FOLDER = "."  # the source root of the cache's copy: the Snakefile runs in the output folder
+CACHE_SOURCE = "output folder"  # the source end of the cache's copy
 
 
 def caching_sites(experiment: Experiment, plan: Plan) -> list[Site]:
@@ -256,25 +257,42 @@ def cache_script(site: Site) -> str:
     return f"ship/{file_stem(site.name)}/_step_cache.sh"
 
 
+def cache_copy(site: Site) -> str:
+    """The kind's copy of the cache in the output folder."""
+    copy = registry.of(site).step_cache_copy
+    assert copy is not None, "only caching sites ship the cache"
+    return copy
+
+
 def _cache_ends(experiment: Experiment, site: Site):
     from ..runner.step_cache import STEP_CACHE_HERE  # where its stage scripts (and `mlc clean`) run it
     from .transfers import End, end
 
-    copy = registry.of(site).step_cache_copy
-    return (End(site="output folder", kind="local", path=copy, root=_OUTPUT_FOLDER, access="here"),
+    return (End(site=CACHE_SOURCE, kind="local", path=cache_copy(site), root=_OUTPUT_FOLDER, access="here"),
             end(experiment, site.name, STEP_CACHE_HERE))
 
 
 def cache_files(experiment: Experiment, plan: Plan) -> dict[str, str]:
-    from .transfers import script_text
+    """The kinds' copies of the cache and a copy script per site: pushed
+    there directly, or (a cluster reached through its staging bucket)
+    uploaded here and fetched by a Job in the cluster."""
+    from . import kubernetes
+    from .transfers import script_text, via_store
 
     files = {}
     for site in caching_sites(experiment, plan):
         source, target = _cache_ends(experiment, site)
         files[source.path] = step_cache_text(experiment)
+        route = Route(kind="direct-push", runs_on=CACHE_SOURCE)
+        staged: dict = {}
+        if reach.staged(site):
+            moved = kubernetes.shipped_cache(site, source.path, CACHE_SOURCE)
+            route = moved.route
+            staged = {**via_store(experiment, moved),
+                      "fetch_script": kubernetes.cache_ship_script(experiment, site, source.path, CACHE_SOURCE)}
         files[cache_script(site)] = script_text(experiment, site.span, "ship the step cache",
                                                 f"the result cache {source.path}", "file", source, target,
-                                                Route(kind="direct-push", runs_on="output folder"))
+                                                route, **staged)
     return files
 
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 import shlex
 
 from compiler.backends import launch
+from compiler.backends.cache_recipe import recipe_text
 from compiler.backends.commands import output_parents, render_command
 from compiler.backends.kubernetes import multinode
 from compiler.backends.service_inputs import functions, wait_calls, wait_lines
 from compiler.shell_context import export_line
-from compiler.backends.kubernetes.pods import env_name
+from compiler.backends.kubernetes.pods import WORK_MOUNT, command_literal, env_name
 from compiler.backends.kubernetes.workloads import JobWorkload
 from compiler.ir import Experiment, LiteralEnv, Plan, StageInstance
 
@@ -25,9 +26,24 @@ NEEDS_BASH = ('command -v bash >/dev/null || { echo "mlc: the command runs under
 RUN_COMMAND = 'exec bash -eo pipefail -c "$command"'
 
 
+def cached_command() -> str:
+    """A stage's command runs through the result cache (runner/step_cache.py,
+    shipped to the work volume) when the image has python3 to run it; an
+    image without runs it uncached (RUN_COMMAND, the next line). The cache
+    keeps its results in the work tree the pod starts in (/work/.mlc/cache)."""
+    from compiler.runner.step_cache import STEP_CACHE_HERE  # the runner imports the back ends
+
+    return (f'if command -v python3 >/dev/null; then exec python3 {WORK_MOUNT}/{STEP_CACHE_HERE} "$recipe" '
+            'bash -eo pipefail -c "$command"; fi')
+
+
 def _member_lines(experiment: Experiment, plan: Plan, instance: StageInstance, varying_env: list[str],
                   rendezvous: launch.Rendezvous | None = None) -> list[str]:
     lines = []
+    if rendezvous is None:  # a multi-node stage's pods each run the command: not one result to keep
+        # `$` doubled: the kubelet expands $(VAR) in a container's args and
+        # turns `$$` into `$`, so step_cache.py gets the recipe as compiled.
+        lines.append(command_literal(f"recipe={shlex.quote(recipe_text(experiment, plan, instance.id))}"))
     for name in varying_env:
         value = instance.env[name]
         assert isinstance(value, LiteralEnv), "only literal values vary per index"
@@ -75,7 +91,7 @@ def job_script(experiment: Experiment, plan: Plan, workload: JobWorkload) -> str
         return "\n".join(lines) + "\n"
     if not workload.indexed:
         body = _member_lines(experiment, plan, workload.instances[0], varying)
-        return "\n".join(["set -eu", NEEDS_BASH, *waits, *body, RUN_COMMAND]) + "\n"
+        return "\n".join(["set -eu", NEEDS_BASH, *waits, *body, cached_command(), RUN_COMMAND]) + "\n"
     lines = ["set -eu", NEEDS_BASH, *waits, 'case "${JOB_COMPLETION_INDEX:?}" in']
     for index, instance in enumerate(workload.instances):
         lines.append(f"{index})")
@@ -83,6 +99,7 @@ def job_script(experiment: Experiment, plan: Plan, workload: JobWorkload) -> str
         lines.append(";;")
     lines.append('*) echo "mlc: no member for completion index $JOB_COMPLETION_INDEX" >&2; exit 64 ;;')
     lines.append("esac")
+    lines.append(cached_command())  # each member with its own recipe, set above
     lines.append(RUN_COMMAND)
     return "\n".join(lines) + "\n"
 
