@@ -29,18 +29,20 @@ RUN_COMMAND = 'exec bash -eo pipefail -c "$command"'
 def cached_command() -> str:
     """A stage's command runs through the result cache (runner/step_cache.py,
     shipped to the work volume) when the image has python3 to run it; an
-    image without runs it uncached (RUN_COMMAND, the next line). The cache
+    image without runs it uncached (RUN_COMMAND, the next line), as does a
+    pod started by hand before the ship step brought the copy. The cache
     keeps its results in the work tree the pod starts in (/work/.mlc/cache)."""
     from compiler.runner.step_cache import STEP_CACHE_HERE  # the runner imports the back ends
 
-    return (f'if command -v python3 >/dev/null; then exec python3 {WORK_MOUNT}/{STEP_CACHE_HERE} "$recipe" '
+    cache = f"{WORK_MOUNT}/{STEP_CACHE_HERE}"
+    return (f'if command -v python3 >/dev/null && [ -f {cache} ]; then exec python3 {cache} "$recipe" '
             'bash -eo pipefail -c "$command"; fi')
 
 
 def _member_lines(experiment: Experiment, plan: Plan, instance: StageInstance, varying_env: list[str],
-                  rendezvous: launch.Rendezvous | None = None) -> list[str]:
+                  rendezvous: launch.Rendezvous | None = None, cached: bool = False) -> list[str]:
     lines = []
-    if rendezvous is None:  # a multi-node stage's pods each run the command: not one result to keep
+    if cached:
         # `$` doubled: the kubelet expands $(VAR) in a container's args and
         # turns `$$` into `$`, so step_cache.py gets the recipe as compiled.
         lines.append(command_literal(f"recipe={shlex.quote(recipe_text(experiment, plan, instance.id))}"))
@@ -80,7 +82,10 @@ def _wait_functions(experiment: Experiment, plan: Plan, workload: JobWorkload) -
     return [functions().rstrip("\n")] if waits else []
 
 
-def job_script(experiment: Experiment, plan: Plan, workload: JobWorkload) -> str:
+def job_script(experiment: Experiment, plan: Plan, workload: JobWorkload, cached: bool = False) -> str:
+    """`cached`: the result cache's copy reaches the work volume. A
+    multi-node stage's pods each run the command, so it is never cached:
+    there is not one result to keep."""
     varying = varying_literal_env(workload)
     waits = _wait_functions(experiment, plan, workload)
     if multinode.is_gang(workload):  # one member; the completion index is the node's rank
@@ -90,16 +95,18 @@ def job_script(experiment: Experiment, plan: Plan, workload: JobWorkload) -> str
                  *multinode.run_lines(first, RUN_COMMAND)]
         return "\n".join(lines) + "\n"
     if not workload.indexed:
-        body = _member_lines(experiment, plan, workload.instances[0], varying)
-        return "\n".join(["set -eu", NEEDS_BASH, *waits, *body, cached_command(), RUN_COMMAND]) + "\n"
+        body = _member_lines(experiment, plan, workload.instances[0], varying, cached=cached)
+        run = [cached_command()] if cached else []
+        return "\n".join(["set -eu", NEEDS_BASH, *waits, *body, *run, RUN_COMMAND]) + "\n"
     lines = ["set -eu", NEEDS_BASH, *waits, 'case "${JOB_COMPLETION_INDEX:?}" in']
     for index, instance in enumerate(workload.instances):
         lines.append(f"{index})")
-        lines.extend(_member_lines(experiment, plan, instance, varying))
+        lines.extend(_member_lines(experiment, plan, instance, varying, cached=cached))
         lines.append(";;")
     lines.append('*) echo "mlc: no member for completion index $JOB_COMPLETION_INDEX" >&2; exit 64 ;;')
     lines.append("esac")
-    lines.append(cached_command())  # each member with its own recipe, set above
+    if cached:
+        lines.append(cached_command())  # each member with its own recipe, set above
     lines.append(RUN_COMMAND)
     return "\n".join(lines) + "\n"
 
