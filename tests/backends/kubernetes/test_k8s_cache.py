@@ -73,3 +73,13 @@ def test_an_image_without_python3_runs_the_command_uncached(tmp_path: Path):
         assert "mlc-cache" not in done.stdout
     assert (tree / "runs.log").read_text() == "ran\nran\n"
     assert not (tree / ".mlc/cache").exists()
+
+
+def test_mlc_clean_passes_over_a_kubernetes_sites_cache():
+    """`mlc clean` reaches Slurm and ssh work roots, not a work volume (the
+    cache goes with the run's directory there): not a site it failed to ask."""
+    from compiler.runner import clean
+
+    experiment, _job_manifest = _job()
+    assert clean._remote(experiment, "cloud", {"kind": "kubernetes"}, delete=False) is None
+    assert clean._remote(experiment, "cloud", {"kind": "no such kind"}, delete=False) == "not reached"
