@@ -235,11 +235,12 @@ CACHE_SOURCE = "output folder"  # the source end of the cache's copy
 
 
 def caching_sites(experiment: Experiment, plan: Plan) -> list[Site]:
-    """The sites whose kind ships the step cache, that run a stage and that
+    """The sites whose kind ships the step cache, that run a stage through it and that
     a copy can reach (a cluster with neither a staging bucket nor `data_path
     = "exec"` runs its stages uncached)."""
-    stages = {i.id for i in experiment.instances}
-    used = {a.site for a in plan.assignments if a.unit in stages}
+    stages = {i.id: i for i in experiment.instances}
+    used = {a.site for a in plan.assignments
+            if a.unit in stages and registry.of(experiment.site(a.site)).runs_cached(stages[a.unit])}
     return [s for s in experiment.sites if s.name in used and registry.of(s).step_cache_copy
             and registry.of(s).site_reached_by(s)]
 

@@ -39,6 +39,12 @@ class Kubernetes(SiteKind):
             return frozenset({Access.KUBECTL})
         return frozenset({Access.STAGING}) if settings.staging else frozenset()
 
+    def runs_cached(self, instance) -> bool:
+        # Each pod of a multi-node stage runs the command: not one result to keep.
+        from ...backends import launch
+
+        return not launch.is_multinode(instance)
+
     def staging(self, site: Site) -> str | None:
         return site.kubernetes.staging if site.kubernetes else None
 
