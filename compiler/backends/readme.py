@@ -108,8 +108,8 @@ _DESCRIPTIONS = [
     (r"slurm/submit\.sh", "copies an sbatch script to its cluster, submits it and waits"),
     (r"slurm/poller\.py", "watches all of a site's jobs with one batched squeue (started by submit.sh)"),
     (r"slurm/cache_notes\.sh", "brings back what the result cache did for each task of a finished job, for `mlc run`"),
-    (r"(slurm|ssh)/step_cache\.py", "the result cache, shipped to each site's work root: runs or re-uses a step by its "
-                                    "cache key (a copy of mlc's step cache)"),
+    (r"(slurm|ssh|k8s)/step_cache\.py", "the result cache, shipped to each site's work root: runs or re-uses a step by "
+                                        "its cache key (a copy of mlc's step cache)"),
     (r"slurm/.*\.sbatch", "a Slurm batch script (a job array when the stage is a sweep)"),
     (r"slurm/[^/]*/images\.sh", "pulls the site's container images once, on its login host, into its cache"),
     (r"results\.json", "the results each step writes, by rule (read by `mlc status` and `mlc clean`)"),
@@ -120,6 +120,8 @@ _DESCRIPTIONS = [
     (r"k8s/.*/down\.sh", "deletes what the experiment deployed on the Kubernetes site"),
     (r"k8s/.*/check\.sh", "tells `mlc run` which results of finished steps are still in the run's work directory "
                          "(one short Job)"),
+    (r"k8s/.*/fetch-ship-_step_cache\.sh", "copies the result cache from the staging bucket into the run's work volume "
+                                          "(a Job in the cluster)"),
     (r"k8s/.*\.sh", "applies a Kubernetes workload and waits for it"),
     (r"ssh/driver\.py", "runs the ssh sites' steps and transfer ends over ssh (python3 ssh/driver.py)"),
     (r"ssh/transport\.py", "the ssh and rsync command lines the driver runs (a copy of mlc's transport)"),

@@ -231,13 +231,18 @@ def copy_step(builder, site: Site, paths: list[ProjectPath]) -> list:
 # --- the result cache on a remote host ----------------------------------------
 
 _OUTPUT_FOLDER = "."  # the source root of the cache's copy: the Snakefile runs in the output folder
+CACHE_SOURCE = "output folder"  # the source end of the cache's copy
 
 
 def caching_sites(experiment: Experiment, plan: Plan) -> list[Site]:
-    """The sites whose kind ships the step cache and that run a stage."""
-    stages = {i.id for i in experiment.instances}
-    used = {a.site for a in plan.assignments if a.unit in stages}
-    return [s for s in experiment.sites if s.name in used and registry.of(s).step_cache_copy]
+    """The sites whose kind ships the step cache, that run a stage through it and that
+    a copy can reach (a cluster with neither a staging bucket nor `data_path
+    = "exec"` runs its stages uncached)."""
+    stages = {i.id: i for i in experiment.instances}
+    used = {a.site for a in plan.assignments
+            if a.unit in stages and registry.of(experiment.site(a.site)).runs_cached(stages[a.unit])}
+    return [s for s in experiment.sites if s.name in used and registry.of(s).step_cache_copy
+            and registry.of(s).site_reached_by(s)]
 
 
 def step_cache_text(experiment: Experiment) -> str:
@@ -256,25 +261,42 @@ def cache_script(site: Site) -> str:
     return f"ship/{file_stem(site.name)}/_step_cache.sh"
 
 
+def cache_copy(site: Site) -> str:
+    """The kind's copy of the cache in the output folder."""
+    copy = registry.of(site).step_cache_copy
+    assert copy is not None, "only caching sites ship the cache"
+    return copy
+
+
 def _cache_ends(experiment: Experiment, site: Site):
     from ..runner.step_cache import STEP_CACHE_HERE  # where its stage scripts (and `mlc clean`) run it
     from .transfers import End, end
 
-    copy = registry.of(site).step_cache_copy
-    return (End(site="output folder", kind="local", path=copy, root=_OUTPUT_FOLDER, access="here"),
+    return (End(site=CACHE_SOURCE, kind="local", path=cache_copy(site), root=_OUTPUT_FOLDER, access="here"),
             end(experiment, site.name, STEP_CACHE_HERE))
 
 
 def cache_files(experiment: Experiment, plan: Plan) -> dict[str, str]:
-    from .transfers import script_text
+    """The kinds' copies of the cache and a copy script per site: pushed
+    there directly, or (a cluster reached through its staging bucket)
+    uploaded here and fetched by a Job in the cluster."""
+    from . import kubernetes
+    from .transfers import script_text, via_store
 
     files = {}
     for site in caching_sites(experiment, plan):
         source, target = _cache_ends(experiment, site)
         files[source.path] = step_cache_text(experiment)
+        route = Route(kind="direct-push", runs_on=CACHE_SOURCE)
+        staged: dict = {}
+        if reach.staged(site):
+            moved = kubernetes.shipped_cache(site, source.path, CACHE_SOURCE)
+            route = moved.route
+            staged = {**via_store(experiment, moved),
+                      "fetch_script": kubernetes.cache_ship_script(experiment, site, source.path, CACHE_SOURCE)}
         files[cache_script(site)] = script_text(experiment, site.span, "ship the step cache",
                                                 f"the result cache {source.path}", "file", source, target,
-                                                Route(kind="direct-push", runs_on="output folder"))
+                                                route, **staged)
     return files
 
 

@@ -44,13 +44,17 @@ def unreferenced(tree: Path) -> list[Entry]:
     return [Entry(e["path"], e["step"], e["params"], e["size"]) for e in unreferenced_entries(tree)]
 
 
-def _remote(experiment: Experiment, site: str, config: dict, delete: bool) -> list[Entry] | str:
-    """Asks a remote site's step cache; the entries, or why it could not be asked."""
+def _remote(experiment: Experiment, site: str, config: dict, delete: bool) -> list[Entry] | str | None:
+    """Asks a remote site's step cache; the entries, or why it could not be
+    asked; None for a kind the runner does not reach in its work root (a
+    Kubernetes cache lives in the run's work volume and goes with it)."""
     kind = registry.KINDS.get(str(config.get("kind", "")))
     argv = ["python3", STEP_CACHE_HERE, "--clean", *(["--delete"] if delete else [])]
     command = kind.work_root_command(experiment.name, config, argv) if kind is not None else None
-    if command is None:
+    if kind is None:
         return "not reached"
+    if command is None:
+        return None
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT,
                               cwd=os.path.expanduser("~"))  # a relative work root: under $HOME
@@ -103,6 +107,8 @@ def clean(experiment: Experiment, outdir: Path, args) -> int:
     problems = 0
     for site, config in sorted(_caching_remote_sites(experiment, outdir).items()):
         entries = _remote(experiment, site, config, delete)  # removed there already with --delete
+        if entries is None:
+            continue
         if isinstance(entries, str):
             if entries != "no work root there yet":
                 print(f"mlc: cached results on site {site} not cleaned: {entries}", file=sys.stderr)

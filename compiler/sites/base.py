@@ -117,6 +117,11 @@ class SiteKind(ABC):
         `reached_by` that its settings choose (empty: nothing can)."""
         return self.reached_by
 
+    def runs_cached(self, instance) -> bool:
+        """With a `step_cache_copy`: whether this stage instance runs through
+        the cache (a site ships the copy only when one of its stages does)."""
+        return True
+
     def staging(self, site: Site) -> str | None:
         """The bucket prefix a site reached by `Access.STAGING` stages through."""
         return None

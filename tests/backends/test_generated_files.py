@@ -23,7 +23,7 @@ QUICKSTART_JOBS = {
 }
 KUBERNETES_JOBS = {
     "up_cloud": 1, "prepare": 1, "to_hpc__prepare_data": 1, "train": 1,
-    "to_cloud__train_model": 1, "serve": 1, "all": 1, "ship_hpc_step_cache": 1,
+    "to_cloud__train_model": 1, "serve": 1, "all": 1, "ship_hpc_step_cache": 1, "ship_cloud_step_cache": 1,
 }
 
 CASES = {

@@ -169,13 +169,18 @@ def test_each_kind_states_how_code_reaches_it(tmp_path):
     experiment, plan = _multi(tmp_path)
     files = emit(experiment, plan)
     assert sorted(p for p in files if p.startswith("ship/")) == [
-        "ship/cloud/configs.sh", "ship/cloud/lib.sh", "ship/here.sh", "ship/hpc/_step_cache.sh",
-        "ship/hpc/configs_a.yaml-98cb29.sh", "ship/hpc/lib.sh",
+        "ship/cloud/_step_cache.sh", "ship/cloud/configs.sh", "ship/cloud/lib.sh", "ship/here.sh",
+        "ship/hpc/_step_cache.sh", "ship/hpc/configs_a.yaml-98cb29.sh", "ship/hpc/lib.sh",
     ]
-    # The result cache goes where a stage runs through it on its own host (not
-    # Kubernetes: not cached; not the local site: run in place).
+    # The result cache goes where a stage runs through it on its own host or
+    # in its pod (not the local site: run in place); into a cluster through
+    # its staging bucket and a fetch Job, like code.
     assert "rsync -a -s -e" in files["ship/hpc/_step_cache.sh"] and "slurm/step_cache.py" in files
     assert "target_path=.mlc/step_cache.py" in files["ship/hpc/_step_cache.sh"]
+    cache_into_cloud = files["ship/cloud/_step_cache.sh"]
+    assert "k8s/step_cache.py" in files and "target_path=.mlc/step_cache.py" in cache_into_cloud
+    assert "exec bash k8s/cloud/fetch-ship-_step_cache.sh" in cache_into_cloud
+    assert "k8s/cloud/fetch-ship-_step_cache.sh" in files and "k8s/cloud/multi-ship-step-cache-job.yaml" in files
     assert "ln -sfn" in files["ship/here.sh"]
     assert "rsync -a -s -e" in files["ship/hpc/lib.sh"]
     into_cloud = files["ship/cloud/configs.sh"]

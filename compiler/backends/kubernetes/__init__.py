@@ -9,6 +9,7 @@ docs/kubernetes.md describes the mapping."""
 from __future__ import annotations
 
 from compiler.backends.kubernetes.fetch import (
+    cache_fetch,
     fetch_of,
     is_fetch,
     publish_of,
@@ -17,6 +18,7 @@ from compiler.backends.kubernetes.fetch import (
     remote,
     ship_fetch,
     shipped,
+    shipped_cache,
     staged_parts,
 )
 from compiler.backends.kubernetes.pods import WORK_MOUNT
@@ -55,6 +57,12 @@ def ship_script(experiment: Experiment, site: Site, path: ProjectPath, source: s
     return f"{site_dir(site.name)}/{ship_fetch(experiment, site, path, source).script}"
 
 
+def cache_ship_script(experiment: Experiment, site: Site, copy: str, source: str) -> str:
+    """The script whose in-cluster Job copies the result cache's copy from
+    the staging bucket to .mlc/step_cache.py in the site's work volume."""
+    return f"{site_dir(site.name)}/{cache_fetch(experiment, site, copy, source).script}"
+
+
 def push_script(experiment: Experiment, plan: Plan, transfer: Transfer) -> str:
     """The script whose in-cluster Job copies a via-store transfer from the
     source site's work volume to its staging bucket."""
@@ -67,5 +75,5 @@ def publish_script(experiment: Experiment, plan: Plan, publication) -> str:
     return f"{site_dir(publication.site)}/{publish_of(experiment, publication).script}"
 
 
-__all__ = ["WORK_MOUNT", "down_script", "emit_site", "fetch_script", "is_fetch", "publish_script", "push_script",
-           "rclone_flags", "remote", "run_script", "ship_script", "shipped", "staged_parts", "up_script"]
+__all__ = ["WORK_MOUNT", "cache_ship_script", "down_script", "emit_site", "fetch_script", "is_fetch", "publish_script", "push_script",
+           "rclone_flags", "remote", "run_script", "ship_script", "shipped", "shipped_cache", "staged_parts", "up_script"]

@@ -53,6 +53,9 @@ class Shipped:
     kind: str
     route: Route
     span: Span
+    # Names its fetch script when it is not a project path; `_`: file_stem
+    # never starts a name with it, so no project path's script has this name.
+    stem: str = ""
 
 
 @dataclass(frozen=True)
@@ -80,7 +83,7 @@ class Fetch:
     @property
     def script(self) -> str:
         if isinstance(self.transfer, Shipped):
-            return f"fetch-ship-{file_stem(self.transfer.path)}.sh"
+            return f"fetch-ship-{self.transfer.stem or file_stem(self.transfer.path)}.sh"
         return f"{self.verb}-{file_stem(self.transfer.id)}.sh"
 
     @property
@@ -135,14 +138,33 @@ def shipped(site: Site, path: ProjectPath, source: str) -> Shipped:
 
 
 def site_ships(experiment: Experiment, plan: Plan, site_name: str) -> list[Fetch]:
-    """Fetch Jobs of the project paths shipped to a staging cluster."""
+    """Fetch Jobs of the project paths shipped to a staging cluster, and of
+    the result cache's copy when a stage runs there."""
     from compiler.backends import shipping  # it reaches back into this package through the transfers
 
     site = experiment.site(site_name)
     if not reach.staged(site):
         return []
-    return [ship_fetch(experiment, site, path, shipping.PROJECT)
-            for path in shipping.needs(experiment, plan).get(site_name, [])]
+    fetches = [ship_fetch(experiment, site, path, shipping.PROJECT)
+               for path in shipping.needs(experiment, plan).get(site_name, [])]
+    if site in shipping.caching_sites(experiment, plan):
+        fetches.append(cache_fetch(experiment, site, shipping.cache_copy(site), shipping.CACHE_SOURCE))
+    return fetches
+
+
+def shipped_cache(site: Site, copy: str, source: str) -> Shipped:
+    """The output folder's copy of the result cache (`copy`, from `source`)
+    on its way to `.mlc/step_cache.py` in the work volume, staged under
+    ship/.mlc/ (no project path is shipped from the output folder)."""
+    from compiler.runner.step_cache import STEP_CACHE_HERE
+
+    route = Route(kind="via-store", runs_on=source, staging=reach.staging_of(site))
+    return Shipped(id="ship/.mlc", path=copy, target_path=STEP_CACHE_HERE, kind="file", route=route, span=site.span,
+                   stem="_step_cache")
+
+
+def cache_fetch(experiment: Experiment, site: Site, copy: str, source: str) -> Fetch:
+    return Fetch(shipped_cache(site, copy, source), dns1123(f"{experiment.name}-ship-step-cache", K8S_NAME_MAX))
 
 
 def ship_fetch(experiment: Experiment, site: Site, path: ProjectPath, source: str) -> Fetch:

@@ -64,6 +64,13 @@ def _calls_services(unit: StageInstance | Service) -> bool:
     return any(port.service is not None for port in unit.inputs)
 
 
+def _cached(experiment: Experiment, plan: Plan, site: Site) -> bool:
+    """The result cache's copy reaches the site's work volume."""
+    from compiler.backends import shipping  # it imports the transfers, which import this package
+
+    return site in shipping.caching_sites(experiment, plan)
+
+
 def job(experiment: Experiment, plan: Plan, site: Site, claim: str, workload: JobWorkload) -> client.V1Job:
     first = workload.instances[0]  # members share the pod shape (see workloads)
     varying = set(varying_literal_env(workload))
@@ -75,7 +82,7 @@ def job(experiment: Experiment, plan: Plan, site: Site, claim: str, workload: Jo
         name=pods.MAIN_CONTAINER,
         image=pods.container_image(site, first.image),
         command=SHELL,
-        args=[job_script(experiment, plan, workload)],
+        args=[job_script(experiment, plan, workload, cached=_cached(experiment, plan, site))],
         working_dir=pods.WORK_MOUNT,
         env=pods.with_run_env(pods.env_vars(experiment, shared_env, first.span),
                               calls_services=any(_calls_services(i) for i in workload.instances)),

@@ -8,11 +8,12 @@ from __future__ import annotations
 import shlex
 
 from compiler.backends import launch
+from compiler.backends.cache_recipe import recipe_text
 from compiler.backends.commands import output_parents, render_command
 from compiler.backends.kubernetes import multinode
 from compiler.backends.service_inputs import functions, wait_calls, wait_lines
 from compiler.shell_context import export_line
-from compiler.backends.kubernetes.pods import env_name
+from compiler.backends.kubernetes.pods import WORK_MOUNT, command_literal, env_name
 from compiler.backends.kubernetes.workloads import JobWorkload
 from compiler.ir import Experiment, LiteralEnv, Plan, StageInstance
 
@@ -25,9 +26,26 @@ NEEDS_BASH = ('command -v bash >/dev/null || { echo "mlc: the command runs under
 RUN_COMMAND = 'exec bash -eo pipefail -c "$command"'
 
 
+def cached_command() -> str:
+    """A stage's command runs through the result cache (runner/step_cache.py,
+    shipped to the work volume) when the image has python3 to run it; an
+    image without runs it uncached (RUN_COMMAND, the next line), as does a
+    pod started by hand before the ship step brought the copy. The cache
+    keeps its results in the work tree the pod starts in (/work/.mlc/cache)."""
+    from compiler.runner.step_cache import STEP_CACHE_HERE  # the runner imports the back ends
+
+    cache = f"{WORK_MOUNT}/{STEP_CACHE_HERE}"
+    return (f'if command -v python3 >/dev/null && [ -f {cache} ]; then exec python3 {cache} "$recipe" '
+            'bash -eo pipefail -c "$command"; fi')
+
+
 def _member_lines(experiment: Experiment, plan: Plan, instance: StageInstance, varying_env: list[str],
-                  rendezvous: launch.Rendezvous | None = None) -> list[str]:
+                  rendezvous: launch.Rendezvous | None = None, cached: bool = False) -> list[str]:
     lines = []
+    if cached:
+        # `$` doubled: the kubelet expands $(VAR) in a container's args and
+        # turns `$$` into `$`, so step_cache.py gets the recipe as compiled.
+        lines.append(command_literal(f"recipe={shlex.quote(recipe_text(experiment, plan, instance.id))}"))
     for name in varying_env:
         value = instance.env[name]
         assert isinstance(value, LiteralEnv), "only literal values vary per index"
@@ -64,7 +82,10 @@ def _wait_functions(experiment: Experiment, plan: Plan, workload: JobWorkload) -
     return [functions().rstrip("\n")] if waits else []
 
 
-def job_script(experiment: Experiment, plan: Plan, workload: JobWorkload) -> str:
+def job_script(experiment: Experiment, plan: Plan, workload: JobWorkload, cached: bool = False) -> str:
+    """`cached`: the result cache's copy reaches the work volume. A
+    multi-node stage's pods each run the command, so it is never cached:
+    there is not one result to keep."""
     varying = varying_literal_env(workload)
     waits = _wait_functions(experiment, plan, workload)
     if multinode.is_gang(workload):  # one member; the completion index is the node's rank
@@ -74,15 +95,18 @@ def job_script(experiment: Experiment, plan: Plan, workload: JobWorkload) -> str
                  *multinode.run_lines(first, RUN_COMMAND)]
         return "\n".join(lines) + "\n"
     if not workload.indexed:
-        body = _member_lines(experiment, plan, workload.instances[0], varying)
-        return "\n".join(["set -eu", NEEDS_BASH, *waits, *body, RUN_COMMAND]) + "\n"
+        body = _member_lines(experiment, plan, workload.instances[0], varying, cached=cached)
+        run = [cached_command()] if cached else []
+        return "\n".join(["set -eu", NEEDS_BASH, *waits, *body, *run, RUN_COMMAND]) + "\n"
     lines = ["set -eu", NEEDS_BASH, *waits, 'case "${JOB_COMPLETION_INDEX:?}" in']
     for index, instance in enumerate(workload.instances):
         lines.append(f"{index})")
-        lines.extend(_member_lines(experiment, plan, instance, varying))
+        lines.extend(_member_lines(experiment, plan, instance, varying, cached=cached))
         lines.append(";;")
     lines.append('*) echo "mlc: no member for completion index $JOB_COMPLETION_INDEX" >&2; exit 64 ;;')
     lines.append("esac")
+    if cached:
+        lines.append(cached_command())  # each member with its own recipe, set above
     lines.append(RUN_COMMAND)
     return "\n".join(lines) + "\n"
 

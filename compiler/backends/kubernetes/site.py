@@ -90,7 +90,7 @@ def needs_mover(experiment: Experiment, plan: Plan, site: Site) -> bool:
 
     if Access.KUBECTL not in registry.of(site).site_reached_by(site):
         return False
-    return site.name in shipping.needs(experiment, plan) or any(
+    return site.name in shipping.needs(experiment, plan) or site in shipping.caching_sites(experiment, plan) or any(
         site.name in (t.source_site, t.target_site) and not is_fetch(experiment, t) for t in plan.transfers)
 
 
@@ -152,6 +152,8 @@ def emit_site(experiment: Experiment, plan: Plan, site_name: str) -> dict[str, s
         manifests[fetch.manifest] = dump_yaml(fetch_job(experiment, site, claim, fetch), span)
         if isinstance(moved, Published):
             purpose = f"Publishes {moved.id} from the work volume to {moved.uri}, inside the cluster."
+        elif isinstance(moved, Shipped) and moved.stem:
+            purpose = f"Copies the result cache {moved.path}, staged in the bucket, to {moved.target_path} in the work volume."
         elif isinstance(moved, Shipped):
             purpose = f"Copies project path {moved.path}, staged in the bucket, into the work volume."
         elif fetch.verb == "push":

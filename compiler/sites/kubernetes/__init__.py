@@ -27,6 +27,9 @@ class Kubernetes(SiteKind):
     # A published output is copied to object storage by a Job in the cluster
     # that mounts the work volume (publish-<id>.sh in k8s/<site>/).
     publishes_itself = True
+    # The result cache runs in the stage's pod when its image has python3
+    # (backends/kubernetes/pod_commands.py), from the run's work volume.
+    step_cache_copy = "k8s/step_cache.py"
 
     def site_reached_by(self, site: Site) -> frozenset[Access]:
         settings = site.kubernetes
@@ -35,6 +38,12 @@ class Kubernetes(SiteKind):
         if settings.data_path == "exec":
             return frozenset({Access.KUBECTL})
         return frozenset({Access.STAGING}) if settings.staging else frozenset()
+
+    def runs_cached(self, instance) -> bool:
+        # Each pod of a multi-node stage runs the command: not one result to keep.
+        from ...backends import launch
+
+        return not launch.is_multinode(instance)
 
     def staging(self, site: Site) -> str | None:
         return site.kubernetes.staging if site.kubernetes else None

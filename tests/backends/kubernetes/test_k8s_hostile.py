@@ -18,6 +18,7 @@ from kubernetes_validate.utils import latest_version
 
 from compiler import ir
 from compiler.backends.kubernetes import emit_site
+from compiler.backends.kubernetes.pod_commands import cached_command
 
 DNS1123 = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 # Anything a POSIX environment can hold: no NUL, no lone surrogates.
@@ -35,7 +36,8 @@ def test_awkward_names_become_distinct_dns1123_names_and_validate():
     objects = manifests(files)
     jobs = [obj for obj in objects.values() if obj["kind"] == "Job"]
     components = sorted(job["metadata"]["labels"]["app.kubernetes.io/component"] for job in jobs)
-    assert components == ["check", *["stage"] * len(stage_names)]  # the results check beside the stages
+    # The results check and the result cache's copy beside the stages.
+    assert components == ["check", *["stage"] * len(stage_names), "transfer"]
     names = _names(objects)
     assert len(set(names)) == len(names)
     for name in names:
@@ -86,7 +88,8 @@ def test_commands_with_shell_metacharacters_round_trip_through_yaml():
     experiment, plan = k8s_builders.sweep_on_cloud(["s"], command=[k8s_builders.text(script)], env=[{}])
     job = yaml.safe_load(emit_site(experiment, plan, "cloud")["k8s/cloud/tiny-s-job.yaml"])
     (main,) = job["spec"]["template"]["spec"]["containers"]
-    assert main["args"][0].endswith("\ncommand=" + shlex.quote(script) + '\nexec bash -eo pipefail -c "$command"\n')
+    assert main["args"][0].endswith("\ncommand=" + shlex.quote(script) + f"\n{cached_command()}"
+                                    '\nexec bash -eo pipefail -c "$command"\n')
 
 
 def run_pod(command_text: str, tmp_path: Path) -> subprocess.Popen:
