@@ -118,6 +118,8 @@ def expected_environments(experiment: ir.Experiment, plan: ir.Plan, names: dict[
                                                               "KUBE_RUN": "", "KUBE_OVERLAY": ""},
         # The result cache shipped to the cluster, and the job's cache notes brought back.
         shipping.cache_script(hpc): {"MLC_TARGET_LOGIN": login, "MLC_TARGET_ROOT": root},
+        shipping.cache_script(cloud): {"MLC_TARGET_CONTEXT": kube.context, "MLC_TARGET_NAMESPACE": kube.namespace,
+                                       "MLC_TARGET_RUN": ""},
         slurm.NOTES_SCRIPT: {"MLC_SLURM_LOGIN": login, "MLC_SLURM_ROOT": root},
         transfers.script_path(first): {"MLC_SOURCE_ROOT": workdir, "MLC_TARGET_LOGIN": login,
                                        "MLC_TARGET_ROOT": root},

@@ -25,6 +25,7 @@ from compiler.backends import emit
 from compiler.diagnostics import render_text
 from compiler.frontend import load
 from compiler.placement import place
+from tests.backends.kubernetes.kubelet import expand
 
 GOLDEN = Path(__file__).parent / "golden" / "k8s_consumers"
 VERSIONS = sorted({v for v in all_versions() if Version(v) >= Version("1.29")}, key=Version)
@@ -92,7 +93,7 @@ def test_every_manifest_validates_strictly_on_the_oldest_and_newest_version(file
 
 
 def test_the_same_site_consumer_uses_cluster_dns_and_the_other_the_exposure(files):
-    near = files["k8s/cloud/shop-near-job.yaml"]
+    near = expand(files["k8s/cloud/shop-near-job.yaml"])  # the pod script as the kubelet hands it on
     # The Service's applied name carries the run (MLC_RUN in the pod), in the
     # namespace the pod was applied to (MLC_NAMESPACE), not the compiled one.
     assert ('MLC_IN_api=$(bash -c "$mlc_ready" mlc_ready http://shop-detector-"${MLC_RUN:?}"."${MLC_NAMESPACE:?}"'
@@ -180,7 +181,7 @@ def test_the_pod_calls_the_service_of_its_run_in_the_namespace_it_runs_in(files,
     (tmp_path / "bash").write_text('#!/bin/sh\nif [ "$3" = mlc_ready ]; then echo "$4"; exit; fi\n'
                                    'echo "command sees $MLC_IN_api"\n')
     (tmp_path / "bash").chmod(0o755)
-    result = subprocess.run([*container["command"], container["args"][0]], capture_output=True, text=True,
+    result = subprocess.run([*container["command"], expand(container["args"][0])], capture_output=True, text=True,
                             env={"PATH": f"{tmp_path}{os.pathsep}/usr/bin:/bin", "MLC_RUN": "nightly",
                                  "MLC_NAMESPACE": "team-b"}, timeout=60)
     assert result.returncode == 0, result.stderr
@@ -260,7 +261,7 @@ def test_the_pod_glue_under_sh_waits_until_the_service_answers(files, tmp_path, 
     container = yaml.safe_load(files["k8s/cloud/shop-near-job.yaml"])["spec"]["template"]["spec"]["containers"][0]
     try:
         result = subprocess.run(
-            [*container["command"], container["args"][0]], cwd=tmp_path, capture_output=True, text=True, timeout=60,
+            [*container["command"], expand(container["args"][0])], cwd=tmp_path, capture_output=True, text=True, timeout=60,
             env={"PATH": f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}", "MLC_RUN": "nightly",
                  "MLC_NAMESPACE": "team-b", "MLC_READY_TIMEOUT": "3", "SERVER_PORT": str(server.server_port),
                  "CALLED_WITH": str(tmp_path / "called")})

@@ -17,6 +17,7 @@ from compiler.backends.service_inputs import wait_lines
 from compiler.diagnostics import render_text
 from compiler.frontend import load
 from compiler.placement import place
+from tests.backends.kubernetes.kubelet import expand
 
 SITES = """
 site ws : local { cpus = 4; memory = 8GiB }
@@ -69,8 +70,8 @@ def test_urls_as_each_consumer_reaches_the_service(tmp_path):
     assert 'MLC_IN_mine=$(bash -c "$mlc_ready" mlc_ready http://127.0.0.1:8123 \'\' \'\')\nexport MLC_IN_mine\n' in far
     # The exposure's host names the run (MLC_RUN, else the user): tests/services/test_k8s_consumers.py.
     assert 'mlc_ready http://exp-detector-"$(run=' in far and ".apps.example.org '' /healthz)\n" in far
-    near = next(text for name, text in files.items() if name.startswith("k8s/") and "MLC_IN_api" in text
-                and "near" in name)
+    near = expand(next(text for name, text in files.items() if name.startswith("k8s/") and "MLC_IN_api" in text
+                       and "near" in name))  # the pod script as the kubelet hands it on
     assert ('mlc_ready http://exp-detector-"${MLC_RUN:?}"."${MLC_NAMESPACE:?}".svc:8080 '
             "'' /healthz)") in near
 
@@ -216,7 +217,7 @@ def test_an_array_job_defines_the_wait_once_and_each_member_waits(tmp_path):
     import yaml
     job = next(yaml.safe_load(t) for n, t in files.items() if n.endswith("probe-job.yaml"))
     scripts = {"Slurm array": files["slurm/hpc/shard.sbatch"],
-               "Indexed Job": job["spec"]["template"]["spec"]["containers"][0]["args"][0]}
+               "Indexed Job": expand(job["spec"]["template"]["spec"]["containers"][0]["args"][0])}
     for kind, script in scripts.items():
         assert script.count("mlc_ready='") == 1, kind  # the program, once
         assert script.count('MLC_IN_api=$(bash -c "$mlc_ready" mlc_ready') == 3, kind  # one wait per member

@@ -82,7 +82,9 @@ def job(experiment: Experiment, plan: Plan, site: Site, claim: str, workload: Jo
         name=pods.MAIN_CONTAINER,
         image=pods.container_image(site, first.image),
         command=SHELL,
-        args=[job_script(experiment, plan, workload, cached=_cached(experiment, plan, site))],
+        # Every `$` doubled: the kubelet expands `$(VAR)` and `$$` in args, and
+        # the script (user commands and values among it) must reach sh as written.
+        args=[pods.command_literal(job_script(experiment, plan, workload, cached=_cached(experiment, plan, site)))],
         working_dir=pods.WORK_MOUNT,
         env=pods.with_run_env(pods.env_vars(experiment, shared_env, first.span),
                               calls_services=any(_calls_services(i) for i in workload.instances)),
@@ -175,7 +177,7 @@ def deployment(
         name=pods.MAIN_CONTAINER,
         image=pods.container_image(site, service.image),
         command=SHELL if script is not None else None,
-        args=[script] if script is not None else None,
+        args=[pods.command_literal(script)] if script is not None else None,
         working_dir=pods.WORK_MOUNT,
         env=pods.with_run_env(pods.env_vars(experiment, service.env, service.span),
                               calls_services=_calls_services(service)),

@@ -13,7 +13,7 @@ from compiler.backends.commands import output_parents, render_command
 from compiler.backends.kubernetes import multinode
 from compiler.backends.service_inputs import functions, wait_calls, wait_lines
 from compiler.shell_context import export_line
-from compiler.backends.kubernetes.pods import WORK_MOUNT, command_literal, env_name
+from compiler.backends.kubernetes.pods import WORK_MOUNT, env_name
 from compiler.backends.kubernetes.workloads import JobWorkload
 from compiler.ir import Experiment, LiteralEnv, Plan, StageInstance
 
@@ -43,9 +43,7 @@ def _member_lines(experiment: Experiment, plan: Plan, instance: StageInstance, v
                   rendezvous: launch.Rendezvous | None = None, cached: bool = False) -> list[str]:
     lines = []
     if cached:
-        # `$` doubled: the kubelet expands $(VAR) in a container's args and
-        # turns `$$` into `$`, so step_cache.py gets the recipe as compiled.
-        lines.append(command_literal(f"recipe={shlex.quote(recipe_text(experiment, plan, instance.id))}"))
+        lines.append(f"recipe={shlex.quote(recipe_text(experiment, plan, instance.id))}")
     for name in varying_env:
         value = instance.env[name]
         assert isinstance(value, LiteralEnv), "only literal values vary per index"

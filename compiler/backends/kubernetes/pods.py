@@ -81,7 +81,8 @@ def env_var(experiment: Experiment, name: str, value: EnvValue, span: Span) -> c
     never read by the compiler, the kubelet resolves the reference."""
     env_name(name, span)
     if isinstance(value, LiteralEnv):
-        return client.V1EnvVar(name=name, value=value.value)
+        # The kubelet expands `$(VAR)` in a value too: doubled, it gives the value back as written.
+        return client.V1EnvVar(name=name, value=command_literal(value.value))
     secret = next((s for s in experiment.secrets if s.name == value.secret), None)
     if secret is None or secret.kubernetes is None:
         raise BackendError(

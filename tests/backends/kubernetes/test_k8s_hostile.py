@@ -19,6 +19,7 @@ from kubernetes_validate.utils import latest_version
 from compiler import ir
 from compiler.backends.kubernetes import emit_site
 from compiler.backends.kubernetes.pod_commands import cached_command
+from tests.backends.kubernetes.kubelet import expand
 
 DNS1123 = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 # Anything a POSIX environment can hold: no NUL, no lone surrogates.
@@ -57,7 +58,9 @@ def test_env_values_survive_the_yaml_round_trip(value: str):
     experiment, plan = k8s_builders.rtmdet(train_env=env)
     job = yaml.safe_load(emit_site(experiment, plan, "cloud")["k8s/cloud/rtmdet-train-job.yaml"])
     (main,) = job["spec"]["template"]["spec"]["containers"]
-    assert {"name": "WANDB_PROJECT", "value": value} in main["env"]
+    # Doubled `$`: the kubelet gives the value back as written.
+    assert {"name": "WANDB_PROJECT", "value": value.replace("$", "$$")} in main["env"]
+    assert expand(value.replace("$", "$$"), {"HOME": "/tmp"}) == value
 
 
 HOSTILE = ["it's \"quoted\"", "two\nlines\n", "$(touch pwned) `id` ${HOME}", "tab\tand ; | & < >", "λ ünï 🚀", " "]
@@ -74,12 +77,12 @@ def test_per_index_env_values_reach_the_running_command_intact(tmp_path: Path):
     assert job["spec"]["completions"] == len(HOSTILE)
     for index, value in enumerate(HOSTILE):
         subprocess.run(
-            [*main["command"], *main["args"]], cwd=tmp_path, check=True,
+            [*main["command"], *map(expand, main["args"])], cwd=tmp_path, check=True,
             env={"JOB_COMPLETION_INDEX": str(index), "PATH": "/usr/bin:/bin"},
         )
         assert (tmp_path / f"out/0/{index}.txt").read_text() == value
     assert not (tmp_path / "pwned").exists()
-    missing = subprocess.run([*main["command"], *main["args"]], cwd=tmp_path, env={"JOB_COMPLETION_INDEX": "99"})
+    missing = subprocess.run([*main["command"], *map(expand, main["args"])], cwd=tmp_path, env={"JOB_COMPLETION_INDEX": "99"})
     assert missing.returncode == 64
 
 
@@ -88,7 +91,7 @@ def test_commands_with_shell_metacharacters_round_trip_through_yaml():
     experiment, plan = k8s_builders.sweep_on_cloud(["s"], command=[k8s_builders.text(script)], env=[{}])
     job = yaml.safe_load(emit_site(experiment, plan, "cloud")["k8s/cloud/tiny-s-job.yaml"])
     (main,) = job["spec"]["template"]["spec"]["containers"]
-    assert main["args"][0].endswith("\ncommand=" + shlex.quote(script) + f"\n{cached_command()}"
+    assert expand(main["args"][0]).endswith("\ncommand=" + shlex.quote(script) + f"\n{cached_command()}"
                                     '\nexec bash -eo pipefail -c "$command"\n')
 
 
@@ -96,7 +99,7 @@ def run_pod(command_text: str, tmp_path: Path) -> subprocess.Popen:
     experiment, plan = k8s_builders.sweep_on_cloud(["s"], command=[k8s_builders.text(command_text)], env=[{}])
     job = yaml.safe_load(emit_site(experiment, plan, "cloud")["k8s/cloud/tiny-s-job.yaml"])
     (main,) = job["spec"]["template"]["spec"]["containers"]
-    return subprocess.Popen([*main["command"], *main["args"]], cwd=tmp_path, stdout=subprocess.PIPE, text=True,
+    return subprocess.Popen([*main["command"], *map(expand, main["args"])], cwd=tmp_path, stdout=subprocess.PIPE, text=True,
                             env={"PATH": "/usr/bin:/bin"})
 
 

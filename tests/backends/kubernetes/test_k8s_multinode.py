@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import manifests
+from tests.backends.kubernetes.kubelet import expand
 
 
 def _objects(emitted) -> dict[str, dict]:
@@ -63,7 +64,7 @@ def _run_pod(job: dict, index: int, tmp_path: Path, job_name: str) -> str:
     """The pod's script as the container runs it, with bash on PATH, and the
     completion index and host name (`<job>-<index>`) Kubernetes sets; returns
     what it printed."""
-    script = job["spec"]["template"]["spec"]["containers"][0]["args"][0]
+    script = expand(job["spec"]["template"]["spec"]["containers"][0]["args"][0])
     work = tmp_path / f"pod{index}"
     work.mkdir()
     done = subprocess.run(["/bin/sh", "-c", script], cwd=work, env={"PATH": "/usr/bin:/bin", "JOB_COMPLETION_INDEX": str(index),
@@ -77,8 +78,8 @@ def test_every_task_of_every_pod_sees_its_rank_and_the_master(emitted, tmp_path:
     job = yaml.safe_load(emitted["distributed"]["k8s/cloud/distributed-barrier-job.yaml"])
     command = job["spec"]["template"]["spec"]["containers"][0]["args"][0]
     job["spec"]["template"]["spec"]["containers"][0]["args"][0] = command.replace(
-        'python3 barrier.py > "rank-$MLC_NODE_RANK-$MLC_LOCAL_RANK.txt"',
-        'echo "$MLC_NODE_RANK/$MLC_LOCAL_RANK $MLC_NNODES $MLC_MASTER_ADDR:$MLC_MASTER_PORT"')
+        'python3 barrier.py > "rank-$$MLC_NODE_RANK-$$MLC_LOCAL_RANK.txt"',
+        'echo "$$MLC_NODE_RANK/$$MLC_LOCAL_RANK $$MLC_NNODES $$MLC_MASTER_ADDR:$$MLC_MASTER_PORT"')
     # The Job's name as applied for run `bob` (the run scripts add the suffix).
     applied = "distributed-barrier-bob"
     seen = sorted(line for index in (0, 1) for line in _run_pod(job, index, tmp_path, applied).splitlines())
@@ -88,7 +89,7 @@ def test_every_task_of_every_pod_sees_its_rank_and_the_master(emitted, tmp_path:
 
 def test_torchrun_starts_one_agent_per_pod_with_the_rendezvous_on_pod_0(emitted):
     job = _objects(emitted)["k8s/cloud/distributed-train-job.yaml"]
-    script = job["spec"]["template"]["spec"]["containers"][0]["args"][0]
+    script = expand(job["spec"]["template"]["spec"]["containers"][0]["args"][0])
     assert ('torchrun --nnodes=2 --nproc_per_node=1 --node_rank="$MLC_NODE_RANK" --rdzv_id=distributed-train '
             '--rdzv_backend=c10d --rdzv_endpoint="$MLC_MASTER_ADDR:$MLC_MASTER_PORT" train.py') in script
     assert 'MLC_NODE_RANK="${JOB_COMPLETION_INDEX:-0}"' in script

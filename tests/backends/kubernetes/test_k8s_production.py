@@ -9,6 +9,7 @@ from conftest import manifests
 
 from compiler import ir
 from compiler.backends.kubernetes import emit_site
+from tests.backends.kubernetes.kubelet import expand
 
 
 def pod_specs(files: dict[str, str]) -> dict[str, dict]:
@@ -83,7 +84,7 @@ def test_jobs_are_cleaned_up_and_do_not_retry_hopeless_or_disrupted_pods(emitted
 
 
 def test_the_user_command_is_execed_so_it_receives_sigterm(rtmdet_objects):
-    script = rtmdet_objects["k8s/cloud/rtmdet-train-job.yaml"]["spec"]["template"]["spec"]["containers"][0]["args"][0]
+    script = expand(rtmdet_objects["k8s/cloud/rtmdet-train-job.yaml"]["spec"]["template"]["spec"]["containers"][0]["args"][0])
     assert script.rstrip().endswith('exec bash -eo pipefail -c "$command"')
 
 
