@@ -63,7 +63,10 @@ def test_env_values_survive_the_yaml_round_trip(value: str):
     assert expand(value.replace("$", "$$"), {"HOME": "/tmp"}) == value
 
 
-HOSTILE = ["it's \"quoted\"", "two\nlines\n", "$(touch pwned) `id` ${HOME}", "tab\tand ; | & < >", "λ ünï 🚀", " "]
+# `$(HOME)` and `$$`: what the kubelet itself would rewrite, had the manifest not doubled every `$`.
+HOSTILE = ["it's \"quoted\"", "two\nlines\n", "$(touch pwned) `id` ${HOME}", "tab\tand ; | & < >", "λ ünï 🚀", " ",
+           "$(HOME) and $$"]
+KUBELET_ENV = {"HOME": "/tmp", "MLC_RUN": "bob"}  # variables every stage pod defines
 
 
 def test_per_index_env_values_reach_the_running_command_intact(tmp_path: Path):
@@ -77,7 +80,7 @@ def test_per_index_env_values_reach_the_running_command_intact(tmp_path: Path):
     assert job["spec"]["completions"] == len(HOSTILE)
     for index, value in enumerate(HOSTILE):
         subprocess.run(
-            [*main["command"], *map(expand, main["args"])], cwd=tmp_path, check=True,
+            [*main["command"], *(expand(arg, KUBELET_ENV) for arg in main["args"])], cwd=tmp_path, check=True,
             env={"JOB_COMPLETION_INDEX": str(index), "PATH": "/usr/bin:/bin"},
         )
         assert (tmp_path / f"out/0/{index}.txt").read_text() == value
