@@ -247,13 +247,10 @@ def caching_sites(experiment: Experiment, plan: Plan) -> list[Site]:
 
 def step_cache_text(experiment: Experiment) -> str:
     """The output folder's copy of runner/step_cache.py (standard library only)."""
-    from pathlib import Path
-
     from ..runner import step_cache
-    from .templating import generated_header
+    from .templating import module_copy
 
-    header = f"# {generated_header(experiment.span)}\n# A copy of compiler/runner/step_cache.py.\n"
-    return header + Path(step_cache.__file__).read_text(encoding="utf-8")
+    return module_copy(experiment, step_cache)
 
 
 def cache_script(site: Site) -> str:

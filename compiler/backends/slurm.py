@@ -19,7 +19,7 @@ from .errors import BackendError
 from .naming import file_stem
 from .sites import slurm_settings
 from .software import host_software, keeps_site_modules
-from .templating import generated_header, render
+from .templating import module_copy, render
 
 SUBMIT_SCRIPT = "slurm/submit.sh"
 POLLER = "slurm/poller.py"  # a copy of compiler/runner/slurm_poller.py
@@ -138,13 +138,10 @@ def submit_script(experiment: Experiment) -> dict[str, str]:
     """The helper every Slurm rule submits through, the poller it waits
     through, and the helper that brings its tasks' cache notes back (shared
     by all Slurm sites)."""
-    from pathlib import Path
-
     from ..runner import slurm_poller
 
-    header = f"# {generated_header(experiment.span)}\n# A copy of compiler/runner/slurm_poller.py.\n"
     return {SUBMIT_SCRIPT: render("submit.sh.j2", span=experiment.span),
-            POLLER: header + Path(slurm_poller.__file__).read_text(encoding="utf-8"),
+            POLLER: module_copy(experiment, slurm_poller),
             NOTES_SCRIPT: render("slurm_cache_notes.sh.j2", span=experiment.span)}
 
 

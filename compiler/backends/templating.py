@@ -81,3 +81,14 @@ def environment() -> jinja2.Environment:
 
 def render(template: str, **context: object) -> str:
     return environment().get_template(template).render(**context)
+
+
+def module_copy(experiment, module) -> str:
+    """A copy of one of mlc's standard-library-only modules (the step cache,
+    the Slurm poller) for a compiled folder, which runs it with no mlc
+    installed; its header names the generator and the original."""
+    from pathlib import Path
+
+    original = module.__name__.replace(".", "/") + ".py"
+    header = f"# {generated_header(experiment.span)}\n# A copy of {original}.\n"
+    return header + Path(module.__file__).read_text(encoding="utf-8")
