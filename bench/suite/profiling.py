@@ -42,10 +42,11 @@ def _where(filename: str, line: int, name: str) -> str:
 
 
 def profile(title: str, mlc_args: list[str], cwd: Path, output: Path, top: int = 15,
-            timeout: float = 900) -> Profile:
-    """Profiles `mlc <mlc_args>` run in `cwd`; the raw profile goes to `output`."""
+            timeout: float = 900, env: dict[str, str] | None = None) -> Profile:
+    """Profiles `mlc <mlc_args>` run in `cwd` (with `env`: e.g. this
+    checkout on PYTHONPATH); the raw profile goes to `output`."""
     argv = [sys.executable, "-m", "cProfile", "-o", str(output), "-m", "compiler.cli", *mlc_args]
-    result = run(argv, cwd=cwd, timeout=timeout, log=output.with_suffix(".log"))
+    result = run(argv, cwd=cwd, timeout=timeout, log=output.with_suffix(".log"), env=env)
     if result.status != "ok":
         raise RuntimeError(f"profiling `mlc {' '.join(mlc_args)}` failed: see {result.log}")
     stats = pstats.Stats(str(output))
