@@ -148,7 +148,7 @@ def frontend(name: str, mlx: Path, repeat: int, timeout: float, logs: Path) -> R
 def fan_in(members: list[int], shapes: list[str], repeat: int, timeout: float, logs: Path) -> list[Record]:
     """`mlc check` CPU seconds of wide sweeps gathered by one stage."""
     args = ["--members", ",".join(map(str, members)), "--shapes", ",".join(shapes), "--repeat", str(repeat),
-            "--timeout", str(timeout)]
+            "--timeout", f"{timeout:g}"]
     text = _run(FAN_IN, args, logs / "fan-in.log", timeout * repeat * len(members) * len(shapes), cwd=BENCH)
     records = []
     for found in re.finditer(r"^(\w+)\s+(\d+) members:\s+([\d.]+) s CPU\s+([\d.]+) MiB\s+(\S+)", text, re.MULTILINE):
