@@ -37,6 +37,7 @@ import shlex
 import shutil
 import statistics
 import sys
+import time
 from importlib import metadata
 from pathlib import Path
 
@@ -366,23 +367,33 @@ def main(argv: list[str] | None = None) -> int:
     def fresh(measurements=(), records=()) -> Results:
         return Results(list(measurements), {**measured.context, "invocations": []}, list(records))
 
-    if "check" in args.phases:
-        keep(fresh(run_check(args)))
-    if "compile" in args.phases:
-        keep(fresh(run_compile(args)))
-    if "sweep" in args.phases:
-        keep(fresh(sweep_cases.measure(args.sweep_kinds, args.sweep_sizes, args.repeat, args.timeout, args.work)))
+    took: dict[str, float] = {}  # wall seconds per phase, preparing the workloads included
+
+    def timed(phase: str, action):
+        started = time.perf_counter()
+        try:
+            return action(args)
+        finally:
+            took[phase] = time.perf_counter() - started
+
+    measuring = {"check": run_check, "compile": run_compile,
+                 "sweep": lambda a: sweep_cases.measure(a.sweep_kinds, a.sweep_sizes, a.repeat, a.timeout, a.work)}
+    for phase, action in measuring.items():
+        if phase in args.phases:
+            keep(fresh(timed(phase, action)))
     for phase, action in RECORDED.items():
         if phase in args.phases:
             try:
-                keep(fresh(records=action(args)))
+                keep(fresh(records=timed(phase, action)))
             except probes.ProbeError as error:  # reported at the end; the other phases still run
                 failures.append(f"{phase}: {error}")
                 print(f"{phase} failed: {error}", file=sys.stderr, flush=True)
     results.save(measured, args.results)
-    profiles = run_profiles(args) if "profile" in args.phases else []
+    profiles = timed("profile", run_profiles) if "profile" in args.phases else []
     write_report(measured, profiles, args)
     print(issue19.section(measured.measurements, measured.records))
+    print("wall time per phase: " + ", ".join(f"{phase} {seconds:.0f} s" for phase, seconds in took.items())
+          + f"; {sum(took.values()) / 60:.1f} min in all")
     print(f"wrote {args.doc} and {args.results}")
     for failure in failures:
         print(f"FAILED {failure}", file=sys.stderr)
