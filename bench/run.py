@@ -17,12 +17,13 @@ python: bench/startup.py), `lsp` (the language server's diagnostics after a
 change, over a pipe: bench/lsp_latency.py), `frontend` (parsing against
 lark's own floor and memory per file reference: bench/frontend.py),
 `fan-in` (wide sweeps gathered by one stage: bench/fan_in.py), `placement`
-(CPU of place() as workflows grow: bench/placement/timing.py), `plan-check`
-(what placing adds to checking: bench/placement/plan_vs_check.py).
+(CPU of place() as workflows grow: bench/placement/timing.py),
+`placement-quality` (against HEFT and the exact MILP: bench/placement/run.py),
+`plan-check` (what placing adds to checking: bench/placement/plan_vs_check.py).
 
 --quick runs every phase but `sweep` once per number, with the check on
-5,000 and 20,000 tasks without the peers and the compile on Montage only
-(options given on the command line win). Every run is a fresh process; a
+5,000 and 20,000 tasks without the peers, the compile on Montage only and
+the placement's quality at 200 tasks (options given on the command line win). Every run is a fresh process; a
 number is the median of --repeat runs; peers are skipped above
 --peer-max-size and killed after --timeout seconds (recorded as a timeout).
 mlc is always this checkout's compiler (PYTHONPATH), not an installed copy."""
@@ -51,14 +52,15 @@ from suite.workloads import Workload, prepare
 
 REPO = Path(__file__).resolve().parent.parent
 RECIPES = sorted(wfformat_gen.RECIPES)
-PHASES = ["check", "compile", "sweep", "profile", "startup", "lsp", "frontend", "fan-in", "placement", "plan-check"]
+PHASES = ["check", "compile", "sweep", "profile", "startup", "lsp", "frontend", "fan-in", "placement",
+          "placement-quality", "plan-check"]
 CAPACITIES = ["scarce", "medium", "plentiful"]  # bench/placement/workflows.py's CAPACITY
 # The defaults that differ between a full run and --quick (issue 19's
 # targets only: the peers' 5,000-task runs alone take a quarter of an hour).
 DEFAULTS = {"phases": PHASES, "sizes": [1000, 5000, 20000], "peer_recipes": ["1000genome", "epigenomics", "montage"],
-            "compile_recipes": ["epigenomics", "montage"]}
+            "compile_recipes": ["epigenomics", "montage"], "quality_sizes": [200, 1000, 5000]}
 QUICK = {"phases": [p for p in PHASES if p != "sweep"], "sizes": [5000, 20000], "peer_recipes": [],
-         "compile_recipes": ["montage"]}
+         "compile_recipes": ["montage"], "quality_sizes": [200]}
 
 
 def _sizes(text: str) -> list[int]:
@@ -115,6 +117,11 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
                         help="placement: their tasks (default 5000,20000)")
     parser.add_argument("--placement-capacities", type=lambda t: _names(t, CAPACITIES), default=["medium", "plentiful"],
                         help="placement: the catalogue's capacities (default medium,plentiful)")
+    parser.add_argument("--quality-sizes", type=_sizes,
+                        help="placement-quality: tasks of bench/placement/run.py's instances, every workflow, "
+                             "capacity and CCR (default 200,1000,5000: tens of minutes; --quick: 200)")
+    parser.add_argument("--quality-smoke", action="store_true",
+                        help="placement-quality: one instance and one 10-task MILP (the tests' setting)")
     parser.add_argument("--plan-check-recipe", choices=RECIPES, default="montage",
                         help="plan-check: the workflow planned and checked (default montage)")
     parser.add_argument("--plan-check-size", type=int, default=3000, help="plan-check: its tasks (default 3000)")
@@ -308,6 +315,15 @@ def run_placement(args) -> list[Record]:
     return records
 
 
+def run_placement_quality(args) -> list[Record]:
+    record = probes.placement_quality(args.quality_sizes, args.quality_smoke, args.timeout * 10,
+                                      args.work / "logs" / "placement-quality")
+    v = record.values
+    print(f"quality  {record.name:18} {v['losses']} losses against HEFT, MILP gap worst {v['worst_gap_pct']:.2f}%",
+          flush=True)
+    return [record]
+
+
 def run_plan_check(args) -> list[Record]:
     record = probes.plan_vs_check(args.plan_check_recipe, args.plan_check_size, args.repeat,
                                   args.timeout * 2 * args.repeat, args.work / "logs" / "plan-check")
@@ -317,7 +333,7 @@ def run_plan_check(args) -> list[Record]:
 
 
 RECORDED = {"startup": run_startup, "lsp": run_lsp, "frontend": run_frontend, "fan-in": run_fan_in,
-            "placement": run_placement, "plan-check": run_plan_check}
+            "placement": run_placement, "placement-quality": run_placement_quality, "plan-check": run_plan_check}
 
 
 def write_report(measured: Results, profiles, args) -> None:

@@ -16,6 +16,8 @@ from .results import Measurement, Record
 
 LINEAR = 1.2  # "close to linear", as for the older targets (report.LINEAR_EXPONENT)
 PLACE_SECONDS = {5000: 0.5, 20000: 2.0}  # CPU seconds of place()
+QUALITY_SIZES = (200, 1000, 5000)  # bench/placement/run.py's grid: "the benchmark's instances"
+MILP_GAP_PCT = 0.0  # the gap to the exact MILP before issue 19 (27 cut-outs of 10-20 tasks), mean and worst
 PLAN_ADDS, PLAN_RECIPE, PLAN_SIZE = 0.25, "montage", 3000  # placing adds at most this share of the check
 PARSE_FLOOR = 1.5  # parse at most this multiple of lark's floor
 BYTES_PER_REFERENCE = 1024  # "at most 1 KB per file reference", traced peak
@@ -101,6 +103,7 @@ def placement_rows(records: list[Record]) -> list[Row]:
     rows.append(Row(f"Placement: growth close to linear (exponent ≤ {LINEAR} in tasks + edges, two largest sizes)",
                     "; ".join(measured) or "not measured (needs two sizes)", "; ".join(growth),
                     _commands(placed), verdict(oks)))
+    rows += quality_rows(records)
     planned = _of(records, "plan-check")
     measured, oks, smaller = [], [], False
     for r in planned:
@@ -115,6 +118,31 @@ def placement_rows(records: list[Record]) -> list[Row]:
     rows.append(Row(f"Placing a {PLAN_SIZE:,}-task Montage over three sites adds ≤ {PLAN_ADDS}x the CPU of "
                     "checking it", "; ".join(measured) or "not measured", "", _commands(planned),
                     verdict(oks, smaller)))
+    return rows
+
+
+def quality_rows(records: list[Record]) -> list[Row]:
+    judged = _of(records, "placement-quality")
+    rows = []
+    measured, oks, smaller = [], [], False
+    for r in judged:
+        v = r.values
+        where = "one instance (smoke)" if v["smoke"] else f"{v['instances']} instances at " + \
+            ", ".join(f"{size:,}" for size in v["sizes"]) + " tasks"
+        measured.append(f"{where}: {v['wins']} wins, {v['ties']} ties, {v['losses']} losses against HEFT "
+                        f"(geometric mean {v['geometric_mean']:.4f})")
+        oks.append(v["losses"] == 0)
+        smaller |= v["smoke"] or set(QUALITY_SIZES) - set(v["sizes"]) != set()
+    rows.append(Row("Placement quality: no losses against HEFT on the benchmark's instances "
+                    f"({', '.join(f'{size:,}' for size in QUALITY_SIZES)} tasks)",
+                    "; ".join(measured) or "not measured", "", _commands(judged), verdict(oks, smaller)))
+    measured = [f"gap to the exact MILP: mean {r.values['mean_gap_pct']:.2f}%, worst {r.values['worst_gap_pct']:.2f}%"
+                + (" (one 10-task cut-out)" if r.values["smoke"] else "") for r in judged]
+    rows.append(Row(f"Placement quality: the gap to the exact MILP on small instances unchanged (before issue 19: "
+                    f"mean {MILP_GAP_PCT:.2f}%, worst {MILP_GAP_PCT:.2f}%)", "; ".join(measured) or "not measured",
+                    "", _commands(judged),
+                    verdict([r.values["mean_gap_pct"] <= MILP_GAP_PCT and r.values["worst_gap_pct"] <= MILP_GAP_PCT
+                             for r in judged], any(r.values["smoke"] for r in judged))))
     return rows
 
 

@@ -111,6 +111,28 @@ def placement(workflows: list[str], capacities: list[str], sizes: list[int], rep
     return records
 
 
+QUALITY = BENCH / "placement" / "run.py"
+
+
+def placement_quality(sizes: list[int], smoke: bool, timeout: float, logs: Path) -> Record:
+    """The placer against HEFT on the benchmark's instances and against the
+    exact MILP on small cut-outs: the summary lines of the report that
+    bench/placement/run.py writes (here under `logs`, not over its own)."""
+    output = logs / "placement-quality.md"
+    args = ["--smoke"] if smoke else ["--sizes", *map(str, sizes)]
+    _run(QUALITY, [*args, "--output", str(output)], logs / "placement-quality.log", timeout)
+    text = output.read_text(encoding="utf-8")
+    what = f"{QUALITY.relative_to(REPO)}'s report"
+    heft = _search(r"instances: (\d+); against HEFT: (\d+) wins, (\d+) ties, (\d+) losses", text, what)
+    gap = _search(r"mean gap ([\d.]+)%, worst ([\d.]+)%", text, what)
+    return Record("placement-quality", "smoke" if smoke else ",".join(map(str, sizes)),
+                  _command(QUALITY, [*args, "--output", "placement-quality.md"]),
+                  {"sizes": [] if smoke else sorted(sizes), "smoke": smoke, "instances": int(heft.group(1)),
+                   "wins": int(heft.group(2)), "ties": int(heft.group(3)), "losses": int(heft.group(4)),
+                   "geometric_mean": float(_search(r"geometric mean ([\d.]+)", text, what).group(1)),
+                   "mean_gap_pct": float(gap.group(1)), "worst_gap_pct": float(gap.group(2))})
+
+
 def plan_vs_check(recipe: str, size: int, repeat: int, timeout: float, logs: Path) -> Record:
     """CPU seconds of `mlc check` and `mlc plan` of one workflow over three sites."""
     args = ["--recipe", recipe, "--size", str(size), "--repeat", str(repeat)]

@@ -30,7 +30,8 @@ def test_issue19_phases_run_at_their_smallest_and_the_table_renders_again_from_t
     doc, results = tmp_path / "benchmarks.md", tmp_path / "results.json"
     files = ["--work", str(tmp_path / "work"), "--cache", str(tmp_path / "cache"), "--results", str(results),
              "--doc", str(doc), "--img", str(tmp_path / "img")]
-    command = [sys.executable, str(BENCH / "run.py"), "--quick", "--phases", "frontend,fan-in,placement,plan-check",
+    command = [sys.executable, str(BENCH / "run.py"), "--quick", "--phases",
+               "frontend,fan-in,placement,placement-quality,plan-check", "--quality-smoke",
                "--frontend-recipes", RECIPE, "--frontend-size", str(TASKS), "--fan-in-members", "20,40",
                "--placement-workflows", PLACED, "--placement-sizes", ",".join(map(str, PLACED_SIZES)),
                "--placement-capacities", "medium", "--plan-check-recipe", RECIPE, "--plan-check-size", str(TASKS),
@@ -41,7 +42,8 @@ def test_issue19_phases_run_at_their_smallest_and_the_table_renders_again_from_t
     records = {(r["phase"], r["name"]): r for r in json.loads(results.read_text())["records"]}
     assert set(records) == {("frontend", f"{RECIPE}-{TASKS}"), ("fan-in", "gather 20"), ("fan-in", "gather 40"),
                             *(("placement", f"{PLACED} medium {size}") for size in PLACED_SIZES),
-                            ("plan-check", f"{RECIPE} {TASKS}")}
+                            ("plan-check", f"{RECIPE} {TASKS}"), ("placement-quality", "smoke")}
+    assert records[("placement-quality", "smoke")]["values"]["instances"] == 1
     frontend = records[("frontend", f"{RECIPE}-{TASKS}")]["values"]
     assert frontend["references"] > 0 and frontend["floor_s"] >= 0 and frontend["bytes_per_reference"] > 0
     assert records[("plan-check", f"{RECIPE} {TASKS}")]["values"]["tasks"] > 0
@@ -92,6 +94,19 @@ def test_placement_verdicts_follow_the_limits_and_the_growth():
     rows = _rows(records=[placed("montage", 5000, 0.4), placed("montage", 20000, 3.2)])
     assert _row(rows, "Placement: growth").verdict == "**missed**"  # exponent 1.5
     assert _row(rows, "Placement: 5,000").verdict == "met"
+
+
+def test_placement_quality_counts_losses_against_heft_and_the_milp_gap():
+    def judged(sizes, losses, worst):
+        return Record("placement-quality", ",".join(map(str, sizes)), "quality",
+                      {"sizes": sizes, "smoke": False, "instances": 81, "wins": 40, "ties": 41 - losses,
+                       "losses": losses, "geometric_mean": 0.84, "mean_gap_pct": worst / 2, "worst_gap_pct": worst})
+    rows = _rows(records=[judged([200, 1000, 5000], 0, 0.0)])
+    assert _row(rows, "Placement quality: no losses").verdict == "met"
+    assert _row(rows, "Placement quality: the gap").verdict == "met"
+    rows = _rows(records=[judged([200], 1, 1.5)])
+    assert _row(rows, "Placement quality: no losses").verdict == "**missed** (on a smaller case)"
+    assert _row(rows, "Placement quality: the gap").verdict == "**missed**"
 
 
 def test_plan_against_check_is_the_share_placing_adds():
@@ -166,6 +181,7 @@ def test_quick_defaults_leave_out_the_peers_and_yield_to_explicit_options():
     quick = bench_run.arguments(["--quick"])
     assert "sweep" not in quick.phases and {"placement", "plan-check", "fan-in", "frontend"} <= set(quick.phases)
     assert quick.sizes == [5000, 20000] and quick.peer_recipes == [] and quick.repeat == 1
+    assert quick.quality_sizes == [200] and quick.compile_recipes == ["montage"]
     full = bench_run.arguments([])
     assert full.phases == bench_run.PHASES and full.peer_recipes == ["1000genome", "epigenomics", "montage"]
     assert bench_run.arguments(["--quick", "--sizes", "1000", "--peer-recipes", "montage"]).peer_recipes == ["montage"]
