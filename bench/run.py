@@ -137,6 +137,9 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
                         help="tasks of the workflow `mlc check` is profiled on (default 5000)")
     parser.add_argument("--profile-compile-size", type=int, default=1000,
                         help="tasks of the workflow `mlc compile` is profiled on (default 1000)")
+    parser.add_argument("--profile-before", type=Path, metavar="DIR",
+                        help="profile: also profile the compiler in DIR (e.g. `git archive COMMIT compiler grammar "
+                             "templates | tar -x -C DIR`) into the section profile-before")
     parser.add_argument("--work", type=Path, default=REPO / "bench" / ".cache" / "work")
     parser.add_argument("--cache", type=Path, default=wfformat_gen.CACHE,
                         help="where WfFormat instances are generated and kept")
@@ -236,17 +239,20 @@ def run_compile(args) -> list[results.Measurement]:
     return measure("compile", work, args)
 
 
-def run_profiles(args) -> list[profiling.Profile]:
+def run_profiles(args, code: Path | None = None) -> list[profiling.Profile]:
+    """cProfile of `mlc check` and `mlc compile`: of this checkout, or of the
+    compiler in `code` (--profile-before)."""
     recipe = args.profile_recipe
     profiles = []
     for command, size in (("check", args.profile_check_size), ("compile", args.profile_compile_size)):
         w = prepare(recipe, size, args.work, args.cache)
         mlc_args = [command, w.mlx.name] + (["-o", "profile-out"] if command == "compile" else [])
         shutil.rmtree(w.mlx.parent / "profile-out", ignore_errors=True)
+        title = ("" if code is None else f"Before ({code}): ") + f"mlc {command}, {w.name} ({w.tasks} tasks)"
+        output = args.work / "profiles" / (("before-" if code else "") + f"{command}-{w.name}.prof")
         try:
-            profiles.append(profiling.profile(f"mlc {command}, {w.name} ({w.tasks} tasks)", mlc_args,
-                                              w.mlx.parent, args.work / "profiles" / f"{command}-{w.name}.prof",
-                                              env=probes.environment()))
+            profiles.append(profiling.profile(title, mlc_args, w.mlx.parent, output, env=probes.environment(code),
+                                              code=code or REPO))
         except RuntimeError as error:
             print(error, file=sys.stderr)
     return profiles
@@ -336,7 +342,7 @@ RECORDED = {"startup": run_startup, "lsp": run_lsp, "frontend": run_frontend, "f
             "placement": run_placement, "placement-quality": run_placement_quality, "plan-check": run_plan_check}
 
 
-def write_report(measured: Results, profiles, args) -> None:
+def write_report(measured: Results, profiles, args, before=()) -> None:
     measurements, records = measured.measurements, measured.records
     doc = args.doc.read_text(encoding="utf-8") if args.doc.exists() else "# Benchmarks\n"
     doc = report.replace_section(doc, "context", report.context_section(measured.context))
@@ -350,6 +356,8 @@ def write_report(measured: Results, profiles, args) -> None:
         doc = report.replace_section(doc, "sweep-table", report.sweep_table(measurements))
     if profiles:
         doc = report.replace_section(doc, "profile", report.profile_section(profiles))
+    if before:
+        doc = report.replace_section(doc, "profile-before", report.profile_section(before))
     started = [r.values for r in records if r.phase == "startup"]
     if any(row["command"] == "python -c pass" for row in started):
         doc = report.replace_section(doc, "startup-table", startup.table(started))
@@ -406,7 +414,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{phase} failed: {error}", file=sys.stderr, flush=True)
     results.save(measured, args.results)
     profiles = timed("profile", run_profiles) if "profile" in args.phases else []
-    write_report(measured, profiles, args)
+    before = run_profiles(args, args.profile_before) if "profile" in args.phases and args.profile_before else []
+    write_report(measured, profiles, args, before)
     print(issue19.section(measured.measurements, measured.records))
     print("wall time per phase: " + ", ".join(f"{phase} {seconds:.0f} s" for phase, seconds in took.items())
           + f"; {sum(took.values()) / 60:.1f} min in all")

@@ -28,9 +28,11 @@ class ProbeError(RuntimeError):
     pass
 
 
-def environment() -> dict[str, str]:
-    """This checkout's compiler first, not an installed copy of it."""
-    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+def environment(code: Path | None = None) -> dict[str, str]:
+    """This checkout's compiler first (or the one in `code`), not an
+    installed copy of it."""
+    first = str(code or REPO)
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [first, os.environ.get("PYTHONPATH")]))}
 
 
 def _command(script: Path, args: list[str]) -> str:

@@ -26,6 +26,7 @@ def test_pipeline_runs_every_phase_and_writes_the_report(tmp_path):
         "--sizes", str(TASKS), "--compile-sizes", str(TASKS), "--compile-recipes", RECIPE,
         "--recipes", RECIPE, "--peer-recipes", RECIPE, "--profile-recipe", RECIPE,
         "--profile-check-size", str(TASKS), "--profile-compile-size", str(TASKS),
+        "--profile-before", str(BENCH.parent),  # the wiring of a "before" profile, here of this very checkout
         "--sweep-sizes", str(SWEEP_MEMBERS), "--lsp-stages", str(LSP_STAGES), "--startup-repeat", "1",
         "--timeout", "60", "--work", str(tmp_path / "work"), "--cache", str(tmp_path / "cache"),
         "--results", str(results), "--doc", str(doc), "--img", str(tmp_path / "img"),
@@ -63,3 +64,5 @@ def test_pipeline_runs_every_phase_and_writes_the_report(tmp_path):
     assert f"| {SWEEP_MEMBERS} | kubernetes |" in text and f"| {TASKS} | {RECIPE} on kubernetes |" in text
     assert "| `mlc --version` | 1 |" in text and f"| {LSP_STAGES} | one | 1 |" in text
     assert "mlc check, epigenomics-50" in text and "mlc compile, epigenomics-50" in text
+    before = text.split("<!-- begin generated: profile-before -->", 1)[1].split("<!-- end generated", 1)[0]
+    assert f"**Before ({BENCH.parent}): mlc check, epigenomics-50" in before
