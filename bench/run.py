@@ -214,13 +214,16 @@ def _succeeded_last(measurement: results.Measurement) -> bool:
     return bool(measurement.runs) and measurement.runs[-1].status == "ok"
 
 
-def _workloads(sizes: list[int], recipes: list[str], args, clusters: tuple[str, ...] = (sites.DEFAULT,)
-               ) -> list[Workload]:
+def _workloads(sizes: list[int], recipes: list[str], args, clusters: tuple[str, ...] = (sites.DEFAULT,),
+               peers=lambda recipe, size: False) -> list[Workload]:
+    """Each recipe at each size over each catalogue; written for the peers
+    too where `peers(recipe, size)`."""
     prepared = []
     for size in sizes:
         for recipe in recipes:
             try:
-                prepared += [prepare(recipe, size, args.work, args.cache, cluster) for cluster in clusters]
+                prepared += [prepare(recipe, size, args.work, args.cache, cluster, peers(recipe, size))
+                             for cluster in clusters]
             except ValueError as error:  # the recipe's smallest workflow is larger
                 print(f"skipped {recipe}-{size}: {error}", file=sys.stderr)
     return prepared
@@ -228,8 +231,12 @@ def _workloads(sizes: list[int], recipes: list[str], args, clusters: tuple[str, 
 
 def run_check(args) -> list[results.Measurement]:
     peers = set(args.peer_recipes)
-    work = [(w, cases.check_cases(w, peers=w.recipe in peers and w.size <= args.peer_max_size))
-            for w in _workloads(args.sizes, args.recipes, args)]
+
+    def compared(recipe: str, size: int) -> bool:
+        return recipe in peers and size <= args.peer_max_size
+
+    work = [(w, cases.check_cases(w, peers=compared(w.recipe, w.size)))
+            for w in _workloads(args.sizes, args.recipes, args, peers=compared)]
     return measure("check", work, args)
 
 
@@ -245,7 +252,7 @@ def run_profiles(args, code: Path | None = None) -> list[profiling.Profile]:
     recipe = args.profile_recipe
     profiles = []
     for command, size in (("check", args.profile_check_size), ("compile", args.profile_compile_size)):
-        w = prepare(recipe, size, args.work, args.cache)
+        w = prepare(recipe, size, args.work, args.cache, peers=False)
         mlc_args = [command, w.mlx.name] + (["-o", "profile-out"] if command == "compile" else [])
         shutil.rmtree(w.mlx.parent / "profile-out", ignore_errors=True)
         title = ("" if code is None else f"Before ({code}): ") + f"mlc {command}, {w.name} ({w.tasks} tasks)"
@@ -296,7 +303,7 @@ def run_frontend(args) -> list[Record]:
     traced memory per file reference."""
     records = []
     for recipe in args.frontend_recipes:
-        w = prepare(recipe, args.frontend_size, args.work, args.cache)
+        w = prepare(recipe, args.frontend_size, args.work, args.cache, peers=False)
         records.append(probes.frontend(w.name, w.mlx, args.repeat, args.timeout, args.work / "logs" / "frontend"))
         v = records[-1].values
         print(f"frontend {w.name:18} parse {v['parse_s']:.2f} s, floor {v['floor_s']:.2f} s, "

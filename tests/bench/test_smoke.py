@@ -31,7 +31,7 @@ def test_pipeline_runs_every_phase_and_writes_the_report(tmp_path):
         "--timeout", "60", "--work", str(tmp_path / "work"), "--cache", str(tmp_path / "cache"),
         "--results", str(results), "--doc", str(doc), "--img", str(tmp_path / "img"),
     ]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=170, check=False)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
 
     measured = json.loads(results.read_text())
