@@ -23,7 +23,8 @@ lark's own floor and memory per file reference: bench/frontend.py),
 
 --quick runs every phase but `sweep` once per number, with the check on
 5,000 and 20,000 tasks without the peers, the compile on Montage only and
-the placement's quality at 200 tasks (options given on the command line win). Every run is a fresh process; a
+the placement's quality at 200 tasks (options given on the command line win);
+it keeps the results it does not measure again (--merge). Every run is a fresh process; a
 number is the median of --repeat runs; peers are skipped above
 --peer-max-size and killed after --timeout seconds (recorded as a timeout).
 mlc is always this checkout's compiler (PYTHONPATH), not an installed copy."""
@@ -129,7 +130,8 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--peer-repeat", type=int,
                         help="runs per number of the peers (default: --repeat); they are slow")
     parser.add_argument("--quick", action="store_true",
-                        help="issue 19's targets: one run per number, every phase but sweep, smaller defaults")
+                        help="issue 19's targets: one run per number, every phase but sweep, smaller defaults, "
+                             "--merge")
     parser.add_argument("--timeout", type=float, default=300, help="seconds before a run is killed")
     parser.add_argument("--profile-recipe", choices=RECIPES, default="montage",
                         help="the workflow profiled (default montage)")
@@ -154,8 +156,9 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     for name, value in (QUICK if args.quick else DEFAULTS).items():
         if getattr(args, name) is None:
             setattr(args, name, value)
-    if args.quick:
+    if args.quick:  # a subset measured again: the rest of the last full run stays in the tables
         args.repeat = args.peer_repeat = 1
+        args.merge = True
     if args.peer_repeat is None:
         args.peer_repeat = args.repeat
     return args

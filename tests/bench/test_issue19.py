@@ -13,7 +13,7 @@ from pathlib import Path
 import run as bench_run
 from suite import cases, issue19, probes
 from suite.measure import Run
-from suite.results import Measurement, Record
+from suite.results import Measurement, Record, Results, merge
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 RECIPE, TASKS = "epigenomics", 50  # the smallest size WfCommons makes for this recipe
@@ -182,6 +182,7 @@ def test_quick_defaults_leave_out_the_peers_and_yield_to_explicit_options():
     assert "sweep" not in quick.phases and {"placement", "plan-check", "fan-in", "frontend"} <= set(quick.phases)
     assert quick.sizes == [5000, 20000] and quick.peer_recipes == [] and quick.repeat == 1
     assert quick.quality_sizes == [200] and quick.compile_recipes == ["montage"]
+    assert quick.merge  # a quick run keeps the full run's other rows (the peers')
     full = bench_run.arguments([])
     assert full.phases == bench_run.PHASES and full.peer_recipes == ["1000genome", "epigenomics", "montage"]
     assert bench_run.arguments(["--quick", "--sizes", "1000", "--peer-recipes", "montage"]).peer_recipes == ["montage"]
@@ -192,3 +193,17 @@ def test_markdown_rows_read_a_table_by_its_headers():
     (row,) = probes.markdown_rows(text)
     assert row == {"workflow": "montage", "tasks": "4,998", "CPU (s)": "0.61"}
     assert probes._cell(row, "tasks") == 4998 and probes._cell(row, "cpu") == 0.61
+
+
+def test_merging_results_replaces_what_was_measured_again_and_keeps_the_rest():
+    def ctx(when):
+        return {"invocations": [{"when": when, "command": "c"}]}
+    old = Results([_measurement("check", "montage", 5000, 5000, 1, cases.MLC_CHECK, _run(2.0)),
+                   _measurement("check", "soykb", 5000, 5000, 1, cases.MLC_CHECK, _run(9.0))], ctx("then"),
+                  [Record("lsp", "5000 1", "old", {}), Record("startup", "mlc --version", "old", {})])
+    new = Results([_measurement("check", "soykb", 5000, 5000, 1, cases.MLC_CHECK, _run(4.0))], ctx("now"),
+                  [Record("lsp", "5000 1", "new", {})])
+    merged = merge(old, new)
+    assert sorted((m.recipe, m.cpu_seconds) for m in merged.measurements) == [("montage", 2.0), ("soykb", 4.0)]
+    assert sorted((r.name, r.command) for r in merged.records) == [("5000 1", "new"), ("mlc --version", "old")]
+    assert [i["when"] for i in merged.context["invocations"]] == ["then", "now"]
