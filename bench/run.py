@@ -307,7 +307,8 @@ def run_frontend(args) -> list[Record]:
     records = []
     for recipe in args.frontend_recipes:
         w = prepare(recipe, args.frontend_size, args.work, args.cache, peers=False)
-        records.append(probes.frontend(w.name, w.mlx, args.repeat, args.timeout, args.work / "logs" / "frontend"))
+        records.append(probes.frontend(w.name, w.size, w.mlx, args.repeat, args.timeout,
+                                       args.work / "logs" / "frontend"))
         v = records[-1].values
         print(f"frontend {w.name:18} parse {v['parse_s']:.2f} s, floor {v['floor_s']:.2f} s, "
               f"{v['bytes_per_reference']:.0f} B per file reference", flush=True)

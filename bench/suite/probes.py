@@ -153,13 +153,13 @@ FRONTEND = BENCH / "frontend.py"
 FAN_IN = BENCH / "fan_in.py"
 
 
-def frontend(name: str, mlx: Path, repeat: int, timeout: float, logs: Path) -> Record:
+def frontend(name: str, size: int, mlx: Path, repeat: int, timeout: float, logs: Path) -> Record:
     """Parse against lark's floor, and tracemalloc's peak per file reference,
     of one file (bench/frontend.py's lines)."""
     args = [str(mlx), "--repeat", str(repeat), "--memory"]
     text = _run(FRONTEND, args, logs / f"frontend-{name}.log", timeout)
     what = f"bench/frontend.py {mlx.name}"
-    values = {"references": int(_search(r"(\d+) file references", text, what).group(1)),
+    values = {"size": size, "references": int(_search(r"(\d+) file references", text, what).group(1)),
               "floor_s": float(_search(r"\bfloor\s+([\d.]+) s", text, what).group(1)),
               "parse_s": float(_search(r"\bparse\s+([\d.]+) s", text, what).group(1)),
               "check_s": float(_search(r"\bcheck\s+([\d.]+) s", text, what).group(1)),

@@ -137,7 +137,7 @@ def test_front_end_rows_judge_growth_per_file_reference_parse_against_floor_and_
     assert _row(_rows(check), "Memory: SoyKB").verdict == "**missed**"  # 1500 MiB > 1.5e9 B
 
     def parsed(name, parse, floor, per_reference):
-        return Record("frontend", name, "fe", {"references": 10, "floor_s": floor, "parse_s": parse, "check_s": 1.0,
+        return Record("frontend", name, "fe", {"size": 5000, "references": 10, "floor_s": floor, "parse_s": parse, "check_s": 1.0,
                                                "peak_mib": 1.0, "bytes_per_reference": per_reference})
     rows = _rows(records=[parsed("montage-5000", 0.5, 1.0, 900), parsed("soykb-5000", 1.6, 1.0, 1100)])
     assert _row(rows, "Front end: parsing").verdict == "**missed**" and "soykb-5000: 1.60x" in \
