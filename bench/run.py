@@ -284,6 +284,9 @@ def run_lsp(args) -> list[Record]:
             values = {"stages": stages, "burst": burst, "runs": len(runs),
                       "open_s": statistics.median(r["open_s"] for r in runs),
                       "change_s": statistics.median(r["change_s"] for r in runs)}
+            cpu = [r.get("change_cpu_s") for r in runs]  # the server's own CPU, where the script reads it
+            if None not in cpu:
+                values["change_cpu_s"] = statistics.median(cpu)
             command = f"python bench/lsp_latency.py --stages {stages} --burst {burst} --repeat {args.repeat}"
             records.append(Record("lsp", f"{stages} {burst}", command, values))
             print(f"lsp      {stages:6} stages, burst {burst}: open {values['open_s']:.2f} s, "
@@ -292,12 +295,13 @@ def run_lsp(args) -> list[Record]:
 
 
 def lsp_table(records: list[Record]) -> str:
-    lines = ["| stages | change | runs | open (s) | diagnostics after the change (s) |",
-             "| ---: | --- | ---: | ---: | ---: |"]
+    lines = ["| stages | change | runs | open (s) | diagnostics after the change (s) | server CPU for it (s) |",
+             "| ---: | --- | ---: | ---: | ---: | ---: |"]
     for r in sorted(records, key=lambda r: (r.values["stages"], r.values["burst"])):
         v = r.values
         what = "one" if v["burst"] == 1 else f"last of {v['burst']} back to back"
-        lines.append(f"| {v['stages']} | {what} | {v['runs']} | {v['open_s']:.2f} | {v['change_s']:.2f} |")
+        cpu = f"{v['change_cpu_s']:.2f}" if "change_cpu_s" in v else "–"
+        lines.append(f"| {v['stages']} | {what} | {v['runs']} | {v['open_s']:.2f} | {v['change_s']:.2f} | {cpu} |")
     return "\n".join(lines)
 
 

@@ -292,8 +292,10 @@ def compile_rows(measurements: list[Measurement]) -> list[Row]:
 def lsp_rows(records: list[Record]) -> list[Row]:
     served = _of(records, "lsp")
     at = [r for r in served if r.values["stages"] == LSP_STAGES and r.values["burst"] == 1]
-    measured = "; ".join(f"{r.values['change_s']:.2f} s (open {r.values['open_s']:.2f} s), median of "
-                         f"{r.values['runs']} fresh server(s)" for r in at) or \
+    measured = "; ".join(f"{r.values['change_s']:.2f} s" + (f" ({r.values['change_cpu_s']:.2f} s of the server's CPU)"
+                                                             if "change_cpu_s" in r.values else "")
+                         + f", open {r.values['open_s']:.2f} s; median of {r.values['runs']} fresh server(s)"
+                         for r in at) or \
         _not_measured(f"{LSP_STAGES:,} stages", (r.values["stages"] for r in served))
     return [Row(f"Language server: diagnostics of a change to a {LSP_STAGES:,}-stage file in < {LSP_SECONDS:.0f} s "
                 "wall, over a pipe", measured, "", _commands(at or served),

@@ -174,6 +174,11 @@ def test_start_up_compile_and_language_server_rows():
     served = [Record("lsp", "5000 1", "lsp", {"stages": 5000, "burst": 1, "runs": 3, "open_s": 2.0,
                                               "change_s": 0.8})]
     assert _row(_rows(records=served), "Language server").verdict == "met"
+    assert bench_run.lsp_table(served).splitlines()[-1] == "| 5000 | one | 3 | 2.00 | 0.80 | – |"
+    served = [Record("lsp", "5000 1", "lsp", {**served[0].values, "change_s": 1.3, "change_cpu_s": 0.7})]
+    assert _row(_rows(records=served), "Language server").verdict == "**missed**"  # wall time, as the target says
+    assert "0.70 s of the server's CPU" in _row(_rows(records=served), "Language server").measured
+    assert bench_run.lsp_table(served).splitlines()[-1] == "| 5000 | one | 3 | 2.00 | 1.30 | 0.70 |"
     assert _row(_rows(), "Language server").verdict == "not measured"
 
 
