@@ -43,15 +43,19 @@ import time
 from importlib import metadata
 from pathlib import Path
 
-import lsp_latency
-import startup
-import wfformat_gen
-from suite import cases, issue19, plots, probes, profiling, report, results, sites, sweep_cases, sweeps
-from suite.measure import run
-from suite.results import Record, Results
-from suite.workloads import Workload, prepare
-
 REPO = Path(__file__).resolve().parent.parent
+# This checkout's compiler for what runs in this process too (the importer
+# that writes the workloads), not an installed copy; bench/ stays first.
+if str(REPO) not in sys.path:
+    sys.path.insert(1, str(REPO))
+
+import lsp_latency  # noqa: E402
+import startup  # noqa: E402
+import wfformat_gen  # noqa: E402
+from suite import cases, issue19, plots, probes, profiling, report, results, sites, sweep_cases, sweeps  # noqa: E402
+from suite.measure import run  # noqa: E402
+from suite.results import Record, Results  # noqa: E402
+from suite.workloads import Workload, prepare  # noqa: E402
 RECIPES = sorted(wfformat_gen.RECIPES)
 PHASES = ["check", "compile", "sweep", "profile", "startup", "lsp", "frontend", "fan-in", "placement",
           "placement-quality", "plan-check"]
