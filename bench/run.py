@@ -22,9 +22,9 @@ lark's own floor and memory per file reference: bench/frontend.py),
 `plan-check` (what placing adds to checking: bench/placement/plan_vs_check.py).
 
 --quick runs every phase but `sweep` once per number, with the check on
-5,000 and 20,000 tasks without the peers, the compile on Montage only and
-the placement's quality at 200 tasks (options given on the command line win);
-it keeps the results it does not measure again (--merge). Every run is a fresh process; a
+5,000 and 20,000 tasks without the peers and the placement's quality at 200
+tasks (options given on the command line win); it keeps the results it does
+not measure again (--merge). Every run is a fresh process; a
 number is the median of --repeat runs; peers are skipped above
 --peer-max-size and killed after --timeout seconds (recorded as a timeout).
 mlc is always this checkout's compiler (PYTHONPATH), not an installed copy."""
@@ -65,7 +65,7 @@ CAPACITIES = ["scarce", "medium", "plentiful"]  # bench/placement/workflows.py's
 DEFAULTS = {"phases": PHASES, "sizes": [1000, 5000, 20000], "peer_recipes": ["1000genome", "epigenomics", "montage"],
             "compile_recipes": ["epigenomics", "montage"], "quality_sizes": [200, 1000, 5000]}
 QUICK = {"phases": [p for p in PHASES if p != "sweep"], "sizes": [5000, 20000], "peer_recipes": [],
-         "compile_recipes": ["montage"], "quality_sizes": [200]}
+         "compile_recipes": DEFAULTS["compile_recipes"], "quality_sizes": [200]}  # all the compile rows: fresh
 
 
 def _sizes(text: str) -> list[int]:
@@ -94,7 +94,7 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--peer-max-size", type=int, default=5000,
                         help="peers are not run above this many tasks (default 5000)")
     parser.add_argument("--compile-recipes", type=lambda t: _names(t, RECIPES),
-                        help="the recipes `mlc compile` is measured on (default epigenomics,montage; --quick: montage)")
+                        help="the recipes `mlc compile` is measured on (default epigenomics,montage)")
     parser.add_argument("--compile-catalogues", type=lambda t: _names(t, sorted(sites.CLUSTERS)),
                         default=sorted(sites.CLUSTERS),
                         help="compile: the catalogues' cluster kinds, each with a workstation (default: all)")

@@ -186,7 +186,7 @@ def test_quick_defaults_leave_out_the_peers_and_yield_to_explicit_options():
     quick = bench_run.arguments(["--quick"])
     assert "sweep" not in quick.phases and {"placement", "plan-check", "fan-in", "frontend"} <= set(quick.phases)
     assert quick.sizes == [5000, 20000] and quick.peer_recipes == [] and quick.repeat == 1
-    assert quick.quality_sizes == [200] and quick.compile_recipes == ["montage"]
+    assert quick.quality_sizes == [200] and quick.compile_recipes == ["epigenomics", "montage"]
     assert quick.merge  # a quick run keeps the full run's other rows (the peers')
     full = bench_run.arguments([])
     assert full.phases == bench_run.PHASES and full.peer_recipes == ["1000genome", "epigenomics", "montage"]
