@@ -12,9 +12,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from . import cases
+from .report import LINEAR_EXPONENT as LINEAR  # "close to linear", as for the older targets
 from .results import Measurement, Record
 
-LINEAR = 1.2  # "close to linear", as for the older targets (report.LINEAR_EXPONENT)
 PLACE_SECONDS = {5000: 0.5, 20000: 2.0}  # CPU seconds of place()
 QUALITY_SIZES = (200, 1000, 5000)  # bench/placement/run.py's grid: "the benchmark's instances"
 MILP_GAP_PCT = 0.0  # the gap to the exact MILP before issue 19 (27 cut-outs of 10-20 tasks), mean and worst
