@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Benchmarks of mlc against its peers (miniwdl, Snakemake) on WfCommons
-workflows, written up in docs/benchmarks.md.
+workflows, and issue 19's targets, written up in docs/benchmarks.md.
 
     python bench/run.py                     # everything, 3 runs per number
-    python bench/run.py --quick             # 1 run per number
+    python bench/run.py --quick             # issue 19's targets, 1 run per number
     python bench/run.py --sizes 1000 --recipes montage --phases check
     python bench/run.py --report-only       # rewrite the document from the last results
     python bench/run.py --phases sweep --merge   # one sweep on every kind of site
@@ -14,10 +14,20 @@ code generation alone of one N-member sweep pinned to each kind of site:
 local, Slurm, Kubernetes), `profile` (cProfile of mlc check and mlc compile),
 `startup` (mlc --version, check and compile of the quickstart next to a bare
 python: bench/startup.py), `lsp` (the language server's diagnostics after a
-change, over a pipe: bench/lsp_latency.py), `frontend` (parsing against lark's
-own floor, memory per file reference, wide fan-ins; printed). Every run is a fresh process; a number is the
-median of --repeat runs; peers are skipped above --peer-max-size and killed
-after --timeout seconds (recorded as a timeout)."""
+change, over a pipe: bench/lsp_latency.py), `frontend` (parsing against
+lark's own floor and memory per file reference: bench/frontend.py),
+`fan-in` (wide sweeps gathered by one stage: bench/fan_in.py), `placement`
+(CPU of place() as workflows grow: bench/placement/timing.py),
+`placement-quality` (against HEFT and the exact MILP: bench/placement/run.py),
+`plan-check` (what placing adds to checking: bench/placement/plan_vs_check.py).
+
+--quick runs every phase but `sweep` once per number, with the check on
+5,000 and 20,000 tasks without the peers and the placement's quality at 200
+tasks (options given on the command line win); it keeps the results it does
+not measure again (--merge). Every run is a fresh process; a
+number is the median of --repeat runs; peers are skipped above
+--peer-max-size and killed after --timeout seconds (recorded as a timeout).
+mlc is always this checkout's compiler (PYTHONPATH), not an installed copy."""
 
 from __future__ import annotations
 
@@ -27,21 +37,35 @@ import os
 import platform
 import shlex
 import shutil
-import subprocess
+import statistics
 import sys
+import time
 from importlib import metadata
 from pathlib import Path
 
-import lsp_latency
-import startup
-import wfformat_gen
-from suite import cases, plots, profiling, report, results, sites, sweep_cases, sweeps
-from suite.measure import run
-from suite.workloads import Workload, prepare
-
 REPO = Path(__file__).resolve().parent.parent
+# This checkout's compiler for what runs in this process too (the importer
+# that writes the workloads), not an installed copy; bench/ stays first.
+if str(REPO) not in sys.path:
+    sys.path.insert(1, str(REPO))
+
+import lsp_latency  # noqa: E402
+import startup  # noqa: E402
+import wfformat_gen  # noqa: E402
+from suite import cases, issue19, plots, probes, profiling, report, results, sites, sweep_cases, sweeps  # noqa: E402
+from suite.measure import run  # noqa: E402
+from suite.results import Record, Results  # noqa: E402
+from suite.workloads import Workload, prepare  # noqa: E402
 RECIPES = sorted(wfformat_gen.RECIPES)
-PHASES = ["check", "compile", "sweep", "profile", "startup", "lsp", "frontend"]
+PHASES = ["check", "compile", "sweep", "profile", "startup", "lsp", "frontend", "fan-in", "placement",
+          "placement-quality", "plan-check"]
+CAPACITIES = ["scarce", "medium", "plentiful"]  # bench/placement/workflows.py's CAPACITY
+# The defaults that differ between a full run and --quick (issue 19's
+# targets only: the peers' 5,000-task runs alone take a quarter of an hour).
+DEFAULTS = {"phases": PHASES, "sizes": [1000, 5000, 20000], "peer_recipes": ["1000genome", "epigenomics", "montage"],
+            "compile_recipes": ["epigenomics", "montage"], "quality_sizes": [200, 1000, 5000]}
+QUICK = {"phases": [p for p in PHASES if p != "sweep"], "sizes": [5000, 20000], "peer_recipes": [],
+         "compile_recipes": DEFAULTS["compile_recipes"], "quality_sizes": [200]}  # all the compile rows: fresh
 
 
 def _sizes(text: str) -> list[int]:
@@ -58,20 +82,19 @@ def _names(text: str, allowed: list[str]) -> list[str]:
 
 def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", type=_sizes, default=[1000, 5000, 20000],
-                        help="check: tasks per workflow (default 1000,5000,20000)")
+    parser.add_argument("--sizes", type=_sizes,
+                        help="check: tasks per workflow (default 1000,5000,20000; --quick: 5000,20000)")
     parser.add_argument("--compile-sizes", type=_sizes, default=[1000, 5000],
                         help="compile: tasks per workflow (default 1000,5000)")
     parser.add_argument("--recipes", type=lambda t: _names(t, RECIPES), default=RECIPES,
                         help="WfCommons recipes measured with mlc (default: all)")
     parser.add_argument("--peer-recipes", type=lambda t: _names(t, RECIPES),
-                        default=["1000genome", "epigenomics", "montage"],
-                        help="the recipes also measured with the peers (they are slow)")
+                        help="the recipes also measured with the peers, they are slow "
+                             "(default 1000genome,epigenomics,montage; --quick: none)")
     parser.add_argument("--peer-max-size", type=int, default=5000,
                         help="peers are not run above this many tasks (default 5000)")
     parser.add_argument("--compile-recipes", type=lambda t: _names(t, RECIPES),
-                        default=["epigenomics", "montage"],
-                        help="the recipes `mlc compile` is measured on")
+                        help="the recipes `mlc compile` is measured on (default epigenomics,montage)")
     parser.add_argument("--compile-catalogues", type=lambda t: _names(t, sorted(sites.CLUSTERS)),
                         default=sorted(sites.CLUSTERS),
                         help="compile: the catalogues' cluster kinds, each with a workstation (default: all)")
@@ -79,7 +102,8 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
                         help="sweep: members of the sweep (default 400,1600,6400)")
     parser.add_argument("--sweep-kinds", type=lambda t: _names(t, sorted(sweeps.KINDS)),
                         default=sorted(sweeps.KINDS), help="sweep: the kinds of site (default: all)")
-    parser.add_argument("--phases", type=lambda t: _names(t, PHASES), default=PHASES)
+    parser.add_argument("--phases", type=lambda t: _names(t, PHASES),
+                        help="the phases to run (default: all; --quick: all but sweep)")
     parser.add_argument("--lsp-stages", type=_sizes, default=[1000, 5000],
                         help="lsp: stages of the edited file (default 1000,5000)")
     parser.add_argument("--startup-repeat", type=int, default=10,
@@ -88,12 +112,30 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
                         help="frontend: the workflows parsed against lark's floor (default montage,soykb)")
     parser.add_argument("--frontend-size", type=int, default=5000,
                         help="frontend: their tasks (default 5000)")
-    parser.add_argument("--fan-in-members", default="4000,16000",
-                        help="frontend: members of bench/fan_in.py's gathering sweeps (default 4000,16000)")
+    parser.add_argument("--fan-in-members", type=_sizes, default=[4000, 16000],
+                        help="fan-in: members of bench/fan_in.py's sweeps (default 4000,16000)")
+    parser.add_argument("--fan-in-shapes", type=lambda t: _names(t, ["gather", "paired"]), default=["gather"],
+                        help="fan-in: bench/fan_in.py's shapes (default gather; paired stops at 8000 members)")
+    parser.add_argument("--placement-workflows", type=lambda t: _names(t, RECIPES), default=["srasearch", "montage"],
+                        help="placement: the WfCommons workflows placed (default srasearch,montage)")
+    parser.add_argument("--placement-sizes", type=_sizes, default=[5000, 20000],
+                        help="placement: their tasks (default 5000,20000)")
+    parser.add_argument("--placement-capacities", type=lambda t: _names(t, CAPACITIES), default=["medium", "plentiful"],
+                        help="placement: the catalogue's capacities (default medium,plentiful)")
+    parser.add_argument("--quality-sizes", type=_sizes,
+                        help="placement-quality: tasks of bench/placement/run.py's instances, every workflow, "
+                             "capacity and CCR (default 200,1000,5000: tens of minutes; --quick: 200)")
+    parser.add_argument("--quality-smoke", action="store_true",
+                        help="placement-quality: one instance and one 10-task MILP (the tests' setting)")
+    parser.add_argument("--plan-check-recipe", choices=RECIPES, default="montage",
+                        help="plan-check: the workflow planned and checked (default montage)")
+    parser.add_argument("--plan-check-size", type=int, default=3000, help="plan-check: its tasks (default 3000)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per number (median)")
     parser.add_argument("--peer-repeat", type=int,
                         help="runs per number of the peers (default: --repeat); they are slow")
-    parser.add_argument("--quick", action="store_true", help="one run per number")
+    parser.add_argument("--quick", action="store_true",
+                        help="issue 19's targets: one run per number, every phase but sweep, smaller defaults, "
+                             "--merge")
     parser.add_argument("--timeout", type=float, default=300, help="seconds before a run is killed")
     parser.add_argument("--profile-recipe", choices=RECIPES, default="montage",
                         help="the workflow profiled (default montage)")
@@ -101,6 +143,9 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
                         help="tasks of the workflow `mlc check` is profiled on (default 5000)")
     parser.add_argument("--profile-compile-size", type=int, default=1000,
                         help="tasks of the workflow `mlc compile` is profiled on (default 1000)")
+    parser.add_argument("--profile-before", type=Path, metavar="DIR",
+                        help="profile: also profile the compiler in DIR (e.g. `git archive COMMIT compiler grammar "
+                             "templates | tar -x -C DIR`) into the section profile-before")
     parser.add_argument("--work", type=Path, default=REPO / "bench" / ".cache" / "work")
     parser.add_argument("--cache", type=Path, default=wfformat_gen.CACHE,
                         help="where WfFormat instances are generated and kept")
@@ -112,8 +157,12 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--report-only", action="store_true",
                         help="measure nothing: rewrite the document from --results")
     args = parser.parse_args(argv)
-    if args.quick:
+    for name, value in (QUICK if args.quick else DEFAULTS).items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+    if args.quick:  # a subset measured again: the rest of the last full run stays in the tables
         args.repeat = args.peer_repeat = 1
+        args.merge = True
     if args.peer_repeat is None:
         args.peer_repeat = args.repeat
     return args
@@ -160,7 +209,8 @@ def measure(phase: str, workloads: list[tuple[Workload, list[cases.Case]]], args
                 if case.fresh is not None:
                     shutil.rmtree(case.fresh, ignore_errors=True)
                 log = args.work / "logs" / phase / f"{w.name}-{case.tool.split()[0]}-{attempt}.log"
-                outcome = run(list(case.argv), cwd=case.cwd, timeout=args.timeout, log=log)
+                outcome = run(list(case.argv), cwd=case.cwd, timeout=args.timeout, log=log,
+                              env=probes.environment() if case.checkout else None)
                 measurement.runs.append(outcome)
                 print(f"{phase:8} {w.name:18} {case.tool:32} run {attempt + 1}/{repeat}: "
                       f"{outcome.status:7} {outcome.seconds:7.2f} s {outcome.peak_mib:7.0f} MiB", flush=True)
@@ -171,13 +221,16 @@ def _succeeded_last(measurement: results.Measurement) -> bool:
     return bool(measurement.runs) and measurement.runs[-1].status == "ok"
 
 
-def _workloads(sizes: list[int], recipes: list[str], args, clusters: tuple[str, ...] = (sites.DEFAULT,)
-               ) -> list[Workload]:
+def _workloads(sizes: list[int], recipes: list[str], args, clusters: tuple[str, ...] = (sites.DEFAULT,),
+               peers=lambda recipe, size: False) -> list[Workload]:
+    """Each recipe at each size over each catalogue; written for the peers
+    too where `peers(recipe, size)`."""
     prepared = []
     for size in sizes:
         for recipe in recipes:
             try:
-                prepared += [prepare(recipe, size, args.work, args.cache, cluster) for cluster in clusters]
+                prepared += [prepare(recipe, size, args.work, args.cache, cluster, peers(recipe, size))
+                             for cluster in clusters]
             except ValueError as error:  # the recipe's smallest workflow is larger
                 print(f"skipped {recipe}-{size}: {error}", file=sys.stderr)
     return prepared
@@ -185,8 +238,12 @@ def _workloads(sizes: list[int], recipes: list[str], args, clusters: tuple[str, 
 
 def run_check(args) -> list[results.Measurement]:
     peers = set(args.peer_recipes)
-    work = [(w, cases.check_cases(w, peers=w.recipe in peers and w.size <= args.peer_max_size))
-            for w in _workloads(args.sizes, args.recipes, args)]
+
+    def compared(recipe: str, size: int) -> bool:
+        return recipe in peers and size <= args.peer_max_size
+
+    work = [(w, cases.check_cases(w, peers=compared(w.recipe, w.size)))
+            for w in _workloads(args.sizes, args.recipes, args, peers=compared)]
     return measure("check", work, args)
 
 
@@ -196,57 +253,120 @@ def run_compile(args) -> list[results.Measurement]:
     return measure("compile", work, args)
 
 
-def run_profiles(args) -> list[profiling.Profile]:
+def run_profiles(args, code: Path | None = None) -> list[profiling.Profile]:
+    """cProfile of `mlc check` and `mlc compile`: of this checkout, or of the
+    compiler in `code` (--profile-before)."""
     recipe = args.profile_recipe
     profiles = []
     for command, size in (("check", args.profile_check_size), ("compile", args.profile_compile_size)):
-        w = prepare(recipe, size, args.work, args.cache)
+        w = prepare(recipe, size, args.work, args.cache, peers=False)
         mlc_args = [command, w.mlx.name] + (["-o", "profile-out"] if command == "compile" else [])
         shutil.rmtree(w.mlx.parent / "profile-out", ignore_errors=True)
+        title = ("" if code is None else f"Before ({code}): ") + f"mlc {command}, {w.name} ({w.tasks} tasks)"
+        output = args.work / "profiles" / (("before-" if code else "") + f"{command}-{w.name}.prof")
         try:
-            profiles.append(profiling.profile(f"mlc {command}, {w.name} ({w.tasks} tasks)", mlc_args,
-                                              w.mlx.parent, args.work / "profiles" / f"{command}-{w.name}.prof"))
+            profiles.append(profiling.profile(title, mlc_args, w.mlx.parent, output, env=probes.environment(code),
+                                              code=code or REPO))
         except RuntimeError as error:
             print(error, file=sys.stderr)
     return profiles
 
 
-def run_lsp(args) -> str:
+def run_startup(args) -> list[Record]:
+    command = f"python bench/startup.py --repeat {args.startup_repeat}"
+    return [Record("startup", row["command"], command, row) for row in startup.measure(args.startup_repeat)]
+
+
+def run_lsp(args) -> list[Record]:
     """The language server: seconds to the diagnostics of a didOpen and of a
     didChange (one, and the last of a burst of five), median of --repeat
     fresh servers."""
-    lines = ["| stages | change | runs | open (s) | diagnostics after the change (s) |",
-             "| ---: | --- | ---: | ---: | ---: |"]
+    records = []
     for stages in args.lsp_stages:
         for burst in (1, 5):
             runs = [lsp_latency.measure(stages, burst, args.timeout) for _ in range(args.repeat)]
-            opened = sorted(r["open_s"] for r in runs)[len(runs) // 2]
-            changed = sorted(r["change_s"] for r in runs)[len(runs) // 2]
-            what = "one" if burst == 1 else f"last of {burst} back to back"
-            lines.append(f"| {stages} | {what} | {len(runs)} | {opened:.2f} | {changed:.2f} |")
-            print(f"lsp      {stages:6} stages, {what}: open {opened:.2f} s, change {changed:.2f} s", flush=True)
+            values = {"stages": stages, "burst": burst, "runs": len(runs),
+                      "open_s": statistics.median(r["open_s"] for r in runs),
+                      "change_s": statistics.median(r["change_s"] for r in runs)}
+            cpu = [r.get("change_cpu_s") for r in runs]  # the server's own CPU, where the script reads it
+            if None not in cpu:
+                values["change_cpu_s"] = statistics.median(cpu)
+            command = f"python bench/lsp_latency.py --stages {stages} --burst {burst} --repeat {args.repeat}"
+            records.append(Record("lsp", f"{stages} {burst}", command, values))
+            print(f"lsp      {stages:6} stages, burst {burst}: open {values['open_s']:.2f} s, "
+                  f"change {values['change_s']:.2f} s", flush=True)
+    return records
+
+
+def lsp_table(records: list[Record]) -> str:
+    lines = ["| stages | change | runs | open (s) | diagnostics after the change (s) | server CPU for it (s) |",
+             "| ---: | --- | ---: | ---: | ---: | ---: |"]
+    for r in sorted(records, key=lambda r: (r.values["stages"], r.values["burst"])):
+        v = r.values
+        what = "one" if v["burst"] == 1 else f"last of {v['burst']} back to back"
+        cpu = f"{v['change_cpu_s']:.2f}" if "change_cpu_s" in v else "–"
+        lines.append(f"| {v['stages']} | {what} | {v['runs']} | {v['open_s']:.2f} | {v['change_s']:.2f} | {cpu} |")
     return "\n".join(lines)
 
 
-def run_frontend(args) -> None:
-    """Printed, not tabulated: bench/frontend.py (parse against lark's floor,
-    traced memory per file reference) and bench/fan_in.py (wide fan-ins),
-    each in a fresh process; docs/benchmarks.md quotes them by hand."""
-    here = Path(__file__).resolve().parent
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+def run_frontend(args) -> list[Record]:
+    """bench/frontend.py on each workflow: parse against lark's floor,
+    traced memory per file reference."""
+    records = []
     for recipe in args.frontend_recipes:
-        w = prepare(recipe, args.frontend_size, args.work, args.cache)
-        subprocess.run([sys.executable, str(here / "frontend.py"), str(w.mlx), "--repeat", str(args.repeat),
-                        "--memory"], env=env, check=True)
-    subprocess.run([sys.executable, str(here / "fan_in.py"), "--members", args.fan_in_members, "--shapes", "gather",
-                    "--repeat", str(args.repeat)], env=env, cwd=here, check=True)
+        w = prepare(recipe, args.frontend_size, args.work, args.cache, peers=False)
+        records.append(probes.frontend(w.name, w.size, w.mlx, args.repeat, args.timeout,
+                                       args.work / "logs" / "frontend"))
+        v = records[-1].values
+        print(f"frontend {w.name:18} parse {v['parse_s']:.2f} s, floor {v['floor_s']:.2f} s, "
+              f"{v['bytes_per_reference']:.0f} B per file reference", flush=True)
+    return records
 
 
+def run_fan_in(args) -> list[Record]:
+    records = probes.fan_in(args.fan_in_members, args.fan_in_shapes, args.repeat, args.timeout,
+                            args.work / "logs" / "fan-in")
+    for r in records:
+        print(f"fan-in   {r.name:18} {r.values['cpu_s']:.2f} s CPU", flush=True)
+    return records
 
-def write_report(measurements, context_, profiles, args, extra: dict[str, str] | None = None) -> None:
+
+def run_placement(args) -> list[Record]:
+    runs = len(args.placement_workflows) * len(args.placement_capacities) * len(args.placement_sizes)
+    records = probes.placement(args.placement_workflows, args.placement_capacities, args.placement_sizes,
+                               args.repeat, args.timeout * runs, args.work / "logs" / "placement")
+    for r in records:
+        print(f"place    {r.name:28} {r.values['tasks']:6} tasks {r.values['cpu_s']:.2f} s CPU", flush=True)
+    return records
+
+
+def run_placement_quality(args) -> list[Record]:
+    record = probes.placement_quality(args.quality_sizes, args.quality_smoke, args.timeout * 10,
+                                      args.work / "logs" / "placement-quality")
+    v = record.values
+    print(f"quality  {record.name:18} {v['losses']} losses against HEFT, MILP gap worst {v['worst_gap_pct']:.2f}%",
+          flush=True)
+    return [record]
+
+
+def run_plan_check(args) -> list[Record]:
+    record = probes.plan_vs_check(args.plan_check_recipe, args.plan_check_size, args.repeat,
+                                  args.timeout * 2 * args.repeat, args.work / "logs" / "plan-check")
+    v = record.values
+    print(f"plan     {record.name:18} check {v['check_cpu_s']:.2f} s, plan {v['plan_cpu_s']:.2f} s CPU", flush=True)
+    return [record]
+
+
+RECORDED = {"startup": run_startup, "lsp": run_lsp, "frontend": run_frontend, "fan-in": run_fan_in,
+            "placement": run_placement, "placement-quality": run_placement_quality, "plan-check": run_plan_check}
+
+
+def write_report(measured: Results, profiles, args, before=()) -> None:
+    measurements, records = measured.measurements, measured.records
     doc = args.doc.read_text(encoding="utf-8") if args.doc.exists() else "# Benchmarks\n"
-    doc = report.replace_section(doc, "context", report.context_section(context_))
+    doc = report.replace_section(doc, "context", report.context_section(measured.context))
     doc = report.replace_section(doc, "targets", report.targets_section(measurements))
+    doc = report.replace_section(doc, "issue19-targets", issue19.section(measurements, records))
     for phase in ("check", "compile"):
         if any(m.phase == phase for m in measurements):
             doc = report.replace_section(doc, f"{phase}-table", report.phase_table(measurements, phase))
@@ -255,8 +375,13 @@ def write_report(measurements, context_, profiles, args, extra: dict[str, str] |
         doc = report.replace_section(doc, "sweep-table", report.sweep_table(measurements))
     if profiles:
         doc = report.replace_section(doc, "profile", report.profile_section(profiles))
-    for name, body in (extra or {}).items():
-        doc = report.replace_section(doc, name, body)
+    if before:
+        doc = report.replace_section(doc, "profile-before", report.profile_section(before))
+    started = [r.values for r in records if r.phase == "startup"]
+    if any(row["command"] == "python -c pass" for row in started):
+        doc = report.replace_section(doc, "startup-table", startup.table(started))
+    if any(r.phase == "lsp" for r in records):
+        doc = report.replace_section(doc, "lsp-table", lsp_table([r for r in records if r.phase == "lsp"]))
     args.doc.parent.mkdir(parents=True, exist_ok=True)
     args.doc.write_text(doc, encoding="utf-8")
     if plots.available():
@@ -268,35 +393,55 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = arguments(argv)
     if args.report_only:
-        measurements, context_ = results.load(args.results)
-        write_report(measurements, context_, [], args)
+        write_report(results.load(args.results), [], args)
+        print(f"wrote {args.doc}")
         return 0
-    if set(args.phases) == {"frontend"}:  # printed only: no results, no report to rewrite
-        run_frontend(args)
-        return 0
-    context_ = context(args, argv)
-    measurements = []
-    if "check" in args.phases:
-        measurements += run_check(args)
-    if "compile" in args.phases:
-        measurements += run_compile(args)
-    if "sweep" in args.phases:
-        measurements += sweep_cases.measure(args.sweep_kinds, args.sweep_sizes, args.repeat, args.timeout, args.work)
+    measured = Results([], context(args, argv))
     if args.merge and args.results.exists():
-        measurements, context_ = results.merge(results.load(args.results), (measurements, context_))
-    results.save(measurements, context_, args.results)
-    profiles = run_profiles(args) if "profile" in args.phases else []
-    extra = {}
-    if "startup" in args.phases:
-        extra["startup-table"] = startup.table(startup.measure(args.startup_repeat))
-        print(extra["startup-table"], flush=True)
-    if "lsp" in args.phases:
-        extra["lsp-table"] = run_lsp(args)
-    if "frontend" in args.phases:
-        run_frontend(args)
-    write_report(measurements, context_, profiles, args, extra)
+        measured = results.merge(results.load(args.results), measured)
+    failures = []
+
+    def keep(new: Results) -> None:
+        """Merged in and saved at once: a long run that breaks keeps what it measured."""
+        nonlocal measured
+        measured = results.merge(measured, new)
+        results.save(measured, args.results)
+
+    def fresh(measurements=(), records=()) -> Results:
+        return Results(list(measurements), {**measured.context, "invocations": []}, list(records))
+
+    took: dict[str, float] = {}  # wall seconds per phase, preparing the workloads included
+
+    def timed(phase: str, action):
+        started = time.perf_counter()
+        try:
+            return action(args)
+        finally:
+            took[phase] = time.perf_counter() - started
+
+    measuring = {"check": run_check, "compile": run_compile,
+                 "sweep": lambda a: sweep_cases.measure(a.sweep_kinds, a.sweep_sizes, a.repeat, a.timeout, a.work)}
+    for phase, action in measuring.items():
+        if phase in args.phases:
+            keep(fresh(timed(phase, action)))
+    for phase, action in RECORDED.items():
+        if phase in args.phases:
+            try:
+                keep(fresh(records=timed(phase, action)))
+            except Exception as error:  # noqa: BLE001 -- any script's failure: reported at the end, the others run
+                failures.append(f"{phase}: {error}")
+                print(f"{phase} failed: {error}", file=sys.stderr, flush=True)
+    results.save(measured, args.results)
+    profiles = timed("profile", run_profiles) if "profile" in args.phases else []
+    before = run_profiles(args, args.profile_before) if "profile" in args.phases and args.profile_before else []
+    write_report(measured, profiles, args, before)
+    print(issue19.section(measured.measurements, measured.records))
+    print("wall time per phase: " + ", ".join(f"{phase} {seconds:.0f} s" for phase, seconds in took.items())
+          + f"; {sum(took.values()) / 60:.1f} min in all")
     print(f"wrote {args.doc} and {args.results}")
-    return 0
+    for failure in failures:
+        print(f"FAILED {failure}", file=sys.stderr)
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":

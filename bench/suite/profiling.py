@@ -30,11 +30,11 @@ class Profile:
     by_own: list[HotSpot]
 
 
-def _where(filename: str, line: int, name: str) -> str:
+def _where(filename: str, line: int, name: str, code: Path = REPO) -> str:
     if filename == "~":  # a built-in
         return name
     path = filename
-    for root in (str(REPO) + "/", "site-packages/", f"lib/python{sys.version_info[0]}.{sys.version_info[1]}/"):
+    for root in (str(code) + "/", "site-packages/", f"lib/python{sys.version_info[0]}.{sys.version_info[1]}/"):
         if root in path:
             path = path.split(root, 1)[1]
             break
@@ -42,14 +42,16 @@ def _where(filename: str, line: int, name: str) -> str:
 
 
 def profile(title: str, mlc_args: list[str], cwd: Path, output: Path, top: int = 15,
-            timeout: float = 900) -> Profile:
-    """Profiles `mlc <mlc_args>` run in `cwd`; the raw profile goes to `output`."""
+            timeout: float = 900, env: dict[str, str] | None = None, code: Path = REPO) -> Profile:
+    """Profiles `mlc <mlc_args>` run in `cwd` (with `env`: e.g. the
+    compiler in `code` on PYTHONPATH; paths are shown relative to it); the
+    raw profile goes to `output`."""
     argv = [sys.executable, "-m", "cProfile", "-o", str(output), "-m", "compiler.cli", *mlc_args]
-    result = run(argv, cwd=cwd, timeout=timeout, log=output.with_suffix(".log"))
+    result = run(argv, cwd=cwd, timeout=timeout, log=output.with_suffix(".log"), env=env)
     if result.status != "ok":
         raise RuntimeError(f"profiling `mlc {' '.join(mlc_args)}` failed: see {result.log}")
     stats = pstats.Stats(str(output))
-    rows = [HotSpot(_where(*key), calls, own, cumulative)
+    rows = [HotSpot(_where(*key, code), calls, own, cumulative)
             for key, (_, calls, own, cumulative, _) in stats.stats.items()]
     total = stats.total_tt
     # The interpreter's own frames (module import, runpy, the CLI's main)

@@ -1,6 +1,8 @@
 """Measurements: the runs of one tool on one workload, their medians, and
 the JSON file the report is written from (so that the tables can be
-rewritten without measuring again)."""
+rewritten without measuring again). Records: the numbers a benchmark
+script prints (placement CPU, parse against lark's floor, the language
+server's latency...), read from its output and kept the same way."""
 
 from __future__ import annotations
 
@@ -57,28 +59,52 @@ class Measurement:
         return self.median("peak_mib")
 
 
-def save(measurements: list[Measurement], context: dict, path: Path) -> None:
-    doc = {"context": context, "measurements": [
+@dataclass(frozen=True)
+class Record:
+    """What one benchmark script reported about one case, e.g. phase
+    "placement", name "srasearch medium 5000", values {"tasks": 4998,
+    "cpu_s": 0.61, ...}; `command` runs it again."""
+    phase: str
+    name: str
+    command: str
+    values: dict = field(default_factory=dict)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.phase, self.name
+
+
+@dataclass
+class Results:
+    measurements: list[Measurement]
+    context: dict
+    records: list[Record] = field(default_factory=list)
+
+
+def save(results: Results, path: Path) -> None:
+    doc = {"context": results.context, "measurements": [
         {**asdict(m), "runs": [{**asdict(r), "log": str(r.log) if r.log else None} for r in m.runs]}
-        for m in measurements]}
+        for m in results.measurements],
+        "records": [asdict(r) for r in results.records]}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
-def load(path: Path) -> tuple[list[Measurement], dict]:
+def load(path: Path) -> Results:
     doc = json.loads(path.read_text(encoding="utf-8"))
     measurements = []
     for entry in doc["measurements"]:
         runs = [Run(**{**r, "log": Path(r["log"]) if r["log"] else None}) for r in entry.pop("runs")]
         measurements.append(Measurement(**entry, runs=runs))
-    return measurements, doc["context"]
+    records = [Record(**entry) for entry in doc.get("records", [])]  # older files have none
+    return Results(measurements, doc["context"], records)
 
 
-def merge(old: tuple[list[Measurement], dict], new: tuple[list[Measurement], dict]
-          ) -> tuple[list[Measurement], dict]:
-    """The new measurements, plus the old ones they do not redo."""
-    (old_measurements, old_context), (new_measurements, new_context) = old, new
-    redone = {m.key for m in new_measurements}
-    kept = [m for m in old_measurements if m.key not in redone]
-    context = {**new_context, "invocations": old_context["invocations"] + new_context["invocations"]}
-    return kept + new_measurements, context
+def merge(old: Results, new: Results) -> Results:
+    """The new measurements and records, plus the old ones they do not redo."""
+    redone = {m.key for m in new.measurements}
+    kept = [m for m in old.measurements if m.key not in redone]
+    rewritten = {r.key for r in new.records}
+    records = [r for r in old.records if r.key not in rewritten] + new.records
+    context = {**new.context, "invocations": old.context["invocations"] + new.context["invocations"]}
+    return Results(kept + new.measurements, context, records)

@@ -26,8 +26,8 @@ class Workload:
     references: int  # file inputs plus outputs over all tasks: the size of the source
     experiment: str  # its name in the .mlx: `mlc compile` writes out/<experiment>/
     mlx: Path
-    wdl: Path
-    snakefile: Path
+    wdl: Path | None  # None: not written (no peer runs on it)
+    snakefile: Path | None
     cluster: str = sites.DEFAULT  # the catalogue's cluster kind (sites.CLUSTERS)
 
     @property
@@ -53,7 +53,10 @@ def instance(recipe: str, size: int, cache: Path) -> Path:
 
 
 def prepare(recipe: str, size: int, root: Path, cache: Path = wfformat_gen.CACHE,
-            cluster: str = sites.DEFAULT) -> Workload:
+            cluster: str = sites.DEFAULT, peers: bool = True) -> Workload:
+    """The workload's folder; the WDL and the Snakefile only when `peers`
+    will run on them (at 20,000 tasks they take longer to write than mlc
+    takes to check)."""
     source = instance(recipe, size, cache)
     dag = load(source)
     folder = root / (f"{recipe}-{size}" + ("" if cluster == sites.DEFAULT else f"-{cluster}"))
@@ -72,5 +75,6 @@ def prepare(recipe: str, size: int, root: Path, cache: Path = wfformat_gen.CACHE
         (mlx.parent / file_id).touch()
     experiment = re.search(r"^experiment (\w+)", imported.text, re.MULTILINE).group(1)
     references = sum(len(t.inputs) + len(t.outputs) for t in dag.tasks)
-    return Workload(recipe, size, len(dag.tasks), references, experiment, mlx, to_wdl.write(dag, folder / "wdl"),
-                    to_snakefile.write(dag, folder / "snakemake"), cluster)
+    wdl = to_wdl.write(dag, folder / "wdl") if peers else None
+    snakefile = to_snakefile.write(dag, folder / "snakemake") if peers else None
+    return Workload(recipe, size, len(dag.tasks), references, experiment, mlx, wdl, snakefile, cluster)
