@@ -1,0 +1,39 @@
+"""The cyclic garbage collector in the language server.
+
+A check of a large file allocates millions of small objects (syntax tree,
+IR, diagnostics) that live until the next check and form no cycles: they
+are freed by reference counting alone. The front end pauses the collector
+while it builds them; the first allocation after it resumed scanned all of
+them at once (~0.14 s at 5,000 stages, before the diagnostics went out),
+and every full collection after that scanned them again.
+
+So a check runs with the collector paused and then moves what it built to
+the permanent generation (`gc.freeze`, O(1)): the collector never looks at
+it. When the editor is idle a full collection finds any cycle that became
+garbage among frozen objects, and freezes the survivors again."""
+
+from __future__ import annotations
+
+import gc
+from contextlib import contextmanager
+from typing import Iterator
+
+
+@contextmanager
+def frozen_afterwards() -> Iterator[None]:
+    """Run the block without the collector; what it allocated is frozen."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if was_enabled:
+            gc.enable()
+
+
+def collect_when_idle() -> None:
+    """A full collection over everything, frozen objects included."""
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
