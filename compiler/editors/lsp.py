@@ -24,7 +24,7 @@ from ..diagnostics import Diagnostic, SourceCache
 from ..frontend import ast as A
 from ..ir import Span
 from .fmt import FormatError, format_source
-from .lsp_analysis import Analysis, analyse, place_analysis
+from .lsp_analysis import Analysis, Parses, analyse, place_analysis
 from .lsp_completion import complete
 from .lsp_gc import collect_when_idle, frozen_afterwards
 from .lsp_hover import hover_text
@@ -57,6 +57,7 @@ class MlcLanguageServer(LanguageServer):
         super().__init__("mlc", __version__, text_document_sync_kind=T.TextDocumentSyncKind.Full)
         self.latest: dict[str, Analysis] = {}  # uri -> the last analysis
         self.parsed: dict[str, Analysis] = {}  # uri -> the last analysis in which it parsed
+        self.parses = Parses()  # syntax trees of the texts last seen, reused while unchanged
         self.reads_ahead = False  # serve(): the input tells when it is drained (input_drained)
         self._changed: list[str] = []  # uris changed since their last check, in order
         self._deadline: asyncio.TimerHandle | None = None  # MAX_DEFER_SECONDS after the first
@@ -108,7 +109,7 @@ class MlcLanguageServer(LanguageServer):
         thousands of stages) runs after, and its diagnostics follow if any."""
         buffers = {_real_path_of(u): doc.source for u, doc in self.workspace.text_documents.items()}
         with frozen_afterwards():
-            analysis = analyse(_path(uri), buffers)
+            analysis = analyse(_path(uri), buffers, self.parses)
         self.latest[uri] = analysis
         if analysis.parsed:
             self.parsed[uri] = analysis

@@ -9,17 +9,23 @@ definitions, completion), not on every keystroke.
 
 Open documents are read from the editor's buffers, not from disk: the front
 end takes a `read` callback that answers with a buffer's text, or None to
-read the file."""
+read the file. A file whose text has not changed since it was last parsed
+(an imported file, a document saved as it was checked, an importer checked
+again because the file it imports changed) is not parsed again: `Parses`
+hands the front end the syntax tree and the syntax diagnostics of that text.
+Everything after parsing runs again, as it reads the disk (project files)."""
 
 from __future__ import annotations
 
 import os
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from .. import ir
-from ..diagnostics import Diagnostic, SourceCache
+from ..diagnostics import Diagnostic, Diagnostics, SourceCache
 from ..frontend import ast as A
 from ..frontend import check, loader
+from ..frontend.syntax import parse_module
 from .lsp_index import Index, build_index
 
 
@@ -45,15 +51,43 @@ class Analysis:
         return self._index
 
 
-def analyse(path: str, buffers: dict[str, str]) -> Analysis:
+class Parses:
+    """The last parse of each file, by path, kept while its text is the same.
+    Parsing is a function of the text and the path alone, and nothing after
+    it changes a syntax tree, so the tree and the syntax diagnostics of an
+    unchanged text are those a new parse would give (tests/lsp/test_incremental.py)."""
+
+    def __init__(self, limit: int = 64) -> None:
+        self.limit = limit  # files remembered, the least recently parsed forgotten first
+        self._last: OrderedDict[str, tuple[str, A.Module | None, tuple[Diagnostic, ...]]] = OrderedDict()
+
+    def parse(self, text: str, path: str, diags: Diagnostics) -> A.Module | None:
+        """loader.Parser: parse_module, or what it gave for this text before."""
+        last = self._last.get(path)
+        if last is not None and last[0] == text:
+            self._last.move_to_end(path)
+            diags.extend(last[2])
+            return last[1]
+        own = Diagnostics()
+        module = parse_module(text, path, own)
+        self._last[path] = (text, module, tuple(own.items))
+        self._last.move_to_end(path)
+        while len(self._last) > self.limit:
+            self._last.popitem(last=False)
+        diags.extend(own.items)
+        return module
+
+
+def analyse(path: str, buffers: dict[str, str], parses: Parses | None = None) -> Analysis:
     """Check the program rooted at `path`; `buffers` maps the real paths of
-    open documents (`path` among them) to their text. Not placed yet."""
+    open documents (`path` among them) to their text. Not placed yet.
+    `parses`: syntax trees of earlier texts to reuse."""
     path = loader.display_path(path)
     result = Analysis(path)
     def read(p: str) -> str | None:
         return buffers.get(os.path.realpath(p))
 
-    program, experiment, diags, sources = check(path, read=read)
+    program, experiment, diags, sources = check(path, read=read, parse=parses.parse if parses else None)
     result.modules = program.modules
     result.sources = sources
     result.experiment = experiment
