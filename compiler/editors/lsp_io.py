@@ -82,7 +82,7 @@ class ReadAheadStdin:
         """Tell the server, unless bytes arrived meanwhile or wait in the pipe."""
         if self.buffer or self._want is None:
             return
-        if select.select([self.fd], [], [], 0)[0]:
+        if _readable(self.fd):
             return  # the thread is about to hand them over; drained after that message
         self.unannounced = False
         self.on_drained()
@@ -113,3 +113,12 @@ class ReadAheadStdin:
                 return body
             return self._rest() if self.eof else None
         return self._request(take)
+
+
+def _readable(fd: int) -> bool:
+    """Whether bytes wait in the pipe; False where select cannot tell
+    (Windows selects sockets only): the server then checks a little early."""
+    try:
+        return bool(select.select([fd], [], [], 0)[0])
+    except (OSError, ValueError):
+        return False
