@@ -9,24 +9,22 @@ definitions, completion), not on every keystroke.
 
 Open documents are read from the editor's buffers, not from disk: the front
 end takes a `read` callback that answers with a buffer's text, or None to
-read the file. A file whose text has not changed since it was last parsed
-(an imported file, a document saved as it was checked, an importer checked
-again because the file it imports changed) is not parsed again: `Parses`
-hands the front end the syntax tree and the syntax diagnostics of that text.
-Everything after parsing runs again, as it reads the disk (project files)."""
+read the file. Syntax trees come from the last parse of each file where
+they can (`Parses`, lsp_parses: an unchanged text, or an edit inside a few
+declarations); everything after parsing runs again, as it reads the disk
+(project files)."""
 
 from __future__ import annotations
 
 import os
-from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from .. import ir
-from ..diagnostics import Diagnostic, Diagnostics, SourceCache
+from ..diagnostics import Diagnostic, SourceCache
 from ..frontend import ast as A
 from ..frontend import check, loader
-from ..frontend.syntax import parse_module
 from .lsp_index import Index, build_index
+from .lsp_parses import Parses
 
 
 @dataclass
@@ -49,33 +47,6 @@ class Analysis:
         if self._index is None:
             self._index = build_index(self.modules)
         return self._index
-
-
-class Parses:
-    """The last parse of each file, by path, kept while its text is the same.
-    Parsing is a function of the text and the path alone, and nothing after
-    it changes a syntax tree, so the tree and the syntax diagnostics of an
-    unchanged text are those a new parse would give (tests/lsp/test_incremental.py)."""
-
-    def __init__(self, limit: int = 64) -> None:
-        self.limit = limit  # files remembered, the least recently parsed forgotten first
-        self._last: OrderedDict[str, tuple[str, A.Module | None, tuple[Diagnostic, ...]]] = OrderedDict()
-
-    def parse(self, text: str, path: str, diags: Diagnostics) -> A.Module | None:
-        """loader.Parser: parse_module, or what it gave for this text before."""
-        last = self._last.get(path)
-        if last is not None and last[0] == text:
-            self._last.move_to_end(path)
-            diags.extend(last[2])
-            return last[1]
-        own = Diagnostics()
-        module = parse_module(text, path, own)
-        self._last[path] = (text, module, tuple(own.items))
-        self._last.move_to_end(path)
-        while len(self._last) > self.limit:
-            self._last.popitem(last=False)
-        diags.extend(own.items)
-        return module
 
 
 def analyse(path: str, buffers: dict[str, str], parses: Parses | None = None) -> Analysis:

@@ -1,9 +1,9 @@
 """The language server reuses the syntax tree of a text it has parsed before
-(lsp_analysis.Parses). Over random sequences of edits to a document and to
-the file it imports, some of them undone, the analysis with reuse gives the
-same diagnostics and the same syntax trees as a check from scratch: parsing
-depends on nothing but the text and the path, and no later pass changes a
-tree."""
+and patches it after an edit inside a few declarations (lsp_parses). Over
+random sequences of edits to a document and to the file it imports, some of
+them undone, the analysis with reuse gives the same diagnostics and the same
+syntax trees as a check from scratch; over random edits near tokens, a
+patched parse is the parse of the whole text."""
 
 from __future__ import annotations
 
@@ -11,11 +11,14 @@ import os
 import shutil
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from compiler.diagnostics import Diagnostics
-from compiler.editors.lsp_analysis import Parses, analyse
+from compiler.editors.lsp_analysis import analyse
+from compiler.editors.lsp_parses import Parses, patched
+from compiler.frontend.syntax import parse_module
 
 DATA = Path(__file__).resolve().parent / "data"
 MAIN = (DATA / "rtmdet.mlx").read_text()
@@ -82,3 +85,83 @@ def test_the_least_recently_parsed_files_are_forgotten():
     trees = [parses.parse(MAIN, f"{n}.mlx", Diagnostics()) for n in range(3)]
     assert parses.parse(MAIN, "2.mlx", Diagnostics()) is trees[2]
     assert parses.parse(MAIN, "0.mlx", Diagnostics()) is not trees[0]
+
+
+# --- patching a parse after an edit (lsp_parses.patched) ---
+
+# A file with declarations of every kind, some sharing a line, with `;`
+# and comments between them.
+BASE = MAIN + """
+stage a { run = "echo a" }  stage b { in x = a.out; run = "true" } ;
+// between
+param extra: int = 3; param more: int = extra
+
+stage c {
+  run = \"\"\"
+    echo ${in.x}
+  \"\"\"
+  in x = b.x
+}
+stage d { run = "d" } stage e {
+  run = "e"
+}  stage f { run = "f" }
+"""
+EDIT_PIECES = PIECES + ["7", "a", "_2", "  ", "\n\n", "// c\n", "stage t { run = \"t\" }\n", "param q: int = 1\n",
+                        "site", "\"\"\"", "\\", "(", ")", "[", "]", ",", "x"]
+
+
+@st.composite
+def text_edits(draw):
+    """An edit near a token: a line, a column in it, characters deleted, text inserted."""
+    lines = BASE.split("\n")
+    line = draw(st.integers(0, len(lines) - 1))
+    column = draw(st.integers(0, len(lines[line])))
+    return line, column, draw(st.integers(0, 4)), draw(st.sampled_from(EDIT_PIECES))
+
+
+def edit(text: str, line: int, column: int, delete: int, insert: str) -> str:
+    lines = text.split("\n")
+    line = min(line, len(lines) - 1)
+    at = sum(len(x) + 1 for x in lines[:line]) + min(column, len(lines[line]))
+    return text[:at] + insert + text[at + delete:]
+
+
+@settings(max_examples=300, deadline=None)
+@given(steps=st.lists(text_edits(), min_size=1, max_size=4))
+def test_a_patched_parse_is_the_parse_of_the_whole_text(steps):
+    path = "/project/exp.mlx"
+    assert parse_module(BASE, path, Diagnostics()) is not None
+    parses = Parses()
+    parses.parse(BASE, path, Diagnostics())
+    text = BASE
+    for step in steps:
+        text = edit(text, *step)
+        whole_diags, got_diags = Diagnostics(), Diagnostics()
+        whole = parse_module(text, path, whole_diags)
+        got = parses.parse(text, path, got_diags)
+        assert got == whole
+        assert got_diags.items == whole_diags.items
+
+
+@pytest.mark.parametrize("old, new", [
+    ('stage a { run = "echo a" }', 'stage a { run = "echo b" }'),  # inside a declaration
+    ("param extra: int = 3;", "param extra: int = 30;"),  # a declaration sharing its line
+    ("// between", "// between, edited"),  # a comment between declarations
+    ("stage c {", "stage c2 {"),  # the header of a declaration spanning lines
+    ('run = "e"', 'run = "e2"'),  # a line of one declaration, which shares lines with two others
+])
+def test_an_edit_inside_declarations_is_parsed_alone(old, new):
+    path = "/project/exp.mlx"
+    tree = parse_module(BASE, path, Diagnostics())
+    edited = BASE.replace(old, new, 1)
+    patched_tree = patched(BASE, tree, edited, path)
+    assert patched_tree is not None and patched_tree == parse_module(edited, path, Diagnostics())
+    reused = sum(any(d is t for t in tree.decls) for d in patched_tree.decls)
+    assert reused >= len(tree.decls) - 3  # the others are the very objects of the old tree
+
+
+def test_an_edit_that_breaks_the_syntax_is_not_patched():
+    path = "/project/exp.mlx"
+    tree = parse_module(BASE, path, Diagnostics())
+    assert patched(BASE, tree, BASE.replace('"echo a"', '"echo a'), path) is None
+    assert patched(BASE, tree, BASE.replace("stage c {", "stage c {{"), path) is None
