@@ -7,10 +7,14 @@ the clock stopped when publishDiagnostics for the new text arrives.
     python bench/lsp_latency.py                      # 5,000 stages, this checkout
     python bench/lsp_latency.py --stages 1000,5000 --burst 5
 
-`--burst N`: N changes sent back to back (typing), timed to the diagnostics
-of the last one. The experiment is generated here: N stages in a chain of
-fan-ins (each reads its predecessor's output and, every tenth, the output
-ten back), on one local site, so placement has work to do."""
+`--burst N`: N changes sent back to back (typing queued behind a check),
+timed to the diagnostics of the last one. The experiment is generated here:
+N stages in a chain of fan-ins (each reads its predecessor's output and,
+every tenth, the output ten back), on one local site, so placement has work
+to do. A change rewrites the command of the middle stage (a token, not a
+comment: the server must check the new text). `change_cpu_s` is the
+server's own CPU time (user + system, from /proc) over the same interval:
+on a loaded machine the wall time mostly measures the others' work."""
 
 from __future__ import annotations
 
@@ -29,7 +33,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 
 
-def experiment(stages: int, marker: str = "") -> str:
+def experiment(stages: int, edit: int = 0) -> str:
+    """The file; `edit` > 0: its edit-th version (the middle stage's command)."""
     lines = ["experiment lsp_bench {}", "site here : local { cpus = 8; memory = 32GiB }", ""]
     for i in range(stages):
         ins = []
@@ -37,9 +42,19 @@ def experiment(stages: int, marker: str = "") -> str:
             ins.append(f"in a = s{i - 1}.o")
         if i >= 10 and i % 10 == 0:
             ins.append(f"in b = s{i - 10}.o")
-        body = "; ".join([*ins, f'out o = file("out/{i}.txt")', 'run = "true"'])
+        run = f'"echo edit {edit}"' if edit and i == stages // 2 else '"true"'
+        body = "; ".join([*ins, f'out o = file("out/{i}.txt")', f"run = {run}"])
         lines.append(f"stage s{i} {{ {body} }}")
-    return "\n".join(lines) + f"\n// {marker}\n"
+    return "\n".join(lines) + "\n"
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process so far (Linux), else None."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class Client:
@@ -132,16 +147,20 @@ def measure(stages: int, burst: int = 1, timeout: float = 300.0) -> dict:
                 "uri": uri, "languageId": "mlx", "version": 1, "text": text}}})
             arrived, diags = client.diagnostics_for(uri, 1, timeout)
             opened = arrived - sent
-            for version in range(2, burst + 2):
+            edits = [experiment(stages, version) for version in range(2, burst + 2)]  # ready: back to back
+            cpu_before = cpu_seconds(client.process.pid)
+            for version, edited in enumerate(edits, start=2):
                 sent = client.send({"method": "textDocument/didChange", "params": {
                     "textDocument": {"uri": uri, "version": version},
-                    "contentChanges": [{"text": experiment(stages, f"edit {version}")}]}})
+                    "contentChanges": [{"text": edited}]}})
             arrived, diags = client.diagnostics_for(uri, burst + 1, timeout, unversioned=burst)
             changed = arrived - sent
+            cpu_after = cpu_seconds(client.process.pid)
+            change_cpu = cpu_after - cpu_before if cpu_before is not None and cpu_after is not None else None
         finally:
             client.close()
     return {"stages": stages, "burst": burst, "initialize_s": initialized, "open_s": opened,
-            "change_s": changed, "diagnostics": len(diags)}
+            "change_s": changed, "change_cpu_s": change_cpu, "diagnostics": len(diags)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -153,7 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     for stages in (int(s) for s in args.stages.split(",") if s):
         runs = [measure(stages, args.burst) for _ in range(args.repeat)]
         print(json.dumps({**runs[-1], **{key: statistics.median(r[key] for r in runs)
-                                           for key in ("initialize_s", "open_s", "change_s")},
+                                           for key in ("initialize_s", "open_s", "change_s", "change_cpu_s")
+                                           if None not in (r[key] for r in runs)},
                           "runs": len(runs)}), flush=True)
     return 0
 

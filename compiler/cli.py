@@ -8,7 +8,6 @@ import gc
 import json
 import os
 import sys
-import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -573,6 +572,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     except Exception as err:  # noqa: BLE001 - the last line of defence
         if args.debug:
+            import traceback  # only here: it imports textwrap, linecache (~5 ms on every run)
+
             traceback.print_exc()
         else:
             print(f"mlc: internal error: {type(err).__name__}: {err}", file=sys.stderr)

@@ -9,7 +9,10 @@ definitions, completion), not on every keystroke.
 
 Open documents are read from the editor's buffers, not from disk: the front
 end takes a `read` callback that answers with a buffer's text, or None to
-read the file."""
+read the file. Syntax trees come from the last parse of each file where
+they can (`Parses`, lsp_parses: an unchanged text, or an edit inside a few
+declarations); everything after parsing runs again, as it reads the disk
+(project files)."""
 
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ from ..diagnostics import Diagnostic, SourceCache
 from ..frontend import ast as A
 from ..frontend import check, loader
 from .lsp_index import Index, build_index
+from .lsp_parses import Parses
 
 
 @dataclass
@@ -45,15 +49,16 @@ class Analysis:
         return self._index
 
 
-def analyse(path: str, buffers: dict[str, str]) -> Analysis:
+def analyse(path: str, buffers: dict[str, str], parses: Parses | None = None) -> Analysis:
     """Check the program rooted at `path`; `buffers` maps the real paths of
-    open documents (`path` among them) to their text. Not placed yet."""
+    open documents (`path` among them) to their text. Not placed yet.
+    `parses`: syntax trees of earlier texts to reuse."""
     path = loader.display_path(path)
     result = Analysis(path)
     def read(p: str) -> str | None:
         return buffers.get(os.path.realpath(p))
 
-    program, experiment, diags, sources = check(path, read=read)
+    program, experiment, diags, sources = check(path, read=read, parse=parses.parse if parses else None)
     result.modules = program.modules
     result.sources = sources
     result.experiment = experiment

@@ -25,14 +25,14 @@ from .context import Context
 from .evaluate import Evaluator, Scope
 from .feasibility import check_feasible
 from .graph import build_graph
-from .loader import InputUnreadable, Program, Reader, load_program
+from .loader import InputUnreadable, Parser, Program, Reader, load_program
 from .platform import (lower_datasets, lower_links, lower_objective, lower_params, lower_secrets,
                        lower_sites)
 from .project_files import check_inputs, lower_code
 from .scope import collect
 from .stages import lower_units
 
-__all__ = ["check", "load", "InputUnreadable", "Program", "Reader"]
+__all__ = ["check", "load", "InputUnreadable", "Parser", "Program", "Reader"]
 
 
 @contextmanager
@@ -58,14 +58,15 @@ def load(path: str, overrides: dict[str, str] | None = None, read: Reader | None
     return experiment, diags, sources
 
 
-def check(path: str, overrides: dict[str, str] | None = None, read: Reader | None = None
-          ) -> tuple[Program, ir.Experiment | None, Diagnostics, SourceCache]:
+def check(path: str, overrides: dict[str, str] | None = None, read: Reader | None = None,
+          parse: Parser | None = None) -> tuple[Program, ir.Experiment | None, Diagnostics, SourceCache]:
     """`load`, also returning the parsed files (the language server indexes
-    their syntax trees, even when the experiment has errors)."""
+    their syntax trees, even when the experiment has errors). `parse`
+    replaces the parser (the language server's cache of syntax trees)."""
     with _no_gc_pauses():
         diags = Diagnostics()
         sources = SourceCache()
-        program = load_program(path, diags, sources, read)
+        program = load_program(path, diags, sources, read, parse)
         return program, _lower(program, overrides, diags), diags, sources
 
 

@@ -18,6 +18,9 @@ from .syntax import parse_module
 
 # The unsaved text of a path (an editor's buffer), or None to read the disk.
 Reader = Callable[[str], Optional[str]]
+# parse_module or a stand-in with its result (the language server reuses the
+# syntax tree of a text it has parsed before).
+Parser = Callable[[str, str, Diagnostics], Optional[A.Module]]
 
 
 class InputUnreadable(Exception):
@@ -78,9 +81,9 @@ def _normalise_line_ends(text: str) -> str:
 
 
 def load_program(main_path: str, diags: Diagnostics, sources: SourceCache,
-                 read: Reader | None = None) -> Program:
+                 read: Reader | None = None, parse: Parser | None = None) -> Program:
     main_display = display_path(main_path)
-    loader = _Loader(diags, sources, read)
+    loader = _Loader(diags, sources, read, parse)
     loader.visit(main_display, None)
     program = loader.program
     program.main = program.modules[0] if program.modules and program.modules[0].path == main_display else None
@@ -93,8 +96,10 @@ class _Loader:
     syntax tree alive after the front end (the command line runs without
     the cyclic garbage collector)."""
 
-    def __init__(self, diags: Diagnostics, sources: SourceCache, read: Reader | None) -> None:
+    def __init__(self, diags: Diagnostics, sources: SourceCache, read: Reader | None,
+                 parse: Parser | None) -> None:
         self.diags, self.sources, self.read = diags, sources, read
+        self.parse = parse or parse_module
         self.program = Program(main=None)
         self.parsed: dict[str, A.Module | None] = {}
         self.on_stack: list[str] = []  # real paths of the files being visited
@@ -123,7 +128,7 @@ class _Loader:
             parsed[key] = None
             program.syntax_ok = False
             return
-        module = parse_module(text, path, diags)
+        module = self.parse(text, path, diags)
         parsed[key] = module
         if module is None:
             program.syntax_ok = False
