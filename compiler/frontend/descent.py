@@ -51,13 +51,32 @@ _TERMINALS = (
 )
 PATTERN = re.compile(_SKIP + "(?:" + "|".join(f"(?P<{name}>{rx})" for name, rx in _TERMINALS) + ")")
 
-# A token is (kind, text, line, column, end_line, end_column); punctuation's
-# kind is its character.
-_PUNCT = {"SEMICOLON": ";", "COLON": ":", "EQUAL": "=", "LBRACE": "{", "RBRACE": "}", "COMMA": ",",
-          "LPAR": "(", "RPAR": ")", "LSQB": "[", "RSQB": "]", "DOT": ".", "_END": "$END"}
-_KIND_OF_GROUP = [None] * (PATTERN.groups + 1)
-for _name, _index in PATTERN.groupindex.items():
-    _KIND_OF_GROUP[_index] = sys.intern(_PUNCT.get(_name, _name))
+
+def _plain(rx: str) -> str:
+    """`rx` with its groups made non-capturing."""
+    return re.sub(r"(?<!\\)\((?!\?)", "(?:", rx)
+
+
+# The same, for findall: (skipped text, token) pairs, scanned in C; a token
+# that starts with a digit, `-` or `.` is told apart by `_NUMBER` (a
+# QUANTITY never spells a whole NUMBER: its unit is not an exponent). Names
+# and the commonest punctuation are tried first: the order of two
+# alternatives only matters when they can start with the same character
+# (`"`: LONG_STRING before STRING; `-`, `.`, digits: QUANTITY before NUMBER
+# before LINK_OP and DOT), and those keep lark's order.
+_FIRST = ("NAME", "EQUAL", "LBRACE", "RBRACE", "COMMA", "LPAR", "RPAR")
+_PAIRS = re.compile(f"({_SKIP})(" + "|".join(
+    _plain(rx) for _, rx in sorted(_TERMINALS, key=lambda t: t[0] not in _FIRST)) + ")")
+_NUMBER = re.compile(dict(_TERMINALS)["NUMBER"])
+
+# Tokens are three parallel lists: kinds, texts and positions (ast.Pos,
+# shared by the nodes built on them; None for `=`, `,`, `:` and `;`). A punctuation token's kind is its
+# character; a word's is NAME, keyword or not (the parser decides).
+_KIND_OF_FIRST = {c: c for c in ";:={},()[]"}
+_KIND_OF_FIRST.update({c: "NAME" for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_"})
+_KIND_OF_FIRST.update({c: "?" for c in "0123456789-."})  # a number, a quantity, `->` or `.`
+_KIND_OF_FIRST.update({'"': "STRING", "<": "LINK_OP", "": "$END"})
+_UNPLACED = frozenset("=,:;")  # no node's position starts or ends at one: no Pos made
 _OPENING = frozenset("{[(")
 _CLOSING = frozenset("}])")
 
@@ -77,33 +96,41 @@ class _NotClean(Exception):
     """The text is not one this parser vouches for: lark's path decides."""
 
 
-def scan(text: str) -> list[tuple] | None:
-    """The tokens, the last one `$END`; None on a character no token starts
-    with or a limit (lark's path reports both)."""
-    tokens: list[tuple] = []
-    append = tokens.append
-    count = text.count
-    rfind = text.rfind
-    match = PATTERN.scanner(text).match  # each match starts where the last ended
-    kinds = _KIND_OF_GROUP
+def _numeric(text: str) -> str:
+    if text[0] == "-" and text[1:2] == ">":
+        return "LINK_OP"
+    if text == ".":
+        return "."
+    return "NUMBER" if _NUMBER.fullmatch(text) else "QUANTITY"
+
+
+def scan(text: str, file: str) -> tuple[list[str], list[str], list[A.Pos]] | None:
+    """Kinds, texts and positions of the tokens, the last one `$END`; None on
+    a character no token starts with or a limit (lark's path reports both)."""
+    kinds: list[str] = []
+    texts: list[str] = []
+    positions: list[A.Pos] = []
+    add_kind, add_text, add_position = kinds.append, texts.append, positions.append
+    kind_of = _KIND_OF_FIRST
     pos, line, line_start, depth = 0, 1, 0, 0
-    while True:
-        m = match()
-        if m is None:
-            return None
-        index = m.lastindex
-        start = m.start(index)
-        if start != pos:
-            newlines = count("\n", pos, start)
-            if newlines:
-                line += newlines
-                line_start = rfind("\n", pos, start) + 1
-        kind = kinds[index]
-        pos = m.end()
-        value = text[start:pos]
+    for skipped, value in _PAIRS.findall(text):
+        if skipped:
+            if "\n" in skipped:
+                line += skipped.count("\n")
+                line_start = pos + skipped.rindex("\n") + 1
+            pos += len(skipped)
+        kind = kind_of[value[:1]]
+        size = len(value)
+        column = pos - line_start + 1
         if kind == "NAME":
-            if len(value) > MAX_NAME_LENGTH:
+            if size > MAX_NAME_LENGTH:
                 return None
+        elif kind in _UNPLACED:
+            add_kind(kind)
+            add_text(value)
+            add_position(None)
+            pos += size
+            continue
         elif kind in _OPENING:
             depth += 1
             if depth > MAX_NESTING:
@@ -111,24 +138,40 @@ def scan(text: str) -> list[tuple] | None:
         elif kind in _CLOSING:
             if depth:
                 depth -= 1
-        elif kind == "LONG_STRING":
-            newlines = value.count("\n")
-            if newlines:
-                first_line, column = line, start - line_start + 1
-                line += newlines
-                line_start = start + value.rindex("\n") + 1
-                append((kind, value, first_line, column, line, pos - line_start + 1))
-                continue
+        elif kind == "STRING":
+            if value.startswith('"""'):
+                kind = "LONG_STRING"
+                newlines = value.count("\n")
+                if newlines:
+                    first_line = line
+                    line += newlines
+                    line_start = pos + value.rindex("\n") + 1
+                    pos += size
+                    add_kind(kind)
+                    add_text(value)
+                    add_position(_new(_Pos, (file, first_line, column, line, pos - line_start + 1)))
+                    continue
+        elif kind == "?":
+            kind = _numeric(value)
         elif kind == "$END":
-            append((kind, value, line, start - line_start + 1, line, start - line_start + 1))
-            return tokens
-        append((kind, value, line, start - line_start + 1, line, pos - line_start + 1))
+            # findall skips what no token matches: then the pairs fall short of the text
+            if pos != len(text):
+                return None
+            add_kind(kind)
+            add_text(value)
+            add_position(_new(_Pos, (file, line, column, line, column)))
+            return kinds, texts, positions
+        add_kind(kind)
+        add_text(value)
+        add_position(_new(_Pos, (file, line, column, line, column + size)))
+        pos += size
+    return None  # no end: a character no token starts with before the end
 
 
 def parse_module(text: str, file: str) -> list | None:
     """The declarations of a file as syntax._Builder builds them (strings
     not yet decoded), or None: parse it with lark."""
-    tokens = scan(text)
+    tokens = scan(text, file)
     if tokens is None:
         return None
     try:
@@ -139,441 +182,444 @@ def parse_module(text: str, file: str) -> list | None:
 
 def parse_value(text: str, file: str):
     """One value (a `-p name=value`), or None: parse it with lark."""
-    tokens = scan(text)
+    tokens = scan(text, file)
     if tokens is None:
         return None
     try:
         parser = _Parser(tokens, file)
         value = parser.value()
-        if tokens[parser.i][0] != "$END":
+        if tokens[0][parser.i] != "$END":
             raise _NotClean
         return value
     except (_NotClean, RecursionError):
         return None
 
 
-def _end(value) -> tuple[int, int]:
-    """Where a value ends (a string is still its token)."""
-    if type(value) is RawString:
-        return value.end_line, value.end_column
-    pos = value.pos
-    return pos.end_line, pos.end_column
+def _end(value) -> A.Pos | RawString:
+    """What has a value's end_line and end_column (a string is still its token)."""
+    return value if type(value) is RawString else value.pos
 
 
 class _Parser:
-    __slots__ = ("tokens", "i", "file")
+    """Each method reads one rule of the grammar from token `self.i` on."""
 
-    def __init__(self, tokens: list[tuple], file: str) -> None:
-        self.tokens = tokens
+    __slots__ = ("kinds", "texts", "positions", "i", "file")
+
+    def __init__(self, tokens: tuple[list[str], list[str], list[A.Pos]], file: str) -> None:
+        self.kinds, self.texts, self.positions = tokens
         self.i = 0
         self.file = file
 
     # --- tokens ---------------------------------------------------------
 
-    def expect(self, kind: str) -> tuple:
-        t = self.tokens[self.i]
-        if t[0] != kind:
+    def expect(self, kind: str) -> int:
+        """The index of the next token, which must be of `kind`."""
+        i = self.i
+        if self.kinds[i] != kind:
             raise _NotClean
-        self.i += 1
-        return t
+        self.i = i + 1
+        return i
 
-    def word(self, text: str) -> tuple:
-        t = self.tokens[self.i]
-        if t[0] != "NAME" or t[1] != text:
+    def word(self, text: str) -> None:
+        i = self.i
+        if self.kinds[i] != "NAME" or self.texts[i] != text:
             raise _NotClean
-        self.i += 1
-        return t
+        self.i = i + 1
 
-    def pos(self, t: tuple) -> A.Pos:
-        return _new(_Pos, (self.file, t[2], t[3], t[4], t[5]))
+    def span(self, first: A.Pos, last) -> A.Pos:
+        """From `first` to the end of `last` (a position or a RawString)."""
+        return _new(_Pos, (self.file, first[1], first[2], last.end_line, last.end_column))
 
-    def span(self, first: tuple, end: tuple) -> A.Pos:
-        """From token `first` to `end`, an (end_line, end_column) pair."""
-        return _new(_Pos, (self.file, first[2], first[3], end[0], end[1]))
+    def raw_string(self, i: int) -> RawString:
+        p = self.positions[i]
+        return RawString(self.kinds[i], self.texts[i], p[1], p[2], p[3], p[4])
 
     # --- declarations ---------------------------------------------------
 
     def module(self) -> list:
-        tokens = self.tokens
+        kinds, texts = self.kinds, self.texts
         decls = []
         while True:
-            t = tokens[self.i]
-            kind = t[0]
+            i = self.i
+            kind = kinds[i]
             if kind == "$END":
                 return decls
             if kind == ";":
-                self.i += 1
+                self.i = i + 1
                 continue
             if kind != "NAME":
                 raise _NotClean
-            declaration = _DECLARATIONS.get(t[1])
+            declaration = _DECLARATIONS.get(texts[i])
             if declaration is None:
                 raise _NotClean
-            self.i += 1
-            decls.append(declaration(self, t))
+            self.i = i + 1
+            decls.append(declaration(self, self.positions[i]))
 
-    def import_decl(self, kw: tuple) -> A.Import:
-        t = self.tokens[self.i]
-        if t[0] != "STRING" and t[0] != "LONG_STRING":
+    def named(self) -> tuple[str, A.Pos]:
+        i = self.expect("NAME")
+        return _intern(self.texts[i]), self.positions[i]
+
+    def import_decl(self, kw: A.Pos) -> A.Import:
+        i = self.i
+        if self.kinds[i] != "STRING" and self.kinds[i] != "LONG_STRING":
             raise _NotClean
-        self.i += 1
-        return A.Import(RawString(*t), self.span(kw, (t[4], t[5])))
+        self.i = i + 1
+        path = self.raw_string(i)
+        return A.Import(path, self.span(kw, path))
 
-    def experiment_decl(self, kw: tuple) -> A.Experiment:
-        name = self.expect("NAME")
+    def experiment_decl(self, kw: A.Pos) -> A.Experiment:
+        name, name_pos = self.named()
         fields, close = self.block()
-        return A.Experiment(_intern(name[1]), self.pos(name), fields, self.span(kw, (close[4], close[5])))
+        return A.Experiment(name, name_pos, fields, self.span(kw, close))
 
-    def secret_decl(self, kw: tuple) -> A.Secret:
-        name = self.expect("NAME")
+    def secret_decl(self, kw: A.Pos) -> A.Secret:
+        name, name_pos = self.named()
         fields, close = self.block()
-        return A.Secret(_intern(name[1]), self.pos(name), fields, self.span(kw, (close[4], close[5])))
+        return A.Secret(name, name_pos, fields, self.span(kw, close))
 
-    def dataset_decl(self, kw: tuple) -> A.Dataset:
-        name = self.expect("NAME")
+    def dataset_decl(self, kw: A.Pos) -> A.Dataset:
+        name, name_pos = self.named()
         fields, close = self.block()
-        return A.Dataset(_intern(name[1]), self.pos(name), fields, self.span(kw, (close[4], close[5])))
+        return A.Dataset(name, name_pos, fields, self.span(kw, close))
 
-    def param_decl(self, kw: tuple) -> A.Param:
-        name = self.expect("NAME")
+    def param_decl(self, kw: A.Pos) -> A.Param:
+        name, name_pos = self.named()
         self.expect(":")
         type_ = self.type_expr()
         self.expect("=")
         value = self.value()
-        return A.Param(_intern(name[1]), self.pos(name), type_, value, self.span(kw, _end(value)))
+        return A.Param(name, name_pos, type_, value, self.span(kw, _end(value)))
 
-    def site_decl(self, kw: tuple) -> A.Site:
-        name = self.expect("NAME")
+    def site_decl(self, kw: A.Pos) -> A.Site:
+        name, name_pos = self.named()
         self.expect(":")
-        kind = self.expect("NAME")
+        kind, kind_pos = self.named()
         self.expect("{")
-        tokens = self.tokens
+        kinds, texts = self.kinds, self.texts
         fields: list[A.Field] = []
         pools: list[A.PoolDecl] = []
         keywords = _NOTHING  # words lark would take as keywords here
         while True:
-            t = tokens[self.i]
-            k = t[0]
+            i = self.i
+            k = kinds[i]
             if k == "NAME":
-                word = t[1]
+                word = texts[i]
                 if word == "partition" or word == "pool":
-                    self.i += 1
-                    pool_name = self.expect("NAME")
+                    self.i = i + 1
+                    pool, pool_pos = self.named()
                     pool_fields, close = self.block()
-                    pools.append(A.PoolDecl(_intern(word), self.pos(t), _intern(pool_name[1]), self.pos(pool_name),
-                                            pool_fields, self.span(t, (close[4], close[5]))))
+                    start = self.positions[i]
+                    pools.append(A.PoolDecl(_intern(word), start, pool, pool_pos, pool_fields, self.span(start, close)))
                     keywords = _AFTER_BLOCK
                     continue
                 if word in keywords:
                     raise _NotClean
-                fields.append(self.field(t))
-                keywords = _AFTER_CALL if tokens[self.i - 1][0] == ")" else _AFTER_VALUE
+                fields.append(self.field(i))
+                keywords = _AFTER_CALL if kinds[self.i - 1] == ")" else _AFTER_VALUE
             elif k == ";":
-                self.i += 1
+                self.i = i + 1
                 keywords = _NOTHING
             elif k == "}":
-                self.i += 1
-                return A.Site(_intern(name[1]), self.pos(name), _intern(kind[1]), self.pos(kind), fields, pools,
-                              self.span(kw, (t[4], t[5])))
+                self.i = i + 1
+                return A.Site(name, name_pos, kind, kind_pos, fields, pools, self.span(kw, self.positions[i]))
             else:
                 raise _NotClean
 
-    def link_decl(self, kw: tuple) -> A.Link:
-        source = self.expect("NAME")
+    def link_decl(self, kw: A.Pos) -> A.Link:
+        source, source_pos = self.named()
         op = self.expect("LINK_OP")
-        target = self.expect("NAME")
+        target, target_pos = self.named()
         fields, close = self.block()
-        return A.Link(_intern(source[1]), self.pos(source), op[1] == "<->", _intern(target[1]), self.pos(target),
-                      fields, self.span(kw, (close[4], close[5])))
+        return A.Link(source, source_pos, self.texts[op] == "<->", target, target_pos, fields, self.span(kw, close))
 
-    def template_decl(self, kw: tuple) -> A.Template:
-        name = self.expect("NAME")
+    def template_decl(self, kw: A.Pos) -> A.Template:
+        name, name_pos = self.named()
         self.expect("(")
-        tokens = self.tokens
+        kinds = self.kinds
         params = []
-        if tokens[self.i][0] != ")":
+        if kinds[self.i] != ")":
             while True:
                 params.append(self.tparam())
-                if tokens[self.i][0] != ",":
+                if kinds[self.i] != ",":
                     break
                 self.i += 1
-                if tokens[self.i][0] == ")":
+                if kinds[self.i] == ")":
                     break
         self.expect(")")
         self.expect(":")
-        kind = self.expect("NAME")
+        kind, kind_pos = self.named()
         body, close = self.body()
-        return A.Template(_intern(name[1]), self.pos(name), params, _intern(kind[1]), self.pos(kind), body,
-                          self.span(kw, (close[4], close[5])))
+        return A.Template(name, name_pos, params, kind, kind_pos, body, self.span(kw, close))
 
     def tparam(self) -> A.TemplateParam:
-        name = self.expect("NAME")
+        name, name_pos = self.named()
         self.expect(":")
         type_ = self.type_expr()
         default = None
-        if self.tokens[self.i][0] == "=":
+        if self.kinds[self.i] == "=":
             self.i += 1
             default = self.value()
-        return A.TemplateParam(_intern(name[1]), self.pos(name), type_, default)
+        return A.TemplateParam(name, name_pos, type_, default)
 
-    def stage_decl(self, kw: tuple) -> A.Stage:
-        name = self.expect("NAME")
-        tokens = self.tokens
+    def stage_decl(self, kw: A.Pos) -> A.Stage:
+        name, name_pos = self.named()
+        kinds = self.kinds
         call = None
-        if tokens[self.i][0] == ":":
+        if kinds[self.i] == ":":
             self.i += 1
             call = self.call()
         sweep: list[A.SweepAxis] = []
-        t = tokens[self.i]
-        if t[0] == "NAME" and t[1] == "for":
+        if kinds[self.i] == "NAME" and self.texts[self.i] == "for":
             self.i += 1
             while True:
                 sweep.extend(self.sweep_axis())
-                if tokens[self.i][0] != ",":
+                if kinds[self.i] != ",":
                     break
                 self.i += 1
         body, close = self.body()
-        return A.Stage(_intern(name[1]), self.pos(name), call, sweep, body, self.span(kw, (close[4], close[5])))
+        return A.Stage(name, name_pos, call, sweep, body, self.span(kw, close))
 
-    def service_decl(self, kw: tuple) -> A.Service:
-        name = self.expect("NAME")
+    def service_decl(self, kw: A.Pos) -> A.Service:
+        name, name_pos = self.named()
         call = None
-        if self.tokens[self.i][0] == ":":
+        if self.kinds[self.i] == ":":
             self.i += 1
             call = self.call()
         body, close = self.body()
-        return A.Service(_intern(name[1]), self.pos(name), call, body, self.span(kw, (close[4], close[5])))
+        return A.Service(name, name_pos, call, body, self.span(kw, close))
 
     def sweep_axis(self) -> list[A.SweepAxis]:
-        tokens = self.tokens
-        t = tokens[self.i]
-        if t[0] != "(":
-            name = self.expect("NAME")
+        kinds = self.kinds
+        if kinds[self.i] != "(":
+            name, name_pos = self.named()
             self.word("in")
-            return [A.SweepAxis(_intern(name[1]), self.pos(name), self.value())]
+            return [A.SweepAxis(name, name_pos, self.value())]
+        opening = self.positions[self.i]
         self.i += 1
-        names = [self.expect("NAME")]
-        while tokens[self.i][0] == ",":
+        names = [self.named()]
+        while kinds[self.i] == ",":
             self.i += 1
-            names.append(self.expect("NAME"))
+            names.append(self.named())
         self.expect(")")
         self.word("in")
         values = self.value()
-        together = A.Zip([_intern(n[1]) for n in names], [self.pos(n) for n in names], values,
-                         self.span(t, _end(values)))
+        together = A.Zip([n for n, _ in names], [p for _, p in names], values, self.span(opening, _end(values)))
         return ZipAxes(together).axes()
 
     def call(self) -> A.Call:
-        name = self.expect("NAME")
-        if self.tokens[self.i][0] != "(":
+        i = self.expect("NAME")
+        if self.kinds[self.i] != "(":
             raise _NotClean
         self.i += 1
-        return self.call_rest(name)
+        return self.call_rest(i)
 
     def type_expr(self) -> A.TypeExpr:
-        name = self.expect("NAME")
-        if self.tokens[self.i][0] != "[":
-            return A.TypeExpr(_intern(name[1]), None, self.pos(name))
+        name, name_pos = self.named()
+        if self.kinds[self.i] != "[":
+            return A.TypeExpr(name, None, name_pos)
         self.i += 1
         arg = self.type_expr()
-        close = self.expect("]")
-        return A.TypeExpr(_intern(name[1]), arg, self.span(name, (close[4], close[5])))
+        close = self.positions[self.expect("]")]
+        return A.TypeExpr(name, arg, self.span(name_pos, close))
 
     # --- blocks ---------------------------------------------------------
 
-    def block(self) -> tuple[list[A.Field], tuple]:
-        """`{ field* }`: the fields and the closing token."""
+    def block(self) -> tuple[list[A.Field], A.Pos]:
+        """`{ field* }`: the fields and the closing brace's position."""
         self.expect("{")
-        tokens = self.tokens
+        kinds, texts = self.kinds, self.texts
         fields = []
         keywords = _NOTHING
         while True:
-            t = tokens[self.i]
-            k = t[0]
+            i = self.i
+            k = kinds[i]
             if k == "NAME":
-                if t[1] in keywords:
+                if texts[i] in keywords:
                     raise _NotClean
-                fields.append(self.field(t))
-                keywords = _AFTER_CALL if tokens[self.i - 1][0] == ")" else _AFTER_VALUE
+                fields.append(self.field(i))
+                keywords = _AFTER_CALL if kinds[self.i - 1] == ")" else _AFTER_VALUE
             elif k == ";":
-                self.i += 1
+                self.i = i + 1
                 keywords = _NOTHING
             elif k == "}":
-                self.i += 1
-                return fields, t
+                self.i = i + 1
+                return fields, self.positions[i]
             else:
                 raise _NotClean
 
-    def body(self) -> tuple[A.Body, tuple]:
+    def body(self) -> tuple[A.Body, A.Pos]:
         """`{ (field | port)* }`: a stage's, service's or template's."""
         self.expect("{")
-        tokens = self.tokens
+        kinds, texts, positions = self.kinds, self.texts, self.positions
         fields = []
         ports = []
         keywords = _NOTHING
         while True:
-            t = tokens[self.i]
-            k = t[0]
+            i = self.i
+            k = kinds[i]
             if k == "NAME":
-                word = t[1]
+                word = texts[i]
                 if word == "in" or word == "out":
-                    self.i += 1
-                    name = self.expect("NAME")
-                    self.expect("=")
+                    j = i + 1
+                    if kinds[j] != "NAME" or kinds[j + 1] != "=":
+                        raise _NotClean
+                    self.i = j + 2
                     value = self.value()
-                    ports.append(A.Port(_intern(word), _intern(name[1]), self.pos(name), value,
-                                        self.span(t, _end(value))))
+                    ports.append(A.Port(_intern(word), _intern(texts[j]), positions[j], value,
+                                        self.span(positions[i], _end(value))))
                 elif word in keywords:
                     raise _NotClean
                 else:
-                    fields.append(self.field(t))
-                keywords = _AFTER_CALL if tokens[self.i - 1][0] == ")" else _AFTER_VALUE
+                    fields.append(self.field(i))
+                keywords = _AFTER_CALL if kinds[self.i - 1] == ")" else _AFTER_VALUE
             elif k == ";":
-                self.i += 1
+                self.i = i + 1
                 keywords = _NOTHING
             elif k == "}":
-                self.i += 1
-                return A.Body(fields, ports), t
+                self.i = i + 1
+                return A.Body(fields, ports), positions[i]
             else:
                 raise _NotClean
 
-    def field(self, name: tuple) -> A.Field:
-        self.i += 1
-        if self.tokens[self.i][0] != "=":
+    def field(self, i: int) -> A.Field:
+        """`name = value`, the name being token `i`."""
+        if self.kinds[i + 1] != "=":
             raise _NotClean
-        self.i += 1
-        return A.Field(_intern(name[1]), self.pos(name), self.value())
+        self.i = i + 2
+        return A.Field(_intern(self.texts[i]), self.positions[i], self.value())
 
     # --- values ---------------------------------------------------------
 
     def value(self):
-        tokens = self.tokens
-        t = tokens[self.i]
-        k = t[0]
-        self.i += 1
+        kinds = self.kinds
+        i = self.i
+        k = kinds[i]
+        self.i = i + 1
         if k == "NAME":
-            word = t[1]
+            word = self.texts[i]
             if word == "true" or word == "false":
-                return A.Bool(word == "true", self.pos(t))
-            after = tokens[self.i][0]
+                return A.Bool(word == "true", self.positions[i])
+            after = kinds[i + 1]
             if after == "(":
-                self.i += 1
-                return self.call_rest(t)
+                self.i = i + 2
+                return self.call_rest(i)
             if after == "[":
-                self.i += 1
-                return self.select_rest(t)
+                self.i = i + 2
+                return self.select_rest(i)
+            if after != ".":
+                return A.Ref([_intern(word)], self.positions[i])
             names = [_intern(word)]
-            last = t
-            while after == ".":
+            last = i
+            while kinds[self.i] == ".":
                 self.i += 1
                 last = self.expect("NAME")
-                names.append(_intern(last[1]))
-                after = tokens[self.i][0]
-            return A.Ref(names, self.span(t, (last[4], last[5])))
+                names.append(_intern(self.texts[last]))
+            return A.Ref(names, self.span(self.positions[i], self.positions[last]))
         if k == "STRING" or k == "LONG_STRING":
-            return RawString(*t)
+            return self.raw_string(i)
         if k == "QUANTITY":
-            text = t[1]
+            text = self.texts[i]
             m = QUANTITY_SPLIT.match(text)
-            return A.Quantity(float(m.group(1)), _intern(m.group(2)), text, self.pos(t))
+            return A.Quantity(float(m.group(1)), _intern(m.group(2)), text, self.positions[i])
         if k == "NUMBER":
-            text = t[1]
-            count = A.Num(parse_number(text), text, self.pos(t))
-            x = tokens[self.i]
-            if x[0] != "NAME" or x[1] != "x":
+            text = self.texts[i]
+            count = A.Num(parse_number(text), text, self.positions[i])
+            if kinds[i + 1] != "NAME" or self.texts[i + 1] != "x":
                 return count
-            self.i += 1
-            type_ = self.expect("NAME")
-            return A.GpuSpec(count, _intern(type_[1]), self.pos(type_), self.span(t, (type_[4], type_[5])))
+            self.i = i + 2
+            type_, type_pos = self.named()
+            return A.GpuSpec(count, type_, type_pos, self.span(self.positions[i], type_pos))
         if k == "[":
             items = []
-            if tokens[self.i][0] != "]":
+            if kinds[self.i] != "]":
                 while True:
                     items.append(self.value())
-                    if tokens[self.i][0] != ",":
+                    if kinds[self.i] != ",":
                         break
                     self.i += 1
-                    if tokens[self.i][0] == "]":
+                    if kinds[self.i] == "]":
                         break
-            close = self.expect("]")
-            return A.ListV(items, self.span(t, (close[4], close[5])))
+            close = self.positions[self.expect("]")]
+            return A.ListV(items, self.span(self.positions[i], close))
         if k == "{":
             entries = []
-            if tokens[self.i][0] != "}":
+            if kinds[self.i] != "}":
                 while True:
                     entries.append(self.map_item())
-                    if tokens[self.i][0] != ",":
+                    if kinds[self.i] != ",":
                         break
                     self.i += 1
-                    if tokens[self.i][0] == "}":
+                    if kinds[self.i] == "}":
                         break
-            close = self.expect("}")
-            return A.MapV(entries, self.span(t, (close[4], close[5])))
+            close = self.positions[self.expect("}")]
+            return A.MapV(entries, self.span(self.positions[i], close))
         raise _NotClean
 
     def map_item(self) -> A.MapItem:
-        tokens = self.tokens
-        t = tokens[self.i]
-        k = t[0]
-        self.i += 1
+        kinds = self.kinds
+        i = self.i
+        k = kinds[i]
+        self.i = i + 1
         if k == "STRING" or k == "LONG_STRING":
-            key = RawString(*t)
-            key_pos = self.pos(t)
+            key = self.raw_string(i)
+            key_pos = self.positions[i]
         elif k == "NAME":
-            names = [t[1]]
-            last = t
-            while tokens[self.i][0] == ".":
+            names = [self.texts[i]]
+            last = i
+            while kinds[self.i] == ".":
                 self.i += 1
                 last = self.expect("NAME")
-                names.append(last[1])
+                names.append(self.texts[last])
             key = ".".join(names)
-            key_pos = self.span(t, (last[4], last[5]))
+            key_pos = self.positions[i] if last == i else self.span(self.positions[i], self.positions[last])
         else:
             raise _NotClean
         self.expect(":")
         return A.MapItem(key, key_pos, self.value())
 
-    def call_rest(self, name: tuple) -> A.Call:
-        """After `name (`."""
-        tokens = self.tokens
+    def call_rest(self, name: int) -> A.Call:
+        """After `name (`, `name` being the name token's index."""
+        kinds, texts = self.kinds, self.texts
         args = []
         kwargs = []
-        if tokens[self.i][0] != ")":
+        if kinds[self.i] != ")":
             while True:
-                t = tokens[self.i]
-                if t[0] == "NAME" and tokens[self.i + 1][0] == "=" and t[1] != "true" and t[1] != "false":
-                    self.i += 2
-                    kwargs.append(A.KwArg(_intern(t[1]), self.pos(t), self.value()))
+                i = self.i
+                if kinds[i] == "NAME" and kinds[i + 1] == "=" and texts[i] != "true" and texts[i] != "false":
+                    self.i = i + 2
+                    kwargs.append(A.KwArg(_intern(texts[i]), self.positions[i], self.value()))
                 else:
                     args.append(self.value())
-                if tokens[self.i][0] != ",":
+                if kinds[self.i] != ",":
                     break
                 self.i += 1
-                if tokens[self.i][0] == ")":
+                if kinds[self.i] == ")":
                     break
-        close = self.expect(")")
-        return A.Call(_intern(name[1]), self.pos(name), args, kwargs, self.span(name, (close[4], close[5])))
+        close = self.positions[self.expect(")")]
+        start = self.positions[name]
+        return A.Call(_intern(texts[name]), start, args, kwargs, self.span(start, close))
 
-    def select_rest(self, name: tuple) -> A.Select:
+    def select_rest(self, name: int) -> A.Select:
         """After `name [`."""
-        tokens = self.tokens
+        kinds = self.kinds
         keys = []
         while True:
-            key = self.expect("NAME")
+            key, key_pos = self.named()
             self.expect("=")
-            keys.append(A.KwArg(_intern(key[1]), self.pos(key), self.value()))
-            if tokens[self.i][0] != ",":
+            keys.append(A.KwArg(key, key_pos, self.value()))
+            if kinds[self.i] != ",":
                 break
             self.i += 1
-            if tokens[self.i][0] == "]":
+            if kinds[self.i] == "]":
                 break
-        last = self.expect("]")
+        last = self.positions[self.expect("]")]
         names = []
-        while tokens[self.i][0] == ".":
+        while kinds[self.i] == ".":
             self.i += 1
-            last = self.expect("NAME")
-            names.append(_intern(last[1]))
-        return A.Select(_intern(name[1]), self.pos(name), keys, names, self.span(name, (last[4], last[5])))
+            word, last = self.named()
+            names.append(word)
+        start = self.positions[name]
+        return A.Select(_intern(self.texts[name]), start, keys, names, self.span(start, last))
 
 
 _DECLARATIONS = {

@@ -31,11 +31,19 @@ class _Finisher:
         self.diags = diags
 
     def value(self, v):
-        if type(v) is RawString:
+        # exact types, commonest first: no subclass of these exists
+        kind = type(v)
+        if kind is RawString:
             return decode_string(v, self.file, self.diags)
-        if isinstance(v, A.ListV):
-            v.items = [self.value(x) for x in v.items]
-        elif isinstance(v, A.MapV):
+        if kind is A.Call:
+            value = self.value
+            v.args = [value(x) for x in v.args]
+            for kw in v.kwargs:
+                kw.value = value(kw.value)
+        elif kind is A.ListV:
+            value = self.value
+            v.items = [value(x) for x in v.items]
+        elif kind is A.MapV:
             for item in v.items:
                 if type(item.key) is RawString:
                     decoded = decode_string(item.key, self.file, self.diags)
@@ -44,11 +52,7 @@ class _Finisher:
                         for p in decoded.pieces
                     )
                 item.value = self.value(item.value)
-        elif isinstance(v, A.Call):
-            v.args = [self.value(x) for x in v.args]
-            for kw in v.kwargs:
-                kw.value = self.value(kw.value)
-        elif isinstance(v, A.Select):
+        elif kind is A.Select:
             for kw in v.keys:
                 kw.value = self.value(kw.value)
         return v
@@ -95,6 +99,7 @@ class _Finisher:
             self.body(d.body)
 
 
+_new = tuple.__new__  # a Pos without NamedTuple's Python-level __new__
 _ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\"}
 # Control characters other than tab and line feed (NUL, CR, ESC, DEL, C1):
 # they have no business in a command, path or name, and break the files
@@ -130,8 +135,8 @@ def decode_string(tok: RawString, file: str, diags: Diagnostics) -> A.Str:
                     help_("strings hold printable text, tabs and line breaks; let the command "
                           "make any other character (with printf, say)"))
     if "$" not in body and (long or "\\" not in body):  # most strings: the text as written
-        return A.Str([body] if body else [], A.Pos(file, tok.line, tok.column, tok.end_line, tok.end_column),
-                     long)
+        pos = _new(A.Pos, (file, tok.line, tok.column, tok.end_line, tok.end_column))
+        return A.Str([body] if body else [], pos, long)
     while i < n:
         ch = body[i]
         if ch == "\\" and not long and i + 1 < n:
