@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import re
 import sys
+from itertools import islice
 
 from . import ast as A
 from .limits import MAX_NAME_LENGTH, MAX_NESTING
@@ -41,7 +42,8 @@ _SKIP = r"(?:[ \t\f\r\n]++|//[^\n]*+)*+"
 _TERMINALS = (
     ("LONG_STRING", r'"""[\s\S]*?"""'),
     ("STRING", '"(?:[^"\\\\\n]|\\\\.)*+"'),
-    ("QUANTITY", r"-?(\d+(\.\d+)?|\.\d+)([eE][+-]?\d+)?(?![eE][+-]?\d)([A-Za-z][A-Za-z0-9]*(\/[A-Za-z]+)?|\/[A-Za-z]+)"),
+    ("QUANTITY", r"-?(\d+(\.\d+)?|\.\d+)([eE][+-]?\d+)?(?![eE][+-]?\d)"
+                 r"([A-Za-z][A-Za-z0-9]*(\/[A-Za-z]+)?|\/[A-Za-z]+)"),
     ("NUMBER", r"-?(\d+(\.\d+)?|\.\d+)([eE][+-]?\d+)?"),
     ("NAME", r"[A-Za-z_][A-Za-z0-9_]*"),
     ("LINK_OP", r"(?:<\->|\->)"),
@@ -68,10 +70,12 @@ _FIRST = ("NAME", "EQUAL", "LBRACE", "RBRACE", "COMMA", "LPAR", "RPAR")
 _PAIRS = re.compile(f"({_SKIP})(" + "|".join(
     _plain(rx) for _, rx in sorted(_TERMINALS, key=lambda t: t[0] not in _FIRST)) + ")")
 _NUMBER = re.compile(dict(_TERMINALS)["NUMBER"])
+_GROUPS = re.Match.groups
 
 # Tokens are three parallel lists: kinds, texts and positions (ast.Pos,
-# shared by the nodes built on them; None for `=`, `,`, `:` and `;`). A punctuation token's kind is its
-# character; a word's is NAME, keyword or not (the parser decides).
+# shared by the nodes built on them; None for `=`, `,`, `:` and `;`). A
+# punctuation token's kind is its character; a word's is NAME, keyword or
+# not (the parser decides).
 _KIND_OF_FIRST = {c: c for c in ";:={},()[]"}
 _KIND_OF_FIRST.update({c: "NAME" for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_"})
 _KIND_OF_FIRST.update({c: "?" for c in "0123456789-."})  # a number, a quantity, `->` or `.`
@@ -104,91 +108,126 @@ def _numeric(text: str) -> str:
     return "NUMBER" if _NUMBER.fullmatch(text) else "QUANTITY"
 
 
-def scan(text: str, file: str) -> tuple[list[str], list[str], list[A.Pos]] | None:
-    """Kinds, texts and positions of the tokens, the last one `$END`; None on
-    a character no token starts with or a limit (lark's path reports both)."""
-    kinds: list[str] = []
-    texts: list[str] = []
-    positions: list[A.Pos] = []
-    add_kind, add_text, add_position = kinds.append, texts.append, positions.append
-    kind_of = _KIND_OF_FIRST
-    pos, line, line_start, depth = 0, 1, 0, 0
-    for skipped, value in _PAIRS.findall(text):
-        if skipped:
-            if "\n" in skipped:
-                line += skipped.count("\n")
-                line_start = pos + skipped.rindex("\n") + 1
-            pos += len(skipped)
-        kind = kind_of[value[:1]]
-        size = len(value)
-        column = pos - line_start + 1
-        if kind == "NAME":
-            if size > MAX_NAME_LENGTH:
-                return None
-        elif kind in _UNPLACED:
+# The scanner runs ahead of the parser by batches: the token lists of a
+# 20,000-task file would outweigh its syntax tree (about 80 bytes a token).
+_BATCH = 50_000
+_LOW = 10_000  # fewer tokens left than this before a declaration: scan on
+
+
+class _Tokens:
+    """The token lists, filled a batch at a time from one streamed
+    `finditer` over the text (the scanner's state kept between batches);
+    `drop` forgets the tokens the parser is done with."""
+
+    __slots__ = ("kinds", "texts", "positions", "pairs", "file", "size", "pos", "line", "line_start", "depth",
+                 "done")
+
+    def __init__(self, text: str, file: str) -> None:
+        self.kinds: list[str] = []
+        self.texts: list[str] = []
+        self.positions: list[A.Pos | None] = []
+        self.pairs = map(_GROUPS, _PAIRS.finditer(text))
+        self.file = file
+        self.size = len(text)
+        self.pos, self.line, self.line_start, self.depth = 0, 1, 0, 0
+        self.done = False  # `$END` scanned
+
+    def drop(self, count: int) -> None:
+        del self.kinds[:count], self.texts[:count], self.positions[:count]
+
+    def scan(self, count: int | None) -> None:
+        """Scan up to `count` more tokens (None: all); _NotClean on a
+        character no token starts with or a limit (lark's path reports both)."""
+        add_kind, add_text, add_position = self.kinds.append, self.texts.append, self.positions.append
+        kind_of = _KIND_OF_FIRST
+        file = self.file
+        pos, line, line_start, depth = self.pos, self.line, self.line_start, self.depth
+        for skipped, value in islice(self.pairs, count):
+            if skipped:
+                if "\n" in skipped:
+                    line += skipped.count("\n")
+                    line_start = pos + skipped.rindex("\n") + 1
+                pos += len(skipped)
+            kind = kind_of[value[:1]]
+            size = len(value)
+            column = pos - line_start + 1
+            if kind == "NAME":
+                if size > MAX_NAME_LENGTH:
+                    raise _NotClean
+            elif kind in _UNPLACED:
+                add_kind(kind)
+                add_text(value)
+                add_position(None)
+                pos += size
+                continue
+            elif kind in _OPENING:
+                depth += 1
+                if depth > MAX_NESTING:
+                    raise _NotClean
+            elif kind in _CLOSING:
+                if depth:
+                    depth -= 1
+            elif kind == "STRING":
+                if value.startswith('"""'):
+                    kind = "LONG_STRING"
+                    newlines = value.count("\n")
+                    if newlines:
+                        first_line = line
+                        line += newlines
+                        line_start = pos + value.rindex("\n") + 1
+                        pos += size
+                        add_kind(kind)
+                        add_text(value)
+                        add_position(_new(_Pos, (file, first_line, column, line, pos - line_start + 1)))
+                        continue
+            elif kind == "?":
+                kind = _numeric(value)
+            elif kind == "$END":
+                # finditer skips what no token matches: then the tokens fall short of the text
+                if pos != self.size:
+                    raise _NotClean
+                add_kind(kind)
+                add_text(value)
+                add_position(_new(_Pos, (file, line, column, line, column)))
+                self.done = True
+                return
             add_kind(kind)
             add_text(value)
-            add_position(None)
+            add_position(_new(_Pos, (file, line, column, line, column + size)))
             pos += size
-            continue
-        elif kind in _OPENING:
-            depth += 1
-            if depth > MAX_NESTING:
-                return None
-        elif kind in _CLOSING:
-            if depth:
-                depth -= 1
-        elif kind == "STRING":
-            if value.startswith('"""'):
-                kind = "LONG_STRING"
-                newlines = value.count("\n")
-                if newlines:
-                    first_line = line
-                    line += newlines
-                    line_start = pos + value.rindex("\n") + 1
-                    pos += size
-                    add_kind(kind)
-                    add_text(value)
-                    add_position(_new(_Pos, (file, first_line, column, line, pos - line_start + 1)))
-                    continue
-        elif kind == "?":
-            kind = _numeric(value)
-        elif kind == "$END":
-            # findall skips what no token matches: then the pairs fall short of the text
-            if pos != len(text):
-                return None
-            add_kind(kind)
-            add_text(value)
-            add_position(_new(_Pos, (file, line, column, line, column)))
-            return kinds, texts, positions
-        add_kind(kind)
-        add_text(value)
-        add_position(_new(_Pos, (file, line, column, line, column + size)))
-        pos += size
-    return None  # no end: a character no token starts with before the end
+        self.pos, self.line, self.line_start, self.depth = pos, line, line_start, depth
+        if count is None:  # no `$END`: cannot happen (\Z matches at the end)
+            raise _NotClean
+
+
+def scan(text: str, file: str) -> tuple[list[str], list[str], list[A.Pos | None]] | None:
+    """Kinds, texts and positions of all the tokens, the last one `$END`;
+    None on a character no token starts with or a limit."""
+    tokens = _Tokens(text, file)
+    try:
+        tokens.scan(None)
+    except _NotClean:
+        return None
+    return tokens.kinds, tokens.texts, tokens.positions
 
 
 def parse_module(text: str, file: str) -> list | None:
     """The declarations of a file as syntax._Builder builds them (strings
     not yet decoded), or None: parse it with lark."""
-    tokens = scan(text, file)
-    if tokens is None:
-        return None
     try:
-        return _Parser(tokens, file).module()
+        return _Parser(_Tokens(text, file)).module()
     except (_NotClean, RecursionError):
         return None
 
 
 def parse_value(text: str, file: str):
     """One value (a `-p name=value`), or None: parse it with lark."""
-    tokens = scan(text, file)
-    if tokens is None:
-        return None
     try:
-        parser = _Parser(tokens, file)
+        tokens = _Tokens(text, file)
+        tokens.scan(None)
+        parser = _Parser(tokens)
         value = parser.value()
-        if tokens[0][parser.i] != "$END":
+        if tokens.kinds[parser.i] != "$END":
             raise _NotClean
         return value
     except (_NotClean, RecursionError):
@@ -203,12 +242,14 @@ def _end(value) -> A.Pos | RawString:
 class _Parser:
     """Each method reads one rule of the grammar from token `self.i` on."""
 
-    __slots__ = ("kinds", "texts", "positions", "i", "file")
+    __slots__ = ("tokens", "kinds", "texts", "positions", "i", "file")
 
-    def __init__(self, tokens: tuple[list[str], list[str], list[A.Pos]], file: str) -> None:
-        self.kinds, self.texts, self.positions = tokens
+    def __init__(self, tokens: _Tokens) -> None:
+        self.tokens = tokens
+        # the same lists, changed in place as the scanner runs ahead
+        self.kinds, self.texts, self.positions = tokens.kinds, tokens.texts, tokens.positions
         self.i = 0
-        self.file = file
+        self.file = tokens.file
 
     # --- tokens ---------------------------------------------------------
 
@@ -237,10 +278,15 @@ class _Parser:
     # --- declarations ---------------------------------------------------
 
     def module(self) -> list:
+        tokens = self.tokens
         kinds, texts = self.kinds, self.texts
         decls = []
         while True:
             i = self.i
+            if not tokens.done and len(kinds) - i < _LOW:
+                tokens.drop(i)
+                self.i = i = 0
+                tokens.scan(_BATCH)
             kind = kinds[i]
             if kind == "$END":
                 return decls
@@ -252,8 +298,17 @@ class _Parser:
             declaration = _DECLARATIONS.get(texts[i])
             if declaration is None:
                 raise _NotClean
-            self.i = i + 1
-            decls.append(declaration(self, self.positions[i]))
+            while True:
+                self.i = i + 1
+                try:
+                    decls.append(declaration(self, self.positions[i]))
+                    break
+                except (_NotClean, IndexError):
+                    if tokens.done:
+                        raise _NotClean from None
+                # It runs past the tokens scanned so far (a stage reading
+                # thousands of files): scan as many again, read it again.
+                tokens.scan(max(_BATCH, len(kinds) - i))
 
     def named(self) -> tuple[str, A.Pos]:
         i = self.expect("NAME")

@@ -73,6 +73,17 @@ def test_every_example_is_parsed_by_the_fast_parser():
         assert descent.parse_module(_read(path), path.name) is not None, path
 
 
+@pytest.mark.parametrize("batch", [(1, 1), (5, 2), (40, 10)])
+def test_tokens_scanned_by_small_batches_parse_the_same(batch, monkeypatch):
+    # The scanner runs ahead by batches; a declaration longer than what is
+    # left is read again with more tokens. Tiny batches cross every boundary.
+    monkeypatch.setattr(descent, "_BATCH", batch[0])
+    monkeypatch.setattr(descent, "_LOW", batch[1])
+    for path in SOURCES:
+        assert_same(_read(path), path.name)
+    assert_same(_bench_texts()["fan_in gather"])
+
+
 def _bench_texts() -> dict[str, str]:
     # bench/ is a folder of scripts importing each other from there (tests/bench/conftest.py)
     if str(ROOT / "bench") not in sys.path:
