@@ -213,6 +213,17 @@ def test_check_and_compile_without_a_kubernetes_site_import_no_heavy_package(tmp
     assert loaded.isdisjoint(HEAVY), sorted(loaded & set(HEAVY))
 
 
+def test_checking_a_clean_file_does_not_import_lark():
+    # The fast parser (frontend/descent.py) reads a file without a syntax
+    # error, and a `-p` value; lark's parser is loaded only to report one.
+    loaded = _imported_after("from compiler import cli\n"
+                             "assert cli.main(['check', 'examples/ablation.mlx', '-p', 'batch=128']) == 0")
+    assert "lark" not in loaded
+    broken = _imported_after("from compiler import cli\n"
+                             "assert cli.main(['check', 'tests/frontend/bad/E0101_unexpected_token.mlx']) == 1")
+    assert "lark" in broken
+
+
 def test_compiling_a_kubernetes_site_imports_the_client(tmp_path):
     # The other side of the lazy import: the objects are still built with it.
     loaded = _imported_after(f"from compiler import cli\n"

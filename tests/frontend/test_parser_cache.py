@@ -8,16 +8,16 @@ import os
 from pathlib import Path
 
 from compiler.diagnostics import Diagnostics
-from compiler.frontend import parser_cache, syntax
+from compiler.frontend import lalr, parser_cache, syntax
 
 ROOT = Path(__file__).resolve().parents[2]
-OPTIONS = dict(parser="lalr", lexer=syntax.MlxLexer, start=["start", "value"], keep_all_tokens=True,
+OPTIONS = dict(parser="lalr", lexer=lalr.MlxLexer, start=["start", "value"], keep_all_tokens=True,
                maybe_placeholders=False)
 
 
 def _parser(folder: Path | None, monkeypatch):
     monkeypatch.setenv("MLC_CACHE_DIR", "" if folder is None else str(folder))
-    return parser_cache.cached_lark(syntax._grammar_text(), OPTIONS, syntax._Builder)
+    return parser_cache.cached_lark(lalr._grammar_text(), OPTIONS, lalr._Builder)
 
 
 def _ast(parser, text: str, path: str):
@@ -32,7 +32,7 @@ def _ast(parser, text: str, path: str):
 def test_the_cached_tables_parse_as_the_built_ones(tmp_path, monkeypatch):
     built = _parser(tmp_path, monkeypatch)
     files = list(tmp_path.iterdir())
-    assert [f.name for f in files] == [f"parser-{parser_cache.key(syntax._grammar_text(), OPTIONS)}.pickle"]
+    assert [f.name for f in files] == [f"parser-{parser_cache.key(lalr._grammar_text(), OPTIONS)}.pickle"]
     loaded = _parser(tmp_path, monkeypatch)
     assert loaded is not built and list(tmp_path.iterdir()) == files
     for example in sorted((ROOT / "examples").glob("*.mlx")):
@@ -75,7 +75,7 @@ def test_an_unwritable_cache_folder_is_not_an_error(tmp_path, monkeypatch):
 
 
 def test_the_key_follows_the_grammar_and_the_options():
-    grammar = syntax._grammar_text()
+    grammar = lalr._grammar_text()
     assert parser_cache.key(grammar, OPTIONS) == parser_cache.key(grammar, dict(OPTIONS))
     assert parser_cache.key(grammar + "\n", OPTIONS) != parser_cache.key(grammar, OPTIONS)
     assert parser_cache.key(grammar, {**OPTIONS, "start": ["start"]}) != parser_cache.key(grammar, OPTIONS)

@@ -1,0 +1,685 @@
+"""The fast parser: a hand-written recursive descent over grammar/mlx.lark
+with its own regular-expression scanner, building exactly the syntax tree
+lalr.py (lark's LALR parser with syntax._Builder's callbacks) builds,
+positions included.
+
+Design: this parser is the happy path only. It reports nothing: on any
+syntax error, on a limit (limits.py: name length, bracket nesting), or on
+anything it is not sure lark would accept, it returns None and the file is
+parsed again from the start by lalr.py, so every syntax diagnostic (E0101
+with its `expected ...` list from the LALR tables, recovery, E0102, E0103,
+E0106, E0109) is lark's, and grammar/mlx.lark stays the specification (the
+editors' files and the docs are made from it). lark is not even imported
+when a file parses cleanly. tests/frontend/test_descent.py holds the two
+parsers to the same trees and the same verdicts.
+
+Why: lark's driver alone (its LALR loop and Token objects, every callback a
+no-op) costs more than the whole front end may spend on a 20,000-task file
+(docs/benchmarks.md, "Parsing and memory (issue 19)").
+
+Tokens are lark's, from the same pattern (lexer.MlxLexer builds it from
+the grammar; a test compares the two). Keywords are contextual, as in lark:
+a word is a keyword only where lark's parser state can take that keyword.
+lark's LALR states merge contexts, so after a value (a field's, say) its
+state takes every word that may follow any value anywhere: `site`,
+`stage`, `in`, ... there are keywords even inside a `{ }` where only a
+field name can follow, and lark rejects such a field. The parser mirrors
+that (`_AFTER_VALUE`) by falling back, so lark reports it."""
+
+from __future__ import annotations
+
+import re
+import sys
+from itertools import islice
+
+from . import ast as A
+from .limits import MAX_NAME_LENGTH, MAX_NESTING
+from .parsed import DECL_KEYWORDS, QUANTITY_SPLIT, RawString, ZipAxes, parse_number
+
+# The pattern lexer.MlxLexer builds from the grammar's terminals (the same
+# text: tests/frontend/test_descent.py). Possessive skip: see lexer.py.
+_SKIP = r"(?:[ \t\f\r\n]++|//[^\n]*+)*+"
+_TERMINALS = (
+    ("LONG_STRING", r'"""[\s\S]*?"""'),
+    ("STRING", '"(?:[^"\\\\\n]|\\\\.)*+"'),
+    ("QUANTITY", r"-?(\d+(\.\d+)?|\.\d+)([eE][+-]?\d+)?(?![eE][+-]?\d)"
+                 r"([A-Za-z][A-Za-z0-9]*(\/[A-Za-z]+)?|\/[A-Za-z]+)"),
+    ("NUMBER", r"-?(\d+(\.\d+)?|\.\d+)([eE][+-]?\d+)?"),
+    ("NAME", r"[A-Za-z_][A-Za-z0-9_]*"),
+    ("LINK_OP", r"(?:<\->|\->)"),
+    ("SEMICOLON", ";"), ("COLON", ":"), ("EQUAL", "="), ("LBRACE", r"\{"), ("RBRACE", r"\}"),
+    ("COMMA", ","), ("LPAR", r"\("), ("RPAR", r"\)"), ("LSQB", r"\["), ("RSQB", r"\]"), ("DOT", r"\."),
+    ("_END", r"\Z"),
+)
+PATTERN = re.compile(_SKIP + "(?:" + "|".join(f"(?P<{name}>{rx})" for name, rx in _TERMINALS) + ")")
+
+
+def _plain(rx: str) -> str:
+    """`rx` with its groups made non-capturing."""
+    return re.sub(r"(?<!\\)\((?!\?)", "(?:", rx)
+
+
+# The same, for findall: (skipped text, token) pairs, scanned in C; a token
+# that starts with a digit, `-` or `.` is told apart by `_NUMBER` (a
+# QUANTITY never spells a whole NUMBER: its unit is not an exponent). Names
+# and the commonest punctuation are tried first: the order of two
+# alternatives only matters when they can start with the same character
+# (`"`: LONG_STRING before STRING; `-`, `.`, digits: QUANTITY before NUMBER
+# before LINK_OP and DOT), and those keep lark's order.
+_FIRST = ("NAME", "EQUAL", "LBRACE", "RBRACE", "COMMA", "LPAR", "RPAR")
+_PAIRS = re.compile(f"({_SKIP})(" + "|".join(
+    _plain(rx) for _, rx in sorted(_TERMINALS, key=lambda t: t[0] not in _FIRST)) + ")")
+_NUMBER = re.compile(dict(_TERMINALS)["NUMBER"])
+_GROUPS = re.Match.groups
+
+# Tokens are three parallel lists: kinds, texts and positions (ast.Pos,
+# shared by the nodes built on them; None for `=`, `,`, `:` and `;`). A
+# punctuation token's kind is its character; a word's is NAME, keyword or
+# not (the parser decides).
+_KIND_OF_FIRST = {c: c for c in ";:={},()[]"}
+_KIND_OF_FIRST.update({c: "NAME" for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_"})
+_KIND_OF_FIRST.update({c: "?" for c in "0123456789-."})  # a number, a quantity, `->` or `.`
+_KIND_OF_FIRST.update({'"': "STRING", "<": "LINK_OP", "": "$END"})
+_UNPLACED = frozenset("=,:;")  # no node's position starts or ends at one: no Pos made
+_OPENING = frozenset("{[(")
+_CLOSING = frozenset("}])")
+
+# Words lark lexes as keywords after a value (its states after any token
+# that ends a value); after a call's `)` also `for` (`stage s: t() for ...`).
+_AFTER_VALUE = frozenset(DECL_KEYWORDS + ("in", "out", "partition", "pool"))
+_AFTER_CALL = _AFTER_VALUE | {"for"}
+_AFTER_BLOCK = frozenset(DECL_KEYWORDS)  # after a pool's `}` inside a site
+_NOTHING: frozenset = frozenset()
+
+_new = tuple.__new__
+_Pos = A.Pos
+_intern = sys.intern
+
+
+class _NotClean(Exception):
+    """The text is not one this parser vouches for: lark's path decides."""
+
+
+def _numeric(text: str) -> str:
+    if text[0] == "-" and text[1:2] == ">":
+        return "LINK_OP"
+    if text == ".":
+        return "."
+    return "NUMBER" if _NUMBER.fullmatch(text) else "QUANTITY"
+
+
+# The scanner runs ahead of the parser by batches: the token lists of a
+# 20,000-task file would outweigh its syntax tree (about 80 bytes a token).
+_BATCH = 50_000
+_LOW = 10_000  # fewer tokens left than this before a declaration: scan on
+
+
+class _Tokens:
+    """The token lists, filled a batch at a time from one streamed
+    `finditer` over the text (the scanner's state kept between batches);
+    `drop` forgets the tokens the parser is done with."""
+
+    __slots__ = ("kinds", "texts", "positions", "pairs", "file", "size", "pos", "line", "line_start", "depth",
+                 "done")
+
+    def __init__(self, text: str, file: str) -> None:
+        self.kinds: list[str] = []
+        self.texts: list[str] = []
+        self.positions: list[A.Pos | None] = []
+        self.pairs = map(_GROUPS, _PAIRS.finditer(text))
+        self.file = file
+        self.size = len(text)
+        self.pos, self.line, self.line_start, self.depth = 0, 1, 0, 0
+        self.done = False  # `$END` scanned
+
+    def drop(self, count: int) -> None:
+        del self.kinds[:count], self.texts[:count], self.positions[:count]
+
+    def scan(self, count: int | None) -> None:
+        """Scan up to `count` more tokens (None: all); _NotClean on a
+        character no token starts with or a limit (lark's path reports both)."""
+        add_kind, add_text, add_position = self.kinds.append, self.texts.append, self.positions.append
+        kind_of = _KIND_OF_FIRST
+        file = self.file
+        pos, line, line_start, depth = self.pos, self.line, self.line_start, self.depth
+        for skipped, value in islice(self.pairs, count):
+            if skipped:
+                if "\n" in skipped:
+                    line += skipped.count("\n")
+                    line_start = pos + skipped.rindex("\n") + 1
+                pos += len(skipped)
+            kind = kind_of[value[:1]]
+            size = len(value)
+            column = pos - line_start + 1
+            if kind == "NAME":
+                if size > MAX_NAME_LENGTH:
+                    raise _NotClean
+            elif kind in _UNPLACED:
+                add_kind(kind)
+                add_text(value)
+                add_position(None)
+                pos += size
+                continue
+            elif kind in _OPENING:
+                depth += 1
+                if depth > MAX_NESTING:
+                    raise _NotClean
+            elif kind in _CLOSING:
+                if depth:
+                    depth -= 1
+            elif kind == "STRING":
+                if value.startswith('"""'):
+                    kind = "LONG_STRING"
+                    newlines = value.count("\n")
+                    if newlines:
+                        first_line = line
+                        line += newlines
+                        line_start = pos + value.rindex("\n") + 1
+                        pos += size
+                        add_kind(kind)
+                        add_text(value)
+                        add_position(_new(_Pos, (file, first_line, column, line, pos - line_start + 1)))
+                        continue
+            elif kind == "?":
+                kind = _numeric(value)
+            elif kind == "$END":
+                # finditer skips what no token matches: then the tokens fall short of the text
+                if pos != self.size:
+                    raise _NotClean
+                add_kind(kind)
+                add_text(value)
+                add_position(_new(_Pos, (file, line, column, line, column)))
+                self.done = True
+                return
+            add_kind(kind)
+            add_text(value)
+            add_position(_new(_Pos, (file, line, column, line, column + size)))
+            pos += size
+        self.pos, self.line, self.line_start, self.depth = pos, line, line_start, depth
+        if count is None:  # no `$END`: cannot happen (\Z matches at the end)
+            raise _NotClean
+
+
+def scan(text: str, file: str) -> tuple[list[str], list[str], list[A.Pos | None]] | None:
+    """Kinds, texts and positions of all the tokens, the last one `$END`;
+    None on a character no token starts with or a limit."""
+    tokens = _Tokens(text, file)
+    try:
+        tokens.scan(None)
+    except _NotClean:
+        return None
+    return tokens.kinds, tokens.texts, tokens.positions
+
+
+def parse_module(text: str, file: str) -> list | None:
+    """The declarations of a file as syntax._Builder builds them (strings
+    not yet decoded), or None: parse it with lark."""
+    try:
+        return _Parser(_Tokens(text, file)).module()
+    except (_NotClean, RecursionError):
+        return None
+
+
+def parse_value(text: str, file: str):
+    """One value (a `-p name=value`), or None: parse it with lark."""
+    try:
+        tokens = _Tokens(text, file)
+        tokens.scan(None)
+        parser = _Parser(tokens)
+        value = parser.value()
+        if tokens.kinds[parser.i] != "$END":
+            raise _NotClean
+        return value
+    except (_NotClean, RecursionError):
+        return None
+
+
+def _end(value) -> A.Pos | RawString:
+    """What has a value's end_line and end_column (a string is still its token)."""
+    return value if type(value) is RawString else value.pos
+
+
+class _Parser:
+    """Each method reads one rule of the grammar from token `self.i` on."""
+
+    __slots__ = ("tokens", "kinds", "texts", "positions", "i", "file")
+
+    def __init__(self, tokens: _Tokens) -> None:
+        self.tokens = tokens
+        # the same lists, changed in place as the scanner runs ahead
+        self.kinds, self.texts, self.positions = tokens.kinds, tokens.texts, tokens.positions
+        self.i = 0
+        self.file = tokens.file
+
+    # --- tokens ---------------------------------------------------------
+
+    def expect(self, kind: str) -> int:
+        """The index of the next token, which must be of `kind`."""
+        i = self.i
+        if self.kinds[i] != kind:
+            raise _NotClean
+        self.i = i + 1
+        return i
+
+    def word(self, text: str) -> None:
+        i = self.i
+        if self.kinds[i] != "NAME" or self.texts[i] != text:
+            raise _NotClean
+        self.i = i + 1
+
+    def span(self, first: A.Pos, last) -> A.Pos:
+        """From `first` to the end of `last` (a position or a RawString)."""
+        return _new(_Pos, (self.file, first[1], first[2], last.end_line, last.end_column))
+
+    def raw_string(self, i: int) -> RawString:
+        p = self.positions[i]
+        return RawString(self.kinds[i], self.texts[i], p[1], p[2], p[3], p[4])
+
+    # --- declarations ---------------------------------------------------
+
+    def module(self) -> list:
+        tokens = self.tokens
+        kinds, texts = self.kinds, self.texts
+        decls = []
+        while True:
+            i = self.i
+            if not tokens.done and len(kinds) - i < _LOW:
+                tokens.drop(i)
+                self.i = i = 0
+                tokens.scan(_BATCH)
+            kind = kinds[i]
+            if kind == "$END":
+                return decls
+            if kind == ";":
+                self.i = i + 1
+                continue
+            if kind != "NAME":
+                raise _NotClean
+            declaration = _DECLARATIONS.get(texts[i])
+            if declaration is None:
+                raise _NotClean
+            while True:
+                self.i = i + 1
+                try:
+                    decls.append(declaration(self, self.positions[i]))
+                    break
+                except (_NotClean, IndexError):
+                    if tokens.done:
+                        raise _NotClean from None
+                # It runs past the tokens scanned so far (a stage reading
+                # thousands of files): scan as many again, read it again.
+                tokens.scan(max(_BATCH, len(kinds) - i))
+
+    def named(self) -> tuple[str, A.Pos]:
+        i = self.expect("NAME")
+        return _intern(self.texts[i]), self.positions[i]
+
+    def import_decl(self, kw: A.Pos) -> A.Import:
+        i = self.i
+        if self.kinds[i] != "STRING" and self.kinds[i] != "LONG_STRING":
+            raise _NotClean
+        self.i = i + 1
+        path = self.raw_string(i)
+        return A.Import(path, self.span(kw, path))
+
+    def experiment_decl(self, kw: A.Pos) -> A.Experiment:
+        name, name_pos = self.named()
+        fields, close = self.block()
+        return A.Experiment(name, name_pos, fields, self.span(kw, close))
+
+    def secret_decl(self, kw: A.Pos) -> A.Secret:
+        name, name_pos = self.named()
+        fields, close = self.block()
+        return A.Secret(name, name_pos, fields, self.span(kw, close))
+
+    def dataset_decl(self, kw: A.Pos) -> A.Dataset:
+        name, name_pos = self.named()
+        fields, close = self.block()
+        return A.Dataset(name, name_pos, fields, self.span(kw, close))
+
+    def param_decl(self, kw: A.Pos) -> A.Param:
+        name, name_pos = self.named()
+        self.expect(":")
+        type_ = self.type_expr()
+        self.expect("=")
+        value = self.value()
+        return A.Param(name, name_pos, type_, value, self.span(kw, _end(value)))
+
+    def site_decl(self, kw: A.Pos) -> A.Site:
+        name, name_pos = self.named()
+        self.expect(":")
+        kind, kind_pos = self.named()
+        self.expect("{")
+        kinds, texts = self.kinds, self.texts
+        fields: list[A.Field] = []
+        pools: list[A.PoolDecl] = []
+        keywords = _NOTHING  # words lark would take as keywords here
+        while True:
+            i = self.i
+            k = kinds[i]
+            if k == "NAME":
+                word = texts[i]
+                if word == "partition" or word == "pool":
+                    self.i = i + 1
+                    pool, pool_pos = self.named()
+                    pool_fields, close = self.block()
+                    start = self.positions[i]
+                    pools.append(A.PoolDecl(_intern(word), start, pool, pool_pos, pool_fields, self.span(start, close)))
+                    keywords = _AFTER_BLOCK
+                    continue
+                if word in keywords:
+                    raise _NotClean
+                fields.append(self.field(i))
+                keywords = _AFTER_CALL if kinds[self.i - 1] == ")" else _AFTER_VALUE
+            elif k == ";":
+                self.i = i + 1
+                keywords = _NOTHING
+            elif k == "}":
+                self.i = i + 1
+                return A.Site(name, name_pos, kind, kind_pos, fields, pools, self.span(kw, self.positions[i]))
+            else:
+                raise _NotClean
+
+    def link_decl(self, kw: A.Pos) -> A.Link:
+        source, source_pos = self.named()
+        op = self.expect("LINK_OP")
+        target, target_pos = self.named()
+        fields, close = self.block()
+        return A.Link(source, source_pos, self.texts[op] == "<->", target, target_pos, fields, self.span(kw, close))
+
+    def template_decl(self, kw: A.Pos) -> A.Template:
+        name, name_pos = self.named()
+        self.expect("(")
+        kinds = self.kinds
+        params = []
+        if kinds[self.i] != ")":
+            while True:
+                params.append(self.tparam())
+                if kinds[self.i] != ",":
+                    break
+                self.i += 1
+                if kinds[self.i] == ")":
+                    break
+        self.expect(")")
+        self.expect(":")
+        kind, kind_pos = self.named()
+        body, close = self.body()
+        return A.Template(name, name_pos, params, kind, kind_pos, body, self.span(kw, close))
+
+    def tparam(self) -> A.TemplateParam:
+        name, name_pos = self.named()
+        self.expect(":")
+        type_ = self.type_expr()
+        default = None
+        if self.kinds[self.i] == "=":
+            self.i += 1
+            default = self.value()
+        return A.TemplateParam(name, name_pos, type_, default)
+
+    def stage_decl(self, kw: A.Pos) -> A.Stage:
+        name, name_pos = self.named()
+        kinds = self.kinds
+        call = None
+        if kinds[self.i] == ":":
+            self.i += 1
+            call = self.call()
+        sweep: list[A.SweepAxis] = []
+        if kinds[self.i] == "NAME" and self.texts[self.i] == "for":
+            self.i += 1
+            while True:
+                sweep.extend(self.sweep_axis())
+                if kinds[self.i] != ",":
+                    break
+                self.i += 1
+        body, close = self.body()
+        return A.Stage(name, name_pos, call, sweep, body, self.span(kw, close))
+
+    def service_decl(self, kw: A.Pos) -> A.Service:
+        name, name_pos = self.named()
+        call = None
+        if self.kinds[self.i] == ":":
+            self.i += 1
+            call = self.call()
+        body, close = self.body()
+        return A.Service(name, name_pos, call, body, self.span(kw, close))
+
+    def sweep_axis(self) -> list[A.SweepAxis]:
+        kinds = self.kinds
+        if kinds[self.i] != "(":
+            name, name_pos = self.named()
+            self.word("in")
+            return [A.SweepAxis(name, name_pos, self.value())]
+        opening = self.positions[self.i]
+        self.i += 1
+        names = [self.named()]
+        while kinds[self.i] == ",":
+            self.i += 1
+            names.append(self.named())
+        self.expect(")")
+        self.word("in")
+        values = self.value()
+        together = A.Zip([n for n, _ in names], [p for _, p in names], values, self.span(opening, _end(values)))
+        return ZipAxes(together).axes()
+
+    def call(self) -> A.Call:
+        i = self.expect("NAME")
+        if self.kinds[self.i] != "(":
+            raise _NotClean
+        self.i += 1
+        return self.call_rest(i)
+
+    def type_expr(self) -> A.TypeExpr:
+        name, name_pos = self.named()
+        if self.kinds[self.i] != "[":
+            return A.TypeExpr(name, None, name_pos)
+        self.i += 1
+        arg = self.type_expr()
+        close = self.positions[self.expect("]")]
+        return A.TypeExpr(name, arg, self.span(name_pos, close))
+
+    # --- blocks ---------------------------------------------------------
+
+    def block(self) -> tuple[list[A.Field], A.Pos]:
+        """`{ field* }`: the fields and the closing brace's position."""
+        self.expect("{")
+        kinds, texts = self.kinds, self.texts
+        fields = []
+        keywords = _NOTHING
+        while True:
+            i = self.i
+            k = kinds[i]
+            if k == "NAME":
+                if texts[i] in keywords:
+                    raise _NotClean
+                fields.append(self.field(i))
+                keywords = _AFTER_CALL if kinds[self.i - 1] == ")" else _AFTER_VALUE
+            elif k == ";":
+                self.i = i + 1
+                keywords = _NOTHING
+            elif k == "}":
+                self.i = i + 1
+                return fields, self.positions[i]
+            else:
+                raise _NotClean
+
+    def body(self) -> tuple[A.Body, A.Pos]:
+        """`{ (field | port)* }`: a stage's, service's or template's."""
+        self.expect("{")
+        kinds, texts, positions = self.kinds, self.texts, self.positions
+        fields = []
+        ports = []
+        keywords = _NOTHING
+        while True:
+            i = self.i
+            k = kinds[i]
+            if k == "NAME":
+                word = texts[i]
+                if word == "in" or word == "out":
+                    j = i + 1
+                    if kinds[j] != "NAME" or kinds[j + 1] != "=":
+                        raise _NotClean
+                    self.i = j + 2
+                    value = self.value()
+                    ports.append(A.Port(_intern(word), _intern(texts[j]), positions[j], value,
+                                        self.span(positions[i], _end(value))))
+                elif word in keywords:
+                    raise _NotClean
+                else:
+                    fields.append(self.field(i))
+                keywords = _AFTER_CALL if kinds[self.i - 1] == ")" else _AFTER_VALUE
+            elif k == ";":
+                self.i = i + 1
+                keywords = _NOTHING
+            elif k == "}":
+                self.i = i + 1
+                return A.Body(fields, ports), positions[i]
+            else:
+                raise _NotClean
+
+    def field(self, i: int) -> A.Field:
+        """`name = value`, the name being token `i`."""
+        if self.kinds[i + 1] != "=":
+            raise _NotClean
+        self.i = i + 2
+        return A.Field(_intern(self.texts[i]), self.positions[i], self.value())
+
+    # --- values ---------------------------------------------------------
+
+    def value(self):
+        kinds = self.kinds
+        i = self.i
+        k = kinds[i]
+        self.i = i + 1
+        if k == "NAME":
+            word = self.texts[i]
+            if word == "true" or word == "false":
+                return A.Bool(word == "true", self.positions[i])
+            after = kinds[i + 1]
+            if after == "(":
+                self.i = i + 2
+                return self.call_rest(i)
+            if after == "[":
+                self.i = i + 2
+                return self.select_rest(i)
+            if after != ".":
+                return A.Ref([_intern(word)], self.positions[i])
+            names = [_intern(word)]
+            last = i
+            while kinds[self.i] == ".":
+                self.i += 1
+                last = self.expect("NAME")
+                names.append(_intern(self.texts[last]))
+            return A.Ref(names, self.span(self.positions[i], self.positions[last]))
+        if k == "STRING" or k == "LONG_STRING":
+            return self.raw_string(i)
+        if k == "QUANTITY":
+            text = self.texts[i]
+            m = QUANTITY_SPLIT.match(text)
+            return A.Quantity(float(m.group(1)), _intern(m.group(2)), text, self.positions[i])
+        if k == "NUMBER":
+            text = self.texts[i]
+            count = A.Num(parse_number(text), text, self.positions[i])
+            if kinds[i + 1] != "NAME" or self.texts[i + 1] != "x":
+                return count
+            self.i = i + 2
+            type_, type_pos = self.named()
+            return A.GpuSpec(count, type_, type_pos, self.span(self.positions[i], type_pos))
+        if k == "[":
+            items = []
+            if kinds[self.i] != "]":
+                while True:
+                    items.append(self.value())
+                    if kinds[self.i] != ",":
+                        break
+                    self.i += 1
+                    if kinds[self.i] == "]":
+                        break
+            close = self.positions[self.expect("]")]
+            return A.ListV(items, self.span(self.positions[i], close))
+        if k == "{":
+            entries = []
+            if kinds[self.i] != "}":
+                while True:
+                    entries.append(self.map_item())
+                    if kinds[self.i] != ",":
+                        break
+                    self.i += 1
+                    if kinds[self.i] == "}":
+                        break
+            close = self.positions[self.expect("}")]
+            return A.MapV(entries, self.span(self.positions[i], close))
+        raise _NotClean
+
+    def map_item(self) -> A.MapItem:
+        kinds = self.kinds
+        i = self.i
+        k = kinds[i]
+        self.i = i + 1
+        if k == "STRING" or k == "LONG_STRING":
+            key = self.raw_string(i)
+            key_pos = self.positions[i]
+        elif k == "NAME":
+            names = [self.texts[i]]
+            last = i
+            while kinds[self.i] == ".":
+                self.i += 1
+                last = self.expect("NAME")
+                names.append(self.texts[last])
+            key = ".".join(names)
+            key_pos = self.positions[i] if last == i else self.span(self.positions[i], self.positions[last])
+        else:
+            raise _NotClean
+        self.expect(":")
+        return A.MapItem(key, key_pos, self.value())
+
+    def call_rest(self, name: int) -> A.Call:
+        """After `name (`, `name` being the name token's index."""
+        kinds, texts = self.kinds, self.texts
+        args = []
+        kwargs = []
+        if kinds[self.i] != ")":
+            while True:
+                i = self.i
+                if kinds[i] == "NAME" and kinds[i + 1] == "=" and texts[i] != "true" and texts[i] != "false":
+                    self.i = i + 2
+                    kwargs.append(A.KwArg(_intern(texts[i]), self.positions[i], self.value()))
+                else:
+                    args.append(self.value())
+                if kinds[self.i] != ",":
+                    break
+                self.i += 1
+                if kinds[self.i] == ")":
+                    break
+        close = self.positions[self.expect(")")]
+        start = self.positions[name]
+        return A.Call(_intern(texts[name]), start, args, kwargs, self.span(start, close))
+
+    def select_rest(self, name: int) -> A.Select:
+        """After `name [`."""
+        kinds = self.kinds
+        keys = []
+        while True:
+            key, key_pos = self.named()
+            self.expect("=")
+            keys.append(A.KwArg(key, key_pos, self.value()))
+            if kinds[self.i] != ",":
+                break
+            self.i += 1
+            if kinds[self.i] == "]":
+                break
+        last = self.positions[self.expect("]")]
+        names = []
+        while kinds[self.i] == ".":
+            self.i += 1
+            word, last = self.named()
+            names.append(word)
+        start = self.positions[name]
+        return A.Select(_intern(self.texts[name]), start, keys, names, self.span(start, last))
+
+
+_DECLARATIONS = {
+    "import": _Parser.import_decl, "experiment": _Parser.experiment_decl, "param": _Parser.param_decl,
+    "secret": _Parser.secret_decl, "dataset": _Parser.dataset_decl, "site": _Parser.site_decl,
+    "link": _Parser.link_decl, "template": _Parser.template_decl, "stage": _Parser.stage_decl,
+    "service": _Parser.service_decl,
+}
