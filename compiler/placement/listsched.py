@@ -97,6 +97,76 @@ def _stop_service(cap: PoolCapacity, nodes: list[int], held: list[float], demand
         cap.release(node, max(at, end), inf, *demand)
 
 
+class State:
+    """Everything a list schedule has decided after placing some units in
+    its priority order: capacities, each placed unit's pool, node and times,
+    where data already is, the running totals, and what is still waiting.
+    Which unit comes next depends on the priorities and the graph only,
+    never on the choices, so a state taken before the k-th unit of a
+    schedule's order, with the units before it fixed to their pools, is
+    where any re-run with those units fixed stands then: the local search
+    resumes from a copy of it instead of re-placing them."""
+
+    __slots__ = ("by_rank", "caps", "consumers_left", "done", "egress_total", "finish_of", "heap", "held_from",
+                 "horizon", "last_use", "node_of", "order", "pool_of", "present", "rank_of", "remaining_min",
+                 "run_cost", "service_rate", "site_of", "spent", "start_of", "waiting")
+
+    def copy(self) -> State:
+        other = State.__new__(State)
+        for name in State.__slots__:
+            setattr(other, name, getattr(self, name))
+        # What placing more units changes in place; the rest is replaced
+        # whole (a unit's node list, a service's holds) or never changes
+        # (the priority order).
+        other.caps = [cap.copy() for cap in self.caps]
+        for name in ("consumers_left", "done", "finish_of", "heap", "last_use", "node_of", "order", "pool_of",
+                     "run_cost", "site_of", "start_of", "waiting"):
+            setattr(other, name, getattr(self, name)[:])
+        other.present = {key: sites.copy() for key, sites in self.present.items()}
+        other.held_from = dict(self.held_from)
+        return other
+
+
+def start(problem: Problem, priority: list[float], policy: Policy) -> State:
+    """The state before any unit is placed."""
+    n = problem.n
+    state = State()
+    state.caps = new_capacities(problem)
+    state.pool_of, state.node_of = [-1] * n, [[] for _ in range(n)]
+    state.start_of, state.finish_of, state.done = [0.0] * n, [0.0] * n, [0.0] * n
+    state.run_cost = [0.0] * n
+    state.site_of = [-1] * n
+    # Sites each output or data set is already on (or on its way to).
+    state.present = {}
+    state.egress_total = state.spent = 0.0
+    # Services are paid until the makespan: a unit that ends after every
+    # unit placed so far keeps the running services paid for that long too.
+    state.service_rate = state.horizon = 0.0
+    state.remaining_min = sum(policy.min_cost)
+    # Services that stop with their last consumer: consumers not yet placed,
+    # the latest consumer finish so far, and where each replica's hold began.
+    # A service used by another service stops after that one does: it is
+    # simply held for ever here (never counted down to zero).
+    consumers_left = state.consumers_left = [0] * n
+    for c, services in enumerate(problem.uses):
+        for v in services:
+            consumers_left[v] += 1 + (n if problem.is_service[c] else 0)
+    state.last_use = [0.0] * n
+    state.held_from = {}
+    state.order = []
+    state.waiting = [len(problem.preds[u]) for u in range(n)]
+    # The ready units by priority, then name: a heap of each unit's place
+    # in that order, plain ints (cheap to compare, unlike tied names).
+    names = problem.names
+    state.by_rank = sorted(range(n), key=lambda u: (-priority[u], names[u]))
+    rank_of = state.rank_of = [0] * n
+    for r, u in enumerate(state.by_rank):
+        rank_of[u] = r
+    state.heap = [rank_of[u] for u in range(n) if not state.waiting[u]]
+    heapq.heapify(state.heap)
+    return state
+
+
 def run(
     problem: Problem,
     priority: list[float],
@@ -114,7 +184,23 @@ def run(
     all of them) would have given at that moment, for the reasons shown to
     the user; the schedule keeps them (`Schedule.explained`), so the plan
     need not re-run it. Recording never changes a choice."""
-    n = problem.n
+    state = start(problem, priority, policy)
+    advance(problem, state, policy, lookahead, fixed, explain, explain_kind)
+    return schedule_of(problem, state, name, explain)
+
+
+def advance(
+    problem: Problem,
+    state: State,
+    policy: Policy,
+    lookahead: list[list[float]] | None = None,
+    fixed: dict[int, int] | None = None,
+    explain: list[list[Option]] | None = None,
+    explain_kind: str | None = None,
+    until: int = -1,
+) -> None:
+    """Place units in priority order from `state` on (as `run` does), until
+    `until` units are placed (-1: all of them)."""
     runtime, rate, options = problem.runtime, problem.rate, problem.options
     pool_site, preds, datasets = problem.pool_site, problem.preds, problem.datasets
     routes = problem.routes
@@ -142,28 +228,14 @@ def run(
 
     dated = kind == "cost" and deadline is not None  # a unit finishing too late is chosen last
     site_count = len(problem.sites)
-    caps = new_capacities(problem)
-    pool_of, node_of = [-1] * n, [[] for _ in range(n)]
-    start_of, finish_of, done = [0.0] * n, [0.0] * n, [0.0] * n
-    run_cost = [0.0] * n
-    site_of = [-1] * n
-    # Sites each output or data set is already on (or on its way to).
-    present: dict[str, set[int]] = {}
-    egress_total = spent = 0.0
-    # Services are paid until the makespan: a unit that ends after every
-    # unit placed so far keeps the running services paid for that long too.
-    service_rate = horizon = 0.0
-    remaining_min = sum(policy.min_cost)
-    # Services that stop with their last consumer: consumers not yet placed,
-    # the latest consumer finish so far, and where each replica's hold began.
-    # A service used by another service stops after that one does: it is
-    # simply held for ever here (never counted down to zero).
-    consumers_left = [0] * n
-    for c, services in enumerate(problem.uses):
-        for v in services:
-            consumers_left[v] += 1 + (n if is_service[c] else 0)
-    last_use = [0.0] * n
-    held_from: dict[int, list[float]] = {}
+    caps = state.caps
+    pool_of, node_of, site_of = state.pool_of, state.node_of, state.site_of
+    start_of, finish_of, done, run_cost = state.start_of, state.finish_of, state.done, state.run_cost
+    present = state.present
+    egress_total, spent = state.egress_total, state.spent
+    service_rate, horizon = state.service_rate, state.horizon
+    remaining_min = state.remaining_min
+    consumers_left, last_use, held_from = state.consumers_left, state.last_use, state.held_from
 
     def price(u: int, p: int, duration: float, finish: float) -> float:
         """Running (an hour, for a service), the running services kept paid
@@ -178,20 +250,14 @@ def run(
                 cost += item.size * (routes.of(item).egress if item.store else egr)[src][s]
         return cost
 
-    order: list[int] = []
-    waiting = [len(preds[u]) for u in range(n)]
-    # The ready units by priority, then name: a heap of each unit's place
-    # in that order, plain ints (cheap to compare, unlike tied names).
-    by_rank = sorted(range(n), key=lambda u: (-priority[u], names[u]))
-    rank_of = [0] * n
-    for r, u in enumerate(by_rank):
-        rank_of[u] = r
-    heap = [rank_of[u] for u in range(n) if not waiting[u]]
-    heapq.heapify(heap)
+    order, waiting, heap = state.order, state.waiting, state.heap
+    by_rank, rank_of = state.by_rank, state.rank_of
     pop, push = heapq.heappop, heapq.heappush
     uses = problem.uses
     make = tuple.__new__  # an Option without the NamedTuple constructor's Python frame
     while heap:
+        if len(order) == until:
+            break
         u = by_rank[pop(heap)]
         order.append(u)
         reads = problem.reads[u]
@@ -321,16 +387,22 @@ def run(
             if not waiting[v]:
                 push(heap, rank_of[v])
 
+    state.egress_total, state.spent = egress_total, spent
+    state.service_rate, state.horizon, state.remaining_min = service_rate, horizon, remaining_min
+
+
+def schedule_of(problem: Problem, state: State, name: str, explain: list[list[Option]] | None = None) -> Schedule:
+    """The schedule of a state with every unit placed."""
     schedule = Schedule(
-        pool=pool_of,
-        node=node_of,
-        start=start_of,
-        finish=finish_of,
-        run_cost=run_cost,
-        egress_cost=egress_total,
-        makespan=max(done, default=0.0),
+        pool=state.pool_of,
+        node=state.node_of,
+        start=state.start_of,
+        finish=state.finish_of,
+        run_cost=state.run_cost,
+        egress_cost=state.egress_total,
+        makespan=max(state.done, default=0.0),
         algorithm=name,
-        order=order,
+        order=state.order,
         explained=explain,
     )
     finalise_service_costs(problem, schedule)

@@ -11,7 +11,7 @@ plan.
 from __future__ import annotations
 
 from ..ir import Objective
-from .listsched import Policy, run
+from .listsched import Policy, advance, schedule_of, start
 from .model import Problem
 from .schedule import Schedule, better, schedule_score
 
@@ -86,21 +86,30 @@ def improve(
     lookahead: list[list[float]] | None = None,
 ) -> Schedule:
     """First-improvement descent until no move helps or the budget of
-    re-schedulings is spent."""
+    re-schedulings is spent. The trials of one unit all keep the units
+    placed before it where they are: each resumes from one state taken
+    there (listsched.State) and only re-places the rest."""
     objective = policy.objective
     best, best_score = schedule, schedule_score(objective, schedule)
     evaluations = 0
     name = f"{schedule.algorithm} + local search"
     while evaluations < max_evaluations:
         improved = False
+        position = {u: i for i, u in enumerate(best.order)}
         for u in _moves(problem, objective, best):
+            before_u = None
             for p in problem.options[u]:
                 if p == best.pool[u]:
                     continue
                 for fixed in _variants(best, u, p):
                     if evaluations >= max_evaluations:
                         return best
-                    trial = run(problem, priority, policy, name, lookahead=lookahead, fixed=fixed)
+                    if before_u is None:
+                        before_u = start(problem, priority, policy)
+                        advance(problem, before_u, policy, fixed=dict(enumerate(best.pool)), until=position[u])
+                    state = before_u.copy()
+                    advance(problem, state, policy, lookahead=lookahead, fixed=fixed)
+                    trial = schedule_of(problem, state, name)
                     evaluations += 1
                     trial_score = schedule_score(objective, trial)
                     if better(trial_score, best_score):
