@@ -30,6 +30,7 @@ class Policy:
     objective: Objective
     min_cost: list[float]  # cheapest running cost of each unit, for the budget guard
     latest_finish: list[float]  # per unit, to keep a deadline under the cost objective
+    after: list[float]  # per unit, the fastest chain of run times after it: no plan ends sooner than its finish plus this
 
 
 class NoCapacity(Exception):
@@ -56,8 +57,9 @@ class Option(NamedTuple):
 
 def policy_for(problem: Problem, objective: Objective) -> Policy:
     deadline = objective.deadline if objective.deadline is not None else inf
-    latest = [deadline - after for after in remaining_path(problem)]
-    return Policy(objective, min_running_cost(problem), latest)
+    tail = remaining_path(problem)
+    latest = [deadline - after for after in tail]
+    return Policy(objective, min_running_cost(problem), latest, tail)
 
 
 def new_capacities(problem: Problem) -> list[PoolCapacity]:
@@ -176,8 +178,10 @@ def run(
     fixed: dict[int, int] | None = None,
     explain: list[list[Option]] | None = None,
     explain_kind: str | None = None,
-) -> Schedule:
-    """Schedule every unit. `fixed` forces the pool of the units it maps
+    give_up: float = inf,
+) -> Schedule | None:
+    """Schedule every unit; None once the makespan is sure to exceed
+    `give_up` (see `advance`). `fixed` forces the pool of the units it maps
     (all of them: a re-timing). `explain`, a list with a slot per unit,
     receives what each unit got and what its earliest-finishing alternatives
     (when the plan is explained under the cost objective, `explain_kind`:
@@ -185,7 +189,8 @@ def run(
     the user; the schedule keeps them (`Schedule.explained`), so the plan
     need not re-run it. Recording never changes a choice."""
     state = start(problem, priority, policy)
-    advance(problem, state, policy, lookahead, fixed, explain, explain_kind)
+    if not advance(problem, state, policy, lookahead, fixed, explain, explain_kind, give_up=give_up):
+        return None
     return schedule_of(problem, state, name, explain)
 
 
@@ -198,9 +203,13 @@ def advance(
     explain: list[list[Option]] | None = None,
     explain_kind: str | None = None,
     until: int = -1,
-) -> None:
+    give_up: float = inf,
+) -> bool:
     """Place units in priority order from `state` on (as `run` does), until
-    `until` units are placed (-1: all of them)."""
+    `until` units are placed (-1: all of them). False, and the state left
+    part-way, once the schedule is sure to end after `give_up`: a unit's
+    finish plus the fastest chain after it is a lower bound of the
+    makespan (a successor starts no earlier than its predecessor ends)."""
     runtime, rate, options = problem.runtime, problem.rate, problem.options
     pool_site, preds, datasets = problem.pool_site, problem.preds, problem.datasets
     routes = problem.routes
@@ -227,6 +236,7 @@ def advance(
     time_weight, cost_weight = objective.time_weight / 3600, objective.cost_weight
 
     dated = kind == "cost" and deadline is not None  # a unit finishing too late is chosen last
+    after = policy.after
     site_count = len(problem.sites)
     caps = state.caps
     pool_of, node_of, site_of = state.pool_of, state.node_of, state.site_of
@@ -364,6 +374,10 @@ def advance(
             reserve_gang(caps[p], nodes, start, finish, *gang[u][p][:3])
         pool_of[u], node_of[u], site_of[u] = p, nodes, s
         start_of[u], finish_of[u], done[u] = start, finish, finish
+        if finish + after[u] > give_up:
+            state.egress_total, state.spent = egress_total, spent
+            state.service_rate, state.horizon, state.remaining_min = service_rate, horizon, remaining_min
+            return False
         run_cost[u] = rate[u][p] * (finish - start)
         for item in reads:
             src = item.site if item.producer < 0 else site_of[item.producer]
@@ -389,6 +403,7 @@ def advance(
 
     state.egress_total, state.spent = egress_total, spent
     state.service_rate, state.horizon, state.remaining_min = service_rate, horizon, remaining_min
+    return True
 
 
 def schedule_of(problem: Problem, state: State, name: str, explain: list[list[Option]] | None = None) -> Schedule:

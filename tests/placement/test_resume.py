@@ -1,5 +1,6 @@
 """The local search resumes list schedules from a state taken part-way
-(listsched.State): resuming must give exactly what a full re-run gives."""
+(listsched.State), and runs give up once sure to end later than a rival:
+neither may change what a full re-run gives or which plan is chosen."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from hypothesis import strategies as st
 from compiler.ir import Objective
 from compiler.placement.listsched import NoCapacity, advance, policy_for, run, schedule_of, start
 from compiler.placement.model import build
-from compiler.placement.ranks import upward_rank
-from compiler.placement.schedule import better, schedule_score
+from compiler.placement.ranks import optimistic_cost_table, upward_rank
+from compiler.placement.schedule import better, beyond, schedule_score
 from compiler.placement.search import _moves, _variants, improve
 
 from .builders import span
@@ -106,3 +107,28 @@ def test_the_search_finds_what_full_re_runs_find(exp, objective, budget):
     except NoCapacity:
         return
     _same(improve(problem, base, rank, policy, budget), expected)
+
+
+@SETTINGS
+@given(st.one_of(experiments(max_units=14, max_services=2), gang_experiments(max_units=10)))
+def test_a_run_gives_up_only_when_it_would_end_later(exp):
+    """PEFT is abandoned once sure to end after HEFT's plan (place.py): it
+    must then really end later, and otherwise be the same schedule."""
+    problem = build(exp)
+    if problem.n < 2 or problem.unreachable or not all(problem.options):
+        return
+    policy = policy_for(problem, Objective(span=span()))
+    table = optimistic_cost_table(problem)
+    oct_rank, lookahead = table.mean(axis=1).tolist(), table.tolist()
+    try:
+        heft = run(problem, upward_rank(problem), policy, "heft")
+        peft = run(problem, oct_rank, policy, "peft", lookahead=lookahead)
+    except NoCapacity:
+        return
+    for limit in (heft.makespan, peft.makespan, peft.makespan * 0.9):
+        cut = run(problem, oct_rank, policy, "peft", lookahead=lookahead, give_up=beyond(limit))
+        if cut is None:
+            assert peft.makespan > limit
+        else:
+            _same(cut, peft)
+    assert run(problem, oct_rank, policy, "peft", lookahead=lookahead, give_up=beyond(peft.makespan)) is not None
