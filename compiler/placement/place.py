@@ -25,6 +25,7 @@ from .ranks import (
     lower_bound,
     min_running_cost,
     optimistic_cost_table,
+    row_means,
     upward_rank,
 )
 from .schedule import Schedule, beyond, schedule_score, violation
@@ -71,9 +72,8 @@ def heuristic(problem: Problem, objective: Objective, search: bool = True, expla
 def _heuristic(problem: Problem, objective: Objective, search: bool, explain_kind: str | None) -> Schedule:
     policy = policy_for(problem, objective)
     rank = upward_rank(problem)
-    table = optimistic_cost_table(problem)
-    oct_rank = table.mean(axis=1).tolist() if problem.n else []
-    lookahead = table.tolist()
+    lookahead = optimistic_cost_table(problem)
+    oct_rank = row_means(lookahead)
 
     def slots():
         return [[] for _ in range(problem.n)] if explain_kind else None

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from compiler.ir import Objective
 from compiler.placement.listsched import NoCapacity, advance, policy_for, run, schedule_of, start
 from compiler.placement.model import build
-from compiler.placement.ranks import optimistic_cost_table, upward_rank
+from compiler.placement.ranks import optimistic_cost_table, row_means, upward_rank
 from compiler.placement.schedule import better, beyond, schedule_score
 from compiler.placement.search import _moves, _variants, improve
 
@@ -118,8 +118,8 @@ def test_a_run_gives_up_only_when_it_would_end_later(exp):
     if problem.n < 2 or problem.unreachable or not all(problem.options):
         return
     policy = policy_for(problem, Objective(span=span()))
-    table = optimistic_cost_table(problem)
-    oct_rank, lookahead = table.mean(axis=1).tolist(), table.tolist()
+    lookahead = optimistic_cost_table(problem)
+    oct_rank = row_means(lookahead)
     try:
         heft = run(problem, upward_rank(problem), policy, "heft")
         peft = run(problem, oct_rank, policy, "peft", lookahead=lookahead)
