@@ -424,10 +424,15 @@ def schedule_of(problem: Problem, state: State, name: str, explain: list[list[Op
     return schedule
 
 
+SAME_TIME = 1e-6  # seconds: finishing this close is "as early as" in a reason (plan._choice)
+
+
 def _price_offers(offers: list[Option], chosen: int, done: int, price) -> None:
     """Price, in place, the two offers a reason compares outside the cost objective (plan._choice): the chosen
     pool's and its earliest rival's, by `done` (the index of the start, for
-    a service, or of the finish); the first of equals, as `min` takes it."""
+    a service, or of the finish); the first of equals, as `min` takes it.
+    A reason names their prices only when the two are as early as each
+    other (within plan._choice's microsecond): the others stay unpriced."""
     mine = rival = -1
     for i, offer in enumerate(offers):
         if offer[0] == chosen:
@@ -435,10 +440,12 @@ def _price_offers(offers: list[Option], chosen: int, done: int, price) -> None:
                 mine = i
         elif rival < 0 or offer[done] < offers[rival][done]:
             rival = i
-    if rival < 0:
-        return  # no rival: the reason names no price
+    if rival < 0 or mine < 0:
+        return  # no rival, or no offer of its own: the reason names no price
+    gain = offers[rival][done] - offers[mine][done]
+    if gain > SAME_TIME or gain < -SAME_TIME:
+        return  # the reason is the time gained or lost
     for i in (mine, rival):
-        if i >= 0:
-            q, start, finish, _ = offers[i]
-            offers[i] = Option(q, start, finish, price(q, finish))
+        q, start, finish, _ = offers[i]
+        offers[i] = Option(q, start, finish, price(q, finish))
 

@@ -12,7 +12,7 @@ from ..fit import human_duration, human_size
 from ..ir import Assignment, DataRef, DatasetRef, Objective, OutputRef, Plan, Route, Transfer
 from ..sites import reach
 from .errors import PlacementError, no_route
-from .listsched import Option, policy_for, run
+from .listsched import SAME_TIME, Option, policy_for, run
 from .model import NO_LINK_BANDWIDTH, NO_LINK_LATENCY, DataItem, Problem
 from .schedule import Schedule
 from .trusted import made
@@ -211,12 +211,12 @@ def _choice(problem: Problem, objective: Objective, schedule: Schedule, v: int, 
         rival_id = problem.pools[rival.pool].id
         gain = done(rival) - done(mine)
         verb = "starts" if problem.is_service[v] else "finishes"
-        if gain > 1e-6:
+        if gain > SAME_TIME:
             text = f"{pool_id}: {human_duration(gain)} earlier than {rival_id}"
             moved = _inbound(problem, v, problem.pool_site[chosen_pool], schedule)
             if moved > _inbound(problem, v, problem.pool_site[rival.pool], schedule):
                 text += f" despite the {human_size(moved)} transfer"
-        elif gain < -1e-6:
+        elif gain < -SAME_TIME:
             text = f"{pool_id}: {verb} {human_duration(-gain)} later than on {rival_id}, which shortens the whole plan"
         elif mine.cost < rival.cost - 1e-9:
             text = f"{pool_id}: as early as {rival_id}, and cheaper"
