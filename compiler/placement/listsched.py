@@ -30,6 +30,7 @@ class Policy:
     objective: Objective
     min_cost: list[float]  # cheapest running cost of each unit, for the budget guard
     latest_finish: list[float]  # per unit, to keep a deadline under the cost objective
+    after: list[float]  # per unit, the fastest chain of run times after it: no plan ends sooner than its finish plus this
 
 
 class NoCapacity(Exception):
@@ -56,8 +57,9 @@ class Option(NamedTuple):
 
 def policy_for(problem: Problem, objective: Objective) -> Policy:
     deadline = objective.deadline if objective.deadline is not None else inf
-    latest = [deadline - after for after in remaining_path(problem)]
-    return Policy(objective, min_running_cost(problem), latest)
+    tail = remaining_path(problem)
+    latest = [deadline - after for after in tail]
+    return Policy(objective, min_running_cost(problem), latest, tail)
 
 
 def new_capacities(problem: Problem) -> list[PoolCapacity]:
@@ -97,6 +99,76 @@ def _stop_service(cap: PoolCapacity, nodes: list[int], held: list[float], demand
         cap.release(node, max(at, end), inf, *demand)
 
 
+class State:
+    """Everything a list schedule has decided after placing some units in
+    its priority order: capacities, each placed unit's pool, node and times,
+    where data already is, the running totals, and what is still waiting.
+    Which unit comes next depends on the priorities and the graph only,
+    never on the choices, so a state taken before the k-th unit of a
+    schedule's order, with the units before it fixed to their pools, is
+    where any re-run with those units fixed stands then: the local search
+    resumes from a copy of it instead of re-placing them."""
+
+    __slots__ = ("by_rank", "caps", "consumers_left", "done", "egress_total", "finish_of", "heap", "held_from",
+                 "horizon", "last_use", "node_of", "order", "pool_of", "present", "rank_of", "remaining_min",
+                 "run_cost", "service_rate", "site_of", "spent", "start_of", "waiting")
+
+    def copy(self) -> State:
+        other = State.__new__(State)
+        for name in State.__slots__:
+            setattr(other, name, getattr(self, name))
+        # What placing more units changes in place; the rest is replaced
+        # whole (a unit's node list, a service's holds) or never changes
+        # (the priority order).
+        other.caps = [cap.copy() for cap in self.caps]
+        for name in ("consumers_left", "done", "finish_of", "heap", "last_use", "node_of", "order", "pool_of",
+                     "run_cost", "site_of", "start_of", "waiting"):
+            setattr(other, name, getattr(self, name)[:])
+        other.present = {key: sites.copy() for key, sites in self.present.items()}
+        other.held_from = dict(self.held_from)
+        return other
+
+
+def start(problem: Problem, priority: list[float], policy: Policy) -> State:
+    """The state before any unit is placed."""
+    n = problem.n
+    state = State()
+    state.caps = new_capacities(problem)
+    state.pool_of, state.node_of = [-1] * n, [[] for _ in range(n)]
+    state.start_of, state.finish_of, state.done = [0.0] * n, [0.0] * n, [0.0] * n
+    state.run_cost = [0.0] * n
+    state.site_of = [-1] * n
+    # Sites each output or data set is already on (or on its way to).
+    state.present = {}
+    state.egress_total = state.spent = 0.0
+    # Services are paid until the makespan: a unit that ends after every
+    # unit placed so far keeps the running services paid for that long too.
+    state.service_rate = state.horizon = 0.0
+    state.remaining_min = sum(policy.min_cost)
+    # Services that stop with their last consumer: consumers not yet placed,
+    # the latest consumer finish so far, and where each replica's hold began.
+    # A service used by another service stops after that one does: it is
+    # simply held for ever here (never counted down to zero).
+    consumers_left = state.consumers_left = [0] * n
+    for c, services in enumerate(problem.uses):
+        for v in services:
+            consumers_left[v] += 1 + (n if problem.is_service[c] else 0)
+    state.last_use = [0.0] * n
+    state.held_from = {}
+    state.order = []
+    state.waiting = [len(problem.preds[u]) for u in range(n)]
+    # The ready units by priority, then name: a heap of each unit's place
+    # in that order, plain ints (cheap to compare, unlike tied names).
+    names = problem.names
+    state.by_rank = sorted(range(n), key=lambda u: (-priority[u], names[u]))
+    rank_of = state.rank_of = [0] * n
+    for r, u in enumerate(state.by_rank):
+        rank_of[u] = r
+    state.heap = [rank_of[u] for u in range(n) if not state.waiting[u]]
+    heapq.heapify(state.heap)
+    return state
+
+
 def run(
     problem: Problem,
     priority: list[float],
@@ -106,15 +178,38 @@ def run(
     fixed: dict[int, int] | None = None,
     explain: list[list[Option]] | None = None,
     explain_kind: str | None = None,
-) -> Schedule:
-    """Schedule every unit. `fixed` forces the pool of the units it maps
+    give_up: float = inf,
+) -> Schedule | None:
+    """Schedule every unit; None once the makespan is sure to exceed
+    `give_up` (see `advance`). `fixed` forces the pool of the units it maps
     (all of them: a re-timing). `explain`, a list with a slot per unit,
     receives what each unit got and what its earliest-finishing alternatives
     (when the plan is explained under the cost objective, `explain_kind`:
     all of them) would have given at that moment, for the reasons shown to
     the user; the schedule keeps them (`Schedule.explained`), so the plan
     need not re-run it. Recording never changes a choice."""
-    n = problem.n
+    state = start(problem, priority, policy)
+    if not advance(problem, state, policy, lookahead, fixed, explain, explain_kind, give_up=give_up):
+        return None
+    return schedule_of(problem, state, name, explain)
+
+
+def advance(
+    problem: Problem,
+    state: State,
+    policy: Policy,
+    lookahead: list[list[float]] | None = None,
+    fixed: dict[int, int] | None = None,
+    explain: list[list[Option]] | None = None,
+    explain_kind: str | None = None,
+    until: int = -1,
+    give_up: float = inf,
+) -> bool:
+    """Place units in priority order from `state` on (as `run` does), until
+    `until` units are placed (-1: all of them). False, and the state left
+    part-way, once the schedule is sure to end after `give_up`: a unit's
+    finish plus the fastest chain after it is a lower bound of the
+    makespan (a successor starts no earlier than its predecessor ends)."""
     runtime, rate, options = problem.runtime, problem.rate, problem.options
     pool_site, preds, datasets = problem.pool_site, problem.preds, problem.datasets
     routes = problem.routes
@@ -141,29 +236,16 @@ def run(
     time_weight, cost_weight = objective.time_weight / 3600, objective.cost_weight
 
     dated = kind == "cost" and deadline is not None  # a unit finishing too late is chosen last
+    after = policy.after
     site_count = len(problem.sites)
-    caps = new_capacities(problem)
-    pool_of, node_of = [-1] * n, [[] for _ in range(n)]
-    start_of, finish_of, done = [0.0] * n, [0.0] * n, [0.0] * n
-    run_cost = [0.0] * n
-    site_of = [-1] * n
-    # Sites each output or data set is already on (or on its way to).
-    present: dict[str, set[int]] = {}
-    egress_total = spent = 0.0
-    # Services are paid until the makespan: a unit that ends after every
-    # unit placed so far keeps the running services paid for that long too.
-    service_rate = horizon = 0.0
-    remaining_min = sum(policy.min_cost)
-    # Services that stop with their last consumer: consumers not yet placed,
-    # the latest consumer finish so far, and where each replica's hold began.
-    # A service used by another service stops after that one does: it is
-    # simply held for ever here (never counted down to zero).
-    consumers_left = [0] * n
-    for c, services in enumerate(problem.uses):
-        for v in services:
-            consumers_left[v] += 1 + (n if is_service[c] else 0)
-    last_use = [0.0] * n
-    held_from: dict[int, list[float]] = {}
+    caps = state.caps
+    pool_of, node_of, site_of = state.pool_of, state.node_of, state.site_of
+    start_of, finish_of, done, run_cost = state.start_of, state.finish_of, state.done, state.run_cost
+    present = state.present
+    egress_total, spent = state.egress_total, state.spent
+    service_rate, horizon = state.service_rate, state.horizon
+    remaining_min = state.remaining_min
+    consumers_left, last_use, held_from = state.consumers_left, state.last_use, state.held_from
 
     def price(u: int, p: int, duration: float, finish: float) -> float:
         """Running (an hour, for a service), the running services kept paid
@@ -178,20 +260,14 @@ def run(
                 cost += item.size * (routes.of(item).egress if item.store else egr)[src][s]
         return cost
 
-    order: list[int] = []
-    waiting = [len(preds[u]) for u in range(n)]
-    # The ready units by priority, then name: a heap of each unit's place
-    # in that order, plain ints (cheap to compare, unlike tied names).
-    by_rank = sorted(range(n), key=lambda u: (-priority[u], names[u]))
-    rank_of = [0] * n
-    for r, u in enumerate(by_rank):
-        rank_of[u] = r
-    heap = [rank_of[u] for u in range(n) if not waiting[u]]
-    heapq.heapify(heap)
+    order, waiting, heap = state.order, state.waiting, state.heap
+    by_rank, rank_of = state.by_rank, state.rank_of
     pop, push = heapq.heappop, heapq.heappush
     uses = problem.uses
     make = tuple.__new__  # an Option without the NamedTuple constructor's Python frame
     while heap:
+        if len(order) == until:
+            break
         u = by_rank[pop(heap)]
         order.append(u)
         reads = problem.reads[u]
@@ -298,6 +374,10 @@ def run(
             reserve_gang(caps[p], nodes, start, finish, *gang[u][p][:3])
         pool_of[u], node_of[u], site_of[u] = p, nodes, s
         start_of[u], finish_of[u], done[u] = start, finish, finish
+        if finish + after[u] > give_up:
+            state.egress_total, state.spent = egress_total, spent
+            state.service_rate, state.horizon, state.remaining_min = service_rate, horizon, remaining_min
+            return False
         run_cost[u] = rate[u][p] * (finish - start)
         for item in reads:
             src = item.site if item.producer < 0 else site_of[item.producer]
@@ -321,26 +401,38 @@ def run(
             if not waiting[v]:
                 push(heap, rank_of[v])
 
+    state.egress_total, state.spent = egress_total, spent
+    state.service_rate, state.horizon, state.remaining_min = service_rate, horizon, remaining_min
+    return True
+
+
+def schedule_of(problem: Problem, state: State, name: str, explain: list[list[Option]] | None = None) -> Schedule:
+    """The schedule of a state with every unit placed."""
     schedule = Schedule(
-        pool=pool_of,
-        node=node_of,
-        start=start_of,
-        finish=finish_of,
-        run_cost=run_cost,
-        egress_cost=egress_total,
-        makespan=max(done, default=0.0),
+        pool=state.pool_of,
+        node=state.node_of,
+        start=state.start_of,
+        finish=state.finish_of,
+        run_cost=state.run_cost,
+        egress_cost=state.egress_total,
+        makespan=max(state.done, default=0.0),
         algorithm=name,
-        order=order,
+        order=state.order,
         explained=explain,
     )
     finalise_service_costs(problem, schedule)
     return schedule
 
 
+SAME_TIME = 1e-6  # seconds: finishing this close is "as early as" in a reason (plan._choice)
+
+
 def _price_offers(offers: list[Option], chosen: int, done: int, price) -> None:
     """Price, in place, the two offers a reason compares outside the cost objective (plan._choice): the chosen
     pool's and its earliest rival's, by `done` (the index of the start, for
-    a service, or of the finish); the first of equals, as `min` takes it."""
+    a service, or of the finish); the first of equals, as `min` takes it.
+    A reason names their prices only when the two are as early as each
+    other (within plan._choice's microsecond): the others stay unpriced."""
     mine = rival = -1
     for i, offer in enumerate(offers):
         if offer[0] == chosen:
@@ -348,10 +440,12 @@ def _price_offers(offers: list[Option], chosen: int, done: int, price) -> None:
                 mine = i
         elif rival < 0 or offer[done] < offers[rival][done]:
             rival = i
-    if rival < 0:
-        return  # no rival: the reason names no price
+    if rival < 0 or mine < 0:
+        return  # no rival, or no offer of its own: the reason names no price
+    gain = offers[rival][done] - offers[mine][done]
+    if gain > SAME_TIME or gain < -SAME_TIME:
+        return  # the reason is the time gained or lost
     for i in (mine, rival):
-        if i >= 0:
-            q, start, finish, _ = offers[i]
-            offers[i] = Option(q, start, finish, price(q, finish))
+        q, start, finish, _ = offers[i]
+        offers[i] = Option(q, start, finish, price(q, finish))
 

@@ -23,6 +23,7 @@ from ..ir import (
     Output,
     OutputRef,
     Pool,
+    Resources,
     Service,
     Site,
     StageInstance,
@@ -221,15 +222,17 @@ def _routes(experiment: Experiment, sites: list[Site], store: bool = False) -> R
     return routes
 
 
-def _order(experiment: Experiment) -> list[Unit]:
+def _order(experiment: Experiment) -> tuple[list[Unit], dict[str, list[str]]]:
     """Topological, ties by name (the order of Plan.assignments): Kahn's
-    algorithm taking the smallest ready name first."""
+    algorithm taking the smallest ready name first. Also each unit's
+    sources (`_sources`), by name: the model needs them again."""
     declared: list[Unit] = [*experiment.instances, *experiment.services]
     by_name = {_name(u): u for u in declared}
     waiting = dict.fromkeys(by_name, 0)
     after: dict[str, list[str]] = {name: [] for name in by_name}
-    for name, unit in by_name.items():
-        for source in _sources(unit):
+    sources = {name: _sources(unit) for name, unit in by_name.items()}
+    for name in by_name:
+        for source in sources[name]:
             if source in by_name and source != name:
                 waiting[name] += 1
                 after[source].append(name)
@@ -245,7 +248,7 @@ def _order(experiment: Experiment) -> list[Unit]:
                 heapq.heappush(ready, nxt)
     if len(order) < len(by_name):
         raise ValueError("the units' dependencies have a cycle")  # the front end rejects these (E03xx)
-    return order
+    return order, sources
 
 
 def _preferred_first(unit: Unit, pools: list[Pool], allowed: list[int]) -> list[int]:
@@ -254,6 +257,9 @@ def _preferred_first(unit: Unit, pools: list[Pool], allowed: list[int]) -> list[
     if unit.resources.gpus and unit.resources.gpus.count:
         return allowed
     return sorted(allowed, key=lambda p: (pools[p].gpus is not None and pools[p].gpus.count > 0, p))
+
+
+_RESOURCE_KEYS = tuple(name for name in Resources.model_fields if name != "time")
 
 
 def _requirements(unit: Unit, limits: list[float]) -> tuple:
@@ -267,7 +273,8 @@ def _requirements(unit: Unit, limits: list[float]) -> tuple:
     shaped = tuple(s.model_dump_json() for s in unit.shapes) if isinstance(unit, StageInstance) else ()
     res = unit.resources
     over = tuple(res.time > limit for limit in limits)
-    return (type(unit).__name__, tuple(item for item in res if item[0] != "time"), over, tuple(unit.on), tuple(unit.not_on),
+    fields = res.__dict__  # the fields, as iterating the model gives them, without its frames
+    return (type(unit).__name__, tuple((k, fields[k]) for k in _RESOURCE_KEYS), over, tuple(unit.on), tuple(unit.not_on),
             secrets, copies, lifetime, launch, shaped)
 
 
@@ -304,7 +311,10 @@ def _reads(
     site_at: dict[str, int],
     datasets: dict[str, Dataset],
     outputs: dict[tuple[str, str], Output],
+    made: dict[tuple[str, str], DataItem | None],
 ) -> list[DataItem]:
+    """What the unit reads, by key. `made` keeps each output's item (None:
+    not one placement moves) for its other readers: items are immutable."""
     items: dict[tuple[str, ...], DataItem] = {}
     for inp in unit.inputs:
         if inp.dataset is not None and inp.dataset in datasets:
@@ -313,12 +323,15 @@ def _reads(
             key = ("dataset", d.name)
             items[key] = DataItem(key, -1, site_at[d.site], d.size, d.uri, kind,
                                   "://" in d.uri)
-        for producer, output_name in inp.outputs:
-            out = outputs.get((producer, output_name))
-            if producer not in index or out is None:
-                continue
-            key = ("output", producer, output_name)
-            items[key] = DataItem(key, index[producer], -1, out.size, out.path, out.kind)
+        for pair in inp.outputs:
+            item = made.get(pair, False)
+            if item is False:
+                producer, output_name = pair
+                out = outputs.get((producer, output_name))
+                item = made[pair] = None if producer not in index or out is None else DataItem(
+                    ("output", producer, output_name), index[producer], -1, out.size, out.path, out.kind)
+            if item is not None:
+                items[item.key] = item
     return [items[key] for key in sorted(items)]
 
 
@@ -333,7 +346,7 @@ def never_done(problem: Problem, u: int) -> list[Pool]:
 
 
 def build(experiment: Experiment) -> Problem:
-    units = _order(experiment)
+    units, sources = _order(experiment)
     names = [_name(u) for u in units]
     index = {name: i for i, name in enumerate(names)}
     sites = list(experiment.sites)
@@ -346,6 +359,7 @@ def build(experiment: Experiment) -> Problem:
     # Units alike in what they ask for fit the same pools: a sweep of 1,000
     # members is checked once.
     fitting: dict[tuple, list[tuple[Unit, int | None] | None]] = {}
+    prices: dict[tuple, list[float]] = {}
     keys = [estimate_keys(pool) for pool in pools]
     limits = sorted({pool.max_time for pool in pools if pool.max_time is not None})
     for unit in units:
@@ -358,23 +372,30 @@ def build(experiment: Experiment) -> Problem:
         run_on = [None if there is None else (shapes.resolve(unit, there[1]) if there[1] is not None else unit,
                                               there[1]) for there in fitting[requirements]]
         feasible = [p for p, there in enumerate(run_on) if there is not None]
+        shaped = isinstance(unit, StageInstance) and bool(unit.shapes)
         row = [INF] * len(pools)
-        money = [0.0] * len(pools)
+        # What a unit pays per second depends on its requirements only (a
+        # shaped one's, on the shape each pool runs): computed once per kind.
+        known = None if shaped else prices.get(requirements)
+        money = [0.0] * len(pools) if known is None else known[:]
         for p, there in enumerate(run_on):
             pool = pools[p]
             if there is None:
-                money[p] = pool.price * node_share(unit, pool) * copies / 3600
+                if known is None:
+                    money[p] = pool.price * node_share(unit, pool) * copies / 3600
                 continue
             there = there[0]
             row[p] = 0.0 if service else estimate_seconds(there.estimate, pool, keys[p])
-            money[p] = pool.price * node_share(there, pool) * there.resources.nodes * copies / 3600
+            if known is None:
+                money[p] = pool.price * node_share(there, pool) * there.resources.nodes * copies / 3600
+        if known is None and not shaped:
+            prices[requirements] = money[:]
         feasible = [p for p in feasible if row[p] < INF]  # a pool that never finishes it cannot run it
         within = [p for p in feasible if service or row[p] <= run_on[p][0].resources.time]
         runtime.append(row)
         options.append(_preferred_first(unit, pools, within or feasible))
         over_limit.append(bool(feasible) and not within)
         rate.append(money)
-        shaped = isinstance(unit, StageInstance) and bool(unit.shapes)
         if shaped or unit.resources.nodes > 1:
             sizes = [(*_per_node(there[0].resources), there[0].resources.nodes) if there else (0, 0, 0, 1)
                      for there in run_on]
@@ -394,15 +415,16 @@ def build(experiment: Experiment) -> Problem:
     reads, datasets = [], []
     declared_datasets = {d.name: d for d in experiment.datasets}
     outputs = {(i.id, o.name): o for i in experiment.instances for o in i.outputs}
+    made_items: dict[tuple[str, str], DataItem | None] = {}
     for v, unit in enumerate(units):
-        items = _reads(unit, index, site_at, declared_datasets, outputs)
+        items = _reads(unit, index, site_at, declared_datasets, outputs, made_items)
         reads.append(items)
         datasets.append([d for d in items if d.producer < 0])
         carried: dict[int, int] = {}
         for item in items:
             if item.producer >= 0:
                 carried[item.producer] = carried.get(item.producer, 0) + item.size
-        for source in _sources(unit):
+        for source in sources[names[v]]:
             u = index.get(source)
             if u is None:
                 continue

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gc
 from contextlib import contextmanager
+from math import inf
 
 from ..diagnostics import Diagnostic
 from ..ir import Experiment, Objective, Plan
@@ -24,9 +25,10 @@ from .ranks import (
     lower_bound,
     min_running_cost,
     optimistic_cost_table,
+    row_means,
     upward_rank,
 )
-from .schedule import Schedule, schedule_score, violation
+from .schedule import Schedule, beyond, schedule_score, violation
 from .search import improve
 
 # Re-schedulings the local search may spend, as units x re-schedulings: a
@@ -70,18 +72,22 @@ def heuristic(problem: Problem, objective: Objective, search: bool = True, expla
 def _heuristic(problem: Problem, objective: Objective, search: bool, explain_kind: str | None) -> Schedule:
     policy = policy_for(problem, objective)
     rank = upward_rank(problem)
-    table = optimistic_cost_table(problem)
-    oct_rank = table.mean(axis=1).tolist() if problem.n else []
-    lookahead = table.tolist()
+    lookahead = optimistic_cost_table(problem)
+    oct_rank = row_means(lookahead)
 
     def slots():
         return [[] for _ in range(problem.n)] if explain_kind else None
 
-    candidates = [
-        (run(problem, rank, policy, "heft", explain=slots(), explain_kind=explain_kind), rank, None),
-        (run(problem, oct_rank, policy, "peft", lookahead=lookahead, explain=slots(), explain_kind=explain_kind),
-         oct_rank, lookahead),
-    ]
+    heft = run(problem, rank, policy, "heft", explain=slots(), explain_kind=explain_kind)
+    candidates = [(heft, rank, None)]
+    # PEFT wins only with a shorter plan (or as short and cheaper) under the
+    # plain makespan objective: it is abandoned once it is sure to end after
+    # HEFT's plan, which gives the same choice without finishing it.
+    plain = objective.kind == "makespan" and objective.deadline is None and objective.budget is None
+    peft = run(problem, oct_rank, policy, "peft", lookahead=lookahead, explain=slots(), explain_kind=explain_kind,
+               give_up=beyond(heft.makespan) if plain else inf)
+    if peft is not None:
+        candidates.append((peft, oct_rank, lookahead))
     if objective.deadline is not None or objective.budget is not None:
         # When the objective's own choices break a constraint, plans made
         # for time alone or for money alone may still keep it.

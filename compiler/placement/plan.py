@@ -3,18 +3,19 @@ transfers the placement implies, totals and notes."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
+from hashlib import sha256
+from json.encoder import encode_basestring as _quote
 
 from .. import shapes
 from ..fit import human_duration, human_size
-from ..ir import Assignment, DataRef, DatasetRef, Objective, Plan, Route, Transfer
+from ..ir import Assignment, DataRef, DatasetRef, Objective, OutputRef, Plan, Route, Transfer
 from ..sites import reach
 from .errors import PlacementError, no_route
-from .listsched import Option, policy_for, run
+from .listsched import SAME_TIME, Option, policy_for, run
 from .model import NO_LINK_BANDWIDTH, NO_LINK_LATENCY, DataItem, Problem
 from .schedule import Schedule
+from .trusted import made
 
 
 def transfer_id(site: str, what: DataRef) -> str:
@@ -22,49 +23,89 @@ def transfer_id(site: str, what: DataRef) -> str:
     in a short hash of the site and the typed reference: readable parts can
     coincide (the output `dataset.coco` and the data set `coco`), the hash
     keeps the ids apart."""
-    parts = [what.kind, what.dataset] if isinstance(what, DatasetRef) else [what.instance, what.output]
-    readable = re.sub(r"[^A-Za-z0-9_]+", "_", f"to_{site}__{':'.join(parts)}").strip("_")
-    exact = json.dumps([site, what.model_dump()], sort_keys=True, ensure_ascii=False)
-    return f"{readable[:80]}_{hashlib.sha256(exact.encode()).hexdigest()[:6]}"
+    if isinstance(what, DatasetRef):
+        return _transfer_id(site, what.kind, what.dataset, None)
+    return _transfer_id(site, what.kind, what.instance, what.output)
+
+
+# A run of characters an identifier cannot hold; "__" between the site and
+# the reference is word characters, so no run crosses it and each side can
+# be cleaned on its own (the site once per plan, not once per transfer).
+_NOT_WORD = re.compile(r"[^A-Za-z0-9_]+")
+
+
+def _transfer_id(site: str, kind: str, first: str, second: str | None, clean_site: str | None = None) -> str:
+    """transfer_id from the reference's parts (a data set: `second` None),
+    without building the reference. The hash is over the JSON the IR model
+    dumps to, `[site, {fields, sorted}]`, written out directly: the same
+    bytes as json.dumps(sort_keys=True, ensure_ascii=False), so ids never
+    change."""
+    if clean_site is None:
+        clean_site = _NOT_WORD.sub("_", site)
+    quote = _quote
+    if second is None:
+        readable = f"to_{clean_site}__{_NOT_WORD.sub('_', f'{kind}:{first}')}".strip("_")
+        exact = f'[{quote(site)}, {{"dataset": {quote(first)}, "kind": {quote(kind)}}}]'
+    else:
+        readable = f"to_{clean_site}__{_NOT_WORD.sub('_', f'{first}:{second}')}".strip("_")
+        exact = f'[{quote(site)}, {{"instance": {quote(first)}, "kind": {quote(kind)}, "output": {quote(second)}}}]'
+    return f"{readable[:80]}_{sha256(exact.encode()).hexdigest()[:6]}"
 
 
 def transfers(problem: Problem, schedule: Schedule) -> list[Transfer]:
     """One transfer per (data, target site), however many consumers read it there."""
     routes = problem.routes
-    found: dict[tuple[str, int], dict] = {}
-    # One Route per (store, source, target): it depends on nothing else, and
-    # the IR models are frozen, so the transfers may share it.
-    made: dict[tuple[bool, int, int], Route] = {}
+    pool_site, pool, finish, names = problem.pool_site, schedule.pool, schedule.finish, problem.names
+    site_names = [site.name for site in problem.sites]
+    clean = [_NOT_WORD.sub("_", name) for name in site_names]
+    found: dict[tuple[tuple[str, ...], int], dict] = {}
+    # One Route per (store, source, target) and one reference per data: they
+    # depend on nothing else, and the IR models are frozen, so the transfers
+    # may share them.
+    made_routes: dict[tuple[bool, int, int], Route] = {}
+    refs: dict[tuple[str, ...], DataRef] = {}
     for v in range(problem.n):
-        target = problem.pool_site[schedule.pool[v]]
+        target = pool_site[pool[v]]
         for item in problem.reads[v]:
             producer = item.producer
-            source = item.site if producer < 0 else problem.pool_site[schedule.pool[producer]]
+            source = item.site if producer < 0 else pool_site[pool[producer]]
             if source == target:
                 continue
             entry = found.get((item.key, target))
             if entry is None:
-                begin = 0.0 if producer < 0 else schedule.finish[producer]
-                ref = item.ref
-                entry = found[(item.key, target)] = {
-                    "id": transfer_id(problem.sites[target].name, ref),
-                    "source_site": problem.sites[source].name,
-                    "target_site": problem.sites[target].name,
+                begin = 0.0 if producer < 0 else finish[producer]
+                key = item.key
+                via = routes.store if item.store and routes.store is not None else routes
+                if producer < 0:
+                    ref = refs.get(key) or refs.setdefault(key, made(DatasetRef, {"kind": "dataset", "dataset": key[1]}))
+                    ident = _transfer_id(site_names[target], "dataset", key[1], None, clean[target])
+                    target_path = f"datasets/{key[1]}"
+                else:
+                    ref = refs.get(key) or refs.setdefault(
+                        key, made(OutputRef, {"kind": "output", "instance": key[1], "output": key[2]}))
+                    ident = _transfer_id(site_names[target], "output", key[1], key[2], clean[target])
+                    target_path = item.path
+                # In Transfer's field order (trusted.made keeps the dict as given).
+                entry = found[(key, target)] = {
+                    "id": ident,
+                    "source_site": site_names[source],
+                    "target_site": site_names[target],
                     "what": ref,
                     "path": item.path,
-                    "target_path": f"datasets/{ref.dataset}" if producer < 0 else item.path,
+                    "target_path": target_path,
+                    "route": made_routes.get((item.store, source, target))
+                    or _route(problem, item, source, target, made_routes),
                     "size": item.size,
                     "kind": item.kind,
                     "consumers": [],
                     "start": begin,
-                    "route": made.get((item.store, source, target)) or _route(problem, item, source, target, made),
-                    "finish": begin + routes.of(item).seconds(source, target, item.size),
-                    "cost": routes.of(item).money(source, target, item.size),
+                    "finish": begin + via.seconds(source, target, item.size),
+                    "cost": via.money(source, target, item.size),
                 }
-            entry["consumers"].append(problem.names[v])
-    # Built from checked values: skip pydantic's validation (a hot spot at
+            entry["consumers"].append(names[v])
+    # Built from checked values: no validation (a hot spot at tens of
     # thousands of objects), as for the assignments below.
-    return [Transfer.model_construct(**found[key]) for key in sorted(found, key=lambda k: found[k]["id"])]
+    return [made(Transfer, entry) for entry in sorted(found.values(), key=lambda e: e["id"])]
 
 
 def _route(problem: Problem, item: DataItem, source: int, target: int,
@@ -170,12 +211,12 @@ def _choice(problem: Problem, objective: Objective, schedule: Schedule, v: int, 
         rival_id = problem.pools[rival.pool].id
         gain = done(rival) - done(mine)
         verb = "starts" if problem.is_service[v] else "finishes"
-        if gain > 1e-6:
+        if gain > SAME_TIME:
             text = f"{pool_id}: {human_duration(gain)} earlier than {rival_id}"
             moved = _inbound(problem, v, problem.pool_site[chosen_pool], schedule)
             if moved > _inbound(problem, v, problem.pool_site[rival.pool], schedule):
                 text += f" despite the {human_size(moved)} transfer"
-        elif gain < -1e-6:
+        elif gain < -SAME_TIME:
             text = f"{pool_id}: {verb} {human_duration(-gain)} later than on {rival_id}, which shortens the whole plan"
         elif mine.cost < rival.cost - 1e-9:
             text = f"{pool_id}: as early as {rival_id}, and cheaper"
@@ -250,19 +291,17 @@ def to_plan(problem: Problem, objective: Objective, schedule: Schedule, bound: f
     assignments = []
     for v in range(problem.n):
         pool = problem.pools[schedule.pool[v]]
-        assignments.append(
-            Assignment.model_construct(
-                unit=problem.names[v],
-                kind="service" if problem.is_service[v] else "instance",
-                site=pool.site,
-                pool=pool.name,
-                start=schedule.start[v],
-                finish=schedule.finish[v],
-                cost=schedule.run_cost[v],
-                reason=_shape_reason(problem, v, schedule.pool[v]) + reason(problem, objective, schedule, v, explained[v]),
-                shape=problem.shape[v][schedule.pool[v]] if problem.shape[v] is not None else None,
-            )
-        )
+        assignments.append(made(Assignment, {  # in Assignment's field order
+            "unit": problem.names[v],
+            "kind": "service" if problem.is_service[v] else "instance",
+            "site": pool.site,
+            "pool": pool.name,
+            "start": schedule.start[v],
+            "finish": schedule.finish[v],
+            "cost": schedule.run_cost[v],
+            "reason": _shape_reason(problem, v, schedule.pool[v]) + reason(problem, objective, schedule, v, explained[v]),
+            "shape": problem.shape[v][schedule.pool[v]] if problem.shape[v] is not None else None,
+        }))
     moved = transfers(problem, schedule)
     return Plan(
         objective=objective,

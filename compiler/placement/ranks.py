@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from math import inf
 
-import numpy as np
-
 from .model import Problem
 
 
@@ -67,50 +65,79 @@ def remaining_path(problem: Problem) -> list[float]:
     return after
 
 
-SMALL_FAN_OUT = 16  # successors up to which a unit's OCT row is computed without numpy
+def optimistic_cost_table(problem: Problem) -> list[list[float]]:
+    """PEFT's OCT[u][p]: the shortest possible time from u finishing on pool p
+    to the end, assuming unlimited capacity, with real transfer times.
 
-
-def optimistic_cost_table(problem: Problem) -> np.ndarray:
-    """PEFT's OCT[u, p]: the shortest possible time from u finishing on pool p
-    to the end, assuming unlimited capacity, with real transfer times."""
+    Plain Python (numpy, once used for units with many successors, was a
+    fifth of a second to import for every `mlc plan`): the same sums in the
+    same order as the array code was, so the same floats."""
     k = len(problem.pools)
-    sites = np.array(problem.pool_site)
+    sites = problem.pool_site
     routes = problem.routes
-    latency = np.array(routes.latency)[np.ix_(sites, sites)]
-    inv = np.array(routes.inv_bandwidth)[np.ix_(sites, sites)]
+    lat_rows = [[routes.latency[a][b] for b in sites] for a in sites]
+    inv_rows = [[routes.inv_bandwidth[a][b] for b in sites] for a in sites]
     # Pools a unit may not use count as infinitely slow.
-    runtime = np.full((problem.n, k), inf)
+    run_rows = [[inf] * k for _ in range(problem.n)]
     for u, opts in enumerate(problem.options):
-        runtime[u, opts] = [problem.runtime[u][p] for p in opts]
-    # Few successors (most units): plain Python over lists, the same sums in
-    # the same order as the array code below (identical floats), without
-    # numpy's per-call cost; many successors: arrays.
+        row, times = run_rows[u], problem.runtime[u]
+        for p in opts:
+            row[p] = times[p]
     rows = [[0.0] * k for _ in range(problem.n)]
-    lat_rows, inv_rows, run_rows = latency.tolist(), inv.tolist(), runtime.tolist()
     pools = range(k)
     for u in reversed(range(problem.n)):
         succs = problem.succs[u]
         if not succs:
             continue
-        if len(succs) <= SMALL_FAN_OUT:
-            row = [0.0] * k
-            for v, size, carries in succs:
-                base = [a + b for a, b in zip(rows[v], run_rows[v])]
-                c, z = (1.0, float(size)) if carries else (0.0, 0.0)
+        row = [0.0] * k
+        for v, size, carries in succs:
+            base = [a + b for a, b in zip(rows[v], run_rows[v])]
+            if not carries:
+                # Nothing moves: every pool of u sees the successor's best
+                # pool alike (base + 0.0 * latency + 0.0 * time per byte is
+                # base exactly: both are finite).
+                best = min(base)
                 for p in pools:
-                    lat_p, inv_p = lat_rows[p], inv_rows[p]
-                    best = min(base[w] + c * lat_p[w] + z * inv_p[w] for w in pools)
                     if best > row[p]:
                         row[p] = best
-            rows[u] = row
-            continue
-        index = [v for v, _, _ in succs]
-        sizes = np.array([float(size) if carries else 0.0 for _, size, carries in succs])
-        carried = np.array([1.0 if carries else 0.0 for _, _, carries in succs])
-        # via[v, p, w]: successor v on pool w after u on pool p
-        via = (np.array([rows[v] for v in index]) + runtime[index])[:, None, :] + carried[:, None, None] * latency + sizes[:, None, None] * inv
-        rows[u] = np.maximum(via.min(axis=2).max(axis=0), 0.0).tolist()
-    return np.array(rows, dtype=float).reshape(problem.n, k)
+                continue
+            z = float(size)
+            for p in pools:
+                lat_p, inv_p = lat_rows[p], inv_rows[p]
+                best = min([base[w] + 1.0 * lat_p[w] + z * inv_p[w] for w in pools])
+                if best > row[p]:
+                    row[p] = best
+        rows[u] = row
+    return rows
+
+
+def row_means(table: list[list[float]]) -> list[float]:
+    """Each row's mean, as numpy's `mean(axis=1)` gives it (pairwise
+    summation): PEFT's priorities, which order ties, stay what they were."""
+    return [_pairwise(row, 0, len(row)) / len(row) if row else 0.0 for row in table]
+
+
+def _pairwise(a: list[float], first: int, n: int) -> float:
+    """numpy's pairwise sum of a[first:first + n], in its order."""
+    if n < 8:
+        total = 0.0
+        for i in range(first, first + n):
+            total += a[i]
+        return total
+    if n <= 128:
+        r = a[first:first + 8]
+        i = 8
+        while i < n - n % 8:
+            for j in range(8):
+                r[j] += a[first + i + j]
+            i += 8
+        total = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+        for i in range(i, n):
+            total += a[first + i]
+        return total
+    half = n // 2
+    half -= half % 8
+    return _pairwise(a, first, half) + _pairwise(a, first + half, n - half)
 
 
 def lower_bound(problem: Problem) -> float:

@@ -82,3 +82,10 @@ def better(a: tuple[float, ...], b: tuple[float, ...], tolerance: float = 1e-9) 
         if x > y + slack:
             return False
     return False
+
+
+def beyond(makespan: float) -> float:
+    """A makespan surely longer than `makespan`, and by more than `better`
+    counts as noise: a lower bound above it rules a plan out. The margin
+    also covers the bound's own rounding (its sums associate differently)."""
+    return makespan + 2e-9 * max(1.0, abs(makespan))

@@ -10,10 +10,12 @@ plan.
 
 from __future__ import annotations
 
+from math import inf
+
 from ..ir import Objective
-from .listsched import Policy, run
+from .listsched import Policy, advance, schedule_of, start
 from .model import Problem
-from .schedule import Schedule, better, schedule_score
+from .schedule import Schedule, better, beyond, schedule_score
 
 _TOUCH = 1e-6  # seconds: two events this close are simultaneous
 
@@ -86,22 +88,36 @@ def improve(
     lookahead: list[list[float]] | None = None,
 ) -> Schedule:
     """First-improvement descent until no move helps or the budget of
-    re-schedulings is spent."""
+    re-schedulings is spent. The trials of one unit all keep the units
+    placed before it where they are: each resumes from one state taken
+    there (listsched.State) and only re-places the rest."""
     objective = policy.objective
     best, best_score = schedule, schedule_score(objective, schedule)
     evaluations = 0
     name = f"{schedule.algorithm} + local search"
+    # Under the plain makespan objective a trial is abandoned once it is sure
+    # to end later than the best plan (it could not be kept): same choices.
+    plain = objective.kind == "makespan" and objective.deadline is None and objective.budget is None
     while evaluations < max_evaluations:
         improved = False
+        position = {u: i for i, u in enumerate(best.order)}
         for u in _moves(problem, objective, best):
+            before_u = None
             for p in problem.options[u]:
                 if p == best.pool[u]:
                     continue
                 for fixed in _variants(best, u, p):
                     if evaluations >= max_evaluations:
                         return best
-                    trial = run(problem, priority, policy, name, lookahead=lookahead, fixed=fixed)
+                    if before_u is None:
+                        before_u = start(problem, priority, policy)
+                        advance(problem, before_u, policy, fixed=dict(enumerate(best.pool)), until=position[u])
+                    state = before_u.copy()
                     evaluations += 1
+                    if not advance(problem, state, policy, lookahead=lookahead, fixed=fixed,
+                                   give_up=beyond(best.makespan) if plain else inf):
+                        continue
+                    trial = schedule_of(problem, state, name)
                     trial_score = schedule_score(objective, trial)
                     if better(trial_score, best_score):
                         best, best_score, improved = trial, trial_score, True

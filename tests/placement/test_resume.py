@@ -1,0 +1,134 @@
+"""The local search resumes list schedules from a state taken part-way
+(listsched.State), and runs give up once sure to end later than a rival:
+neither may change what a full re-run gives or which plan is chosen."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from compiler.ir import Objective
+from compiler.placement.listsched import NoCapacity, advance, policy_for, run, schedule_of, start
+from compiler.placement.model import build
+from compiler.placement.ranks import optimistic_cost_table, row_means, upward_rank
+from compiler.placement.schedule import better, beyond, schedule_score
+from compiler.placement.search import _moves, _variants, improve
+
+from .builders import span
+from .strategies import experiments, gang_experiments
+
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+OBJECTIVES = [Objective(span=span()), Objective(kind="cost", span=span()),
+              Objective(kind="weighted", cost_weight=1.0, span=span())]
+
+
+def _same(a, b) -> None:
+    assert asdict(a) == asdict(b)
+
+
+@SETTINGS
+@given(st.one_of(experiments(max_units=14, max_services=2), gang_experiments(max_units=10)),
+       st.sampled_from(OBJECTIVES), st.data())
+def test_resuming_from_a_state_equals_a_full_run(exp, objective, data):
+    problem = build(exp)
+    if problem.n < 2 or problem.unreachable or not all(problem.options):
+        return
+    policy = policy_for(problem, objective)
+    rank = upward_rank(problem)
+    try:
+        base = run(problem, rank, policy, "heft")
+    except NoCapacity:
+        return
+    k = data.draw(st.integers(0, problem.n - 1))
+    u = base.order[k]
+    p = data.draw(st.sampled_from(problem.options[u]))
+    before_u = start(problem, rank, policy)
+    advance(problem, before_u, policy, fixed=dict(enumerate(base.pool)), until=k)
+    assert before_u.order == base.order[:k]
+    for fixed in _variants(base, u, p):
+        try:
+            full = run(problem, rank, policy, "trial", fixed=fixed)
+        except NoCapacity:
+            continue
+        state = before_u.copy()
+        advance(problem, state, policy, fixed=fixed)
+        _same(schedule_of(problem, state, "trial"), full)
+    # Resuming never changed the state it was copied from.
+    again = start(problem, rank, policy)
+    advance(problem, again, policy, fixed=dict(enumerate(base.pool)), until=k)
+    assert [getattr(again, name) for name in ("order", "pool_of", "start_of", "finish_of", "heap", "waiting")] == \
+        [getattr(before_u, name) for name in ("order", "pool_of", "start_of", "finish_of", "heap", "waiting")]
+
+
+def _improve_by_full_runs(problem, schedule, priority, policy, max_evaluations):
+    """The local search as it was before resuming: every trial a full run."""
+    objective = policy.objective
+    best, best_score = schedule, schedule_score(objective, schedule)
+    evaluations = 0
+    name = f"{schedule.algorithm} + local search"
+    while evaluations < max_evaluations:
+        improved = False
+        for u in _moves(problem, objective, best):
+            for p in problem.options[u]:
+                if p == best.pool[u]:
+                    continue
+                for fixed in _variants(best, u, p):
+                    if evaluations >= max_evaluations:
+                        return best
+                    trial = run(problem, priority, policy, name, fixed=fixed)
+                    evaluations += 1
+                    score = schedule_score(objective, trial)
+                    if better(score, best_score):
+                        best, best_score, improved = trial, score, True
+                        break
+                if improved:
+                    break
+            if improved:
+                break
+        if not improved:
+            break
+    return best
+
+
+@SETTINGS
+@given(st.one_of(experiments(max_units=14, max_services=2), gang_experiments(max_units=10)),
+       st.sampled_from(OBJECTIVES), st.integers(1, 30))
+def test_the_search_finds_what_full_re_runs_find(exp, objective, budget):
+    problem = build(exp)
+    if problem.n < 2 or problem.unreachable or not all(problem.options):
+        return
+    policy = policy_for(problem, objective)
+    rank = upward_rank(problem)
+    try:
+        base = run(problem, rank, policy, "heft")
+        expected = _improve_by_full_runs(problem, base, rank, policy, budget)
+    except NoCapacity:
+        return
+    _same(improve(problem, base, rank, policy, budget), expected)
+
+
+@SETTINGS
+@given(st.one_of(experiments(max_units=14, max_services=2), gang_experiments(max_units=10)))
+def test_a_run_gives_up_only_when_it_would_end_later(exp):
+    """PEFT is abandoned once sure to end after HEFT's plan (place.py): it
+    must then really end later, and otherwise be the same schedule."""
+    problem = build(exp)
+    if problem.n < 2 or problem.unreachable or not all(problem.options):
+        return
+    policy = policy_for(problem, Objective(span=span()))
+    lookahead = optimistic_cost_table(problem)
+    oct_rank = row_means(lookahead)
+    try:
+        heft = run(problem, upward_rank(problem), policy, "heft")
+        peft = run(problem, oct_rank, policy, "peft", lookahead=lookahead)
+    except NoCapacity:
+        return
+    for limit in (heft.makespan, peft.makespan, peft.makespan * 0.9):
+        cut = run(problem, oct_rank, policy, "peft", lookahead=lookahead, give_up=beyond(limit))
+        if cut is None:
+            assert peft.makespan > limit
+        else:
+            _same(cut, peft)
+    assert run(problem, oct_rank, policy, "peft", lookahead=lookahead, give_up=beyond(peft.makespan)) is not None
