@@ -69,7 +69,7 @@ def analyse(path: str, buffers: dict[str, str], parses: Parses | None = None) ->
 def place_analysis(analysis: Analysis) -> bool:
     """Places the checked experiment (the plan hover shows); True when that
     added diagnostics (a pin, a deadline or a budget that cannot be met)."""
-    from ..placement import PlacementError, place  # numpy and networkx: not before the first check
+    from ..placement import PlacementError, place  # networkx: not before the first check
 
     analysis.placed = True
     if analysis.experiment is None:
