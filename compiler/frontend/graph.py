@@ -37,13 +37,13 @@ def build_graph(ctx: Context, drafts: list[UnitDraft], datasets: list[ir.Dataset
                 continue
             bound.append(inp)
             if inp.dataset is not None:
-                edges.append(ir.Edge(source=inp.dataset, target=dr.id, source_kind="dataset",
+                edges.append(ir.Edge.trusted(source=inp.dataset, target=dr.id, source_kind="dataset",
                                      input=inp.name, size=dataset_by_name[inp.dataset].size))
             if inp.service is not None:
-                edges.append(ir.Edge(source=inp.service, target=dr.id, input=inp.name))
+                edges.append(ir.Edge.trusted(source=inp.service, target=dr.id, input=inp.name))
                 preds[dr.id].add(inp.service)
             for producer, output in inp.outputs:
-                edges.append(ir.Edge(source=producer, target=dr.id, output=output, input=inp.name,
+                edges.append(ir.Edge.trusted(source=producer, target=dr.id, output=output, input=inp.name,
                                      size=output_size[(producer, output)]))
                 preds[dr.id].add(producer)
         inputs_of[dr.id] = bound
@@ -65,7 +65,7 @@ def build_graph(ctx: Context, drafts: list[UnitDraft], datasets: list[ir.Dataset
             for t in targets:
                 after_ids.append(t.id)
                 preds[dr.id].add(t.id)
-                edges.append(ir.Edge(source=t.id, target=dr.id))
+                edges.append(ir.Edge.trusted(source=t.id, target=dr.id))
         dr.fields.after = sorted(set(after_ids))
 
     _check_outputs_unique(ctx, drafts)
@@ -90,7 +90,7 @@ def _bind_input(ctx: Context, dr: UnitDraft, port: A.Port, scope, by_group, data
     span = port.name_pos.span()
     if isinstance(v, A.Call):
         source = source_input(ctx, port, scope)
-        return None if source is None else ir.Input(name=port.name, source=source, span=span)
+        return None if source is None else ir.Input.trusted(name=port.name, source=source, span=span)
     if not isinstance(v, A.Ref) or len(v.names) > 2:
         ctx.diags.error("E0310", "an input names a data set, a stage's output (`stage.output`), "
                         "or a project file (`file(\"path\")`)", v.pos.span())
@@ -98,9 +98,9 @@ def _bind_input(ctx: Context, dr: UnitDraft, port: A.Port, scope, by_group, data
     head = v.names[0]
     if len(v.names) == 1:
         if head in datasets:
-            return ir.Input(name=port.name, dataset=head, span=span)
+            return ir.Input.trusted(name=port.name, dataset=head, span=span)
         if head in by_group and by_group[head][0].kind == "service":
-            return ir.Input(name=port.name, service=head, span=span)
+            return ir.Input.trusted(name=port.name, service=head, span=span)
         if head in by_group:
             producer = by_group[head][0]
             outs = [o.name for o in producer.outputs]
@@ -137,7 +137,7 @@ def _bind_input(ctx: Context, dr: UnitDraft, port: A.Port, scope, by_group, data
                         did_you_mean(name, outs) or choices(outs, "its outputs"),
                         note("the stage is declared here", producers[0].decl.name_pos.span()))
         return None
-    return ir.Input(name=port.name, outputs=[(p.id, name) for p in producers], span=span)
+    return ir.Input.trusted(name=port.name, outputs=[(p.id, name) for p in producers], span=span)
 
 
 def _service_has_no_outputs(ctx: Context, service: str, port: str, v: A.Ref) -> None:

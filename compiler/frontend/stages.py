@@ -97,7 +97,7 @@ def lower_units(ctx: Context) -> tuple[list[UnitDraft], list[ir.StageGroup]]:
             members = _lower_stage(ctx, d)
             drafts.extend(members)
             if members:
-                groups.append(ir.StageGroup(name=d.name, instances=[m.id for m in members],
+                groups.append(ir.StageGroup.trusted(name=d.name, instances=[m.id for m in members],
                                             sweep_axes=[a.name for a in d.sweep],
                                             span=d.name_pos.span()))
         elif isinstance(d, A.Service):
@@ -491,8 +491,8 @@ def _unit_fields(ctx: Context, d, kind: str, merged: dict, ports: dict, *, compl
         ctx.diags.error("E0302", f"service `{d.name}` has neither `image` nor `run`", d.name_pos.span(),
                         help_("give the image to serve, the command to start, or both"))
 
-    resources = ir.Resources(
-        cpus=plain.get("cpus", S.DEFAULT_CPUS), memory=plain.get("memory", S.DEFAULT_MEMORY),
+    resources = ctx.one(
+        ir.Resources, cpus=plain.get("cpus", S.DEFAULT_CPUS), memory=plain.get("memory", S.DEFAULT_MEMORY),
         gpus=plain.get("gpus"), time=plain.get("time", S.DEFAULT_TIME), nodes=plain.get("nodes", 1),
     )
     out = UnitFields(
@@ -533,17 +533,17 @@ def _command(ctx: Context, d, noun: str, entry, ports: dict, complete: bool) -> 
     for part in parts:
         if isinstance(part, tuple) and part[0] == "value":
             _, name, text, pos = part
-            command.append(ir.Value(name=name, value=text, span=pos.span()))
+            command.append(ir.Value.trusted(name=name, value=text, span=pos.span()))
             site_positions.append(pos)
         elif isinstance(part, tuple) and part[0] in ("in", "out"):
             direction, name, pos = part
             if (direction, name) not in undeclared:
-                command.append(ir.PortRef(direction=direction, name=name))
+                command.append(ir.PortRef.trusted(direction=direction, name=name))
                 site_positions.append(pos)
         elif command and isinstance(command[-1], ir.Text):
-            command[-1] = ir.Text(text=command[-1].text + part)
+            command[-1] = ir.Text.trusted(text=command[-1].text + part)
         else:
-            command.append(ir.Text(text=part))
+            command.append(ir.Text.trusted(text=part))
     command = trim_command(command)
     if not _command_reads(ctx, command, site_positions, f):
         return None
@@ -664,7 +664,7 @@ def _placement(ctx: Context, raw, what: str) -> list[str]:
 def _estimate(ctx: Context, entry, resources: ir.Resources) -> ir.Estimate:
     """A duration, or durations by GPU model, site or pool; every bad key is
     reported, and the good ones are kept."""
-    default = ir.Estimate(default=resources.time * S.DEFAULT_ESTIMATE_FRACTION, stated=False)
+    default = ctx.one(ir.Estimate, default=resources.time * S.DEFAULT_ESTIMATE_FRACTION, stated=False)
     if entry is None:
         return default
     raw, scope, f = entry
@@ -691,7 +691,7 @@ def _estimate(ctx: Context, entry, resources: ir.Resources) -> ir.Estimate:
             return default
         return ir.Estimate(default=max(by_key.values()), by_key=dict(sorted(by_key.items())))
     seconds = ctx.ev.value(raw, S.DURATION, scope)
-    return default if seconds is BAD else ir.Estimate(default=seconds)
+    return default if seconds is BAD else ctx.one(ir.Estimate, default=seconds)
 
 
 def _output(ctx: Context, p: A.Port, scope: Scope) -> ir.Output | None:
@@ -699,7 +699,7 @@ def _output(ctx: Context, p: A.Port, scope: Scope) -> ir.Output | None:
     if path is None:
         return None
     kind, text, size, publish = path
-    return ir.Output(name=p.name, path=text, kind=kind, size=size, publish=publish, span=p.name_pos.span())
+    return ir.Output.trusted(name=p.name, path=text, kind=kind, size=size, publish=publish, span=p.name_pos.span())
 
 
 def _path_call(ctx: Context, p: A.Port, scope: Scope, *, allow_size: bool):
@@ -795,4 +795,4 @@ def source_input(ctx: Context, p: A.Port, scope: Scope) -> ir.Output | None:
     if path is None:
         return None
     kind, text, size, _ = path
-    return ir.Output(name=p.name, path=text, kind=kind, size=size, span=p.value.pos.span())
+    return ir.Output.trusted(name=p.name, path=text, kind=kind, size=size, span=p.value.pos.span())

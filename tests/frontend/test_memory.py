@@ -34,10 +34,11 @@ def test_the_syntax_tree_is_freed_without_the_cycle_collector(monkeypatch):
 def test_instances_given_the_same_fields_share_one_set():
     a = ir.Span(file="a.mlx", line=1, column=1, end_line=1, end_column=2)
     b = ir.Span(file="b.mlx", line=3, column=1, end_line=3, end_column=9)
-    assert a.model_fields_set == b.model_fields_set == {"file", "line", "column", "end_line", "end_column"}
-    assert a.__pydantic_fields_set__ is b.__pydantic_fields_set__
-    out = ir.Output(name="x", path="x.txt", span=a)
-    bigger = out.model_copy(update={"size": 3})
+    first = ir.Output(name="x", path="x.txt", span=a)
+    second = ir.Output(name="y", path="y.txt", span=b)
+    assert first.model_fields_set == second.model_fields_set == {"name", "path", "span"}
+    assert first.__pydantic_fields_set__ is second.__pydantic_fields_set__
+    bigger = first.model_copy(update={"size": 3})
     assert bigger.size == 3 and "size" in bigger.model_fields_set
-    assert "size" not in out.model_fields_set  # the shared set was copied, not changed
+    assert "size" not in first.model_fields_set  # the shared set was copied, not changed
     assert ir.Output(name="y", path="y.txt", span=b).model_fields_set == {"name", "path", "span"}
