@@ -74,7 +74,7 @@ def build_graph(ctx: Context, drafts: list[UnitDraft], datasets: list[ir.Dataset
     instances, services = [], []
     for dr in order:
         if dr.kind == "instance":
-            instances.append(ir.StageInstance(
+            instances.append(ir.StageInstance.trusted(
                 id=dr.id, stage=dr.group, index=dr.index, sweep=dr.sweep, inputs=inputs_of[dr.id],
                 outputs=dr.outputs, template=dr.template, span=dr.decl.name_pos.span(), **dr.fields.instance_args()))
         else:

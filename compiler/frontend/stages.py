@@ -21,6 +21,7 @@ from .paths import NAME_MAX, overlong_name, uri_scheme, work_path
 from .platform import user_type
 from .publish import STORES, publish_uri
 from .ranges import is_range, range_members
+from .stage_options import NO_SLURM, NO_SOFTWARE
 from .stage_options import lower as lower_stage_options
 
 
@@ -43,8 +44,8 @@ class UnitFields:
     replicas: int = 1  # services
     port: int = 0  # services
     health: str | None = None  # services
-    software: ir.Software = field(default_factory=ir.Software)  # instances
-    slurm: ir.SlurmOptions = field(default_factory=ir.SlurmOptions)  # instances
+    software: ir.Software = NO_SOFTWARE  # instances
+    slurm: ir.SlurmOptions = NO_SLURM  # instances
     lifetime: str | None = None  # services; None: chosen by lifetimes.py from its consumers
     lifetime_span: ir.Span | None = None  # where `lifetime` was written, for diagnostics
     consumers: list[str] = field(default_factory=list)  # services; bound by lifetimes.py
@@ -430,15 +431,16 @@ def _lower_one(ctx: Context, d, scope: Scope, kind: str, unit_id: str, index: in
     fields = _unit_fields(ctx, d, kind, merged, ports, complete=not ports_unknown and label is None)
     outputs = []
     bad_outputs = set()
+    inputs = []
     for (direction, name), (p, pscope) in sorted(ports.items(), key=lambda kv: _port_order(kv[1][0])):
-        if direction == "out":
-            out = _output(ctx, p, pscope)
-            if out is None:
-                bad_outputs.add(name)
-            else:
-                outputs.append(out)
-    inputs = [(p, s) for (direction, _), (p, s) in sorted(ports.items(), key=lambda kv: _port_order(kv[1][0]))
-              if direction == "in"]
+        if direction == "in":
+            inputs.append((p, pscope))
+            continue
+        out = _output(ctx, p, pscope)
+        if out is None:
+            bad_outputs.add(name)
+        else:
+            outputs.append(out)
     after = []
     if "after" in merged:
         raw = merged["after"][0]
@@ -561,8 +563,12 @@ def _command_reads(ctx: Context, command: list, site_positions: list, f) -> bool
     if any(d.span and d.span.file == run.file and run.line <= d.span.line <= run.end_line
            for d in ctx.diags.items):
         return True  # the string itself is wrong (E0501, ...): said already
+    key = ("command", tuple(pieces))
+    if key in ctx.shared:
+        return True  # the same text and values as a command read before
     try:
         shell_context.render(pieces)
+        ctx.shared[key] = True
     except shell_context.ShellSyntaxError as error:
         ctx.diags.error("E0510", f"mlc cannot read this command: {error}", run,
                         help_("mlc reads the shell text of `run` to pass each `${...}` safely; "
