@@ -25,7 +25,7 @@ from .stage_options import NO_SLURM, NO_SOFTWARE
 from .stage_options import lower as lower_stage_options
 
 
-@dataclass
+@dataclass(slots=True)  # one per unit: no __dict__ each
 class UnitFields:
     """A unit's evaluated, IR-ready fields: the ones instances and services
     share, then each one's own (left at their defaults for the other)."""
@@ -66,7 +66,7 @@ class UnitFields:
                 "consumers": self.consumers, **({"lifetime": self.lifetime} if self.lifetime else {})}
 
 
-@dataclass
+@dataclass(slots=True)
 class UnitDraft:
     """A stage instance or service before its inputs are bound."""
 
@@ -86,16 +86,22 @@ class UnitDraft:
     # named in bad_outputs; with ports_unknown (its template could not be
     # used), any output name may have been declared.
     poisoned: bool = False
-    bad_outputs: set[str] = field(default_factory=set)
+    bad_outputs: frozenset[str] = frozenset()
     ports_unknown: bool = False
 
 
-def lower_units(ctx: Context) -> tuple[list[UnitDraft], list[ir.StageGroup]]:
+def lower_units(ctx: Context, *, keep_syntax: bool = True) -> tuple[list[UnitDraft], list[ir.StageGroup]]:
+    """Without `keep_syntax`, a stage's body (its fields and ports) is
+    dropped from the syntax tree once the stage is lowered: what the graph
+    needs of it is in its drafts (the IR of its outputs, the syntax of its
+    inputs), and on large workflows the rest is most of the tree."""
     drafts: list[UnitDraft] = []
     groups: list[ir.StageGroup] = []
     for d in ctx.decls.order:
         if isinstance(d, A.Stage):
             members = _lower_stage(ctx, d)
+            if not keep_syntax:
+                d.body = _LOWERED
             drafts.extend(members)
             if members:
                 groups.append(ir.StageGroup.trusted(name=d.name, instances=[m.id for m in members],
@@ -110,6 +116,10 @@ def lower_units(ctx: Context) -> tuple[list[UnitDraft], list[ir.StageGroup]]:
             _lower_one(ctx, d, Scope({}, ctx.params), "service", d.name, 0, {})
     _check_unused_templates(ctx)
     return drafts, groups
+
+
+_NONE_BAD: frozenset[str] = frozenset()  # shared by every draft whose outputs all lowered
+_LOWERED = A.Body([], [])  # the body of a stage whose syntax is no longer needed
 
 
 def _check_unused_templates(ctx: Context) -> None:
@@ -452,7 +462,7 @@ def _lower_one(ctx: Context, d, scope: Scope, kind: str, unit_id: str, index: in
                 ctx.diags.error("E0303", "`after` lists stage or service names", item.pos.span())
     return UnitDraft(kind=kind, id=unit_id, group=d.name, decl=d, fields=fields, outputs=outputs,
                      inputs=inputs, after=after, index=index, sweep=sweep, template=template_name,
-                     poisoned=ctx.failed_since(mark), bad_outputs=bad_outputs,
+                     poisoned=ctx.failed_since(mark), bad_outputs=frozenset(bad_outputs) or _NONE_BAD,
                      ports_unknown=ports_unknown)
 
 
