@@ -47,6 +47,7 @@ def build_graph(ctx: Context, drafts: list[UnitDraft], datasets: list[ir.Dataset
                                      size=output_size[(producer, output)]))
                 preds[dr.id].add(producer)
         inputs_of[dr.id] = bound
+        dr.inputs = []  # bound: their syntax can go (with load's, the last of the stage's body)
         after_ids = []
         for ref in dr.after:
             targets = by_group.get(ref.names[0])
