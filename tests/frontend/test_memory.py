@@ -81,8 +81,8 @@ def test_the_front_end_peak_per_file_reference(tmp_path):
     """tracemalloc's peak while checking and lowering, per `in`/`out` port
     (issue 19). `load`, the command line's: 5,530 bytes before spans were
     slotted, checked IR objects made without validation and stage bodies
-    dropped once lowered; 2,420 after. `check` keeps the syntax tree for
-    the language server: 3,500."""
+    and bound inputs dropped once lowered; 2,090 after. `check` keeps the
+    syntax tree for the language server: 3,410."""
     source = tmp_path / "chain.mlx"
     source.write_text(_chain(1000), encoding="utf-8")
     references = 2 * 1000 - 1
