@@ -150,3 +150,18 @@ def test_stages_share_equal_parts(tmp_path):
     assert first.resources is second.resources  # one Resources for equal values
     assert first.software is second.software and first.slurm is second.slurm
     assert first.resources is not experiment.instances[0].resources  # cpus differ
+
+
+def test_load_lowers_as_check_does_and_check_keeps_the_syntax(monkeypatch):
+    """load drops stage bodies from its own syntax tree as it goes; the IR
+    is the same as check's, and check's Program (the language server's)
+    keeps every body."""
+    monkeypatch.chdir(ROOT)
+    for example in sorted((ROOT / "examples").glob("*.mlx")):
+        path = str(example.relative_to(ROOT))
+        loaded, diags, _ = load(path)
+        program, checked, _, _ = check(path)
+        assert loaded is not None, diags
+        assert loaded == checked and loaded.model_dump_json() == checked.model_dump_json()
+        stages = [d for m in program.modules for d in m.decls if isinstance(d, A.Stage)]
+        assert stages and all(d.body.fields for d in stages), path
