@@ -41,7 +41,6 @@ class _Frozen(BaseModel):
             shared = _FIELD_SETS[key] = given
         object.__setattr__(self, "__pydantic_fields_set__", shared)
 
-
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs) -> None:
         super().__pydantic_init_subclass__(**kwargs)
@@ -59,6 +58,7 @@ class _Frozen(BaseModel):
 
 _FIELD_SETS: dict[frozenset[str], set[str]] = {}
 _new = object.__new__
+_set = object.__setattr__
 _FACTORY = object()  # a default made by the field's default_factory
 
 
@@ -86,7 +86,6 @@ def _trusted_maker(cls: type[BaseModel]):
               "\n    _set(self, '__pydantic_private__', None)\n    return self\n")
     exec(source, env)  # noqa: S102 (names are the model's own fields)
     return env["make"]
-_set = object.__setattr__
 
 
 def _cached_index(model: BaseModel, name: str, sources: tuple[list, ...], build) -> dict:

@@ -38,13 +38,13 @@ def build_graph(ctx: Context, drafts: list[UnitDraft], datasets: list[ir.Dataset
             bound.append(inp)
             if inp.dataset is not None:
                 edges.append(ir.Edge.trusted(source=inp.dataset, target=dr.id, source_kind="dataset",
-                                     input=inp.name, size=dataset_by_name[inp.dataset].size))
+                                             input=inp.name, size=dataset_by_name[inp.dataset].size))
             if inp.service is not None:
                 edges.append(ir.Edge.trusted(source=inp.service, target=dr.id, input=inp.name))
                 preds[dr.id].add(inp.service)
             for producer, output in inp.outputs:
                 edges.append(ir.Edge.trusted(source=producer, target=dr.id, output=output, input=inp.name,
-                                     size=output_size[(producer, output)]))
+                                             size=output_size[(producer, output)]))
                 preds[dr.id].add(producer)
         inputs_of[dr.id] = bound
         dr.inputs = []  # bound: their syntax can go (with load's, the last of the stage's body)
@@ -75,6 +75,8 @@ def build_graph(ctx: Context, drafts: list[UnitDraft], datasets: list[ir.Dataset
     instances, services = [], []
     for dr in order:
         if dr.kind == "instance":
+            # Every part was checked as it was lowered (its models validated
+            # then): not validated again. Services are few, and validated.
             instances.append(ir.StageInstance.trusted(
                 id=dr.id, stage=dr.group, index=dr.index, sweep=dr.sweep, inputs=inputs_of[dr.id],
                 outputs=dr.outputs, template=dr.template, span=dr.decl.name_pos.span(), **dr.fields.instance_args()))

@@ -105,8 +105,8 @@ def lower_units(ctx: Context, *, keep_syntax: bool = True) -> tuple[list[UnitDra
             drafts.extend(members)
             if members:
                 groups.append(ir.StageGroup.trusted(name=d.name, instances=[m.id for m in members],
-                                            sweep_axes=[a.name for a in d.sweep],
-                                            span=d.name_pos.span()))
+                                                    sweep_axes=[a.name for a in d.sweep],
+                                                    span=d.name_pos.span()))
         elif isinstance(d, A.Service):
             drafts.append(_lower_one(ctx, d, Scope({}, ctx.params), "service", d.name, 0, {}))
     for d in ctx.decls.shadowed:  # checked for their own mistakes, then left out
