@@ -14,8 +14,10 @@ Prints CPU seconds (the best of --repeat) of
   parser, frontend/descent.py, the AST, strings decoded);
 - `check`: the whole front end (`compiler.frontend.check`: parse, check,
   lower to the IR), and the share of it that is parsing;
-and with --memory, tracemalloc's peak during `check` and the bytes per
-file reference (an `in` or `out` port written in the file) at that peak.
+and with --memory, tracemalloc's peak during `check` (which keeps the
+syntax tree for the language server) and during `load` (the command line's
+path, which lets each stage's syntax go once it is lowered), and the bytes
+per file reference (an `in` or `out` port written in the file) at each.
 Peak RSS of the command line is measured by bench/run.py (GNU time)."""
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from compiler.diagnostics import Diagnostics  # noqa: E402
-from compiler.frontend import check, lalr, syntax  # noqa: E402
+from compiler.frontend import check, lalr, load, syntax  # noqa: E402
 
 
 def _cpu(action, repeat: int) -> float:
@@ -69,7 +71,8 @@ def lark_parse(text: str, path: str) -> None:
 
 
 def references(text: str) -> int:
-    return len(re.findall(r"^\s*(?:in|out)\s", text, re.MULTILINE))
+    """`in NAME =` and `out NAME =`, on lines of their own or not."""
+    return len(re.findall(r"(?:^|[;{])\s*(?:in|out)\s+\w+\s*=", text, re.MULTILINE))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -91,13 +94,14 @@ def main(argv: list[str] | None = None) -> int:
           f"   parse {t_parse:7.3f} s ({t_parse / t_floor:.2f}x the floor, {t_lark / t_parse:.1f}x faster than lark's)"
           f"   check {t_check:7.3f} s (parse {100 * t_parse / t_check:.0f}%)")
     if args.memory:
-        gc.collect()
-        tracemalloc.start()
-        result = check(str(args.file))
-        _, peak = tracemalloc.get_traced_memory()
-        del result
-        tracemalloc.stop()
-        print(f"  traced peak {peak / 2**20:7.1f} MiB   {peak / max(refs, 1):7.0f} B per file reference")
+        for name, action in (("", check), ("load: ", load)):
+            gc.collect()
+            tracemalloc.start()
+            result = action(str(args.file))
+            _, peak = tracemalloc.get_traced_memory()
+            del result
+            tracemalloc.stop()
+            print(f"  {name}traced peak {peak / 2**20:7.1f} MiB   {peak / max(refs, 1):7.0f} B per file reference")
     return 0
 
 

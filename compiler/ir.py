@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic_core import core_schema
 
 IR_VERSION = "1"
 
@@ -40,8 +41,51 @@ class _Frozen(BaseModel):
             shared = _FIELD_SETS[key] = given
         object.__setattr__(self, "__pydantic_fields_set__", shared)
 
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        # Model.trusted(**fields): an instance of values the front end has
+        # already checked, made without pydantic's validation (most of the
+        # cost of making one, and it would convert nothing here). Every
+        # value must already be of its field's type as validation would
+        # leave it (an int for an int field, a float for a float, a model
+        # instance for a model). The fields are set one by one in the
+        # model's order, so that the instances of a class share one table
+        # of keys (a `__dict__` of six fields: 80 bytes instead of 272).
+        # Every field counts as given (`model_fields_set`).
+        cls.trusted = staticmethod(_trusted_maker(cls))
+
 
 _FIELD_SETS: dict[frozenset[str], set[str]] = {}
+_new = object.__new__
+_set = object.__setattr__
+_FACTORY = object()  # a default made by the field's default_factory
+
+
+def _trusted_maker(cls: type[BaseModel]):
+    """A function taking the model's fields as keyword arguments (required
+    ones without a default) that sets them in order: what dataclasses do
+    for __init__, and faster than a loop over the fields."""
+    env = {"cls": cls, "_new": _new, "_set": _set, "_FACTORY": _FACTORY,
+           "_all": set(cls.model_fields)}
+    params, body = [], []
+    for i, (name, f) in enumerate(cls.model_fields.items()):
+        if f.is_required():
+            params.append(name)
+        elif f.default_factory is not None:
+            env[f"_factory{i}"] = f.default_factory
+            params.append(f"{name}=_FACTORY")
+            body.append(f"    if {name} is _FACTORY: {name} = _factory{i}()")
+        else:
+            env[f"_default{i}"] = f.default
+            params.append(f"{name}=_default{i}")
+        body.append(f"    _set(self, {name!r}, {name})")
+    source = (f"def make(*, {', '.join(params)}):\n    self = _new(cls)\n" + "\n".join(body) +
+              "\n    _set(self, '__pydantic_fields_set__', _all)"
+              "\n    _set(self, '__pydantic_extra__', None)"
+              "\n    _set(self, '__pydantic_private__', None)\n    return self\n")
+    exec(source, env)  # noqa: S102 (names are the model's own fields)
+    return env["make"]
 
 
 def _cached_index(model: BaseModel, name: str, sources: tuple[list, ...], build) -> dict:
@@ -57,17 +101,76 @@ def _cached_index(model: BaseModel, name: str, sources: tuple[list, ...], build)
     return entry[1]
 
 
-class Span(_Frozen):
-    """A source range; lines and columns are 1-based, end is exclusive."""
+class _SpanModel:
+    """Span's fields as pydantic sees them (its schema and dict form)."""
 
-    file: str
-    line: int
-    column: int
-    end_line: int
-    end_column: int
+    class Span(_Frozen):
+        """A source range; lines and columns are 1-based, end is exclusive."""
+
+        file: str
+        line: int
+        column: int
+        end_line: int
+        end_column: int
+
+
+_SpanFields = _SpanModel.Span
+
+
+class Span:
+    """A source range; lines and columns are 1-based, end is exclusive.
+
+    Not a pydantic model: the front end makes one for every port, stage and
+    value of a file (millions on large workflows), and a model instance with
+    its `__dict__` costs 264 bytes and a validation where this costs 72 and
+    none. To pydantic it is the model `_SpanFields` (the same JSON schema,
+    `Span` in it; a dict is validated into a Span and a Span is dumped as a
+    dict); like the models it is immutable, compared and hashed by value."""
+
+    __slots__ = ("file", "line", "column", "end_line", "end_column")
+    model_fields = _SpanFields.model_fields
+
+    def __init__(self, file: str, line: int, column: int, end_line: int, end_column: int) -> None:
+        _set(self, "file", file)
+        _set(self, "line", line)
+        _set(self, "column", column)
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
 
     def short(self) -> str:
         return f"{self.file}:{self.line}"
+
+    def _key(self) -> tuple[str, int, int, int, int]:
+        return self.file, self.line, self.column, self.end_line, self.end_column
+
+    def model_dump(self, **_options) -> dict:
+        return dict(zip(self.__slots__, self._key()))
+
+    def __setattr__(self, name, value):
+        raise TypeError("Span is immutable")
+
+    __delattr__ = __setattr__
+
+    def __eq__(self, other) -> bool:
+        return self._key() == other._key() if type(other) is Span else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return "Span(" + ", ".join(f"{k}={v!r}" for k, v in self.model_dump().items()) + ")"
+
+    def __reduce__(self):
+        return Span, self._key()
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source, handler) -> core_schema.CoreSchema:
+        def validate(value, fields):
+            return value if type(value) is Span else Span(**fields(value).model_dump())
+
+        return core_schema.no_info_wrap_validator_function(
+            validate, _SpanFields.__pydantic_core_schema__,
+            serialization=core_schema.plain_serializer_function_ser_schema(Span.model_dump))
 
 
 class Gpus(_Frozen):

@@ -54,8 +54,13 @@ def load(path: str, overrides: dict[str, str] | None = None, read: Reader | None
     """Check an experiment and lower it. The Experiment is None when there
     are errors. Raises InputUnreadable when `path` itself cannot be read.
     `read` supplies unsaved editor buffers (the language server)."""
-    _, experiment, diags, sources = check(path, overrides, read)
-    return experiment, diags, sources
+    with _no_gc_pauses():
+        diags = Diagnostics()
+        sources = SourceCache()
+        program = load_program(path, diags, sources, read)
+        # Nobody sees this Program: each stage's syntax can go once it is
+        # lowered, so that the syntax tree shrinks while the IR grows.
+        return _lower(program, overrides, diags, keep_syntax=False), diags, sources
 
 
 def check(path: str, overrides: dict[str, str] | None = None, read: Reader | None = None,
@@ -67,11 +72,14 @@ def check(path: str, overrides: dict[str, str] | None = None, read: Reader | Non
         diags = Diagnostics()
         sources = SourceCache()
         program = load_program(path, diags, sources, read, parse)
-        return program, _lower(program, overrides, diags), diags, sources
+        return program, _lower(program, overrides, diags, keep_syntax=True), diags, sources
 
 
-def _lower(program: Program, overrides: dict[str, str] | None, diags: Diagnostics) -> ir.Experiment | None:
-    """The passes after parsing; None when anything reported an error."""
+def _lower(program: Program, overrides: dict[str, str] | None, diags: Diagnostics, *,
+           keep_syntax: bool) -> ir.Experiment | None:
+    """The passes after parsing; None when anything reported an error.
+    Without `keep_syntax` the Program's stages lose their bodies once they
+    are lowered (stages.lower_units)."""
     if not program.syntax_ok or program.main is None:
         return None
     decls = collect(program.modules, diags)
@@ -82,7 +90,7 @@ def _lower(program: Program, overrides: dict[str, str] | None, diags: Diagnostic
     sites = lower_sites(ctx)
     links = lower_links(ctx)
     datasets = lower_datasets(ctx)
-    drafts, groups = lower_units(ctx)
+    drafts, groups = lower_units(ctx, keep_syntax=keep_syntax)
     instances, services, edges = build_graph(ctx, drafts, datasets)
     main = program.main
     code = lower_code(ctx, main.path)

@@ -18,13 +18,7 @@ class Pos(NamedTuple):
     end_column: int
 
     def span(self) -> Span:
-        return Span(
-            file=self.file,
-            line=self.line,
-            column=self.column,
-            end_line=self.end_line,
-            end_column=self.end_column,
-        )
+        return Span(*self)
 
     def to(self, other: "Pos") -> "Pos":
         return Pos(self.file, self.line, self.column, other.end_line, other.end_column)

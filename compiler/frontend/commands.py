@@ -28,7 +28,7 @@ def trim_command(parts: list[Part]) -> list[Part]:
     flat = _join(lines)
     if flat and isinstance(flat[-1], str):
         flat[-1] = flat[-1].rstrip()
-    return [ir.Text(text=p) if isinstance(p, str) else p for p in flat if p != ""]
+    return [ir.Text.trusted(text=p) if isinstance(p, str) else p for p in flat if p != ""]
 
 
 def _lines(parts: list[Part]) -> list[list]:

@@ -25,6 +25,18 @@ class Context:
     poisoned: set[str] = field(default_factory=set)
     gpu_types_complete: bool = True  # False when a pool's GPUs could not be read
     skipped: int = 0  # references skipped because they named something poisoned
+    shared: dict = field(default_factory=dict)  # see one()
+
+    def one(self, model: type, **values):
+        """`model(**values)`, made once for each distinct set of values and
+        then shared: thousands of stages have the same resources. The values
+        must be hashable; their types are part of the key (1 and 1.0 and
+        True are equal, but need not validate alike)."""
+        key = (model, *((name, type(v), v) for name, v in values.items()))
+        made = self.shared.get(key)
+        if made is None:
+            made = self.shared[key] = model(**values)
+        return made
 
     def mark(self) -> tuple[int, int, int]:
         """A point to ask `failed_since` about."""

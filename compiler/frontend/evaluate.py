@@ -73,6 +73,8 @@ def format_value(value: Any) -> str:
 
 
 class Scope:
+    __slots__ = ("names", "parent")  # one per sweep member and template use
+
     def __init__(self, names: dict[str, Bound], parent: "Scope | None" = None):
         self.names = names
         self.parent = parent

@@ -37,16 +37,17 @@ def build_graph(ctx: Context, drafts: list[UnitDraft], datasets: list[ir.Dataset
                 continue
             bound.append(inp)
             if inp.dataset is not None:
-                edges.append(ir.Edge(source=inp.dataset, target=dr.id, source_kind="dataset",
-                                     input=inp.name, size=dataset_by_name[inp.dataset].size))
+                edges.append(ir.Edge.trusted(source=inp.dataset, target=dr.id, source_kind="dataset",
+                                             input=inp.name, size=dataset_by_name[inp.dataset].size))
             if inp.service is not None:
-                edges.append(ir.Edge(source=inp.service, target=dr.id, input=inp.name))
+                edges.append(ir.Edge.trusted(source=inp.service, target=dr.id, input=inp.name))
                 preds[dr.id].add(inp.service)
             for producer, output in inp.outputs:
-                edges.append(ir.Edge(source=producer, target=dr.id, output=output, input=inp.name,
-                                     size=output_size[(producer, output)]))
+                edges.append(ir.Edge.trusted(source=producer, target=dr.id, output=output, input=inp.name,
+                                             size=output_size[(producer, output)]))
                 preds[dr.id].add(producer)
         inputs_of[dr.id] = bound
+        dr.inputs = []  # bound: their syntax can go (with load's, the last of the stage's body)
         after_ids = []
         for ref in dr.after:
             targets = by_group.get(ref.names[0])
@@ -65,7 +66,7 @@ def build_graph(ctx: Context, drafts: list[UnitDraft], datasets: list[ir.Dataset
             for t in targets:
                 after_ids.append(t.id)
                 preds[dr.id].add(t.id)
-                edges.append(ir.Edge(source=t.id, target=dr.id))
+                edges.append(ir.Edge.trusted(source=t.id, target=dr.id))
         dr.fields.after = sorted(set(after_ids))
 
     _check_outputs_unique(ctx, drafts)
@@ -74,7 +75,9 @@ def build_graph(ctx: Context, drafts: list[UnitDraft], datasets: list[ir.Dataset
     instances, services = [], []
     for dr in order:
         if dr.kind == "instance":
-            instances.append(ir.StageInstance(
+            # Every part was checked as it was lowered (its models validated
+            # then): not validated again. Services are few, and validated.
+            instances.append(ir.StageInstance.trusted(
                 id=dr.id, stage=dr.group, index=dr.index, sweep=dr.sweep, inputs=inputs_of[dr.id],
                 outputs=dr.outputs, template=dr.template, span=dr.decl.name_pos.span(), **dr.fields.instance_args()))
         else:
@@ -90,7 +93,7 @@ def _bind_input(ctx: Context, dr: UnitDraft, port: A.Port, scope, by_group, data
     span = port.name_pos.span()
     if isinstance(v, A.Call):
         source = source_input(ctx, port, scope)
-        return None if source is None else ir.Input(name=port.name, source=source, span=span)
+        return None if source is None else ir.Input.trusted(name=port.name, source=source, span=span)
     if not isinstance(v, A.Ref) or len(v.names) > 2:
         ctx.diags.error("E0310", "an input names a data set, a stage's output (`stage.output`), "
                         "or a project file (`file(\"path\")`)", v.pos.span())
@@ -98,9 +101,9 @@ def _bind_input(ctx: Context, dr: UnitDraft, port: A.Port, scope, by_group, data
     head = v.names[0]
     if len(v.names) == 1:
         if head in datasets:
-            return ir.Input(name=port.name, dataset=head, span=span)
+            return ir.Input.trusted(name=port.name, dataset=head, span=span)
         if head in by_group and by_group[head][0].kind == "service":
-            return ir.Input(name=port.name, service=head, span=span)
+            return ir.Input.trusted(name=port.name, service=head, span=span)
         if head in by_group:
             producer = by_group[head][0]
             outs = [o.name for o in producer.outputs]
@@ -137,7 +140,7 @@ def _bind_input(ctx: Context, dr: UnitDraft, port: A.Port, scope, by_group, data
                         did_you_mean(name, outs) or choices(outs, "its outputs"),
                         note("the stage is declared here", producers[0].decl.name_pos.span()))
         return None
-    return ir.Input(name=port.name, outputs=[(p.id, name) for p in producers], span=span)
+    return ir.Input.trusted(name=port.name, outputs=[(p.id, name) for p in producers], span=span)
 
 
 def _service_has_no_outputs(ctx: Context, service: str, port: str, v: A.Ref) -> None:

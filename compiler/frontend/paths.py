@@ -34,9 +34,13 @@ def work_path(text: str) -> str | None:
     itself, or holding a control character)."""
     if not text.strip() or is_uri(text) or text.startswith("/"):
         return None
-    if any(not c.isprintable() for c in text):
+    if not text.isprintable():
         return None
-    normal = posixpath.normpath(text)
+    parts = text.split("/")
+    if "" in parts or "." in parts or ".." in parts:
+        normal = posixpath.normpath(text)
+    else:
+        normal = text  # already normal: the common case, without normpath's work
     if normal in (".", "..") or normal.startswith("../"):
         return None
     return normal
@@ -48,6 +52,8 @@ NAME_MAX = 255  # bytes in one file or folder name on every file system a site m
 def overlong_name(path: str) -> str | None:
     """The first file or folder name of `path` longer than NAME_MAX bytes
     (no file system can create it), or None."""
+    if len(path) * 4 <= NAME_MAX:  # no character takes more than 4 bytes
+        return None
     return next((part for part in path.split("/") if len(part.encode("utf-8")) > NAME_MAX), None)
 
 

@@ -24,7 +24,7 @@ def lower_code(ctx: Context, main: str) -> list[ir.ProjectPath]:
     field = next((f for f in exp.fields if f.name == "code"), None) if exp is not None else None
     if field is None or not isinstance(field.value, A.ListV):
         return []  # absent, or not a list (the field check reported that)
-    root = project_root(main)
+    root = _Project(project_root(main))
     code: list[ir.ProjectPath] = []
     for item in field.value.items:
         if not isinstance(item, A.Str):
@@ -37,7 +37,7 @@ def lower_code(ctx: Context, main: str) -> list[ir.ProjectPath]:
         span = item.pos.span()
         if is_uri(text) or work_path(text) is None:
             ctx.diags.error("E0581", f"`{text}` is not a path inside the project", span,
-                            help_(f"code paths are relative to the experiment's folder {_shown(root)} and stay "
+                            help_(f"code paths are relative to the experiment's folder {_shown(root.root)} and stay "
                                   "inside it (no absolute path, no `..`); move what the stages need into it"))
             continue
         path = work_path(text)
@@ -50,7 +50,7 @@ def lower_code(ctx: Context, main: str) -> list[ir.ProjectPath]:
 def check_inputs(diags: Diagnostics, experiment: ir.Experiment) -> None:
     """Every `file()`/`dir()` input exists in the project as what it says
     it is, and no output is written over a project path."""
-    root = project_root(experiment.source)
+    root = _Project(project_root(experiment.source))
     seen: set[tuple[str, ir.Span]] = set()
     for unit in [*experiment.instances, *experiment.services]:
         for port in unit.inputs:
@@ -61,16 +61,43 @@ def check_inputs(diags: Diagnostics, experiment: ir.Experiment) -> None:
             _check(diags, root, source.path, source.kind, source.span)
 
 
-def _check(diags: Diagnostics, root: str, path: str, kind: str | None, span: ir.Span) -> str | None:
+class _Project:
+    """The project folder, resolved once. Resolving every input's path
+    (os.path.realpath: an lstat per component, from `/` down) cost most of
+    the lowering of workflows with tens of thousands of input files; a path
+    none of whose components inside the project is a symbolic link stays in
+    it, and the folders known to be no link are remembered."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self.real_root = os.path.realpath(root)
+        self._plain: set[str] = set()  # relative paths that are no symbolic link
+
+    def escapes(self, path: str) -> bool:
+        """Whether the project path `path` (normalised, relative) resolves
+        outside the project through a symbolic link on its way."""
+        prefix = ""
+        for part in path.split("/"):
+            prefix = f"{prefix}/{part}" if prefix else part
+            if prefix in self._plain:
+                continue
+            if os.path.islink(os.path.join(self.root, prefix)):
+                return _escaping_link(self.real_root, os.path.join(self.root, path))
+            self._plain.add(prefix)
+        return False
+
+
+def _check(diags: Diagnostics, project: _Project, path: str, kind: str | None, span: ir.Span) -> str | None:
     """The kind of `path` ("file" or "dir"), or None after reporting why it cannot be shipped."""
+    root = project.root
     full = os.path.join(root, path)
     if not os.path.lexists(full):
         diags.error("E0580", f"`{path}` does not exist in the project", span,
                     help_(f"project paths are relative to the experiment's folder {_shown(root)}; "
                           "create the file or correct the path"))
         return None
-    real_root = os.path.realpath(root)
-    outside = full if _escaping_link(real_root, full) else None
+    real_root = project.real_root
+    outside = full if project.escapes(path) else None
     if outside is None and os.path.isdir(full):
         outside = next((os.path.join(folder, name) for folder, dirs, files in sorted(os.walk(full))
                         for name in sorted(dirs + files)

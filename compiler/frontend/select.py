@@ -96,7 +96,7 @@ def bind_selection(ctx: Context, port: A.Port, scope: Scope, index: MemberIndex)
     if not matched:
         _report_no_member(ctx, v, values, producers)
         return None
-    return ir.Input(name=port.name, outputs=[(m.id, name) for m in matched], span=port.name_pos.span())
+    return ir.Input.trusted(name=port.name, outputs=[(m.id, name) for m in matched], span=port.name_pos.span())
 
 
 def _selected_values(ctx: Context, v: A.Select, variables: list[str], scope: Scope) -> dict | None:

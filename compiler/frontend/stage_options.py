@@ -34,7 +34,16 @@ _MAX_SIGNAL_SECONDS = 65535  # Slurm keeps the offset in 16 bits
 def lower(ctx: Context, merged: dict, image: str | None, time_limit: float) -> tuple[ir.Software, ir.SlurmOptions]:
     """The IR of a stage's environment and Slurm options; a bad part is
     reported and left at its default."""
-    return _software(ctx, merged, image), _slurm(ctx, merged, time_limit)
+    # Most stages set none of these: they share one default instance.
+    software = _software(ctx, merged, image) if not merged.keys().isdisjoint(_SOFTWARE_FIELDS) else NO_SOFTWARE
+    slurm = _slurm(ctx, merged, time_limit) if not merged.keys().isdisjoint(_SLURM_FIELDS) else NO_SLURM
+    return software, slurm
+
+
+_SOFTWARE_FIELDS = frozenset({"modules", "site_modules", "conda", "venv", "setup"})
+_SLURM_FIELDS = frozenset({"constraint", "exclusive", "reservation", "requeue", "signal", "sbatch"})
+NO_SOFTWARE = ir.Software()  # what a stage that sets none of the fields gets (immutable, shared)
+NO_SLURM = ir.SlurmOptions()
 
 
 def _span(merged: dict, name: str):

@@ -21,10 +21,11 @@ from .paths import NAME_MAX, overlong_name, uri_scheme, work_path
 from .platform import user_type
 from .publish import STORES, publish_uri
 from .ranges import is_range, range_members
+from .stage_options import NO_SLURM, NO_SOFTWARE
 from .stage_options import lower as lower_stage_options
 
 
-@dataclass
+@dataclass(slots=True)  # one per unit: no __dict__ each
 class UnitFields:
     """A unit's evaluated, IR-ready fields: the ones instances and services
     share, then each one's own (left at their defaults for the other)."""
@@ -43,8 +44,8 @@ class UnitFields:
     replicas: int = 1  # services
     port: int = 0  # services
     health: str | None = None  # services
-    software: ir.Software = field(default_factory=ir.Software)  # instances
-    slurm: ir.SlurmOptions = field(default_factory=ir.SlurmOptions)  # instances
+    software: ir.Software = NO_SOFTWARE  # instances
+    slurm: ir.SlurmOptions = NO_SLURM  # instances
     lifetime: str | None = None  # services; None: chosen by lifetimes.py from its consumers
     lifetime_span: ir.Span | None = None  # where `lifetime` was written, for diagnostics
     consumers: list[str] = field(default_factory=list)  # services; bound by lifetimes.py
@@ -65,7 +66,7 @@ class UnitFields:
                 "consumers": self.consumers, **({"lifetime": self.lifetime} if self.lifetime else {})}
 
 
-@dataclass
+@dataclass(slots=True)
 class UnitDraft:
     """A stage instance or service before its inputs are bound."""
 
@@ -85,21 +86,27 @@ class UnitDraft:
     # named in bad_outputs; with ports_unknown (its template could not be
     # used), any output name may have been declared.
     poisoned: bool = False
-    bad_outputs: set[str] = field(default_factory=set)
+    bad_outputs: frozenset[str] = frozenset()
     ports_unknown: bool = False
 
 
-def lower_units(ctx: Context) -> tuple[list[UnitDraft], list[ir.StageGroup]]:
+def lower_units(ctx: Context, *, keep_syntax: bool = True) -> tuple[list[UnitDraft], list[ir.StageGroup]]:
+    """Without `keep_syntax`, a stage's body (its fields and ports) is
+    dropped from the syntax tree once the stage is lowered: what the graph
+    needs of it is in its drafts (the IR of its outputs, the syntax of its
+    inputs), and on large workflows the rest is most of the tree."""
     drafts: list[UnitDraft] = []
     groups: list[ir.StageGroup] = []
     for d in ctx.decls.order:
         if isinstance(d, A.Stage):
             members = _lower_stage(ctx, d)
+            if not keep_syntax:
+                d.body = _LOWERED
             drafts.extend(members)
             if members:
-                groups.append(ir.StageGroup(name=d.name, instances=[m.id for m in members],
-                                            sweep_axes=[a.name for a in d.sweep],
-                                            span=d.name_pos.span()))
+                groups.append(ir.StageGroup.trusted(name=d.name, instances=[m.id for m in members],
+                                                    sweep_axes=[a.name for a in d.sweep],
+                                                    span=d.name_pos.span()))
         elif isinstance(d, A.Service):
             drafts.append(_lower_one(ctx, d, Scope({}, ctx.params), "service", d.name, 0, {}))
     for d in ctx.decls.shadowed:  # checked for their own mistakes, then left out
@@ -109,6 +116,10 @@ def lower_units(ctx: Context) -> tuple[list[UnitDraft], list[ir.StageGroup]]:
             _lower_one(ctx, d, Scope({}, ctx.params), "service", d.name, 0, {})
     _check_unused_templates(ctx)
     return drafts, groups
+
+
+_NONE_BAD: frozenset[str] = frozenset()  # shared by every draft whose outputs all lowered
+_LOWERED = A.Body([], [])  # the body of a stage whose syntax is no longer needed
 
 
 def _check_unused_templates(ctx: Context) -> None:
@@ -430,15 +441,16 @@ def _lower_one(ctx: Context, d, scope: Scope, kind: str, unit_id: str, index: in
     fields = _unit_fields(ctx, d, kind, merged, ports, complete=not ports_unknown and label is None)
     outputs = []
     bad_outputs = set()
+    inputs = []
     for (direction, name), (p, pscope) in sorted(ports.items(), key=lambda kv: _port_order(kv[1][0])):
-        if direction == "out":
-            out = _output(ctx, p, pscope)
-            if out is None:
-                bad_outputs.add(name)
-            else:
-                outputs.append(out)
-    inputs = [(p, s) for (direction, _), (p, s) in sorted(ports.items(), key=lambda kv: _port_order(kv[1][0]))
-              if direction == "in"]
+        if direction == "in":
+            inputs.append((p, pscope))
+            continue
+        out = _output(ctx, p, pscope)
+        if out is None:
+            bad_outputs.add(name)
+        else:
+            outputs.append(out)
     after = []
     if "after" in merged:
         raw = merged["after"][0]
@@ -450,7 +462,7 @@ def _lower_one(ctx: Context, d, scope: Scope, kind: str, unit_id: str, index: in
                 ctx.diags.error("E0303", "`after` lists stage or service names", item.pos.span())
     return UnitDraft(kind=kind, id=unit_id, group=d.name, decl=d, fields=fields, outputs=outputs,
                      inputs=inputs, after=after, index=index, sweep=sweep, template=template_name,
-                     poisoned=ctx.failed_since(mark), bad_outputs=bad_outputs,
+                     poisoned=ctx.failed_since(mark), bad_outputs=frozenset(bad_outputs) or _NONE_BAD,
                      ports_unknown=ports_unknown)
 
 
@@ -491,8 +503,8 @@ def _unit_fields(ctx: Context, d, kind: str, merged: dict, ports: dict, *, compl
         ctx.diags.error("E0302", f"service `{d.name}` has neither `image` nor `run`", d.name_pos.span(),
                         help_("give the image to serve, the command to start, or both"))
 
-    resources = ir.Resources(
-        cpus=plain.get("cpus", S.DEFAULT_CPUS), memory=plain.get("memory", S.DEFAULT_MEMORY),
+    resources = ctx.one(
+        ir.Resources, cpus=plain.get("cpus", S.DEFAULT_CPUS), memory=plain.get("memory", S.DEFAULT_MEMORY),
         gpus=plain.get("gpus"), time=plain.get("time", S.DEFAULT_TIME), nodes=plain.get("nodes", 1),
     )
     out = UnitFields(
@@ -533,17 +545,17 @@ def _command(ctx: Context, d, noun: str, entry, ports: dict, complete: bool) -> 
     for part in parts:
         if isinstance(part, tuple) and part[0] == "value":
             _, name, text, pos = part
-            command.append(ir.Value(name=name, value=text, span=pos.span()))
+            command.append(ir.Value.trusted(name=name, value=text, span=pos.span()))
             site_positions.append(pos)
         elif isinstance(part, tuple) and part[0] in ("in", "out"):
             direction, name, pos = part
             if (direction, name) not in undeclared:
-                command.append(ir.PortRef(direction=direction, name=name))
+                command.append(ir.PortRef.trusted(direction=direction, name=name))
                 site_positions.append(pos)
         elif command and isinstance(command[-1], ir.Text):
-            command[-1] = ir.Text(text=command[-1].text + part)
+            command[-1] = ir.Text.trusted(text=command[-1].text + part)
         else:
-            command.append(ir.Text(text=part))
+            command.append(ir.Text.trusted(text=part))
     command = trim_command(command)
     if not _command_reads(ctx, command, site_positions, f):
         return None
@@ -561,8 +573,12 @@ def _command_reads(ctx: Context, command: list, site_positions: list, f) -> bool
     if any(d.span and d.span.file == run.file and run.line <= d.span.line <= run.end_line
            for d in ctx.diags.items):
         return True  # the string itself is wrong (E0501, ...): said already
+    key = ("command", tuple(pieces))
+    if key in ctx.shared:
+        return True  # the same text and values as a command read before
     try:
         shell_context.render(pieces)
+        ctx.shared[key] = True
     except shell_context.ShellSyntaxError as error:
         ctx.diags.error("E0510", f"mlc cannot read this command: {error}", run,
                         help_("mlc reads the shell text of `run` to pass each `${...}` safely; "
@@ -664,7 +680,7 @@ def _placement(ctx: Context, raw, what: str) -> list[str]:
 def _estimate(ctx: Context, entry, resources: ir.Resources) -> ir.Estimate:
     """A duration, or durations by GPU model, site or pool; every bad key is
     reported, and the good ones are kept."""
-    default = ir.Estimate(default=resources.time * S.DEFAULT_ESTIMATE_FRACTION, stated=False)
+    default = ctx.one(ir.Estimate, default=resources.time * S.DEFAULT_ESTIMATE_FRACTION, stated=False)
     if entry is None:
         return default
     raw, scope, f = entry
@@ -691,7 +707,7 @@ def _estimate(ctx: Context, entry, resources: ir.Resources) -> ir.Estimate:
             return default
         return ir.Estimate(default=max(by_key.values()), by_key=dict(sorted(by_key.items())))
     seconds = ctx.ev.value(raw, S.DURATION, scope)
-    return default if seconds is BAD else ir.Estimate(default=seconds)
+    return default if seconds is BAD else ctx.one(ir.Estimate, default=seconds)
 
 
 def _output(ctx: Context, p: A.Port, scope: Scope) -> ir.Output | None:
@@ -699,7 +715,7 @@ def _output(ctx: Context, p: A.Port, scope: Scope) -> ir.Output | None:
     if path is None:
         return None
     kind, text, size, publish = path
-    return ir.Output(name=p.name, path=text, kind=kind, size=size, publish=publish, span=p.name_pos.span())
+    return ir.Output.trusted(name=p.name, path=text, kind=kind, size=size, publish=publish, span=p.name_pos.span())
 
 
 def _path_call(ctx: Context, p: A.Port, scope: Scope, *, allow_size: bool):
@@ -795,4 +811,4 @@ def source_input(ctx: Context, p: A.Port, scope: Scope) -> ir.Output | None:
     if path is None:
         return None
     kind, text, size, _ = path
-    return ir.Output(name=p.name, path=text, kind=kind, size=size, span=p.value.pos.span())
+    return ir.Output.trusted(name=p.name, path=text, kind=kind, size=size, span=p.value.pos.span())

@@ -39,3 +39,21 @@ def test_uri_scheme(text, scheme):
 def test_relative_paths_with_colons_stay_paths(tmp_path):
     experiment, diags = _diags(tmp_path, 'stage a { out m = file("runs/t=1:2/m"); run = "true" }')
     assert experiment is not None and not diags
+
+
+def test_inputs_through_linked_folders_are_judged_by_where_they_lead(tmp_path):
+    """Only paths with a symbolic link on their way are resolved (issue 19:
+    resolving every input file cost most of SoyKB's lowering); a folder
+    linked inside the project is fine, one linked out of it is not."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "a.txt").write_text("a")
+    (tmp_path / "inside").symlink_to(tmp_path / "data")
+    elsewhere = tmp_path.parent / f"{tmp_path.name}-elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "a.txt").write_text("a")
+    (tmp_path / "outside").symlink_to(elsewhere)
+    stage = 'stage s {{ in x = file("{0}/a.txt"); in y = file("data/a.txt"); run = "true" }}\n'
+    experiment, diags = _diags(tmp_path, stage.format("inside"))
+    assert experiment is not None, diags
+    experiment, diags = _diags(tmp_path, stage.format("outside"))
+    assert [d.code for d in diags] == ["E0582"]
