@@ -14,8 +14,14 @@ from compiler.editors import lsp_gc
 
 @pytest.fixture(autouse=True)
 def _thawed():
+    # The command line switches the collector off for its process; tests that
+    # ran `cli.main` in this one may have left it off.
+    was_enabled = gc.isenabled()
+    gc.enable()
     yield
     gc.unfreeze()  # other tests run in this process
+    if not was_enabled:
+        gc.disable()
 
 
 class Node:
