@@ -5,6 +5,7 @@ nested documents of hostile strings; what it leaves to PyYAML it says so
 
 from __future__ import annotations
 
+import pytest
 import yaml
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -57,7 +58,7 @@ _documents = st.recursive(
 )
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=600, deadline=None)
 @given(_documents)
 @example({"a": "x " * 60, "b": [{"c": "it's " * 30}]})
 @example({"a": "a\n\n"})
@@ -85,7 +86,7 @@ _printable_documents = st.recursive(
 )
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=600, deadline=None)
 @given(_printable_documents)
 def test_writes_pyyaml_bytes_for_printable_documents(document):
     ours = _ours(document)
@@ -129,3 +130,18 @@ def test_it_declines_what_it_does_not_write():
                      {"a": [shared, shared]}, {"a": "x\n "}, "scalar", {}, [], {"a": ("t",)}]:
         assert _ours(document) is None, document
         assert serialise.manifest_yaml(document) == _pyyaml(document)
+
+
+@pytest.mark.parametrize("allow_unicode", [True, False])
+@settings(max_examples=1000, deadline=None)
+@given(text=st.one_of(_strings, st.text(alphabet=st.sampled_from(_HOSTILE), max_size=6), st.text()))
+@example(text="a:")
+@example(text="a :")
+@example(text="a:\n")
+@example(text="-")
+@example(text="a\x00#")
+def test_analysis_is_pyyaml_s(text, allow_unicode):
+    emitter = yaml.emitter.Emitter(None, allow_unicode=allow_unicode)
+    theirs = emitter.analyze_scalar(text)
+    assert block_yaml.analyze(text, allow_unicode) == (
+        theirs.empty, theirs.multiline, theirs.allow_block_plain, theirs.allow_single_quoted, theirs.allow_block)

@@ -9,7 +9,8 @@ This writer walks the data once and performs the emitter's own primitive
 steps (write_indicator, write_indent, the scalar writers) in the order its
 state machine does, so the layout, folding at the width and indentation
 are PyYAML's by construction. The style of each string is decided by
-PyYAML's own analysis and resolver (cached per text); anything this writer
+PyYAML's analysis (`analyze`, its character loop as regular expressions)
+and PyYAML's resolver, cached per text; anything this writer
 does not reproduce with certainty raises `Unsupported` and the caller uses
 PyYAML: double-quoted scalars, multi-line single-quoted ones, non-string
 keys, complex keys, floats, shared (aliased) containers, a scalar or an
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import io
 import re
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import yaml
 from yaml.nodes import ScalarNode
@@ -35,10 +36,54 @@ _EXOTIC_BREAKS = frozenset("\x85\u2028\u2029")
 _PLAIN_TOKENS = re.compile(r" +|[^ ]+")
 _QUOTED_TOKENS = re.compile(r" +|'|[^ ']+")
 
-# A string PyYAML's analysis allows as a block plain scalar and in single
-# quotes, without running it: printable ASCII, no leading indicator, no
-# ' #', no ': ' or final ':', single spaces inside only.
-_SURELY_PLAIN = re.compile(r"[A-Za-z0-9_/][A-Za-z0-9_./=+:,@%()-]*(?: [A-Za-z0-9_./=+:,@%()-]+)*")
+# Emitter.analyze_scalar's character tests as regular expressions (C speed).
+_WS = "\0 \t\r\n\x85\u2028\u2029"  # what "preceded/followed by whitespace" means there
+_BREAK = "[\n\x85\u2028\u2029]"
+_BLOCK_INDICATOR = re.compile(  # a '#' after whitespace, a ':' before it or at the end (not first)
+    f"(?<=.)(?:(?<=[{_WS}])#|:(?=[{_WS}]|\\Z))", re.DOTALL)
+_BREAK_SPACE = re.compile(f"{_BREAK} ")
+_SPACE_BREAK = re.compile(f" {_BREAK}")
+_NOT_PRINTABLE = {  # by allow_unicode
+    False: re.compile("[^\n\x20-\x7e]"),
+    True: re.compile("[^\n\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010fffe]|\ufeff"),
+}
+
+
+class Analysis(NamedTuple):
+    """The part of yaml.emitter.ScalarAnalysis that chooses a block style."""
+    empty: bool
+    multiline: bool
+    allow_block_plain: bool
+    allow_single_quoted: bool
+    allow_block: bool
+
+
+def analyze(text: str, allow_unicode: bool) -> Analysis:
+    """Emitter.analyze_scalar, for block context (what it says of flow
+    plain scalars and double quotes is not needed here)."""
+    if not text:
+        return Analysis(True, False, True, True, False)
+    first = text[0]
+    followed_by_whitespace = len(text) == 1 or text[1] in _WS
+    block_indicators = (
+        text.startswith(("---", "..."))
+        or first in "#,[]{}&*!|>'\"%@`"
+        or (first in "?:-" and followed_by_whitespace)
+        or _BLOCK_INDICATOR.search(text) is not None
+    )
+    line_breaks = any(b in text for b in "\n\x85\u2028\u2029")
+    special = _NOT_PRINTABLE[allow_unicode].search(text) is not None
+    edge_whitespace = first in " \n\x85\u2028\u2029" or text[-1] in " \n\x85\u2028\u2029"
+    break_space = line_breaks and _BREAK_SPACE.search(text) is not None
+    space_break_or_special = special or (line_breaks and _SPACE_BREAK.search(text) is not None)
+    return Analysis(
+        empty=False,
+        multiline=line_breaks,
+        allow_block_plain=not (edge_whitespace or break_space or space_break_or_special or line_breaks
+                               or block_indicators),
+        allow_single_quoted=not (break_space or space_break_or_special),
+        allow_block=not (text[-1] == " " or space_break_or_special),
+    )
 
 
 class Unsupported(Exception):
@@ -54,6 +99,7 @@ class _Styles:
                  allow_unicode: bool) -> None:
         self._dumper = dumper(io.StringIO(), allow_unicode=allow_unicode)
         self._block_style = block_style  # the dumper's str representer's style
+        self._allow_unicode = allow_unicode
         self._cache: dict[str, tuple[str | None, str | None]] = {}
 
     def of(self, text: str) -> tuple[str | None, str | None]:
@@ -71,12 +117,7 @@ class _Styles:
         requested = self._block_style(text)
         if requested == '"' or _EXOTIC_BREAKS.intersection(text):
             return None, None
-        if _SURELY_PLAIN.fullmatch(text) and ": " not in text and not text.endswith(":"):
-            multiline, block_plain, single, block, empty = False, True, True, True, False
-        else:
-            analysis = self._dumper.analyze_scalar(text)
-            multiline, block_plain = analysis.multiline, analysis.allow_block_plain
-            single, block, empty = analysis.allow_single_quoted, analysis.allow_block, analysis.empty
+        empty, multiline, block_plain, single, block = analyze(text, self._allow_unicode)
         plain = self._dumper.resolve(ScalarNode, text, (True, False)) == _STR_TAG
         if not requested and plain and block_plain:
             value: str | None = ""
