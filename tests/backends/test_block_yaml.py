@@ -95,6 +95,17 @@ def test_writes_pyyaml_bytes_for_printable_documents(document):
 
 
 @settings(max_examples=300, deadline=None)
+@given(st.one_of(_documents, _printable_documents))
+def test_safe_dump_s_bytes_for_the_kustomizations(document):
+    expected = yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
+    try:
+        assert serialise._write_safe()(document) == expected
+    except block_yaml.Unsupported:
+        pass
+    assert serialise.safe_yaml(document) == expected
+
+
+@settings(max_examples=300, deadline=None)
 @given(st.lists(_strings, min_size=1, max_size=8), st.integers(min_value=0, max_value=6))
 def test_every_string_at_every_depth(strings, depth):
     # The same strings as values, keys and items at some depth: folding and

@@ -68,6 +68,20 @@ def _write_block():
                              width=_DUMP_OPTIONS["width"])
 
 
+@functools.cache
+def _write_safe():
+    return block_yaml.writer(yaml.SafeDumper, lambda text: None, allow_unicode=True, width=80)
+
+
+def safe_yaml(plain: Any) -> str:
+    """`yaml.safe_dump(plain, sort_keys=False, allow_unicode=True)`: the
+    kustomizations (one lists every manifest of the site)."""
+    try:
+        return _write_safe()(plain)
+    except block_yaml.Unsupported:
+        return yaml.safe_dump(plain, sort_keys=False, allow_unicode=True)
+
+
 def manifest_yaml(plain: Any) -> str:
     """`plain` (dicts, lists, scalars) as the manifest writer's YAML."""
     try:
