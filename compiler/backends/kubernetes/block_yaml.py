@@ -224,22 +224,44 @@ class _Writer:
     def block_mapping(self, data: dict) -> None:
         self._once(data)
         self.increase_indent()
-        styles = self.styles
+        of = self.styles.of
+        out = self.out
         for key, value in data.items():
-            self.write_indent()
+            self.write_indent()  # leaves whitespace set: a key needs no space before it
             if type(key) is not str:
                 raise Unsupported("a key that is not a string")
-            style = styles.of(key)[1]
-            if style is None:
-                raise Unsupported("a complex key")
-            self.increase_indent(flow=True)
-            if style == "":
-                self.plain(key, split=False)
-            else:
+            style = of(key)[1]
+            if style == "":  # plain(key, split=False), then indicator(":", False)
+                out.append(key)
+                out.append(":")
+                self.column += len(key) + 1
+                self.whitespace = self.indention = self.open_ended = False
+            elif style == "'":
+                self.increase_indent(flow=True)
                 self.single_quoted(key, split=False)
-            self.indent = self.indents.pop()
-            self.indicator(":", False)
-            self.node(value, mapping_context=True)
+                self.indent = self.indents.pop()
+                self.indicator(":", False)
+            else:
+                raise Unsupported("a complex key")
+            # The most common value, a plain scalar that fits the line:
+            # what scalar_str/scalar_plain and plain() write, inline.
+            kind = type(value)
+            if kind is str:
+                text = value if of(value)[0] == "" else None
+            elif kind is bool:
+                text = "true" if value else "false"
+            elif kind is int:
+                text = str(value)
+            elif value is None:
+                text = "null"
+            else:
+                text = None
+            if text and (self.column + 1 + len(text) <= self.width or " " not in text):
+                out.append(" ")
+                out.append(text)
+                self.column += 1 + len(text)
+            else:
+                self.node(value, mapping_context=True)
         self.indent = self.indents.pop()
 
     def block_sequence(self, data: list, mapping_context: bool) -> None:
