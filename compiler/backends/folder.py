@@ -42,6 +42,7 @@ class Folder:
     def __init__(self, root: str | os.PathLike, create: bool = False) -> None:
         self.root = Path(root)
         self.fd: int | None = None
+        self._folders: dict[tuple[str, ...], int] = {}  # see _folder
         if create:
             try:
                 self.root.parent.mkdir(parents=True, exist_ok=True)
@@ -58,6 +59,9 @@ class Folder:
             raise UnsafePath(self.root, "", self._why(err, _lstat(self.root))) from None
 
     def close(self) -> None:
+        for fd in self._folders.values():
+            os.close(fd)
+        self._folders.clear()
         if self.fd is not None:
             os.close(self.fd)
             self.fd = None
@@ -87,26 +91,41 @@ class Folder:
                 yield None, name
                 return
             raise FileNotFoundError(self.root)
-        current = os.dup(self.fd)
+        yield self._folder(tuple(folders), create), name
+
+    def _folder(self, folders: tuple[str, ...], create: bool) -> int | None:
+        """A descriptor of a folder inside, each component opened with
+        O_NOFOLLOW from its parent's; kept until the folder is removed or
+        this Folder closed: a write of thousands of files in a few folders
+        walks each folder once, not once per file and operation."""
+        if not folders:
+            return self.fd
+        found = self._folders.get(folders)
+        if found is not None:
+            return found
+        parent = self._folder(folders[:-1], create)
+        if parent is None:
+            return None
+        part = folders[-1]
         try:
-            for depth, part in enumerate(folders):
-                try:
-                    following = os.open(part, _DIR_FLAGS, dir_fd=current)
-                except FileNotFoundError:
-                    if not create:
-                        yield None, name
-                        return
-                    with contextlib.suppress(FileExistsError):
-                        os.mkdir(part, 0o755, dir_fd=current)
-                    following = os.open(part, _DIR_FLAGS, dir_fd=current)
-                except OSError as err:
-                    info = self._lstat(current, part)
-                    raise UnsafePath(self.root, "/".join(folders[: depth + 1]), self._why(err, info)) from None
-                os.close(current)
-                current = following
-            yield current, name
-        finally:
-            os.close(current)
+            opened = os.open(part, _DIR_FLAGS, dir_fd=parent)
+        except FileNotFoundError:
+            if not create:
+                return None
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(part, 0o755, dir_fd=parent)
+            opened = os.open(part, _DIR_FLAGS, dir_fd=parent)
+        except OSError as err:
+            raise UnsafePath(self.root, "/".join(folders), self._why(err, self._lstat(parent, part))) from None
+        self._folders[folders] = opened
+        return opened
+
+    def _forget(self, rel: str) -> None:
+        """Closes the kept descriptors of folder rel and of those inside it
+        (it is being removed)."""
+        prefix = tuple(rel.split("/"))
+        for folders in [f for f in self._folders if f[: len(prefix)] == prefix]:
+            os.close(self._folders.pop(folders))
 
     @staticmethod
     def _lstat(dir_fd: int, name: str) -> os.stat_result | None:
@@ -208,6 +227,7 @@ class Folder:
         """Removes rel's folders that are now empty, deepest first (never the root)."""
         folders = rel.split("/")[:-1]
         while folders:
+            self._forget("/".join(folders))
             with self._parent("/".join(folders), create=False) as (parent, name):
                 if parent is None:
                     return
@@ -225,6 +245,7 @@ class Folder:
     def remove_tree(self, rel: str) -> None:
         """Removes a folder of the writer's own (its staging area), never
         following a link inside it."""
+        self._forget(rel)
         with self._parent(rel, create=False) as (parent, name):
             if parent is not None:
                 _remove_entry(parent, name)

@@ -234,10 +234,22 @@ _OUTPUT_FOLDER = "."  # the source root of the cache's copy: the Snakefile runs 
 CACHE_SOURCE = "output folder"  # the source end of the cache's copy
 
 
+# The last answer of caching_sites and what it was for: the Kubernetes back end
+# asks once per Job, and each answer walks every assignment (quadratic at a
+# thousand stages). The IR is frozen, so the same two objects give the same answer.
+_CACHING: list = [None, None, []]
+
+
 def caching_sites(experiment: Experiment, plan: Plan) -> list[Site]:
     """The sites whose kind ships the step cache, that run a stage through it and that
     a copy can reach (a cluster with neither a staging bucket nor `data_path
     = "exec"` runs its stages uncached)."""
+    if _CACHING[0] is not experiment or _CACHING[1] is not plan:
+        _CACHING[:] = [experiment, plan, _caching_sites(experiment, plan)]
+    return list(_CACHING[2])
+
+
+def _caching_sites(experiment: Experiment, plan: Plan) -> list[Site]:
     stages = {i.id: i for i in experiment.instances}
     used = {a.site for a in plan.assignments
             if a.unit in stages and registry.of(experiment.site(a.site)).runs_cached(stages[a.unit])}

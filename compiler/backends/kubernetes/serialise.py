@@ -12,6 +12,7 @@ import yaml
 from compiler.ir import Span
 
 from .. import provenance
+from . import block_yaml
 
 # YAML 1.1 line breaks besides \n: PyYAML writes them raw into single-quoted
 # and block scalars, where reading folds them; only double quotes escape them.
@@ -41,17 +42,52 @@ class _ManifestDumper(yaml.SafeDumper):
         return found
 
 
-def _represent_str(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
+def _str_style(text: str) -> str | None:
     if _EXOTIC_BREAKS.intersection(text):
-        style: str | None = '"'
-    elif "\n" in text:
-        style = "|"
-    else:
-        style = None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+        return '"'
+    if "\n" in text:
+        return "|"
+    return None
+
+
+def _represent_str(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=_str_style(text))
 
 
 _ManifestDumper.add_representer(str, _represent_str)
+
+_DUMP_OPTIONS: dict[str, Any] = {"sort_keys": False, "allow_unicode": True, "default_flow_style": False,
+                                 "width": 100}
+
+
+@functools.cache
+def _write_block():
+    # block_yaml writes PyYAML's bytes for these options several times
+    # faster; what it is not sure of it leaves to PyYAML (Unsupported).
+    return block_yaml.writer(_ManifestDumper, _str_style, allow_unicode=_DUMP_OPTIONS["allow_unicode"],
+                             width=_DUMP_OPTIONS["width"])
+
+
+@functools.cache
+def _write_safe():
+    return block_yaml.writer(yaml.SafeDumper, lambda text: None, allow_unicode=True, width=80)
+
+
+def safe_yaml(plain: Any) -> str:
+    """`yaml.safe_dump(plain, sort_keys=False, allow_unicode=True)`: the
+    kustomizations (one lists every manifest of the site)."""
+    try:
+        return _write_safe()(plain)
+    except block_yaml.Unsupported:
+        return yaml.safe_dump(plain, sort_keys=False, allow_unicode=True)
+
+
+def manifest_yaml(plain: Any) -> str:
+    """`plain` (dicts, lists, scalars) as the manifest writer's YAML."""
+    try:
+        return _write_block()(plain)
+    except block_yaml.Unsupported:
+        return yaml.dump(plain, Dumper=_ManifestDumper, **_DUMP_OPTIONS)
 
 
 @functools.cache
@@ -79,12 +115,4 @@ def dump_yaml(data: Any, span: Span) -> str:
     model's field order (apiVersion, kind, metadata, spec), fixed by the
     client, and every mapping built here is sorted: the text is the same on
     every run."""
-    body = yaml.dump(
-        to_plain(data),
-        Dumper=_ManifestDumper,
-        sort_keys=False,
-        allow_unicode=True,
-        default_flow_style=False,
-        width=100,
-    )
-    return header(span) + body
+    return header(span) + manifest_yaml(to_plain(data))

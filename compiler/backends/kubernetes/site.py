@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-import yaml
-
 from compiler.backends.errors import BackendError
 from compiler.backends.kubernetes import check, ingress, labels, multinode, objects, pod_policy, scripts
 from compiler.backends.kubernetes.fetch import (
@@ -18,7 +16,7 @@ from compiler.backends.kubernetes.fetch import (
     site_pushes,
     site_ships,
 )
-from compiler.backends.kubernetes.serialise import dump_yaml, header
+from compiler.backends.kubernetes.serialise import dump_yaml, header, safe_yaml
 from compiler.backends.kubernetes.workloads import (
     JobWorkload,
     ServiceWorkload,
@@ -77,7 +75,7 @@ def _kustomization(site: Site, resources: list[str], configurations: list[str]) 
     }
     if configurations:
         document["configurations"] = configurations
-    return header(site.span) + yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
+    return header(site.span) + safe_yaml(document)
 
 
 def needs_mover(experiment: Experiment, plan: Plan, site: Site) -> bool:
@@ -176,8 +174,7 @@ def emit_site(experiment: Experiment, plan: Plan, site_name: str) -> dict[str, s
     files = {**manifests, **run_scripts}
     files["kustomization.yaml"] = _kustomization(site, list(manifests), configurations)
     if configurations:
-        files[multinode.KUSTOMIZE_CONFIG] = header(site.span) + yaml.safe_dump(
-            multinode.kustomize_config(), sort_keys=False, allow_unicode=True)
+        files[multinode.KUSTOMIZE_CONFIG] = header(site.span) + safe_yaml(multinode.kustomize_config())
     files["up.sh"] = scripts.up_script(site, None if claim_file is None else claim, mover)
     files["down.sh"] = scripts.down_script(site, labels.experiment_selector(experiment.name))
     return {f"{folder}/{name}": files[name] for name in sorted(files)}
