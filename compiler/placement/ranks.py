@@ -70,45 +70,53 @@ def optimistic_cost_table(problem: Problem) -> list[list[float]]:
     to the end, assuming unlimited capacity, with real transfer times.
 
     Plain Python (numpy, once used for units with many successors, was a
-    fifth of a second to import for every `mlc plan`): the same sums in the
-    same order as the array code was, so the same floats."""
-    k = len(problem.pools)
-    sites = problem.pool_site
+    fifth of a second to import for every `mlc plan`): the same floats as
+    the array code gave (tests/placement/test_oct.py)."""
     routes = problem.routes
-    lat_rows = [[routes.latency[a][b] for b in sites] for a in sites]
-    inv_rows = [[routes.inv_bandwidth[a][b] for b in sites] for a in sites]
-    # Pools a unit may not use count as infinitely slow.
-    run_rows = [[inf] * k for _ in range(problem.n)]
-    for u, opts in enumerate(problem.options):
-        row, times = run_rows[u], problem.runtime[u]
-        for p in opts:
-            row[p] = times[p]
-    rows = [[0.0] * k for _ in range(problem.n)]
-    pools = range(k)
+    # Pools of one site see the same routes, so their rows are equal: the
+    # table is computed per site and spread over the pools at the end.
+    # Within a site the successor's pools differ only by their base (the
+    # successor's row plus its run time there), and rounding is monotone:
+    # the least of base + latency + time per byte over a site's pools is
+    # the least base of that site plus them, the same float.
+    site_ids = sorted(set(problem.pool_site))
+    m = len(site_ids)
+    site_of = [site_ids.index(s) for s in problem.pool_site]
+    lat_rows = [[routes.latency[a][b] for b in site_ids] for a in site_ids]
+    inv_rows = [[routes.inv_bandwidth[a][b] for b in site_ids] for a in site_ids]
+    runtime, options = problem.runtime, problem.options
+    per_site = [[0.0] * m for _ in range(problem.n)]
+    # Per unit, the least base over each site's pools and over all pools
+    # (the pools it may not use count as infinitely slow), once per unit
+    # rather than once per edge into it.
+    least = [[inf] * m for _ in range(problem.n)]
+    least_all = [inf] * problem.n
+    sites = range(m)
     for u in reversed(range(problem.n)):
-        succs = problem.succs[u]
-        if not succs:
-            continue
-        row = [0.0] * k
-        for v, size, carries in succs:
-            base = [a + b for a, b in zip(rows[v], run_rows[v])]
+        row = per_site[u]
+        for v, size, carries in problem.succs[u]:
             if not carries:
                 # Nothing moves: every pool of u sees the successor's best
-                # pool alike (base + 0.0 * latency + 0.0 * time per byte is
-                # base exactly: both are finite).
-                best = min(base)
-                for p in pools:
-                    if best > row[p]:
-                        row[p] = best
+                # pool alike.
+                best = least_all[v]
+                for j in sites:
+                    if best > row[j]:
+                        row[j] = best
                 continue
             z = float(size)
-            for p in pools:
-                lat_p, inv_p = lat_rows[p], inv_rows[p]
-                best = min([base[w] + 1.0 * lat_p[w] + z * inv_p[w] for w in pools])
-                if best > row[p]:
-                    row[p] = best
-        rows[u] = row
-    return rows
+            mins = least[v]
+            for j in sites:
+                lat_j, inv_j = lat_rows[j], inv_rows[j]
+                best = min([mins[t] + 1.0 * lat_j[t] + z * inv_j[t] for t in sites])
+                if best > row[j]:
+                    row[j] = best
+        times, mine = runtime[u], least[u]
+        for p in options[u]:
+            base = row[site_of[p]] + times[p]
+            if base < mine[site_of[p]]:
+                mine[site_of[p]] = base
+        least_all[u] = min(mine, default=inf)
+    return [[row[j] for j in site_of] for row in per_site]
 
 
 def row_means(table: list[list[float]]) -> list[float]:
