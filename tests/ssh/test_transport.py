@@ -239,9 +239,12 @@ def test_background_process_starts_runs_and_stops(ssh_host, host):
 
 def test_a_process_that_ignores_sigterm_is_killed(ssh_host, host):
     workdir = ssh_host.scratch
-    command = ["bash", "-c", 'trap "" TERM; sleep 300 & wait']
+    command = ["bash", "-c", 'trap "" TERM; : > trapped; sleep 300 & wait']
     run_ok(ssh.start_background_argv(host, command, workdir, "stubborn.pid", "stubborn.log"))
     group = int(read_remote(host, workdir, "stubborn.pid").split()[0])
+    # Stopped before bash has run `trap`, it would die of the SIGTERM (seen
+    # on a loaded machine): wait until it ignores it.
+    assert wait_for(lambda: run(ssh.run_argv(host, ["test", "-e", "trapped"], workdir)).returncode == 0)
     begun = time.monotonic()
     stopped = run_ok(ssh.stop_background_argv(host, workdir, "stubborn.pid", grace=1), timeout=60)
     assert b"ignored SIGTERM for 1 s; killing it" in stopped.stderr
