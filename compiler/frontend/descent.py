@@ -390,17 +390,8 @@ class _Parser:
     def template_decl(self, kw: A.Pos) -> A.Template:
         name, name_pos = self.named()
         self.expect("(")
-        kinds = self.kinds
-        params = []
-        if kinds[self.i] != ")":
-            while True:
-                params.append(self.tparam())
-                if kinds[self.i] != ",":
-                    break
-                self.i += 1
-                if kinds[self.i] == ")":
-                    break
-        self.expect(")")
+        params: list[A.TemplateParam] = []
+        self.separated(params.append, self.tparam, ")")
         self.expect(":")
         kind, kind_pos = self.named()
         body, close = self.body()
@@ -585,28 +576,12 @@ class _Parser:
             type_, type_pos = self.named()
             return A.GpuSpec(count, type_, type_pos, self.span(self.positions[i], type_pos))
         if k == "[":
-            items = []
-            if kinds[self.i] != "]":
-                while True:
-                    items.append(self.value())
-                    if kinds[self.i] != ",":
-                        break
-                    self.i += 1
-                    if kinds[self.i] == "]":
-                        break
-            close = self.positions[self.expect("]")]
+            items: list = []
+            close = self.positions[self.separated(items.append, self.value, "]")]
             return A.ListV(items, self.span(self.positions[i], close))
         if k == "{":
-            entries = []
-            if kinds[self.i] != "}":
-                while True:
-                    entries.append(self.map_item())
-                    if kinds[self.i] != ",":
-                        break
-                    self.i += 1
-                    if kinds[self.i] == "}":
-                        break
-            close = self.positions[self.expect("}")]
+            entries: list[A.MapItem] = []
+            close = self.positions[self.separated(entries.append, self.map_item, "}")]
             return A.MapV(entries, self.span(self.positions[i], close))
         raise _NotClean
 
@@ -632,42 +607,50 @@ class _Parser:
         self.expect(":")
         return A.MapItem(key, key_pos, self.value())
 
-    def call_rest(self, name: int) -> A.Call:
-        """After `name (`, `name` being the name token's index."""
-        kinds, texts = self.kinds, self.texts
-        args = []
-        kwargs = []
-        if kinds[self.i] != ")":
+    def separated(self, keep, item, close: str, at_least_one: bool = False) -> int:
+        """`item (, item)* [,]` up to `close`, as the grammar writes every list
+        (a trailing comma allowed; empty unless `at_least_one`): each item's
+        result goes to `keep`. Returns the closing token's index."""
+        kinds = self.kinds
+        if at_least_one or kinds[self.i] != close:
             while True:
-                i = self.i
-                if kinds[i] == "NAME" and kinds[i + 1] == "=" and texts[i] != "true" and texts[i] != "false":
-                    self.i = i + 2
-                    kwargs.append(A.KwArg(_intern(texts[i]), self.positions[i], self.value()))
-                else:
-                    args.append(self.value())
+                keep(item())
                 if kinds[self.i] != ",":
                     break
                 self.i += 1
-                if kinds[self.i] == ")":
+                if kinds[self.i] == close:
                     break
-        close = self.positions[self.expect(")")]
+        return self.expect(close)
+
+    def call_rest(self, name: int) -> A.Call:
+        """After `name (`, `name` being the name token's index."""
+        kinds, texts = self.kinds, self.texts
+        args: list = []
+        kwargs: list[A.KwArg] = []
+
+        def argument() -> None:
+            i = self.i
+            if kinds[i] == "NAME" and kinds[i + 1] == "=" and texts[i] != "true" and texts[i] != "false":
+                self.i = i + 2
+                kwargs.append(A.KwArg(_intern(texts[i]), self.positions[i], self.value()))
+            else:
+                args.append(self.value())
+
+        close = self.positions[self.separated(_ignore, argument, ")")]
         start = self.positions[name]
         return A.Call(_intern(texts[name]), start, args, kwargs, self.span(start, close))
 
     def select_rest(self, name: int) -> A.Select:
         """After `name [`."""
         kinds = self.kinds
-        keys = []
-        while True:
-            key, key_pos = self.named()
+        keys: list[A.KwArg] = []
+
+        def key() -> A.KwArg:
+            word, word_pos = self.named()
             self.expect("=")
-            keys.append(A.KwArg(key, key_pos, self.value()))
-            if kinds[self.i] != ",":
-                break
-            self.i += 1
-            if kinds[self.i] == "]":
-                break
-        last = self.positions[self.expect("]")]
+            return A.KwArg(word, word_pos, self.value())
+
+        last = self.positions[self.separated(keys.append, key, "]", at_least_one=True)]
         names = []
         while kinds[self.i] == ".":
             self.i += 1
@@ -683,3 +666,7 @@ _DECLARATIONS = {
     "link": _Parser.link_decl, "template": _Parser.template_decl, "stage": _Parser.stage_decl,
     "service": _Parser.service_decl,
 }
+
+
+def _ignore(_result) -> None:
+    """For items that keep their own results (a call's arguments and keywords)."""
