@@ -266,6 +266,7 @@ def compile_rows(measurements: list[Measurement]) -> list[Row]:
     rows = []
     for size, limit in sorted(COMPILE_SHARE.items()):
         measured, oks, recipes, catalogues = [], [], set(), set()
+        undetermined = False
         for (at, label), tools in sorted(by_key.items()):
             mlc, dry = tools.get(cases.MLC_COMPILE), tools.get(cases.SNAKEMAKE_DRY_RUN_GENERATED)
             if at != size or mlc is None or dry is None:
@@ -273,6 +274,13 @@ def compile_rows(measurements: list[Measurement]) -> list[Row]:
             recipe, _, catalogue = label.partition(" on ")
             recipes.add(recipe)
             catalogues.add(catalogue or "slurm")
+            if mlc.cpu_seconds is not None and dry.status == "timeout":
+                # The dry run was killed: its CPU time is unknown, only that it
+                # ran longer than the timeout (wall). A bound, not a verdict.
+                measured.append(f"{label}: dry run killed after {dry.timeout:.0f} s wall; mlc {_s(mlc.seconds)} "
+                                f"wall: under {mlc.seconds / dry.timeout:.2f}x in wall time")
+                undetermined = True
+                continue
             if mlc.cpu_seconds is None or not dry.cpu_seconds:
                 measured.append(f"{label}: mlc {mlc.status}, dry run {dry.status}")
                 oks.append(False)
@@ -285,8 +293,14 @@ def compile_rows(measurements: list[Measurement]) -> list[Row]:
             if recipes else ()
         rows.append(Row(f"Compile at {size:,} stages ≤ {limit}x Snakemake's dry run of the Snakefile it wrote (CPU)",
                         "; ".join(measured) or _not_measured(f"{size:,} tasks", (s for s, _ in by_key)), "",
-                        command, verdict(oks)))
+                        command, _compile_verdict(oks, undetermined)))
     return rows
+
+
+def _compile_verdict(oks: list[bool], undetermined: bool) -> str:
+    if undetermined and all(oks):
+        return "not determined (the dry run outlived the timeout; see the bound)"
+    return verdict(oks)
 
 
 def lsp_rows(records: list[Record]) -> list[Row]:

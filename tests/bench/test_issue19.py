@@ -170,6 +170,13 @@ def test_start_up_compile_and_language_server_rows():
     assert _row(rows, "Compile at 1,000").verdict == "met"  # 0.17x
     assert _row(rows, "Compile at 5,000").verdict == "**missed**"  # 0.16x > 0.14x
     assert "--compile-catalogues kubernetes,slurm" in _row(rows, "Compile at 5,000").commands[0]
+    # A dry run killed by the timeout gives a bound in wall time, not a verdict.
+    killed = _measurement("compile", "montage", 5000, 5000, 5000, cases.SNAKEMAKE_DRY_RUN_GENERATED,
+                          Run("timeout", 300.0, None, 900.0, None))
+    rows = _rows([_measurement("compile", "montage", 5000, 5000, 5000, cases.MLC_COMPILE, _run(12.0)), killed])
+    row = _row(rows, "Compile at 5,000")
+    assert row.verdict.startswith("not determined")
+    assert "under 0.04x in wall time" in row.measured
 
     served = [Record("lsp", "5000 1", "lsp", {"stages": 5000, "burst": 1, "runs": 3, "open_s": 2.0,
                                               "change_s": 0.8})]
