@@ -158,15 +158,20 @@ def frontend(name: str, size: int, mlx: Path, repeat: int, timeout: float, logs:
     of one file (bench/frontend.py's lines)."""
     args = [str(mlx), "--repeat", str(repeat), "--memory"]
     text = _run(FRONTEND, args, logs / f"frontend-{name}.log", timeout)
-    what = f"bench/frontend.py {mlx.name}"
-    values = {"size": size, "references": int(_search(r"(\d+) file references", text, what).group(1)),
-              "floor_s": float(_search(r"\bfloor\s+([\d.]+) s", text, what).group(1)),
-              "parse_s": float(_search(r"(?<!lark )\bparse\s+([\d.]+) s", text, what).group(1)),
-              "check_s": float(_search(r"\bcheck\s+([\d.]+) s", text, what).group(1)),
-              "peak_mib": float(_search(r"traced peak\s+([\d.]+) MiB", text, what).group(1)),
-              "bytes_per_reference": float(_search(r"([\d.]+) B per file reference", text, what).group(1))}
+    values = {"size": size, **frontend_values(text, f"bench/frontend.py {mlx.name}")}
     shown = [str(mlx.relative_to(REPO)) if a == str(mlx) and mlx.is_relative_to(REPO) else a for a in args]
     return Record("frontend", name, _command(FRONTEND, shown), values)
+
+
+def frontend_values(text: str, what: str) -> dict[str, float]:
+    """The numbers of bench/frontend.py's output. `parse` is the front end's
+    own parser; "lark parse", printed before it, is lark's path."""
+    return {"references": int(_search(r"(\d+) file references", text, what).group(1)),
+            "floor_s": float(_search(r"\bfloor\s+([\d.]+) s", text, what).group(1)),
+            "parse_s": float(_search(r"(?<!lark )\bparse\s+([\d.]+) s", text, what).group(1)),
+            "check_s": float(_search(r"\bcheck\s+([\d.]+) s", text, what).group(1)),
+            "peak_mib": float(_search(r"traced peak\s+([\d.]+) MiB", text, what).group(1)),
+            "bytes_per_reference": float(_search(r"([\d.]+) B per file reference", text, what).group(1))}
 
 
 def fan_in(members: list[int], shapes: list[str], repeat: int, timeout: float, logs: Path) -> list[Record]:
@@ -179,7 +184,7 @@ def fan_in(members: list[int], shapes: list[str], repeat: int, timeout: float, l
         shape, count = found.group(1), int(found.group(2))
         records.append(Record("fan-in", f"{shape} {count}", _command(FAN_IN, args),
                               {"shape": shape, "members": count, "cpu_s": float(found.group(3)),
-                               "peak_mib": float(found.group(4)), "status": found.group(5)}))
+                             "peak_mib": float(found.group(4)), "status": found.group(5)}))
     if len(records) != len(members) * len(shapes):
         raise ProbeError(f"{_command(FAN_IN, args)}: {len(records)} results for "
                          f"{len(members) * len(shapes)} cases:\n{text[-2000:]}")

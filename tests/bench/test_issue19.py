@@ -219,3 +219,14 @@ def test_merging_results_replaces_what_was_measured_again_and_keeps_the_rest():
     assert sorted((m.recipe, m.cpu_seconds) for m in merged.measurements) == [("montage", 2.0), ("soykb", 4.0)]
     assert sorted((r.name, r.command) for r in merged.records) == [("5000 1", "new"), ("mlc --version", "old")]
     assert [i["when"] for i in merged.context["invocations"]] == ["then", "now"]
+
+
+def test_the_front_end_probe_reads_the_fast_parse_not_lark_s():
+    printed = ("lsp5000.mlx: 10498 file references\n"
+               "  floor   0.307 s   lark parse   0.434 s (1.41x the floor)   parse   0.164 s (0.53x the floor, "
+               "2.7x faster than lark's)   check   0.447 s (parse 37%)\n"
+               "  traced peak    28.3 MiB      2825 B per file reference\n"
+               "  load: traced peak    20.7 MiB      2066 B per file reference\n")
+    values = probes.frontend_values(printed, "bench/frontend.py lsp5000.mlx")
+    assert values == {"references": 10498, "floor_s": 0.307, "parse_s": 0.164, "check_s": 0.447,
+                      "peak_mib": 28.3, "bytes_per_reference": 2825.0}
