@@ -144,12 +144,17 @@ def test_trusted_instances_equal_validated_ones_and_cost_less():
         ir.Edge.trusted(source="p", target="c", unknown=1)
 
     def bytes_each(make) -> float:
-        tracemalloc.start()
-        try:
-            made = [make(**fields) for _ in range(1000)]
-            return tracemalloc.get_traced_memory()[0] / len(made)
-        finally:
-            tracemalloc.stop()
+        """The least of three: a global table of the process growing inside
+        one window would count against the instances."""
+        least = float("inf")
+        for _ in range(3):
+            tracemalloc.start()
+            try:
+                made = [make(**fields) for _ in range(1000)]
+                least = min(least, tracemalloc.get_traced_memory()[0] / len(made))
+            finally:
+                tracemalloc.stop()
+        return least
 
     # The instances of a class share their dicts' keys: less than half.
     assert bytes_each(ir.Edge.trusted) < bytes_each(ir.Edge) / 2
