@@ -275,8 +275,17 @@ def compile_rows(measurements: list[Measurement]) -> list[Row]:
             recipes.add(recipe)
             catalogues.add(catalogue or "slurm")
             if mlc.cpu_seconds is not None and dry.status == "timeout":
-                # The dry run was killed: its CPU time is unknown, only that it
-                # ran longer than the timeout (wall). A bound, not a verdict.
+                used = dry.cpu_seconds_when_killed
+                if used:
+                    # Killed, having used that much by then: the whole dry run
+                    # costs more, so the share is at most this bound.
+                    bound = mlc.cpu_seconds / used
+                    measured.append(f"{label}: under {bound:.2f}x ({_s(mlc.cpu_seconds)} against more than "
+                                    f"{_s(used)}: the dry run was killed after {dry.timeout:.0f} s wall)")
+                    oks.append(bound <= limit)
+                    continue
+                # Its CPU time unknown (recorded before the bench read it from
+                # /proc): only that it ran longer than the timeout (wall).
                 measured.append(f"{label}: dry run killed after {dry.timeout:.0f} s wall; mlc {_s(mlc.seconds)} "
                                 f"wall: under {mlc.seconds / dry.timeout:.2f}x in wall time")
                 undetermined = True

@@ -2,7 +2,9 @@
 peak memory (max RSS) of that process tree as the kernel reports it. GNU
 time reports it when installed; otherwise wait4's ru_maxrss, which cannot
 go below the RSS of this (forking) Python process, about 15 MB. A run that
-outlives its timeout is killed and recorded as such."""
+outlives its timeout is killed and recorded as such, with the CPU time its
+processes had used by then (read from /proc just before the kill): a lower
+bound of what it would have used."""
 
 from __future__ import annotations
 
@@ -43,8 +45,10 @@ def run(argv: list[str], *, cwd: Path, timeout: float, log: Path,
         process = subprocess.Popen(argv, cwd=cwd, stdout=sink, stderr=subprocess.STDOUT,
                                    stdin=subprocess.DEVNULL, env=env, start_new_session=True)
         expired = threading.Event()
+        used_before_kill: list[float] = []
 
         def kill() -> None:
+            used_before_kill.append(session_cpu_seconds(process.pid))
             expired.set()
             try:
                 os.killpg(process.pid, signal.SIGKILL)
@@ -66,6 +70,30 @@ def run(argv: list[str], *, cwd: Path, timeout: float, log: Path,
     peak_mib = peak_kib / 1024
     cpu_seconds = usage.ru_utime + usage.ru_stime  # GNU time's too: it waits for its child
     if expired.is_set():
+        # GNU time dies with its child unreaped, so wait4's usage misses the
+        # child: /proc's count taken just before the kill is the better bound.
+        cpu_seconds = max([cpu_seconds, *used_before_kill])
         return Run("timeout", seconds, cpu_seconds, peak_mib, None, log)
     status = "ok" if process.returncode == 0 else "failed"
     return Run(status, seconds, cpu_seconds, peak_mib, process.returncode, log)
+
+
+def session_cpu_seconds(session: int) -> float:
+    """User plus system CPU seconds used so far by the processes of a session
+    (Linux /proc): each live process's own time and that of its children it
+    has already reaped. 0.0 where /proc cannot be read."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(entry.path, "stat").read_text()
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+        # the fields after the command name, which is in parentheses and may hold spaces
+        fields = stat[stat.rindex(")") + 2:].split()
+        # fields[3] is the session id; 11-14 utime, stime, cutime, cstime (proc(5), from field 3)
+        if int(fields[3]) == session:
+            total += sum(int(f) for f in fields[11:15])
+    return total / ticks

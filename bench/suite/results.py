@@ -58,6 +58,14 @@ class Measurement:
     def peak_mib(self) -> float | None:
         return self.median("peak_mib")
 
+    @property
+    def cpu_seconds_when_killed(self) -> float | None:
+        """The least CPU time a run killed by the timeout had used by then
+        (a lower bound of the whole run's); None when no run was killed or
+        it was recorded without it."""
+        used = [r.cpu_seconds for r in self.runs if r.status == "timeout" and r.cpu_seconds]
+        return min(used) if used else None
+
 
 @dataclass(frozen=True)
 class Record:

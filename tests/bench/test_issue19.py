@@ -177,6 +177,14 @@ def test_start_up_compile_and_language_server_rows():
     row = _row(rows, "Compile at 5,000")
     assert row.verdict.startswith("not determined")
     assert "under 0.04x in wall time" in row.measured
+    # With the CPU it had used when killed, the dry run bounds the share from above.
+    for used, verdict in ((240.0, "met"), (60.0, "**missed**")):  # 12 s against more than 240 s: under 0.05x
+        killed = _measurement("compile", "montage", 5000, 5000, 5000, cases.SNAKEMAKE_DRY_RUN_GENERATED,
+                              Run("timeout", 300.0, used, 900.0, None))
+        rows = _rows([_measurement("compile", "montage", 5000, 5000, 5000, cases.MLC_COMPILE, _run(12.0)), killed])
+        assert _row(rows, "Compile at 5,000").verdict == verdict
+        if verdict == "met":
+            assert "montage: under 0.05x (12.0 s against more than 240.0 s" in _row(rows, "Compile at 5,000").measured
 
     served = [Record("lsp", "5000 1", "lsp", {"stages": 5000, "burst": 1, "runs": 3, "open_s": 2.0,
                                               "change_s": 0.8})]
@@ -230,3 +238,15 @@ def test_the_front_end_probe_reads_the_fast_parse_not_lark_s():
     values = probes.frontend_values(printed, "bench/frontend.py lsp5000.mlx")
     assert values == {"references": 10498, "floor_s": 0.307, "parse_s": 0.164, "check_s": 0.447,
                       "peak_mib": 28.3, "bytes_per_reference": 2825.0}
+
+
+def test_a_killed_run_keeps_the_cpu_its_processes_had_used(tmp_path):
+    """The dry run of a 5,000-stage Snakefile outlives the timeout; the CPU it
+    had used by then bounds the compile's share. The busy process is a
+    grandchild, as Snakemake is under GNU time: wait4 alone sees none of it."""
+    from suite.measure import run
+
+    busy = "import subprocess, sys; subprocess.run([sys.executable, '-c', 'while True: pass'])"
+    done = run([sys.executable, "-c", busy], cwd=tmp_path, timeout=2.0, log=tmp_path / "busy.log")
+    assert done.status == "timeout"
+    assert 0.1 < done.cpu_seconds <= 2.0 * 2  # at most both cores for the whole window
