@@ -168,6 +168,10 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def now() -> str:
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
 def context(args: argparse.Namespace, argv: list[str]) -> dict:
     meminfo = Path("/proc/meminfo").read_text().split("\n")[0].split()
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
@@ -177,7 +181,7 @@ def context(args: argparse.Namespace, argv: list[str]) -> dict:
         "memory": f"{int(meminfo[1]) / 1024**2:.1f} GiB",
         "cpu": cpu,
         "invocations": [{
-            "when": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "when": now(),
             "command": "python bench/run.py " + shlex.join(argv),
         }],
         "versions": {
@@ -404,7 +408,7 @@ def main(argv: list[str] | None = None) -> int:
     def keep(new: Results) -> None:
         """Merged in and saved at once: a long run that breaks keeps what it measured."""
         nonlocal measured
-        measured = results.merge(measured, new)
+        measured = results.merge(measured, results.stamped(new, now()))
         results.save(measured, args.results)
 
     def fresh(measurements=(), records=()) -> Results:

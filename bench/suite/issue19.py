@@ -330,9 +330,38 @@ def rows(measurements: list[Measurement], records: list[Record]) -> list[Row]:
             + compile_rows(measurements) + lsp_rows(records))
 
 
+# The bench phase whose results each row reads, by the start of its target:
+# the rows are dated by when that phase last measured them.
+ROW_PHASES = (("Placement quality", "placement-quality"), ("Placement", "placement"), ("Placing", "plan-check"),
+              ("Front end: `mlc check`", "check"), ("Front end: linear in sweeps", "fan-in"),
+              ("Front end: parsing", "frontend"), ("Memory: ≤", "frontend"), ("Memory: SoyKB", "check"),
+              ("Start-up", "startup"), ("Compile at", "compile"), ("Language server", "lsp"))
+
+
+def phase_of(row: Row) -> str:
+    return next(phase for start, phase in ROW_PHASES if row.target.startswith(start))
+
+
+def measured_on(phase: str, measurements: list[Measurement], records: list[Record]) -> str:
+    """The days (or the day and hours) the phase's numbers were measured;
+    "–" for those recorded before the bench dated them."""
+    whens = sorted({m.when for m in measurements if m.phase == phase and m.when}
+                   | {r.when for r in records if r.phase == phase and r.when})
+    if not whens:
+        return "–"
+    first, last = whens[0], whens[-1]
+    if first == last:
+        return first
+    if first[:10] == last[:10]:
+        return f"{first[:10]} {first[11:16]}–{last[11:16]} UTC"
+    return f"{first[:10]} – {last[:10]}"
+
+
 def section(measurements: list[Measurement], records: list[Record]) -> str:
-    lines = ["| target | measured | growth exponent | command | verdict |", "| --- | --- | --- | --- | --- |"]
+    lines = ["| target | measured | growth exponent | command | measured on | verdict |",
+             "| --- | --- | --- | --- | --- | --- |"]
     for row in rows(measurements, records):
         commands = "<br>".join(f"`{c}`" for c in row.commands) or "–"
-        lines.append(f"| {row.target} | {row.measured} | {row.growth or '–'} | {commands} | {row.verdict} |")
+        when = measured_on(phase_of(row), measurements, records)
+        lines.append(f"| {row.target} | {row.measured} | {row.growth or '–'} | {commands} | {when} | {row.verdict} |")
     return "\n".join(lines)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import statistics
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from .measure import Run
@@ -24,6 +24,7 @@ class Measurement:
     tool: str
     timeout: float
     runs: list[Run] = field(default_factory=list)
+    when: str | None = None  # when it was measured ("2026-12-02 14:30 UTC"); older files have none
 
     @property
     def key(self) -> tuple[str, str, int, str]:
@@ -76,6 +77,7 @@ class Record:
     name: str
     command: str
     values: dict = field(default_factory=dict)
+    when: str | None = None  # as Measurement.when
 
     @property
     def key(self) -> tuple[str, str]:
@@ -106,6 +108,12 @@ def load(path: Path) -> Results:
         measurements.append(Measurement(**entry, runs=runs))
     records = [Record(**entry) for entry in doc.get("records", [])]  # older files have none
     return Results(measurements, doc["context"], records)
+
+
+def stamped(new: Results, when: str) -> Results:
+    """The same results, each measurement and record dated `when`."""
+    measurements = [replace(m, when=when) for m in new.measurements]
+    return Results(measurements, new.context, [replace(r, when=when) for r in new.records])
 
 
 def merge(old: Results, new: Results) -> Results:

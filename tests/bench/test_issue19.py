@@ -56,6 +56,11 @@ def test_issue19_phases_run_at_their_smallest_and_the_table_renders_again_from_t
     assert f"{RECIPE} ({records[('plan-check', f'{RECIPE} {TASKS}')]['values']['tasks']} tasks)" in table
     assert "(on a smaller case)" in table  # not the target's 3,000-task Montage
     assert f"{RECIPE}-{TASKS}: " in table and "gather 20→40 members" in table
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", r["when"]) for r in records.values())
+    placed = next(line for line in table.splitlines() if line.startswith("| Placement: 5,000"))
+    assert records[("placement", f"{PLACED} medium {PLACED_SIZES[0]}")]["when"][:10] in placed  # dated
+    started = next(line for line in table.splitlines() if line.startswith("| Start-up: `mlc --version`"))
+    assert "| – | not measured |" in started  # no start-up phase ran: no date
 
     doc.write_text("# Benchmarks\n")  # --report-only writes the same table again from the results alone
     subprocess.run([sys.executable, str(BENCH / "run.py"), "--report-only", *files], check=True, timeout=60,
@@ -250,3 +255,15 @@ def test_a_killed_run_keeps_the_cpu_its_processes_had_used(tmp_path):
     done = run([sys.executable, "-c", busy], cwd=tmp_path, timeout=2.0, log=tmp_path / "busy.log")
     assert done.status == "timeout"
     assert 0.1 < done.cpu_seconds <= 2.0 * 2  # at most both cores for the whole window
+
+
+def test_every_row_is_dated_by_its_phase():
+    assert {issue19.phase_of(row) for row in issue19.rows([], [])} == {
+        "placement", "placement-quality", "plan-check", "check", "fan-in", "frontend", "startup", "compile", "lsp"}
+    dated = [Record("lsp", "a", "c", {}, when="2026-12-02 09:05 UTC"),
+             Record("lsp", "b", "c", {}, when="2026-12-02 14:30 UTC"), Record("lsp", "c", "c", {})]
+    assert issue19.measured_on("lsp", [], dated) == "2026-12-02 09:05–14:30 UTC"
+    assert issue19.measured_on("lsp", [], dated[1:]) == "2026-12-02 14:30 UTC"
+    assert issue19.measured_on("lsp", [], [*dated, Record("lsp", "d", "c", {}, when="2026-12-03 01:00 UTC")]) \
+        == "2026-12-02 – 2026-12-03"
+    assert issue19.measured_on("startup", [], dated) == "–"
