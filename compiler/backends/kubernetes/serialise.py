@@ -12,7 +12,7 @@ import yaml
 from compiler.ir import Span
 
 from .. import provenance
-from . import block_yaml
+from . import block_yaml, models
 
 # YAML 1.1 line breaks besides \n: PyYAML writes them raw into single-quoted
 # and block scalars, where reading folds them; only double quotes escape them.
@@ -106,8 +106,14 @@ def header(span: Span) -> str:
 
 def to_plain(obj: Any) -> Any:
     """A model (or a plain structure of them) as plain dicts and lists with
-    the API's camelCase keys and no null fields."""
-    return _api().sanitize_for_serialization(obj)
+    the API's camelCase keys and no null fields: the client's
+    `sanitize_for_serialization`, byte for byte (models.plain walks the
+    models directly, several times faster; what it does not cover it leaves
+    to the client)."""
+    try:
+        return models.plain(obj)
+    except models.Unsupported:
+        return _api().sanitize_for_serialization(obj)
 
 
 def dump_yaml(data: Any, span: Span) -> str:
