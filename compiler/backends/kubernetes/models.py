@@ -46,26 +46,21 @@ def plain(obj: Any) -> Any:
     kind = type(obj)
     if kind is str or kind is int or kind is bool or kind is float:
         return obj
+    # A None inside a list or dict reaches _fields and is Unsupported: the
+    # client keeps it where pydantic's dump of a model field may drop it.
     if kind is list:
-        return [_item(item) for item in obj]
+        return [plain(item) for item in obj]
     if kind is dict:
-        return {_key(key): _item(value) for key, value in obj.items()}
+        return {_key(key): plain(value) for key, value in obj.items()}
     fields = _FIELDS.get(kind) or _fields(kind)
     values = obj.__dict__
     out = {}
     for name, api_name in fields:
         value = values[name]
         if value is not None:
-            out[api_name] = plain(value)
+            kind = type(value)
+            out[api_name] = value if kind is str or kind is int or kind is bool else plain(value)
     return out
-
-
-def _item(value: Any) -> Any:
-    # The client keeps a None inside a list or dict where pydantic's dump of
-    # a model field may drop it: not a case of the manifests, left to it.
-    if value is None:
-        raise Unsupported("None inside a collection")
-    return plain(value)
 
 
 def _key(key: Any) -> str:

@@ -5,6 +5,7 @@ pasted into YAML text, so no user value can break a manifest."""
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any
 
 import yaml
@@ -16,7 +17,7 @@ from . import block_yaml, models
 
 # YAML 1.1 line breaks besides \n: PyYAML writes them raw into single-quoted
 # and block scalars, where reading folds them; only double quotes escape them.
-_EXOTIC_BREAKS = frozenset("\x85\u2028\u2029")
+_EXOTIC_BREAK = re.compile("[\x85\u2028\u2029]")
 
 
 # PyYAML's emitter analyses every scalar character by character, the same
@@ -43,7 +44,7 @@ class _ManifestDumper(yaml.SafeDumper):
 
 
 def _str_style(text: str) -> str | None:
-    if _EXOTIC_BREAKS.intersection(text):
+    if _EXOTIC_BREAK.search(text) is not None:
         return '"'
     if "\n" in text:
         return "|"
