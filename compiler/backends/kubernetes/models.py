@@ -4,15 +4,16 @@
 The client (a pydantic model per API type) serialises a model by dumping it
 with pydantic, then dumping every nested model again for its own projection
 (so a Job's pod spec is dumped once per level above it), then walking the
-result once more: most of the CPU of a Kubernetes compile after the YAML.
+result once more: as much CPU in a Kubernetes compile as writing the YAML.
 Every generated projection comes down to the same thing: the fields that
 are not None, in declaration order, under their API names (the fields'
-serialisation aliases), nested models projected the same way. `plain` walks that
-directly. It covers the values the manifests hold (strings, ints, bools,
-floats, lists, string-keyed dicts, models); anything else (a None inside a
-list, a date, a model of another library) raises `Unsupported` and the
-caller uses the client. tests/backends/kubernetes/test_k8s_plain.py holds it
-equal to the client on random models of every type the manifests use."""
+serialisation aliases), nested models projected the same way; `plain`
+walks that directly. It covers the values the manifests hold (strings,
+ints, bools, floats, lists, string-keyed dicts, models); anything else (a
+None inside a list, a date, a model of another library) raises
+`Unsupported` and the caller uses the client.
+tests/backends/kubernetes/test_k8s_plain.py holds it equal to the client
+on random models of every type the manifests can hold."""
 
 from __future__ import annotations
 
