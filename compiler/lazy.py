@@ -13,9 +13,14 @@ from types import ModuleType
 class _LazyModule(ModuleType):
     def __getattr__(self, attr: str):
         module = importlib.import_module(self.__name__)
-        # Later lookups find the attributes here and skip __getattr__.
-        self.__dict__.update(module.__dict__)
-        return getattr(module, attr)
+        value = getattr(module, attr)
+        # Later lookups of `attr` find it here and skip __getattr__. Only
+        # it: copying the module's namespace would copy a module-level
+        # `__getattr__` too (kubernetes.client loads its models through
+        # one), which the lookup then calls for every attribute, with an
+        # import each time, instead of reaching this cache.
+        setattr(self, attr, value)
+        return value
 
 
 def lazy_module(name: str) -> ModuleType:

@@ -29,7 +29,7 @@ from yaml.nodes import ScalarNode
 _STR_TAG = "tag:yaml.org,2002:str"
 _INDENT = 2  # PyYAML's best_indent, the default
 _BREAKS = frozenset("\n\x85\u2028\u2029")
-_EXOTIC_BREAKS = frozenset("\x85\u2028\u2029")
+_EXOTIC_BREAK = re.compile("[\x85\u2028\u2029]")  # searched at C speed (a script is kilobytes)
 
 # Words and runs of spaces (plain), and quotes too (single-quoted): the
 # tokens at whose ends PyYAML's writers write and may fold.
@@ -100,14 +100,14 @@ class _Styles:
         self._dumper = dumper(io.StringIO(), allow_unicode=allow_unicode)
         self._block_style = block_style  # the dumper's str representer's style
         self._allow_unicode = allow_unicode
-        self._cache: dict[str, tuple[str | None, str | None]] = {}
+        self.known: dict[str, tuple[str | None, str | None]] = {}  # the styles chosen so far
 
     def of(self, text: str) -> tuple[str | None, str | None]:
-        found = self._cache.get(text)
+        found = self.known.get(text)
         if found is None:
-            if len(self._cache) >= 200_000:
-                self._cache.clear()
-            found = self._cache[text] = self._choose(text)
+            if len(self.known) >= 200_000:
+                self.known.clear()
+            found = self.known[text] = self._choose(text)
         return found
 
     def _choose(self, text: str) -> tuple[str | None, str | None]:
@@ -115,7 +115,7 @@ class _Styles:
         # resolution the serialiser does (implicit[0]: plain reads back as a
         # string); implicit[1] is always true for a string.
         requested = self._block_style(text)
-        if requested == '"' or _EXOTIC_BREAKS.intersection(text):
+        if requested == '"' or _EXOTIC_BREAK.search(text) is not None:
             return None, None
         empty, multiline, block_plain, single, block = analyze(text, self._allow_unicode)
         plain = self._dumper.resolve(ScalarNode, text, (True, False)) == _STR_TAG
@@ -225,12 +225,24 @@ class _Writer:
         self._once(data)
         self.increase_indent()
         of = self.styles.of
+        known = self.styles.known  # of()'s cache, read here first: a call per key and value was most of it
         out = self.out
+        indent = self.indent or 0
+        pad = " " * indent
         for key, value in data.items():
-            self.write_indent()  # leaves whitespace set: a key needs no space before it
+            # write_indent(), inline (once per key); it leaves whitespace
+            # set: a key needs no space before it.
+            if not self.indention or self.column > indent or (self.column == indent and not self.whitespace):
+                out.append("\n")
+                self.whitespace = self.indention = True
+                self.column = 0
+            if self.column < indent:
+                self.whitespace = True
+                out.append(pad[self.column:])
+                self.column = indent
             if type(key) is not str:
                 raise Unsupported("a key that is not a string")
-            style = of(key)[1]
+            style = (known.get(key) or of(key))[1]
             if style == "":  # plain(key, split=False), then indicator(":", False)
                 out.append(key)
                 out.append(":")
@@ -247,7 +259,7 @@ class _Writer:
             # what scalar_str/scalar_plain and plain() write, inline.
             kind = type(value)
             if kind is str:
-                text = value if of(value)[0] == "" else None
+                text = value if (known.get(value) or of(value))[0] == "" else None
             elif kind is bool:
                 text = "true" if value else "false"
             elif kind is int:

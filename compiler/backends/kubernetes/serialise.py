@@ -5,6 +5,7 @@ pasted into YAML text, so no user value can break a manifest."""
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any
 
 import yaml
@@ -12,11 +13,11 @@ import yaml
 from compiler.ir import Span
 
 from .. import provenance
-from . import block_yaml
+from . import block_yaml, models
 
 # YAML 1.1 line breaks besides \n: PyYAML writes them raw into single-quoted
 # and block scalars, where reading folds them; only double quotes escape them.
-_EXOTIC_BREAKS = frozenset("\x85\u2028\u2029")
+_EXOTIC_BREAK = re.compile("[\x85\u2028\u2029]")
 
 
 # PyYAML's emitter analyses every scalar character by character, the same
@@ -43,7 +44,7 @@ class _ManifestDumper(yaml.SafeDumper):
 
 
 def _str_style(text: str) -> str | None:
-    if _EXOTIC_BREAKS.intersection(text):
+    if _EXOTIC_BREAK.search(text) is not None:
         return '"'
     if "\n" in text:
         return "|"
@@ -106,8 +107,14 @@ def header(span: Span) -> str:
 
 def to_plain(obj: Any) -> Any:
     """A model (or a plain structure of them) as plain dicts and lists with
-    the API's camelCase keys and no null fields."""
-    return _api().sanitize_for_serialization(obj)
+    the API's camelCase keys and no null fields: the client's
+    `sanitize_for_serialization`, byte for byte (models.plain walks the
+    models directly, several times faster; what it does not cover it leaves
+    to the client)."""
+    try:
+        return models.plain(obj)
+    except models.Unsupported:
+        return _api().sanitize_for_serialization(obj)
 
 
 def dump_yaml(data: Any, span: Span) -> str:
