@@ -282,16 +282,20 @@ def _requirements(unit: Unit, limits: list[float]) -> tuple:
     """Everything `fit.shortfalls` depends on. Of the time limit, only which
     pools' `max_time` it exceeds (`limits`): stages that differ only in
     their time (a limit per task, as generated workflows set) share a check."""
-    secrets = tuple(sorted((k, v.secret) for k, v in unit.env.items() if v.kind == "secret"))
-    copies = unit.replicas if isinstance(unit, Service) else 0
-    lifetime = unit.lifetime if isinstance(unit, Service) else None
-    launch = unit.launch.kind if isinstance(unit, StageInstance) and unit.launch is not None else None
-    shaped = tuple(s.model_dump_json() for s in unit.shapes) if isinstance(unit, StageInstance) else ()
+    env = unit.env
+    secrets = tuple(sorted([(k, v.secret) for k, v in env.items() if v.kind == "secret"])) if env else ()
+    if isinstance(unit, Service):
+        copies, lifetime, launch, shaped = unit.replicas, unit.lifetime, None, ()
+    else:
+        copies, lifetime = 0, None
+        launch = unit.launch.kind if unit.launch is not None else None
+        shaped = tuple([s.model_dump_json() for s in unit.shapes]) if unit.shapes else ()
     res = unit.resources
-    over = tuple(res.time > limit for limit in limits)
+    time = res.time
+    over = tuple([time > limit for limit in limits])
     fields = res.__dict__  # the fields, as iterating the model gives them, without its frames
-    return (type(unit).__name__, tuple((k, fields[k]) for k in _RESOURCE_KEYS), over, tuple(unit.on), tuple(unit.not_on),
-            secrets, copies, lifetime, launch, shaped)
+    return (type(unit).__name__, tuple(zip(_RESOURCE_KEYS, map(fields.__getitem__, _RESOURCE_KEYS))), over,
+            tuple(unit.on), tuple(unit.not_on), secrets, copies, lifetime, launch, shaped)
 
 
 def _per_node(res) -> tuple[int, int, int]:
