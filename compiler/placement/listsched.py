@@ -179,6 +179,7 @@ def run(
     explain: list[list[Option]] | None = None,
     explain_kind: str | None = None,
     give_up: float = inf,
+    keep: tuple[int, ...] = (),
 ) -> Schedule | None:
     """Schedule every unit; None once the makespan is sure to exceed
     `give_up` (see `advance`). `fixed` forces the pool of the units it maps
@@ -187,11 +188,20 @@ def run(
     (when the plan is explained under the cost objective, `explain_kind`:
     all of them) would have given at that moment, for the reasons shown to
     the user; the schedule keeps them (`Schedule.explained`), so the plan
-    need not re-run it. Recording never changes a choice."""
+    need not re-run it. Recording never changes a choice. `keep`, ascending
+    counts of placed units: a copy of the state at each is kept
+    (`Schedule.saved`) for the local search to resume from."""
     state = start(problem, priority, policy)
+    saved = []
+    for until in keep:
+        if not advance(problem, state, policy, lookahead, fixed, explain, explain_kind, until=until, give_up=give_up):
+            return None
+        saved.append(state.copy())
     if not advance(problem, state, policy, lookahead, fixed, explain, explain_kind, give_up=give_up):
         return None
-    return schedule_of(problem, state, name, explain)
+    schedule = schedule_of(problem, state, name, explain)
+    schedule.saved = saved
+    return schedule
 
 
 def advance(
@@ -204,12 +214,16 @@ def advance(
     explain_kind: str | None = None,
     until: int = -1,
     give_up: float = inf,
+    known: Schedule | None = None,
 ) -> bool:
     """Place units in priority order from `state` on (as `run` does), until
     `until` units are placed (-1: all of them). False, and the state left
     part-way, once the schedule is sure to end after `give_up`: a unit's
     finish plus the fastest chain after it is a lower bound of the
-    makespan (a successor starts no earlier than its predecessor ends)."""
+    makespan (a successor starts no earlier than its predecessor ends).
+    `known`, a schedule whose units up to `until` were placed from the same
+    state with the same fixed pools (the plan the local search improves):
+    those units take its start and node without a search."""
     runtime, rate, options = problem.runtime, problem.rate, problem.options
     pool_site, preds, datasets = problem.pool_site, problem.preds, problem.datasets
     routes = problem.routes
@@ -283,7 +297,16 @@ def advance(
         served_from = [site_of[v] for v in uses[u]] if uses[u] else None
         if chosen >= 0 and served_from and not can_reach(problem.reach, pool_site, served_from, chosen):
             chosen = -1  # moved where it cannot reach a service it uses: let it choose
-        for preference, p in enumerate(options[u] if chosen < 0 or explain is not None else (chosen,)):
+        if known is not None and chosen >= 0 and explain is None and not service and known.pool[u] == chosen:
+            # Placed where `known` has it: searching from the same state
+            # would find the same start and node again.
+            start, finish = known.start[u], known.finish[u]
+            best = (chosen, known.node[u][0] if sizes is None else known.node[u], start, finish,
+                    price(u, chosen, times[chosen], finish) if prices else 0.0)
+            offered = ()
+        else:
+            offered = options[u] if chosen < 0 or explain is not None else (chosen,)
+        for preference, p in enumerate(offered):
             s = pool_site[p]
             if served_from and not can_reach(problem.reach, pool_site, served_from, p):
                 continue

@@ -20,7 +20,6 @@ from ..ir import (
     DatasetRef,
     Estimate,
     Experiment,
-    Output,
     OutputRef,
     Pool,
     Resources,
@@ -222,33 +221,50 @@ def _routes(experiment: Experiment, sites: list[Site], store: bool = False) -> R
     return routes
 
 
-def _order(experiment: Experiment) -> tuple[list[Unit], dict[str, list[str]]]:
+def _order(experiment: Experiment) -> tuple[list[Unit], list[list[int]]]:
     """Topological, ties by name (the order of Plan.assignments): Kahn's
     algorithm taking the smallest ready name first. Also each unit's
-    sources (`_sources`), by name: the model needs them again."""
+    sources (`_sources`) as indices in that order, still sorted by name
+    (the order of `Problem.preds`); a unit naming itself keeps that edge,
+    as the front end never lets one through."""
     declared: list[Unit] = [*experiment.instances, *experiment.services]
     by_name = {_name(u): u for u in declared}
-    waiting = dict.fromkeys(by_name, 0)
-    after: dict[str, list[str]] = {name: [] for name in by_name}
-    sources = {name: _sources(unit) for name, unit in by_name.items()}
-    for name in by_name:
-        for source in sources[name]:
-            if source in by_name and source != name:
-                waiting[name] += 1
-                after[source].append(name)
-    ready = [name for name, count in waiting.items() if not count]
+    names = list(by_name)
+    units = list(by_name.values())
+    at = {name: i for i, name in enumerate(names)}
+    n = len(names)
+    # The heap holds each name's place in sorted order: ints compare cheaply.
+    by_rank = sorted(range(n), key=names.__getitem__)
+    place_of = [0] * n
+    for r, i in enumerate(by_rank):
+        place_of[i] = r
+    waiting = [0] * n
+    after: list[list[int]] = [[] for _ in range(n)]
+    sources = []
+    for i, unit in enumerate(units):
+        mine = [at[s] for s in _sources(unit) if s in at]
+        sources.append(mine)
+        for j in mine:
+            if j != i:
+                waiting[i] += 1
+                after[j].append(i)
+    ready = [place_of[i] for i in range(n) if not waiting[i]]
     heapq.heapify(ready)
     order = []
+    pop, push = heapq.heappop, heapq.heappush
     while ready:
-        name = heapq.heappop(ready)
-        order.append(by_name[name])
-        for nxt in after[name]:
+        i = by_rank[pop(ready)]
+        order.append(i)
+        for nxt in after[i]:
             waiting[nxt] -= 1
             if not waiting[nxt]:
-                heapq.heappush(ready, nxt)
-    if len(order) < len(by_name):
+                push(ready, place_of[nxt])
+    if len(order) < n:
         raise ValueError("the units' dependencies have a cycle")  # the front end rejects these (E03xx)
-    return order, sources
+    position = [0] * n
+    for k, i in enumerate(order):
+        position[i] = k
+    return [units[i] for i in order], [[position[j] for j in sources[i]] for i in order]
 
 
 def _preferred_first(unit: Unit, pools: list[Pool], allowed: list[int]) -> list[int]:
@@ -266,16 +282,20 @@ def _requirements(unit: Unit, limits: list[float]) -> tuple:
     """Everything `fit.shortfalls` depends on. Of the time limit, only which
     pools' `max_time` it exceeds (`limits`): stages that differ only in
     their time (a limit per task, as generated workflows set) share a check."""
-    secrets = tuple(sorted((k, v.secret) for k, v in unit.env.items() if v.kind == "secret"))
-    copies = unit.replicas if isinstance(unit, Service) else 0
-    lifetime = unit.lifetime if isinstance(unit, Service) else None
-    launch = unit.launch.kind if isinstance(unit, StageInstance) and unit.launch is not None else None
-    shaped = tuple(s.model_dump_json() for s in unit.shapes) if isinstance(unit, StageInstance) else ()
+    env = unit.env
+    secrets = tuple(sorted([(k, v.secret) for k, v in env.items() if v.kind == "secret"])) if env else ()
+    if isinstance(unit, Service):
+        copies, lifetime, launch, shaped = unit.replicas, unit.lifetime, None, ()
+    else:
+        copies, lifetime = 0, None
+        launch = unit.launch.kind if unit.launch is not None else None
+        shaped = tuple([s.model_dump_json() for s in unit.shapes]) if unit.shapes else ()
     res = unit.resources
-    over = tuple(res.time > limit for limit in limits)
+    time = res.time
+    over = tuple([time > limit for limit in limits])
     fields = res.__dict__  # the fields, as iterating the model gives them, without its frames
-    return (type(unit).__name__, tuple((k, fields[k]) for k in _RESOURCE_KEYS), over, tuple(unit.on), tuple(unit.not_on),
-            secrets, copies, lifetime, launch, shaped)
+    return (type(unit).__name__, tuple(zip(_RESOURCE_KEYS, map(fields.__getitem__, _RESOURCE_KEYS))), over,
+            tuple(unit.on), tuple(unit.not_on), secrets, copies, lifetime, launch, shaped)
 
 
 def _per_node(res) -> tuple[int, int, int]:
@@ -300,21 +320,23 @@ def _name(unit: Unit) -> str:
 
 
 def _sources(unit: Unit) -> list[str]:
-    found = [producer for inp in unit.inputs for producer, _ in inp.outputs]
-    services = [inp.service for inp in unit.inputs if inp.service is not None]  # started before it
-    return sorted(set(found) | set(services) | set(unit.after))
+    found = {producer for inp in unit.inputs for producer, _ in inp.outputs}
+    for inp in unit.inputs:
+        if inp.service is not None:
+            found.add(inp.service)  # started before it
+    if unit.after:
+        found.update(unit.after)
+    return sorted(found)
 
 
 def _reads(
     unit: Unit,
-    index: dict[str, int],
     site_at: dict[str, int],
     datasets: dict[str, Dataset],
-    outputs: dict[tuple[str, str], Output],
-    made: dict[tuple[str, str], DataItem | None],
+    outputs: dict[tuple[str, str], DataItem],
 ) -> list[DataItem]:
-    """What the unit reads, by key. `made` keeps each output's item (None:
-    not one placement moves) for its other readers: items are immutable."""
+    """What the unit reads, by key. `outputs` holds every output's item,
+    shared by all its readers (items are immutable)."""
     items: dict[tuple[str, ...], DataItem] = {}
     for inp in unit.inputs:
         if inp.dataset is not None and inp.dataset in datasets:
@@ -324,15 +346,20 @@ def _reads(
             items[key] = DataItem(key, -1, site_at[d.site], d.size, d.uri, kind,
                                   "://" in d.uri)
         for pair in inp.outputs:
-            item = made.get(pair, False)
-            if item is False:
-                producer, output_name = pair
-                out = outputs.get((producer, output_name))
-                item = made[pair] = None if producer not in index or out is None else DataItem(
-                    ("output", producer, output_name), index[producer], -1, out.size, out.path, out.kind)
-            if item is not None:
-                items[item.key] = item
+            item = outputs.get(pair)
+            if item is not None:  # None: no such output, nothing placement moves
+                items[item[0]] = item
+    if len(items) < 2:
+        return list(items.values())
     return [items[key] for key in sorted(items)]
+
+
+def _output_items(experiment: Experiment, index: dict[str, int]) -> dict[tuple[str, str], DataItem]:
+    """Every instance's outputs as items, by (instance, output): made once
+    for all their readers, without the NamedTuple constructor's frame."""
+    item = tuple.__new__
+    return {(i.id, o.name): item(DataItem, (("output", i.id, o.name), index[i.id], -1, o.size, o.path, o.kind, False))
+            for i in experiment.instances for o in i.outputs}
 
 
 def never_done(problem: Problem, u: int) -> list[Pool]:
@@ -360,6 +387,7 @@ def build(experiment: Experiment) -> Problem:
     # members is checked once.
     fitting: dict[tuple, list[tuple[Unit, int | None] | None]] = {}
     prices: dict[tuple, list[float]] = {}
+    preferred: dict[tuple, list[int]] = {}
     keys = [estimate_keys(pool) for pool in pools]
     limits = sorted({pool.max_time for pool in pools if pool.max_time is not None})
     for unit in units:
@@ -393,7 +421,13 @@ def build(experiment: Experiment) -> Problem:
         feasible = [p for p in feasible if row[p] < INF]  # a pool that never finishes it cannot run it
         within = [p for p in feasible if service or row[p] <= run_on[p][0].resources.time]
         runtime.append(row)
-        options.append(_preferred_first(unit, pools, within or feasible))
+        allowed = within or feasible
+        # Only the GPU question and the pools decide the order: sorted once per kind.
+        order_key = (bool(unit.resources.gpus and unit.resources.gpus.count), *allowed)
+        ordered = preferred.get(order_key)
+        if ordered is None:
+            ordered = preferred[order_key] = _preferred_first(unit, pools, allowed)
+        options.append(ordered[:])
         over_limit.append(bool(feasible) and not within)
         rate.append(money)
         if shaped or unit.resources.nodes > 1:
@@ -414,23 +448,21 @@ def build(experiment: Experiment) -> Problem:
     succs: list[list[tuple[int, int, bool]]] = [[] for _ in units]
     reads, datasets = [], []
     declared_datasets = {d.name: d for d in experiment.datasets}
-    outputs = {(i.id, o.name): o for i in experiment.instances for o in i.outputs}
-    made_items: dict[tuple[str, str], DataItem | None] = {}
+    outputs = _output_items(experiment, index)
     for v, unit in enumerate(units):
-        items = _reads(unit, index, site_at, declared_datasets, outputs, made_items)
+        items = _reads(unit, site_at, declared_datasets, outputs)
         reads.append(items)
         datasets.append([d for d in items if d.producer < 0])
         carried: dict[int, int] = {}
         for item in items:
-            if item.producer >= 0:
-                carried[item.producer] = carried.get(item.producer, 0) + item.size
-        for source in sources[names[v]]:
-            u = index.get(source)
-            if u is None:
-                continue
-            edge = (u, carried.get(u, 0), u in carried)
-            preds[v].append(edge)
-            succs[u].append((v, edge[1], edge[2]))
+            q = item[1]  # the producer (-1: a data set); [3], the size
+            if q >= 0:
+                carried[q] = carried.get(q, 0) + item[3]
+        into = preds[v]
+        for u in sources[v]:
+            size = carried.get(u)
+            into.append((u, 0, False) if size is None else (u, size, True))
+            succs[u].append((v, 0, False) if size is None else (v, size, True))
 
     service_reach = reachability.site_reach(sites)
     used = reachability.uses(units, index)

@@ -92,6 +92,7 @@ def optimistic_cost_table(problem: Problem) -> list[list[float]]:
     least = [[inf] * m for _ in range(problem.n)]
     least_all = [inf] * problem.n
     sites = range(m)
+    others = range(1, m)
     for u in reversed(range(problem.n)):
         row = per_site[u]
         for v, size, carries in problem.succs[u]:
@@ -107,7 +108,13 @@ def optimistic_cost_table(problem: Problem) -> list[list[float]]:
             mins = least[v]
             for j in sites:
                 lat_j, inv_j = lat_rows[j], inv_rows[j]
-                best = min([mins[t] + 1.0 * lat_j[t] + z * inv_j[t] for t in sites])
+                # min() over the sites, inline (no list, no call per edge
+                # and site): the first least value, as min() keeps it.
+                best = mins[0] + 1.0 * lat_j[0] + z * inv_j[0]
+                for t in others:
+                    x = mins[t] + 1.0 * lat_j[t] + z * inv_j[t]
+                    if x < best:
+                        best = x
                 if best > row[j]:
                     row[j] = best
         times, mine = runtime[u], least[u]

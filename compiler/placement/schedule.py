@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..ir import Objective
 from .model import Problem
@@ -23,6 +23,11 @@ class Schedule:
     # (listsched.Option), recorded by the run that made this schedule; None
     # when that run did not record them.
     explained: list[list] | None = None
+    # States (listsched.State) of the run that made this schedule, each
+    # taken before the unit at its count of placed units, ascending: the
+    # units before it are placed as here, so the local search may resume
+    # from a copy. Never changed once kept.
+    saved: list = field(default_factory=list, compare=False, repr=False)
 
     @property
     def cost(self) -> float:

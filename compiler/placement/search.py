@@ -13,7 +13,7 @@ from __future__ import annotations
 from math import inf
 
 from ..ir import Objective
-from .listsched import Policy, advance, schedule_of, start
+from .listsched import Policy, State, advance, schedule_of, start
 from .model import Problem
 from .schedule import Schedule, better, beyond, schedule_score
 
@@ -79,6 +79,18 @@ def _variants(schedule: Schedule, u: int, p: int) -> list[dict[int, int]]:
     return [retimed, prefix]
 
 
+def _resume(problem: Problem, schedule: Schedule, priority: list[float], policy: Policy, until: int) -> State:
+    """The state of a run with every unit fixed where `schedule` has it,
+    after placing `until` units: from the latest state the schedule's run
+    kept before then (else from the start), each further unit taking its
+    start and node from the schedule. Never one of the kept states itself:
+    they are shared."""
+    kept = [s for s in schedule.saved if len(s.order) <= until]
+    state = kept[-1].copy() if kept else start(problem, priority, policy)
+    advance(problem, state, policy, fixed=dict(enumerate(schedule.pool)), until=until, known=schedule)
+    return state
+
+
 def improve(
     problem: Problem,
     schedule: Schedule,
@@ -110,8 +122,7 @@ def improve(
                     if evaluations >= max_evaluations:
                         return best
                     if before_u is None:
-                        before_u = start(problem, priority, policy)
-                        advance(problem, before_u, policy, fixed=dict(enumerate(best.pool)), until=position[u])
+                        before_u = _resume(problem, best, priority, policy, position[u])
                     state = before_u.copy()
                     evaluations += 1
                     if not advance(problem, state, policy, lookahead=lookahead, fixed=fixed,
@@ -120,6 +131,9 @@ def improve(
                     trial = schedule_of(problem, state, name)
                     trial_score = schedule_score(objective, trial)
                     if better(trial_score, best_score):
+                        # The trial places the units before u as the best
+                        # plan did: its states there are the trial's too.
+                        trial.saved = [s for s in best.saved if len(s.order) <= position[u]] + [before_u]
                         best, best_score, improved = trial, trial_score, True
                         break
                 if improved:

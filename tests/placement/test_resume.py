@@ -4,7 +4,7 @@ neither may change what a full re-run gives or which plan is chosen."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from compiler.ir import Objective
 from compiler.placement.listsched import NoCapacity, advance, policy_for, run, schedule_of, start
 from compiler.placement.model import build
+from compiler.placement.place import checkpoints
 from compiler.placement.ranks import optimistic_cost_table, row_means, upward_rank
 from compiler.placement.schedule import better, beyond, schedule_score
 from compiler.placement.search import _moves, _variants, improve
@@ -25,7 +26,8 @@ OBJECTIVES = [Objective(span=span()), Objective(kind="cost", span=span()),
 
 
 def _same(a, b) -> None:
-    assert asdict(a) == asdict(b)
+    """Equal schedules; the states a run kept for the search are no part of one."""
+    assert {**asdict(replace(a, saved=[])), "saved": None} == {**asdict(replace(b, saved=[])), "saved": None}
 
 
 @SETTINGS
@@ -94,15 +96,16 @@ def _improve_by_full_runs(problem, schedule, priority, policy, max_evaluations):
 
 @SETTINGS
 @given(st.one_of(experiments(max_units=14, max_services=2), gang_experiments(max_units=10)),
-       st.sampled_from(OBJECTIVES), st.integers(1, 30))
-def test_the_search_finds_what_full_re_runs_find(exp, objective, budget):
+       st.sampled_from(OBJECTIVES), st.integers(1, 30), st.booleans())
+def test_the_search_finds_what_full_re_runs_find(exp, objective, budget, kept):
+    """Also when trials resume from states the first run kept (`kept`)."""
     problem = build(exp)
     if problem.n < 2 or problem.unreachable or not all(problem.options):
         return
     policy = policy_for(problem, objective)
     rank = upward_rank(problem)
     try:
-        base = run(problem, rank, policy, "heft")
+        base = run(problem, rank, policy, "heft", keep=checkpoints(problem.n) if kept else ())
         expected = _improve_by_full_runs(problem, base, rank, policy, budget)
     except NoCapacity:
         return
@@ -132,3 +135,45 @@ def test_a_run_gives_up_only_when_it_would_end_later(exp):
         else:
             _same(cut, peft)
     assert run(problem, oct_rank, policy, "peft", lookahead=lookahead, give_up=beyond(peft.makespan)) is not None
+
+
+_STATE = ("order", "pool_of", "node_of", "start_of", "finish_of", "done", "heap", "waiting", "egress_total",
+          "spent", "horizon", "remaining_min", "present")
+
+
+@SETTINGS
+@given(st.one_of(experiments(max_units=14, max_services=2), gang_experiments(max_units=10)),
+       st.sampled_from(OBJECTIVES), st.booleans(), st.booleans(), st.data())
+def test_a_prefix_taken_from_the_plan_equals_one_searched_again(exp, objective, peft, explained, data):
+    """The local search's prefix takes each unit's start and node from the
+    plan it improves (`known`) instead of searching again: the state must be
+    the one the search gives, whichever run made the plan (HEFT or PEFT,
+    recording its offers or not)."""
+    problem = build(exp)
+    if problem.n < 2 or problem.unreachable or not all(problem.options):
+        return
+    policy = policy_for(problem, objective)
+    lookahead = optimistic_cost_table(problem) if peft else None
+    priority = row_means(lookahead) if peft else upward_rank(problem)
+    slots = [[] for _ in range(problem.n)] if explained else None
+    try:
+        base = run(problem, priority, policy, "plan", lookahead=lookahead, explain=slots)
+    except NoCapacity:
+        return
+    k = data.draw(st.integers(0, problem.n))
+    searched = start(problem, priority, policy)
+    advance(problem, searched, policy, fixed=dict(enumerate(base.pool)), until=k)
+    taken = start(problem, priority, policy)
+    advance(problem, taken, policy, fixed=dict(enumerate(base.pool)), until=k, known=base)
+    assert [getattr(taken, name) for name in _STATE] == [getattr(searched, name) for name in _STATE]
+    # And what follows from either is the same schedule.
+    u = base.order[k] if k < problem.n else None
+    fixed = dict(enumerate(base.pool))
+    if u is not None:
+        fixed[u] = data.draw(st.sampled_from(problem.options[u]))
+    try:
+        advance(problem, searched, policy, lookahead=lookahead, fixed=fixed)
+        advance(problem, taken, policy, lookahead=lookahead, fixed=fixed)
+    except NoCapacity:
+        return
+    _same(schedule_of(problem, taken, "trial"), schedule_of(problem, searched, "trial"))
