@@ -648,21 +648,28 @@ class _Parser:
         return self.expect(close)
 
     def call_rest(self, name: int) -> A.Call:
-        """After `name (`, `name` being the name token's index."""
-        kinds, texts = self.kinds, self.texts
+        """After `name (`, `name` being the name token's index. `separated`
+        written out (one call per port of a large workflow: no closure)."""
+        kinds, texts, positions = self.kinds, self.texts, self.positions
+        value = self.value
         args: list = []
         kwargs: list[A.KwArg] = []
-
-        def argument() -> None:
-            i = self.i
-            if kinds[i] == "NAME" and kinds[i + 1] == "=" and texts[i] != "true" and texts[i] != "false":
-                self.i = i + 2
-                kwargs.append(A.KwArg(_intern(texts[i]), self.positions[i], self.value()))
-            else:
-                args.append(self.value())
-
-        close = self.positions[self.separated(_ignore, argument, ")")]
-        start = self.positions[name]
+        if kinds[self.i] != ")":
+            while True:
+                i = self.i
+                if kinds[i] == "NAME" and kinds[i + 1] == "=" and texts[i] != "true" and texts[i] != "false":
+                    self.i = i + 2
+                    kwargs.append(A.KwArg(_intern(texts[i]), positions[i], value()))
+                else:
+                    args.append(value())
+                i = self.i
+                if kinds[i] != ",":
+                    break
+                self.i = i = i + 1
+                if kinds[i] == ")":
+                    break
+        close = positions[self.expect(")")]
+        start = positions[name]
         return A.Call(_intern(texts[name]), start, args, kwargs, self.span(start, close))
 
     def select_rest(self, name: int) -> A.Select:
@@ -692,6 +699,3 @@ _DECLARATIONS = {
     "service": _Parser.service_decl,
 }
 
-
-def _ignore(_result) -> None:
-    """For items that keep their own results (a call's arguments and keywords)."""
