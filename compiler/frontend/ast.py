@@ -101,9 +101,11 @@ class Pos(int):
 
 def pack(number: int, line: int, column: int, end_line: int, end_column: int) -> int:
     """The int of Pos(file, ...), `number` being file_number(file)."""
-    lines = end_line - line
-    if min(line, column, lines, end_column) < 0:
-        raise ValueError(f"not a position: line {line}, column {column}, to {end_line}:{end_column}")
+    # Below zero (an editor's arithmetic on a strange position) reads as
+    # zero, an end before the start as the start's line: a position is
+    # only ever shown, and showing one must not fail.
+    lines = max(end_line - line, 0)
+    line, column, end_column = max(line, 0), max(column, 0), max(end_column, 0)
     w = max(8, -(-max(number, column, lines, end_column).bit_length() // 4) * 4)
     if w > 60:  # W has 6 bits
         raise ValueError(f"not a position: column {column} or {end_column}")
