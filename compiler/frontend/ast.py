@@ -5,23 +5,111 @@ millions of these, and they never leave the front end."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import NamedTuple, Union
+from typing import Union
 
 from ..ir import Span
 
 
-class Pos(NamedTuple):
-    file: str
-    line: int
-    column: int
-    end_line: int
-    end_column: int
+# File names by number, for Pos: a position holds its file's number. Only
+# grows (a file name is a few dozen bytes; a process sees few of them).
+_FILES: list[str] = []
+_FILE_NUMBERS: dict[str, int] = {}
+
+
+def file_number(file: str) -> int:
+    number = _FILE_NUMBERS.get(file)
+    if number is None:
+        number = _FILE_NUMBERS[file] = len(_FILES)
+        _FILES.append(file)
+    return number
+
+
+_int_new = int.__new__
+_FIELD_MASKS = [(1 << w) - 1 for w in range(64)]
+
+
+class Pos(int):
+    """Where a node was written: file, line, column, end line, end column
+    (1-based; the end column just past the node), with the attributes of
+    those names and `span()`.
+
+    One int rather than a 5-tuple (32 bytes rather than 88: a large file's
+    syntax tree holds a million positions): from the low bits up, a width
+    W (6 bits), then the end column, the column, the end line's distance
+    from the line and the file's number (file_number) in W bits each, then
+    the line in whatever bits it needs. W is the least multiple of 4 (8 at
+    least) all four fit in, so the same position is always the same int:
+    positions compare and hash as the tuples did (within one process)."""
+
+    __slots__ = ()
+
+    def __new__(cls, file: str, line: int, column: int, end_line: int, end_column: int) -> "Pos":
+        return _int_new(cls, pack(file_number(file), line, column, end_line, end_column))
+
+    @property
+    def file(self) -> str:
+        w = self & 63
+        return _FILES[(self >> 6 + 3 * w) & _FIELD_MASKS[w]]
+
+    @property
+    def line(self) -> int:
+        return self >> 6 + 4 * (self & 63)
+
+    @property
+    def column(self) -> int:
+        w = self & 63
+        return (self >> 6 + w) & _FIELD_MASKS[w]
+
+    @property
+    def end_line(self) -> int:
+        w = self & 63
+        return (self >> 6 + 4 * w) + ((self >> 6 + 2 * w) & _FIELD_MASKS[w])
+
+    @property
+    def end_column(self) -> int:
+        return (self >> 6) & _FIELD_MASKS[self & 63]
+
+    def fields(self) -> tuple[str, int, int, int, int]:
+        """(file, line, column, end_line, end_column)."""
+        w = self & 63
+        mask = _FIELD_MASKS[w]
+        line = self >> 6 + 4 * w
+        return (_FILES[(self >> 6 + 3 * w) & mask], line, (self >> 6 + w) & mask,
+                line + ((self >> 6 + 2 * w) & mask), (self >> 6) & mask)
 
     def span(self) -> Span:
-        return Span(*self)
+        return Span(*self.fields())
 
     def to(self, other: "Pos") -> "Pos":
-        return Pos(self.file, self.line, self.column, other.end_line, other.end_column)
+        """From the start of this position to the end of `other` (anything
+        with end_line and end_column)."""
+        w = self & 63
+        mask = _FIELD_MASKS[w]
+        line = self >> 6 + 4 * w
+        return _int_new(Pos, pack((self >> 6 + 3 * w) & mask, line, (self >> 6 + w) & mask,
+                                  other.end_line, other.end_column))
+
+    def __repr__(self) -> str:
+        return "Pos(%r, %d, %d, %d, %d)" % self.fields()
+
+    # an int's arithmetic makes no sense of a position
+    __str__ = __repr__
+
+    def __reduce__(self):
+        return Pos, self.fields()
+
+
+def pack(number: int, line: int, column: int, end_line: int, end_column: int) -> int:
+    """The int of Pos(file, ...), `number` being file_number(file)."""
+    # Below zero (an editor's arithmetic on a strange position) reads as
+    # zero, an end before the start as the start's line: a position is
+    # only ever shown, and showing one must not fail.
+    lines = max(end_line - line, 0)
+    line, column, end_column = max(line, 0), max(column, 0), max(end_column, 0)
+    w = max(8, -(-max(number, column, lines, end_column).bit_length() // 4) * 4)
+    if w > 60:  # W has 6 bits
+        raise ValueError(f"not a position: column {column} or {end_column}")
+    return w | end_column << 6 | column << 6 + w | lines << 6 + 2 * w | number << 6 + 3 * w | line << 6 + 4 * w
 
 
 # --- values -----------------------------------------------------------------

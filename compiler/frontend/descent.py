@@ -91,8 +91,17 @@ _AFTER_CALL = _AFTER_VALUE | {"for"}
 _AFTER_BLOCK = frozenset(DECL_KEYWORDS)  # after a pool's `}` inside a site
 _NOTHING: frozenset = frozenset()
 
-_new = tuple.__new__
+_int_new = int.__new__
 _Pos = A.Pos
+# A Pos whose width is 8 (ast.Pos): every field but the line under 256,
+# the common case the scanner and `span` build without ast.pack.
+_LINE_SHIFT = 38
+_FILE_SHIFT = 30
+_LINES_SHIFT = 22
+_COLUMN_SHIFT = 14
+_NARROW = 8
+_END_COLUMN_BITS = 0xFF << 6
+_WITHOUT_END = ~(0xFF << _LINES_SHIFT | _END_COLUMN_BITS)
 _intern = sys.intern
 
 
@@ -119,8 +128,8 @@ class _Tokens:
     `finditer` over the text (the scanner's state kept between batches);
     `drop` forgets the tokens the parser is done with."""
 
-    __slots__ = ("kinds", "texts", "positions", "pairs", "file", "size", "pos", "line", "line_start", "depth",
-                 "done")
+    __slots__ = ("kinds", "texts", "positions", "pairs", "file", "number", "size", "pos", "line", "line_start",
+                 "depth", "done")
 
     def __init__(self, text: str, file: str) -> None:
         self.kinds: list[str] = []
@@ -128,6 +137,7 @@ class _Tokens:
         self.positions: list[A.Pos | None] = []
         self.pairs = map(_GROUPS, _PAIRS.finditer(text))
         self.file = file
+        self.number = A.file_number(file)
         self.size = len(text)
         self.pos, self.line, self.line_start, self.depth = 0, 1, 0, 0
         self.done = False  # `$END` scanned
@@ -142,11 +152,16 @@ class _Tokens:
         kind_of = _KIND_OF_FIRST
         file = self.file
         pos, line, line_start, depth = self.pos, self.line, self.line_start, self.depth
+        # the bits of a narrow Pos on this line but the columns (-1: none is narrow)
+        number = self.number
+        narrow = line << _LINE_SHIFT | number << _FILE_SHIFT | _NARROW if number < 256 else -1
         for skipped, value in islice(self.pairs, count):
             if skipped:
                 if "\n" in skipped:
                     line += skipped.count("\n")
                     line_start = pos + skipped.rindex("\n") + 1
+                    if narrow >= 0:
+                        narrow = line << _LINE_SHIFT | number << _FILE_SHIFT | _NARROW
                 pos += len(skipped)
             kind = kind_of[value[:1]]
             size = len(value)
@@ -178,7 +193,9 @@ class _Tokens:
                         pos += size
                         add_kind(kind)
                         add_text(value)
-                        add_position(_new(_Pos, (file, first_line, column, line, pos - line_start + 1)))
+                        add_position(_Pos(file, first_line, column, line, pos - line_start + 1))
+                        if narrow >= 0:
+                            narrow = line << _LINE_SHIFT | number << _FILE_SHIFT | _NARROW
                         continue
             elif kind == "?":
                 kind = _numeric(value)
@@ -188,12 +205,16 @@ class _Tokens:
                     raise _NotClean
                 add_kind(kind)
                 add_text(value)
-                add_position(_new(_Pos, (file, line, column, line, column)))
+                add_position(_Pos(file, line, column, line, column))
                 self.done = True
                 return
             add_kind(kind)
             add_text(value)
-            add_position(_new(_Pos, (file, line, column, line, column + size)))
+            end = column + size
+            if end < 256 and narrow >= 0:
+                add_position(_int_new(_Pos, narrow | column << _COLUMN_SHIFT | end << 6))
+            else:
+                add_position(_Pos(file, line, column, line, end))
             pos += size
         self.pos, self.line, self.line_start, self.depth = pos, line, line_start, depth
         if count is None:  # no `$END`: cannot happen (\Z matches at the end)
@@ -234,9 +255,9 @@ def parse_value(text: str, file: str):
         return None
 
 
-def _end(value) -> A.Pos | RawString:
-    """What has a value's end_line and end_column (a string is still its token)."""
-    return value if type(value) is RawString else value.pos
+def _end(value) -> A.Pos:
+    """The position of a value (a string is still its token)."""
+    return value.pos
 
 
 class _Parser:
@@ -267,13 +288,17 @@ class _Parser:
             raise _NotClean
         self.i = i + 1
 
-    def span(self, first: A.Pos, last) -> A.Pos:
-        """From `first` to the end of `last` (a position or a RawString)."""
-        return _new(_Pos, (self.file, first[1], first[2], last.end_line, last.end_column))
+    @staticmethod
+    def span(first: A.Pos, last: A.Pos) -> A.Pos:
+        """From `first` to the end of `last`."""
+        if first & 63 == _NARROW and last & 63 == _NARROW:
+            lines = (last >> _LINE_SHIFT) + ((last >> _LINES_SHIFT) & 0xFF) - (first >> _LINE_SHIFT)
+            if 0 <= lines < 256:
+                return _int_new(_Pos, first & _WITHOUT_END | lines << _LINES_SHIFT | last & _END_COLUMN_BITS)
+        return first.to(last)
 
     def raw_string(self, i: int) -> RawString:
-        p = self.positions[i]
-        return RawString(self.kinds[i], self.texts[i], p[1], p[2], p[3], p[4])
+        return RawString(self.kinds[i], self.texts[i], self.positions[i])
 
     # --- declarations ---------------------------------------------------
 
@@ -320,7 +345,7 @@ class _Parser:
             raise _NotClean
         self.i = i + 1
         path = self.raw_string(i)
-        return A.Import(path, self.span(kw, path))
+        return A.Import(path, self.span(kw, path.pos))
 
     def experiment_decl(self, kw: A.Pos) -> A.Experiment:
         name, name_pos = self.named()
@@ -623,21 +648,28 @@ class _Parser:
         return self.expect(close)
 
     def call_rest(self, name: int) -> A.Call:
-        """After `name (`, `name` being the name token's index."""
-        kinds, texts = self.kinds, self.texts
+        """After `name (`, `name` being the name token's index. `separated`
+        written out (one call per port of a large workflow: no closure)."""
+        kinds, texts, positions = self.kinds, self.texts, self.positions
+        value = self.value
         args: list = []
         kwargs: list[A.KwArg] = []
-
-        def argument() -> None:
-            i = self.i
-            if kinds[i] == "NAME" and kinds[i + 1] == "=" and texts[i] != "true" and texts[i] != "false":
-                self.i = i + 2
-                kwargs.append(A.KwArg(_intern(texts[i]), self.positions[i], self.value()))
-            else:
-                args.append(self.value())
-
-        close = self.positions[self.separated(_ignore, argument, ")")]
-        start = self.positions[name]
+        if kinds[self.i] != ")":
+            while True:
+                i = self.i
+                if kinds[i] == "NAME" and kinds[i + 1] == "=" and texts[i] != "true" and texts[i] != "false":
+                    self.i = i + 2
+                    kwargs.append(A.KwArg(_intern(texts[i]), positions[i], value()))
+                else:
+                    args.append(value())
+                i = self.i
+                if kinds[i] != ",":
+                    break
+                self.i = i = i + 1
+                if kinds[i] == ")":
+                    break
+        close = positions[self.expect(")")]
+        start = positions[name]
         return A.Call(_intern(texts[name]), start, args, kwargs, self.span(start, close))
 
     def select_rest(self, name: int) -> A.Select:
@@ -667,6 +699,3 @@ _DECLARATIONS = {
     "service": _Parser.service_decl,
 }
 
-
-def _ignore(_result) -> None:
-    """For items that keep their own results (a call's arguments and keywords)."""

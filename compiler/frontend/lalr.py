@@ -192,7 +192,7 @@ class _Builder(Transformer):
     # --- values ---
     def string(self, c):
         t = c[0]  # decoded later (syntax._Finisher), as descent.py leaves it
-        return RawString(t.type, t.value, t.line, t.column, t.end_line, t.end_column)
+        return RawString(t.type, t.value, self._tok(t))
 
     def number(self, c):
         text = str(c[0])

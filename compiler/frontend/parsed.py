@@ -20,15 +20,28 @@ class RawString:
     the tree until the finisher decodes it (syntax._Finisher): a declaration
     may still be thrown away by error recovery, with its string diagnostics."""
 
-    __slots__ = ("type", "value", "line", "column", "end_line", "end_column")
+    __slots__ = ("type", "value", "pos")
 
-    def __init__(self, type: str, value: str, line: int, column: int, end_line: int, end_column: int):
+    def __init__(self, type: str, value: str, pos: A.Pos):
         self.type = type
         self.value = value
-        self.line = line
-        self.column = column
-        self.end_line = end_line
-        self.end_column = end_column
+        self.pos = pos
+
+    @property
+    def line(self) -> int:
+        return self.pos.line
+
+    @property
+    def column(self) -> int:
+        return self.pos.column
+
+    @property
+    def end_line(self) -> int:
+        return self.pos.end_line
+
+    @property
+    def end_column(self) -> int:
+        return self.pos.end_column
 
     def __eq__(self, other) -> bool:  # the differential tests compare trees before finishing too
         return isinstance(other, RawString) and all(

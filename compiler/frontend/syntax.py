@@ -99,7 +99,6 @@ class _Finisher:
             self.body(d.body)
 
 
-_new = tuple.__new__  # a Pos without NamedTuple's Python-level __new__
 _ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\"}
 # Control characters other than tab and line feed (NUL, CR, ESC, DEL, C1):
 # they have no business in a command, path or name, and break the files
@@ -118,7 +117,6 @@ def decode_string(tok: RawString, file: str, diags: Diagnostics) -> A.Str:
     body = raw[quote:-quote]
     pieces: list = []
     text: list[str] = []
-    line, col = tok.line, tok.column + quote  # position of body[0]
     i = 0
     n = len(body)
 
@@ -127,6 +125,7 @@ def decode_string(tok: RawString, file: str, diags: Diagnostics) -> A.Str:
 
     control = CONTROL_CHARACTERS.search(body)
     if control is not None:
+        line, col = tok.line, tok.column + quote  # position of body[0]
         before = body[: control.start()]
         at_line = line + before.count("\n")
         at_col = (col if "\n" not in before else 1) + len(before) - (before.rfind("\n") + 1)
@@ -135,8 +134,8 @@ def decode_string(tok: RawString, file: str, diags: Diagnostics) -> A.Str:
                     help_("strings hold printable text, tabs and line breaks; let the command "
                           "make any other character (with printf, say)"))
     if "$" not in body and (long or "\\" not in body):  # most strings: the text as written
-        pos = _new(A.Pos, (file, tok.line, tok.column, tok.end_line, tok.end_column))
-        return A.Str([body] if body else [], pos, long)
+        return A.Str([body] if body else [], tok.pos, long)
+    line, col = tok.line, tok.column + quote  # position of body[0]
     while i < n:
         ch = body[i]
         if ch == "\\" and not long and i + 1 < n:
@@ -192,7 +191,7 @@ def decode_string(tok: RawString, file: str, diags: Diagnostics) -> A.Str:
         i += 1
     if text:
         pieces.append("".join(text))
-    return A.Str(pieces, A.Pos(file, tok.line, tok.column, tok.end_line, tok.end_column), long)
+    return A.Str(pieces, tok.pos, long)
 
 
 # --- entry points -----------------------------------------------------------
