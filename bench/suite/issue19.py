@@ -36,6 +36,7 @@ class Row:
     growth: str
     commands: tuple[str, ...]
     verdict: str
+    size: int | None = None  # the rows of one phase at several sizes: the size this one reads
 
 
 def verdict(oks: list[bool], smaller: bool = False) -> str:
@@ -302,7 +303,7 @@ def compile_rows(measurements: list[Measurement]) -> list[Row]:
             if recipes else ()
         rows.append(Row(f"Compile at {size:,} stages ≤ {limit}x Snakemake's dry run of the Snakefile it wrote (CPU)",
                         "; ".join(measured) or _not_measured(f"{size:,} tasks", (s for s, _ in by_key)), "",
-                        command, _compile_verdict(oks, undetermined)))
+                        command, _compile_verdict(oks, undetermined), size))
     return rows
 
 
@@ -342,19 +343,24 @@ def phase_of(row: Row) -> str:
     return next(phase for start, phase in ROW_PHASES if row.target.startswith(start))
 
 
-def measured_on(phase: str, measurements: list[Measurement], records: list[Record]) -> str:
-    """The days (or the day and hours) the phase's numbers were measured;
-    "–" for those recorded before the bench dated them."""
-    whens = sorted({m.when for m in measurements if m.phase == phase and m.when}
-                   | {r.when for r in records if r.phase == phase and r.when})
-    if not whens:
-        return "–"
-    first, last = whens[0], whens[-1]
+def measured_on(phase: str, measurements: list[Measurement], records: list[Record], size: int | None = None) -> str:
+    """The days (or the day and hours) the phase's numbers (at `size`, if
+    given) were measured; "earlier" stands for those recorded before the
+    bench dated them."""
+    whens = [m.when for m in measurements if m.phase == phase and size in (None, m.size)] + \
+        [r.when for r in records if r.phase == phase]
+    dated = sorted({w for w in whens if w})
+    earlier = "earlier" if len(dated) < len(whens) else ""
+    if not dated:
+        return earlier or "–"
+    first, last = dated[0], dated[-1]
     if first == last:
-        return first
-    if first[:10] == last[:10]:
-        return f"{first[:10]} {first[11:16]}–{last[11:16]} UTC"
-    return f"{first[:10]} – {last[:10]}"
+        when = first
+    elif first[:10] == last[:10]:
+        when = f"{first[:10]} {first[11:16]}–{last[11:16]} UTC"
+    else:
+        when = f"{first[:10]} – {last[:10]}"
+    return f"{earlier} and {when}" if earlier else when
 
 
 def section(measurements: list[Measurement], records: list[Record]) -> str:
@@ -362,6 +368,6 @@ def section(measurements: list[Measurement], records: list[Record]) -> str:
              "| --- | --- | --- | --- | --- | --- |"]
     for row in rows(measurements, records):
         commands = "<br>".join(f"`{c}`" for c in row.commands) or "–"
-        when = measured_on(phase_of(row), measurements, records)
+        when = measured_on(phase_of(row), measurements, records, row.size)
         lines.append(f"| {row.target} | {row.measured} | {row.growth or '–'} | {commands} | {when} | {row.verdict} |")
     return "\n".join(lines)

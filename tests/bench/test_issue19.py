@@ -262,8 +262,18 @@ def test_every_row_is_dated_by_its_phase():
         "placement", "placement-quality", "plan-check", "check", "fan-in", "frontend", "startup", "compile", "lsp"}
     dated = [Record("lsp", "a", "c", {}, when="2026-12-02 09:05 UTC"),
              Record("lsp", "b", "c", {}, when="2026-12-02 14:30 UTC"), Record("lsp", "c", "c", {})]
-    assert issue19.measured_on("lsp", [], dated) == "2026-12-02 09:05–14:30 UTC"
-    assert issue19.measured_on("lsp", [], dated[1:]) == "2026-12-02 14:30 UTC"
-    assert issue19.measured_on("lsp", [], [*dated, Record("lsp", "d", "c", {}, when="2026-12-03 01:00 UTC")]) \
+    assert issue19.measured_on("lsp", [], dated[:2]) == "2026-12-02 09:05–14:30 UTC"
+    assert issue19.measured_on("lsp", [], dated[1:2]) == "2026-12-02 14:30 UTC"
+    assert issue19.measured_on("lsp", [], [*dated[:2], Record("lsp", "d", "c", {}, when="2026-12-03 01:00 UTC")]) \
         == "2026-12-02 – 2026-12-03"
+    assert issue19.measured_on("lsp", [], dated) == "earlier and 2026-12-02 09:05–14:30 UTC"  # one undated
+    assert issue19.measured_on("lsp", [], dated[2:]) == "earlier"
     assert issue19.measured_on("startup", [], dated) == "–"
+    # A phase measured at several sizes: each compile row is dated by its own size's runs.
+    compiled = [_measurement("compile", "montage", size, size, size, cases.MLC_COMPILE, _run(1.0))
+                for size in (1000, 5000)]
+    compiled[1].when = "2026-12-02 15:10 UTC"
+    table = issue19.section(compiled, [])
+    assert "| earlier |" in next(line for line in table.splitlines() if line.startswith("| Compile at 1,000"))
+    assert "| 2026-12-02 15:10 UTC |" in next(line for line in table.splitlines()
+                                             if line.startswith("| Compile at 5,000"))

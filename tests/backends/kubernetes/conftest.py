@@ -80,6 +80,14 @@ def emitted() -> dict[str, dict[str, str]]:
     return variants()
 
 
+@pytest.fixture
+def emit_variants():
+    """variants itself, to emit under a test's own patches: a test module
+    importing it from `conftest` may get another directory's conftest
+    (tests/e2e's, once, under xdist)."""
+    return variants
+
+
 @pytest.fixture(scope="session")
 def rtmdet_files(emitted) -> dict[str, str]:
     return emitted["rtmdet"]

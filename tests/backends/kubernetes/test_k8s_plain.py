@@ -154,17 +154,16 @@ def test_lists_and_dicts_of_models_are_what_the_client_serialises(obj):
     assert same(serialise.to_plain(obj), _client().sanitize_for_serialization(obj))
 
 
-def test_the_walk_covers_the_manifests(monkeypatch):
+def test_the_walk_covers_the_manifests(monkeypatch, emit_variants):
     """Every manifest of the golden sites is walked, none left to the
     client: else the speed-up would be silently lost (the goldens prove
     the bytes)."""
-    from conftest import variants
 
     def client_used():
         raise AssertionError("a manifest went to the client's serialiser")
 
     monkeypatch.setattr(serialise, "_api", client_used)
-    assert variants()
+    assert emit_variants()
 
 
 @pytest.mark.parametrize("value", [None, [None], {"a": None}, {1: "a"}, b"x"], ids=repr)
