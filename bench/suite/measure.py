@@ -48,7 +48,10 @@ def run(argv: list[str], *, cwd: Path, timeout: float, log: Path,
         used_before_kill: list[float] = []
 
         def kill() -> None:
-            used_before_kill.append(session_cpu_seconds(process.pid))
+            try:
+                used_before_kill.append(session_cpu_seconds(process.pid))
+            except (OSError, ValueError, IndexError):  # never keep the kill from happening
+                pass
             expired.set()
             try:
                 os.killpg(process.pid, signal.SIGKILL)
@@ -81,7 +84,9 @@ def run(argv: list[str], *, cwd: Path, timeout: float, log: Path,
 def session_cpu_seconds(session: int) -> float:
     """User plus system CPU seconds used so far by the processes of a session
     (Linux /proc): each live process's own time and that of its children it
-    has already reaped. 0.0 where /proc cannot be read."""
+    has already reaped. 0.0 where there is no /proc."""
+    if not os.path.isdir("/proc"):
+        return 0.0
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0
     for entry in os.scandir("/proc"):
