@@ -88,13 +88,14 @@ def test_the_front_end_peak_per_file_reference(tmp_path):
     """tracemalloc's peak while checking and lowering, per `in`/`out` port
     (issue 19). `load`, the command line's: 5,530 bytes before spans were
     slotted, checked IR objects made without validation and stage bodies
-    and bound inputs dropped once lowered; about 2,600 after. `check` keeps
-    the syntax tree for the language server: about 3,400.
+    and bound inputs dropped once lowered; about 2,600 after; about 2,160
+    with positions packed into one int. `check` keeps the syntax tree for
+    the language server: about 3,220.
 
     Measured in a fresh interpreter, as the command line runs. In the test
-    process the peak depends on what else was loaded before: a fresh process
-    sees 2,610 bytes, pytest having collected tests/frontend and tests/lsp
-    3,570, the CI worker 4,530."""
+    process the peak depended on what else was loaded before: where a fresh
+    process saw 2,610 bytes, pytest having collected tests/frontend and
+    tests/lsp saw 3,570, the CI worker 4,530."""
     source = tmp_path / "chain.mlx"
     source.write_text(_chain(1000), encoding="utf-8")
     references = 2 * 1000 - 1
