@@ -26,6 +26,7 @@ def file_number(file: str) -> int:
 
 _int_new = int.__new__
 _FIELD_MASKS = [(1 << w) - 1 for w in range(64)]
+NARROW = 8  # the least width W: a position whose fields but the line are under 256
 
 
 class Pos(int):
@@ -33,8 +34,8 @@ class Pos(int):
     (1-based; the end column just past the node), with the attributes of
     those names and `span()`.
 
-    One int rather than a 5-tuple (32 bytes rather than 88: a large file's
-    syntax tree holds a million positions): from the low bits up, a width
+    One int rather than a 5-tuple (56 bytes traced rather than 88: a large
+    file's syntax tree holds a million positions): from the low bits up, a width
     W (6 bits), then the end column, the column, the end line's distance
     from the line and the file's number (file_number) in W bits each, then
     the line in whatever bits it needs. W is the least multiple of 4 (8 at
@@ -106,7 +107,7 @@ def pack(number: int, line: int, column: int, end_line: int, end_column: int) ->
     # only ever shown, and showing one must not fail.
     lines = max(end_line - line, 0)
     line, column, end_column = max(line, 0), max(column, 0), max(end_column, 0)
-    w = max(8, -(-max(number, column, lines, end_column).bit_length() // 4) * 4)
+    w = max(NARROW, -(-max(number, column, lines, end_column).bit_length() // 4) * 4)
     if w > 60:  # W has 6 bits
         raise ValueError(f"not a position: column {column} or {end_column}")
     return w | end_column << 6 | column << 6 + w | lines << 6 + 2 * w | number << 6 + 3 * w | line << 6 + 4 * w

@@ -93,15 +93,18 @@ _NOTHING: frozenset = frozenset()
 
 _int_new = int.__new__
 _Pos = A.Pos
-# A Pos whose width is 8 (ast.Pos): every field but the line under 256,
-# the common case the scanner and `span` build without ast.pack.
-_LINE_SHIFT = 38
-_FILE_SHIFT = 30
-_LINES_SHIFT = 22
-_COLUMN_SHIFT = 14
-_NARROW = 8
-_END_COLUMN_BITS = 0xFF << 6
-_WITHOUT_END = ~(0xFF << _LINES_SHIFT | _END_COLUMN_BITS)
+# A Pos of the least width (ast.Pos, ast.NARROW): every field but the line
+# under 256, the common case the scanner and `span` build without ast.pack.
+# The shifts are ast.pack's layout at that width.
+_NARROW = A.NARROW
+_LIMIT = 1 << _NARROW  # each narrow field is below it
+_FIELD = _LIMIT - 1
+_COLUMN_SHIFT = 6 + _NARROW
+_LINES_SHIFT = 6 + 2 * _NARROW
+_FILE_SHIFT = 6 + 3 * _NARROW
+_LINE_SHIFT = 6 + 4 * _NARROW
+_END_COLUMN_BITS = _FIELD << 6
+_WITHOUT_END = ~(_FIELD << _LINES_SHIFT | _END_COLUMN_BITS)
 _intern = sys.intern
 
 
@@ -154,7 +157,7 @@ class _Tokens:
         pos, line, line_start, depth = self.pos, self.line, self.line_start, self.depth
         # the bits of a narrow Pos on this line but the columns (-1: none is narrow)
         number = self.number
-        narrow = line << _LINE_SHIFT | number << _FILE_SHIFT | _NARROW if number < 256 else -1
+        narrow = line << _LINE_SHIFT | number << _FILE_SHIFT | _NARROW if number < _LIMIT else -1
         for skipped, value in islice(self.pairs, count):
             if skipped:
                 if "\n" in skipped:
@@ -211,7 +214,7 @@ class _Tokens:
             add_kind(kind)
             add_text(value)
             end = column + size
-            if end < 256 and narrow >= 0:
+            if end < _LIMIT and narrow >= 0:
                 add_position(_int_new(_Pos, narrow | column << _COLUMN_SHIFT | end << 6))
             else:
                 add_position(_Pos(file, line, column, line, end))
@@ -255,11 +258,6 @@ def parse_value(text: str, file: str):
         return None
 
 
-def _end(value) -> A.Pos:
-    """The position of a value (a string is still its token)."""
-    return value.pos
-
-
 class _Parser:
     """Each method reads one rule of the grammar from token `self.i` on."""
 
@@ -292,8 +290,8 @@ class _Parser:
     def span(first: A.Pos, last: A.Pos) -> A.Pos:
         """From `first` to the end of `last`."""
         if first & 63 == _NARROW and last & 63 == _NARROW:
-            lines = (last >> _LINE_SHIFT) + ((last >> _LINES_SHIFT) & 0xFF) - (first >> _LINE_SHIFT)
-            if 0 <= lines < 256:
+            lines = (last >> _LINE_SHIFT) + ((last >> _LINES_SHIFT) & _FIELD) - (first >> _LINE_SHIFT)
+            if 0 <= lines < _LIMIT:
                 return _int_new(_Pos, first & _WITHOUT_END | lines << _LINES_SHIFT | last & _END_COLUMN_BITS)
         return first.to(last)
 
@@ -368,7 +366,7 @@ class _Parser:
         type_ = self.type_expr()
         self.expect("=")
         value = self.value()
-        return A.Param(name, name_pos, type_, value, self.span(kw, _end(value)))
+        return A.Param(name, name_pos, type_, value, self.span(kw, value.pos))
 
     def site_decl(self, kw: A.Pos) -> A.Site:
         name, name_pos = self.named()
@@ -474,7 +472,7 @@ class _Parser:
         self.expect(")")
         self.word("in")
         values = self.value()
-        together = A.Zip([n for n, _ in names], [p for _, p in names], values, self.span(opening, _end(values)))
+        together = A.Zip([n for n, _ in names], [p for _, p in names], values, self.span(opening, values.pos))
         return ZipAxes(together).axes()
 
     def call(self) -> A.Call:
@@ -537,7 +535,7 @@ class _Parser:
                     self.i = j + 2
                     value = self.value()
                     ports.append(A.Port(_intern(word), _intern(texts[j]), positions[j], value,
-                                        self.span(positions[i], _end(value))))
+                                        self.span(positions[i], value.pos)))
                 elif word in keywords:
                     raise _NotClean
                 else:

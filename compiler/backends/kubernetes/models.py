@@ -59,8 +59,8 @@ def plain(obj: Any) -> Any:
     for name, api_name in fields:
         value = values[name]
         if value is not None:
-            kind = type(value)
-            out[api_name] = value if kind is str or kind is int or kind is bool else plain(value)
+            value_kind = type(value)
+            out[api_name] = value if value_kind is str or value_kind is int or value_kind is bool else plain(value)
     return out
 
 
