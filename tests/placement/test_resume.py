@@ -27,15 +27,23 @@ OBJECTIVES = [Objective(span=span()), Objective(kind="cost", span=span()),
 
 def _same(a, b) -> None:
     """Equal schedules; the states a run kept for the search are no part of one."""
-    assert {**asdict(replace(a, saved=[])), "saved": None} == {**asdict(replace(b, saved=[])), "saved": None}
+    assert asdict(replace(a, saved=[])) == asdict(replace(b, saved=[]))
+
+
+def _placeable(exp):
+    """The experiment's problem when the search has choices to make, else None."""
+    problem = build(exp)
+    if problem.n < 2 or problem.unreachable or not all(problem.options):
+        return None
+    return problem
 
 
 @SETTINGS
 @given(st.one_of(experiments(max_units=14, max_services=2), gang_experiments(max_units=10)),
        st.sampled_from(OBJECTIVES), st.data())
 def test_resuming_from_a_state_equals_a_full_run(exp, objective, data):
-    problem = build(exp)
-    if problem.n < 2 or problem.unreachable or not all(problem.options):
+    problem = _placeable(exp)
+    if problem is None:
         return
     policy = policy_for(problem, objective)
     rank = upward_rank(problem)
@@ -99,8 +107,8 @@ def _improve_by_full_runs(problem, schedule, priority, policy, max_evaluations):
        st.sampled_from(OBJECTIVES), st.integers(1, 30), st.booleans())
 def test_the_search_finds_what_full_re_runs_find(exp, objective, budget, kept):
     """Also when trials resume from states the first run kept (`kept`)."""
-    problem = build(exp)
-    if problem.n < 2 or problem.unreachable or not all(problem.options):
+    problem = _placeable(exp)
+    if problem is None:
         return
     policy = policy_for(problem, objective)
     rank = upward_rank(problem)
@@ -117,8 +125,8 @@ def test_the_search_finds_what_full_re_runs_find(exp, objective, budget, kept):
 def test_a_run_gives_up_only_when_it_would_end_later(exp):
     """PEFT is abandoned once sure to end after HEFT's plan (place.py): it
     must then really end later, and otherwise be the same schedule."""
-    problem = build(exp)
-    if problem.n < 2 or problem.unreachable or not all(problem.options):
+    problem = _placeable(exp)
+    if problem is None:
         return
     policy = policy_for(problem, Objective(span=span()))
     lookahead = optimistic_cost_table(problem)
@@ -149,8 +157,8 @@ def test_a_prefix_taken_from_the_plan_equals_one_searched_again(exp, objective, 
     plan it improves (`known`) instead of searching again: the state must be
     the one the search gives, whichever run made the plan (HEFT or PEFT,
     recording its offers or not)."""
-    problem = build(exp)
-    if problem.n < 2 or problem.unreachable or not all(problem.options):
+    problem = _placeable(exp)
+    if problem is None:
         return
     policy = policy_for(problem, objective)
     lookahead = optimistic_cost_table(problem) if peft else None
