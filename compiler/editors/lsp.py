@@ -10,6 +10,7 @@ points, the client 0-based units of its position encoding."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 import threading
@@ -62,6 +63,7 @@ class MlcLanguageServer(LanguageServer):
         self._changed: list[str] = []  # uris changed since their last check, in order
         self._deadline: asyncio.TimerHandle | None = None  # MAX_DEFER_SECONDS after the first
         self._placing: dict[str, asyncio.TimerHandle] = {}  # uri -> its placement, when idle
+        self.stopping = threading.Event()  # set by `shutdown`: serve()'s message loop ends
 
     # --- analysis ---
 
@@ -155,8 +157,23 @@ class MlcLanguageServer(LanguageServer):
             params["version"] = doc.version
         # Serialised here rather than by pygls' cattrs converter, which took
         # 40 us a diagnostic (0.2 s for a file with an error in each of 5,000 stages).
-        self.protocol._send_data({"params": params, "method": T.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS,
-                                  "jsonrpc": "2.0"})  # the converter's order: the same bytes
+        self.notify_json({"params": params, "method": T.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS,
+                          "jsonrpc": "2.0"})  # the converter's order: the same bytes
+
+    def notify_json(self, message: dict) -> None:
+        """Writes a notification already in JSON's terms, framed as the base
+        protocol says (a Content-Length header in bytes, then the body), to
+        the writer pygls was given: pygls' own path would convert it again."""
+        writer = self.protocol.writer
+        if writer is None:
+            return  # not serving: nobody to tell
+        body = json.dumps(message).encode("utf-8")
+        writer.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+
+    def shutdown(self) -> None:
+        """pygls' shutdown, which also ends serve()'s message loop."""
+        self.stopping.set()
+        super().shutdown()
 
     def forget(self, uri: str) -> None:
         timer = self._placing.pop(uri, None)
@@ -369,13 +386,12 @@ def build_server() -> MlcLanguageServer:
 def serve() -> None:
     """pygls' stdio server (`start_io`), with stdin read ahead (lsp_io)."""
     server = build_server()
-    server._stop_event = threading.Event()  # as start_io sets it: `shutdown` ends the message loop
     server.protocol.set_writer(StdoutWriter(sys.stdout.buffer))
 
     async def messages() -> None:
         reader = ReadAheadStdin(sys.stdin.buffer.fileno(), asyncio.get_running_loop(), server.input_drained)
         server.reads_ahead = True
-        await run_async(stop_event=server._stop_event, reader=reader, protocol=server.protocol,
+        await run_async(stop_event=server.stopping, reader=reader, protocol=server.protocol,
                         error_handler=server.report_server_error)
 
     try:
