@@ -43,6 +43,7 @@ class Folder:
         self.root = Path(root)
         self.fd: int | None = None
         self._folders: dict[tuple[str, ...], int] = {}  # see _folder
+        self._missing: set[tuple[str, ...]] = set()  # folders found missing (and not created since)
         if create:
             try:
                 self.root.parent.mkdir(parents=True, exist_ok=True)
@@ -97,12 +98,16 @@ class Folder:
         """A descriptor of a folder inside, each component opened with
         O_NOFOLLOW from its parent's; kept until the folder is removed or
         this Folder closed: a write of thousands of files in a few folders
-        walks each folder once, not once per file and operation."""
+        walks each folder once, not once per file and operation. A folder
+        found missing is remembered too (until this Folder creates it): the
+        first write of a folder asks after thousands of files in it."""
         if not folders:
             return self.fd
         found = self._folders.get(folders)
         if found is not None:
             return found
+        if not create and folders in self._missing:
+            return None
         parent = self._folder(folders[:-1], create)
         if parent is None:
             return None
@@ -111,6 +116,7 @@ class Folder:
             opened = os.open(part, _DIR_FLAGS, dir_fd=parent)
         except FileNotFoundError:
             if not create:
+                self._missing.add(folders)
                 return None
             with contextlib.suppress(FileExistsError):
                 os.mkdir(part, 0o755, dir_fd=parent)
@@ -118,6 +124,7 @@ class Folder:
         except OSError as err:
             raise UnsafePath(self.root, "/".join(folders), self._why(err, self._lstat(parent, part))) from None
         self._folders[folders] = opened
+        self._missing.discard(folders)
         return opened
 
     def _forget(self, rel: str) -> None:
@@ -194,13 +201,21 @@ class Folder:
     def write_new(self, rel: str, data: bytes, mode: int) -> None:
         """Creates rel (and its folders); an old file of that name is replaced."""
         with self._parent(rel, create=True) as (parent, name):
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(name, dir_fd=parent)
             flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-            fd = os.open(name, flags, 0o600, dir_fd=parent)
-            with os.fdopen(fd, "wb") as stream:
-                stream.write(data)
+            try:  # nearly always a fresh name (the staging area was emptied): no unlink first
+                fd = os.open(name, flags, 0o600, dir_fd=parent)
+            except FileExistsError:  # a file, or a link (never followed: it is the entry that goes)
+                os.unlink(name, dir_fd=parent)
+                fd = os.open(name, flags, 0o600, dir_fd=parent)
+            # Plain descriptor writes, not a file object: a folder of thousands
+            # of files pays no fstat, ioctl and lseek per file.
+            try:
                 os.fchmod(fd, mode)  # not the umask's: the same bits on every machine
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
+            finally:
+                os.close(fd)
 
     def replace(self, source: str, target: str) -> None:
         """Renames source over target (creating target's folders): atomic."""
