@@ -47,20 +47,27 @@ def _bare_package(name: str) -> None:
     """Registers package `name` without running its __init__, so importing
     one subpackage imports only that one. Its other subpackages stay
     reachable as attributes (`kubernetes.config`), imported on first use,
-    as the skipped __init__ would have made them. Not installed: nothing
-    registered, and the import fails as it would have."""
+    as the skipped __init__ would have made them; a name that is no
+    subpackage (`__version__`) runs the __init__ after all. Not installed:
+    nothing registered, and the import fails as it would have."""
     spec = importlib.util.find_spec(name)
-    if spec is None or spec.submodule_search_locations is None:
+    if spec is None or spec.submodule_search_locations is None or spec.loader is None:
         return
     package = importlib.util.module_from_spec(spec)
+    completed: list[bool] = []
 
-    def subpackage(attr: str) -> ModuleType:
+    def rest(attr: str) -> object:
         try:
             return importlib.import_module(f"{name}.{attr}")
         except ModuleNotFoundError as err:
             if err.name != f"{name}.{attr}":
                 raise
-            raise AttributeError(f"module {name!r} has no attribute {attr!r}") from None
+        if not completed:
+            completed.append(True)
+            spec.loader.exec_module(package)
+            if attr in package.__dict__:
+                return package.__dict__[attr]
+        raise AttributeError(f"module {name!r} has no attribute {attr!r}")
 
-    package.__getattr__ = subpackage  # type: ignore[method-assign]
+    package.__getattr__ = rest  # type: ignore[method-assign]
     sys.modules[name] = package

@@ -47,5 +47,7 @@ def test_the_stand_in_imports_the_models_without_the_rest_of_the_package():
 def test_the_rest_of_the_package_stays_reachable_after_the_stand_in():
     out = _fresh("from compiler.lazy import lazy_module\nlazy_module('kubernetes.client').V1Job\n"
                  "import kubernetes\nfrom kubernetes import watch\n"
-                 "print(kubernetes.config.__name__, watch.__name__, hasattr(kubernetes, 'no_such_part'))")
-    assert out == "kubernetes.config kubernetes.watch False"
+                 "from importlib.metadata import version\n"
+                 "print(kubernetes.config.__name__, watch.__name__, hasattr(kubernetes, 'no_such_part'),\n"
+                 "      kubernetes.__version__ == version('kubernetes'))")
+    assert out == "kubernetes.config kubernetes.watch False True"
