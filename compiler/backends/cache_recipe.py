@@ -18,6 +18,7 @@ import hashlib
 import json
 
 from ..ir import Experiment, Plan, PortRef, StageInstance, Value
+from ..shell_context import Rendered
 from . import commands
 
 
@@ -57,9 +58,11 @@ def _inputs(experiment: Experiment, plan: Plan, instance: StageInstance) -> list
     return specs
 
 
-def recipe(experiment: Experiment, plan: Plan, unit: str) -> dict:
+def recipe(experiment: Experiment, plan: Plan, unit: str, rendered: Rendered | None = None) -> dict:
+    """`rendered`: the unit's command, when the caller has rendered it already."""
     instance = experiment.instance(unit)
-    rendered = commands.render_command(experiment, plan, unit)
+    if rendered is None:
+        rendered = commands.render_command(experiment, plan, unit)
     parts = {
         "command": rendered.text,
         "exports": [list(pair) for pair in rendered.exports],
@@ -82,6 +85,6 @@ def recipe(experiment: Experiment, plan: Plan, unit: str) -> dict:
     }
 
 
-def recipe_text(experiment: Experiment, plan: Plan, unit: str) -> str:
+def recipe_text(experiment: Experiment, plan: Plan, unit: str, rendered: Rendered | None = None) -> str:
     """The recipe as the step script passes it to step_cache.py."""
-    return json.dumps(recipe(experiment, plan, unit), sort_keys=True, separators=(",", ":"))
+    return json.dumps(recipe(experiment, plan, unit, rendered), sort_keys=True, separators=(",", ":"))

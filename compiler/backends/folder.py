@@ -43,6 +43,7 @@ class Folder:
         self.root = Path(root)
         self.fd: int | None = None
         self._folders: dict[tuple[str, ...], int] = {}  # see _folder
+        self._missing: set[tuple[str, ...]] = set()  # folders found missing (and not created since)
         if create:
             try:
                 self.root.parent.mkdir(parents=True, exist_ok=True)
@@ -82,27 +83,29 @@ class Folder:
             return "is not a folder"
         return f"cannot be opened ({err.strerror})"
 
-    @contextlib.contextmanager
-    def _parent(self, rel: str, create: bool):
-        """Yields (descriptor of rel's folder or None if missing, rel's name)."""
+    def _locate(self, rel: str, create: bool) -> tuple[int | None, str]:
+        """(descriptor of rel's folder or None if missing, rel's name)."""
         *folders, name = rel.split("/")
         if self.fd is None:
             if not create:
-                yield None, name
-                return
+                return None, name
             raise FileNotFoundError(self.root)
-        yield self._folder(tuple(folders), create), name
+        return self._folder(tuple(folders), create), name
 
     def _folder(self, folders: tuple[str, ...], create: bool) -> int | None:
         """A descriptor of a folder inside, each component opened with
         O_NOFOLLOW from its parent's; kept until the folder is removed or
         this Folder closed: a write of thousands of files in a few folders
-        walks each folder once, not once per file and operation."""
+        walks each folder once, not once per file and operation. A folder
+        found missing is remembered too (until this Folder creates it): the
+        first write of a folder asks after thousands of files in it."""
         if not folders:
             return self.fd
         found = self._folders.get(folders)
         if found is not None:
             return found
+        if not create and folders in self._missing:
+            return None
         parent = self._folder(folders[:-1], create)
         if parent is None:
             return None
@@ -111,6 +114,7 @@ class Folder:
             opened = os.open(part, _DIR_FLAGS, dir_fd=parent)
         except FileNotFoundError:
             if not create:
+                self._missing.add(folders)
                 return None
             with contextlib.suppress(FileExistsError):
                 os.mkdir(part, 0o755, dir_fd=parent)
@@ -118,6 +122,7 @@ class Folder:
         except OSError as err:
             raise UnsafePath(self.root, "/".join(folders), self._why(err, self._lstat(parent, part))) from None
         self._folders[folders] = opened
+        self._missing.discard(folders)
         return opened
 
     def _forget(self, rel: str) -> None:
@@ -154,33 +159,33 @@ class Folder:
 
     @contextlib.contextmanager
     def _open_regular(self, rel: str):
-        with self._parent(rel, create=False) as (parent, name):
-            if parent is None:
-                yield None
-                return
-            try:
-                fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=parent)
-            except FileNotFoundError:
-                yield None
-                return
-            except OSError as err:
-                info = self._lstat(parent, name)
-                if info is not None and stat.S_ISLNK(info.st_mode):
-                    raise UnsafePath(self.root, rel, "is a symbolic link") from None
-                raise UnsafePath(self.root, rel, f"cannot be read ({err.strerror})") from None
-            with os.fdopen(fd, "rb") as stream:
-                if not stat.S_ISREG(os.fstat(fd).st_mode):
-                    raise UnsafePath(self.root, rel, "is not a regular file")
-                yield stream
+        parent, name = self._locate(rel, create=False)
+        if parent is None:
+            yield None
+            return
+        try:
+            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=parent)
+        except FileNotFoundError:
+            yield None
+            return
+        except OSError as err:
+            info = self._lstat(parent, name)
+            if info is not None and stat.S_ISLNK(info.st_mode):
+                raise UnsafePath(self.root, rel, "is a symbolic link") from None
+            raise UnsafePath(self.root, rel, f"cannot be read ({err.strerror})") from None
+        with os.fdopen(fd, "rb") as stream:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise UnsafePath(self.root, rel, "is not a regular file")
+            yield stream
 
     @contextlib.contextmanager
     def locked(self, rel: str):
         """Holds an exclusive lock on the file rel (created if missing)."""
-        with self._parent(rel, create=True) as (parent, name):
-            try:
-                fd = os.open(name, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644, dir_fd=parent)
-            except OSError as err:
-                raise UnsafePath(self.root, rel, f"cannot be opened ({err.strerror})") from None
+        parent, name = self._locate(rel, create=True)
+        try:
+            fd = os.open(name, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644, dir_fd=parent)
+        except OSError as err:
+            raise UnsafePath(self.root, rel, f"cannot be opened ({err.strerror})") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)  # released when closed, also by a killed process
             yield
@@ -188,67 +193,75 @@ class Folder:
             os.close(fd)
 
     def exists(self, rel: str) -> bool:
-        with self._parent(rel, create=False) as (parent, name):
-            return parent is not None and self._lstat(parent, name) is not None
+        parent, name = self._locate(rel, create=False)
+        return parent is not None and self._lstat(parent, name) is not None
 
     def write_new(self, rel: str, data: bytes, mode: int) -> None:
         """Creates rel (and its folders); an old file of that name is replaced."""
-        with self._parent(rel, create=True) as (parent, name):
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(name, dir_fd=parent)
-            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+        parent, name = self._locate(rel, create=True)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+        try:  # nearly always a fresh name (the staging area was emptied): no unlink first
             fd = os.open(name, flags, 0o600, dir_fd=parent)
-            with os.fdopen(fd, "wb") as stream:
-                stream.write(data)
-                os.fchmod(fd, mode)  # not the umask's: the same bits on every machine
+        except FileExistsError:  # a file, or a link (never followed: it is the entry that goes)
+            os.unlink(name, dir_fd=parent)
+            fd = os.open(name, flags, 0o600, dir_fd=parent)
+        # Plain descriptor writes, not a file object: a folder of thousands
+        # of files pays no fstat, ioctl and lseek per file.
+        try:
+            os.fchmod(fd, mode)  # not the umask's: the same bits on every machine
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
 
     def replace(self, source: str, target: str) -> None:
         """Renames source over target (creating target's folders): atomic."""
-        with self._parent(source, create=False) as (src_parent, src_name):
-            if src_parent is None:
-                raise FileNotFoundError(self.root / source)
-            with self._parent(target, create=True) as (dst_parent, dst_name):
-                try:
-                    os.replace(src_name, dst_name, src_dir_fd=src_parent, dst_dir_fd=dst_parent)
-                except IsADirectoryError:
-                    raise UnsafePath(self.root, target, "is a folder") from None
+        src_parent, src_name = self._locate(source, create=False)
+        if src_parent is None:
+            raise FileNotFoundError(self.root / source)
+        dst_parent, dst_name = self._locate(target, create=True)
+        try:
+            os.replace(src_name, dst_name, src_dir_fd=src_parent, dst_dir_fd=dst_parent)
+        except IsADirectoryError:
+            raise UnsafePath(self.root, target, "is a folder") from None
 
     def unlink(self, rel: str) -> bool:
-        with self._parent(rel, create=False) as (parent, name):
-            if parent is None:
-                return False
-            try:
-                os.unlink(name, dir_fd=parent)
-            except FileNotFoundError:
-                return False
-            return True
+        parent, name = self._locate(rel, create=False)
+        if parent is None:
+            return False
+        try:
+            os.unlink(name, dir_fd=parent)
+        except FileNotFoundError:
+            return False
+        return True
 
     def remove_empty_folders(self, rel: str) -> None:
         """Removes rel's folders that are now empty, deepest first (never the root)."""
         folders = rel.split("/")[:-1]
         while folders:
             self._forget("/".join(folders))
-            with self._parent("/".join(folders), create=False) as (parent, name):
-                if parent is None:
-                    return
-                try:
-                    os.rmdir(name, dir_fd=parent)
-                except OSError:  # not empty (something else lives there), or gone
-                    return
+            parent, name = self._locate("/".join(folders), create=False)
+            if parent is None:
+                return
+            try:
+                os.rmdir(name, dir_fd=parent)
+            except OSError:  # not empty (something else lives there), or gone
+                return
             folders.pop()
 
     def names(self, rel: str) -> list[str]:
         """The entries of folder `rel` ("" for the root); [] when it is missing."""
-        with self._parent(f"{rel}/." if rel else ".", create=False) as (parent, _):
-            return [] if parent is None else sorted(os.listdir(parent))
+        parent, _ = self._locate(f"{rel}/." if rel else ".", create=False)
+        return [] if parent is None else sorted(os.listdir(parent))
 
     def remove_tree(self, rel: str) -> None:
         """Removes a folder of the writer's own (its staging area), never
         following a link inside it."""
         self._forget(rel)
-        with self._parent(rel, create=False) as (parent, name):
-            if parent is not None:
-                _remove_entry(parent, name)
+        parent, name = self._locate(rel, create=False)
+        if parent is not None:
+            _remove_entry(parent, name)
 
 
 def _lstat(path: Path) -> os.stat_result | None:

@@ -52,7 +52,7 @@ def emit_site(experiment: Experiment, plan: Plan, site_name: str) -> dict[str, s
                 health=unit.http_health or "", **context,
             )
         else:
-            files[path] = render("local_stage.sh.j2", recipe=cache_recipe.recipe_text(experiment, plan, unit.id),
-                                 **context)
+            recipe = cache_recipe.recipe_text(experiment, plan, unit.id, rendered)
+            files[path] = render("local_stage.sh.j2", recipe=recipe, **context)
             files.update(step_cache_file(experiment))
     return files

@@ -136,8 +136,8 @@ def steps_for(builder, site_name: str, unit: str) -> list:
     if by_path is None:
         return builder.code_rules.get(site_name, [])
     wanted = [*builder.experiment.code, *project_paths_of(builder.experiment.unit(unit))]
-    cache = [rule for rule in builder.code_rules.get(site_name, []) if rule.name in builder.cache_rules]
-    return [rule for rule in (_shipped_with(by_path, p.path) for p in wanted) if rule is not None] + cache
+    return [rule for rule in (_shipped_with(by_path, p.path) for p in wanted) if rule is not None] + \
+        builder.cache_steps(site_name)
 
 
 def _shipped_with(by_path: dict, path: str):

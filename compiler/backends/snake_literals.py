@@ -23,6 +23,10 @@ import re
 from ..ir import Span
 from .errors import BackendError
 
+# json.dumps(text, ensure_ascii=False), without a new encoder per call (a
+# Snakefile of a thousand stages writes thirty thousand literals).
+_JSON_STRING = json.JSONEncoder(ensure_ascii=False).encode
+
 TARGET_RULE = "all"  # the Snakefile's default target: no generated rule may take its name
 _RULE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -39,7 +43,7 @@ def literal(value: str, what: str, span: Span | None) -> str:
     surrogate pair, which Python reads as two characters: so JSON is asked
     for the characters themselves, and every unprintable one (U+2028, NEL,
     unassigned code points) is written as a Python escape instead."""
-    text = json.dumps(refuse_nul(value, what, span), ensure_ascii=False)
+    text = _JSON_STRING(refuse_nul(value, what, span))
     if text.isprintable():  # the common case, checked at C speed
         return text
     return "".join(c if c.isprintable() else _escape(c) for c in text)

@@ -114,6 +114,13 @@ class StepBuilder:
             self._memo[key] = make()
         return self._memo[key]
 
+    def cache_steps(self, site: str) -> list[Rule]:
+        """The steps that ship the step cache to `site`, among its ship
+        steps (asked while linking, once every ship step is made): found
+        once per site, not by a walk of a thousand ship steps per unit."""
+        return self.memo(("cache steps", site),
+                         lambda: [r for r in self.code_rules.get(site, []) if r.name in self.cache_rules])
+
     def is_service(self, unit: str) -> bool:
         return _is_service(self.experiment, unit)
 
@@ -198,8 +205,7 @@ class StepBuilder:
             upstream += shipping.steps_for(self, site, unit)
             self._depend(rule, upstream)
             # A new copy of the step cache changes no result: it need not redo finished steps.
-            rule.ancient = sorted(set(rule.ancient) | {r.flag for r in self.code_rules.get(site, [])
-                                                       if r.name in self.cache_rules})
+            rule.ancient = sorted(set(rule.ancient) | {r.flag for r in self.cache_steps(site)})
             service_stops.started_any_time(self, unit, rule)
         for transfer in self.plan.transfers:
             upstream = [self._producer_rule(transfer.what)]

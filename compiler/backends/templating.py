@@ -70,6 +70,9 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
+        # The templates ship with mlc and do not change while it runs: no
+        # stat of the file on every render (a thousand per template).
+        auto_reload=False,
     )
     env.filters.update(
         shquote=shquote, shpath=shpath, comment=comment,

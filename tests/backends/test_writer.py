@@ -128,3 +128,29 @@ def test_an_unchanged_write_rewrites_not_even_the_manifest(tmp_path):
     before = (tmp_path / MANIFEST).stat().st_mtime_ns
     write_tree(tmp_path, FILES)
     assert (tmp_path / MANIFEST).stat().st_mtime_ns == before
+
+
+def test_write_new_replaces_an_old_file_or_link_and_never_follows_the_link(tmp_path):
+    from compiler.backends.folder import Folder
+
+    outside, root = tmp_path / "outside.txt", tmp_path / "root"
+    outside.write_text("theirs\n")
+    root.mkdir()
+    (root / "old.txt").write_text("old\n")
+    os.symlink(outside, root / "link.sh")
+    with Folder(root) as folder:
+        folder.write_new("old.txt", b"new\n", 0o644)
+        folder.write_new("link.sh", b"#!/bin/bash\n", 0o755)
+    assert (root / "old.txt").read_text() == "new\n"
+    assert not (root / "link.sh").is_symlink() and (root / "link.sh").read_text() == "#!/bin/bash\n"
+    assert stat.S_IMODE((root / "link.sh").stat().st_mode) == 0o755
+    assert outside.read_text() == "theirs\n"
+
+
+def test_a_folder_found_missing_is_found_once_written(tmp_path):
+    from compiler.backends.folder import Folder
+
+    with Folder(tmp_path) as folder:
+        assert folder.sha256("a/b/c.txt") is None and not folder.exists("a/b")
+        folder.write_new("a/b/c.txt", b"x", 0o644)
+        assert folder.read("a/b/c.txt") == b"x" and folder.exists("a/b") and folder.names("a") == ["b"]

@@ -42,8 +42,9 @@ def cached_command() -> str:
 def _member_lines(experiment: Experiment, plan: Plan, instance: StageInstance, varying_env: list[str],
                   rendezvous: launch.Rendezvous | None = None, cached: bool = False) -> list[str]:
     lines = []
+    command = render_command(experiment, plan, instance.id)  # once: the recipe holds it too
     if cached:
-        lines.append(f"recipe={shlex.quote(recipe_text(experiment, plan, instance.id))}")
+        lines.append(f"recipe={shlex.quote(recipe_text(experiment, plan, instance.id, command))}")
     for name in varying_env:
         value = instance.env[name]
         assert isinstance(value, LiteralEnv), "only literal values vary per index"
@@ -51,7 +52,6 @@ def _member_lines(experiment: Experiment, plan: Plan, instance: StageInstance, v
     parents = output_parents(experiment, instance.id)
     if parents:
         lines.append("mkdir -p -- " + " ".join(shlex.quote(p) for p in parents))
-    command = render_command(experiment, plan, instance.id)
     lines.extend(export_line(name, value) for name, value in command.exports)
     wait = wait_calls(experiment, plan, instance.id)
     if wait:

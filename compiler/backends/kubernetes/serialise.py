@@ -94,9 +94,9 @@ def manifest_yaml(plain: Any) -> str:
 @functools.cache
 def _api():
     # Imported here: only a compile with a Kubernetes site pays for the client.
-    from kubernetes.client import ApiClient
+    from compiler.lazy import lazy_module
 
-    return ApiClient()
+    return lazy_module("kubernetes.client").ApiClient()
 
 
 def header(span: Span) -> str:

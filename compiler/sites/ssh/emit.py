@@ -62,6 +62,7 @@ def emit_site(experiment: Experiment, plan: Plan, site_name: str) -> dict[str, s
             exports=rendered.exports,
             wait=service_inputs.wait_lines(experiment, plan, assignment.unit),
             usage_name=usage_name(assignment.unit),
-            recipe=None if isinstance(unit, Service) else cache_recipe.recipe_text(experiment, plan, assignment.unit),
+            recipe=None if isinstance(unit, Service) else cache_recipe.recipe_text(experiment, plan, assignment.unit,
+                                                                                 rendered),
         )
     return files
