@@ -130,7 +130,7 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--plan-check-recipe", choices=RECIPES, default="montage",
                         help="plan-check: the workflow planned and checked (default montage)")
     parser.add_argument("--plan-check-size", type=int, default=3000, help="plan-check: its tasks (default 3000)")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per number (median)")
+    parser.add_argument("--repeat", type=int, help="runs per number (median; default 3, --quick: 1)")
     parser.add_argument("--peer-repeat", type=int,
                         help="runs per number of the peers (default: --repeat); they are slow")
     parser.add_argument("--quick", action="store_true",
@@ -160,8 +160,10 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     for name, value in (QUICK if args.quick else DEFAULTS).items():
         if getattr(args, name) is None:
             setattr(args, name, value)
+    if args.repeat is None:
+        args.repeat = 1 if args.quick else 3
     if args.quick:  # a subset measured again: the rest of the last full run stays in the tables
-        args.repeat = args.peer_repeat = 1
+        args.peer_repeat = args.peer_repeat or 1
         args.merge = True
     if args.peer_repeat is None:
         args.peer_repeat = args.repeat

@@ -211,6 +211,9 @@ def test_quick_defaults_leave_out_the_peers_and_yield_to_explicit_options():
     full = bench_run.arguments([])
     assert full.phases == bench_run.PHASES and full.peer_recipes == ["1000genome", "epigenomics", "montage"]
     assert bench_run.arguments(["--quick", "--sizes", "1000", "--peer-recipes", "montage"]).peer_recipes == ["montage"]
+    assert full.repeat == 3 and full.peer_repeat == 3
+    # --repeat given with --quick wins, as every option does (it was reset to 1)
+    assert bench_run.arguments(["--quick", "--repeat", "3"]).repeat == 3
 
 
 def test_markdown_rows_read_a_table_by_its_headers():
