@@ -19,7 +19,8 @@ from __future__ import annotations
 from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field
-from pydantic_core import core_schema
+
+from .span import Span
 
 IR_VERSION = "1"
 
@@ -99,78 +100,6 @@ def _cached_index(model: BaseModel, name: str, sources: tuple[list, ...], build)
         entry = (sources, build())
         cache[name] = entry
     return entry[1]
-
-
-class _SpanModel:
-    """Span's fields as pydantic sees them (its schema and dict form)."""
-
-    class Span(_Frozen):
-        """A source range; lines and columns are 1-based, end is exclusive."""
-
-        file: str
-        line: int
-        column: int
-        end_line: int
-        end_column: int
-
-
-_SpanFields = _SpanModel.Span
-
-
-class Span:
-    """A source range; lines and columns are 1-based, end is exclusive.
-
-    Not a pydantic model: the front end makes one for every port, stage and
-    value of a file (millions on large workflows), and a model instance with
-    its `__dict__` costs 264 bytes and a validation where this costs 72 and
-    none. To pydantic it is the model `_SpanFields` (the same JSON schema,
-    `Span` in it; a dict is validated into a Span and a Span is dumped as a
-    dict); like the models it is immutable, compared and hashed by value."""
-
-    __slots__ = ("file", "line", "column", "end_line", "end_column")
-    model_fields = _SpanFields.model_fields
-
-    def __init__(self, file: str, line: int, column: int, end_line: int, end_column: int) -> None:
-        _set(self, "file", file)
-        _set(self, "line", line)
-        _set(self, "column", column)
-        _set(self, "end_line", end_line)
-        _set(self, "end_column", end_column)
-
-    def short(self) -> str:
-        return f"{self.file}:{self.line}"
-
-    def _key(self) -> tuple[str, int, int, int, int]:
-        return self.file, self.line, self.column, self.end_line, self.end_column
-
-    def model_dump(self, **_options) -> dict:
-        return dict(zip(self.__slots__, self._key()))
-
-    def __setattr__(self, name, value):
-        raise TypeError("Span is immutable")
-
-    __delattr__ = __setattr__
-
-    def __eq__(self, other) -> bool:
-        return self._key() == other._key() if type(other) is Span else NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(self._key())
-
-    def __repr__(self) -> str:
-        return "Span(" + ", ".join(f"{k}={v!r}" for k, v in self.model_dump().items()) + ")"
-
-    def __reduce__(self):
-        return Span, self._key()
-
-    @classmethod
-    def __get_pydantic_core_schema__(cls, source, handler) -> core_schema.CoreSchema:
-        def validate(value, fields):
-            return value if type(value) is Span else Span(**fields(value).model_dump())
-
-        return core_schema.no_info_wrap_validator_function(
-            validate, _SpanFields.__pydantic_core_schema__,
-            serialization=core_schema.plain_serializer_function_ser_schema(Span.model_dump))
 
 
 class Gpus(_Frozen):

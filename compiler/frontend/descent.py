@@ -32,6 +32,7 @@ import re
 import sys
 from itertools import islice
 
+from ..span import NARROW, file_number
 from . import ast as A
 from .limits import MAX_NAME_LENGTH, MAX_NESTING
 from .parsed import DECL_KEYWORDS, QUANTITY_SPLIT, RawString, ZipAxes, parse_number
@@ -93,10 +94,10 @@ _NOTHING: frozenset = frozenset()
 
 _int_new = int.__new__
 _Pos = A.Pos
-# A Pos of the least width (ast.Pos, ast.NARROW): every field but the line
-# under 256, the common case the scanner and `span` build without ast.pack.
-# The shifts are ast.pack's layout at that width.
-_NARROW = A.NARROW
+# A Pos of the least width (span.Span, span.NARROW): every field but the
+# line under 256, the common case the scanner and `span` build without
+# span.pack. The shifts are span.pack's layout at that width.
+_NARROW = NARROW
 _LIMIT = 1 << _NARROW  # each narrow field is below it
 _FIELD = _LIMIT - 1
 _COLUMN_SHIFT = 6 + _NARROW
@@ -140,7 +141,7 @@ class _Tokens:
         self.positions: list[A.Pos | None] = []
         self.pairs = map(_GROUPS, _PAIRS.finditer(text))
         self.file = file
-        self.number = A.file_number(file)
+        self.number = file_number(file)
         self.size = len(text)
         self.pos, self.line, self.line_start, self.depth = 0, 1, 0, 0
         self.done = False  # `$END` scanned

@@ -26,10 +26,10 @@ def test_a_position_reads_back_what_it_was_given(fields):
     pos = A.Pos(*fields)
     assert pos.fields() == fields
     assert (pos.file, pos.line, pos.column, pos.end_line, pos.end_column) == fields
-    assert pos.span() == Span(*fields)
+    assert pos.span() is pos and pos == Span(*fields)  # the IR's span is the node's position
     assert pos == A.Pos(*fields) and hash(pos) == hash(A.Pos(*fields))
     assert pickle.loads(pickle.dumps(pos)) == pos and copy.deepcopy(pos) == pos
-    assert repr(pos) == "Pos(%r, %d, %d, %d, %d)" % fields
+    assert repr(pos) == "Span(file=%r, line=%d, column=%d, end_line=%d, end_column=%d)" % fields
 
 
 def test_positions_differ_in_every_field():
