@@ -211,11 +211,18 @@ def front_end_rows(measurements: list[Measurement], records: list[Record]) -> li
                     _commands(parsed),
                     verdict([r.values["parse_s"] <= PARSE_FLOOR * r.values["floor_s"]
                              for r in parsed if r.values["floor_s"] > 0], smaller)))
-    rows.append(Row(f"Memory: ≤ 1 KB ({BYTES_PER_REFERENCE} B) per file reference at the traced peak of the check",
-                    "; ".join(f"{r.name}: {r.values['bytes_per_reference']:,.0f} B ({r.values['references']:,} "
-                              f"references, peak {r.values['peak_mib']:.0f} MiB)" for r in parsed) or "not measured",
-                    "", _commands(parsed),
-                    verdict([r.values["bytes_per_reference"] <= BYTES_PER_REFERENCE for r in parsed], smaller)))
+    # Judged on `mlc check` (the front end's `load`: each stage's syntax goes
+    # once it is lowered), as the numbers were; the `check()` API,
+    # which keeps the whole syntax tree for the language server, is shown
+    # beside it. Records from before the two were told apart have only the API's.
+    loaded = [r for r in parsed if "load_bytes_per_reference" in r.values]
+    rows.append(Row(f"Memory: ≤ 1 KB ({BYTES_PER_REFERENCE} B) per file reference at the traced peak of `mlc check`",
+                    "; ".join(f"{r.name}: {r.values['load_bytes_per_reference']:,.0f} B ({r.values['references']:,} "
+                              f"references, peak {r.values['load_peak_mib']:.0f} MiB; the `check()` API, which keeps "
+                              f"the syntax tree for the language server: {r.values['bytes_per_reference']:,.0f} B)"
+                              for r in loaded) or "not measured",
+                    "", _commands(loaded),
+                    verdict([r.values["load_bytes_per_reference"] <= BYTES_PER_REFERENCE for r in loaded], smaller)))
 
     soykb = [m for m in _mlc(measurements, "check", cases.MLC_CHECK) if m.recipe == SOYKB]
     at = next((m for m in soykb if m.size == SOYKB_SIZE), None)

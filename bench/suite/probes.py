@@ -182,8 +182,12 @@ def frontend_values(text: str, what: str) -> dict[str, float]:
             "floor_s": float(_search(r"\bfloor\s+([\d.]+) s", text, what).group(1)),
             "parse_s": float(_search(r"(?<!lark )\bparse\s+([\d.]+) s", text, what).group(1)),
             "check_s": float(_search(r"\bcheck\s+([\d.]+) s", text, what).group(1)),
-            "peak_mib": float(_search(r"traced peak\s+([\d.]+) MiB", text, what).group(1)),
-            "bytes_per_reference": float(_search(r"([\d.]+) B per file reference", text, what).group(1))}
+            "peak_mib": float(_search(r"(?<!load: )traced peak\s+([\d.]+) MiB", text, what).group(1)),
+            "bytes_per_reference": float(_search(r"(?<!load: )traced peak\s+[\d.]+ MiB\s+([\d.]+) B per file "
+                                                 r"reference", text, what).group(1)),
+            "load_peak_mib": float(_search(r"load: traced peak\s+([\d.]+) MiB", text, what).group(1)),
+            "load_bytes_per_reference": float(_search(r"load: traced peak\s+[\d.]+ MiB\s+([\d.]+) B per file "
+                                                      r"reference", text, what).group(1))}
 
 
 def fan_in(members: list[int], shapes: list[str], repeat: int, timeout: float, logs: Path) -> list[Record]:

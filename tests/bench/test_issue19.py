@@ -141,15 +141,22 @@ def test_front_end_rows_judge_growth_per_file_reference_parse_against_floor_and_
     check[1] = _measurement("check", "soykb", 20000, 20000, 800_000, cases.MLC_CHECK, _run(19.0, peak=1500.0))
     assert _row(_rows(check), "Memory: SoyKB").verdict == "**missed**"  # 1500 MiB > 1.5e9 B
 
-    def parsed(name, parse, floor, per_reference):
+    def parsed(name, parse, floor, per_reference, api_per_reference=2000):
         return Record("frontend", name, "fe", {"size": 5000, "references": 10, "floor_s": floor, "parse_s": parse, "check_s": 1.0,
-                                               "peak_mib": 1.0, "bytes_per_reference": per_reference})
+                                               "peak_mib": 1.0, "bytes_per_reference": api_per_reference,
+                                               "load_peak_mib": 1.0, "load_bytes_per_reference": per_reference})
     rows = _rows(records=[parsed("montage-5000", 0.5, 1.0, 900), parsed("soykb-5000", 1.6, 1.0, 1100)])
     assert _row(rows, "Front end: parsing").verdict == "**missed**" and "soykb-5000: 1.60x" in \
         _row(rows, "Front end: parsing").measured
     assert _row(rows, "Memory: ≤ 1 KB").verdict == "**missed**"
     rows = _rows(records=[parsed("montage-5000", 0.5, 1.0, 900)])
     assert _row(rows, "Front end: parsing").verdict == "met" and _row(rows, "Memory: ≤ 1 KB").verdict == "met"
+    # judged on the command line's path; the API's, which keeps the syntax tree, is shown beside it
+    assert "montage-5000: 900 B" in _row(rows, "Memory: ≤ 1 KB").measured
+    assert "language server: 2,000 B" in _row(rows, "Memory: ≤ 1 KB").measured
+    old = Record("frontend", "montage-5000", "fe", {"size": 5000, "references": 10, "floor_s": 1.0, "parse_s": 0.5,
+                                                    "check_s": 1.0, "peak_mib": 1.0, "bytes_per_reference": 900})
+    assert _row(_rows(records=[old]), "Memory: ≤ 1 KB").verdict == "not measured"
 
     fanned = [Record("fan-in", f"gather {n}", "fan", {"shape": "gather", "members": n, "cpu_s": cpu,
                                                       "peak_mib": 1.0, "status": "ok"})
@@ -245,7 +252,8 @@ def test_the_front_end_probe_reads_the_fast_parse_not_lark_s():
                "  load: traced peak    20.7 MiB      2066 B per file reference\n")
     values = probes.frontend_values(printed, "bench/frontend.py lsp5000.mlx")
     assert values == {"references": 10498, "floor_s": 0.307, "parse_s": 0.164, "check_s": 0.447,
-                      "peak_mib": 28.3, "bytes_per_reference": 2825.0}
+                      "peak_mib": 28.3, "bytes_per_reference": 2825.0,
+                      "load_peak_mib": 20.7, "load_bytes_per_reference": 2066.0}
 
 
 def test_a_killed_run_keeps_the_cpu_its_processes_had_used(tmp_path):
