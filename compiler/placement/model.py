@@ -298,6 +298,16 @@ def _requirements(unit: Unit, limits: list[float]) -> tuple:
             tuple(unit.on), tuple(unit.not_on), secrets, copies, lifetime, launch, shaped)
 
 
+def _kind(experiment: Experiment, unit: Unit, pools: list[Pool], copies: int) -> tuple[list[int], list[float]]:
+    """For a single-node, unshaped unit: the pools it fits, and what it
+    pays per second on each pool (as the general case in `build` prices it)."""
+    fits = [p for p, pool in enumerate(pools) if not shortfalls(experiment, unit, pool)]
+    nodes = unit.resources.nodes
+    money = [pool.price * node_share(unit, pool) * (nodes if p in fits else 1) * copies / 3600
+             for p, pool in enumerate(pools)]
+    return fits, money
+
+
 def _per_node(res) -> tuple[int, int, int]:
     return res.cpus, res.memory, res.gpus.count if res.gpus else 0
 
@@ -390,10 +400,48 @@ def build(experiment: Experiment) -> Problem:
     preferred: dict[tuple, list[int]] = {}
     keys = [estimate_keys(pool) for pool in pools]
     limits = sorted({pool.max_time for pool in pools if pool.max_time is not None})
+    # What units of one kind share (the pools that fit them, what they pay
+    # per second there), for the common
+    # single-node, unshaped unit: computed once per kind, not once per unit.
+    kinds: dict[tuple, tuple[list[int], list[float]]] = {}
+    speeds = [pool.speed for pool in pools]
     for unit in units:
         service = isinstance(unit, Service)
         copies = unit.replicas if service else 1
         requirements = _requirements(unit, limits)
+        if not (unit.resources.nodes > 1 or isinstance(unit, StageInstance) and unit.shapes):
+            kind = kinds.get(requirements)
+            if kind is None:
+                kind = kinds[requirements] = _kind(experiment, unit, pools, copies)
+            fits, money = kind
+            row = [INF] * len(pools)
+            if service:
+                for p in fits:
+                    row[p] = 0.0
+            elif unit.estimate.by_key:
+                for p in fits:
+                    row[p] = estimate_seconds(unit.estimate, pools[p], keys[p])
+            else:
+                default = unit.estimate.default  # estimate_seconds without its calls
+                for p in fits:
+                    row[p] = default / speeds[p] if speeds[p] > 0 else INF
+            feasible = [p for p in fits if row[p] < INF]  # a pool that never finishes it cannot run it
+            time = unit.resources.time
+            within = feasible if service else [p for p in feasible if row[p] <= time]
+            runtime.append(row)
+            allowed = within or feasible
+            order_key = (bool(unit.resources.gpus and unit.resources.gpus.count), *allowed)
+            ordered = preferred.get(order_key)
+            if ordered is None:
+                ordered = preferred[order_key] = _preferred_first(unit, pools, allowed)
+            options.append(ordered[:])
+            over_limit.append(bool(feasible) and not within)
+            rate.append(money)  # never changed: shared by the units of a kind
+            gang.append(None)
+            shape_of.append(None)
+            demand.append(_per_node(unit.resources))
+            replicas.append(copies)
+            continue
         if requirements not in fitting:
             fitting[requirements] = _as_run_on(experiment, unit, pools)
         # Cached per requirements: the unit itself (its estimate) is this one.
