@@ -26,13 +26,19 @@ def build_graph(ctx: Context, drafts: list[UnitDraft], datasets: list[ir.Dataset
     members = MemberIndex(by_group)
 
     inputs_of: dict[str, list[ir.Input]] = {}
-    edges: list[ir.Edge] = []
+    # Each unit's edges, all into it: sorted on their own and put in order of
+    # the units' ids at the end (one big sort of tuples cost more).
+    edges_into: list[tuple[str, list[ir.Edge]]] = []
     preds: dict[str, set[str]] = {dr.id: set() for dr in drafts}
+    make_edge = ir.Edge.trusted
     for dr in drafts:
         bound = []
+        edges: list[ir.Edge] = []
+        edges_into.append((dr.id, edges))
+        mine = preds[dr.id]
         for port, scope in dr.inputs:
             inp = (bind_selection(ctx, port, scope, members) if isinstance(port.value, A.Select)
-                   else _bind_input(ctx, dr, port, scope, by_group, dataset_by_name))
+                   else _bind_input(ctx, dr, port, scope, by_group, dataset_by_name, output_size))
             if inp is None:
                 continue
             bound.append(inp)
@@ -40,12 +46,12 @@ def build_graph(ctx: Context, drafts: list[UnitDraft], datasets: list[ir.Dataset
                 edges.append(ir.Edge.trusted(source=inp.dataset, target=dr.id, source_kind="dataset",
                                              input=inp.name, size=dataset_by_name[inp.dataset].size))
             if inp.service is not None:
-                edges.append(ir.Edge.trusted(source=inp.service, target=dr.id, input=inp.name))
-                preds[dr.id].add(inp.service)
+                edges.append(make_edge(source=inp.service, target=dr.id, input=inp.name))
+                mine.add(inp.service)
             for producer, output in inp.outputs:
-                edges.append(ir.Edge.trusted(source=producer, target=dr.id, output=output, input=inp.name,
-                                             size=output_size[(producer, output)]))
-                preds[dr.id].add(producer)
+                edges.append(make_edge(source=producer, target=dr.id, output=output, input=inp.name,
+                                       size=output_size[(producer, output)]))
+                mine.add(producer)
         inputs_of[dr.id] = bound
         dr.inputs = []  # bound: their syntax can go (with load's, the last of the stage's body)
         after_ids = []
@@ -84,11 +90,26 @@ def build_graph(ctx: Context, drafts: list[UnitDraft], datasets: list[ir.Dataset
             services.append(ir.Service(
                 name=dr.id, inputs=inputs_of[dr.id], template=dr.template,
                 span=dr.decl.name_pos.span(), **dr.fields.service_args()))
-    edges.sort(key=lambda e: (e.target, e.input or "", e.source, e.output or ""))
-    return instances, services, edges
+    edges_into.sort(key=_first)  # ids are unique: no tie
+    ordered: list[ir.Edge] = []
+    for _, edges in edges_into:
+        if len(edges) > 1:
+            edges.sort(key=_edge_order)
+        ordered += edges
+    return instances, services, ordered
 
 
-def _bind_input(ctx: Context, dr: UnitDraft, port: A.Port, scope, by_group, datasets) -> ir.Input | None:
+def _first(pair: tuple) -> str:
+    return pair[0]
+
+
+def _edge_order(e: ir.Edge) -> tuple[str, str, str]:
+    """Among the edges into one unit (their target)."""
+    return e.input or "", e.source, e.output or ""
+
+
+def _bind_input(ctx: Context, dr: UnitDraft, port: A.Port, scope, by_group, datasets,
+                output_size: dict[tuple[str, str], int]) -> ir.Input | None:
     v = port.value
     span = port.name_pos.span()
     if isinstance(v, A.Call):
@@ -132,15 +153,15 @@ def _bind_input(ctx: Context, dr: UnitDraft, port: A.Port, scope, by_group, data
         _service_has_no_outputs(ctx, head, port.name, v)
         return None
     name = v.names[1]
-    outs = [o.name for o in producers[0].outputs]
-    if name not in outs and (name in producers[0].bad_outputs or producers[0].ports_unknown):
+    if (producers[0].id, name) in output_size:  # the members of a sweep have the same outputs
+        return ir.Input.trusted(name=port.name, outputs=[(p.id, name) for p in producers], span=span)
+    if name in producers[0].bad_outputs or producers[0].ports_unknown:
         return None  # the output (or the template declaring it) had an error, already reported
-    if name not in outs:
-        ctx.diags.error("E0602", f"stage `{head}` has no output `{name}`", v.pos.span(),
-                        did_you_mean(name, outs) or choices(outs, "its outputs"),
-                        note("the stage is declared here", producers[0].decl.name_pos.span()))
-        return None
-    return ir.Input.trusted(name=port.name, outputs=[(p.id, name) for p in producers], span=span)
+    outs = [o.name for o in producers[0].outputs]
+    ctx.diags.error("E0602", f"stage `{head}` has no output `{name}`", v.pos.span(),
+                    did_you_mean(name, outs) or choices(outs, "its outputs"),
+                    note("the stage is declared here", producers[0].decl.name_pos.span()))
+    return None
 
 
 def _service_has_no_outputs(ctx: Context, service: str, port: str, v: A.Ref) -> None:

@@ -442,7 +442,10 @@ def _lower_one(ctx: Context, d, scope: Scope, kind: str, unit_id: str, index: in
     outputs = []
     bad_outputs = set()
     inputs = []
-    for (direction, name), (p, pscope) in sorted(ports.items(), key=lambda kv: _port_order(kv[1][0])):
+    # In source order. A body's own ports are already (the parser keeps
+    # them so): only a template's, from elsewhere, need sorting in.
+    in_order = sorted(ports.items(), key=lambda kv: _port_order(kv[1][0])) if len(layers) > 1 else ports.items()
+    for (direction, name), (p, pscope) in in_order:
         if direction == "in":
             inputs.append((p, pscope))
             continue
