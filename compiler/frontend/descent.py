@@ -74,7 +74,7 @@ _NUMBER = re.compile(dict(_TERMINALS)["NUMBER"])
 _GROUPS = re.Match.groups
 
 # Tokens are three parallel lists: kinds, texts and positions (ast.Pos,
-# shared by the nodes built on them; None for `=`, `,`, `:` and `;`). A
+# shared by the nodes built on them; None for `=`, `,`, `:`, `;` and `.`). A
 # punctuation token's kind is its character; a word's is NAME, keyword or
 # not (the parser decides).
 _KIND_OF_FIRST = {c: c for c in ";:={},()[]"}
@@ -114,10 +114,9 @@ class _NotClean(Exception):
 
 
 def _numeric(text: str) -> str:
+    """The kind of a token starting with a digit, `-` or `.` other than `.` itself."""
     if text[0] == "-" and text[1:2] == ">":
         return "LINK_OP"
-    if text == ".":
-        return "."
     return "NUMBER" if _NUMBER.fullmatch(text) else "QUANTITY"
 
 
@@ -202,6 +201,12 @@ class _Tokens:
                             narrow = line << _LINE_SHIFT | number << _FILE_SHIFT | _NARROW
                         continue
             elif kind == "?":
+                if value == ".":  # between names (`a.b`): no node's position starts or ends at one
+                    add_kind(".")
+                    add_text(value)
+                    add_position(None)
+                    pos += 1
+                    continue
                 kind = _numeric(value)
             elif kind == "$END":
                 # finditer skips what no token matches: then the tokens fall short of the text
@@ -535,7 +540,7 @@ class _Parser:
                         raise _NotClean
                     self.i = j + 2
                     value = self.value()
-                    ports.append(A.Port(_intern(word), _intern(texts[j]), positions[j], value,
+                    ports.append(A.Port("in" if word == "in" else "out", _intern(texts[j]), positions[j], value,
                                         self.span(positions[i], value.pos)))
                 elif word in keywords:
                     raise _NotClean
