@@ -565,7 +565,8 @@ def main(argv: list[str] | None = None) -> int:
         # and find nothing to free (superlinear time on large experiments).
         gc.disable()
     status = _dispatch(args)
-    if from_command_line and args.func in _BATCH_COMMANDS:
+    # Not under a profiler or a coverage tracer: they write their results on the way out.
+    if from_command_line and args.func in _BATCH_COMMANDS and sys.getprofile() is None and sys.gettrace() is None:
         _exit_without_teardown(status)
     return status
 

@@ -229,3 +229,22 @@ def test_compiling_a_kubernetes_site_imports_the_client(tmp_path):
     loaded = _imported_after(f"from compiler import cli\n"
                              f"assert cli.main(['compile', 'examples/rtmdet.mlx', '-o', {str(tmp_path)!r}]) == 0")
     assert "kubernetes" in loaded
+
+
+def test_a_batch_command_ends_at_once_with_its_output_and_status(tmp_path):
+    """From the command line, check/plan/compile end with os._exit (no
+    teardown of a large experiment): nothing they print may be lost, and
+    the status is theirs. A profiler still gets to write its results."""
+    ok = run("check", "examples/quickstart.mlx")
+    assert ok.returncode == 0 and ok.stdout.startswith("examples/quickstart.mlx: ok")
+    bad = tmp_path / "bad.mlx"
+    bad.write_text("stage s { run = 1 }\n", encoding="utf-8")
+    failed = run("check", str(bad))
+    assert failed.returncode == 1 and "error[" in failed.stdout + failed.stderr
+    ir = run("check", "--emit-ir", "examples/quickstart.mlx")
+    assert Experiment.model_validate_json(ir.stdout).name  # the whole JSON, flushed
+    profile = tmp_path / "check.prof"
+    profiled = subprocess.run([sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "compiler.cli", "check",
+                               "examples/quickstart.mlx"], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                              check=False)
+    assert profiled.returncode == 0 and profile.stat().st_size > 0
