@@ -52,6 +52,17 @@ def instance(recipe: str, size: int, cache: Path) -> Path:
     return path
 
 
+def _write(path: Path, text: str) -> None:
+    """Writes `text` unless the file holds it already (a rewritten file is
+    new to the page cache and the file system: not what a user's check meets)."""
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return
+    except FileNotFoundError:
+        pass
+    path.write_text(text, encoding="utf-8")
+
+
 def prepare(recipe: str, size: int, root: Path, cache: Path = wfformat_gen.CACHE,
             cluster: str = sites.DEFAULT, peers: bool = True) -> Workload:
     """The workload's folder; the WDL and the Snakefile only when `peers`
@@ -65,14 +76,19 @@ def prepare(recipe: str, size: int, root: Path, cache: Path = wfformat_gen.CACHE
         raise RuntimeError(f"mlc import wfformat {source} failed: {imported.diagnostics}")
     mlx = folder / "mlc" / f"{source.stem}.mlx"
     mlx.parent.mkdir(parents=True, exist_ok=True)
-    mlx.write_text(imported.text, encoding="utf-8")
+    _write(mlx, imported.text)
     # Our catalog, not the importer's: a synthetic instance names no machines,
     # and compile needs more than one site to choose from.
-    (mlx.parent / SITES_FILE).write_text(sites.catalog(dag, cluster), encoding="utf-8")
+    _write(mlx.parent / SITES_FILE, sites.catalog(dag, cluster))
     # The workflow's own input files, as the Snakefile's folder gets them: mlc
-    # checks that project files exist (E0580) so that it can ship them.
+    # checks that project files exist (E0580) so that it can ship them. Made
+    # once: touching 183,000 files again just before a check (SoyKB at 20,000
+    # tasks) made its 183,000 lstat calls cost about a second more than on a
+    # project whose files were not all just changed.
     for file_id in dag.sources:
-        (mlx.parent / file_id).touch()
+        path = mlx.parent / file_id
+        if not path.exists():
+            path.touch()
     experiment = re.search(r"^experiment (\w+)", imported.text, re.MULTILINE).group(1)
     references = sum(len(t.inputs) + len(t.outputs) for t in dag.tasks)
     wdl = to_wdl.write(dag, folder / "wdl") if peers else None
