@@ -298,6 +298,17 @@ def _requirements(unit: Unit, limits: list[float]) -> tuple:
             tuple(unit.on), tuple(unit.not_on), secrets, copies, lifetime, launch, shaped)
 
 
+def _options(unit: Unit, pools: list[Pool], allowed: list[int], preferred: dict[tuple, list[int]]) -> list[int]:
+    """The unit's pools in the order ties are broken in (`_preferred_first`).
+    Only the GPU question and the pools decide it: sorted once per kind,
+    kept in `preferred`; each unit gets its own copy."""
+    key = (bool(unit.resources.gpus and unit.resources.gpus.count), *allowed)
+    ordered = preferred.get(key)
+    if ordered is None:
+        ordered = preferred[key] = _preferred_first(unit, pools, allowed)
+    return ordered[:]
+
+
 def _kind(experiment: Experiment, unit: Unit, pools: list[Pool], copies: int) -> tuple[list[int], list[float]]:
     """For a single-node, unshaped unit: the pools it fits, and what it
     pays per second on each pool (as the general case in `build` prices it)."""
@@ -429,12 +440,7 @@ def build(experiment: Experiment) -> Problem:
             time = unit.resources.time
             within = feasible if service else [p for p in feasible if row[p] <= time]
             runtime.append(row)
-            allowed = within or feasible
-            order_key = (bool(unit.resources.gpus and unit.resources.gpus.count), *allowed)
-            ordered = preferred.get(order_key)
-            if ordered is None:
-                ordered = preferred[order_key] = _preferred_first(unit, pools, allowed)
-            options.append(ordered[:])
+            options.append(_options(unit, pools, within or feasible, preferred))
             over_limit.append(bool(feasible) and not within)
             rate.append(money)  # never changed: shared by the units of a kind
             gang.append(None)
@@ -469,13 +475,7 @@ def build(experiment: Experiment) -> Problem:
         feasible = [p for p in feasible if row[p] < INF]  # a pool that never finishes it cannot run it
         within = [p for p in feasible if service or row[p] <= run_on[p][0].resources.time]
         runtime.append(row)
-        allowed = within or feasible
-        # Only the GPU question and the pools decide the order: sorted once per kind.
-        order_key = (bool(unit.resources.gpus and unit.resources.gpus.count), *allowed)
-        ordered = preferred.get(order_key)
-        if ordered is None:
-            ordered = preferred[order_key] = _preferred_first(unit, pools, allowed)
-        options.append(ordered[:])
+        options.append(_options(unit, pools, within or feasible, preferred))
         over_limit.append(bool(feasible) and not within)
         rate.append(money)
         if shaped or unit.resources.nodes > 1:
