@@ -4,6 +4,7 @@ ordering, cycles, outputs written twice, and a deterministic topological order."
 from __future__ import annotations
 
 import heapq
+from operator import itemgetter
 
 from .. import ir
 from ..diagnostics import choices, did_you_mean, help_, note
@@ -43,8 +44,8 @@ def build_graph(ctx: Context, drafts: list[UnitDraft], datasets: list[ir.Dataset
                 continue
             bound.append(inp)
             if inp.dataset is not None:
-                edges.append(ir.Edge.trusted(source=inp.dataset, target=dr.id, source_kind="dataset",
-                                             input=inp.name, size=dataset_by_name[inp.dataset].size))
+                edges.append(make_edge(source=inp.dataset, target=dr.id, source_kind="dataset",
+                                       input=inp.name, size=dataset_by_name[inp.dataset].size))
             if inp.service is not None:
                 edges.append(make_edge(source=inp.service, target=dr.id, input=inp.name))
                 mine.add(inp.service)
@@ -71,8 +72,8 @@ def build_graph(ctx: Context, drafts: list[UnitDraft], datasets: list[ir.Dataset
                 continue
             for t in targets:
                 after_ids.append(t.id)
-                preds[dr.id].add(t.id)
-                edges.append(ir.Edge.trusted(source=t.id, target=dr.id))
+                mine.add(t.id)
+                edges.append(make_edge(source=t.id, target=dr.id))
         dr.fields.after = sorted(set(after_ids))
 
     _check_outputs_unique(ctx, drafts)
@@ -90,17 +91,13 @@ def build_graph(ctx: Context, drafts: list[UnitDraft], datasets: list[ir.Dataset
             services.append(ir.Service(
                 name=dr.id, inputs=inputs_of[dr.id], template=dr.template,
                 span=dr.decl.name_pos.span(), **dr.fields.service_args()))
-    edges_into.sort(key=_first)  # ids are unique: no tie
+    edges_into.sort(key=itemgetter(0))  # ids are unique: no tie
     ordered: list[ir.Edge] = []
     for _, edges in edges_into:
         if len(edges) > 1:
             edges.sort(key=_edge_order)
         ordered += edges
     return instances, services, ordered
-
-
-def _first(pair: tuple) -> str:
-    return pair[0]
 
 
 def _edge_order(e: ir.Edge) -> tuple[str, str, str]:
