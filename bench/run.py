@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import multiprocessing
 import os
 import platform
 import shlex
@@ -41,7 +40,6 @@ import shutil
 import statistics
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from importlib import metadata
 from pathlib import Path
 
@@ -57,7 +55,7 @@ import wfformat_gen  # noqa: E402
 from suite import cases, issue19, plots, probes, profiling, report, results, sites, sweep_cases, sweeps  # noqa: E402
 from suite.measure import run  # noqa: E402
 from suite.results import Record, Results  # noqa: E402
-from suite.workloads import Workload, prepare  # noqa: E402
+from suite.workloads import Workload, prepare, separate  # noqa: E402
 RECIPES = sorted(wfformat_gen.RECIPES)
 PHASES = ["check", "compile", "sweep", "profile", "startup", "lsp", "frontend", "fan-in", "placement",
           "placement-quality", "plan-check"]
@@ -248,11 +246,7 @@ def _workloads(sizes: list[int], recipes: list[str], args, clusters: tuple[str, 
     """Each recipe at each size over each catalogue; written for the peers
     too where `peers(recipe, size)`."""
     prepared = []
-    # In a process of its own: importing a 20,000-task workflow leaves this
-    # one holding about a GB of freed small objects, and with it a child
-    # measured next (SoyKB at 20,000 tasks) used 1.9 s more CPU than from a
-    # fresh process (the same file, GNU time, one after the other).
-    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as apart:
+    with separate() as apart:  # not in this process, the parent of the measured runs
         for size in sizes:
             for recipe in recipes:
                 try:

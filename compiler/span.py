@@ -99,8 +99,6 @@ class Span(int):
         return (_FILES[(self >> 6 + 3 * w) & mask], line, (self >> 6 + w) & mask,
                 line + ((self >> 6 + 2 * w) & mask), (self >> 6) & mask)
 
-    _key = fields
-
     def span(self) -> "Span":
         """Itself: the syntax tree's positions are the IR's spans."""
         return self

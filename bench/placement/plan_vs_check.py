@@ -24,12 +24,10 @@ from __future__ import annotations
 
 import argparse
 import compileall
-import multiprocessing
 import os
 import subprocess
 import sys
 import tempfile
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -37,7 +35,7 @@ ROOT = HERE.parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 from compiler.interop import SITES_FILE  # noqa: E402
-from suite.workloads import prepare  # noqa: E402
+from suite.workloads import prepare, separate  # noqa: E402
 
 
 def three_sites(two: str) -> str:
@@ -77,10 +75,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as root:
-        # Written from a process of its own, as bench/run.py does: the
-        # import's freed objects would stay in this one, the parent of the
-        # measured runs.
-        with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as apart:
+        with separate() as apart:  # not in this process, the parent of the measured runs
             w = apart.submit(prepare, args.recipe, args.size, Path(root)).result()
         catalogue = w.mlx.parent / SITES_FILE
         catalogue.write_text(three_sites(catalogue.read_text()), encoding="utf-8")

@@ -412,8 +412,8 @@ def build(experiment: Experiment) -> Problem:
     keys = [estimate_keys(pool) for pool in pools]
     limits = sorted({pool.max_time for pool in pools if pool.max_time is not None})
     # What units of one kind share (the pools that fit them, what they pay
-    # per second there), for the common
-    # single-node, unshaped unit: computed once per kind, not once per unit.
+    # per second there), for the common single-node, unshaped unit:
+    # computed once per kind, not once per unit.
     kinds: dict[tuple, tuple[list[int], list[float]]] = {}
     speeds = [pool.speed for pool in pools]
     for unit in units:
