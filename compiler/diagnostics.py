@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Iterable, Literal
+from typing import Literal
 
 from .ir import Span
 
@@ -115,20 +117,58 @@ def choices(candidates: Iterable[str], what: str = "valid choices") -> Note:
 
 
 class SourceCache:
-    """File texts by path, for rendering the source line under a diagnostic."""
+    """File texts by path, for rendering the source line under a diagnostic.
+
+    A text read from a file may be let go once parsed (`release`): the
+    file is read again when a diagnostic shows one of its lines, as C
+    compilers do, and only if it is still the file that was parsed (the
+    same size and modification time); otherwise the line is not shown.
+    A 20,000-task workflow's text is 56 MB, kept for errors it rarely has."""
 
     def __init__(self) -> None:
         self._texts: dict[str, str] = {}
         self._lines: dict[str, list[str]] = {}  # split when a diagnostic first shows a line
+        # path -> the size and modification time of the file its text was
+        # read from, and what turns the file's bytes into that text
+        self._read: dict[str, tuple[tuple[int, int], Callable[[bytes], str]]] = {}
 
-    def add(self, path: str, text: str) -> None:
+    def add(self, path: str, text: str, read_from: tuple[int, int] | None = None,
+            decode: Callable[[bytes], str] | None = None) -> None:
+        """`read_from`: the size and modification time of the file the text
+        was read from (`decode` of its bytes gives the text again), when
+        it can be read again instead of kept."""
         self._texts[path] = text
         self._lines.pop(path, None)
+        if read_from is None:
+            self._read.pop(path, None)
+        else:
+            self._read[path] = read_from, decode
+
+    def release(self) -> None:
+        """Let go of the texts that can be read again from their files."""
+        for path in self._read:
+            self._texts.pop(path, None)
+
+    def _reread(self, path: str) -> str | None:
+        try:
+            with open(path, "rb") as f:
+                stat = os.fstat(f.fileno())
+                stamp, decode = self._read[path]
+                if (stat.st_size, stat.st_mtime_ns) != stamp:
+                    return None  # changed since it was parsed: its lines may not be the ones meant
+                data = f.read()
+        except OSError:
+            return None
+        return decode(data)
 
     def line(self, path: str, number: int) -> str | None:
         lines = self._lines.get(path)
-        if lines is None and path in self._texts:
-            lines = self._lines[path] = self._texts[path].split("\n")
+        if lines is None:
+            text = self._texts.get(path)
+            if text is None and path in self._read:
+                text = self._reread(path)
+            if text is not None:
+                lines = self._lines[path] = text.split("\n")
         if lines is None or not 1 <= number <= len(lines):
             return None
         return lines[number - 1]

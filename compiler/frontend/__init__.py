@@ -58,8 +58,11 @@ def load(path: str, overrides: dict[str, str] | None = None, read: Reader | None
         diags = Diagnostics()
         sources = SourceCache()
         program = load_program(path, diags, sources, read)
-        # Nobody sees this Program: each stage's syntax can go once it is
-        # lowered, so that the syntax tree shrinks while the IR grows.
+        # The texts are parsed: a diagnostic's line is read again from its
+        # file if one is shown. Nobody sees this Program: each stage's syntax
+        # can go once it is lowered, so that the syntax tree shrinks while
+        # the IR grows.
+        sources.release()
         return _lower(program, overrides, diags, keep_syntax=False), diags, sources
 
 
@@ -104,18 +107,19 @@ def _lower(program: Program, overrides: dict[str, str] | None, diags: Diagnostic
         instances=instances, services=services, edges=edges, code=code, span=exp_span,
     )
     check_inputs(diags, experiment)
-    check_feasible(experiment, diags, skip=_not_judgeable(ctx, drafts))
+    check_feasible(experiment, diags, skip=_not_judgeable(ctx, drafts, experiment))
     return None if diags.has_errors else experiment
 
 
-def _not_judgeable(ctx: Context, drafts: list) -> set[str]:
+def _not_judgeable(ctx: Context, drafts: list, experiment: ir.Experiment) -> set[str]:
     """Units whose feasibility an earlier error leaves open: poisoned ones,
     and, when a site or pool had an error, every unit that might have run
     there (all but those pinned to sound sites and pools)."""
     skip = {dr.id for dr in drafts if dr.poisoned}
     sites = {site.name for site in ctx.decls.of_kind(A.Site)}
     if any(name in sites or "." in name for name in ctx.poisoned):
-        skip.update(dr.id for dr in drafts if not dr.fields.on)
+        skip.update(unit.id for unit in experiment.instances if not unit.on)
+        skip.update(service.name for service in experiment.services if not service.on)
     return skip
 
 

@@ -26,7 +26,7 @@ class Interp:
 
 @dataclass(slots=True)
 class Str:
-    pieces: list[Union[str, Interp]]  # decoded text and interpolations, in order
+    pieces: tuple[Union[str, Interp], ...]  # decoded text and interpolations, in order
     pos: Pos
     long: bool = False  # written as """..."""
 
@@ -37,19 +37,45 @@ class Str:
         return None
 
 
+def plain_digits(text: str) -> bool:
+    """Whether `text` is a whole number as Python writes it (`12`, not
+    `012`, `1_000` or `1e3`): a number or quantity written so keeps no copy
+    of its text, which is then made again from the value on demand (one
+    string less per file size of a large workflow)."""
+    return text.isascii() and text.isdigit() and (text[0] != "0" or len(text) == 1)
+
+
 @dataclass(slots=True)
 class Num:
     value: int | float
-    text: str
+    spelled: str | None  # the text as written; None when it is str(value) (`plain_digits`)
     pos: Pos
+
+    @property
+    def text(self) -> str:
+        return self.spelled if self.spelled is not None else str(self.value)
+
+    @staticmethod
+    def of(value: int | float, text: str, pos: Pos) -> Num:  # noqa: PYI041 (an int stays an int)
+        return Num(value, None if type(value) is int and plain_digits(text) else text, pos)
 
 
 @dataclass(slots=True)
 class Quantity:
     number: float
     unit: str
-    text: str
+    spelled: str | None  # the text as written; None when it is the whole number and the unit (`plain_digits`)
     pos: Pos
+
+    @property
+    def text(self) -> str:
+        return self.spelled if self.spelled is not None else f"{int(self.number)}{self.unit}"
+
+    @staticmethod
+    def of(number_text: str, unit: str, text: str, pos: Pos) -> Quantity:
+        """From the number as written and its unit, `text` being both."""
+        exact = len(number_text) <= 15 and plain_digits(number_text)  # a float holds it exactly
+        return Quantity(float(number_text), unit, None if exact else text, pos)
 
 
 @dataclass(slots=True)
@@ -68,7 +94,7 @@ class Bool:
 
 @dataclass(slots=True)
 class Ref:
-    names: list[str]
+    names: tuple[str, ...]
     pos: Pos
 
     @property
@@ -117,10 +143,15 @@ class KwArg:
 @dataclass(slots=True)
 class Call:
     name: str
-    name_pos: Pos
-    args: list["Value"]
-    kwargs: list[KwArg]
-    pos: Pos
+    args: tuple["Value", ...]
+    kwargs: tuple[KwArg, ...]
+    pos: Pos  # from the name to the `)`
+
+    @property
+    def name_pos(self) -> Pos:
+        """Where the name was written: the start of `pos` (not kept: a
+        large workflow has a call on every file port)."""
+        return self.pos.head(len(self.name))
 
 
 Value = Union[Str, Num, Quantity, GpuSpec, Bool, Ref, Select, ListV, MapV, Call]

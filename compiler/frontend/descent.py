@@ -122,8 +122,11 @@ def _numeric(text: str) -> str:
 
 # The scanner runs ahead of the parser by batches: the token lists of a
 # 20,000-task file would outweigh its syntax tree (about 80 bytes a token).
-_BATCH = 50_000
-_LOW = 10_000  # fewer tokens left than this before a declaration: scan on
+# A batch is a few hundred stages: the tokens not yet parsed add little to
+# the front end's peak, and re-reading a declaration that runs past a batch
+# (a fan-in of thousands of files) costs no measurable time.
+_BATCH = 10_000
+_LOW = 2_000  # fewer tokens left than this before a declaration: scan on
 
 
 class _Tokens:
@@ -582,23 +585,23 @@ class _Parser:
                 self.i = i + 2
                 return self.select_rest(i)
             if after != ".":
-                return A.Ref([_intern(word)], self.positions[i])
+                return A.Ref((_intern(word),), self.positions[i])
             names = [_intern(word)]
             last = i
             while kinds[self.i] == ".":
                 self.i += 1
                 last = self.expect("NAME")
                 names.append(_intern(self.texts[last]))
-            return A.Ref(names, self.span(self.positions[i], self.positions[last]))
+            return A.Ref(tuple(names), self.span(self.positions[i], self.positions[last]))
         if k == "STRING" or k == "LONG_STRING":
             return self.raw_string(i)
         if k == "QUANTITY":
             text = self.texts[i]
             m = QUANTITY_SPLIT.match(text)
-            return A.Quantity(float(m.group(1)), _intern(m.group(2)), text, self.positions[i])
+            return A.Quantity.of(m.group(1), _intern(m.group(2)), text, self.positions[i])
         if k == "NUMBER":
             text = self.texts[i]
-            count = A.Num(parse_number(text), text, self.positions[i])
+            count = A.Num.of(parse_number(text), text, self.positions[i])
             if kinds[i + 1] != "NAME" or self.texts[i + 1] != "x":
                 return count
             self.i = i + 2
@@ -673,8 +676,7 @@ class _Parser:
                 if kinds[i] == ")":
                     break
         close = positions[self.expect(")")]
-        start = positions[name]
-        return A.Call(_intern(texts[name]), start, args, kwargs, self.span(start, close))
+        return A.Call(_intern(texts[name]), args, tuple(kwargs), self.span(positions[name], close))
 
     def select_rest(self, name: int) -> A.Select:
         """After `name [`."""

@@ -4,6 +4,7 @@ ordering, cycles, outputs written twice, and a deterministic topological order."
 from __future__ import annotations
 
 import heapq
+from collections.abc import Iterable
 from operator import itemgetter
 
 from .. import ir
@@ -13,6 +14,9 @@ from .context import Context
 from . import lifetimes
 from .select import MemberIndex, bind_selection
 from .stages import UnitDraft, source_input
+
+
+_BOUND: tuple = ()  # a draft's inputs once bound
 
 
 def build_graph(ctx: Context, drafts: list[UnitDraft], datasets: list[ir.Dataset]):
@@ -30,13 +34,15 @@ def build_graph(ctx: Context, drafts: list[UnitDraft], datasets: list[ir.Dataset
     # Each unit's edges, all into it: sorted on their own and put in order of
     # the units' ids at the end (one big sort of tuples cost more).
     edges_into: list[tuple[str, list[ir.Edge]]] = []
-    preds: dict[str, set[str]] = {dr.id: set() for dr in drafts}
+    # The instances, made as soon as their inputs are bound, so that their
+    # drafts' fields can go while the rest are bound (the front end's peak
+    # is here); put in order at the end.
+    made: dict[str, ir.StageInstance] = {}
     make_edge = ir.Edge.trusted
     for dr in drafts:
         bound = []
         edges: list[ir.Edge] = []
         edges_into.append((dr.id, edges))
-        mine = preds[dr.id]
         for port, scope in dr.inputs:
             inp = (bind_selection(ctx, port, scope, members) if isinstance(port.value, A.Select)
                    else _bind_input(ctx, dr, port, scope, by_group, dataset_by_name, output_size))
@@ -48,13 +54,11 @@ def build_graph(ctx: Context, drafts: list[UnitDraft], datasets: list[ir.Dataset
                                        input=inp.name, size=dataset_by_name[inp.dataset].size))
             if inp.service is not None:
                 edges.append(make_edge(source=inp.service, target=dr.id, input=inp.name))
-                mine.add(inp.service)
             for producer, output in inp.outputs:
                 edges.append(make_edge(source=producer, target=dr.id, output=output, input=inp.name,
                                        size=output_size[(producer, output)]))
-                mine.add(producer)
         inputs_of[dr.id] = bound
-        dr.inputs = []  # bound: their syntax can go (with load's, the last of the stage's body)
+        dr.inputs = _BOUND  # their syntax can go (with load's, the last of the stage's body)
         after_ids = []
         for ref in dr.after:
             targets = by_group.get(ref.names[0])
@@ -72,21 +76,24 @@ def build_graph(ctx: Context, drafts: list[UnitDraft], datasets: list[ir.Dataset
                 continue
             for t in targets:
                 after_ids.append(t.id)
-                mine.add(t.id)
                 edges.append(make_edge(source=t.id, target=dr.id))
         dr.fields.after = sorted(set(after_ids))
+        if dr.kind == "instance":
+            # Every part was checked as it was lowered (its models validated
+            # then): not validated again. Services are few, and validated
+            # once their lifetimes are settled, below.
+            made[dr.id] = ir.StageInstance.trusted(
+                id=dr.id, stage=dr.group, index=dr.index, sweep=dr.sweep, inputs=bound,
+                outputs=dr.outputs, template=dr.template, span=dr.decl.name_pos.span(), **dr.fields.instance_args())
+            dr.fields = None
 
-    _check_outputs_unique(ctx, drafts)
+    _check_outputs_unique(ctx, by_group.values())
     lifetimes.settle(ctx, drafts, inputs_of)
-    order = _topological(ctx, drafts, preds)
+    order = _topological(ctx, drafts, edges_into)
     instances, services = [], []
     for dr in order:
         if dr.kind == "instance":
-            # Every part was checked as it was lowered (its models validated
-            # then): not validated again. Services are few, and validated.
-            instances.append(ir.StageInstance.trusted(
-                id=dr.id, stage=dr.group, index=dr.index, sweep=dr.sweep, inputs=inputs_of[dr.id],
-                outputs=dr.outputs, template=dr.template, span=dr.decl.name_pos.span(), **dr.fields.instance_args()))
+            instances.append(made[dr.id])
         else:
             services.append(ir.Service(
                 name=dr.id, inputs=inputs_of[dr.id], template=dr.template,
@@ -166,13 +173,17 @@ def _service_has_no_outputs(ctx: Context, service: str, port: str, v: A.Ref) -> 
                     help_(f"write `in {port} = {service}`: `${{in.{port}}}` is then its URL"))
 
 
-def _check_outputs_unique(ctx: Context, drafts: list[UnitDraft]) -> None:
+def _check_outputs_unique(ctx: Context, groups: Iterable[list[UnitDraft]]) -> None:
     """Two instances writing one path would overwrite each other (and make
     transfers ambiguous). Reported once per output: among the members of one
-    sweep, and once per pair of outputs of different stages."""
-    first_writer: dict[str, tuple[UnitDraft, ir.Output]] = {}
+    sweep, and once per pair of outputs of different stages. `groups`, the
+    drafts by stage, in source order."""
+    # Each path's first writer and output, in two maps rather than one of
+    # pairs: a pair per output is most of the front end's peak here.
+    first_writer: dict[str, UnitDraft] = {}
+    first_output: dict[str, ir.Output] = {}
     reported: set[tuple] = set()
-    for group in _groups(drafts):
+    for group in groups:
         for name in _output_names(group):
             by_path: dict[str, list[tuple[UnitDraft, ir.Output]]] = {}
             for dr in group:
@@ -184,7 +195,7 @@ def _check_outputs_unique(ctx: Context, drafts: list[UnitDraft]) -> None:
                 _report_sweep_collision(ctx, collisions)
             for path, writers in by_path.items():
                 dr, out = writers[0]
-                first = first_writer.setdefault(path, (dr, out))
+                first = first_writer.setdefault(path, dr), first_output.setdefault(path, out)
                 pair = (first[0].group, first[1].name, dr.group, out.name)
                 if first[0] is dr and first[1] is out or pair in reported:
                     continue
@@ -193,13 +204,6 @@ def _check_outputs_unique(ctx: Context, drafts: list[UnitDraft]) -> None:
                                 f"{_writer(dr, out, first[0])}", out.span,
                                 help_("give each output its own path"),
                                 note("first written here", first[1].span))
-
-
-def _groups(drafts: list[UnitDraft]) -> list[list[UnitDraft]]:
-    by_group: dict[str, list[UnitDraft]] = {}
-    for dr in drafts:
-        by_group.setdefault(dr.group, []).append(dr)
-    return list(by_group.values())
 
 
 def _output_names(group: list[UnitDraft]) -> list[str]:
@@ -233,37 +237,50 @@ def _report_sweep_collision(ctx: Context, collisions: list[list[tuple[UnitDraft,
                     help_(f"the path does not depend on {plain}: put {names} in it"))
 
 
-def _topological(ctx: Context, drafts: list[UnitDraft], preds: dict[str, set[str]]) -> list[UnitDraft]:
+def _topological(ctx: Context, drafts: list[UnitDraft],
+                 edges_into: list[tuple[str, list[ir.Edge]]]) -> list[UnitDraft]:
     """Kahn's algorithm, ready units taken in source order: the same file
-    always gives the same order. Units on or behind a cycle come last."""
-    rank = {dr.id: i for i, dr in enumerate(drafts)}
-    by_id = {dr.id: dr for dr in drafts}
-    succs: dict[str, list[str]] = {dr.id: [] for dr in drafts}
-    indegree = {}
-    for uid, ps in preds.items():
-        indegree[uid] = len(ps)
-        for p in ps:
-            succs[p].append(uid)
-    ready = [(rank[u], u) for u, n in indegree.items() if n == 0]
-    heapq.heapify(ready)
+    always gives the same order. Units on or behind a cycle come last. A
+    unit waits for the source of every edge into it but a data set's, as
+    often as it appears (a producer read twice is also twice among its
+    successors). Units by their place in `drafts`, in lists: the front
+    end's peak memory is about here."""
+    at = {dr.id: i for i, dr in enumerate(drafts)}
+    indegree = [0] * len(drafts)
+    succs: list = [()] * len(drafts)  # a list only for a unit something waits for
+    for unit, edges in edges_into:
+        i = at[unit]
+        for e in edges:
+            if e.source_kind == "dataset":
+                continue
+            indegree[i] += 1
+            k = at[e.source]
+            if succs[k]:
+                succs[k].append(i)
+            else:
+                succs[k] = [i]
+    ready = [i for i, n in enumerate(indegree) if n == 0]  # ascending: already a heap
     order = []
+    pop, push = heapq.heappop, heapq.heappush
     while ready:
-        _, u = heapq.heappop(ready)
-        order.append(by_id[u])
-        for s in succs[u]:
+        i = pop(ready)
+        order.append(drafts[i])
+        for s in succs[i]:
             indegree[s] -= 1
             if indegree[s] == 0:
-                heapq.heappush(ready, (rank[s], s))
+                push(ready, s)
     if len(order) == len(drafts):
         return order
-    stuck = {u for u, n in indegree.items() if n > 0}
+    stuck = {drafts[i].id for i, n in enumerate(indegree) if n > 0}
+    by_id = {dr.id: dr for dr in drafts}
+    preds = {unit: [e.source for e in edges if e.source_kind != "dataset"] for unit, edges in edges_into}
     reported: set[tuple[str, ...]] = set()
-    for component in _cycles(stuck, preds, rank):
+    for component in _cycles(stuck, preds, at):
         _report_cycle(ctx, component, preds, by_id, reported)
-    return order + sorted((by_id[u] for u in stuck), key=lambda dr: rank[dr.id])
+    return order + sorted((by_id[u] for u in stuck), key=lambda dr: at[dr.id])
 
 
-def _cycles(stuck: set[str], preds: dict[str, set[str]], rank: dict[str, int]) -> list[set[str]]:
+def _cycles(stuck: set[str], preds: dict[str, list[str]], rank: dict[str, int]) -> list[set[str]]:
     """The strongly connected components of the stuck units that hold a
     cycle, first declared first: each is one independent cycle to report
     (the other stuck units only wait behind one). Iterative Tarjan."""

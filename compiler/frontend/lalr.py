@@ -196,15 +196,15 @@ class _Builder(Transformer):
 
     def number(self, c):
         text = str(c[0])
-        return A.Num(parse_number(text), text, self._tok(c[0]))
+        return A.Num.of(parse_number(text), text, self._tok(c[0]))
 
     def quantity(self, c):
         text = str(c[0])
         m = QUANTITY_SPLIT.match(text)
-        return A.Quantity(float(m.group(1)), sys.intern(m.group(2)), text, self._tok(c[0]))
+        return A.Quantity.of(m.group(1), sys.intern(m.group(2)), text, self._tok(c[0]))
 
     def gpus(self, c):
-        count = A.Num(parse_number(str(c[0])), str(c[0]), self._tok(c[0]))
+        count = A.Num.of(parse_number(str(c[0])), str(c[0]), self._tok(c[0]))
         return A.GpuSpec(count, _name(c[2]), self._tok(c[2]), self._pos(c[0], c[2]))
 
     def true(self, c):
@@ -214,7 +214,7 @@ class _Builder(Transformer):
         return A.Bool(False, self._tok(c[0]))
 
     def ref(self, c):
-        names = [_name(t) for t in c if t.type == "NAME"]
+        names = tuple([_name(t) for t in c if t.type == "NAME"])
         return A.Ref(names, self._pos(c[0], c[-1]))
 
     def select(self, c):
@@ -248,7 +248,7 @@ class _Builder(Transformer):
                 kwargs.append(x)
             elif not (isinstance(x, Token) and x.type == "COMMA"):
                 args.append(x)
-        return A.Call(_name(c[0]), self._tok(c[0]), args, kwargs, self._pos(c[0], c[-1]))
+        return A.Call(_name(c[0]), args, tuple(kwargs), self._pos(c[0], c[-1]))
 
     def arg(self, c):
         return c[0]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from stat import S_ISREG
 from typing import Callable, Optional
 
 from ..diagnostics import Diagnostics, SourceCache, help_, note
@@ -46,7 +47,9 @@ def read_text(path: str, diags: Diagnostics, sources: SourceCache, at: Span | No
         sources.add(path, text)
         return text
     try:
-        data = open(path, "rb").read()
+        with open(path, "rb") as f:
+            stat = os.fstat(f.fileno())
+            data = f.read()
     except OSError as err:
         if at is None:
             raise InputUnreadable(f"{path}: {err.strerror or err}") from None
@@ -54,7 +57,7 @@ def read_text(path: str, diags: Diagnostics, sources: SourceCache, at: Span | No
                     help_("import paths are relative to the file that imports them"))
         return None
     try:
-        text = data.decode("utf-8")
+        text = _decoded(data)
     except UnicodeDecodeError as err:
         line = data[: err.start].count(b"\n") + 1
         column = err.start - (data.rfind(b"\n", 0, err.start) + 1) + 1
@@ -63,11 +66,18 @@ def read_text(path: str, diags: Diagnostics, sources: SourceCache, at: Span | No
                     A.Pos(path, line, column, line, column + 1).span(),
                     help_(f"byte 0x{data[err.start]:02x} at offset {err.start} is not valid UTF-8"))
         return None
+    # A regular file can be read again for a diagnostic's line (SourceCache.release).
+    again = (stat.st_size, stat.st_mtime_ns) if S_ISREG(stat.st_mode) else None
+    sources.add(path, text, again, _decoded)
+    return text
+
+
+def _decoded(data: bytes) -> str:
+    """A file's text as parsed: UTF-8 without a byte-order mark, lines ended by LF."""
+    text = data.decode("utf-8")
     if text.startswith("\ufeff"):
         text = text[1:]
-    text = _normalise_line_ends(text)
-    sources.add(path, text)
-    return text
+    return _normalise_line_ends(text)
 
 
 def _normalise_line_ends(text: str) -> str:

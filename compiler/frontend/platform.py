@@ -41,7 +41,7 @@ def lower_params(ctx: Context, overrides: dict[str, str]) -> tuple[Scope, dict]:
         source = f"<-p {name}>"
         if t == S.STR and not raw.lstrip().startswith('"'):
             # -p model=rtmdet_s: an unquoted value of a string param is taken as written
-            parsed = A.Str([raw], A.Pos(source, 1, 1, 1, len(raw) + 1))
+            parsed = A.Str((raw,), A.Pos(source, 1, 1, 1, len(raw) + 1))
         else:
             parsed = parse_value(raw, source, ctx.diags)
         if parsed is None:
@@ -304,7 +304,7 @@ def lower_links(ctx: Context) -> list[ir.Link]:
                               at=d.source_pos)
         ends = []
         for name, pos in ((d.source, d.source_pos), (d.target, d.target_pos)):
-            ends.append(resolve_site(ctx, A.Ref([name], pos), what="link"))
+            ends.append(resolve_site(ctx, A.Ref((name,), pos), what="link"))
         if None in ends or "bandwidth" not in values:
             continue
         if ends[0] == ends[1]:

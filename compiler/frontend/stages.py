@@ -74,9 +74,9 @@ class UnitDraft:
     id: str
     group: str
     decl: A.Stage | A.Service
-    fields: UnitFields
+    fields: UnitFields | None  # None once graph.py has made the instance
     outputs: list[ir.Output]
-    inputs: list[tuple[A.Port, Scope]]  # bound by graph.py
+    inputs: list[tuple[A.Port, Scope]] | tuple[()]  # emptied once graph.py has bound them
     after: list[A.Ref] = field(default_factory=list)
     index: int = 0
     sweep: dict = field(default_factory=dict)

@@ -37,7 +37,8 @@ class _Finisher:
             return decode_string(v, self.file, self.diags)
         if kind is A.Call:
             value = self.value
-            v.args = [value(x) for x in v.args]
+            args = v.args
+            v.args = (value(args[0]),) if len(args) == 1 else tuple([value(x) for x in args])
             for kw in v.kwargs:
                 kw.value = value(kw.value)
         elif kind is A.ListV:
@@ -136,7 +137,7 @@ def decode_string(tok: RawString, file: str, diags: Diagnostics) -> A.Str:
                     help_("strings hold printable text, tabs and line breaks; let the command "
                           "make any other character (with printf, say)"))
     if "$" not in body and (long or "\\" not in body):  # most strings: the text as written
-        return A.Str([body] if body else [], tok.pos, long)
+        return A.Str((body,) if body else (), tok.pos, long)
     line, col = tok.line, tok.column + quote  # position of body[0]
     while i < n:
         ch = body[i]
@@ -193,7 +194,7 @@ def decode_string(tok: RawString, file: str, diags: Diagnostics) -> A.Str:
         i += 1
     if text:
         pieces.append("".join(text))
-    return A.Str(pieces, tok.pos, long)
+    return A.Str(tuple(pieces), tok.pos, long)
 
 
 # --- entry points -----------------------------------------------------------

@@ -11,7 +11,7 @@ from compiler.frontend.syntax import parse_module
 
 
 def shape(node):
-    if isinstance(node, list):
+    if isinstance(node, (list, tuple)):  # the tree's sequences are either
         return tuple(shape(x) for x in node)
     if dataclasses.is_dataclass(node):
         return (type(node).__name__,) + tuple(
