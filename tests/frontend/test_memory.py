@@ -141,7 +141,24 @@ def test_trusted_instances_equal_validated_ones_and_cost_less():
     fields = {"source": "p", "target": "c", "output": "o", "input": "i", "size": 3}
     trusted, validated = ir.Edge.trusted(**fields), ir.Edge(**fields)
     assert trusted == validated and trusted.model_dump_json() == validated.model_dump_json()
-    assert ir.Input.trusted(name="a", span=span).outputs is not ir.Input.trusted(name="b", span=span).outputs
+    # Empty lists and maps are one shared object each, which cannot grow:
+    # no model can change another's through it.
+    first, second = ir.Input.trusted(name="a", span=span), ir.Input.trusted(name="b", span=span, outputs=[])
+    assert first.outputs is second.outputs and first.outputs == [] and first == ir.Input(name="a", span=span)
+    assert first.model_dump()["outputs"] == [] and '"outputs":[]' in first.model_dump_json()
+    with pytest.raises(TypeError):
+        first.outputs.append(("p", "o"))
+    with pytest.raises(TypeError):
+        first.outputs.extend([("p", "o")])
+    with pytest.raises(TypeError):
+        first.outputs += [("p", "o")]
+    assert first.outputs == []
+    for grow in (lambda m: m.__setitem__("k", 1), lambda m: m.update(k=1), lambda m: m.setdefault("k", 1)):
+        with pytest.raises(TypeError):
+            grow(ir.NO_ENTRIES)
+    assert ir.NO_ENTRIES == {}
+    given = [("p", "o")]
+    assert ir.Input.trusted(name="c", span=span, outputs=given).outputs is given  # a list with items is its own
     with pytest.raises(TypeError):
         ir.Edge.trusted(source="p", target="c", unknown=1)
 
