@@ -8,6 +8,17 @@ from __future__ import annotations
 
 import os
 
+import yaml
+
+from ..ir import NO_ENTRIES, NO_ITEMS
+
+# The IR's shared empty list and map (ir.NO_ITEMS, NO_ENTRIES) subclass list
+# and dict, which PyYAML's safe dumper only takes as its own when told:
+# written as [] and {}. Before the modules below, whose dumpers copy the
+# safe dumper's table when they add to it.
+yaml.SafeDumper.add_representer(type(NO_ITEMS), yaml.SafeDumper.represent_list)
+yaml.SafeDumper.add_representer(type(NO_ENTRIES), yaml.SafeDumper.represent_dict)
+
 from .. import shapes
 from ..ir import Experiment, Plan
 from ..sites import registry

@@ -203,3 +203,13 @@ def test_load_lowers_as_check_does_and_check_keeps_the_syntax(monkeypatch):
         assert loaded == checked and loaded.model_dump_json() == checked.model_dump_json()
         stages = [d for m in program.modules for d in m.decls if isinstance(d, A.Stage)]
         assert stages and all(d.body.fields for d in stages), path
+
+
+def test_shared_empties_are_written_as_empty_by_every_yaml_dumper():
+    import yaml
+
+    from compiler.backends.kubernetes import serialise
+
+    document = {"after": ir.NO_ITEMS, "env": ir.NO_ENTRIES}
+    assert yaml.safe_dump(document) == "after: []\nenv: {}\n"
+    assert yaml.dump(document, Dumper=serialise._ManifestDumper) == "after: []\nenv: {}\n"
