@@ -179,7 +179,7 @@ def _check_outputs_unique(ctx: Context, groups: Iterable[list[UnitDraft]]) -> No
     sweep, and once per pair of outputs of different stages. `groups`, the
     drafts by stage, in source order."""
     # Each path's first writer and output, in two maps rather than one of
-    # pairs: a pair per output is most of the front end's peak here.
+    # pairs (a tuple per output): the front end's peak memory is about here.
     first_writer: dict[str, UnitDraft] = {}
     first_output: dict[str, ir.Output] = {}
     reported: set[tuple] = set()
