@@ -99,18 +99,18 @@ def _trusted_maker(cls: type[BaseModel]):
     ones without a default) that sets them in order: what dataclasses do
     for __init__, and faster than a loop over the fields."""
     env = {"cls": cls, "_new": _new, "_set": _set, "_FACTORY": _FACTORY,
-           "_all": set(cls.model_fields), "list": list, "dict": dict,
-           "NO_ITEMS": NO_ITEMS, "NO_ENTRIES": NO_ENTRIES}
+           "_all": set(cls.model_fields), "NO_ITEMS": NO_ITEMS, "NO_ENTRIES": NO_ENTRIES}
     params, body = [], []
     for i, (name, f) in enumerate(cls.model_fields.items()):
         container = _container(f.annotation)
         if f.is_required():
             params.append(name)
+        elif container is not None and f.default_factory in (list, dict):
+            params.append(f"{name}={'NO_ITEMS' if container is list else 'NO_ENTRIES'}")
         elif f.default_factory is not None:
             env[f"_factory{i}"] = f.default_factory
             params.append(f"{name}=_FACTORY")
-            body.append(f"    if {name} is _FACTORY: {name} = _factory{i}()" if container is None else
-                        f"    if {name} is _FACTORY: {name} = {'NO_ITEMS' if container is list else 'NO_ENTRIES'}")
+            body.append(f"    if {name} is _FACTORY: {name} = _factory{i}()")
         else:
             env[f"_default{i}"] = f.default
             params.append(f"{name}=_default{i}")

@@ -113,10 +113,8 @@ class Span(int):
 
     def head(self, length: int) -> Span:
         """The first `length` columns of this range, on its first line."""
-        w = self & 63
-        mask = _FIELD_MASKS[w]
-        line, column = self >> 6 + 4 * w, (self >> 6 + w) & mask
-        return _int_new(Span, pack((self >> 6 + 3 * w) & mask, line, column, line, column + length))
+        file, line, column, _, _ = self.fields()
+        return Span(file, line, column, line, column + length)
 
     def short(self) -> str:
         return f"{self.file}:{self.line}"

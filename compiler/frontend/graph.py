@@ -16,9 +16,6 @@ from .select import MemberIndex, bind_selection
 from .stages import UnitDraft, source_input
 
 
-_BOUND: tuple = ()  # a draft's inputs once bound
-
-
 def build_graph(ctx: Context, drafts: list[UnitDraft], datasets: list[ir.Dataset]):
     """Returns (instances in topological order, services, edges). With a
     cycle, its members come after the rest, in source order."""
@@ -58,7 +55,7 @@ def build_graph(ctx: Context, drafts: list[UnitDraft], datasets: list[ir.Dataset
                 edges.append(make_edge(source=producer, target=dr.id, output=output, input=inp.name,
                                        size=output_size[(producer, output)]))
         inputs_of[dr.id] = bound
-        dr.inputs = _BOUND  # their syntax can go (with load's, the last of the stage's body)
+        dr.inputs = ()  # bound: their syntax can go (with load's, the last of the stage's body)
         after_ids = []
         for ref in dr.after:
             targets = by_group.get(ref.names[0])
