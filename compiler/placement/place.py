@@ -1,8 +1,9 @@
 """`place(experiment) -> Plan`: run the schedulers, keep the best plan.
 
-HEFT and PEFT each produce a plan; a local search improves the better one. A
-plan that still breaks the deadline or the budget is an error, as is a unit
-no pool can run.
+HEFT produces a plan; PEFT competes with it unless HEFT's plan is already
+close to the lower bound (`SECOND_OPINION`); a local search improves the
+better one. A plan that still breaks the deadline or the budget is an
+error, as is a unit no pool can run.
 
 The plan depends on the sources only: the exact MILP (exact.py, an optional
 extra) never replaces it; `mlc plan --exact` measures it against the MILP
@@ -38,17 +39,29 @@ from .search import improve
 SEARCH_WORK = 20_000
 MIN_SEARCH = 5  # fewer re-schedulings than this rarely find anything: skip the search
 
+# Under the plain makespan objective PEFT runs only when HEFT's plan is at
+# least this many times the lower bound. On the bench's 120 instances (8
+# WfCommons workflows x 3 capacities x 200 to 20,000 tasks) HEFT's plans end
+# 1.00-1.29x the bound where its greedy choices work, and there PEFT lost
+# or tied on all but one (-0.06%); every other PEFT win was on a plan of
+# HEFT's at 1.33x the bound or more (Epigenomics: up to -78%). Where HEFT is
+# this close, a second full list schedule was half of placement for nothing
+# (docs/benchmarks.md, "One list schedule where it is enough").
+SECOND_OPINION = 1.3
 
-def heuristic(problem: Problem, objective: Objective, search: bool = True, explain: bool = False) -> Schedule:
+
+def heuristic(problem: Problem, objective: Objective, search: bool = True, explain: bool = False,
+              bound: float | None = None) -> Schedule:
     """The best of HEFT and PEFT under `objective`, then local search. Under
     the cost objective, never a plan dearer than the makespan objective's:
     greedy choices of cheap, slow pools can lengthen the plan, and with it
     what the services cost, by more than they save. With `explain`, the
     list schedules record the reasons for the plan as they go (explained
-    under `objective`)."""
+    under `objective`). `bound`: the problem's lower bound, when the caller
+    has it already."""
     kind = objective.kind if explain else None
     if objective.kind != "cost":
-        return _heuristic(problem, objective, search, kind)
+        return _heuristic(problem, objective, search, kind, bound)
     # Services placed differently may leave a later unit no room in one of
     # the two plans only: either plan alone will do.
     try:
@@ -69,11 +82,10 @@ def heuristic(problem: Problem, objective: Objective, search: bool = True, expla
     return found
 
 
-def _heuristic(problem: Problem, objective: Objective, search: bool, explain_kind: str | None) -> Schedule:
+def _heuristic(problem: Problem, objective: Objective, search: bool, explain_kind: str | None,
+               bound: float | None = None) -> Schedule:
     policy = policy_for(problem, objective)
     rank = upward_rank(problem)
-    lookahead = optimistic_cost_table(problem)
-    oct_rank = row_means(lookahead)
 
     def slots():
         return [[] for _ in range(problem.n)] if explain_kind else None
@@ -85,14 +97,18 @@ def _heuristic(problem: Problem, objective: Objective, search: bool, explain_kin
     keep = checkpoints(problem.n) if searching else ()
     heft = run(problem, rank, policy, "heft", explain=slots(), explain_kind=explain_kind, keep=keep)
     candidates = [(heft, rank, None)]
-    # PEFT wins only with a shorter plan (or as short and cheaper) under the
-    # plain makespan objective: it is abandoned once it is sure to end after
-    # HEFT's plan, which gives the same choice without finishing it.
     plain = objective.kind == "makespan" and objective.deadline is None and objective.budget is None
-    peft = run(problem, oct_rank, policy, "peft", lookahead=lookahead, explain=slots(), explain_kind=explain_kind,
-               give_up=beyond(heft.makespan) if plain else inf, keep=keep)
-    if peft is not None:
-        candidates.append((peft, oct_rank, lookahead))
+    if not plain or heft.makespan >= SECOND_OPINION * (lower_bound(problem) if bound is None else bound):
+        # PEFT wins only with a shorter plan (or as short and cheaper) under
+        # the plain makespan objective: it is abandoned once it is sure to
+        # end after HEFT's plan, which gives the same choice without
+        # finishing it.
+        lookahead = optimistic_cost_table(problem)
+        oct_rank = row_means(lookahead)
+        peft = run(problem, oct_rank, policy, "peft", lookahead=lookahead, explain=slots(),
+                   explain_kind=explain_kind, give_up=beyond(heft.makespan) if plain else inf, keep=keep)
+        if peft is not None:
+            candidates.append((peft, oct_rank, lookahead))
     if objective.deadline is not None or objective.budget is not None:
         # When the objective's own choices break a constraint, plans made
         # for time alone or for money alone may still keep it.
@@ -152,12 +168,12 @@ def _place(experiment: Experiment, objective: Objective, waits: dict[tuple[str, 
             [errors.unplaceable(experiment, problem.units[u], never_done(problem, u)) for u in stuck]
         )
 
+    bound = lower_bound(problem)
     try:
-        schedule = heuristic(problem, objective, explain=True)
+        schedule = heuristic(problem, objective, explain=True, bound=bound)
     except NoCapacity as blocked:
         unit = problem.units[blocked.unit]
         raise errors.PlacementError([errors.no_capacity(experiment, unit, blocked.holders, blocked.stalled)]) from None
-    bound = lower_bound(problem)
     notes: list[str] = []
     if objective.kind == "makespan" and schedule.makespan <= bound * (1 + 1e-9):
         notes.append("the makespan equals the lower bound: no plan is faster")
