@@ -28,15 +28,15 @@ def _mean_link(problem: Problem) -> tuple[float, float]:
 
 def mean_runtime(problem: Problem) -> list[float]:
     return [
-        0.0 if problem.is_service[u] or not opts else sum(problem.runtime[u][p] for p in opts) / len(opts)
-        for u, opts in enumerate(problem.options)
+        0.0 if service or not opts else sum(map(row.__getitem__, opts)) / len(opts)
+        for service, row, opts in zip(problem.is_service, problem.runtime, problem.options)
     ]
 
 
 def fastest_runtime(problem: Problem) -> list[float]:
     return [
-        0.0 if problem.is_service[u] or not opts else min(problem.runtime[u][p] for p in opts)
-        for u, opts in enumerate(problem.options)
+        0.0 if service or not opts else min(map(row.__getitem__, opts))
+        for service, row, opts in zip(problem.is_service, problem.runtime, problem.options)
     ]
 
 
@@ -45,11 +45,13 @@ def upward_rank(problem: Problem) -> list[float]:
     mean_lat, mean_inv = _mean_link(problem)
     weight = mean_runtime(problem)
     rank = [0.0] * problem.n
+    succs = problem.succs
     for u in reversed(range(problem.n)):
         tail = 0.0
-        for v, size, carries in problem.succs[u]:
-            comm = mean_lat + size * mean_inv if carries else 0.0
-            tail = max(tail, comm + rank[v])
+        for v, size, carries in succs[u]:
+            t = (mean_lat + size * mean_inv + rank[v]) if carries else 0.0 + rank[v]
+            if t > tail:  # max(tail, t), without the call: the same float
+                tail = t
         rank[u] = weight[u] + tail
     return rank
 
@@ -60,8 +62,14 @@ def remaining_path(problem: Problem) -> list[float]:
     this makes the deadline impossible."""
     fastest = fastest_runtime(problem)
     after = [0.0] * problem.n
+    succs = problem.succs
     for u in reversed(range(problem.n)):
-        after[u] = max((fastest[v] + after[v] for v, _, _ in problem.succs[u]), default=0.0)
+        longest = 0.0  # run times are never negative: max(..., default=0.0)
+        for v, _, _ in succs[u]:
+            t = fastest[v] + after[v]
+            if t > longest:
+                longest = t
+        after[u] = longest
     return after
 
 
@@ -161,8 +169,13 @@ def lower_bound(problem: Problem) -> float:
     fastest pool) spread over everything all nodes offer of that resource."""
     fastest = fastest_runtime(problem)
     path = [0.0] * problem.n
+    preds = problem.preds
     for u in range(problem.n):
-        path[u] = fastest[u] + max((path[q] for q, _, _ in problem.preds[u]), default=0.0)
+        longest = 0.0  # paths are never negative: max(..., default=0.0)
+        for q, _, _ in preds[u]:
+            if path[q] > longest:
+                longest = path[q]
+        path[u] = fastest[u] + longest
     bound = max(path, default=0.0)
     pools = problem.pools
     offered = (
@@ -170,19 +183,21 @@ def lower_bound(problem: Problem) -> float:
         sum(pool.nodes * pool.memory for pool in pools),
         sum(pool.nodes * pool.gpus.count for pool in pools if pool.gpus),
     )
+    # Summed in unit order, as sum() over the units would.
+    needed = [0, 0, 0]
+    for demand, time, service, opts in zip(problem.demand, fastest, problem.is_service, problem.options):
+        if not service and opts:
+            needed[0] += demand[0] * time
+            needed[1] += demand[1] * time
+            needed[2] += demand[2] * time
     for r, total in enumerate(offered):
-        needed = sum(
-            problem.demand[u][r] * fastest[u]
-            for u in range(problem.n)
-            if not problem.is_service[u] and problem.options[u]
-        )
         if total:
-            bound = max(bound, needed / total)
+            bound = max(bound, needed[r] / total)
     return bound
 
 
 def min_running_cost(problem: Problem) -> list[float]:
     return [
-        0.0 if problem.is_service[u] or not opts else min(problem.rate[u][p] * problem.runtime[u][p] for p in opts)
-        for u, opts in enumerate(problem.options)
+        0.0 if service or not opts else min([rate[p] * row[p] for p in opts])
+        for service, rate, row, opts in zip(problem.is_service, problem.rate, problem.runtime, problem.options)
     ]
