@@ -256,3 +256,28 @@ def test_ties_keep_gpu_nodes_for_gpu_work():
     plan = place(experiment(sites, [instance("cpu_job")]))
     assert plan.where("cpu_job").pool == "cpu"
     assert plan.where("cpu_job").reason == "hpc.cpu: as early as hpc.gpu, and leaves its GPUs to GPU work"
+
+
+def test_peft_is_a_second_opinion_only_far_from_the_bound(monkeypatch):
+    """HEFT's plan at the lower bound: PEFT is not run. HEFT's plan four
+    times the bound (a transfer the bound does not count): PEFT runs too."""
+    import importlib
+
+    placing = importlib.import_module("compiler.placement.place")
+    ran: list[str] = []
+    real_run = placing.run
+    monkeypatch.setattr(placing, "run", lambda *args, **kwargs: ran.append(args[3]) or real_run(*args, **kwargs))
+    fast = pool("gpu", "far", speed=4.0)
+    sites = [site("near", "local"), site("far", "slurm", [fast])]
+    data = dataset("big", "near", size=10**10)
+    slow_link = [link("near", "far", bandwidth=10**7)]  # 1000 s to move
+
+    plan = place(experiment(sites, [instance("job", estimate=1000)], links=slow_link))
+    assert plan.makespan == plan.lower_bound == 250.0
+    assert ran == ["heft"] and plan.algorithm == "heft"
+
+    ran.clear()
+    pinned = instance("job", estimate=1000, reads={"d": "dataset:big"}, on=["far"])
+    plan = place(experiment(sites, [pinned], datasets=[data], links=slow_link))
+    assert plan.makespan >= placing.SECOND_OPINION * plan.lower_bound
+    assert ran == ["heft", "peft"]

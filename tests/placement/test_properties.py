@@ -122,3 +122,34 @@ def test_a_shaped_stage_runs_in_the_shape_its_pool_fits(exp):
         assert not shortfalls(exp, resolve(unit, a.shape), pool)
         assert all(shortfalls(exp, resolve(unit, i), pool) for i in range(a.shape))
         assert a.reason.startswith(f"shape {a.shape + 1} of {len(unit.shapes)}")
+
+
+@QUICK
+@given(experiments(max_units=25))
+def test_peft_runs_only_when_hefts_plan_is_far_from_the_bound(exp):
+    """place.SECOND_OPINION: under the plain makespan objective PEFT is run
+    exactly when HEFT's plan is at least that many times the lower bound,
+    and the plan is never longer than HEFT's either way."""
+    import importlib
+
+    placing = importlib.import_module("compiler.placement.place")
+    problem = build(exp)
+    objective = Objective(kind="makespan", span=span())
+    names: list[str] = []
+    real_run = placing.run
+
+    def counting(*args, **kwargs):
+        names.append(args[3])
+        return real_run(*args, **kwargs)
+
+    placing.run = counting
+    try:
+        schedule = heuristic(problem, objective, search=False)
+    finally:
+        placing.run = real_run
+    heft = run(problem, upward_rank(problem), policy_for(problem, objective), "heft")
+    far = heft.makespan >= placing.SECOND_OPINION * lower_bound(problem)
+    assert names == (["heft", "peft"] if far else ["heft"])
+    assert schedule.makespan <= heft.makespan + 1e-6
+    if not far:
+        assert schedule.algorithm == "heft"
