@@ -52,8 +52,10 @@ SECOND_OPINION = 1.3
 
 def heuristic(problem: Problem, objective: Objective, search: bool = True, explain: bool = False,
               bound: float | None = None) -> Schedule:
-    """The best of HEFT and PEFT under `objective`, then local search. Under
-    the cost objective, never a plan dearer than the makespan objective's:
+    """The best of HEFT and PEFT under `objective` (under the plain makespan
+    objective, PEFT only where HEFT's plan is far from the bound:
+    `SECOND_OPINION`), then local search. Under the cost objective, never a
+    plan dearer than the makespan objective's:
     greedy choices of cheap, slow pools can lengthen the plan, and with it
     what the services cost, by more than they save. With `explain`, the
     list schedules record the reasons for the plan as they go (explained
@@ -65,13 +67,13 @@ def heuristic(problem: Problem, objective: Objective, search: bool = True, expla
     # Services placed differently may leave a later unit no room in one of
     # the two plans only: either plan alone will do.
     try:
-        found = _heuristic(problem, objective, search, kind)
+        found = _heuristic(problem, objective, search, kind, bound)
     except NoCapacity:
         found = None
     if found is not None and schedule_score(objective, found)[:2] <= (0.0, 0.0):
         return found  # nothing is cheaper than free
     try:
-        fastest = _heuristic(problem, objective.model_copy(update={"kind": "makespan"}), search, kind)
+        fastest = _heuristic(problem, objective.model_copy(update={"kind": "makespan"}), search, kind, bound)
     except NoCapacity:
         if found is None:
             raise
