@@ -2,7 +2,7 @@
 `place.SECOND_OPINION`: per instance, HEFT's and PEFT's makespans as ratios
 of the lower bound, PEFT against HEFT, and whether the rule runs PEFT.
 
-    python bench/placement/second_opinion.py                                 # 8 workflows x 3 capacities x 200, 1,000, 5,000
+    python bench/placement/second_opinion.py                                 # 9 workflows x 3 capacities x 200, 1,000, 5,000
     python bench/placement/second_opinion.py --sizes 2000 20000              # the larger ones (minutes)
 
 Both schedules run to the end (no giving up), under the plain makespan

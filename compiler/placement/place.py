@@ -40,11 +40,11 @@ SEARCH_WORK = 20_000
 MIN_SEARCH = 5  # fewer re-schedulings than this rarely find anything: skip the search
 
 # Under the plain makespan objective PEFT runs only when HEFT's plan is at
-# least this many times the lower bound. On the bench's 120 instances (8
+# least this many times the lower bound. On the bench's 135 instances (9
 # WfCommons workflows x 3 capacities x 200 to 20,000 tasks) HEFT's plans end
 # 1.00-1.29x the bound where its greedy choices work, and there PEFT lost
 # or tied on all but one (-0.06%); every other PEFT win was on a plan of
-# HEFT's at 1.33x the bound or more (Epigenomics: up to -78%). Where HEFT is
+# HEFT's at 1.35x the bound or more (Epigenomics: up to -78%). Where HEFT is
 # this close, a second full list schedule was half of placement for nothing
 # (docs/benchmarks.md, "One list schedule where it is enough").
 SECOND_OPINION = 1.3
