@@ -175,13 +175,14 @@ def cmd_schema(args) -> int:
 
 def cmd_plan(args) -> int:
     from .placement import render_table
-    from .placement.exact_check import ExactUnavailable, check_exact, render_check
 
     experiment, plan, status = _load_and_place(args)
     if plan is None:
         return status
     check = None
     if args.exact:
+        from .placement.exact_check import ExactUnavailable, check_exact, render_check
+
         try:
             check = check_exact(experiment, plan)
         except ExactUnavailable as err:

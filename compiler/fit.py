@@ -16,9 +16,12 @@ from .sites.base import Feature
 
 Unit = StageInstance | Service
 
+_INF = float("inf")
+
+
 def human_duration(seconds: float) -> str:
     """`45s`, `20m 5s`, `1h 30m`, `3d 4h`: the two leading units, for messages and tables."""
-    if seconds == float("inf"):
+    if seconds == _INF:
         return "never"
     if seconds < 60:
         return f"{seconds:.3g}s"

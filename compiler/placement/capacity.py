@@ -116,14 +116,26 @@ class Node:
     def _add(self, start: float, finish: float, cpus: int, memory: int, gpus: int) -> None:
         first = self._split(start)
         stop = self._split(finish) if finish < inf else len(self.times)
+        if first >= stop:
+            return
+        free_cpus, free_memory, free_gpus = self.cpus, self.memory, self.gpus
         for i in range(first, stop):
-            self.cpus[i] += cpus
-            self.memory[i] += memory
-            self.gpus[i] += gpus
-        if first < stop:
-            grown = cpus >= 0 and memory >= 0 and gpus >= 0
+            free_cpus[i] += cpus
+            free_memory[i] += memory
+            free_gpus[i] += gpus
+        grown = cpus >= 0 and memory >= 0 and gpus >= 0
+        if grown:
             for key, fits in self.fits.items():
-                self._refit(fits, key, first, stop, start, finish, grown)
+                self._refit(fits, key, first, stop, start, finish, True)
+            return
+        # What is left free over [start, finish) after the reservation: a
+        # demand that still fits all of it fitted all of it before, so its
+        # intervals are unchanged (the common case: a node with room to spare).
+        low_cpus, low_memory, low_gpus = min(free_cpus[first:stop]), min(free_memory[first:stop]), min(free_gpus[first:stop])
+        for key, fits in self.fits.items():
+            if key[0] <= low_cpus and key[1] <= low_memory and key[2] <= low_gpus:
+                continue
+            self._refit(fits, key, first, stop, start, finish, False)
 
     def _refit(self, fits: Fits, key: tuple[int, int, int], first: int, stop: int, start: float, finish: float,
                grown: bool) -> None:
@@ -223,7 +235,7 @@ class PoolCapacity:
         return (best, best_node) if best_node >= 0 else (inf, -1)
 
     def reserve(self, node: int, start: float, finish: float, cpus: int, memory: int, gpus: int) -> None:
-        self.nodes[node].reserve(start, finish, cpus, memory, gpus)
+        self.nodes[node]._add(start, finish, -cpus, -memory, -gpus)  # Node.reserve without its frame
         if node >= self.used:
             self.used = node + 1
 

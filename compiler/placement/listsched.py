@@ -342,6 +342,8 @@ def advance(
                 elif p != chosen and explain_kind != "cost":
                     limit = rival - duration
                 if sizes is None:
+                    if ready >= limit:
+                        continue  # earliest_of's own first test, without its call
                     start, nodes = caps[p].earliest_of(ready, needs, duration, limit)
                     if nodes < 0:
                         continue
@@ -404,7 +406,9 @@ def advance(
         run_cost[u] = rate[u][p] * (finish - start)
         for item in reads:
             src = item.site if item.producer < 0 else site_of[item.producer]
-            there = present.setdefault(item.key, {src})
+            there = present.get(item.key)
+            if there is None:
+                there = present[item.key] = {src}
             if s not in there:
                 egress_total += item.size * (routes.of(item).egress if item.store else egr)[src][s]
                 there.add(s)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from hashlib import sha256
+from operator import itemgetter
 from json.encoder import encode_basestring as _quote
 
 from .. import shapes
@@ -99,8 +100,9 @@ def transfers(problem: Problem, schedule: Schedule) -> list[Transfer]:
                     "kind": item.kind,
                     "consumers": [],
                     "start": begin,
-                    "finish": begin + via.seconds(source, target, item.size),
-                    "cost": via.money(source, target, item.size),
+                    # Routes.seconds and .money, inline (source != target here)
+                    "finish": begin + (via.latency[source][target] + item.size * via.inv_bandwidth[source][target]),
+                    "cost": item.size * via.egress[source][target],
                 }
             entry["consumers"].append(names[v])
     # Built from checked values: no validation (a hot spot at tens of
@@ -137,13 +139,19 @@ def _explain(problem: Problem, objective: Objective, schedule: Schedule) -> list
     return slots
 
 
-def _inbound(problem: Problem, v: int, site: int, schedule: Schedule) -> int:
-    total = 0
+def _inbound(problem: Problem, v: int, site: int, other: int, schedule: Schedule) -> tuple[int, int]:
+    """The bytes unit v would read from elsewhere on `site`, and on `other`:
+    one pass over its reads for the two."""
+    here = there = 0
+    pool_site, pool = problem.pool_site, schedule.pool
     for item in problem.reads[v]:
-        source = item.site if item.producer < 0 else problem.pool_site[schedule.pool[item.producer]]
+        producer = item.producer
+        source = item.site if producer < 0 else pool_site[pool[producer]]
         if source != site:
-            total += item.size
-    return total
+            here += item.size
+        if source != other:
+            there += item.size
+    return here, there
 
 
 def _has_gpus(problem: Problem, p: int) -> bool:
@@ -180,24 +188,34 @@ def stops_at(problem: Problem, schedule: Schedule, v: int) -> float | None:
 
 def reason(problem: Problem, objective: Objective, schedule: Schedule, v: int, options: list[Option]) -> str:
     text = _choice(problem, objective, schedule, v, options)
-    until = stops_at(problem, schedule, v)
-    if until is not None:
-        text += f"; holds its nodes until {human_duration(until)} (its last consumer's end)"
+    if problem.is_service[v]:
+        until = stops_at(problem, schedule, v)
+        if until is not None:
+            text += f"; holds its nodes until {human_duration(until)} (its last consumer's end)"
+    if not problem.uses[v]:
+        return text
     site = problem.pool_site[schedule.pool[v]]
     served = [f"`{problem.names[s]}` by {problem.reach[problem.pool_site[schedule.pool[s]]][site]}"
               for s in problem.uses[v]]
-    return f"{text}; reaches {', '.join(served)}" if served else text
+    return f"{text}; reaches {', '.join(served)}"
+
+
+_START, _FINISH = itemgetter(1), itemgetter(2)  # an Option's start and finish
 
 
 def _choice(problem: Problem, objective: Objective, schedule: Schedule, v: int, options: list[Option]) -> str:
     chosen_pool = schedule.pool[v]
     pool_id = problem.pools[chosen_pool].id
     restriction = _restriction(problem, v)
-    others = [o for o in options if o.pool != chosen_pool]
+    mine, others = None, []
+    for option in options:
+        if option.pool != chosen_pool:
+            others.append(option)
+        elif mine is None:
+            mine = option
     if not others:
         return restriction or f"{pool_id}: the only pool it may use"
-    mine = next((o for o in options if o.pool == chosen_pool), None)
-    done = (lambda o: o.start) if problem.is_service[v] else (lambda o: o.finish)
+    done = _START if problem.is_service[v] else _FINISH
     if mine is None:
         return restriction or pool_id
     if objective.kind == "cost":
@@ -213,8 +231,9 @@ def _choice(problem: Problem, objective: Objective, schedule: Schedule, v: int, 
         verb = "starts" if problem.is_service[v] else "finishes"
         if gain > SAME_TIME:
             text = f"{pool_id}: {human_duration(gain)} earlier than {rival_id}"
-            moved = _inbound(problem, v, problem.pool_site[chosen_pool], schedule)
-            if moved > _inbound(problem, v, problem.pool_site[rival.pool], schedule):
+            moved, instead = _inbound(problem, v, problem.pool_site[chosen_pool], problem.pool_site[rival.pool],
+                                      schedule)
+            if moved > instead:
                 text += f" despite the {human_size(moved)} transfer"
         elif gain < -SAME_TIME:
             text = f"{pool_id}: {verb} {human_duration(-gain)} later than on {rival_id}, which shortens the whole plan"
@@ -229,13 +248,19 @@ def _choice(problem: Problem, objective: Objective, schedule: Schedule, v: int, 
 
 def _notes(problem: Problem, plan_transfers: list[Transfer]) -> list[str]:
     notes = []
-    guessed = sorted({
-        unit.stage for v, unit in enumerate(problem.units)
-        if not problem.is_service[v] and not any(there.estimate.stated for _, there in shapes.alternatives(unit))
-    })
+    guessed: set[str] = set()
+    for service, unit in zip(problem.is_service, problem.units):
+        if service or unit.stage in guessed:
+            continue
+        if unit.shapes:
+            stated = any(there.estimate.stated for _, there in shapes.alternatives(unit))
+        else:
+            stated = unit.estimate.stated  # an unshaped instance is its only alternative
+        if not stated:
+            guessed.add(unit.stage)
     if guessed:
         notes.append(
-            f"no estimate given for {', '.join(guessed)}: the documented default run time "
+            f"no estimate given for {', '.join(sorted(guessed))}: the documented default run time "
             "(scaled by pool speed) was used, so their times are guesses"
         )
     for v, over in enumerate(problem.over_limit):
@@ -248,10 +273,14 @@ def _notes(problem: Problem, plan_transfers: list[Transfer]) -> list[str]:
     at = {site.name: i for i, site in enumerate(problem.sites)}
     routes = problem.routes
     slow = set()
+    seen = set()  # (source, target, route kind): a few, however many transfers
     for t in plan_transfers:
-        for a, b in routes.hops(at[t.source_site], at[t.target_site], t.route.kind):
-            if a != b and not routes.linked[a][b]:
-                slow.add((_end_name(problem, a), _end_name(problem, b)))
+        ends = (t.source_site, t.target_site, t.route.kind)
+        if ends not in seen:
+            seen.add(ends)
+            for a, b in routes.hops(at[t.source_site], at[t.target_site], t.route.kind):
+                if a != b and not routes.linked[a][b]:
+                    slow.add((_end_name(problem, a), _end_name(problem, b)))
         if t.route.kind == "relay":
             notes.append(
                 f"{t.what.label} goes from {t.source_site} to {t.target_site} through "
@@ -289,18 +318,24 @@ def _shape_reason(problem: Problem, v: int, p: int) -> str:
 def to_plan(problem: Problem, objective: Objective, schedule: Schedule, bound: float, extra_notes: list[str]) -> Plan:
     explained = _explain(problem, objective, schedule)
     assignments = []
+    pools, names, is_service, shape = problem.pools, problem.names, problem.is_service, problem.shape
+    pool_of, start, finish, run_cost = schedule.pool, schedule.start, schedule.finish, schedule.run_cost
     for v in range(problem.n):
-        pool = problem.pools[schedule.pool[v]]
+        p = pool_of[v]
+        pool = pools[p]
+        why = reason(problem, objective, schedule, v, explained[v])
+        if shape[v] is not None:
+            why = _shape_reason(problem, v, p) + why
         assignments.append(made(Assignment, {  # in Assignment's field order
-            "unit": problem.names[v],
-            "kind": "service" if problem.is_service[v] else "instance",
+            "unit": names[v],
+            "kind": "service" if is_service[v] else "instance",
             "site": pool.site,
             "pool": pool.name,
-            "start": schedule.start[v],
-            "finish": schedule.finish[v],
-            "cost": schedule.run_cost[v],
-            "reason": _shape_reason(problem, v, schedule.pool[v]) + reason(problem, objective, schedule, v, explained[v]),
-            "shape": problem.shape[v][schedule.pool[v]] if problem.shape[v] is not None else None,
+            "start": start[v],
+            "finish": finish[v],
+            "cost": run_cost[v],
+            "reason": why,
+            "shape": shape[v][p] if shape[v] is not None else None,
         }))
     moved = transfers(problem, schedule)
     return Plan(

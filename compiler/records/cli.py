@@ -30,11 +30,11 @@ def add_history_flags(p: argparse.ArgumentParser, command: str) -> None:
 def with_history(args, experiment):
     """The experiment with learned estimates (when asked) and what was learned.
     Records this mlc cannot read are reported and planned without."""
+    if not getattr(args, "history", False):
+        return experiment, {}  # without the records' modules (sqlite3 among them)
     from .learn import learn
     from .store import StoreError
 
-    if not getattr(args, "history", False):
-        return experiment, {}
     try:
         return learn(experiment, Path(args.out) / experiment.name)
     except StoreError as err:
@@ -43,9 +43,11 @@ def with_history(args, experiment):
 
 
 def explained(plan, learned):
+    if plan is None or not learned:
+        return plan
     from .learn import explain
 
-    return plan if plan is None else explain(plan, learned)
+    return explain(plan, learned)
 
 
 def add_report(sub, load, usage_error: type[Exception]) -> None:
