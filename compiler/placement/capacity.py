@@ -212,10 +212,12 @@ class PoolCapacity:
         if used < len(self.nodes):
             # An empty node starts the job at `ready`, which no node beats:
             # a used node is only worth a look if it can start it then too.
+            need = ready + duration
             for k in range(used):
-                ends = fits[k].ends
+                here = fits[k]
+                ends = here.ends
                 i = bisect_right(ends, ready)
-                if i < len(ends) and fits[k].starts[i] <= ready and ends[i] >= ready + duration:
+                if i < len(ends) and here.starts[i] <= ready and ends[i] >= need:
                     return ready, k
             return ready, used
         best, best_node = limit, -1

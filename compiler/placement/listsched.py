@@ -385,8 +385,7 @@ def advance(
             raise NoCapacity(u, holders, stalled)
         if explain is not None:
             if lazy:
-                _price_offers(evaluated, best[0], 1 if is_service[u] else 2,
-                              lambda q, end: price(u, q, runtime[u][q], end))
+                _price_offers(evaluated, best[0], 1 if service else 2, price, u, times)
             explain[u] = evaluated
         p, nodes, start, finish, cost = best
         s = pool_site[p]
@@ -454,12 +453,13 @@ def schedule_of(problem: Problem, state: State, name: str, explain: list[list[Op
 SAME_TIME = 1e-6  # seconds: finishing this close is "as early as" in a reason (plan._choice)
 
 
-def _price_offers(offers: list[Option], chosen: int, done: int, price) -> None:
+def _price_offers(offers: list[Option], chosen: int, done: int, price, unit: int, runtime: list[float]) -> None:
     """Price, in place, the two offers a reason compares outside the cost objective (plan._choice): the chosen
     pool's and its earliest rival's, by `done` (the index of the start, for
     a service, or of the finish); the first of equals, as `min` takes it.
     A reason names their prices only when the two are as early as each
-    other (within plan._choice's microsecond): the others stay unpriced."""
+    other (within plan._choice's microsecond): the others stay unpriced.
+    `price(unit, pool, duration, finish)` is advance's, `runtime` the unit's row."""
     mine = rival = -1
     for i, offer in enumerate(offers):
         if offer[0] == chosen:
@@ -474,5 +474,5 @@ def _price_offers(offers: list[Option], chosen: int, done: int, price) -> None:
         return  # the reason is the time gained or lost
     for i in (mine, rival):
         q, start, finish, _ = offers[i]
-        offers[i] = Option(q, start, finish, price(q, finish))
+        offers[i] = Option(q, start, finish, price(unit, q, runtime[q], finish))
 

@@ -35,9 +35,16 @@ from .search import improve
 # Re-schedulings the local search may spend, as units x re-schedulings: a
 # fixed amount of work (not of seconds), so every run gives the same plan.
 # About a second of Python: 100 re-schedulings of 200 units, 20 of 1,000,
-# none for 5,000 (below MIN_SEARCH).
+# none above 2,222 (below MIN_SEARCH).
 SEARCH_WORK = 20_000
-MIN_SEARCH = 5  # fewer re-schedulings than this rarely find anything: skip the search
+# Fewer re-schedulings than this are spent on the first move alone (the last
+# unit of the critical chain, two trials per other pool: eight on the bench's
+# five pools), which its greedy choice already made as early as it can be:
+# on the bench's 9 workflows x 3 capacities the search improved 11-12 of 27
+# instances with 9-10 re-schedulings (2,000-2,100 tasks) and none of 27 at
+# each of 8, 7, 6 and 5 (2,300-4,000 tasks), where it added 15-27% to the
+# CPU (bench/placement/search_budget.py; docs/benchmarks.md).
+MIN_SEARCH = 9
 
 # Under the plain makespan objective PEFT runs only when HEFT's plan is at
 # least this many times the lower bound. On the bench's 135 instances (9

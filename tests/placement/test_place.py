@@ -281,3 +281,25 @@ def test_peft_is_a_second_opinion_only_far_from_the_bound(monkeypatch):
     plan = place(experiment(sites, [pinned], datasets=[data], links=slow_link))
     assert plan.makespan >= placing.SECOND_OPINION * plan.lower_bound
     assert ran == ["heft", "peft"]
+
+
+def test_the_local_search_runs_only_with_min_search_re_schedulings_or_more(monkeypatch):
+    """Below MIN_SEARCH re-schedulings the search is skipped, and with it
+    the states a list schedule keeps for it; from MIN_SEARCH on it runs."""
+    import importlib
+
+    placing = importlib.import_module("compiler.placement.place")
+    searched: list[int] = []
+    real_improve = placing.improve
+    monkeypatch.setattr(placing, "improve",
+                        lambda problem, best, *args: searched.append(args[2]) or real_improve(problem, best, *args))
+    sites = [site("hpc", "slurm", [pool("cpu", "hpc", nodes=2), pool("big", "hpc", nodes=2, speed=2.0)])]
+    units = [instance(f"job{i}", estimate=100 * (i + 1)) for i in range(4)]
+    # Four units: the budget is SEARCH_WORK // 4 re-schedulings.
+    monkeypatch.setattr(placing, "SEARCH_WORK", 4 * (placing.MIN_SEARCH - 1))
+    below = place(experiment(sites, units))
+    assert searched == []
+    monkeypatch.setattr(placing, "SEARCH_WORK", 4 * placing.MIN_SEARCH)
+    at = place(experiment(sites, units))
+    assert searched == [placing.MIN_SEARCH]
+    assert at.makespan <= below.makespan
