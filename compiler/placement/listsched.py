@@ -384,7 +384,10 @@ def advance(
             stalled = sorted(names[q] for q, _, _ in preds[u] if done[q] == inf)
             raise NoCapacity(u, holders, stalled)
         if explain is not None:
-            if lazy:
+            # Choosing for plain makespan, the chosen pool finishes first and
+            # `second` is its earliest rival's finish: a reason names no
+            # price unless the two are as early as each other.
+            if lazy and (not prune or chosen >= 0 or service or second - best[3] <= SAME_TIME):
                 _price_offers(evaluated, best[0], 1 if service else 2, price, u, times)
             explain[u] = evaluated
         p, nodes, start, finish, cost = best
