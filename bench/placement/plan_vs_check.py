@@ -18,6 +18,15 @@ least disturbed, as timeit takes it. The medians of three runs of the same
 code within ten minutes gave 0.31x, 0.69x and 0.79x. The compiler is
 byte-compiled first, as an installed copy is. `plan` runs the checks too, so
 placing adds plan - check.
+
+    python bench/placement/plan_vs_check.py --instructions --repeat 1
+
+counts the instructions each run executes instead (valgrind's cachegrind,
+`--cache-sim=no`; PYTHONHASHSEED=0): about 50x slower, but the same count
+whatever else the machine runs, where CPU seconds of the same code vary by
+2x within an hour on this shared machine. Instructions are not time (the
+two parts need not run at the same instructions per cycle): the CPU ratio
+is the target, the count the check that a change moved it.
 """
 
 from __future__ import annotations
@@ -25,6 +34,8 @@ from __future__ import annotations
 import argparse
 import compileall
 import os
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -56,6 +67,24 @@ link cloud <-> workstation { bandwidth = 100Mbps; latency = 30ms }
 """
 
 
+CACHEGRIND = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null"]
+
+
+def instructions(argv: list[str], cwd: Path) -> float:
+    """Instructions one run of argv executes, as cachegrind counts them."""
+    if shutil.which("valgrind") is None:
+        raise SystemExit("--instructions needs valgrind (apt-get install valgrind)")
+    env = dict(os.environ, PYTHONHASHSEED="0")  # the same dict and set layouts every run
+    done = subprocess.run(CACHEGRIND + argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                          text=True)
+    if done.returncode:
+        raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}):\n{done.stderr}")
+    found = re.search(r"I\s+refs:\s+([\d,]+)", done.stderr)
+    if found is None:
+        raise SystemExit(f"no instruction count in valgrind's output:\n{done.stderr}")
+    return float(found.group(1).replace(",", ""))
+
+
 def cpu(argv: list[str], cwd: Path) -> float:
     """User plus system CPU seconds of one run of argv."""
     child = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -73,7 +102,10 @@ def main() -> int:
     parser.add_argument("--recipe", default="montage")
     parser.add_argument("--size", type=int, default=3000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--instructions", action="store_true",
+                        help="count instructions under valgrind instead of CPU seconds (deterministic, ~50x slower)")
     args = parser.parse_args()
+    measure = instructions if args.instructions else cpu
     with tempfile.TemporaryDirectory() as root:
         with separate() as apart:  # not in this process, the parent of the measured runs
             w = apart.submit(prepare, args.recipe, args.size, Path(root)).result()
@@ -87,13 +119,17 @@ def main() -> int:
         compileall.compile_dir(os.path.join(code, "compiler"), quiet=1)
         times: dict[str, list[float]] = {"check": [], "plan": []}
         for _ in range(args.repeat):  # interleaved: load changes hit both alike
-            times["check"].append(cpu(mlc + ["check", w.mlx.name], env_cwd))
-            times["plan"].append(cpu(mlc + ["plan", "--no-history", w.mlx.name], env_cwd))
+            times["check"].append(measure(mlc + ["check", w.mlx.name], env_cwd))
+            times["plan"].append(measure(mlc + ["plan", "--no-history", w.mlx.name], env_cwd))
     check, plan = min(times["check"]), min(times["plan"])
-    print(f"| workflow | tasks | sites | mlc check CPU (s) | mlc plan CPU (s) | placing adds | ratio to check |\n"
+    if args.instructions:
+        unit, check, plan, digits = "instructions (G)", check / 1e9, plan / 1e9, 3
+    else:
+        unit, digits = "CPU (s)", 2
+    print(f"| workflow | tasks | sites | mlc check {unit} | mlc plan {unit} | placing adds | ratio to check |\n"
           f"| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n"
-          f"| {args.recipe} | {w.tasks:,} | 3 | {check:.2f} | {plan:.2f} | {plan - check:.2f} | "
-          f"{(plan - check) / check:.2f}x |")
+          f"| {args.recipe} | {w.tasks:,} | 3 | {check:.{digits}f} | {plan:.{digits}f} | {plan - check:.{digits}f} | "
+          f"{(plan - check) / check:.3f}x |")
     return 0
 
 

@@ -53,6 +53,9 @@ def _transfer_id(site: str, kind: str, first: str, second: str | None, clean_sit
     return f"{readable[:80]}_{sha256(exact.encode()).hexdigest()[:6]}"
 
 
+_ID = itemgetter("id")
+
+
 def transfers(problem: Problem, schedule: Schedule) -> list[Transfer]:
     """One transfer per (data, target site), however many consumers read it there."""
     routes = problem.routes
@@ -65,11 +68,12 @@ def transfers(problem: Problem, schedule: Schedule) -> list[Transfer]:
     # may share them.
     made_routes: dict[tuple[bool, int, int], Route] = {}
     refs: dict[tuple[str, ...], DataRef] = {}
-    for v in range(problem.n):
-        target = pool_site[pool[v]]
-        for item in problem.reads[v]:
+    site_of = [pool_site[p] for p in pool]
+    for v, reads in enumerate(problem.reads):
+        target = site_of[v]
+        for item in reads:
             producer = item.producer
-            source = item.site if producer < 0 else pool_site[pool[producer]]
+            source = item.site if producer < 0 else site_of[producer]
             if source == target:
                 continue
             entry = found.get((item.key, target))
@@ -107,7 +111,7 @@ def transfers(problem: Problem, schedule: Schedule) -> list[Transfer]:
             entry["consumers"].append(names[v])
     # Built from checked values: no validation (a hot spot at tens of
     # thousands of objects), as for the assignments below.
-    return [made(Transfer, entry) for entry in sorted(found.values(), key=lambda e: e["id"])]
+    return [made(Transfer, entry) for entry in sorted(found.values(), key=_ID)]
 
 
 def _route(problem: Problem, item: DataItem, source: int, target: int,
