@@ -41,9 +41,9 @@ SEARCH_WORK = 20_000
 # unit of the critical chain, two trials per other pool: eight on the bench's
 # five pools), which its greedy choice already made as early as it can be:
 # on the bench's 9 workflows x 3 capacities the search improved 11-12 of 27
-# instances with 9-10 re-schedulings (2,000-2,100 tasks) and none of 27 at
-# each of 8, 7, 6 and 5 (2,300-4,000 tasks), where it added 15-27% to the
-# CPU (bench/placement/search_budget.py; docs/benchmarks.md).
+# instances with 9-10 re-schedulings (2,000-2,100 tasks) and none of the 135
+# with 8, 7, 6 or 5 (five sizes from 2,300 to 4,000 tasks), where it added
+# 15-28% to the CPU (bench/placement/search_budget.py; docs/benchmarks.md).
 MIN_SEARCH = 9
 
 # Under the plain makespan objective PEFT runs only when HEFT's plan is at
