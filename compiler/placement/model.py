@@ -372,7 +372,7 @@ def _reads(
                 items[item[0]] = item
     if len(items) < 2:
         return list(items.values())
-    return [items[key] for key in sorted(items)]
+    return sorted(items.values())  # by key: keys are unique, so no item compares past its key
 
 
 def _output_items(experiment: Experiment, index: dict[str, int]) -> dict[tuple[str, str], DataItem]:
