@@ -185,6 +185,7 @@ def context(args: argparse.Namespace, argv: list[str]) -> dict:
         "invocations": [{
             "when": now(),
             "command": "python bench/run.py " + shlex.join(argv),
+            "cpu": cpu,
         }],
         "versions": {
             "python": platform.python_version(),

@@ -146,8 +146,12 @@ def profile_section(profiles: list[Profile]) -> str:
 
 
 def context_section(context: dict) -> str:
-    lines = [f"- machine: {context['cores']} cores, {context['memory']} memory ({context['cpu']})"]
-    lines += [f"- measured {run['when']}: `{run['command']}`" for run in context["invocations"]]
+    """The machine of the latest run, then every run with its processor
+    (when recorded): the rows of the tables come from several runs, and the
+    machine has not always been the same one."""
+    lines = [f"- machine of the latest run: {context['cores']} cores, {context['memory']} memory ({context['cpu']})"]
+    lines += [f"- measured {run['when']}{' on ' + run['cpu'] if run.get('cpu') else ''}: `{run['command']}`"
+              for run in context["invocations"]]
     lines += [f"- {tool}: {version}" for tool, version in sorted(context["versions"].items())]
     return "\n".join(lines)
 
