@@ -128,10 +128,13 @@ class Node:
             for key, fits in self.fits.items():
                 self._refit(fits, key, first, stop, start, finish, True)
             return
-        # What is left free over [start, finish) after the reservation: a
-        # demand that still fits all of it fitted all of it before, so its
-        # intervals are unchanged (the common case: a node with room to spare).
-        low_cpus, low_memory, low_gpus = min(free_cpus[first:stop]), min(free_memory[first:stop]), min(free_gpus[first:stop])
+        low_cpus = low_memory = low_gpus = -inf  # no demand is skipped unless all three shrank
+        if cpus <= 0 and memory <= 0 and gpus <= 0:
+            # What a reservation leaves free over [start, finish): a demand
+            # that still fits all of it fitted all of it before, so its
+            # intervals are unchanged (the common case: a node with room to spare).
+            low_cpus, low_memory = min(free_cpus[first:stop]), min(free_memory[first:stop])
+            low_gpus = min(free_gpus[first:stop])
         for key, fits in self.fits.items():
             if key[0] <= low_cpus and key[1] <= low_memory and key[2] <= low_gpus:
                 continue

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 from hashlib import sha256
-from operator import itemgetter
 from json.encoder import encode_basestring as _quote
+from operator import itemgetter
 
 from .. import shapes
 from ..fit import human_duration, human_size
