@@ -308,9 +308,7 @@ def _notes(problem: Problem, plan_transfers: list[Transfer]) -> list[str]:
 
 def _shape_reason(problem: Problem, v: int, p: int) -> str:
     """Which of a shaped stage's shapes runs, and why that one: `shape 2 of 2
-    (2 nodes x 1 x t4, 30h): `; empty for a stage without shapes."""
-    if problem.shape[v] is None:
-        return ""
+    (2 nodes x 1 x t4, 30h): ` (to_plan asks only for shaped stages)."""
     index = problem.shape[v][p]
     unit = problem.units[v]
     there = shapes.resolve(unit, index)

@@ -284,8 +284,8 @@ def test_peft_is_a_second_opinion_only_far_from_the_bound(monkeypatch):
 
 
 def test_the_local_search_runs_only_with_min_search_re_schedulings_or_more(monkeypatch):
-    """Below MIN_SEARCH re-schedulings the search is skipped, and with it
-    the states a list schedule keeps for it; from MIN_SEARCH on it runs."""
+    """Below MIN_SEARCH re-schedulings the search is skipped; from
+    MIN_SEARCH on it runs, with that budget, and never lengthens the plan."""
     import importlib
 
     placing = importlib.import_module("compiler.placement.place")
