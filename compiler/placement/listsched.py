@@ -122,9 +122,8 @@ class State:
         # (the priority order).
         other.caps = [cap.copy() for cap in self.caps]
         for name in ("consumers_left", "done", "finish_of", "heap", "last_use", "node_of", "order", "pool_of",
-                     "run_cost", "site_of", "start_of", "waiting"):
+                     "present", "run_cost", "site_of", "start_of", "waiting"):
             setattr(other, name, getattr(self, name)[:])
-        other.present = {key: sites.copy() for key, sites in self.present.items()}
         other.held_from = dict(self.held_from)
         return other
 
@@ -138,8 +137,9 @@ def start(problem: Problem, priority: list[float], policy: Policy) -> State:
     state.start_of, state.finish_of, state.done = [0.0] * n, [0.0] * n, [0.0] * n
     state.run_cost = [0.0] * n
     state.site_of = [-1] * n
-    # Sites each output or data set is already on (or on its way to).
-    state.present = {}
+    # Per data item (DataItem.slot), the sites it is already on (or on its
+    # way to) as a bit mask, site s as bit s: 0 until a unit reads it.
+    state.present = [0] * problem.slots
     state.egress_total = state.spent = 0.0
     # Services are paid until the makespan: a unit that ends after every
     # unit placed so far keeps the running services paid for that long too.
@@ -270,7 +270,7 @@ def advance(
             cost += service_rate * (finish - horizon)
         for item in problem.reads[u]:
             src = item.site if item.producer < 0 else site_of[item.producer]
-            if src != s and s not in present.get(item.key, ()):
+            if src != s and not present[item.slot] >> s & 1:
                 cost += item.size * (routes.of(item).egress if item.store else egr)[src][s]
         return cost
 
@@ -406,14 +406,17 @@ def advance(
             state.service_rate, state.horizon, state.remaining_min = service_rate, horizon, remaining_min
             return False
         run_cost[u] = rate[u][p] * (finish - start)
+        here = 1 << s
         for item in reads:
-            src = item.site if item.producer < 0 else site_of[item.producer]
-            there = present.get(item.key)
-            if there is None:
-                there = present[item.key] = {src}
-            if s not in there:
+            slot = item.slot
+            # Where it is: its source's site from its first read on (a
+            # data set's site, its producer's, never moved since).
+            there = present[slot] or 1 << (item.site if item.producer < 0 else site_of[item.producer])
+            if not there & here:
+                src = item.site if item.producer < 0 else site_of[item.producer]
                 egress_total += item.size * (routes.of(item).egress if item.store else egr)[src][s]
-                there.add(s)
+                there |= here
+            present[slot] = there
         spent += cost
         if finish > horizon:
             horizon = finish

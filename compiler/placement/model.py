@@ -16,7 +16,6 @@ from .. import shapes
 from ..fit import shortfalls
 from ..ir import (
     DataRef,
-    Dataset,
     DatasetRef,
     Estimate,
     Experiment,
@@ -80,6 +79,9 @@ class DataItem(NamedTuple):
     path: str
     kind: str  # file | dir
     store: bool = False  # a data set read from an object-store path (s3://, gs://)
+    # A dense number per key (0 .. Problem.slots - 1): the schedulers index
+    # lists by it where a dict would hash the key's strings on every read.
+    slot: int = -1
 
     @property
     def ref(self) -> DataRef:
@@ -149,6 +151,7 @@ class Problem:
     datasets: list[list[DataItem]]  # the data sets among `reads`
     routes: Routes
     index: dict[str, int] = field(default_factory=dict)
+    slots: int = 0  # DataItem.slot runs from 0 to this, exclusive
     # Services: reach[a][b] says how a unit on site b reaches a service on
     # site a (None: it cannot); uses[u], the services unit u is bound to;
     # unreachable, what `reachability.narrow` found impossible.
@@ -231,7 +234,6 @@ def _order(experiment: Experiment) -> tuple[list[Unit], list[list[int]]]:
     by_name = {_name(u): u for u in declared}
     names = list(by_name)
     units = list(by_name.values())
-    at = {name: i for i, name in enumerate(names)}
     n = len(names)
     # The heap holds each name's place in sorted order: ints compare cheaply.
     by_rank = sorted(range(n), key=names.__getitem__)
@@ -241,8 +243,11 @@ def _order(experiment: Experiment) -> tuple[list[Unit], list[list[int]]]:
     waiting = [0] * n
     after: list[list[int]] = [[] for _ in range(n)]
     sources = []
+    rank_at = {names[i]: r for r, i in enumerate(by_rank)}
     for i, unit in enumerate(units):
-        mine = [at[s] for s in _sources(unit) if s in at]
+        # Sorted by name as sorted by each name's place in sorted order:
+        # ints, cheaper to collect and sort than the names.
+        mine = [by_rank[r] for r in _sources(unit, rank_at)]
         sources.append(mine)
         for j in mine:
             if j != i:
@@ -340,32 +345,34 @@ def _name(unit: Unit) -> str:
     return unit.name if isinstance(unit, Service) else unit.id
 
 
-def _sources(unit: Unit) -> list[str]:
-    found = {producer for inp in unit.inputs for producer, _ in inp.outputs}
+def _sources(unit: Unit, rank_at: dict[str, int]) -> list[int]:
+    """The units this one waits for, as their values in `rank_at`, ascending;
+    names `rank_at` lacks are left out."""
+    get = rank_at.get
+    found = {get(producer, -1) for inp in unit.inputs for producer, _ in inp.outputs}
     for inp in unit.inputs:
         if inp.service is not None:
-            found.add(inp.service)  # started before it
+            found.add(get(inp.service, -1))  # started before it
     if unit.after:
-        found.update(unit.after)
+        found.update([get(name, -1) for name in unit.after])
+    found.discard(-1)
     return sorted(found)
 
 
 def _reads(
     unit: Unit,
-    site_at: dict[str, int],
-    datasets: dict[str, Dataset],
+    datasets: dict[str, DataItem],
     outputs: dict[tuple[str, str], DataItem],
 ) -> list[DataItem]:
-    """What the unit reads, by key. `outputs` holds every output's item,
-    shared by all its readers (items are immutable)."""
+    """What the unit reads, by key. `datasets` and `outputs` hold every
+    declared data set's and output's item, shared by all their readers
+    (items are immutable)."""
     items: dict[tuple[str, ...], DataItem] = {}
     for inp in unit.inputs:
-        if inp.dataset is not None and inp.dataset in datasets:
-            d = datasets[inp.dataset]
-            kind = "dir" if d.uri.endswith("/") or "." not in d.uri.rsplit("/", 1)[-1] else "file"
-            key = ("dataset", d.name)
-            items[key] = DataItem(key, -1, site_at[d.site], d.size, d.uri, kind,
-                                  "://" in d.uri)
+        if inp.dataset is not None:
+            item = datasets.get(inp.dataset)
+            if item is not None:
+                items[item[0]] = item
         for pair in inp.outputs:
             item = outputs.get(pair)
             if item is not None:  # None: no such output, nothing placement moves
@@ -376,11 +383,23 @@ def _reads(
 
 
 def _output_items(experiment: Experiment, index: dict[str, int]) -> dict[tuple[str, str], DataItem]:
-    """Every instance's outputs as items, by (instance, output): made once
-    for all their readers, without the NamedTuple constructor's frame."""
+    """Every instance's outputs as items, by (instance, output), numbered
+    from slot 0 in declaration order: made once for all their readers,
+    without the NamedTuple constructor's frame."""
     item = tuple.__new__
-    return {(i.id, o.name): item(DataItem, (("output", i.id, o.name), index[i.id], -1, o.size, o.path, o.kind, False))
-            for i in experiment.instances for o in i.outputs}
+    pairs = [(i.id, o) for i in experiment.instances for o in i.outputs]
+    return {(name, o.name): item(DataItem, (("output", name, o.name), index[name], -1, o.size, o.path, o.kind, False,
+                                            slot))
+            for slot, (name, o) in enumerate(pairs)}
+
+
+def _dataset_items(experiment: Experiment, site_at: dict[str, int], first_slot: int) -> dict[str, DataItem]:
+    """Every declared data set as an item, by name, numbered from `first_slot`."""
+    found = {}
+    for slot, d in enumerate(experiment.datasets, first_slot):
+        kind = "dir" if d.uri.endswith("/") or "." not in d.uri.rsplit("/", 1)[-1] else "file"
+        found[d.name] = DataItem(("dataset", d.name), -1, site_at[d.site], d.size, d.uri, kind, "://" in d.uri, slot)
+    return found
 
 
 def never_done(problem: Problem, u: int) -> list[Pool]:
@@ -495,10 +514,10 @@ def build(experiment: Experiment) -> Problem:
     preds: list[list[tuple[int, int, bool]]] = [[] for _ in units]
     succs: list[list[tuple[int, int, bool]]] = [[] for _ in units]
     reads, datasets = [], []
-    declared_datasets = {d.name: d for d in experiment.datasets}
     outputs = _output_items(experiment, index)
+    declared_datasets = _dataset_items(experiment, site_at, len(outputs))
     for v, unit in enumerate(units):
-        items = _reads(unit, site_at, declared_datasets, outputs)
+        items = _reads(unit, declared_datasets, outputs)
         reads.append(items)
         datasets.append([d for d in items if d.producer < 0])
         carried: dict[int, int] = {}
@@ -537,6 +556,7 @@ def build(experiment: Experiment) -> Problem:
         datasets=datasets,
         routes=_routes(experiment, sites),
         index=index,
+        slots=len(outputs) + len(declared_datasets),
         reach=service_reach,
         uses=used,
         unreachable=unreachable,

@@ -62,7 +62,8 @@ def transfers(problem: Problem, schedule: Schedule) -> list[Transfer]:
     pool_site, pool, finish, names = problem.pool_site, schedule.pool, schedule.finish, problem.names
     site_names = [site.name for site in problem.sites]
     clean = [_NOT_WORD.sub("_", name) for name in site_names]
-    found: dict[tuple[tuple[str, ...], int], dict] = {}
+    k = len(site_names)
+    found: dict[int, dict] = {}  # by the item's slot and the target site, as one int
     # One Route per (store, source, target) and one reference per data: they
     # depend on nothing else, and the IR models are frozen, so the transfers
     # may share them.
@@ -76,7 +77,8 @@ def transfers(problem: Problem, schedule: Schedule) -> list[Transfer]:
             source = item.site if producer < 0 else site_of[producer]
             if source == target:
                 continue
-            entry = found.get((item.key, target))
+            where = item.slot * k + target
+            entry = found.get(where)
             if entry is None:
                 begin = 0.0 if producer < 0 else finish[producer]
                 key = item.key
@@ -91,7 +93,7 @@ def transfers(problem: Problem, schedule: Schedule) -> list[Transfer]:
                     ident = _transfer_id(site_names[target], "output", key[1], key[2], clean[target])
                     target_path = item.path
                 # In Transfer's field order (trusted.made keeps the dict as given).
-                entry = found[(key, target)] = {
+                entry = found[where] = {
                     "id": ident,
                     "source_site": site_names[source],
                     "target_site": site_names[target],
