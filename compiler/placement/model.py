@@ -359,10 +359,13 @@ def _sources(unit: Unit, rank_at: dict[str, int]) -> list[int]:
     return sorted(found)
 
 
+_NONE: dict = {}  # an instance with no outputs (read-only)
+
+
 def _reads(
     unit: Unit,
     datasets: dict[str, DataItem],
-    outputs: dict[tuple[str, str], DataItem],
+    outputs: dict[str, dict[str, DataItem]],
 ) -> list[DataItem]:
     """What the unit reads, by key. `datasets` and `outputs` hold every
     declared data set's and output's item, shared by all their readers
@@ -373,8 +376,8 @@ def _reads(
             item = datasets.get(inp.dataset)
             if item is not None:
                 items[item[0]] = item
-        for pair in inp.outputs:
-            item = outputs.get(pair)
+        for producer, output in inp.outputs:
+            item = outputs.get(producer, _NONE).get(output)
             if item is not None:  # None: no such output, nothing placement moves
                 items[item[0]] = item
     if len(items) < 2:
@@ -382,15 +385,22 @@ def _reads(
     return sorted(items.values())  # by key: keys are unique, so no item compares past its key
 
 
-def _output_items(experiment: Experiment, index: dict[str, int]) -> dict[tuple[str, str], DataItem]:
-    """Every instance's outputs as items, by (instance, output), numbered
-    from slot 0 in declaration order: made once for all their readers,
-    without the NamedTuple constructor's frame."""
+def _output_items(experiment: Experiment, index: dict[str, int]) -> tuple[dict[str, dict[str, DataItem]], int]:
+    """Every instance's outputs as items, by instance and output name,
+    numbered from slot 0 in declaration order, and the slots used. Made
+    once for all their readers, without the NamedTuple constructor's frame
+    and without an (instance, output) tuple per output to find them by."""
     item = tuple.__new__
-    pairs = [(i.id, o) for i in experiment.instances for o in i.outputs]
-    return {(name, o.name): item(DataItem, (("output", name, o.name), index[name], -1, o.size, o.path, o.kind, False,
-                                            slot))
-            for slot, (name, o) in enumerate(pairs)}
+    found: dict[str, dict[str, DataItem]] = {}
+    slot = 0
+    for instance in experiment.instances:
+        name = instance.id
+        producer = index[name]
+        mine = found.setdefault(name, {})  # one id twice (the front end rejects it): as one instance
+        for o in instance.outputs:
+            mine[o.name] = item(DataItem, (("output", name, o.name), producer, -1, o.size, o.path, o.kind, False, slot))
+            slot += 1
+    return found, slot
 
 
 def _dataset_items(experiment: Experiment, site_at: dict[str, int], first_slot: int) -> dict[str, DataItem]:
@@ -514,8 +524,8 @@ def build(experiment: Experiment) -> Problem:
     preds: list[list[tuple[int, int, bool]]] = [[] for _ in units]
     succs: list[list[tuple[int, int, bool]]] = [[] for _ in units]
     reads, datasets = [], []
-    outputs = _output_items(experiment, index)
-    declared_datasets = _dataset_items(experiment, site_at, len(outputs))
+    outputs, slots = _output_items(experiment, index)
+    declared_datasets = _dataset_items(experiment, site_at, slots)
     for v, unit in enumerate(units):
         items = _reads(unit, declared_datasets, outputs)
         reads.append(items)
@@ -556,7 +566,7 @@ def build(experiment: Experiment) -> Problem:
         datasets=datasets,
         routes=_routes(experiment, sites),
         index=index,
-        slots=len(outputs) + len(declared_datasets),
+        slots=slots + len(experiment.datasets),  # every declared one numbered, duplicates too
         reach=service_reach,
         uses=used,
         unreachable=unreachable,
