@@ -13,7 +13,7 @@ profile length), never a walk over the steps.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from math import inf, nextafter
+from math import inf, nan, nextafter
 
 
 class Fits:
@@ -27,6 +27,13 @@ class Fits:
 
     def copy(self) -> Fits:
         return Fits(self.starts[:], self.ends[:])
+
+    def tail(self) -> float:
+        """Where the intervals start when they are one that lasts for ever
+        (a job of this demand fits from then on, and never before); NaN
+        otherwise."""
+        ends = self.ends
+        return self.starts[0] if len(ends) == 1 and ends[0] == inf else nan
 
     def free_from(self) -> float:
         """Where the last stretch that lasts for ever begins; inf if none."""
@@ -173,28 +180,47 @@ class Node:
 
 class PoolCapacity:
     """The nodes of one pool. Nodes are taken in index order, so the used
-    ones are always a prefix and one empty node stands for all the others."""
+    ones are always a prefix and one empty node stands for all the others.
 
-    __slots__ = ("fits", "nodes", "size", "used")
+    Per demand, `tails` holds each node's `Fits.tail()` and `mixed` counts
+    the nodes that have none (their intervals are not one that lasts for
+    ever): while every node has one, as when each job takes a whole node,
+    a full pool answers `earliest_of` from that list alone."""
+
+    __slots__ = ("fits", "mixed", "nodes", "size", "tails", "used")
 
     def __init__(self, count: int, cpus: int, memory: int, gpus: int) -> None:
         self.size = (cpus, memory, gpus)
         self.nodes = [Node(cpus, memory, gpus) for _ in range(count)]
         self.used = 0
         self.fits: dict[tuple[int, int, int], list[Fits]] = {}  # per demand, each node's (updated in place)
+        self.tails: dict[tuple[int, int, int], list[float]] = {}
+        self.mixed: dict[tuple[int, int, int], int] = {}
 
     def copy(self) -> PoolCapacity:
         other = PoolCapacity.__new__(PoolCapacity)
         other.size, other.used = self.size, self.used
         other.nodes = [node.copy() for node in self.nodes]
-        other.fits = {}
+        other.fits, other.tails, other.mixed = {}, {}, {}  # rebuilt on first use, from the nodes' own
         return other
 
     def _fits(self, cpus: int, memory: int, gpus: int) -> list[Fits]:
-        found = self.fits.get((cpus, memory, gpus))
+        key = (cpus, memory, gpus)
+        found = self.fits.get(key)
         if found is None:
-            found = self.fits[(cpus, memory, gpus)] = [node.fits_for(cpus, memory, gpus) for node in self.nodes]
+            found = self.fits[key] = [node.fits_for(cpus, memory, gpus) for node in self.nodes]
+            tails = self.tails[key] = [fits.tail() for fits in found]
+            self.mixed[key] = sum(1 for tail in tails if tail != tail)
         return found
+
+    def _changed(self, node: int) -> None:
+        """Keep `tails` and `mixed` true after node `node` changed."""
+        for key, fits in self.fits.items():
+            tails = self.tails[key]
+            before, after = tails[node], fits[node].tail()
+            if (before != before) != (after != after):  # NaN: no tail
+                self.mixed[key] += 1 if after != after else -1
+            tails[node] = after
 
     def earliest(self, ready: float, cpus: int, memory: int, gpus: int, duration: float, limit: float = inf) -> tuple[float, int]:
         """(start, node): the earliest start on any node, lowest node on ties;
@@ -223,6 +249,17 @@ class PoolCapacity:
                 if i < len(ends) and here.starts[i] <= ready and ends[i] >= need:
                     return ready, k
             return ready, used
+        if used and not self.mixed[demand]:  # (a pool of no nodes has no tails)
+            # Each node takes the job from its tail's start on, and only
+            # then: the lowest node whose tail has begun by `ready`, else
+            # the node whose tail begins first.
+            tails = self.tails[demand]
+            first = min(tails)
+            if first > ready:
+                return (first, tails.index(first)) if first < limit else (inf, -1)
+            for k, tail in enumerate(tails):
+                if tail <= ready:
+                    return ready, k
         best, best_node = limit, -1
         for k in range(used):
             starts, ends = fits[k].starts, fits[k].ends
@@ -241,11 +278,15 @@ class PoolCapacity:
 
     def reserve(self, node: int, start: float, finish: float, cpus: int, memory: int, gpus: int) -> None:
         self.nodes[node]._add(start, finish, -cpus, -memory, -gpus)  # Node.reserve without its frame
+        if self.fits:
+            self._changed(node)
         if node >= self.used:
             self.used = node + 1
 
     def release(self, node: int, start: float, finish: float, cpus: int, memory: int, gpus: int) -> None:
         self.nodes[node].release(start, finish, cpus, memory, gpus)
+        if self.fits:
+            self._changed(node)
 
 
 def earliest_gang(cap: PoolCapacity, ready: float, cpus: int, memory: int, gpus: int, count: int,

@@ -94,6 +94,41 @@ def test_a_pool_takes_the_earliest_node_lowest_on_ties(count, sequence):
             naive[k].jobs.append((start, start + duration, *demand))
 
 
+@PROPERTY
+@given(st.integers(1, 4), st.lists(st.tuples(st.sampled_from([0.0, 0.0, 0.0, 2.0, 5.0, 9.0, 30.0]),
+                                             st.integers(1, 3).map(float), st.integers(0, 12),
+                                             st.sampled_from([inf, inf, 6.0, 12.0])),
+                                   min_size=1, max_size=40))
+def test_a_full_pool_of_whole_node_jobs_answers_as_the_scan_does(count, sequence):
+    """Jobs that each take a whole node leave each node, most of the time,
+    one stretch free for ever (`PoolCapacity.tails`), which a full pool
+    answers from; a gap left before a job, a smaller job now and then, and
+    a service held for ever and stopped later break the stretch. Every
+    answer must be the scan's: the earliest start, the lowest node on ties."""
+    pool = PoolCapacity(count, *SIZE)
+    naive = [Naive() for _ in range(count)]
+    held: list[tuple[int, float]] = []  # (node, start) of services held for ever
+    for ready, duration, choice, limit in sequence:
+        if choice == 0 and held:
+            k, start = held.pop()
+            end = max(start, ready)
+            pool.release(k, end, inf, *SIZE)
+            naive[k].jobs[naive[k].jobs.index((start, inf, *SIZE))] = (start, end, *SIZE)
+            continue
+        demand = (4, 8, 1) if choice == 1 else SIZE
+        starts = [naive[k].earliest(ready, demand, duration, limit) for k in range(min(pool.used + 1, count))]
+        best = min(starts)
+        expected = (best, starts.index(best)) if best < inf else (inf, -1)
+        assert pool.earliest(ready, *demand, duration, limit) == expected
+        if best < inf:
+            start, k = expected
+            finish = inf if choice == 2 else start + duration
+            if finish == inf:
+                held.append((k, start))
+            pool.reserve(k, start, finish, *demand)
+            naive[k].jobs.append((start, finish, *demand))
+
+
 def test_a_copy_is_independent():
     node = Node(*SIZE)
     node.reserve(0.0, 10.0, 8, 0, 0)
