@@ -262,18 +262,24 @@ class PoolCapacity:
                     return ready, k
         best, best_node = limit, -1
         for k in range(used):
-            starts, ends = fits[k].starts, fits[k].ends
-            for i in range(bisect_right(ends, ready), len(ends)):
-                start = starts[i]
+            here = fits[k]
+            ends = here.ends
+            i = bisect_right(ends, ready)
+            count = len(ends)
+            # Most nodes are settled by their first interval: a while loop,
+            # not a range object per node.
+            while i < count:
+                start = here.starts[i]
                 if start < ready:
                     start = ready
                 if start >= best:
                     break
                 if ends[i] >= start + duration:
+                    if start <= ready:
+                        return start, k  # no node starts it earlier, and this is the lowest that can
                     best, best_node = start, k
                     break
-            if best <= ready and best_node >= 0:
-                return best, best_node
+                i += 1
         return (best, best_node) if best_node >= 0 else (inf, -1)
 
     def reserve(self, node: int, start: float, finish: float, cpus: int, memory: int, gpus: int) -> None:
