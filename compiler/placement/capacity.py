@@ -121,6 +121,10 @@ class Node:
         self._add(start, finish, cpus, memory, gpus)
 
     def _add(self, start: float, finish: float, cpus: int, memory: int, gpus: int) -> None:
+        times = self.times
+        if start >= times[-1] and finish > start and cpus <= 0 and memory <= 0 and gpus <= 0:
+            self._take_from_tail(start, finish, cpus, memory, gpus)
+            return
         first = self._split(start)
         stop = self._split(finish) if finish < inf else len(self.times)
         if first >= stop:
@@ -146,6 +150,42 @@ class Node:
             if key[0] <= low_cpus and key[1] <= low_memory and key[2] <= low_gpus:
                 continue
             self._refit(fits, key, first, stop, start, finish, False)
+
+    def _take_from_tail(self, start: float, finish: float, cpus: int, memory: int, gpus: int) -> None:
+        """`_add` of a reservation within the last step (from its start on,
+        as a job placed where a node's timeline ends is): the same steps
+        and intervals, without the search and the re-fitting. A demand
+        that fitted the last step and no longer fits [start, finish) loses
+        that stretch from its last interval, which lasted for ever."""
+        times, free_cpus, free_memory, free_gpus = self.times, self.cpus, self.memory, self.gpus
+        was = free_cpus[-1], free_memory[-1], free_gpus[-1]
+        if start > times[-1]:
+            times.append(start)
+            free_cpus.append(was[0])
+            free_memory.append(was[1])
+            free_gpus.append(was[2])
+        if finish < inf:
+            times.append(finish)
+            free_cpus.append(was[0])
+            free_memory.append(was[1])
+            free_gpus.append(was[2])
+            at = -2
+        else:
+            at = -1
+        left = was[0] + cpus, was[1] + memory, was[2] + gpus
+        free_cpus[at], free_memory[at], free_gpus[at] = left
+        for (c, m, g), fits in self.fits.items():
+            if not (c <= was[0] and m <= was[1] and g <= was[2]) or c <= left[0] and m <= left[1] and g <= left[2]:
+                continue  # never fitted there, or still does: unchanged
+            starts, ends = fits.starts, fits.ends
+            if starts[-1] < start:
+                ends[-1] = start
+            else:
+                starts.pop()
+                ends.pop()
+            if finish < inf:
+                starts.append(finish)
+                ends.append(inf)
 
     def _refit(self, fits: Fits, key: tuple[int, int, int], first: int, stop: int, start: float, finish: float,
                grown: bool) -> None:

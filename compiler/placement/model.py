@@ -161,6 +161,9 @@ class Problem:
     # Per pool, seconds before its queue would start anything (`mlc plan
     # --live`); empty: no wait anywhere.
     pool_wait: list[float] = field(default_factory=list)
+    # What ranks.py derives from the above and more than one pass reads
+    # (by name; never changed once made, as the problem itself).
+    derived: dict[str, list[float]] = field(default_factory=dict)
 
     @property
     def n(self) -> int:
@@ -542,7 +545,8 @@ def build(experiment: Experiment) -> Problem:
             succs[u].append((v, 0, False) if size is None else (v, size, True))
 
     service_reach = reachability.site_reach(sites)
-    used = reachability.uses(units, index)
+    # Without services no input is bound to one: no pass over the inputs.
+    used = reachability.uses(units, index) if experiment.services else [[] for _ in units]
     unreachable = reachability.narrow(options, used, service_reach, pool_site)
     return Problem(
         experiment=experiment,

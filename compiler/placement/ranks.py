@@ -34,10 +34,16 @@ def mean_runtime(problem: Problem) -> list[float]:
 
 
 def fastest_runtime(problem: Problem) -> list[float]:
-    return [
-        0.0 if service or not opts else min(map(row.__getitem__, opts))
-        for service, row, opts in zip(problem.is_service, problem.runtime, problem.options)
-    ]
+    """Per unit, its run time on its fastest pool (0 for a service). Kept
+    on the problem, which never changes once built: the bound and every
+    policy read it."""
+    found = problem.derived.get("fastest")
+    if found is None:
+        found = problem.derived["fastest"] = [
+            0.0 if service or not opts else min(map(row.__getitem__, opts))
+            for service, row, opts in zip(problem.is_service, problem.runtime, problem.options)
+        ]
+    return found
 
 
 def upward_rank(problem: Problem) -> list[float]:
