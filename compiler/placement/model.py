@@ -235,44 +235,39 @@ def _order(experiment: Experiment) -> tuple[list[Unit], list[list[int]]]:
     as the front end never lets one through."""
     declared: list[Unit] = [*experiment.instances, *experiment.services]
     by_name = {_name(u): u for u in declared}
-    names = list(by_name)
-    units = list(by_name.values())
+    # Every unit by its name's place in sorted order (its rank): the heap
+    # and the sources are ints, cheap to compare and sort, and sorted
+    # ranks are sorted names.
+    names = sorted(by_name)
+    units = [by_name[name] for name in names]
     n = len(names)
-    # The heap holds each name's place in sorted order: ints compare cheaply.
-    by_rank = sorted(range(n), key=names.__getitem__)
-    place_of = [0] * n
-    for r, i in enumerate(by_rank):
-        place_of[i] = r
+    rank_at = {name: r for r, name in enumerate(names)}
     waiting = [0] * n
     after: list[list[int]] = [[] for _ in range(n)]
     sources = []
-    rank_at = {names[i]: r for r, i in enumerate(by_rank)}
-    for i, unit in enumerate(units):
-        # Sorted by name as sorted by each name's place in sorted order:
-        # ints, cheaper to collect and sort than the names.
-        mine = [by_rank[r] for r in _sources(unit, rank_at)]
+    for r, unit in enumerate(units):
+        mine = _sources(unit, rank_at)
         sources.append(mine)
-        for j in mine:
-            if j != i:
-                waiting[i] += 1
-                after[j].append(i)
-    ready = [place_of[i] for i in range(n) if not waiting[i]]
-    heapq.heapify(ready)
+        for q in mine:
+            if q != r:
+                waiting[r] += 1
+                after[q].append(r)
+    ready = [r for r in range(n) if not waiting[r]]  # ascending: a heap already
     order = []
     pop, push = heapq.heappop, heapq.heappush
     while ready:
-        i = by_rank[pop(ready)]
-        order.append(i)
-        for nxt in after[i]:
+        r = pop(ready)
+        order.append(r)
+        for nxt in after[r]:
             waiting[nxt] -= 1
             if not waiting[nxt]:
-                push(ready, place_of[nxt])
+                push(ready, nxt)
     if len(order) < n:
         raise ValueError("the units' dependencies have a cycle")  # the front end rejects these (E03xx)
     position = [0] * n
-    for k, i in enumerate(order):
-        position[i] = k
-    return [units[i] for i in order], [[position[j] for j in sources[i]] for i in order]
+    for k, r in enumerate(order):
+        position[r] = k
+    return [units[r] for r in order], [[position[q] for q in sources[r]] for r in order]
 
 
 def _preferred_first(unit: Unit, pools: list[Pool], allowed: list[int]) -> list[int]:

@@ -145,14 +145,13 @@ def _explain(problem: Problem, objective: Objective, schedule: Schedule) -> list
     return slots
 
 
-def _inbound(problem: Problem, v: int, site: int, other: int, schedule: Schedule) -> tuple[int, int]:
+def _inbound(problem: Problem, v: int, site: int, other: int, site_of: list[int]) -> tuple[int, int]:
     """The bytes unit v would read from elsewhere on `site`, and on `other`:
-    one pass over its reads for the two."""
+    one pass over its reads for the two. `site_of`: each unit's site."""
     here = there = 0
-    pool_site, pool = problem.pool_site, schedule.pool
     for item in problem.reads[v]:
         producer = item.producer
-        source = item.site if producer < 0 else pool_site[pool[producer]]
+        source = item.site if producer < 0 else site_of[producer]
         if source != site:
             here += item.size
         if source != other:
@@ -192,8 +191,20 @@ def stops_at(problem: Problem, schedule: Schedule, v: int) -> float | None:
     return max(schedule.finish[c] for c in consumers)
 
 
-def reason(problem: Problem, objective: Objective, schedule: Schedule, v: int, options: list[Option]) -> str:
-    text = _choice(problem, objective, schedule, v, options)
+class _Placed:
+    """What every reason reads of the plan, looked up once: each pool's id
+    and each unit's site."""
+
+    __slots__ = ("pool_ids", "site_of")
+
+    def __init__(self, problem: Problem, schedule: Schedule) -> None:
+        self.pool_ids = [pool.id for pool in problem.pools]
+        self.site_of = [problem.pool_site[p] for p in schedule.pool]
+
+
+def reason(problem: Problem, objective: Objective, schedule: Schedule, v: int, options: list[Option],
+           placed: _Placed) -> str:
+    text = _choice(problem, objective, schedule, v, options, placed)
     if problem.is_service[v]:
         until = stops_at(problem, schedule, v)
         if until is not None:
@@ -209,9 +220,11 @@ def reason(problem: Problem, objective: Objective, schedule: Schedule, v: int, o
 _START, _FINISH = itemgetter(1), itemgetter(2)  # an Option's start and finish
 
 
-def _choice(problem: Problem, objective: Objective, schedule: Schedule, v: int, options: list[Option]) -> str:
+def _choice(problem: Problem, objective: Objective, schedule: Schedule, v: int, options: list[Option],
+            placed: _Placed) -> str:
     chosen_pool = schedule.pool[v]
-    pool_id = problem.pools[chosen_pool].id
+    ids = placed.pool_ids
+    pool_id = ids[chosen_pool]
     restriction = _restriction(problem, v)
     mine, others = None, []
     for option in options:
@@ -227,18 +240,18 @@ def _choice(problem: Problem, objective: Objective, schedule: Schedule, v: int, 
     if objective.kind == "cost":
         rival = min(others, key=lambda o: (o.cost, done(o)))  # the first such in preference order
         saving = rival.cost - mine.cost
-        text = f"{pool_id}: {saving:.2f} cheaper than {problem.pools[rival.pool].id}" if saving > 1e-9 else ""
+        text = f"{pool_id}: {saving:.2f} cheaper than {ids[rival.pool]}" if saving > 1e-9 else ""
     else:
         text = ""
     if not text:
         rival = min(others, key=done)
-        rival_id = problem.pools[rival.pool].id
+        rival_id = ids[rival.pool]
         gain = done(rival) - done(mine)
         verb = "starts" if problem.is_service[v] else "finishes"
         if gain > SAME_TIME:
             text = f"{pool_id}: {human_duration(gain)} earlier than {rival_id}"
             moved, instead = _inbound(problem, v, problem.pool_site[chosen_pool], problem.pool_site[rival.pool],
-                                      schedule)
+                                      placed.site_of)
             if moved > instead:
                 text += f" despite the {human_size(moved)} transfer"
         elif gain < -SAME_TIME:
@@ -324,10 +337,11 @@ def to_plan(problem: Problem, objective: Objective, schedule: Schedule, bound: f
     assignments = []
     pools, names, is_service, shape = problem.pools, problem.names, problem.is_service, problem.shape
     pool_of, start, finish, run_cost = schedule.pool, schedule.start, schedule.finish, schedule.run_cost
+    placed = _Placed(problem, schedule)
     for v in range(problem.n):
         p = pool_of[v]
         pool = pools[p]
-        why = reason(problem, objective, schedule, v, explained[v])
+        why = reason(problem, objective, schedule, v, explained[v], placed)
         if shape[v] is not None:
             why = _shape_reason(problem, v, p) + why
         assignments.append(made(Assignment, {  # in Assignment's field order
