@@ -59,7 +59,9 @@ def policy_for(problem: Problem, objective: Objective) -> Policy:
     deadline = objective.deadline if objective.deadline is not None else inf
     tail = remaining_path(problem)
     latest = [deadline - after for after in tail]
-    return Policy(objective, min_running_cost(problem), latest, tail)
+    # Only the budget guard reads the cheapest costs: without a budget, zeros.
+    cheapest = min_running_cost(problem) if objective.budget is not None else [0.0] * problem.n
+    return Policy(objective, cheapest, latest, tail)
 
 
 def new_capacities(problem: Problem) -> list[PoolCapacity]:
