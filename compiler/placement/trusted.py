@@ -16,7 +16,13 @@ from pydantic import BaseModel
 
 M = TypeVar("M", bound=BaseModel)
 
-_set = object.__setattr__
+# BaseModel's own slot descriptors, called directly: object.__setattr__
+# would look each up again on every model.
+_SLOTS = BaseModel.__dict__
+_set_dict = _SLOTS["__dict__"].__set__
+_set_fields_set = _SLOTS["__pydantic_fields_set__"].__set__
+_set_extra = _SLOTS["__pydantic_extra__"].__set__
+_set_private = _SLOTS["__pydantic_private__"].__set__
 # One fields-set per class, shared, as compiler/ir.py shares them: the IR
 # models are frozen and model_copy copies the set before changing it.
 _ALL: dict[type, set[str]] = {}
@@ -35,8 +41,8 @@ def made(cls: type[M], values: dict) -> M:
     """An instance of `cls` holding `values`: every field of the model, in
     its declaration order (what model_construct would put in the dict)."""
     model = cls.__new__(cls)
-    _set(model, "__dict__", values)
-    _set(model, "__pydantic_fields_set__", _ALL.get(cls) or fields(cls))
-    _set(model, "__pydantic_extra__", None)
-    _set(model, "__pydantic_private__", None)
+    _set_dict(model, values)
+    _set_fields_set(model, _ALL.get(cls) or fields(cls))
+    _set_extra(model, None)
+    _set_private(model, None)
     return model

@@ -2,13 +2,19 @@
 as the user sees it in the Plan."""
 
 import builtins
+import hashlib
+import json
+import re
 import sys
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from compiler.ir import DatasetRef, KubernetesSettings, Objective, OutputRef, Route
 from compiler.placement import place
 from compiler.placement.model import NO_LINK_BANDWIDTH, NO_LINK_LATENCY
+from compiler.placement.plan import transfer_id
 
 from .builders import (
     GiB,
@@ -57,6 +63,23 @@ def test_small_jobs_pack_on_one_node_by_every_resource():
     by_gpu = [instance(f"g{i}", estimate=10, cpus=1, memory=GiB, gpus=(1, None)) for i in range(3)]
     assert place(experiment(sites, by_cpu)).makespan == 20
     assert place(experiment(sites, by_gpu)).makespan == 20
+
+
+_ID_TEXT = st.one_of(st.text(max_size=40), st.text(alphabet="ab9_-.:[]=é ", max_size=40))
+
+
+@settings(max_examples=400, deadline=None)
+@given(_ID_TEXT, _ID_TEXT, _ID_TEXT)
+def test_a_transfer_id_is_its_cleaned_parts_and_a_hash_of_its_reference(site, first, second):
+    """transfer_id writes its text by hand, for speed (a byte table in place
+    of the regular expression where it gives the same, the hashed JSON
+    written out): it must equal its definition for any text, or ids change
+    under the rules that name them."""
+    for what, label in ((OutputRef(instance=first, output=second), f"{first}:{second}"),
+                        (DatasetRef(dataset=first), f"dataset:{first}")):
+        readable = re.sub(r"[^A-Za-z0-9_]+", "_", f"to_{site}__{label}").strip("_")
+        exact = json.dumps([site, what.model_dump()], sort_keys=True, ensure_ascii=False)
+        assert transfer_id(site, what) == f"{readable[:80]}_{hashlib.sha256(exact.encode()).hexdigest()[:6]}"
 
 
 def test_a_producer_and_a_consumer_on_different_sites_imply_one_transfer():
