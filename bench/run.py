@@ -174,6 +174,19 @@ def now() -> str:
     return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
+def pace() -> float:
+    """CPU seconds of 10^7 additions in a Python loop: how fast this machine
+    ran Python at the time (taken when a run begins and when its phases
+    end). On the shared VMs the bench runs on, the same code's CPU seconds
+    move by up to 2x within an hour; with this beside each run, a reader
+    can tell the code from the machine."""
+    began = time.process_time()
+    total = 0
+    for i in range(10_000_000):
+        total += i
+    return round(time.process_time() - began, 2)
+
+
 def context(args: argparse.Namespace, argv: list[str]) -> dict:
     meminfo = Path("/proc/meminfo").read_text().split("\n")[0].split()
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
@@ -186,6 +199,7 @@ def context(args: argparse.Namespace, argv: list[str]) -> dict:
             "when": now(),
             "command": "python bench/run.py " + shlex.join(argv),
             "cpu": cpu,
+            "pace": pace(),
         }],
         "versions": {
             "python": platform.python_version(),
@@ -460,6 +474,8 @@ def main(argv: list[str] | None = None) -> int:
             except Exception as error:  # noqa: BLE001 -- any script's failure: reported at the end, the others run
                 failures.append(f"{phase}: {error}")
                 print(f"{phase} failed: {error}", file=sys.stderr, flush=True)
+    # The pace again once measured: how far the machine drifted during the run.
+    measured.context["invocations"][-1]["pace_after"] = pace()
     results.save(measured, args.results)
     profiles = timed("profile", run_profiles) if "profile" in args.phases else []
     before = run_profiles(args, args.profile_before) if "profile" in args.phases and args.profile_before else []

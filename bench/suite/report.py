@@ -145,13 +145,22 @@ def profile_section(profiles: list[Profile]) -> str:
     return "\n".join(parts)
 
 
+def _machine(run: dict) -> str:
+    """The processor of one run and its pace (bench/run.py's `pace`), where
+    recorded."""
+    text = f" on {run['cpu']}" if run.get("cpu") else ""
+    if run.get("pace"):
+        after = f" at the start, {run['pace_after']} s at the end" if run.get("pace_after") else ""
+        text += f" (10^7 Python additions in {run['pace']} s CPU{after})"
+    return text
+
+
 def context_section(context: dict) -> str:
     """The machine of the latest run, then every run with its processor
     (when recorded): the rows of the tables come from several runs, and the
     machine has not always been the same one."""
     lines = [f"- machine of the latest run: {context['cores']} cores, {context['memory']} memory ({context['cpu']})"]
-    lines += [f"- measured {run['when']}{' on ' + run['cpu'] if run.get('cpu') else ''}: `{run['command']}`"
-              for run in context["invocations"]]
+    lines += [f"- measured {run['when']}{_machine(run)}: `{run['command']}`" for run in context["invocations"]]
     lines += [f"- {tool}: {version}" for tool, version in sorted(context["versions"].items())]
     return "\n".join(lines)
 

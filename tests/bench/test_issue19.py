@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import run as bench_run
-from suite import cases, issue19, probes
+from suite import cases, issue19, probes, report
 from suite.measure import Run
 from suite.results import Measurement, Record, Results, merge
 
@@ -242,6 +242,20 @@ def test_merging_results_replaces_what_was_measured_again_and_keeps_the_rest():
     assert sorted((m.recipe, m.cpu_seconds) for m in merged.measurements) == [("montage", 2.0), ("soykb", 4.0)]
     assert sorted((r.name, r.command) for r in merged.records) == [("5000 1", "new"), ("mlc --version", "old")]
     assert [i["when"] for i in merged.context["invocations"]] == ["then", "now"]
+
+
+def test_each_run_is_listed_with_its_processor_and_pace_where_recorded():
+    """CPU seconds on a shared VM move with the machine: the context names,
+    per run, the processor and how fast it ran a fixed Python loop, so that
+    rows from different runs can be read side by side."""
+    context = {"cores": 2, "memory": "24.0 GiB", "cpu": "AMD EPYC", "versions": {},
+               "invocations": [{"when": "then", "command": "c1"},
+                               {"when": "now", "command": "c2", "cpu": "AMD EPYC", "pace": 0.87, "pace_after": 1.2}]}
+    lines = report.context_section(context).splitlines()
+    assert lines[1] == "- measured then: `c1`"
+    assert lines[2] == ("- measured now on AMD EPYC (10^7 Python additions in 0.87 s CPU at the start, 1.2 s at "
+                        "the end): `c2`")
+    assert isinstance(bench_run.pace(), float)  # seconds, whatever they are here: no timing assertion
 
 
 def test_the_front_end_probe_reads_the_fast_parse_not_lark_s():
