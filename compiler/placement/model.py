@@ -161,9 +161,9 @@ class Problem:
     # Per pool, seconds before its queue would start anything (`mlc plan
     # --live`); empty: no wait anywhere.
     pool_wait: list[float] = field(default_factory=list)
-    # What ranks.py derives from the above and more than one pass reads
-    # (by name; never changed once made, as the problem itself).
-    derived: dict[str, list[float]] = field(default_factory=dict)
+    # Per unit, its run time on its fastest pool: made by
+    # ranks.fastest_runtime on first use (the bound and every policy read it).
+    fastest: list[float] | None = None
 
     @property
     def n(self) -> int:

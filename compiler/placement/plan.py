@@ -227,7 +227,7 @@ def reason(problem: Problem, objective: Objective, schedule: Schedule, v: int, o
             text += f"; holds its nodes until {human_duration(until)} (its last consumer's end)"
     if not problem.uses[v]:
         return text
-    site = problem.pool_site[schedule.pool[v]]
+    site = placed.site_of[v]
     served = [f"`{problem.names[s]}` by {problem.reach[problem.pool_site[schedule.pool[s]]][site]}"
               for s in problem.uses[v]]
     return f"{text}; reaches {', '.join(served)}"

@@ -37,9 +37,9 @@ def fastest_runtime(problem: Problem) -> list[float]:
     """Per unit, its run time on its fastest pool (0 for a service). Kept
     on the problem, which never changes once built: the bound and every
     policy read it."""
-    found = problem.derived.get("fastest")
+    found = problem.fastest
     if found is None:
-        found = problem.derived["fastest"] = [
+        found = problem.fastest = [
             0.0 if service or not opts else min(map(row.__getitem__, opts))
             for service, row, opts in zip(problem.is_service, problem.runtime, problem.options)
         ]
