@@ -224,8 +224,8 @@ class PoolCapacity:
 
     Per demand, `tails` holds each node's `Fits.tail()` and `mixed` counts
     the nodes that have none (their intervals are not one that lasts for
-    ever): while every node has one, as when each job takes a whole node,
-    a full pool answers `earliest_of` from that list alone."""
+    ever): while every node has one, as when jobs of one demand keep every
+    node full, a full pool answers `earliest_of` from that list alone."""
 
     __slots__ = ("fits", "mixed", "nodes", "size", "tails", "used")
 
