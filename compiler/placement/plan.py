@@ -35,7 +35,8 @@ def transfer_id(site: str, what: DataRef) -> str:
 _NOT_WORD = re.compile(r"[^A-Za-z0-9_]+")
 # The same for text whose runs are single characters (most ids): each
 # character an identifier cannot hold becomes "_", by a byte table.
-_ONE_BY_ONE = bytes(b if chr(b).isascii() and (chr(b).isalnum() or b == ord("_")) else ord("_") for b in range(256))
+_WORD = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+_ONE_BY_ONE = bytes(b if b in _WORD else ord("_") for b in range(256))
 _TWO_IN_A_ROW = re.compile(r"[^A-Za-z0-9_]{2}")
 
 
@@ -72,10 +73,21 @@ def _transfer_id(site: str, kind: str, first: str, second: str | None, clean_sit
 _ID = itemgetter("id")
 
 
-def transfers(problem: Problem, schedule: Schedule) -> list[Transfer]:
+class _Placed:
+    """What the reasons and the transfers read of the plan, looked up once:
+    each pool's id and each unit's site."""
+
+    __slots__ = ("pool_ids", "site_of")
+
+    def __init__(self, problem: Problem, schedule: Schedule) -> None:
+        self.pool_ids = [pool.id for pool in problem.pools]
+        self.site_of = [problem.pool_site[p] for p in schedule.pool]
+
+
+def transfers(problem: Problem, schedule: Schedule, placed: _Placed) -> list[Transfer]:
     """One transfer per (data, target site), however many consumers read it there."""
     routes = problem.routes
-    pool_site, pool, finish, names = problem.pool_site, schedule.pool, schedule.finish, problem.names
+    finish, names, site_of = schedule.finish, problem.names, placed.site_of
     site_names = [site.name for site in problem.sites]
     clean = [_clean(name) for name in site_names]
     k = len(site_names)
@@ -85,7 +97,6 @@ def transfers(problem: Problem, schedule: Schedule) -> list[Transfer]:
     # may share them.
     made_routes: dict[tuple[bool, int, int], Route] = {}
     refs: dict[tuple[str, ...], DataRef] = {}
-    site_of = [pool_site[p] for p in pool]
     for v, reads in enumerate(problem.reads):
         target = site_of[v]
         for item in reads:
@@ -205,17 +216,6 @@ def stops_at(problem: Problem, schedule: Schedule, v: int) -> float | None:
     if not consumers or any(problem.is_service[c] for c in consumers):
         return None
     return max(schedule.finish[c] for c in consumers)
-
-
-class _Placed:
-    """What every reason reads of the plan, looked up once: each pool's id
-    and each unit's site."""
-
-    __slots__ = ("pool_ids", "site_of")
-
-    def __init__(self, problem: Problem, schedule: Schedule) -> None:
-        self.pool_ids = [pool.id for pool in problem.pools]
-        self.site_of = [problem.pool_site[p] for p in schedule.pool]
 
 
 def reason(problem: Problem, objective: Objective, schedule: Schedule, v: int, options: list[Option],
@@ -371,7 +371,7 @@ def to_plan(problem: Problem, objective: Objective, schedule: Schedule, bound: f
             "reason": why,
             "shape": shape[v][p] if shape[v] is not None else None,
         }))
-    moved = transfers(problem, schedule)
+    moved = transfers(problem, schedule, placed)
     return Plan(
         objective=objective,
         assignments=assignments,
