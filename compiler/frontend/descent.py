@@ -169,7 +169,9 @@ class _Tokens:
                     if narrow >= 0:
                         narrow = line << _LINE_SHIFT | number << _FILE_SHIFT | _NARROW
                 pos += len(skipped)
-            kind = kind_of[value[:1]]
+            kind = kind_of.get(value[:1])
+            if kind is None:  # a digit outside ASCII: the terminals' \d, as lark's lexer, matches any
+                kind = "?"
             size = len(value)
             column = pos - line_start + 1
             if kind == "NAME":

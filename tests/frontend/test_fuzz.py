@@ -111,8 +111,10 @@ def test_random_token_soup_never_crashes(workdir, pieces):
     b"", b"\x00\x01\x02", b"\xff\xfe\xfd", b"stage", b'stage a { run = "' + b"x" * 10_000_000,
     b"stage a {" * 5000, b"// only a comment", b'"""', b"x" * 1_000_000,
     b" " * 100_000 + b"@", b"param p: list[int] = " + b"[" * 100_000 + b"]" * 100_000, b"stage a\r// c\rstage a {}\r",
+    # A digit outside ASCII: the patterns' \d matches it, the scanner's table of first characters had none.
+    "\u0660".encode(), "param p: int = \u0661\u0662\nparam q: int = 3 + \u0663\n".encode(),
 ], ids=["empty", "binary", "not-utf8", "keyword", "10MB-line", "deep", "comment", "triple-quote", "1MB-name",
-        "long-indentation", "deep-list", "cr-only"])
+        "long-indentation", "deep-list", "cr-only", "arabic-indic-digit", "arabic-indic-number"])
 def test_pathological_inputs(workdir, data, capsys):
     path = workdir / "patho.mlx"
     path.write_bytes(data)
