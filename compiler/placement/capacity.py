@@ -125,11 +125,33 @@ class Node:
         if start >= times[-1] and finish > start and cpus <= 0 and memory <= 0 and gpus <= 0:
             self._take_from_tail(start, finish, cpus, memory, gpus)
             return
-        first = self._split(start)
-        stop = self._split(finish) if finish < inf else len(self.times)
+        free_cpus, free_memory, free_gpus = self.cpus, self.memory, self.gpus
+        # The steps starting at `start` and at `finish`, split off where
+        # none does (`_split`, inline: most reservations end past the last
+        # step, where the split is an append).
+        first = bisect_right(times, start) - 1
+        if times[first] != start:
+            first += 1
+            times.insert(first, start)
+            free_cpus.insert(first, free_cpus[first - 1])
+            free_memory.insert(first, free_memory[first - 1])
+            free_gpus.insert(first, free_gpus[first - 1])
+        if finish > times[-1]:
+            if finish < inf:
+                times.append(finish)
+                free_cpus.append(free_cpus[-1])
+                free_memory.append(free_memory[-1])
+                free_gpus.append(free_gpus[-1])
+                stop = len(times) - 1
+            else:
+                stop = len(times)
+        else:
+            stop = self._split(finish)
         if first >= stop:
             return
-        free_cpus, free_memory, free_gpus = self.cpus, self.memory, self.gpus
+        if len(self.fits) == 1 and cpus <= 0 and memory <= 0 and gpus <= 0:
+            self._take_one_demand(first, stop, start, finish, cpus, memory, gpus)
+            return
         for i in range(first, stop):
             free_cpus[i] += cpus
             free_memory[i] += memory
@@ -150,6 +172,37 @@ class Node:
             if key[0] <= low_cpus and key[1] <= low_memory and key[2] <= low_gpus:
                 continue
             self._refit(fits, key, first, stop, start, finish, False)
+
+    def _take_one_demand(self, first: int, stop: int, start: float, finish: float,
+                         cpus: int, memory: int, gpus: int) -> None:
+        """The rest of `_add` for a reservation on a node that keeps the
+        intervals of one demand (the common case: the jobs of a pool alike):
+        one pass over steps first..stop-1 takes the reservation and finds
+        where the demand still fits, which `_refit` would find in a second."""
+        times, free_cpus, free_memory, free_gpus = self.times, self.cpus, self.memory, self.gpus
+        ((c, m, g), fits), = self.fits.items()
+        starts: list[float] = []
+        ends: list[float] = []
+        inside = False
+        everywhere = True
+        for i in range(first, stop):
+            left_cpus = free_cpus[i] = free_cpus[i] + cpus
+            left_memory = free_memory[i] = free_memory[i] + memory
+            left_gpus = free_gpus[i] = free_gpus[i] + gpus
+            ok = left_cpus >= c and left_memory >= m and left_gpus >= g
+            if ok and not inside:
+                starts.append(times[i])
+            elif inside and not ok:
+                ends.append(times[i])
+                everywhere = False
+            elif not ok:
+                everywhere = False
+            inside = ok
+        if everywhere:
+            return  # it still fits all of [start, finish), so it fitted before: unchanged
+        if inside:
+            ends.append(times[stop] if stop < len(times) else inf)
+        self._refit(fits, (c, m, g), first, stop, start, finish, False, (starts, ends))
 
     def _take_from_tail(self, start: float, finish: float, cpus: int, memory: int, gpus: int) -> None:
         """`_add` of a reservation within the last step (from its start on,
@@ -188,11 +241,11 @@ class Node:
                 ends.append(inf)
 
     def _refit(self, fits: Fits, key: tuple[int, int, int], first: int, stop: int, start: float, finish: float,
-               grown: bool) -> None:
+               grown: bool, runs: tuple[list[float], list[float]] | None = None) -> None:
         """Free capacity changed only in [start, finish), all one way: the
         intervals overlapping it (or, when it grew, touching it, which it
         may join) keep their parts outside it and, inside, are replaced by
-        the runs of steps that fit now."""
+        the runs of steps that fit now (`runs`, when the caller has them)."""
         starts, ends = fits.starts, fits.ends
         if grown:
             j0, j1 = bisect_left(ends, start), bisect_right(starts, finish)
@@ -200,7 +253,7 @@ class Node:
             j0, j1 = bisect_right(ends, start), bisect_left(starts, finish)
             if j0 >= j1:
                 return  # nothing fitted there before, so nothing does now
-        new_starts, new_ends = self._runs(first, stop, *key)
+        new_starts, new_ends = runs or self._runs(first, stop, *key)
         head, tail = (starts[j0], ends[j1 - 1]) if j0 < j1 else (start, finish)
         if head < start:
             if new_starts and new_starts[0] == start:
