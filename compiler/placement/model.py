@@ -9,6 +9,8 @@ from __future__ import annotations
 import heapq
 import math
 from dataclasses import dataclass, field
+from itertools import chain
+from operator import attrgetter
 from typing import NamedTuple
 
 
@@ -227,12 +229,14 @@ def _routes(experiment: Experiment, sites: list[Site], store: bool = False) -> R
     return routes
 
 
-def _order(experiment: Experiment) -> tuple[list[Unit], list[list[int]]]:
+def _order(experiment: Experiment) -> tuple[list[Unit], list[list[int]], list[_Pairs]]:
     """Topological, ties by name (the order of Plan.assignments): Kahn's
     algorithm taking the smallest ready name first. Also each unit's
     sources (`_sources`) as indices in that order, still sorted by name
-    (the order of `Problem.preds`); a unit naming itself keeps that edge,
-    as the front end never lets one through."""
+    (the order of `Problem.preds`), and the (producer, output) pairs its
+    inputs name (`_named_outputs`, for `_reads`: the inputs are walked once,
+    not once per pass); a unit naming itself keeps that edge, as the front
+    end never lets one through."""
     declared: list[Unit] = [*experiment.instances, *experiment.services]
     by_name = {_name(u): u for u in declared}
     # Every unit by its name's place in sorted order (its rank): the heap
@@ -245,13 +249,18 @@ def _order(experiment: Experiment) -> tuple[list[Unit], list[list[int]]]:
     waiting = [0] * n
     after: list[list[int]] = [[] for _ in range(n)]
     sources = []
+    named = []
+    services = bool(experiment.services)
     for r, unit in enumerate(units):
-        mine = _sources(unit, rank_at)
+        pairs = _named_outputs(unit)
+        named.append(pairs)
+        mine = _sources(unit, pairs, rank_at, services)
         sources.append(mine)
+        # A unit naming itself does not wait for itself; it is in its own
+        # `after`, where being released once more (below zero) does nothing.
+        waiting[r] = len(mine) - (r in mine)
         for q in mine:
-            if q != r:
-                waiting[r] += 1
-                after[q].append(r)
+            after[q].append(r)
     ready = [r for r in range(n) if not waiting[r]]  # ascending: a heap already
     order = []
     pop, push = heapq.heappop, heapq.heappush
@@ -267,7 +276,8 @@ def _order(experiment: Experiment) -> tuple[list[Unit], list[list[int]]]:
     position = [0] * n
     for k, r in enumerate(order):
         position[r] = k
-    return [units[r] for r in order], [[position[q] for q in sources[r]] for r in order]
+    at = position.__getitem__
+    return [units[r] for r in order], [list(map(at, sources[r])) for r in order], [named[r] for r in order]
 
 
 def _preferred_first(unit: Unit, pools: list[Pool], allowed: list[int]) -> list[int]:
@@ -297,7 +307,7 @@ def _requirements(unit: Unit, limits: list[float]) -> tuple:
     time = res.time
     over = tuple([time > limit for limit in limits])
     fields = res.__dict__  # the fields, as iterating the model gives them, without its frames
-    return (type(unit).__name__, tuple(zip(_RESOURCE_KEYS, map(fields.__getitem__, _RESOURCE_KEYS))), over,
+    return (type(unit).__name__, tuple(map(fields.__getitem__, _RESOURCE_KEYS)), over,  # in _RESOURCE_KEYS' order
             tuple(unit.on), tuple(unit.not_on), secrets, copies, lifetime, launch, shaped)
 
 
@@ -343,14 +353,27 @@ def _name(unit: Unit) -> str:
     return unit.name if isinstance(unit, Service) else unit.id
 
 
-def _sources(unit: Unit, rank_at: dict[str, int]) -> list[int]:
+_Pairs = list[tuple[str, str]] | tuple[()]
+_OUTPUTS = attrgetter("outputs")
+
+
+def _named_outputs(unit: Unit) -> _Pairs:
+    """The (producer, output) pairs the unit's inputs name, in order, as the
+    IR holds them (no copies of the pairs)."""
+    return list(chain.from_iterable(map(_OUTPUTS, unit.inputs))) if unit.inputs else ()
+
+
+def _sources(unit: Unit, pairs: _Pairs, rank_at: dict[str, int], services: bool = True) -> list[int]:
     """The units this one waits for, as their values in `rank_at`, ascending;
-    names `rank_at` lacks are left out."""
+    names `rank_at` lacks are left out. `pairs`: its `_named_outputs`.
+    `services`: whether the experiment has any (without, no input is bound
+    to one: no pass over the inputs)."""
     get = rank_at.get
-    found = {get(producer, -1) for inp in unit.inputs for producer, _ in inp.outputs}
-    for inp in unit.inputs:
-        if inp.service is not None:
-            found.add(get(inp.service, -1))  # started before it
+    found = {get(producer, -1) for producer, _ in pairs}
+    if services:
+        for inp in unit.inputs:
+            if inp.service is not None:
+                found.add(get(inp.service, -1))  # started before it
     if unit.after:
         found.update([get(name, -1) for name in unit.after])
     found.discard(-1)
@@ -362,22 +385,24 @@ _NONE: dict = {}  # an instance with no outputs (read-only)
 
 def _reads(
     unit: Unit,
+    pairs: _Pairs,
     datasets: dict[str, DataItem],
     outputs: dict[str, dict[str, DataItem]],
 ) -> list[DataItem]:
-    """What the unit reads, by key. `datasets` and `outputs` hold every
-    declared data set's and output's item, shared by all their readers
-    (items are immutable)."""
+    """What the unit reads, by key. `pairs`: its `_named_outputs`. `datasets`
+    and `outputs` hold every declared data set's and output's item, shared
+    by all their readers (items are immutable)."""
     items: dict[tuple[str, ...], DataItem] = {}
-    for inp in unit.inputs:
-        if inp.dataset is not None:
-            item = datasets.get(inp.dataset)
-            if item is not None:
-                items[item[0]] = item
-        for producer, output in inp.outputs:
-            item = outputs.get(producer, _NONE).get(output)
-            if item is not None:  # None: no such output, nothing placement moves
-                items[item[0]] = item
+    if datasets:  # none declared: no input names one, no pass over the inputs
+        for inp in unit.inputs:
+            if inp.dataset is not None:
+                item = datasets.get(inp.dataset)
+                if item is not None:
+                    items[item[0]] = item
+    for producer, output in pairs:
+        item = outputs.get(producer, _NONE).get(output)
+        if item is not None:  # None: no such output, nothing placement moves
+            items[item[0]] = item
     if len(items) < 2:
         return list(items.values())
     return sorted(items.values())  # by key: keys are unique, so no item compares past its key
@@ -421,7 +446,7 @@ def never_done(problem: Problem, u: int) -> list[Pool]:
 
 
 def build(experiment: Experiment) -> Problem:
-    units, sources = _order(experiment)
+    units, sources, named = _order(experiment)
     names = [_name(u) for u in units]
     index = {name: i for i, name in enumerate(names)}
     sites = list(experiment.sites)
@@ -525,9 +550,10 @@ def build(experiment: Experiment) -> Problem:
     outputs, slots = _output_items(experiment, index)
     declared_datasets = _dataset_items(experiment, site_at, slots)
     for v, unit in enumerate(units):
-        items = _reads(unit, declared_datasets, outputs)
+        items = _reads(unit, named[v], declared_datasets, outputs)
         reads.append(items)
-        datasets.append([d for d in items if d.producer < 0])
+        # Without declared data sets, no item is one (no pass over the items).
+        datasets.append([d for d in items if d.producer < 0] if declared_datasets else [])
         carried: dict[int, int] = {}
         for item in items:
             q = item[1]  # the producer (-1: a data set); [3], the size

@@ -75,17 +75,21 @@ _ID = itemgetter("id")
 
 class _Placed:
     """What the reasons and the transfers read of the plan, looked up once:
-    each pool's id and each unit's site."""
+    each pool's id and each unit's site; and, once `transfers` has counted
+    them, the bytes each unit reads from other sites (`inbound`)."""
 
-    __slots__ = ("pool_ids", "site_of")
+    __slots__ = ("inbound", "pool_ids", "site_of")
 
     def __init__(self, problem: Problem, schedule: Schedule) -> None:
         self.pool_ids = [pool.id for pool in problem.pools]
         self.site_of = [problem.pool_site[p] for p in schedule.pool]
+        self.inbound: list[int] = []
 
 
 def transfers(problem: Problem, schedule: Schedule, placed: _Placed) -> list[Transfer]:
-    """One transfer per (data, target site), however many consumers read it there."""
+    """One transfer per (data, target site), however many consumers read it
+    there. Counts, into `placed.inbound`, the bytes each unit reads from
+    other sites (its reason says when it was placed despite them)."""
     routes = problem.routes
     finish, names, site_of = schedule.finish, problem.names, placed.site_of
     site_names = [site.name for site in problem.sites]
@@ -97,6 +101,7 @@ def transfers(problem: Problem, schedule: Schedule, placed: _Placed) -> list[Tra
     # may share them.
     made_routes: dict[tuple[bool, int, int], Route] = {}
     refs: dict[tuple[str, ...], DataRef] = {}
+    inbound = placed.inbound = [0] * problem.n
     for v, reads in enumerate(problem.reads):
         target = site_of[v]
         for item in reads:
@@ -104,6 +109,7 @@ def transfers(problem: Problem, schedule: Schedule, placed: _Placed) -> list[Tra
             source = item.site if producer < 0 else site_of[producer]
             if source == target:
                 continue
+            inbound[v] += item.size
             where = item.slot * k + target
             entry = found.get(where)
             if entry is None:
@@ -172,18 +178,15 @@ def _explain(problem: Problem, objective: Objective, schedule: Schedule) -> list
     return slots
 
 
-def _inbound(problem: Problem, v: int, site: int, other: int, site_of: list[int]) -> tuple[int, int]:
-    """The bytes unit v would read from elsewhere on `site`, and on `other`:
-    one pass over its reads for the two. `site_of`: each unit's site."""
-    here = there = 0
+def _inbound(problem: Problem, v: int, site: int, site_of: list[int]) -> int:
+    """The bytes unit v would read from elsewhere on `site`. `site_of`: each
+    unit's site."""
+    total = 0
     for item in problem.reads[v]:
         producer = item.producer
-        source = item.site if producer < 0 else site_of[producer]
-        if source != site:
-            here += item.size
-        if source != other:
-            there += item.size
-    return here, there
+        if (item.site if producer < 0 else site_of[producer]) != site:
+            total += item.size
+    return total
 
 
 def _has_gpus(problem: Problem, p: int) -> bool:
@@ -266,9 +269,10 @@ def _choice(problem: Problem, objective: Objective, schedule: Schedule, v: int, 
         verb = "starts" if problem.is_service[v] else "finishes"
         if gain > SAME_TIME:
             text = f"{pool_id}: {human_duration(gain)} earlier than {rival_id}"
-            moved, instead = _inbound(problem, v, problem.pool_site[chosen_pool], problem.pool_site[rival.pool],
-                                      placed.site_of)
-            if moved > instead:
+            # What it moves where it runs (counted by `transfers`) against
+            # what it would move on the rival's site: only when it moves any.
+            moved = placed.inbound[v]
+            if moved and moved > _inbound(problem, v, problem.pool_site[rival.pool], placed.site_of):
                 text += f" despite the {human_size(moved)} transfer"
         elif gain < -SAME_TIME:
             text = f"{pool_id}: {verb} {human_duration(-gain)} later than on {rival_id}, which shortens the whole plan"
@@ -354,6 +358,7 @@ def to_plan(problem: Problem, objective: Objective, schedule: Schedule, bound: f
     pools, names, is_service, shape = problem.pools, problem.names, problem.is_service, problem.shape
     pool_of, start, finish, run_cost = schedule.pool, schedule.start, schedule.finish, schedule.run_cost
     placed = _Placed(problem, schedule)
+    moved = transfers(problem, schedule, placed)  # first: the reasons read what each unit moves
     for v in range(problem.n):
         p = pool_of[v]
         pool = pools[p]
@@ -371,7 +376,6 @@ def to_plan(problem: Problem, objective: Objective, schedule: Schedule, bound: f
             "reason": why,
             "shape": shape[v][p] if shape[v] is not None else None,
         }))
-    moved = transfers(problem, schedule, placed)
     return Plan(
         objective=objective,
         assignments=assignments,
