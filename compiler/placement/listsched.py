@@ -161,8 +161,10 @@ def start(problem: Problem, priority: list[float], policy: Policy) -> State:
     state.waiting = [len(problem.preds[u]) for u in range(n)]
     # The ready units by priority, then name: a heap of each unit's place
     # in that order, plain ints (cheap to compare, unlike tied names).
-    names = problem.names
-    state.by_rank = sorted(range(n), key=lambda u: (-priority[u], names[u]))
+    # By name, then (stable) by priority: the order of the key
+    # (-priority, name), with no tuple and no Python call per unit.
+    by_rank = state.by_rank = sorted(range(n), key=problem.names.__getitem__)
+    by_rank.sort(key=[-p for p in priority].__getitem__)
     rank_of = state.rank_of = [0] * n
     for r, u in enumerate(state.by_rank):
         rank_of[u] = r

@@ -381,6 +381,11 @@ def _sources(unit: Unit, pairs: _Pairs, rank_at: dict[str, int], services: bool 
 
 
 _NONE: dict = {}  # an instance with no outputs (read-only)
+# Shared by every unit that reads no data set, or uses no service: the
+# problem's lists are read-only once built (reachability.narrow replaces
+# options, it never changes them in place).
+_NO_ITEMS: list[DataItem] = []
+_NO_UNITS: list[int] = []
 
 
 def _reads(
@@ -464,9 +469,10 @@ def build(experiment: Experiment) -> Problem:
     keys = [estimate_keys(pool) for pool in pools]
     limits = sorted({pool.max_time for pool in pools if pool.max_time is not None})
     # What units of one kind share (the pools that fit them, what they pay
-    # per second there), for the common single-node, unshaped unit:
+    # per second there, what they take of a node), for the common
+    # single-node, unshaped unit:
     # computed once per kind, not once per unit.
-    kinds: dict[tuple, tuple[list[int], list[float]]] = {}
+    kinds: dict[tuple, tuple[list[int], list[float], tuple[int, int, int]]] = {}
     speeds = [pool.speed for pool in pools]
     for unit in units:
         service = isinstance(unit, Service)
@@ -475,8 +481,8 @@ def build(experiment: Experiment) -> Problem:
         if not (unit.resources.nodes > 1 or isinstance(unit, StageInstance) and unit.shapes):
             kind = kinds.get(requirements)
             if kind is None:
-                kind = kinds[requirements] = _kind(experiment, unit, pools, copies)
-            fits, money = kind
+                kind = kinds[requirements] = (*_kind(experiment, unit, pools, copies), _per_node(unit.resources))
+            fits, money, needs = kind
             row = [INF] * len(pools)
             if service:
                 for p in fits:
@@ -497,7 +503,7 @@ def build(experiment: Experiment) -> Problem:
             rate.append(money)  # never changed: shared by the units of a kind
             gang.append(None)
             shape_of.append(None)
-            demand.append(_per_node(unit.resources))
+            demand.append(needs)  # shared by the units of a kind, as `money` is
             replicas.append(copies)
             continue
         if requirements not in fitting:
@@ -553,12 +559,13 @@ def build(experiment: Experiment) -> Problem:
         items = _reads(unit, named[v], declared_datasets, outputs)
         reads.append(items)
         # Without declared data sets, no item is one (no pass over the items).
-        datasets.append([d for d in items if d.producer < 0] if declared_datasets else [])
+        datasets.append([d for d in items if d.producer < 0] if declared_datasets else _NO_ITEMS)
         carried: dict[int, int] = {}
         for item in items:
             q = item[1]  # the producer (-1: a data set); [3], the size
             if q >= 0:
-                carried[q] = carried.get(q, 0) + item[3]
+                size = carried.get(q)
+                carried[q] = item[3] if size is None else size + item[3]  # the item's own int: no new one
         into = preds[v]
         for u in sources[v]:
             size = carried.get(u)
@@ -567,7 +574,7 @@ def build(experiment: Experiment) -> Problem:
 
     service_reach = reachability.site_reach(sites)
     # Without services no input is bound to one: no pass over the inputs.
-    used = reachability.uses(units, index) if experiment.services else [[] for _ in units]
+    used = reachability.uses(units, index) if experiment.services else [_NO_UNITS] * len(units)
     unreachable = reachability.narrow(options, used, service_reach, pool_site)
     return Problem(
         experiment=experiment,

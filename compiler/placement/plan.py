@@ -312,14 +312,15 @@ def _notes(problem: Problem, plan_transfers: list[Transfer]) -> list[str]:
     at = {site.name: i for i, site in enumerate(problem.sites)}
     routes = problem.routes
     slow = set()
-    seen = set()  # (source, target, route kind): a few, however many transfers
-    for t in plan_transfers:
-        ends = (t.source_site, t.target_site, t.route.kind)
-        if ends not in seen:
-            seen.add(ends)
-            for a, b in routes.hops(at[t.source_site], at[t.target_site], t.route.kind):
-                if a != b and not routes.linked[a][b]:
-                    slow.add((_end_name(problem, a), _end_name(problem, b)))
+    # A transfer per distinct route object: transfers between the same two
+    # sites share theirs (`transfers`), so a few, however many transfers.
+    by_route = {id(t.route): t for t in plan_transfers}
+    for t in by_route.values():
+        for a, b in routes.hops(at[t.source_site], at[t.target_site], t.route.kind):
+            if a != b and not routes.linked[a][b]:
+                slow.add((_end_name(problem, a), _end_name(problem, b)))
+    relayed = any(t.route.kind == "relay" for t in by_route.values())
+    for t in plan_transfers if relayed else ():
         if t.route.kind == "relay":
             notes.append(
                 f"{t.what.label} goes from {t.source_site} to {t.target_site} through "
