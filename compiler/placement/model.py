@@ -72,9 +72,13 @@ def node_share(unit: Unit, pool: Pool) -> float:
 
 
 class DataItem(NamedTuple):
-    """One piece of data a unit reads: a producer's output or a data set."""
+    """One piece of data a unit reads: a producer's output or a data set.
+    Its first three fields are its key, in place (no tuple per item): items
+    sort by it, and no two items of one unit's reads share it."""
 
-    key: tuple[str, ...]  # ("dataset", name) or ("output", instance, output): cheap to hash
+    of: str  # "dataset" or "output"
+    name: str  # the data set's name, or the producing instance's id
+    output: str  # the output's name; "" for a data set
     producer: int  # unit index, or -1 for a data set
     site: int  # the data set's site; -1 for outputs (the producer's site)
     size: int
@@ -86,13 +90,18 @@ class DataItem(NamedTuple):
     slot: int = -1
 
     @property
+    def key(self) -> tuple[str, ...]:
+        """("dataset", name) or ("output", instance, output)."""
+        return (self.of, self.name) if self.of == "dataset" else (self.of, self.name, self.output)
+
+    @property
     def ref(self) -> DataRef:
         """The key as the IR names it in a Transfer: made when a transfer
         or an error needs it (most items never move; a model per edge was a
         quarter of building the problem)."""
-        if self.key[0] == "dataset":
-            return DatasetRef(dataset=self.key[1])
-        return OutputRef(instance=self.key[1], output=self.key[2])
+        if self.of == "dataset":
+            return DatasetRef(dataset=self.name)
+        return OutputRef(instance=self.name, output=self.output)
 
 
 @dataclass
@@ -397,20 +406,20 @@ def _reads(
     """What the unit reads, by key. `pairs`: its `_named_outputs`. `datasets`
     and `outputs` hold every declared data set's and output's item, shared
     by all their readers (items are immutable)."""
-    items: dict[tuple[str, ...], DataItem] = {}
+    items: dict[int, DataItem] = {}  # by slot: one per key
     if datasets:  # none declared: no input names one, no pass over the inputs
         for inp in unit.inputs:
             if inp.dataset is not None:
                 item = datasets.get(inp.dataset)
                 if item is not None:
-                    items[item[0]] = item
+                    items[item.slot] = item
     for producer, output in pairs:
         item = outputs.get(producer, _NONE).get(output)
         if item is not None:  # None: no such output, nothing placement moves
-            items[item[0]] = item
+            items[item.slot] = item
     if len(items) < 2:
         return list(items.values())
-    return sorted(items.values())  # by key: keys are unique, so no item compares past its key
+    return sorted(items.values())  # by key (the first three fields): unique, so no item compares past it
 
 
 def _output_items(experiment: Experiment, index: dict[str, int]) -> tuple[dict[str, dict[str, DataItem]], int]:
@@ -426,7 +435,7 @@ def _output_items(experiment: Experiment, index: dict[str, int]) -> tuple[dict[s
         producer = index[name]
         mine = found.setdefault(name, {})  # one id twice (the front end rejects it): as one instance
         for o in instance.outputs:
-            mine[o.name] = item(DataItem, (("output", name, o.name), producer, -1, o.size, o.path, o.kind, False, slot))
+            mine[o.name] = item(DataItem, ("output", name, o.name, producer, -1, o.size, o.path, o.kind, False, slot))
             slot += 1
     return found, slot
 
@@ -436,7 +445,7 @@ def _dataset_items(experiment: Experiment, site_at: dict[str, int], first_slot: 
     found = {}
     for slot, d in enumerate(experiment.datasets, first_slot):
         kind = "dir" if d.uri.endswith("/") or "." not in d.uri.rsplit("/", 1)[-1] else "file"
-        found[d.name] = DataItem(("dataset", d.name), -1, site_at[d.site], d.size, d.uri, kind, "://" in d.uri, slot)
+        found[d.name] = DataItem("dataset", d.name, "", -1, site_at[d.site], d.size, d.uri, kind, "://" in d.uri, slot)
     return found
 
 
@@ -562,10 +571,10 @@ def build(experiment: Experiment) -> Problem:
         datasets.append([d for d in items if d.producer < 0] if declared_datasets else _NO_ITEMS)
         carried: dict[int, int] = {}
         for item in items:
-            q = item[1]  # the producer (-1: a data set); [3], the size
+            q = item.producer  # -1: a data set
             if q >= 0:
                 size = carried.get(q)
-                carried[q] = item[3] if size is None else size + item[3]  # the item's own int: no new one
+                carried[q] = item.size if size is None else size + item.size  # the item's own int: no new one
         into = preds[v]
         for u in sources[v]:
             size = carried.get(u)

@@ -100,7 +100,7 @@ def transfers(problem: Problem, schedule: Schedule, placed: _Placed) -> list[Tra
     # depend on nothing else, and the IR models are frozen, so the transfers
     # may share them.
     made_routes: dict[tuple[bool, int, int], Route] = {}
-    refs: dict[tuple[str, ...], DataRef] = {}
+    refs: dict[int, DataRef] = {}  # by the item's slot
     inbound = placed.inbound = [0] * problem.n
     for v, reads in enumerate(problem.reads):
         target = site_of[v]
@@ -114,16 +114,17 @@ def transfers(problem: Problem, schedule: Schedule, placed: _Placed) -> list[Tra
             entry = found.get(where)
             if entry is None:
                 begin = 0.0 if producer < 0 else finish[producer]
-                key = item.key
+                slot, name = item.slot, item.name
                 via = routes.store if item.store and routes.store is not None else routes
                 if producer < 0:
-                    ref = refs.get(key) or refs.setdefault(key, made(DatasetRef, {"kind": "dataset", "dataset": key[1]}))
-                    ident = _transfer_id(site_names[target], "dataset", key[1], None, clean[target])
-                    target_path = f"datasets/{key[1]}"
+                    ref = refs.get(slot) or refs.setdefault(slot, made(DatasetRef, {"kind": "dataset", "dataset": name}))
+                    ident = _transfer_id(site_names[target], "dataset", name, None, clean[target])
+                    target_path = f"datasets/{name}"
                 else:
-                    ref = refs.get(key) or refs.setdefault(
-                        key, made(OutputRef, {"kind": "output", "instance": key[1], "output": key[2]}))
-                    ident = _transfer_id(site_names[target], "output", key[1], key[2], clean[target])
+                    output = item.output
+                    ref = refs.get(slot) or refs.setdefault(
+                        slot, made(OutputRef, {"kind": "output", "instance": name, "output": output}))
+                    ident = _transfer_id(site_names[target], "output", name, output, clean[target])
                     target_path = item.path
                 # In Transfer's field order (trusted.made keeps the dict as given).
                 entry = found[where] = {
