@@ -177,7 +177,9 @@ def mutated(draw) -> str:
         tokens[i], tokens[j] = tokens[j], tokens[i]
     else:
         tokens.insert(i, draw(st.sampled_from([*KEYWORDS, "{", "}", "(", ")", "[", "]", ",", ";", ":", "=",
-                                              ".", "->", "1", "2GB", '"s"', "@", '"open'])))
+                                              ".", "->", "1", "2GB", '"s"', "@", '"open',
+                                              # outside ASCII: digits the terminals' \d takes, a letter none does
+                                              "\u0661", "1\u0660.5", "\u0662GiB", "\u00e9"])))
     return draw(layouts(tokens))
 
 
