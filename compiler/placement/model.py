@@ -17,6 +17,7 @@ from typing import NamedTuple
 from .. import shapes
 from ..fit import shortfalls
 from ..ir import (
+    NO_ITEMS,
     DataRef,
     DatasetRef,
     Estimate,
@@ -391,10 +392,10 @@ def _sources(unit: Unit, pairs: _Pairs, rank_at: dict[str, int], services: bool 
 
 _NONE: dict = {}  # an instance with no outputs (read-only)
 # Shared by every unit that reads no data set, or uses no service: the
-# problem's lists are read-only once built (reachability.narrow replaces
-# options, it never changes them in place).
-_NO_ITEMS: list[DataItem] = []
-_NO_UNITS: list[int] = []
+# IR's empty list that refuses to grow, so no unit can change another's
+# through it (the problem's lists are read-only once built).
+_NO_ITEMS: list[DataItem] = NO_ITEMS
+_NO_UNITS: list[int] = NO_ITEMS
 
 
 def _reads(
