@@ -35,10 +35,6 @@ class Fits:
         ends = self.ends
         return self.starts[0] if len(ends) == 1 and ends[0] == inf else nan
 
-    def free_from(self) -> float:
-        """Where the last stretch that lasts for ever begins; inf if none."""
-        return self.starts[-1] if self.ends and self.ends[-1] == inf else inf
-
 
 class Node:
     __slots__ = ("cpus", "fits", "gpus", "memory", "times")
