@@ -121,33 +121,14 @@ class Node:
         if start >= times[-1] and finish > start and cpus <= 0 and memory <= 0 and gpus <= 0:
             self._take_from_tail(start, finish, cpus, memory, gpus)
             return
-        free_cpus, free_memory, free_gpus = self.cpus, self.memory, self.gpus
-        # The steps starting at `start` and at `finish`, split off where
-        # none does (`_split`, inline: most reservations end past the last
-        # step, where the split is an append).
-        first = bisect_right(times, start) - 1
-        if times[first] != start:
-            first += 1
-            times.insert(first, start)
-            free_cpus.insert(first, free_cpus[first - 1])
-            free_memory.insert(first, free_memory[first - 1])
-            free_gpus.insert(first, free_gpus[first - 1])
-        if finish > times[-1]:
-            if finish < inf:
-                times.append(finish)
-                free_cpus.append(free_cpus[-1])
-                free_memory.append(free_memory[-1])
-                free_gpus.append(free_gpus[-1])
-                stop = len(times) - 1
-            else:
-                stop = len(times)
-        else:
-            stop = self._split(finish)
+        first = self._split(start)
+        stop = self._split(finish) if finish < inf else len(times)
         if first >= stop:
             return
         if len(self.fits) == 1 and cpus <= 0 and memory <= 0 and gpus <= 0:
             self._take_one_demand(first, stop, start, finish, cpus, memory, gpus)
             return
+        free_cpus, free_memory, free_gpus = self.cpus, self.memory, self.gpus
         for i in range(first, stop):
             free_cpus[i] += cpus
             free_memory[i] += memory
@@ -186,13 +167,13 @@ class Node:
             left_memory = free_memory[i] = free_memory[i] + memory
             left_gpus = free_gpus[i] = free_gpus[i] + gpus
             ok = left_cpus >= c and left_memory >= m and left_gpus >= g
-            if ok and not inside:
-                starts.append(times[i])
-            elif inside and not ok:
-                ends.append(times[i])
+            if ok:
+                if not inside:
+                    starts.append(times[i])
+            else:
                 everywhere = False
-            elif not ok:
-                everywhere = False
+                if inside:
+                    ends.append(times[i])
             inside = ok
         if everywhere:
             return  # it still fits all of [start, finish), so it fitted before: unchanged

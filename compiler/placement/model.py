@@ -373,7 +373,7 @@ def _named_outputs(unit: Unit) -> _Pairs:
     return list(chain.from_iterable(map(_OUTPUTS, unit.inputs))) if unit.inputs else ()
 
 
-def _sources(unit: Unit, pairs: _Pairs, rank_at: dict[str, int], services: bool = True) -> list[int]:
+def _sources(unit: Unit, pairs: _Pairs, rank_at: dict[str, int], services: bool) -> list[int]:
     """The units this one waits for, as their values in `rank_at`, ascending;
     names `rank_at` lacks are left out. `pairs`: its `_named_outputs`.
     `services`: whether the experiment has any (without, no input is bound
@@ -391,11 +391,6 @@ def _sources(unit: Unit, pairs: _Pairs, rank_at: dict[str, int], services: bool 
 
 
 _NONE: dict = {}  # an instance with no outputs (read-only)
-# Shared by every unit that reads no data set, or uses no service: the
-# IR's empty list that refuses to grow, so no unit can change another's
-# through it (the problem's lists are read-only once built).
-_NO_ITEMS: list[DataItem] = NO_ITEMS
-_NO_UNITS: list[int] = NO_ITEMS
 
 
 def _reads(
@@ -569,7 +564,9 @@ def build(experiment: Experiment) -> Problem:
         items = _reads(unit, named[v], declared_datasets, outputs)
         reads.append(items)
         # Without declared data sets, no item is one (no pass over the items).
-        datasets.append([d for d in items if d.producer < 0] if declared_datasets else _NO_ITEMS)
+        # NO_ITEMS: the IR's shared empty list, which refuses to grow, so no
+        # unit can change another's through it.
+        datasets.append([d for d in items if d.producer < 0] if declared_datasets else NO_ITEMS)
         carried: dict[int, int] = {}
         for item in items:
             q = item.producer  # -1: a data set
@@ -584,7 +581,7 @@ def build(experiment: Experiment) -> Problem:
 
     service_reach = reachability.site_reach(sites)
     # Without services no input is bound to one: no pass over the inputs.
-    used = reachability.uses(units, index) if experiment.services else [_NO_UNITS] * len(units)
+    used = reachability.uses(units, index) if experiment.services else [NO_ITEMS] * len(units)
     unreachable = reachability.narrow(options, used, service_reach, pool_site)
     return Problem(
         experiment=experiment,

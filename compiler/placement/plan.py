@@ -320,14 +320,14 @@ def _notes(problem: Problem, plan_transfers: list[Transfer]) -> list[str]:
         for a, b in routes.hops(at[t.source_site], at[t.target_site], t.route.kind):
             if a != b and not routes.linked[a][b]:
                 slow.add((_end_name(problem, a), _end_name(problem, b)))
-    relayed = any(t.route.kind == "relay" for t in by_route.values())
-    for t in plan_transfers if relayed else ():
-        if t.route.kind == "relay":
-            notes.append(
-                f"{t.what.label} goes from {t.source_site} to {t.target_site} through "
-                f"{_end_name(problem, routes.workflow)}: neither end reaches the other; "
-                "streamed over both links, at the pace of the slower"
-            )
+    if any(t.route.kind == "relay" for t in by_route.values()):  # else no pass over the transfers
+        for t in plan_transfers:
+            if t.route.kind == "relay":
+                notes.append(
+                    f"{t.what.label} goes from {t.source_site} to {t.target_site} through "
+                    f"{_end_name(problem, routes.workflow)}: neither end reaches the other; "
+                    "streamed over both links, at the pace of the slower"
+                )
     for source, target in sorted(slow):
         notes.append(
             f"no link from {source} to {target}: assumed {NO_LINK_BANDWIDTH * 8 / 1e6:g} Mbit/s "
