@@ -9,7 +9,8 @@ from __future__ import annotations
 import heapq
 import math
 from dataclasses import dataclass, field
-from itertools import chain
+from collections.abc import Iterator
+from itertools import chain, repeat
 from operator import attrgetter
 from typing import NamedTuple
 
@@ -34,6 +35,7 @@ from . import reachability
 
 Unit = StageInstance | Service
 INF = math.inf
+NO_DATA = -1  # in pred_bytes: the edge orders, nothing moves
 GB = 1e9
 
 # Two sites with no declared path between them still exchange data (through
@@ -157,8 +159,16 @@ class Problem:
     shape: list[list[int | None] | None]  # per pool, the shape a shaped stage runs in there
     replicas: list[int]
     rate: list[list[float]]  # money per second of running on a pool
-    preds: list[list[tuple[int, int, bool]]]  # (producer, bytes, carries data)
-    succs: list[list[tuple[int, int, bool]]]
+    # The graph as flat lists of ints (no tuple per edge: five passes read
+    # them, and at 20,000 tasks they were 243,000 objects to make and free):
+    # preds[v], the units v waits for, in name order; pred_bytes[v], aligned,
+    # the bytes each sends it, NO_DATA where it only orders (an `after`,
+    # a service, an output placement does not move); succs[u], the units
+    # waiting for u, in no particular order (the passes that walk the graph
+    # backwards push along preds, so no pass needs the bytes this way).
+    preds: list[list[int]]
+    pred_bytes: list[list[int]]
+    succs: list[list[int]]
     reads: list[list[DataItem]]
     datasets: list[list[DataItem]]  # the data sets among `reads`
     routes: Routes
@@ -180,6 +190,12 @@ class Problem:
     @property
     def n(self) -> int:
         return len(self.units)
+
+    def edges_into(self, v: int) -> Iterator[tuple[int, int, bool]]:
+        """(producer, bytes, carries data) per unit v waits for, for the
+        code off the hot paths; an edge that carries nothing has 0 bytes."""
+        for q, size in zip(self.preds[v], self.pred_bytes[v]):
+            yield (q, size, True) if size != NO_DATA else (q, 0, False)
 
 
 def _links(experiment: Experiment, sites: list[Site], workflow: int) -> tuple[list[list[float]], ...]:
@@ -239,14 +255,15 @@ def _routes(experiment: Experiment, sites: list[Site], store: bool = False) -> R
     return routes
 
 
-def _order(experiment: Experiment) -> tuple[list[Unit], list[list[int]], list[_Pairs]]:
+def _order(experiment: Experiment) -> tuple[list[Unit], list[list[int]], list[_Pairs], list[list[int]]]:
     """Topological, ties by name (the order of Plan.assignments): Kahn's
     algorithm taking the smallest ready name first. Also each unit's
     sources (`_sources`) as indices in that order, still sorted by name
     (the order of `Problem.preds`), and the (producer, output) pairs its
     inputs name (`_named_outputs`, for `_reads`: the inputs are walked once,
-    not once per pass); a unit naming itself keeps that edge, as the front
-    end never lets one through."""
+    not once per pass), and the units waiting for each (`Problem.succs`,
+    in the order Kahn's algorithm releases them); a unit naming itself keeps
+    that edge, as the front end never lets one through."""
     declared: list[Unit] = [*experiment.instances, *experiment.services]
     by_name = {_name(u): u for u in declared}
     # Every unit by its name's place in sorted order (its rank): the heap
@@ -287,7 +304,8 @@ def _order(experiment: Experiment) -> tuple[list[Unit], list[list[int]], list[_P
     for k, r in enumerate(order):
         position[r] = k
     at = position.__getitem__
-    return [units[r] for r in order], [list(map(at, sources[r])) for r in order], [named[r] for r in order]
+    return ([units[r] for r in order], [list(map(at, sources[r])) for r in order], [named[r] for r in order],
+            [list(map(at, after[r])) for r in order])
 
 
 def _preferred_first(unit: Unit, pools: list[Pool], allowed: list[int]) -> list[int]:
@@ -456,7 +474,7 @@ def never_done(problem: Problem, u: int) -> list[Pool]:
 
 
 def build(experiment: Experiment) -> Problem:
-    units, sources, named = _order(experiment)
+    units, sources, named, succs = _order(experiment)
     names = [_name(u) for u in units]
     index = {name: i for i, name in enumerate(names)}
     sites = list(experiment.sites)
@@ -555,8 +573,7 @@ def build(experiment: Experiment) -> Problem:
             demand.append(_per_node(unit.resources))
         replicas.append(copies)
 
-    preds: list[list[tuple[int, int, bool]]] = [[] for _ in units]
-    succs: list[list[tuple[int, int, bool]]] = [[] for _ in units]
+    pred_bytes: list[list[int]] = []
     reads, datasets = [], []
     outputs, slots = _output_items(experiment, index)
     declared_datasets = _dataset_items(experiment, site_at, slots)
@@ -573,11 +590,8 @@ def build(experiment: Experiment) -> Problem:
             if q >= 0:
                 size = carried.get(q)
                 carried[q] = item.size if size is None else size + item.size  # the item's own int: no new one
-        into = preds[v]
-        for u in sources[v]:
-            size = carried.get(u)
-            into.append((u, 0, False) if size is None else (u, size, True))
-            succs[u].append((v, 0, False) if size is None else (v, size, True))
+        mine = sources[v]  # preds[v]
+        pred_bytes.append(list(map(carried.get, mine, repeat(NO_DATA))) if carried else [NO_DATA] * len(mine))
 
     service_reach = reachability.site_reach(sites)
     # Without services no input is bound to one: no pass over the inputs.
@@ -599,7 +613,8 @@ def build(experiment: Experiment) -> Problem:
         shape=shape_of,
         replicas=replicas,
         rate=rate,
-        preds=preds,
+        preds=sources,
+        pred_bytes=pred_bytes,
         succs=succs,
         reads=reads,
         datasets=datasets,

@@ -47,35 +47,38 @@ def fastest_runtime(problem: Problem) -> list[float]:
 
 
 def upward_rank(problem: Problem) -> list[float]:
-    """HEFT: mean run time plus the longest mean-cost path to an exit."""
+    """HEFT: mean run time plus the longest mean-cost path to an exit.
+    Each unit, once its rank is known (its successors come later in the
+    order), pushes what it offers to its predecessors' tails: the graph
+    is read along `preds`, and the max over an edge set is the same float
+    in any order."""
     mean_lat, mean_inv = _mean_link(problem)
     weight = mean_runtime(problem)
     rank = [0.0] * problem.n
-    succs = problem.succs
-    for u in reversed(range(problem.n)):
-        tail = 0.0
-        for v, size, carries in succs[u]:
-            t = (mean_lat + size * mean_inv + rank[v]) if carries else 0.0 + rank[v]
-            if t > tail:  # max(tail, t), without the call: the same float
-                tail = t
-        rank[u] = weight[u] + tail
+    tail = [0.0] * problem.n
+    preds, sizes = problem.preds, problem.pred_bytes
+    for v in reversed(range(problem.n)):
+        mine = rank[v] = weight[v] + tail[v]
+        for q, size in zip(preds[v], sizes[v]):
+            t = (mean_lat + size * mean_inv + mine) if size >= 0 else 0.0 + mine  # size < 0: NO_DATA
+            if t > tail[q]:  # max(tail, t), without the call: the same float
+                tail[q] = t
     return rank
 
 
 def remaining_path(problem: Problem) -> list[float]:
     """Per unit, the longest chain of fastest run times after it (itself
     excluded, transfers ignored): a unit finishing later than deadline minus
-    this makes the deadline impossible."""
+    this makes the deadline impossible. Pushed along `preds`, as
+    `upward_rank` is."""
     fastest = fastest_runtime(problem)
-    after = [0.0] * problem.n
-    succs = problem.succs
-    for u in reversed(range(problem.n)):
-        longest = 0.0  # run times are never negative: max(..., default=0.0)
-        for v, _, _ in succs[u]:
-            t = fastest[v] + after[v]
-            if t > longest:
-                longest = t
-        after[u] = longest
+    after = [0.0] * problem.n  # run times are never negative: max(..., default=0.0)
+    preds = problem.preds
+    for v in reversed(range(problem.n)):
+        t = fastest[v] + after[v]
+        for q in preds[v]:
+            if t > after[q]:
+                after[q] = t
     return after
 
 
@@ -107,19 +110,26 @@ def optimistic_cost_table(problem: Problem) -> list[list[float]]:
     least_all = [inf] * problem.n
     sites = range(m)
     others = range(1, m)
-    for u in reversed(range(problem.n)):
-        row = per_site[u]
-        for v, size, carries in problem.succs[u]:
-            if not carries:
-                # Nothing moves: every pool of u sees the successor's best
-                # pool alike.
-                best = least_all[v]
+    # Each unit, once its row is complete (its successors come later in the
+    # order), pushes what it offers to its predecessors' rows (`upward_rank`).
+    preds, sent = problem.preds, problem.pred_bytes
+    for v in reversed(range(problem.n)):
+        times, mins = runtime[v], least[v]
+        row = per_site[v]
+        for p in options[v]:
+            base = row[site_of[p]] + times[p]
+            if base < mins[site_of[p]]:
+                mins[site_of[p]] = base
+        anywhere = least_all[v] = min(mins, default=inf)
+        for q, size in zip(preds[v], sent[v]):
+            into = per_site[q]
+            if size < 0:  # NO_DATA
+                # Nothing moves: every pool of q sees v's best pool alike.
                 for j in sites:
-                    if best > row[j]:
-                        row[j] = best
+                    if anywhere > into[j]:
+                        into[j] = anywhere
                 continue
             z = float(size)
-            mins = least[v]
             for j in sites:
                 lat_j, inv_j = lat_rows[j], inv_rows[j]
                 # min() over the sites, inline (no list, no call per edge
@@ -129,14 +139,8 @@ def optimistic_cost_table(problem: Problem) -> list[list[float]]:
                     x = mins[t] + 1.0 * lat_j[t] + z * inv_j[t]
                     if x < best:
                         best = x
-                if best > row[j]:
-                    row[j] = best
-        times, mine = runtime[u], least[u]
-        for p in options[u]:
-            base = row[site_of[p]] + times[p]
-            if base < mine[site_of[p]]:
-                mine[site_of[p]] = base
-        least_all[u] = min(mine, default=inf)
+                if best > into[j]:
+                    into[j] = best
     return [[row[j] for j in site_of] for row in per_site]
 
 
@@ -178,7 +182,7 @@ def lower_bound(problem: Problem) -> float:
     preds = problem.preds
     for u in range(problem.n):
         longest = 0.0  # paths are never negative: max(..., default=0.0)
-        for q, _, _ in preds[u]:
+        for q in preds[u]:
             if path[q] > longest:
                 longest = path[q]
         path[u] = fastest[u] + longest
