@@ -25,8 +25,8 @@ def transfer_id(site: str, what: DataRef) -> str:
     coincide (the output `dataset.coco` and the data set `coco`), the hash
     keeps the ids apart."""
     if isinstance(what, DatasetRef):
-        return _transfer_id(site, what.kind, what.dataset, None)
-    return _transfer_id(site, what.kind, what.instance, what.output)
+        return _transfer_id(_site_parts(site), what.dataset, None)
+    return _transfer_id(_site_parts(site), what.instance, what.output)
 
 
 # A run of characters an identifier cannot hold; "__" between the site and
@@ -52,22 +52,30 @@ def _clean(text: str) -> str:
     return _NOT_WORD.sub("_", text)
 
 
-def _transfer_id(site: str, kind: str, first: str, second: str | None, clean_site: str | None = None) -> str:
-    """transfer_id from the reference's parts (a data set: `second` None),
-    without building the reference. The hash is over the JSON the IR model
-    dumps to, `[site, {fields, sorted}]`, written out directly: the same
-    bytes as json.dumps(sort_keys=True, ensure_ascii=False), so ids never
-    change."""
-    if clean_site is None:
-        clean_site = _clean(site)
+def _site_parts(site: str) -> tuple[str, str]:
+    """What a transfer id takes from its target site, made once per site:
+    the start of its readable part and of the JSON its hash is over."""
+    return f"to_{_clean(site)}__", f"[{_quote(site)}, {{"
+
+
+def _transfer_id(site_parts: tuple[str, str], first: str, second: str | None) -> str:
+    """transfer_id from the site's parts (`_site_parts`) and the reference's
+    (a data set: `second` None), without building the reference. The hash
+    is over the JSON the IR model dumps to, `[site, {fields, sorted}]`,
+    written out directly: the same bytes as json.dumps(sort_keys=True,
+    ensure_ascii=False), so ids never change. The readable part starts
+    with "to_", so stripping "_" from both ends strips the right one."""
+    readable_start, exact_start = site_parts
     quote = _quote
     if second is None:
-        readable = f"to_{clean_site}__{_clean(f'{kind}:{first}')}".strip("_")
-        exact = f'[{quote(site)}, {{"dataset": {quote(first)}, "kind": {quote(kind)}}}]'
+        readable = f"{readable_start}{_clean(f'dataset:{first}')}".rstrip("_")
+        exact = f'{exact_start}"dataset": {quote(first)}, "kind": "dataset"}}]'
     else:
-        readable = f"to_{clean_site}__{_clean(f'{first}:{second}')}".strip("_")
-        exact = f'[{quote(site)}, {{"instance": {quote(first)}, "kind": {quote(kind)}, "output": {quote(second)}}}]'
-    return f"{readable[:80]}_{sha256(exact.encode()).hexdigest()[:6]}"
+        readable = f"{readable_start}{_clean(f'{first}:{second}')}".rstrip("_")
+        exact = f'{exact_start}"instance": {quote(first)}, "kind": "output", "output": {quote(second)}}}]'
+    # The first three bytes of the digest in hex: its hexdigest's first six
+    # characters, without writing out the other 58.
+    return f"{readable[:80]}_{sha256(exact.encode()).digest()[:3].hex()}"
 
 
 _ID = itemgetter("id")
@@ -93,13 +101,13 @@ def transfers(problem: Problem, schedule: Schedule, placed: _Placed) -> list[Tra
     routes = problem.routes
     finish, names, site_of = schedule.finish, problem.names, placed.site_of
     site_names = [site.name for site in problem.sites]
-    clean = [_clean(name) for name in site_names]
+    id_parts = [_site_parts(name) for name in site_names]
     k = len(site_names)
     found: dict[int, dict] = {}  # by the item's slot and the target site, as one int
     # One Route per (store, source, target) and one reference per data: they
     # depend on nothing else, and the IR models are frozen, so the transfers
-    # may share them.
-    made_routes: dict[tuple[bool, int, int], Route] = {}
+    # may share them. Routes by (store, source, target) as one int.
+    made_routes: list[Route | None] = [None] * (2 * k * k)
     refs: dict[int, DataRef] = {}  # by the item's slot
     inbound = placed.inbound = [0] * problem.n
     for v, reads in enumerate(problem.reads):
@@ -118,14 +126,15 @@ def transfers(problem: Problem, schedule: Schedule, placed: _Placed) -> list[Tra
                 via = routes.store if item.store and routes.store is not None else routes
                 if producer < 0:
                     ref = refs.get(slot) or refs.setdefault(slot, made(DatasetRef, {"kind": "dataset", "dataset": name}))
-                    ident = _transfer_id(site_names[target], "dataset", name, None, clean[target])
+                    ident = _transfer_id(id_parts[target], name, None)
                     target_path = f"datasets/{name}"
                 else:
                     output = item.output
                     ref = refs.get(slot) or refs.setdefault(
                         slot, made(OutputRef, {"kind": "output", "instance": name, "output": output}))
-                    ident = _transfer_id(site_names[target], "output", name, output, clean[target])
+                    ident = _transfer_id(id_parts[target], name, output)
                     target_path = item.path
+                route_at = (k * source + target) * 2 + item.store
                 # In Transfer's field order (trusted.made keeps the dict as given).
                 entry = found[where] = {
                     "id": ident,
@@ -134,8 +143,7 @@ def transfers(problem: Problem, schedule: Schedule, placed: _Placed) -> list[Tra
                     "what": ref,
                     "path": item.path,
                     "target_path": target_path,
-                    "route": made_routes.get((item.store, source, target))
-                    or _route(problem, item, source, target, made_routes),
+                    "route": made_routes[route_at] or _route(problem, item, source, target, made_routes, route_at),
                     "size": item.size,
                     "kind": item.kind,
                     "consumers": [],
@@ -150,12 +158,11 @@ def transfers(problem: Problem, schedule: Schedule, placed: _Placed) -> list[Tra
     return [made(Transfer, entry) for entry in sorted(found.values(), key=_ID)]
 
 
-def _route(problem: Problem, item: DataItem, source: int, target: int,
-           made: dict[tuple[bool, int, int], Route]) -> Route:
+def _route(problem: Problem, item: DataItem, source: int, target: int, made: list[Route | None], at: int) -> Route:
     kind = problem.routes.of(item).kind[source][target]
     if kind == reach.NO_ROUTE:
         raise PlacementError([no_route(problem.experiment, item.ref, problem.sites[source], problem.sites[target])])
-    found = made[(item.store, source, target)] = reach.make_route(kind, problem.sites[source], problem.sites[target])
+    found = made[at] = reach.make_route(kind, problem.sites[source], problem.sites[target])
     return found
 
 
