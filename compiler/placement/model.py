@@ -164,7 +164,7 @@ class Problem:
     # preds[v], the units v waits for, in name order; pred_bytes[v], aligned,
     # the bytes each sends it, NO_DATA where it only orders (an `after`,
     # a service, an output placement does not move); succs[u], the units
-    # waiting for u, in no particular order (the passes that walk the graph
+    # waiting for u, in name order (the passes that walk the graph
     # backwards push along preds, so no pass needs the bytes this way).
     preds: list[list[int]]
     pred_bytes: list[list[int]]
@@ -255,15 +255,27 @@ def _routes(experiment: Experiment, sites: list[Site], store: bool = False) -> R
     return routes
 
 
-def _order(experiment: Experiment) -> tuple[list[Unit], list[list[int]], list[_Pairs], list[list[int]]]:
+_Pairs = list[tuple[str, str]] | tuple[()]  # (producer, output) pairs, as the IR's inputs hold them
+
+
+class _Ordered(NamedTuple):
+    """The units in the problem's order and what `_order` learnt on the way,
+    by unit index."""
+
+    units: list[Unit]
+    names: list[str]
+    sources: list[list[int]]  # the units each waits for, in name order (`Problem.preds`)
+    named: list[_Pairs]  # the (producer, output) pairs its inputs name (`_named_outputs`)
+    succs: list[list[int]]  # the units waiting for each, in name order (`Problem.succs`)
+
+
+def _order(experiment: Experiment) -> _Ordered:
     """Topological, ties by name (the order of Plan.assignments): Kahn's
     algorithm taking the smallest ready name first. Also each unit's
-    sources (`_sources`) as indices in that order, still sorted by name
-    (the order of `Problem.preds`), and the (producer, output) pairs its
-    inputs name (`_named_outputs`, for `_reads`: the inputs are walked once,
-    not once per pass), and the units waiting for each (`Problem.succs`,
-    in the order Kahn's algorithm releases them); a unit naming itself keeps
-    that edge, as the front end never lets one through."""
+    sources (`_sources`) and the units waiting for it, as indices in that
+    order, and the (producer, output) pairs its inputs name (for `_reads`:
+    the inputs are walked once, not once per pass); a unit naming itself
+    keeps that edge, as the front end never lets one through."""
     declared: list[Unit] = [*experiment.instances, *experiment.services]
     by_name = {_name(u): u for u in declared}
     # Every unit by its name's place in sorted order (its rank): the heap
@@ -304,8 +316,8 @@ def _order(experiment: Experiment) -> tuple[list[Unit], list[list[int]], list[_P
     for k, r in enumerate(order):
         position[r] = k
     at = position.__getitem__
-    return ([units[r] for r in order], [list(map(at, sources[r])) for r in order], [named[r] for r in order],
-            [list(map(at, after[r])) for r in order])
+    return _Ordered([units[r] for r in order], [names[r] for r in order], [list(map(at, sources[r])) for r in order],
+                    [named[r] for r in order], [list(map(at, after[r])) for r in order])
 
 
 def _preferred_first(unit: Unit, pools: list[Pool], allowed: list[int]) -> list[int]:
@@ -381,7 +393,6 @@ def _name(unit: Unit) -> str:
     return unit.name if isinstance(unit, Service) else unit.id
 
 
-_Pairs = list[tuple[str, str]] | tuple[()]
 _OUTPUTS = attrgetter("outputs")
 
 
@@ -474,8 +485,7 @@ def never_done(problem: Problem, u: int) -> list[Pool]:
 
 
 def build(experiment: Experiment) -> Problem:
-    units, sources, named, succs = _order(experiment)
-    names = [_name(u) for u in units]
+    units, names, sources, named, succs = _order(experiment)
     index = {name: i for i, name in enumerate(names)}
     sites = list(experiment.sites)
     site_at = {s.name: i for i, s in enumerate(sites)}

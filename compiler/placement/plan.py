@@ -71,7 +71,12 @@ def _transfer_id(site_parts: tuple[str, str], first: str, second: str | None) ->
         readable = f"{readable_start}{_clean(f'dataset:{first}')}".rstrip("_")
         exact = f'{exact_start}"dataset": {quote(first)}, "kind": "dataset"}}]'
     else:
-        readable = f"{readable_start}{_clean(f'{first}:{second}')}".rstrip("_")
+        # Two ASCII identifiers (most names) are clean already: the colon
+        # between them is the one character to replace.
+        if first.isascii() and second.isascii() and first.isidentifier() and second.isidentifier():
+            readable = f"{readable_start}{first}_{second}".rstrip("_")
+        else:
+            readable = f"{readable_start}{_clean(f'{first}:{second}')}".rstrip("_")
         exact = f'{exact_start}"instance": {quote(first)}, "kind": "output", "output": {quote(second)}}}]'
     # The first three bytes of the digest in hex: its hexdigest's first six
     # characters, without writing out the other 58.
@@ -83,21 +88,27 @@ _ID = itemgetter("id")
 
 class _Placed:
     """What the reasons and the transfers read of the plan, looked up once:
-    each pool's id and each unit's site; and, once `transfers` has counted
-    them, the bytes each unit reads from other sites (`inbound`)."""
+    each pool's id and each unit's site; and what `transfers` counts on its
+    way: the bytes each unit reads from other sites (`inbound`), the bytes
+    all transfers move (`moved`), and the routes they take, once each, with
+    their source and target sites (`routes`: the notes read these, not
+    every transfer)."""
 
-    __slots__ = ("inbound", "pool_ids", "site_of")
+    __slots__ = ("inbound", "moved", "pool_ids", "routes", "site_of")
 
     def __init__(self, problem: Problem, schedule: Schedule) -> None:
         self.pool_ids = [pool.id for pool in problem.pools]
         self.site_of = [problem.pool_site[p] for p in schedule.pool]
         self.inbound: list[int] = []
+        self.moved = 0
+        self.routes: list[tuple[int, int, Route]] = []
 
 
 def transfers(problem: Problem, schedule: Schedule, placed: _Placed) -> list[Transfer]:
     """One transfer per (data, target site), however many consumers read it
     there. Counts, into `placed.inbound`, the bytes each unit reads from
-    other sites (its reason says when it was placed despite them)."""
+    other sites (its reason says when it was placed despite them), and
+    fills `placed.moved` and `placed.routes`."""
     routes = problem.routes
     finish, names, site_of = schedule.finish, problem.names, placed.site_of
     site_names = [site.name for site in problem.sites]
@@ -110,14 +121,16 @@ def transfers(problem: Problem, schedule: Schedule, placed: _Placed) -> list[Tra
     made_routes: list[Route | None] = [None] * (2 * k * k)
     refs: dict[int, DataRef] = {}  # by the item's slot
     inbound = placed.inbound = [0] * problem.n
+    moved = 0
     for v, reads in enumerate(problem.reads):
         target = site_of[v]
+        elsewhere = 0  # bytes v reads from other sites
         for item in reads:
             producer = item.producer
             source = item.site if producer < 0 else site_of[producer]
             if source == target:
                 continue
-            inbound[v] += item.size
+            elsewhere += item.size
             where = item.slot * k + target
             entry = found.get(where)
             if entry is None:
@@ -135,6 +148,7 @@ def transfers(problem: Problem, schedule: Schedule, placed: _Placed) -> list[Tra
                     ident = _transfer_id(id_parts[target], name, output)
                     target_path = item.path
                 route_at = (k * source + target) * 2 + item.store
+                moved += item.size
                 # In Transfer's field order (trusted.made keeps the dict as given).
                 entry = found[where] = {
                     "id": ident,
@@ -153,6 +167,10 @@ def transfers(problem: Problem, schedule: Schedule, placed: _Placed) -> list[Tra
                     "cost": item.size * via.egress[source][target],
                 }
             entry["consumers"].append(names[v])
+        if elsewhere:
+            inbound[v] = elsewhere
+    placed.moved = moved
+    placed.routes = [(at // 2 // k, at // 2 % k, route) for at, route in enumerate(made_routes) if route is not None]
     # Built from checked values: no validation (a hot spot at tens of
     # thousands of objects), as for the assignments below.
     return [made(Transfer, entry) for entry in sorted(found.values(), key=_ID)]
@@ -293,7 +311,7 @@ def _choice(problem: Problem, objective: Objective, schedule: Schedule, v: int, 
     return f"{restriction}; {text}" if restriction else text
 
 
-def _notes(problem: Problem, plan_transfers: list[Transfer]) -> list[str]:
+def _notes(problem: Problem, plan_transfers: list[Transfer], placed: _Placed) -> list[str]:
     notes = []
     guessed: set[str] = set()
     for service, unit in zip(problem.is_service, problem.units):
@@ -317,17 +335,15 @@ def _notes(problem: Problem, plan_transfers: list[Transfer]) -> list[str]:
                 f"warning: `{problem.names[v]}` is expected to run longer than its time limit "
                 f"({human_duration(unit.resources.time)}) on every pool it may use: raise `time` or it will be killed"
             )
-    at = {site.name: i for i, site in enumerate(problem.sites)}
     routes = problem.routes
     slow = set()
-    # A transfer per distinct route object: transfers between the same two
-    # sites share theirs (`transfers`), so a few, however many transfers.
-    by_route = {id(t.route): t for t in plan_transfers}
-    for t in by_route.values():
-        for a, b in routes.hops(at[t.source_site], at[t.target_site], t.route.kind):
+    # Per route the transfers take (they share one per store, source and
+    # target: a few, however many transfers).
+    for source, target, route in placed.routes:
+        for a, b in routes.hops(source, target, route.kind):
             if a != b and not routes.linked[a][b]:
                 slow.add((_end_name(problem, a), _end_name(problem, b)))
-    if any(t.route.kind == "relay" for t in by_route.values()):  # else no pass over the transfers
+    if any(route.kind == "relay" for _, _, route in placed.routes):  # else no pass over the transfers
         for t in plan_transfers:
             if t.route.kind == "relay":
                 notes.append(
@@ -391,8 +407,8 @@ def to_plan(problem: Problem, objective: Objective, schedule: Schedule, bound: f
         transfers=moved,
         makespan=schedule.makespan,
         cost=schedule.cost,
-        egress_bytes=sum(t.size for t in moved),
+        egress_bytes=placed.moved,
         lower_bound=bound,
         algorithm=schedule.algorithm,
-        notes=_notes(problem, moved) + extra_notes,
+        notes=_notes(problem, moved, placed) + extra_notes,
     )
