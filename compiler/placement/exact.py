@@ -97,7 +97,7 @@ def _ancestors(problem: Problem) -> list[int]:
     """Bit sets: bit q of ancestors[u] when q must finish before u starts."""
     anc = [0] * problem.n
     for u in range(problem.n):
-        for q in problem.preds[u]:
+        for q, _, _ in problem.preds[u]:
             anc[u] |= anc[q] | (1 << q)
     return anc
 
@@ -111,8 +111,8 @@ def _horizon(problem: Problem) -> float:
     total = 0.0
     for u in range(problem.n):
         total += max((problem.runtime[u][p] for p in problem.options[u]), default=0.0)
-        for size in problem.pred_bytes[u]:
-            total += worst_move * max(size, 1)  # NO_DATA too: an edge costs at least a byte's move
+        for _, size, _ in problem.preds[u]:
+            total += worst_move * max(size, 1)
         for item in problem.datasets[u]:
             total += worst_move * max(item.size, 1)
     return total
@@ -168,7 +168,7 @@ def solve(
         m.row(_add({makespan: 1.0, start[u]: -1.0}, duration[u], -1.0), 0)
 
     for v in range(n):
-        for q, size, carries in problem.edges_into(v):
+        for q, size, carries in problem.preds[v]:
             m.row(_add({start[v]: 1.0, start[q]: -1.0}, duration[q], -1.0), 0)
             if not carries:
                 continue

@@ -89,27 +89,26 @@ _ID = itemgetter("id")
 class _Placed:
     """What the reasons and the transfers read of the plan, looked up once:
     each pool's id and each unit's site; and what `transfers` counts on its
-    way: for each unit that reads bytes from other sites, the bytes it reads
-    from each site, its own included (`read_from`; None for the others: a
-    reason weighs what it moves against what it would move on the rival's
-    site), the bytes all transfers move (`moved`), and the routes they take,
-    once each, with their source and target sites (`routes`: the notes read
-    these, not every transfer)."""
+    way: the bytes each unit reads from other sites (`inbound`), the bytes
+    all transfers move (`moved`), and the routes they take, once each, with
+    their source and target sites (`routes`: the notes read these, not
+    every transfer)."""
 
-    __slots__ = ("moved", "pool_ids", "read_from", "routes", "site_of")
+    __slots__ = ("inbound", "moved", "pool_ids", "routes", "site_of")
 
     def __init__(self, problem: Problem, schedule: Schedule) -> None:
         self.pool_ids = [pool.id for pool in problem.pools]
         self.site_of = [problem.pool_site[p] for p in schedule.pool]
-        self.read_from: list[list[int] | None] = []
+        self.inbound: list[int] = []
         self.moved = 0
         self.routes: list[tuple[int, int, Route]] = []
 
 
 def transfers(problem: Problem, schedule: Schedule, placed: _Placed) -> list[Transfer]:
     """One transfer per (data, target site), however many consumers read it
-    there. Fills `placed.read_from` (a reason says when its unit was placed
-    despite what it moves), `placed.moved` and `placed.routes`."""
+    there. Counts, into `placed.inbound`, the bytes each unit reads from
+    other sites (its reason says when it was placed despite them), and
+    fills `placed.moved` and `placed.routes`."""
     routes = problem.routes
     finish, names, site_of = schedule.finish, problem.names, placed.site_of
     site_names = [site.name for site in problem.sites]
@@ -121,19 +120,17 @@ def transfers(problem: Problem, schedule: Schedule, placed: _Placed) -> list[Tra
     # may share them. Routes by (store, source, target) as one int.
     made_routes: list[Route | None] = [None] * (2 * k * k)
     refs: dict[int, DataRef] = {}  # by the item's slot
-    read_from = placed.read_from = [None] * problem.n
+    inbound = placed.inbound = [0] * problem.n
     moved = 0
     for v, reads in enumerate(problem.reads):
-        if not reads:
-            continue
         target = site_of[v]
-        by_site = [0] * k  # the bytes v reads from each site
+        elsewhere = 0  # bytes v reads from other sites
         for item in reads:
             producer = item.producer
             source = item.site if producer < 0 else site_of[producer]
-            by_site[source] += item.size
             if source == target:
                 continue
+            elsewhere += item.size
             where = item.slot * k + target
             entry = found.get(where)
             if entry is None:
@@ -170,8 +167,8 @@ def transfers(problem: Problem, schedule: Schedule, placed: _Placed) -> list[Tra
                     "cost": item.size * via.egress[source][target],
                 }
             entry["consumers"].append(names[v])
-        if sum(by_site) > by_site[target]:
-            read_from[v] = by_site
+        if elsewhere:
+            inbound[v] = elsewhere
     placed.moved = moved
     placed.routes = [(at // 2 // k, at // 2 % k, route) for at, route in enumerate(made_routes) if route is not None]
     # Built from checked values: no validation (a hot spot at tens of
@@ -205,6 +202,17 @@ def _explain(problem: Problem, objective: Objective, schedule: Schedule) -> list
         priority[u] = -float(position)
     run(problem, priority, policy, schedule.algorithm, fixed=dict(enumerate(schedule.pool)), explain=slots)
     return slots
+
+
+def _inbound(problem: Problem, v: int, site: int, site_of: list[int]) -> int:
+    """The bytes unit v would read from elsewhere on `site`. `site_of`: each
+    unit's site."""
+    total = 0
+    for item in problem.reads[v]:
+        producer = item.producer
+        if (item.site if producer < 0 else site_of[producer]) != site:
+            total += item.size
+    return total
 
 
 def _has_gpus(problem: Problem, p: int) -> bool:
@@ -287,15 +295,11 @@ def _choice(problem: Problem, objective: Objective, schedule: Schedule, v: int, 
         verb = "starts" if problem.is_service[v] else "finishes"
         if gain > SAME_TIME:
             text = f"{pool_id}: {human_duration(gain)} earlier than {rival_id}"
-            # What it moves where it runs against what it would move on the
-            # rival's site (both from `transfers`' counts): only when it
-            # moves any.
-            by_site = placed.read_from[v]
-            if by_site is not None:
-                read = sum(by_site)
-                moved = read - by_site[placed.site_of[v]]
-                if moved > read - by_site[problem.pool_site[rival.pool]]:
-                    text += f" despite the {human_size(moved)} transfer"
+            # What it moves where it runs (counted by `transfers`) against
+            # what it would move on the rival's site: only when it moves any.
+            moved = placed.inbound[v]
+            if moved and moved > _inbound(problem, v, problem.pool_site[rival.pool], placed.site_of):
+                text += f" despite the {human_size(moved)} transfer"
         elif gain < -SAME_TIME:
             text = f"{pool_id}: {verb} {human_duration(-gain)} later than on {rival_id}, which shortens the whole plan"
         elif mine.cost < rival.cost - 1e-9:

@@ -35,7 +35,7 @@ def critical_chain(problem: Problem, schedule: Schedule) -> list[int]:
     chain, seen = [u], {u}
     while schedule.start[u] > _TOUCH:
         begin, nxt = schedule.start[u], None
-        for q, size, carries in problem.edges_into(u):
+        for q, size, carries in problem.preds[u]:
             arrival = schedule.finish[q] + (routes.seconds(site[q], site[u], size) if carries else 0.0)
             if arrival >= begin - _TOUCH and q not in seen:
                 nxt = q

@@ -24,7 +24,7 @@ def check_schedule(problem: Problem, schedule: Schedule) -> None:
             assert schedule.finish[u] == schedule.start[u]
         else:
             assert schedule.finish[u] >= schedule.start[u] + problem.runtime[u][p] - EPS, name
-        for q, size, carries in problem.edges_into(u):
+        for q, size, carries in problem.preds[u]:
             move = routes.seconds(site[q], site[u], size) if carries else 0.0
             assert schedule.start[u] >= schedule.finish[q] + move - EPS, (name, problem.names[q])
         for item in problem.datasets[u]:
