@@ -229,7 +229,7 @@ def advance(
     state with the same fixed pools (the plan the local search improves):
     those units take its start and node without a search."""
     runtime, rate, options = problem.runtime, problem.rate, problem.options
-    pool_site, preds, pred_bytes, datasets = problem.pool_site, problem.preds, problem.pred_bytes, problem.datasets
+    pool_site, preds, datasets = problem.pool_site, problem.preds, problem.datasets
     routes = problem.routes
     lat, inv, egr = routes.latency, routes.inv_bandwidth, routes.egress
     names, is_service, demand, replicas = problem.names, problem.is_service, problem.demand, problem.replicas
@@ -292,7 +292,7 @@ def advance(
         # The unit's rows, looked up once rather than once per pool.
         service, needs, times, sizes = is_service[u], demand[u], runtime[u], gang[u]
         ahead_of = lookahead[u] if lookahead else None
-        before, carried, from_sets = preds[u], pred_bytes[u], datasets[u]
+        before, from_sets = preds[u], datasets[u]
         ready_at = [-1.0] * site_count  # per site, when its inputs can be there; -1: not computed yet
         best_key, best = None, None
         evaluated = []
@@ -317,9 +317,9 @@ def advance(
             ready = ready_at[s]
             if ready < 0.0:
                 ready = 0.0
-                for q, size in zip(before, carried):  # the hot loop: no calls
+                for q, size, carries in before:  # the hot loop: no calls
                     t = done[q]
-                    if size >= 0:  # not NO_DATA: it carries data
+                    if carries:
                         sq = site_of[q]
                         if sq != s:
                             t += lat[sq][s] + size * inv[sq][s]
@@ -385,7 +385,7 @@ def advance(
 
         if best is None or best[2] == inf:
             holders = sorted({names[v] for v in order if is_service[v] and pool_of[v] in options[u]})
-            stalled = sorted(names[q] for q in preds[u] if done[q] == inf)
+            stalled = sorted(names[q] for q, _, _ in preds[u] if done[q] == inf)
             raise NoCapacity(u, holders, stalled)
         if explain is not None:
             # Choosing for plain makespan, the chosen pool finishes first and

@@ -56,11 +56,11 @@ def upward_rank(problem: Problem) -> list[float]:
     weight = mean_runtime(problem)
     rank = [0.0] * problem.n
     tail = [0.0] * problem.n
-    preds, sizes = problem.preds, problem.pred_bytes
+    preds = problem.preds
     for v in reversed(range(problem.n)):
         mine = rank[v] = weight[v] + tail[v]
-        for q, size in zip(preds[v], sizes[v]):
-            t = (mean_lat + size * mean_inv + mine) if size >= 0 else 0.0 + mine  # size < 0: NO_DATA
+        for q, size, carries in preds[v]:
+            t = (mean_lat + size * mean_inv + mine) if carries else 0.0 + mine
             if t > tail[q]:  # max(tail, t), without the call: the same float
                 tail[q] = t
     return rank
@@ -76,7 +76,7 @@ def remaining_path(problem: Problem) -> list[float]:
     preds = problem.preds
     for v in reversed(range(problem.n)):
         t = fastest[v] + after[v]
-        for q in preds[v]:
+        for q, _, _ in preds[v]:
             if t > after[q]:
                 after[q] = t
     return after
@@ -112,7 +112,7 @@ def optimistic_cost_table(problem: Problem) -> list[list[float]]:
     others = range(1, m)
     # Each unit, once its row is complete (its successors come later in the
     # order), pushes what it offers to its predecessors' rows (`upward_rank`).
-    preds, sent = problem.preds, problem.pred_bytes
+    preds = problem.preds
     for v in reversed(range(problem.n)):
         times, mins = runtime[v], least[v]
         row = per_site[v]
@@ -121,9 +121,9 @@ def optimistic_cost_table(problem: Problem) -> list[list[float]]:
             if base < mins[site_of[p]]:
                 mins[site_of[p]] = base
         anywhere = least_all[v] = min(mins, default=inf)
-        for q, size in zip(preds[v], sent[v]):
+        for q, size, carries in preds[v]:
             into = per_site[q]
-            if size < 0:  # NO_DATA
+            if not carries:
                 # Nothing moves: every pool of q sees v's best pool alike.
                 for j in sites:
                     if anywhere > into[j]:
@@ -182,7 +182,7 @@ def lower_bound(problem: Problem) -> float:
     preds = problem.preds
     for u in range(problem.n):
         longest = 0.0  # paths are never negative: max(..., default=0.0)
-        for q in preds[u]:
+        for q, _, _ in preds[u]:
             if path[q] > longest:
                 longest = path[q]
         path[u] = fastest[u] + longest

@@ -29,17 +29,16 @@ def _numpy_table(problem) -> np.ndarray:
     rows = [[0.0] * k for _ in range(problem.n)]
     # Each unit's successors and the bytes it sends them, from the edges
     # into them (the problem keeps no bytes the other way).
-    sends: list[list[tuple[int, int]]] = [[] for _ in range(problem.n)]
+    sends: list[list[tuple[int, int, bool]]] = [[] for _ in range(problem.n)]
     for v in range(problem.n):
-        for q, size in zip(problem.preds[v], problem.pred_bytes[v]):
-            sends[q].append((v, size))
+        for q, size, carries in problem.preds[v]:
+            sends[q].append((v, size, carries))
     for u in reversed(range(problem.n)):
         if not sends[u]:
             continue
-        index = [v for v, _ in sends[u]]
-        sent = [size for _, size in sends[u]]
-        sizes = np.array([float(size) if size >= 0 else 0.0 for size in sent])
-        carried = np.array([1.0 if size >= 0 else 0.0 for size in sent])
+        index = [v for v, _, _ in sends[u]]
+        sizes = np.array([float(size) if carries else 0.0 for _, size, carries in sends[u]])
+        carried = np.array([1.0 if carries else 0.0 for _, _, carries in sends[u]])
         via = ((np.array([rows[v] for v in index]) + runtime[index])[:, None, :]
                + carried[:, None, None] * latency + sizes[:, None, None] * inv)
         rows[u] = np.maximum(via.min(axis=2).max(axis=0), 0.0).tolist()
