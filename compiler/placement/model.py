@@ -185,7 +185,6 @@ class Problem:
         return len(self.units)
 
 
-
 def _links(experiment: Experiment, sites: list[Site], workflow: int) -> tuple[list[list[float]], ...]:
     """The best declared link between every two ends (index `workflow` is the
     workflow machine); INF latency where none is declared."""
