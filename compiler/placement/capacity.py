@@ -257,13 +257,15 @@ class PoolCapacity:
     ever): while every node has one, as when jobs of one demand keep every
     node full, a full pool answers `earliest_of` from that list alone."""
 
-    __slots__ = ("fits", "mixed", "nodes", "size", "tails", "used")
+    __slots__ = ("bounds", "fits", "mixed", "nodes", "size", "tails", "used")
 
     def __init__(self, count: int, cpus: int, memory: int, gpus: int) -> None:
         self.size = (cpus, memory, gpus)
         self.nodes = [Node(cpus, memory, gpus) for _ in range(count)]
         self.used = 0
         self.fits: dict[tuple[int, int, int], list[Fits]] = {}  # per demand, each node's (updated in place)
+        # The same as (starts, ends) list pairs, for the walk over busy nodes.
+        self.bounds: dict[tuple[int, int, int], list[tuple[list[float], list[float]]]] = {}
         self.tails: dict[tuple[int, int, int], list[float]] = {}
         self.mixed: dict[tuple[int, int, int], int] = {}
 
@@ -271,7 +273,7 @@ class PoolCapacity:
         other = PoolCapacity.__new__(PoolCapacity)
         other.size, other.used = self.size, self.used
         other.nodes = [node.copy() for node in self.nodes]
-        other.fits, other.tails, other.mixed = {}, {}, {}  # rebuilt on first use, from the nodes' own
+        other.fits, other.bounds, other.tails, other.mixed = {}, {}, {}, {}  # rebuilt on first use, from the nodes' own
         return other
 
     def _fits(self, cpus: int, memory: int, gpus: int) -> list[Fits]:
@@ -279,6 +281,8 @@ class PoolCapacity:
         found = self.fits.get(key)
         if found is None:
             found = self.fits[key] = [node.fits_for(cpus, memory, gpus) for node in self.nodes]
+            # The nodes' own lists, which reservations change in place.
+            self.bounds[key] = [(fits.starts, fits.ends) for fits in found]
             tails = self.tails[key] = [fits.tail() for fits in found]
             self.mixed[key] = sum(1 for tail in tails if tail != tail)
         return found
@@ -331,15 +335,15 @@ class PoolCapacity:
                 if tail <= ready:
                     return ready, k
         best, best_node = limit, -1
+        bounds = self.bounds[demand]
         for k in range(used):
-            here = fits[k]
-            ends = here.ends
+            starts, ends = bounds[k]
             i = bisect_right(ends, ready)
             count = len(ends)
             # Most nodes are settled by their first interval: a while loop,
             # not a range object per node.
             while i < count:
-                start = here.starts[i]
+                start = starts[i]
                 if start < ready:
                     start = ready
                 if start >= best:
