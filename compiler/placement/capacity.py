@@ -264,7 +264,7 @@ class PoolCapacity:
         self.nodes = [Node(cpus, memory, gpus) for _ in range(count)]
         self.used = 0
         self.fits: dict[tuple[int, int, int], list[Fits]] = {}  # per demand, each node's (updated in place)
-        # The same as (starts, ends) list pairs, for the walk over busy nodes.
+        # The same as (starts, ends) list pairs: what the searches read.
         self.bounds: dict[tuple[int, int, int], list[tuple[list[float], list[float]]]] = {}
         self.tails: dict[tuple[int, int, int], list[float]] = {}
         self.mixed: dict[tuple[int, int, int], int] = {}
@@ -308,19 +308,19 @@ class PoolCapacity:
         `Node.earliest`, inlined: this is the placer's hot loop."""
         if ready >= limit:
             return inf, -1
-        fits = self.fits.get(demand)
-        if fits is None:
-            fits = self._fits(*demand)
+        bounds = self.bounds.get(demand)
+        if bounds is None:
+            self._fits(*demand)
+            bounds = self.bounds[demand]
         used = self.used
         if used < len(self.nodes):
             # An empty node starts the job at `ready`, which no node beats:
             # a used node is only worth a look if it can start it then too.
             need = ready + duration
             for k in range(used):
-                here = fits[k]
-                ends = here.ends
+                starts, ends = bounds[k]
                 i = bisect_right(ends, ready)
-                if i < len(ends) and here.starts[i] <= ready and ends[i] >= need:
+                if i < len(ends) and starts[i] <= ready and ends[i] >= need:
                     return ready, k
             return ready, used
         if used and not self.mixed[demand]:  # (a pool of no nodes has no tails)
@@ -335,7 +335,6 @@ class PoolCapacity:
                 if tail <= ready:
                     return ready, k
         best, best_node = limit, -1
-        bounds = self.bounds[demand]
         for k in range(used):
             starts, ends = bounds[k]
             i = bisect_right(ends, ready)

@@ -64,7 +64,7 @@ def _transfer_id(site_parts: tuple[str, str], first: str, second: str | None) ->
     is over the JSON the IR model dumps to, `[site, {fields, sorted}]`,
     written out directly: the same bytes as json.dumps(sort_keys=True,
     ensure_ascii=False), so ids never change. The readable part starts
-    with "to_", so stripping "_" from both ends strips the right one."""
+    with "to_": only its end can hold a "_" to strip."""
     readable_start, exact_start = site_parts
     quote = _quote
     if second is None:
