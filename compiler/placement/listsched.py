@@ -250,6 +250,9 @@ def advance(
     # the second-earliest finish so far, so the earliest rival of the chosen
     # pool stays exact; explained under the cost objective, no pool is cut.
     exhaustive = explain is not None and explain_kind == "cost"
+    # Choosing for plain makespan with nothing priced and no lookahead: a
+    # pool's offer is its finish alone.
+    by_finish = kind == "makespan" and budget is None and not prices and lookahead is None
     fixed = fixed or {}
     time_weight, cost_weight = objective.time_weight / 3600, objective.cost_weight
 
@@ -361,6 +364,14 @@ def advance(
                     rival = min(rival, finish)
                 elif best is not None and finish < second:
                     second = max(finish, best[3])
+            if by_finish:
+                # The key below would be (0, finish, finish, 0.0, preference):
+                # the earliest finish wins, and a tie keeps the earlier pool.
+                if explain is not None:
+                    evaluated.append(make(Option, (p, start, finish, 0.0)))
+                if p == chosen or chosen < 0 and (best is None or finish < best[3]):
+                    best = (p, nodes, start, finish, 0.0)
+                continue
             cost = price(u, p, duration, finish) if prices else 0.0
             ahead = ahead_of[p] if ahead_of else 0.0
             if budget is not None and spent + cost + remaining_min - policy.min_cost[u] > budget:

@@ -10,7 +10,7 @@ import heapq
 import math
 from dataclasses import dataclass, field
 from itertools import chain
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import NamedTuple
 
 
@@ -252,7 +252,7 @@ class _Ordered(NamedTuple):
     units: list[Unit]
     names: list[str]
     sources: list[list[int]]  # the units each waits for, in name order (`Problem.preds`)
-    named: list[_Pairs]  # the (producer, output) pairs its inputs name (`_named_outputs`)
+    named: list[_Pairs]  # the (producer, output) pairs its inputs name, in order (`_named_outputs`)
     succs: list[list[int]]  # the units waiting for each, in name order (`Problem.succs`)
 
 
@@ -263,30 +263,36 @@ def _order(experiment: Experiment) -> _Ordered:
     order, and the (producer, output) pairs its inputs name (for `_reads`:
     the inputs are walked once, not once per pass); a unit naming itself
     keeps that edge, as the front end never lets one through."""
-    declared: list[Unit] = [*experiment.instances, *experiment.services]
-    by_name = {_name(u): u for u in declared}
+    # A name declared twice (the front end rejects it) is its last unit.
+    by_name = {instance.id: instance for instance in experiment.instances}
+    services = bool(experiment.services)
+    if services:
+        by_name.update({service.name: service for service in experiment.services})
     # Every unit by its name's place in sorted order (its rank): the heap
     # and the sources are ints, cheap to compare and sort, and sorted
     # ranks are sorted names.
     names = sorted(by_name)
-    units = [by_name[name] for name in names]
+    units = list(map(by_name.__getitem__, names))
     n = len(names)
-    rank_at = {name: r for r, name in enumerate(names)}
+    rank_at = dict(zip(names, range(n)))
     waiting = [0] * n
     after: list[list[int]] = [[] for _ in range(n)]
-    sources = []
+    sources: list[list[int] | tuple[()]] = []
     named = []
-    services = bool(experiment.services)
     for r, unit in enumerate(units):
-        pairs = _named_outputs(unit)
+        inputs = unit.inputs
+        pairs = _named_outputs(inputs)
         named.append(pairs)
-        mine = _sources(unit, pairs, rank_at, services)
-        sources.append(mine)
-        # A unit naming itself does not wait for itself; it is in its own
-        # `after`, where being released once more (below zero) does nothing.
-        waiting[r] = len(mine) - (r in mine)
-        for q in mine:
-            after[q].append(r)
+        if pairs or services and inputs or unit.after:
+            mine = _sources(unit, pairs, rank_at, services)
+            # A unit naming itself does not wait for itself; it is in its own
+            # `after`, where being released once more (below zero) does nothing.
+            waiting[r] = len(mine) - (r in mine)
+            for q in mine:
+                after[q].append(r)
+            sources.append(mine)
+        else:
+            sources.append(())
     ready = [r for r in range(n) if not waiting[r]]  # ascending: a heap already
     order = []
     pop, push = heapq.heappop, heapq.heappush
@@ -303,8 +309,9 @@ def _order(experiment: Experiment) -> _Ordered:
     for k, r in enumerate(order):
         position[r] = k
     at = position.__getitem__
-    return _Ordered([units[r] for r in order], [names[r] for r in order], [list(map(at, sources[r])) for r in order],
-                    [named[r] for r in order], [list(map(at, after[r])) for r in order])
+    return _Ordered(list(map(units.__getitem__, order)), list(map(names.__getitem__, order)),
+                    [list(map(at, sources[r])) if sources[r] else [] for r in order],
+                    list(map(named.__getitem__, order)), [list(map(at, after[r])) for r in order])
 
 
 def _preferred_first(unit: Unit, pools: list[Pool], allowed: list[int]) -> list[int]:
@@ -316,6 +323,8 @@ def _preferred_first(unit: Unit, pools: list[Pool], allowed: list[int]) -> list[
 
 
 _RESOURCE_KEYS = tuple(name for name in Resources.model_fields if name != "time")
+# A Resources' fields but its time, from its dict, in one call.
+_RESOURCE_VALUES = itemgetter(*_RESOURCE_KEYS)
 
 
 def _requirements(unit: Unit, limits: list[float]) -> tuple:
@@ -324,18 +333,22 @@ def _requirements(unit: Unit, limits: list[float]) -> tuple:
     their time (a limit per task, as generated workflows set) share a check."""
     env = unit.env
     secrets = tuple(sorted([(k, v.secret) for k, v in env.items() if v.kind == "secret"])) if env else ()
-    if isinstance(unit, Service):
+    if type(unit) is Service:
         copies, lifetime, launch, shaped = unit.replicas, unit.lifetime, None, ()
     else:
         copies, lifetime = 0, None
         launch = unit.launch.kind if unit.launch is not None else None
         shaped = tuple([s.model_dump_json() for s in unit.shapes]) if unit.shapes else ()
     res = unit.resources
-    time = res.time
-    over = tuple([time > limit for limit in limits])
-    fields = res.__dict__  # the fields, as iterating the model gives them, without its frames
-    return (type(unit).__name__, tuple(map(fields.__getitem__, _RESOURCE_KEYS)), over,  # in _RESOURCE_KEYS' order
-            tuple(unit.on), tuple(unit.not_on), secrets, copies, lifetime, launch, shaped)
+    if limits:
+        time = res.time
+        over = tuple([time > limit for limit in limits])
+    else:
+        over = ()
+    on, not_on = unit.on, unit.not_on
+    # The fields, as iterating the model gives them, without its frames.
+    return (type(unit).__name__, _RESOURCE_VALUES(res.__dict__), over,  # in _RESOURCE_KEYS' order
+            tuple(on) if on else (), tuple(not_on) if not_on else (), secrets, copies, lifetime, launch, shaped)
 
 
 def _options(unit: Unit, pools: list[Pool], allowed: list[int], preferred: dict[tuple, list[int]]) -> list[int]:
@@ -376,17 +389,16 @@ def _as_run_on(experiment: Experiment, unit: Unit, pools: list[Pool]) -> list[tu
     return out
 
 
-def _name(unit: Unit) -> str:
-    return unit.name if isinstance(unit, Service) else unit.id
-
-
 _OUTPUTS = attrgetter("outputs")
 
 
-def _named_outputs(unit: Unit) -> _Pairs:
-    """The (producer, output) pairs the unit's inputs name, in order, as the
-    IR holds them (no copies of the pairs)."""
-    return list(chain.from_iterable(map(_OUTPUTS, unit.inputs))) if unit.inputs else ()
+def _named_outputs(inputs: list) -> _Pairs:
+    """The (producer, output) pairs a unit's inputs name, in order, as the
+    IR holds them: no copies of the pairs, and the input's own list when
+    one input names them all (read, never changed)."""
+    if not inputs:
+        return ()
+    return inputs[0].outputs if len(inputs) == 1 else list(chain.from_iterable(map(_OUTPUTS, inputs)))
 
 
 def _sources(unit: Unit, pairs: _Pairs, rank_at: dict[str, int], services: bool) -> list[int]:
@@ -574,12 +586,24 @@ def build(experiment: Experiment) -> Problem:
     reads, datasets = [], []
     outputs, slots = _output_items(experiment, index)
     declared_datasets = _dataset_items(experiment, site_at, slots)
-    for v, unit in enumerate(units):
-        items = _reads(unit, named[v], declared_datasets, outputs)
+    for v, pairs in enumerate(named):
+        mine = sources[v]
+        if not pairs and not declared_datasets:
+            # It reads nothing (NO_ITEMS: the IR's shared empty list, which
+            # refuses to grow, so no unit can change another's through it).
+            reads.append(NO_ITEMS)
+            datasets.append(NO_ITEMS)
+            preds.append([(u, 0, False) for u in mine] if mine else [])
+            continue
+        items = _reads(units[v], pairs, declared_datasets, outputs)
         reads.append(items)
+        if len(items) == len(mine) and [item.producer for item in items] == mine:
+            # One item from each unit it waits for, in the same (name) order,
+            # so no data set either: the common case, without counting.
+            datasets.append(NO_ITEMS)
+            preds.append([(item.producer, item.size, True) for item in items])
+            continue
         # Without declared data sets, no item is one (no pass over the items).
-        # NO_ITEMS: the IR's shared empty list, which refuses to grow, so no
-        # unit can change another's through it.
         datasets.append([d for d in items if d.producer < 0] if declared_datasets else NO_ITEMS)
         carried: dict[int, int] = {}
         for item in items:
@@ -588,7 +612,7 @@ def build(experiment: Experiment) -> Problem:
                 size = carried.get(q)
                 carried[q] = item.size if size is None else size + item.size  # the item's own int: no new one
         into = []
-        for u in sources[v]:
+        for u in mine:
             size = carried.get(u)
             into.append((u, 0, False) if size is None else (u, size, True))
         preds.append(into)
