@@ -291,7 +291,10 @@ class PoolCapacity:
         """Keep `tails` and `mixed` true after node `node` changed."""
         for key, fits in self.fits.items():
             tails = self.tails[key]
-            before, after = tails[node], fits[node].tail()
+            mine = fits[node]
+            ends = mine.ends
+            # Fits.tail(), inline: once per reservation and demand.
+            before, after = tails[node], (mine.starts[0] if len(ends) == 1 and ends[0] == inf else nan)
             if (before != before) != (after != after):  # NaN: no tail
                 self.mixed[key] += 1 if after != after else -1
             tails[node] = after

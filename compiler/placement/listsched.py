@@ -250,9 +250,9 @@ def advance(
     # the second-earliest finish so far, so the earliest rival of the chosen
     # pool stays exact; explained under the cost objective, no pool is cut.
     exhaustive = explain is not None and explain_kind == "cost"
-    # Choosing for plain makespan with nothing priced and no lookahead: a
-    # pool's offer is its finish alone.
-    by_finish = kind == "makespan" and budget is None and not prices and lookahead is None
+    # Choosing for plain makespan with nothing priced: a pool's offer is
+    # its finish (and, for PEFT, the lookahead's estimate after it).
+    by_finish = kind == "makespan" and budget is None and not prices
     fixed = fixed or {}
     time_weight, cost_weight = objective.time_weight / 3600, objective.cost_weight
 
@@ -284,20 +284,20 @@ def advance(
     order, waiting, heap = state.order, state.waiting, state.heap
     by_rank, rank_of = state.by_rank, state.rank_of
     pop, push = heapq.heappop, heapq.heappush
-    uses = problem.uses
+    uses, reads_of, succs, min_cost = problem.uses, problem.reads, problem.succs, policy.min_cost
     make = tuple.__new__  # an Option without the NamedTuple constructor's Python frame
     while heap:
         if len(order) == until:
             break
         u = by_rank[pop(heap)]
         order.append(u)
-        reads = problem.reads[u]
+        reads = reads_of[u]
         # The unit's rows, looked up once rather than once per pool.
         service, needs, times, sizes = is_service[u], demand[u], runtime[u], gang[u]
         ahead_of = lookahead[u] if lookahead else None
         before, from_sets = preds[u], datasets[u]
         ready_at = [-1.0] * site_count  # per site, when its inputs can be there; -1: not computed yet
-        best_key, best = None, None
+        best_key, best, best_score = None, None, inf
         evaluated = []
         rival = second = inf
         chosen = fixed.get(u, -1)
@@ -365,12 +365,15 @@ def advance(
                 elif best is not None and finish < second:
                     second = max(finish, best[3])
             if by_finish:
-                # The key below would be (0, finish, finish, 0.0, preference):
-                # the earliest finish wins, and a tie keeps the earlier pool.
+                # The key below would be (0, finish + ahead, finish, 0.0,
+                # preference), compared here without making it: a tie keeps
+                # the earlier pool.
                 if explain is not None:
                     evaluated.append(make(Option, (p, start, finish, 0.0)))
-                if p == chosen or chosen < 0 and (best is None or finish < best[3]):
-                    best = (p, nodes, start, finish, 0.0)
+                score = finish + ahead_of[p] if ahead_of else finish
+                if p == chosen or chosen < 0 and (best is None or score < best_score
+                                                  or score == best_score and finish < best[3]):
+                    best, best_score = (p, nodes, start, finish, 0.0), score
                 continue
             cost = price(u, p, duration, finish) if prices else 0.0
             ahead = ahead_of[p] if ahead_of else 0.0
@@ -410,7 +413,7 @@ def advance(
         if is_service[u]:
             held_from[u] = _place_service(caps[p], ready_at[s], demand[u], replicas[u], True)[2]
         elif gang[u] is None:
-            caps[p].reserve(nodes, start, finish, *demand[u])
+            caps[p].reserve(nodes, start, finish, *needs)
             nodes = [nodes]
         else:
             reserve_gang(caps[p], nodes, start, finish, *gang[u][p][:3])
@@ -437,13 +440,13 @@ def advance(
             horizon = finish
         if is_service[u]:
             service_rate += rate[u][p]
-        remaining_min -= policy.min_cost[u]
-        for v in problem.uses[u]:
+        remaining_min -= min_cost[u]
+        for v in uses[u]:
             consumers_left[v] -= 1
             last_use[v] = max(last_use[v], finish)
             if not consumers_left[v] and problem.units[v].lifetime == "experiment":
                 _stop_service(caps[pool_of[v]], node_of[v], held_from[v], demand[v], last_use[v])
-        for v in problem.succs[u]:
+        for v in succs[u]:
             waiting[v] -= 1
             if not waiting[v]:
                 push(heap, rank_of[v])

@@ -72,12 +72,14 @@ def _transfer_id(site_parts: tuple[str, str], first: str, second: str | None) ->
         exact = f'{exact_start}"dataset": {quote(first)}, "kind": "dataset"}}]'
     else:
         # Two ASCII identifiers (most names) are clean already: the colon
-        # between them is the one character to replace.
+        # between them is the one character to replace; and JSON quotes
+        # them as they are (no character of theirs is escaped).
         if first.isascii() and second.isascii() and first.isidentifier() and second.isidentifier():
             readable = f"{readable_start}{first}_{second}".rstrip("_")
+            exact = f'{exact_start}"instance": "{first}", "kind": "output", "output": "{second}"}}]'
         else:
             readable = f"{readable_start}{_clean(f'{first}:{second}')}".rstrip("_")
-        exact = f'{exact_start}"instance": {quote(first)}, "kind": "output", "output": {quote(second)}}}]'
+            exact = f'{exact_start}"instance": {quote(first)}, "kind": "output", "output": {quote(second)}}}]'
     # The first three bytes of the digest in hex: its hexdigest's first six
     # characters, without writing out the other 58.
     return f"{readable[:80]}_{sha256(exact.encode()).digest()[:3].hex()}"
