@@ -362,14 +362,29 @@ def _options(unit: Unit, pools: list[Pool], allowed: list[int], preferred: dict[
     return ordered[:]
 
 
-def _kind(experiment: Experiment, unit: Unit, pools: list[Pool], copies: int) -> tuple[list[int], list[float]]:
-    """For a single-node, unshaped unit: the pools it fits, and what it
-    pays per second on each pool (as the general case in `build` prices it)."""
+class _Kind(NamedTuple):
+    """What the single-node, unshaped units of one kind (`_requirements`)
+    share, computed once for all of them."""
+
+    fits: list[int]  # the pools it fits
+    money: list[float]  # what it pays per second on each pool
+    needs: tuple[int, int, int]  # what it takes of a node
+    usable: list[int]  # the pools it fits that have a positive speed
+    slowest_speed: float  # the least of their speeds (inf: none)
+    ordered: list[int]  # `usable` in the order ties are broken in (`_options`)
+
+
+def _kind(experiment: Experiment, unit: Unit, pools: list[Pool], copies: int,
+          preferred: dict[tuple, list[int]]) -> _Kind:
+    """For a single-node, unshaped unit: what units of its kind share (as
+    the general case in `build` prices it)."""
     fits = [p for p, pool in enumerate(pools) if not shortfalls(experiment, unit, pool)]
     nodes = unit.resources.nodes
     money = [pool.price * node_share(unit, pool) * (nodes if p in fits else 1) * copies / 3600
              for p, pool in enumerate(pools)]
-    return fits, money
+    usable = [p for p in fits if pools[p].speed > 0]
+    return _Kind(fits, money, _per_node(unit.resources), usable, min([pools[p].speed for p in usable], default=INF),
+                 _options(unit, pools, usable, preferred))
 
 
 def _per_node(res) -> tuple[int, int, int]:
@@ -504,7 +519,7 @@ def build(experiment: Experiment) -> Problem:
     # per second there, what they take of a node), for the common
     # single-node, unshaped unit:
     # computed once per kind, not once per unit.
-    kinds: dict[tuple, tuple[list[int], list[float], tuple[int, int, int]]] = {}
+    kinds: dict[tuple, _Kind] = {}
     speeds = [pool.speed for pool in pools]
     for unit in units:
         service = isinstance(unit, Service)
@@ -513,17 +528,41 @@ def build(experiment: Experiment) -> Problem:
         if not (unit.resources.nodes > 1 or isinstance(unit, StageInstance) and unit.shapes):
             kind = kinds.get(requirements)
             if kind is None:
-                kind = kinds[requirements] = (*_kind(experiment, unit, pools, copies), _per_node(unit.resources))
-            fits, money, needs = kind
+                kind = kinds[requirements] = _kind(experiment, unit, pools, copies, preferred)
+            fits, money, needs, usable, slowest_speed, ordered = kind
+            estimate = None if service else unit.estimate  # a service has none
+            if estimate is not None and not estimate.by_key:
+                default = estimate.default
+                # Division by a positive speed is monotone, so when the
+                # slowest pool it may use finishes it, finite and within its
+                # time, every one does: it may use them all (no list of
+                # pools that finish it, or of those within its time).
+                slowest = default / slowest_speed if usable else INF
+                if default >= 0.0 and slowest < INF and slowest <= unit.resources.time:
+                    if len(usable) == len(pools):
+                        row = list(map(default.__truediv__, speeds))
+                    else:
+                        row = [INF] * len(pools)
+                        for p in usable:
+                            row[p] = default / speeds[p]
+                    runtime.append(row)
+                    options.append(ordered[:])
+                    over_limit.append(False)
+                    rate.append(money)  # never changed: shared by the units of a kind
+                    gang.append(None)
+                    shape_of.append(None)
+                    demand.append(needs)  # shared by the units of a kind, as `money` is
+                    replicas.append(copies)
+                    continue
             row = [INF] * len(pools)
             if service:
                 for p in fits:
                     row[p] = 0.0
-            elif unit.estimate.by_key:
+            elif estimate.by_key:
                 for p in fits:
-                    row[p] = estimate_seconds(unit.estimate, pools[p], keys[p])
+                    row[p] = estimate_seconds(estimate, pools[p], keys[p])
             else:
-                default = unit.estimate.default  # estimate_seconds without its calls
+                default = estimate.default  # estimate_seconds without its calls
                 for p in fits:
                     row[p] = default / speeds[p] if speeds[p] > 0 else INF
             feasible = [p for p in fits if row[p] < INF]  # a pool that never finishes it cannot run it
