@@ -250,6 +250,7 @@ def advance(
     # the second-earliest finish so far, so the earliest rival of the chosen
     # pool stays exact; explained under the cost objective, no pool is cut.
     exhaustive = explain is not None and explain_kind == "cost"
+    cut = prune and not exhaustive
     # Choosing for plain makespan with nothing priced: a pool's offer is
     # its finish (and, for PEFT, the lookahead's estimate after it).
     by_finish = kind == "makespan" and budget is None and not prices
@@ -344,7 +345,7 @@ def advance(
                 # the fixed pool is reported).
                 limit = inf
                 if chosen < 0:
-                    if prune and best is not None and not exhaustive:
+                    if cut and best is not None:
                         limit = (best[3] if explain is None else second) - duration
                 elif p != chosen and explain_kind != "cost":
                     limit = rival - duration
@@ -363,7 +364,7 @@ def advance(
                 if chosen >= 0 and p != chosen:
                     rival = min(rival, finish)
                 elif best is not None and finish < second:
-                    second = max(finish, best[3])
+                    second = best[3] if best[3] > finish else finish  # max(finish, best[3]), without the call
             if by_finish:
                 # The key below would be (0, finish + ahead, finish, 0.0,
                 # preference), compared here without making it: a tie keeps

@@ -132,43 +132,45 @@ def transfers(problem: Problem, schedule: Schedule, placed: _Placed) -> list[Tra
             source = item.site if producer < 0 else site_of[producer]
             if source == target:
                 continue
-            elsewhere += item.size
+            size = item.size
+            elsewhere += size
             where = item.slot * k + target
             entry = found.get(where)
-            if entry is None:
-                begin = 0.0 if producer < 0 else finish[producer]
-                slot, name = item.slot, item.name
-                via = routes.store if item.store and routes.store is not None else routes
-                if producer < 0:
-                    ref = refs.get(slot) or refs.setdefault(slot, made(DatasetRef, {"kind": "dataset", "dataset": name}))
-                    ident = _transfer_id(id_parts[target], name, None)
-                    target_path = f"datasets/{name}"
-                else:
-                    output = item.output
-                    ref = refs.get(slot) or refs.setdefault(
-                        slot, made(OutputRef, {"kind": "output", "instance": name, "output": output}))
-                    ident = _transfer_id(id_parts[target], name, output)
-                    target_path = item.path
-                route_at = (k * source + target) * 2 + item.store
-                moved += item.size
-                # In Transfer's field order (trusted.made keeps the dict as given).
-                entry = found[where] = {
-                    "id": ident,
-                    "source_site": site_names[source],
-                    "target_site": site_names[target],
-                    "what": ref,
-                    "path": item.path,
-                    "target_path": target_path,
-                    "route": made_routes[route_at] or _route(problem, item, source, target, made_routes, route_at),
-                    "size": item.size,
-                    "kind": item.kind,
-                    "consumers": [],
-                    "start": begin,
-                    # Routes.seconds and .money, inline (source != target here)
-                    "finish": begin + (via.latency[source][target] + item.size * via.inv_bandwidth[source][target]),
-                    "cost": item.size * via.egress[source][target],
-                }
-            entry["consumers"].append(names[v])
+            if entry is not None:
+                entry["consumers"].append(names[v])
+                continue
+            begin = 0.0 if producer < 0 else finish[producer]
+            slot, name, path = item.slot, item.name, item.path
+            via = routes.store if item.store and routes.store is not None else routes
+            if producer < 0:
+                ref = refs.get(slot) or refs.setdefault(slot, made(DatasetRef, {"kind": "dataset", "dataset": name}))
+                ident = _transfer_id(id_parts[target], name, None)
+                target_path = f"datasets/{name}"
+            else:
+                output = item.output
+                ref = refs.get(slot) or refs.setdefault(
+                    slot, made(OutputRef, {"kind": "output", "instance": name, "output": output}))
+                ident = _transfer_id(id_parts[target], name, output)
+                target_path = path
+            route_at = (k * source + target) * 2 + item.store
+            moved += size
+            # In Transfer's field order (trusted.made keeps the dict as given).
+            found[where] = {
+                "id": ident,
+                "source_site": site_names[source],
+                "target_site": site_names[target],
+                "what": ref,
+                "path": path,
+                "target_path": target_path,
+                "route": made_routes[route_at] or _route(problem, item, source, target, made_routes, route_at),
+                "size": size,
+                "kind": item.kind,
+                "consumers": [names[v]],
+                "start": begin,
+                # Routes.seconds and .money, inline (source != target here)
+                "finish": begin + (via.latency[source][target] + size * via.inv_bandwidth[source][target]),
+                "cost": size * via.egress[source][target],
+            }
         if elsewhere:
             inbound[v] = elsewhere
     placed.moved = moved
@@ -273,25 +275,30 @@ def _choice(problem: Problem, objective: Objective, schedule: Schedule, v: int, 
     ids = placed.pool_ids
     pool_id = ids[chosen_pool]
     restriction = _restriction(problem, v)
-    mine, others = None, []
+    done = _START if problem.is_service[v] else _FINISH
+    at = 1 if problem.is_service[v] else 2  # the index of `done` in an Option
+    # Its own offer (the first on its pool) and its earliest rival's (the
+    # first of equals, as min() keeps it), in one pass over the offers.
+    mine = earliest = None
     for option in options:
-        if option.pool != chosen_pool:
-            others.append(option)
+        if option[0] != chosen_pool:
+            if earliest is None or option[at] < earliest[at]:
+                earliest = option
         elif mine is None:
             mine = option
-    if not others:
+    if earliest is None:
         return restriction or f"{pool_id}: the only pool it may use"
-    done = _START if problem.is_service[v] else _FINISH
     if mine is None:
         return restriction or pool_id
     if objective.kind == "cost":
+        others = [option for option in options if option.pool != chosen_pool]
         rival = min(others, key=lambda o: (o.cost, done(o)))  # the first such in preference order
         saving = rival.cost - mine.cost
         text = f"{pool_id}: {saving:.2f} cheaper than {ids[rival.pool]}" if saving > 1e-9 else ""
     else:
         text = ""
     if not text:
-        rival = min(others, key=done)
+        rival = earliest
         rival_id = ids[rival.pool]
         gain = done(rival) - done(mine)
         verb = "starts" if problem.is_service[v] else "finishes"
