@@ -11,7 +11,6 @@ adapt to a forced choice, which the local search uses.
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass
 from math import inf
 from typing import NamedTuple
 
@@ -23,14 +22,34 @@ from .reachability import can_reach
 from .schedule import Schedule, finalise_service_costs
 
 
-@dataclass(frozen=True)
 class Policy:
-    """How a unit picks among its pools."""
+    """How a unit picks among its pools. `after` and `latest_finish` are
+    made on first use: a schedule that can neither give up nor break a
+    deadline (HEFT under plain makespan) never reads them."""
 
-    objective: Objective
-    min_cost: list[float]  # cheapest running cost of each unit, for the budget guard
-    latest_finish: list[float]  # per unit, to keep a deadline under the cost objective
-    after: list[float]  # per unit, the fastest chain of run times after it: no plan ends sooner than its finish plus this
+    __slots__ = ("_after", "_latest", "_problem", "min_cost", "objective")
+
+    def __init__(self, problem: Problem, objective: Objective, min_cost: list[float]) -> None:
+        self._problem, self.objective = problem, objective
+        self.min_cost = min_cost  # cheapest running cost of each unit, for the budget guard
+        self._after: list[float] | None = None
+        self._latest: list[float] | None = None
+
+    @property
+    def after(self) -> list[float]:
+        """Per unit, the fastest chain of run times after it: no plan ends
+        sooner than its finish plus this."""
+        if self._after is None:
+            self._after = remaining_path(self._problem)
+        return self._after
+
+    @property
+    def latest_finish(self) -> list[float]:
+        """Per unit, the latest finish that keeps the deadline, for the cost objective."""
+        if self._latest is None:
+            deadline = self.objective.deadline if self.objective.deadline is not None else inf
+            self._latest = [deadline - after for after in self.after]
+        return self._latest
 
 
 class NoCapacity(Exception):
@@ -56,12 +75,9 @@ class Option(NamedTuple):
 
 
 def policy_for(problem: Problem, objective: Objective) -> Policy:
-    deadline = objective.deadline if objective.deadline is not None else inf
-    tail = remaining_path(problem)
-    latest = [deadline - after for after in tail]
     # Only the budget guard reads the cheapest costs: without a budget, zeros.
     cheapest = min_running_cost(problem) if objective.budget is not None else [0.0] * problem.n
-    return Policy(objective, cheapest, latest, tail)
+    return Policy(problem, objective, cheapest)
 
 
 def new_capacities(problem: Problem) -> list[PoolCapacity]:
@@ -158,12 +174,12 @@ def start(problem: Problem, priority: list[float], policy: Policy) -> State:
     state.last_use = [0.0] * n
     state.held_from = {}
     state.order = []
-    state.waiting = [len(problem.preds[u]) for u in range(n)]
+    state.waiting = list(map(len, problem.preds))
     # The ready units by priority, then name: a heap of each unit's place
     # in that order, plain ints (cheap to compare, unlike tied names).
     # By name, then (stable) by priority: the order of the key
     # (-priority, name), with no tuple and no Python call per unit.
-    by_rank = state.by_rank = sorted(range(n), key=problem.names.__getitem__)
+    by_rank = state.by_rank = problem.by_name[:]
     by_rank.sort(key=[-p for p in priority].__getitem__)
     rank_of = state.rank_of = [0] * n
     for r, u in enumerate(state.by_rank):
@@ -258,7 +274,9 @@ def advance(
     time_weight, cost_weight = objective.time_weight / 3600, objective.cost_weight
 
     dated = kind == "cost" and deadline is not None  # a unit finishing too late is chosen last
-    after = policy.after
+    # A finish plus the fastest chain after it can only pass a finite
+    # `give_up`: without one, the chains are never needed.
+    after = policy.after if give_up < inf else None
     site_count = len(problem.sites)
     caps = state.caps
     pool_of, node_of, site_of = state.pool_of, state.node_of, state.site_of
@@ -420,7 +438,7 @@ def advance(
             reserve_gang(caps[p], nodes, start, finish, *gang[u][p][:3])
         pool_of[u], node_of[u], site_of[u] = p, nodes, s
         start_of[u], finish_of[u], done[u] = start, finish, finish
-        if finish + after[u] > give_up:
+        if after is not None and finish + after[u] > give_up:
             state.egress_total, state.spent = egress_total, spent
             state.service_rate, state.horizon, state.remaining_min = service_rate, horizon, remaining_min
             return False

@@ -166,6 +166,9 @@ class Problem:
     datasets: list[list[DataItem]]  # the data sets among `reads`
     routes: Routes
     index: dict[str, int] = field(default_factory=dict)
+    # Every unit's index in name order (`names` sorted): the order the list
+    # schedules break priority ties in, made once by `_order`.
+    by_name: list[int] = field(default_factory=list)
     slots: int = 0  # DataItem.slot runs from 0 to this, exclusive
     # Services: reach[a][b] says how a unit on site b reaches a service on
     # site a (None: it cannot); uses[u], the services unit u is bound to;
@@ -254,25 +257,27 @@ class _Ordered(NamedTuple):
     sources: list[list[int]]  # the units each waits for, in name order (`Problem.preds`)
     named: list[_Pairs]  # the (producer, output) pairs its inputs name, in order (`_named_outputs`)
     succs: list[list[int]]  # the units waiting for each, in name order (`Problem.succs`)
+    by_name: list[int]  # every unit's index, in name order (`Problem.by_name`)
 
 
 def _order(experiment: Experiment) -> _Ordered:
     """Topological, ties by name (the order of Plan.assignments): Kahn's
     algorithm taking the smallest ready name first. Also each unit's
     sources (`_sources`) and the units waiting for it, as indices in that
-    order, and the (producer, output) pairs its inputs name (for `_reads`:
-    the inputs are walked once, not once per pass); a unit naming itself
-    keeps that edge, as the front end never lets one through."""
+    order, the (producer, output) pairs its inputs name (for `_reads`:
+    the inputs are walked once, not once per pass), and the indices in
+    name order (the schedulers' tie order); a unit naming itself keeps
+    that edge, as the front end never lets one through."""
     # A name declared twice (the front end rejects it) is its last unit.
-    by_name = {instance.id: instance for instance in experiment.instances}
+    declared = {instance.id: instance for instance in experiment.instances}
     services = bool(experiment.services)
     if services:
-        by_name.update({service.name: service for service in experiment.services})
+        declared.update({service.name: service for service in experiment.services})
     # Every unit by its name's place in sorted order (its rank): the heap
     # and the sources are ints, cheap to compare and sort, and sorted
     # ranks are sorted names.
-    names = sorted(by_name)
-    units = list(map(by_name.__getitem__, names))
+    names = sorted(declared)
+    units = list(map(declared.__getitem__, names))
     n = len(names)
     rank_at = dict(zip(names, range(n)))
     waiting = [0] * n
@@ -311,7 +316,7 @@ def _order(experiment: Experiment) -> _Ordered:
     at = position.__getitem__
     return _Ordered(list(map(units.__getitem__, order)), list(map(names.__getitem__, order)),
                     [list(map(at, sources[r])) if sources[r] else [] for r in order],
-                    list(map(named.__getitem__, order)), [list(map(at, after[r])) for r in order])
+                    list(map(named.__getitem__, order)), [list(map(at, after[r])) for r in order], position)
 
 
 def _preferred_first(unit: Unit, pools: list[Pool], allowed: list[int]) -> list[int]:
@@ -499,7 +504,7 @@ def never_done(problem: Problem, u: int) -> list[Pool]:
 
 
 def build(experiment: Experiment) -> Problem:
-    units, names, sources, named, succs = _order(experiment)
+    units, names, sources, named, succs, by_name = _order(experiment)
     index = {name: i for i, name in enumerate(names)}
     sites = list(experiment.sites)
     site_at = {s.name: i for i, s in enumerate(sites)}
@@ -678,6 +683,7 @@ def build(experiment: Experiment) -> Problem:
         rate=rate,
         preds=preds,
         succs=succs,
+        by_name=by_name,
         reads=reads,
         datasets=datasets,
         routes=_routes(experiment, sites),
