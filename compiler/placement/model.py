@@ -536,6 +536,7 @@ def build(experiment: Experiment) -> Problem:
                 kind = kinds[requirements] = _kind(experiment, unit, pools, copies, preferred)
             fits, money, needs, usable, slowest_speed, ordered = kind
             estimate = None if service else unit.estimate  # a service has none
+            row = None
             if estimate is not None and not estimate.by_key:
                 default = estimate.default
                 # Division by a positive speed is monotone, so when the
@@ -550,32 +551,26 @@ def build(experiment: Experiment) -> Problem:
                         row = [INF] * len(pools)
                         for p in usable:
                             row[p] = default / speeds[p]
-                    runtime.append(row)
-                    options.append(ordered[:])
-                    over_limit.append(False)
-                    rate.append(money)  # never changed: shared by the units of a kind
-                    gang.append(None)
-                    shape_of.append(None)
-                    demand.append(needs)  # shared by the units of a kind, as `money` is
-                    replicas.append(copies)
-                    continue
-            row = [INF] * len(pools)
-            if service:
-                for p in fits:
-                    row[p] = 0.0
-            elif estimate.by_key:
-                for p in fits:
-                    row[p] = estimate_seconds(estimate, pools[p], keys[p])
-            else:
-                default = estimate.default  # estimate_seconds without its calls
-                for p in fits:
-                    row[p] = default / speeds[p] if speeds[p] > 0 else INF
-            feasible = [p for p in fits if row[p] < INF]  # a pool that never finishes it cannot run it
-            time = unit.resources.time
-            within = feasible if service else [p for p in feasible if row[p] <= time]
+                    allowed, over = ordered[:], False
+            if row is None:
+                row = [INF] * len(pools)
+                if service:
+                    for p in fits:
+                        row[p] = 0.0
+                elif estimate.by_key:
+                    for p in fits:
+                        row[p] = estimate_seconds(estimate, pools[p], keys[p])
+                else:
+                    default = estimate.default  # estimate_seconds without its calls
+                    for p in fits:
+                        row[p] = default / speeds[p] if speeds[p] > 0 else INF
+                feasible = [p for p in fits if row[p] < INF]  # a pool that never finishes it cannot run it
+                time = unit.resources.time
+                within = feasible if service else [p for p in feasible if row[p] <= time]
+                allowed, over = _options(unit, pools, within or feasible, preferred), bool(feasible) and not within
             runtime.append(row)
-            options.append(_options(unit, pools, within or feasible, preferred))
-            over_limit.append(bool(feasible) and not within)
+            options.append(allowed)
+            over_limit.append(over)
             rate.append(money)  # never changed: shared by the units of a kind
             gang.append(None)
             shape_of.append(None)
