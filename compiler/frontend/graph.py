@@ -154,8 +154,16 @@ def _bind_input(ctx: Context, dr: UnitDraft, port: A.Port, scope, by_group, data
         _service_has_no_outputs(ctx, head, port.name, v)
         return None
     name = v.names[1]
-    if (producers[0].id, name) in output_size:  # the members of a sweep have the same outputs
-        return ir.Input.trusted(name=port.name, outputs=[(p.id, name) for p in producers], span=span)
+    if (producers[0].id, name) in output_size:
+        pairs = [(p.id, name) for p in producers]
+        # The members of a sweep have the same outputs, unless a member's
+        # own values broke one (a control character in a path, say).
+        if all(map(output_size.__contains__, pairs)):
+            return ir.Input.trusted(name=port.name, outputs=pairs, span=span)
+        lacking = next(p for p in producers if (p.id, name) not in output_size)
+        if name in lacking.bad_outputs or lacking.ports_unknown:
+            return None  # that member's output had an error, already reported
+        producers = [lacking]
     if name in producers[0].bad_outputs or producers[0].ports_unknown:
         return None  # the output (or the template declaring it) had an error, already reported
     outs = [o.name for o in producers[0].outputs]

@@ -96,6 +96,8 @@ def bind_selection(ctx: Context, port: A.Port, scope: Scope, index: MemberIndex)
     if not matched:
         _report_no_member(ctx, v, values, producers)
         return None
+    if any(name in m.bad_outputs or m.ports_unknown for m in matched):
+        return None  # a member's own values broke that output (a control character in a path): already reported
     return ir.Input.trusted(name=port.name, outputs=[(m.id, name) for m in matched], span=port.name_pos.span())
 
 

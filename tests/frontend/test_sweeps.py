@@ -206,3 +206,32 @@ def test_every_consumer_reads_exactly_the_members_it_selects(tmp_path_factory, l
         assert sorted(p for inp in use.inputs for p, _ in inp.outputs) == wanted
     assert len([x for x in e.edges if x.target.startswith("use")]) == len(lrs) * len(bss) * (len(bss) if partial else 1)
     assert len(list(itertools.chain(train))) == len(lrs) * len(bss)
+
+
+def test_a_member_whose_values_broke_an_output_is_reported_not_crashed_on(tmp_path):
+    """One member's value makes its output path invalid (E0310), so only the
+    other members have that output: an input gathering the sweep, and one
+    selecting that member, are dropped quietly instead of looking up an
+    output that was never made (found by the fuzz test: a NUL in a list
+    param's string)."""
+    sweep = """
+        stage train for name in ["ok", "../../up"] {
+          out curves = file("runs/${name}/metrics.csv")
+          run = "train > ${out.curves}"
+        }
+    """
+    gathered = errors_of(tmp_path, sweep + """
+        stage report {
+          in curves = train.curves
+          out table = file("report.md")
+          run = "report ${in.curves} > ${out.table}"
+        }
+    """)
+    selected = errors_of(tmp_path, sweep + """
+        stage report {
+          in curves = train[name = "../../up"].curves
+          out table = file("report.md")
+          run = "report ${in.curves} > ${out.table}"
+        }
+    """)
+    assert gathered == selected == ["E0310"]
