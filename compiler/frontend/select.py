@@ -96,8 +96,14 @@ def bind_selection(ctx: Context, port: A.Port, scope: Scope, index: MemberIndex)
     if not matched:
         _report_no_member(ctx, v, values, producers)
         return None
-    if any(name in m.bad_outputs or m.ports_unknown for m in matched):
-        return None  # a member's own values broke that output (a control character in a path): already reported
+    # The members of a sweep have the same outputs, unless a member's own
+    # values broke one (a control character in a path, say).
+    lacking = next((m for m in matched if not any(o.name == name for o in m.outputs)), None)
+    if lacking is not None:
+        if name not in lacking.bad_outputs and not lacking.ports_unknown:  # else already reported
+            ctx.diags.error("E0602", f"`{lacking.id}` has no output `{name}`", v.pos.span(),
+                            note("the stage is declared here", stage.decl.name_pos.span()))
+        return None
     return ir.Input.trusted(name=port.name, outputs=[(m.id, name) for m in matched], span=port.name_pos.span())
 
 
