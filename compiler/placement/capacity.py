@@ -257,14 +257,14 @@ class PoolCapacity:
     ever): while every node has one, as when jobs of one demand keep every
     node full, a full pool answers `earliest_of` from that list alone."""
 
-    __slots__ = ("bounds", "fits", "mixed", "nodes", "size", "tails", "used")
+    __slots__ = ("bounds", "mixed", "nodes", "size", "tails", "used")
 
     def __init__(self, count: int, cpus: int, memory: int, gpus: int) -> None:
         self.size = (cpus, memory, gpus)
         self.nodes = [Node(cpus, memory, gpus) for _ in range(count)]
         self.used = 0
-        self.fits: dict[tuple[int, int, int], list[Fits]] = {}  # per demand, each node's (updated in place)
-        # The same as (starts, ends) list pairs: what the searches read.
+        # Per demand, each node's intervals (its Fits' own starts and ends,
+        # which reservations change in place): what the searches read.
         self.bounds: dict[tuple[int, int, int], list[tuple[list[float], list[float]]]] = {}
         self.tails: dict[tuple[int, int, int], list[float]] = {}
         self.mixed: dict[tuple[int, int, int], int] = {}
@@ -273,28 +273,26 @@ class PoolCapacity:
         other = PoolCapacity.__new__(PoolCapacity)
         other.size, other.used = self.size, self.used
         other.nodes = [node.copy() for node in self.nodes]
-        other.fits, other.bounds, other.tails, other.mixed = {}, {}, {}, {}  # rebuilt on first use, from the nodes' own
+        other.bounds, other.tails, other.mixed = {}, {}, {}  # rebuilt on first use, from the nodes' own
         return other
 
-    def _fits(self, cpus: int, memory: int, gpus: int) -> list[Fits]:
+    def _fits(self, cpus: int, memory: int, gpus: int) -> list[tuple[list[float], list[float]]]:
         key = (cpus, memory, gpus)
-        found = self.fits.get(key)
+        found = self.bounds.get(key)
         if found is None:
-            found = self.fits[key] = [node.fits_for(cpus, memory, gpus) for node in self.nodes]
-            # The nodes' own lists, which reservations change in place.
-            self.bounds[key] = [(fits.starts, fits.ends) for fits in found]
-            tails = self.tails[key] = [fits.tail() for fits in found]
+            fits = [node.fits_for(cpus, memory, gpus) for node in self.nodes]
+            found = self.bounds[key] = [(f.starts, f.ends) for f in fits]
+            tails = self.tails[key] = [f.tail() for f in fits]
             self.mixed[key] = sum(1 for tail in tails if tail != tail)
         return found
 
     def _changed(self, node: int) -> None:
         """Keep `tails` and `mixed` true after node `node` changed."""
-        for key, fits in self.fits.items():
+        for key, bounds in self.bounds.items():
             tails = self.tails[key]
-            mine = fits[node]
-            ends = mine.ends
-            # Fits.tail(), inline: once per reservation and demand.
-            before, after = tails[node], (mine.starts[0] if len(ends) == 1 and ends[0] == inf else nan)
+            starts, ends = bounds[node]
+            # Fits.tail(), from the lists: once per reservation and demand.
+            before, after = tails[node], (starts[0] if len(ends) == 1 and ends[0] == inf else nan)
             if (before != before) != (after != after):  # NaN: no tail
                 self.mixed[key] += 1 if after != after else -1
             tails[node] = after
@@ -313,8 +311,7 @@ class PoolCapacity:
             return inf, -1
         bounds = self.bounds.get(demand)
         if bounds is None:
-            self._fits(*demand)
-            bounds = self.bounds[demand]
+            bounds = self._fits(*demand)
         used = self.used
         if used < len(self.nodes):
             # An empty node starts the job at `ready`, which no node beats:
@@ -360,14 +357,14 @@ class PoolCapacity:
 
     def reserve(self, node: int, start: float, finish: float, cpus: int, memory: int, gpus: int) -> None:
         self.nodes[node]._add(start, finish, -cpus, -memory, -gpus)  # Node.reserve without its frame
-        if self.fits:
+        if self.bounds:
             self._changed(node)
         if node >= self.used:
             self.used = node + 1
 
     def release(self, node: int, start: float, finish: float, cpus: int, memory: int, gpus: int) -> None:
         self.nodes[node].release(start, finish, cpus, memory, gpus)
-        if self.fits:
+        if self.bounds:
             self._changed(node)
 
 

@@ -112,7 +112,7 @@ def _horizon(problem: Problem) -> float:
     for u in range(problem.n):
         total += max((problem.runtime[u][p] for p in problem.options[u]), default=0.0)
         for _, size, _ in problem.preds[u]:
-            total += worst_move * max(size, 1)
+            total += worst_move * max(size, 1)  # an edge that carries nothing costs a byte's move too
         for item in problem.datasets[u]:
             total += worst_move * max(item.size, 1)
     return total
