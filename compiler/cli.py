@@ -169,7 +169,8 @@ def cmd_schema(args) -> int:
     from .ir import Experiment, Plan
 
     model = {"ir": Experiment, "plan": Plan}[args.which]
-    print(json.dumps(model.model_json_schema(), indent=2, sort_keys=True))
+    # What `--emit-ir` and `mlc plan --json` write, derived fields included.
+    print(json.dumps(model.model_json_schema(mode="serialization"), indent=2, sort_keys=True))
     return EXIT_OK
 
 

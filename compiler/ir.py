@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Union, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
 from .span import Span
 
@@ -524,9 +524,29 @@ class Experiment(_Frozen):
     stages: list[StageGroup] = Field(default_factory=list)
     instances: list[StageInstance] = Field(default_factory=list)  # topological order
     services: list[Service] = Field(default_factory=list)
-    edges: list[Edge] = Field(default_factory=list)
     code: list[ProjectPath] = Field(default_factory=list)  # shipped to every site that runs a unit
     span: Span
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derived_edges_are_not_input(cls, data):
+        """A dumped IR holds `edges` (below); they are derived from the
+        units, so reading one back takes the units' word for them."""
+        if isinstance(data, dict) and "edges" in data:
+            data = {key: value for key, value in data.items() if key != "edges"}
+        return data
+
+    # Derived from the units on first use, not stored: they already say it
+    # all, and a stored copy was a million models at SoyKB's 20,000 tasks
+    # (a tenth of checking it). Dumped with the IR all the same.
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def edges(self) -> list[Edge]:
+        """Every dependency of a unit on a data set, a service, another
+        unit's output or (`after`) another unit, as its inputs and `after`
+        name them: by target, then input, source and output."""
+        return _cached_index(self, "edges", (self.instances, self.services, self.datasets),
+                             lambda: _edges_of(self))
 
     # Lookups by name. Back ends ask for thousands of units, and a scan each
     # time is quadratic, so each index is built once (see _cached_index).
@@ -563,6 +583,39 @@ class Experiment(_Frozen):
     def unit(self, name: str) -> "StageInstance | Service":
         """A stage instance or a service, by its id or name."""
         return self._units_by_name[name]
+
+
+def _edges_of(experiment: Experiment) -> list[Edge]:
+    """`Experiment.edges`: for each unit, by its id, an edge from each data
+    set, service and producer's output its inputs name, and from each unit
+    in its `after`; sorted by input, source and output."""
+    dataset_size = {d.name: d.size for d in experiment.datasets}
+    output_size = {(i.id, o.name): o.size for i in experiment.instances for o in i.outputs}
+    units = [(i.id, i) for i in experiment.instances] + [(s.name, s) for s in experiment.services]
+    units.sort(key=lambda pair: pair[0])
+    make = Edge.trusted
+    edges: list[Edge] = []
+    for target, unit in units:
+        into = []
+        for inp in unit.inputs:
+            if inp.dataset is not None:
+                into.append(make(source=inp.dataset, target=target, source_kind="dataset", input=inp.name,
+                                 size=dataset_size[inp.dataset]))
+            if inp.service is not None:
+                into.append(make(source=inp.service, target=target, input=inp.name))
+            for producer, output in inp.outputs:
+                into.append(make(source=producer, target=target, output=output, input=inp.name,
+                                 size=output_size[(producer, output)]))
+        for before in unit.after:
+            into.append(make(source=before, target=target))
+        into.sort(key=_edge_order)
+        edges += into
+    return edges
+
+
+def _edge_order(edge: Edge) -> tuple[str, str, str]:
+    """Among the edges into one unit."""
+    return edge.input or "", edge.source, edge.output or ""
 
 
 # ---------------------------------------------------------------------------

@@ -94,7 +94,7 @@ def _lower(program: Program, overrides: dict[str, str] | None, diags: Diagnostic
     links = lower_links(ctx)
     datasets = lower_datasets(ctx)
     drafts, groups = lower_units(ctx, keep_syntax=keep_syntax)
-    instances, services, edges = build_graph(ctx, drafts, datasets)
+    instances, services = build_graph(ctx, drafts, datasets)
     main = program.main
     code = lower_code(ctx, main.path)
     if not name:
@@ -104,7 +104,7 @@ def _lower(program: Program, overrides: dict[str, str] | None, diags: Diagnostic
         name=name, description=description, source=main.path,
         sources=[m.path for m in program.modules], objective=objective, params=param_values,
         sites=sites, links=links, datasets=datasets, secrets=secrets, stages=groups,
-        instances=instances, services=services, edges=edges, code=code, span=exp_span,
+        instances=instances, services=services, code=code, span=exp_span,
     )
     check_inputs(diags, experiment)
     check_feasible(experiment, diags, skip=_not_judgeable(ctx, drafts, experiment))

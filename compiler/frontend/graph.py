@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable
-from operator import itemgetter
 
 from .. import ir
 from ..diagnostics import choices, did_you_mean, help_, note
@@ -17,8 +16,9 @@ from .stages import UnitDraft, source_input
 
 
 def build_graph(ctx: Context, drafts: list[UnitDraft], datasets: list[ir.Dataset]):
-    """Returns (instances in topological order, services, edges). With a
-    cycle, its members come after the rest, in source order."""
+    """Returns (instances in topological order, services). With a cycle,
+    its members come after the rest, in source order. The edges are the
+    IR's to derive from the units (`Experiment.edges`): none is made here."""
     by_group: dict[str, list[UnitDraft]] = {}
     for dr in drafts:
         by_group.setdefault(dr.group, []).append(dr)
@@ -26,34 +26,30 @@ def build_graph(ctx: Context, drafts: list[UnitDraft], datasets: list[ir.Dataset
     # One lookup per edge: a fan-in over N members has N edges.
     output_size = {(dr.id, o.name): o.size for dr in drafts for o in dr.outputs}
     members = MemberIndex(by_group)
+    at = {dr.id: i for i, dr in enumerate(drafts)}
 
     inputs_of: dict[str, list[ir.Input]] = {}
-    # Each unit's edges, all into it: sorted on their own and put in order of
-    # the units' ids at the end (one big sort of tuples cost more).
-    edges_into: list[tuple[str, list[ir.Edge]]] = []
+    # Per unit, by their place in `drafts`, the units it waits for, as
+    # often as it names them (what `_topological` orders by).
+    waits: list[list[int]] = []
     # The instances, made as soon as their inputs are bound, so that their
     # drafts' fields can go while the rest are bound (the front end's peak
     # is here); put in order at the end.
     made: dict[str, ir.StageInstance] = {}
-    make_edge = ir.Edge.trusted
     for dr in drafts:
         bound = []
-        edges: list[ir.Edge] = []
-        edges_into.append((dr.id, edges))
+        sources: list[int] = []
+        waits.append(sources)
         for port, scope in dr.inputs:
             inp = (bind_selection(ctx, port, scope, members) if isinstance(port.value, A.Select)
                    else _bind_input(ctx, dr, port, scope, by_group, dataset_by_name, output_size))
             if inp is None:
                 continue
             bound.append(inp)
-            if inp.dataset is not None:
-                edges.append(make_edge(source=inp.dataset, target=dr.id, source_kind="dataset",
-                                       input=inp.name, size=dataset_by_name[inp.dataset].size))
             if inp.service is not None:
-                edges.append(make_edge(source=inp.service, target=dr.id, input=inp.name))
-            for producer, output in inp.outputs:
-                edges.append(make_edge(source=producer, target=dr.id, output=output, input=inp.name,
-                                       size=output_size[(producer, output)]))
+                sources.append(at[inp.service])
+            for producer, _ in inp.outputs:
+                sources.append(at[producer])
         inputs_of[dr.id] = bound
         dr.inputs = ()  # bound: their syntax can go (with load's, the last of the stage's body)
         after_ids = []
@@ -73,7 +69,7 @@ def build_graph(ctx: Context, drafts: list[UnitDraft], datasets: list[ir.Dataset
                 continue
             for t in targets:
                 after_ids.append(t.id)
-                edges.append(make_edge(source=t.id, target=dr.id))
+                sources.append(at[t.id])
         dr.fields.after = sorted(set(after_ids))
         if dr.kind == "instance":
             # Every part was checked as it was lowered (its models validated
@@ -86,7 +82,7 @@ def build_graph(ctx: Context, drafts: list[UnitDraft], datasets: list[ir.Dataset
 
     _check_outputs_unique(ctx, by_group.values())
     lifetimes.settle(ctx, drafts, inputs_of)
-    order = _topological(ctx, drafts, edges_into)
+    order = _topological(ctx, drafts, waits, at)
     instances, services = [], []
     for dr in order:
         if dr.kind == "instance":
@@ -95,18 +91,7 @@ def build_graph(ctx: Context, drafts: list[UnitDraft], datasets: list[ir.Dataset
             services.append(ir.Service(
                 name=dr.id, inputs=inputs_of[dr.id], template=dr.template,
                 span=dr.decl.name_pos.span(), **dr.fields.service_args()))
-    edges_into.sort(key=itemgetter(0))  # ids are unique: no tie
-    ordered: list[ir.Edge] = []
-    for _, edges in edges_into:
-        if len(edges) > 1:
-            edges.sort(key=_edge_order)
-        ordered += edges
-    return instances, services, ordered
-
-
-def _edge_order(e: ir.Edge) -> tuple[str, str, str]:
-    """Among the edges into one unit (their target)."""
-    return e.input or "", e.source, e.output or ""
+    return instances, services
 
 
 def _bind_input(ctx: Context, dr: UnitDraft, port: A.Port, scope, by_group, datasets,
@@ -154,7 +139,10 @@ def _bind_input(ctx: Context, dr: UnitDraft, port: A.Port, scope, by_group, data
         _service_has_no_outputs(ctx, head, port.name, v)
         return None
     name = v.names[1]
-    if (producers[0].id, name) in output_size:
+    first = (producers[0].id, name)
+    if first in output_size:
+        if len(producers) == 1:  # a stage without a sweep: the pair just found
+            return ir.Input.trusted(name=port.name, outputs=[first], span=span)
         pairs = [(p.id, name) for p in producers]
         # The members of a sweep have the same outputs, unless a member's
         # own values broke one (a control character in a path, say).
@@ -242,24 +230,18 @@ def _report_sweep_collision(ctx: Context, collisions: list[list[tuple[UnitDraft,
                     help_(f"the path does not depend on {plain}: put {names} in it"))
 
 
-def _topological(ctx: Context, drafts: list[UnitDraft],
-                 edges_into: list[tuple[str, list[ir.Edge]]]) -> list[UnitDraft]:
+def _topological(ctx: Context, drafts: list[UnitDraft], waits: list[list[int]],
+                 at: dict[str, int]) -> list[UnitDraft]:
     """Kahn's algorithm, ready units taken in source order: the same file
-    always gives the same order. Units on or behind a cycle come last. A
-    unit waits for the source of every edge into it but a data set's, as
-    often as it appears (a producer read twice is also twice among its
-    successors). Units by their place in `drafts`, in lists: the front
-    end's peak memory is about here."""
-    at = {dr.id: i for i, dr in enumerate(drafts)}
-    indegree = [0] * len(drafts)
+    always gives the same order. Units on or behind a cycle come last.
+    `waits`, per unit by its place in `drafts`, the units it waits for (all
+    but data sets), as often as it names them (a producer read twice is
+    also twice among its successors); `at`, each unit's place. Units by
+    their place, in lists: the front end's peak memory is about here."""
+    indegree = [len(sources) for sources in waits]
     succs: list = [()] * len(drafts)  # a list only for a unit something waits for
-    for unit, edges in edges_into:
-        i = at[unit]
-        for e in edges:
-            if e.source_kind == "dataset":
-                continue
-            indegree[i] += 1
-            k = at[e.source]
+    for i, sources in enumerate(waits):
+        for k in sources:
             if succs[k]:
                 succs[k].append(i)
             else:
@@ -278,7 +260,7 @@ def _topological(ctx: Context, drafts: list[UnitDraft],
         return order
     stuck = {drafts[i].id for i, n in enumerate(indegree) if n > 0}
     by_id = {dr.id: dr for dr in drafts}
-    preds = {unit: [e.source for e in edges if e.source_kind != "dataset"] for unit, edges in edges_into}
+    preds = {dr.id: [drafts[k].id for k in sources] for dr, sources in zip(drafts, waits)}
     reported: set[tuple[str, ...]] = set()
     for component in _cycles(stuck, preds, at):
         _report_cycle(ctx, component, preds, by_id, reported)

@@ -210,7 +210,11 @@ def _dry_run(base: list[str], outdir: Path, rules: list[jobs.Rule], as_json: boo
 def _final_outputs(experiment: Experiment, plan: Plan, outdir: Path) -> list[str]:
     """Where the results of the last stages are, for those on a local site:
     what a user looks at first."""
-    consumed = {edge.source for edge in experiment.edges}
+    # What some unit reads or waits for, from the units themselves (not
+    # the derived edges: a million models on the largest experiments).
+    consumed = {producer for unit in [*experiment.instances, *experiment.services]
+                for inp in unit.inputs for producer, _ in inp.outputs}
+    consumed.update(name for unit in [*experiment.instances, *experiment.services] for name in unit.after)
     sites = jobs.site_config(outdir)
     lines = []
     for inst in experiment.instances:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from compiler.ir import (
     Dataset,
-    Edge,
     Estimate,
     KubernetesSettings,
     Experiment,
@@ -120,22 +119,6 @@ def uses_secret(secret_name: str) -> dict:
     return {"env": {"TOKEN": SecretEnv(secret=secret_name)}}
 
 
-def edges_of(instances: list[StageInstance], services: list[Service], datasets: list[Dataset]) -> list[Edge]:
-    sizes = {(i.id, o.name): o.size for i in instances for o in i.outputs}
-    found = []
-    for unit in [*instances, *services]:
-        target = unit.id if isinstance(unit, StageInstance) else unit.name
-        for inp in unit.inputs:
-            if inp.dataset:
-                size = next(d.size for d in datasets if d.name == inp.dataset)
-                found.append(Edge(source=inp.dataset, target=target, source_kind="dataset", input=inp.name, size=size))
-            for producer, out in inp.outputs:
-                found.append(Edge(source=producer, target=target, output=out, input=inp.name, size=sizes[(producer, out)]))
-        for before in unit.after:
-            found.append(Edge(source=before, target=target))
-    return found
-
-
 def experiment(
     sites: list[Site],
     instances: list[StageInstance],
@@ -158,6 +141,5 @@ def experiment(
         secrets=secrets or [],
         instances=instances,
         services=services,
-        edges=edges_of(instances, services, datasets),
         span=span(),
     )

@@ -12,7 +12,7 @@ from compiler.ir import Input, KubernetesSettings
 from compiler.placement import PlacementError, place
 from compiler.sites import registry
 
-from .builders import edges_of, experiment, instance, pool, service, site, span
+from .builders import experiment, instance, pool, service, site, span
 from .strategies import experiments
 
 PROPERTY = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -45,8 +45,7 @@ def consumed_services(draw):
         })
         for svc in exp.services
     ]
-    return exp.model_copy(update={"sites": sites, "instances": instances, "services": services,
-                                  "edges": edges_of(instances, services, exp.datasets)})
+    return exp.model_copy(update={"sites": sites, "instances": instances, "services": services})
 
 
 @PROPERTY
