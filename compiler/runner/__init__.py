@@ -212,9 +212,9 @@ def _final_outputs(experiment: Experiment, plan: Plan, outdir: Path) -> list[str
     what a user looks at first."""
     # What some unit reads or waits for, from the units themselves (not
     # the derived edges: a million models on the largest experiments).
-    consumed = {producer for unit in [*experiment.instances, *experiment.services]
-                for inp in unit.inputs for producer, _ in inp.outputs}
-    consumed.update(name for unit in [*experiment.instances, *experiment.services] for name in unit.after)
+    units = [*experiment.instances, *experiment.services]
+    consumed = {producer for unit in units for inp in unit.inputs for producer, _ in inp.outputs}
+    consumed.update(name for unit in units for name in unit.after)
     sites = jobs.site_config(outdir)
     lines = []
     for inst in experiment.instances:
