@@ -97,6 +97,9 @@ def test_mlc_run_format_json_streams_events(tmp_path):
         (0, "completed", 5, 5)
     assert end["run_id"] and "recorded run " + end["run_id"] in result.stderr
     assert "done: 5 steps" in result.stderr
+    # Only what no unit reads or waits for is a result: the last stage's output.
+    listed = result.stderr.split("results:\n", 1)[1].split("\n")
+    assert [line.split(":")[0].strip() for line in listed if line.startswith("  ")] == ["pick.best"]
     again = _mlc("run", "examples/quickstart.mlx", "-o", str(tmp_path), "--format", "json")
     events = [json.loads(line) for line in again.stdout.splitlines()]
     assert [e["event"] for e in events] == ["run-start", "run-end"] and events[-1]["run_id"] is None
