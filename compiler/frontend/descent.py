@@ -73,6 +73,37 @@ _PAIRS = re.compile(f"({_SKIP})(" + "|".join(
 _NUMBER = re.compile(dict(_TERMINALS)["NUMBER"])
 _GROUPS = re.Match.groups
 
+# A port written the way a large workflow writes nearly every line of it,
+# `in name = f("path", size = 12B)` or `in name = stage.port`, is one token
+# for the parser (kinds PORT and PORT_REF): ten or five fewer trips through
+# the scanner's and the parser's Python loops for each file reference. The
+# pattern is the same tokens in a row with only blanks between them (at
+# least one space after `in` or `out`, which is how the scanner tells it
+# from a name), each token spelled as the scanner would cut it there:
+# names not over the length limit (`true` and `false` are values, not
+# names, where a value starts), a STRING that is not the start of a
+# LONG_STRING, the QUANTITY the token pattern takes first (atomic), and a
+# `stage.port` no `.` follows. Any other spelling (a comment or a line
+# break inside, a number for the size, ...) is scanned token by token as
+# before. Where the parser meets a PORT token it does not read as a port
+# (`a = x.in b = c.d`, `in` a name there), it splits the declaration's port
+# tokens into the tokens they are made of and reads it again
+# (`split_ports`): a port token can only cost time, never change a tree or
+# a verdict (tests/frontend/test_descent.py holds both parsers to the same).
+_BLANK = r"[ \t]*+"
+_WORD = rf"[A-Za-z_][A-Za-z0-9_]{{0,{MAX_NAME_LENGTH - 1}}}+(?![A-Za-z0-9_])"
+_VALUE_WORD = rf"(?!(?:true|false)(?![A-Za-z0-9_])){_WORD}"
+_PORT_HEAD = rf"(in|out) {_BLANK}({_WORD}){_BLANK}={_BLANK}({_VALUE_WORD}){_BLANK}"
+_PORT_CALL = (rf'{_PORT_HEAD}\({_BLANK}((?!""")"(?:[^"\\\n]|\\.)*+")'
+              rf"(?:{_BLANK},{_BLANK}({_VALUE_WORD}){_BLANK}={_BLANK}((?>{_plain(dict(_TERMINALS)['QUANTITY'])})))?"
+              rf"{_BLANK}\)")
+_PORT_REF = rf"{_PORT_HEAD}\.{_BLANK}({_WORD})(?!{_SKIP}\.)"
+_PORT_CALL_PARTS = re.compile(_PORT_CALL)
+_PORT_REF_PARTS = re.compile(_PORT_REF)
+_PAIRS_WITH_PORTS = re.compile(f"({_SKIP})(" + "|".join(
+    [_plain(_PORT_CALL), _plain(_PORT_REF)]
+    + [_plain(rx) for _, rx in sorted(_TERMINALS, key=lambda t: t[0] not in _FIRST)]) + ")")
+
 # Tokens are three parallel lists: kinds, texts and positions (ast.Pos,
 # shared by the nodes built on them; None for `=`, `,`, `:`, `;` and `.`). A
 # punctuation token's kind is its character; a word's is NAME, keyword or
@@ -137,11 +168,11 @@ class _Tokens:
     __slots__ = ("kinds", "texts", "positions", "pairs", "file", "number", "size", "pos", "line", "line_start",
                  "depth", "done")
 
-    def __init__(self, text: str, file: str) -> None:
+    def __init__(self, text: str, file: str, pairs: re.Pattern = _PAIRS) -> None:
         self.kinds: list[str] = []
         self.texts: list[str] = []
         self.positions: list[A.Pos | None] = []
-        self.pairs = map(_GROUPS, _PAIRS.finditer(text))
+        self.pairs = map(_GROUPS, pairs.finditer(text))
         self.file = file
         self.number = file_number(file)
         self.size = len(text)
@@ -175,7 +206,14 @@ class _Tokens:
             size = len(value)
             column = pos - line_start + 1
             if kind == "NAME":
-                if size > MAX_NAME_LENGTH:
+                if " " in value:  # a whole port: _PAIRS_WITH_PORTS
+                    if value[-1] == ")":
+                        kind = "PORT"
+                        if depth >= MAX_NESTING:  # its `(`
+                            raise _NotClean
+                    else:
+                        kind = "PORT_REF"
+                elif size > MAX_NAME_LENGTH:
                     raise _NotClean
             elif kind in _UNPLACED:
                 add_kind(kind)
@@ -250,7 +288,7 @@ def parse_module(text: str, file: str) -> list | None:
     """The declarations of a file as syntax._Builder builds them (strings
     not yet decoded), or None: parse it with lark."""
     try:
-        return _Parser(_Tokens(text, file)).module()
+        return _Parser(_Tokens(text, file, _PAIRS_WITH_PORTS)).module()
     except (_NotClean, RecursionError):
         return None
 
@@ -337,12 +375,28 @@ class _Parser:
                 try:
                     decls.append(declaration(self, self.positions[i]))
                     break
-                except (_NotClean, IndexError):
+                except (_NotClean, IndexError) as refused:
+                    # a port token where a port is not read (`a = x.in b = c.d`: `in` a
+                    # name there): read what is left token by token
+                    if type(refused) is _NotClean and self.split_ports(i):
+                        continue
                     if tokens.done:
                         raise _NotClean from None
                 # It runs past the tokens scanned so far (a stage reading
                 # thousands of files): scan as many again, read it again.
                 tokens.scan(max(_BATCH, len(kinds) - i))
+
+    def split_ports(self, start: int) -> bool:
+        """Replace every PORT and PORT_REF token from `start` on by the
+        tokens it is made of; False when there is none."""
+        kinds, texts, positions = self.kinds, self.texts, self.positions
+        ports = [j for j in range(start, len(kinds)) if kinds[j] == "PORT" or kinds[j] == "PORT_REF"]
+        for j in reversed(ports):
+            split = _tokens_of_port(texts[j], positions[j], self.file)
+            kinds[j:j + 1] = [k for k, _, _ in split]
+            texts[j:j + 1] = [t for _, t, _ in split]
+            positions[j:j + 1] = [p for _, _, p in split]
+        return bool(ports)
 
     def named(self) -> tuple[str, A.Pos]:
         i = self.expect("NAME")
@@ -552,6 +606,14 @@ class _Parser:
                 else:
                     fields.append(self.field(i))
                 keywords = _AFTER_CALL if kinds[self.i - 1] == ")" else _AFTER_VALUE
+            elif k == "PORT":
+                self.i = i + 1
+                ports.append(self.port_call(i))
+                keywords = _AFTER_CALL
+            elif k == "PORT_REF":
+                self.i = i + 1
+                ports.append(self.port_ref(i))
+                keywords = _AFTER_VALUE
             elif k == ";":
                 self.i = i + 1
                 keywords = _NOTHING
@@ -560,6 +622,50 @@ class _Parser:
                 return A.Body(fields, ports), positions[i]
             else:
                 raise _NotClean
+
+    def port_call(self, i: int) -> A.Port:
+        """Token `i`, a PORT: `in name = f("path", key = quantity)` on one line."""
+        text, pos = self.texts[i], self.positions[i]
+        parts = _PORT_CALL_PARTS.match(text)
+        _, _, (n0, n1), (v0, _), (s0, s1), (k0, k1), (q0, q1) = parts.regs
+        end = len(text)
+        base = _narrow_base(pos)
+        if base >= 0:  # `pos + a..b`, columns a to b of the token, is as narrow as the token
+            name_pos = _int_new(_Pos, base + (n0 << _COLUMN_SHIFT) + (n1 << 6))
+            call_pos = _int_new(_Pos, base + (v0 << _COLUMN_SHIFT) + (end << 6))
+            string_pos = _int_new(_Pos, base + (s0 << _COLUMN_SHIFT) + (s1 << 6))
+        else:
+            name_pos, call_pos, string_pos = _wide_parts(pos, self.file, (n0, n1), (v0, end), (s0, s1))
+        key = parts[5]
+        if key is None:
+            kwargs = ()
+        else:
+            if base >= 0:
+                key_pos = _int_new(_Pos, base + (k0 << _COLUMN_SHIFT) + (k1 << 6))
+                quantity_pos = _int_new(_Pos, base + (q0 << _COLUMN_SHIFT) + (q1 << 6))
+            else:
+                key_pos, quantity_pos = _wide_parts(pos, self.file, (k0, k1), (q0, q1))
+            quantity = parts[6]
+            split = QUANTITY_SPLIT.match(quantity)
+            kwargs = (A.KwArg(_intern(key), key_pos, A.Quantity.of(split[1], _intern(split[2]), quantity,
+                                                                   quantity_pos)),)
+        call = A.Call(_intern(parts[3]), [RawString("STRING", parts[4], string_pos)], kwargs, call_pos)
+        return A.Port("in" if parts[1] == "in" else "out", _intern(parts[2]), name_pos, call, pos)
+
+    def port_ref(self, i: int) -> A.Port:
+        """Token `i`, a PORT_REF: `in name = stage.port` on one line."""
+        text, pos = self.texts[i], self.positions[i]
+        parts = _PORT_REF_PARTS.match(text)
+        _, _, (n0, n1), (v0, _), _ = parts.regs
+        end = len(text)
+        base = _narrow_base(pos)
+        if base >= 0:
+            name_pos = _int_new(_Pos, base + (n0 << _COLUMN_SHIFT) + (n1 << 6))
+            ref_pos = _int_new(_Pos, base + (v0 << _COLUMN_SHIFT) + (end << 6))
+        else:
+            name_pos, ref_pos = _wide_parts(pos, self.file, (n0, n1), (v0, end))
+        ref = A.Ref((_intern(parts[3]), _intern(parts[4])), ref_pos)
+        return A.Port("in" if parts[1] == "in" else "out", _intern(parts[2]), name_pos, ref, pos)
 
     def field(self, i: int) -> A.Field:
         """`name = value`, the name being token `i`."""
@@ -698,6 +804,45 @@ class _Parser:
             names.append(word)
         start = self.positions[name]
         return A.Select(_intern(self.texts[name]), start, keys, names, self.span(start, last))
+
+
+def _tokens_of_port(text: str, pos: A.Pos, file: str) -> list[tuple[str, str, A.Pos | None]]:
+    """(kind, text, position) of each token of a PORT or PORT_REF token at `pos`,
+    as the scanner makes them (one line; no nesting or length limit to check:
+    the scanner did)."""
+    _, line, column, _, _ = pos.fields()
+    tokens = []
+    for match in _PAIRS.finditer(text):
+        value = match[2]
+        if not value:  # \Z
+            break
+        kind = _KIND_OF_FIRST[value[0]]
+        if kind == "?":
+            kind = "." if value == "." else _numeric(value)
+        start = column + match.start(2)
+        placed = kind not in _UNPLACED and kind != "."
+        tokens.append((kind, value, _Pos(file, line, start, line, start + len(value)) if placed else None))
+    return tokens
+
+
+# A narrow one-line position without its columns, plus its column in both
+# column fields: adding `a << _COLUMN_SHIFT | b << 6` gives columns a to b
+# (0-based, end exclusive) of the token it is the position of.
+_COLUMNS = _FIELD << _COLUMN_SHIFT | _END_COLUMN_BITS
+_BOTH_COLUMNS = 1 << _COLUMN_SHIFT | 1 << 6
+
+
+def _narrow_base(pos: A.Pos) -> int:
+    """The base of a token's narrow position (above), or -1 if it is wider."""
+    if pos & 63 != _NARROW:
+        return -1
+    return (pos & ~_COLUMNS) + ((pos >> _COLUMN_SHIFT) & _FIELD) * _BOTH_COLUMNS
+
+
+def _wide_parts(pos: A.Pos, file: str, *ranges: tuple[int, int]) -> list[A.Pos]:
+    """The positions of columns a to b (each range) of a token at `pos` on one line."""
+    _, line, column, _, _ = pos.fields()
+    return [_Pos(file, line, column + a, line, column + b) for a, b in ranges]
 
 
 _DECLARATIONS = {

@@ -349,3 +349,52 @@ def test_every_word_in_every_place_a_name_goes_parses_the_same():
     for place in NAME_PLACES:
         for word in WORDS:
             assert_same(place.format(w=word) + "\n")
+
+
+# --- a port as one token ------------------------------------------------------
+
+# Spellings around the one-token ports (PORT, PORT_REF): the common ones,
+# and every way one can stop short of being one (a comment, a line break or
+# a tab where the pattern wants a space, a number, a LONG_STRING, a name
+# over the limit, `true`, a third name, a `.` after the last one...).
+LONG = "n" * MAX_NAME_LENGTH
+PORT_LINES = [
+    'in a = file("x.txt", size = 12B)', 'out a = file("x.txt")', 'in  a=f( "x" ,size=1.5e3GiB )',
+    'in a = f("x", size = 12B,)', 'in a = f("x", size = 12)', 'in a = f("x", size = 1e5)', 'in a = f("x", 12B)',
+    'in a = f("""x""", size = 1B)', 'in a = f("", size = 1B)', 'in a = f("\\"", size = 1B)',
+    'in a = f("x", true = 1B)', 'in a = true("x")', 'in true = f("x")', 'in in = f("x")', 'in a = f("x", y = 1B/s)',
+    'in\ta = f("x")', 'in a = f("x" // c\n, size = 1B)', 'in a =\n f("x")', 'in a = f("x", size = -2MB)',
+    'in a = s.o', 'out a = s.o', 'in a = s . o', 'in a = s.o.p', 'in a = s.o .p', 'in a = s.o // c\n .p',
+    'in a = s.o\n\n.p', 'in a = s.o .5', 'in a = true.o', 'in a = s.true', 'in a = s.o(1)', 'in a = s[i = 1].o',
+    f'in {LONG} = {LONG}.{LONG}', f'in {LONG}n = s.o', f'in a = s.{LONG}n', f'in a = {LONG}("x", {LONG} = 1B)',
+    f'in a = f("x", {LONG}n = 1B)', 'in a = f("' + "y" * 300 + '", size = 1B)', 'in a = s' + "t" * 120 + ".o",
+]
+PORT_PLACES = ["stage s {{\n  {p}\n}}\n", "stage s {{ n = 1; {p}; {p} }}\n", "stage s {{ n = f() {p} }}\n",
+               "template t() : stage {{\n  {p}\n  out b = file(\"o\")\n}}\n", "service v : f() {{ {p} }}\n",
+               "experiment e {{ {p} }}\n", "site s : local {{ {p} }}\n", "stage s {{ a = x.{p} }}\n",
+               "stage s {{ a = 5.{p} }}\n", 'stage s {{ a = "q"{p} }}\n', "stage s for {p} {{}}\n",
+               "stage s {{ a = [{p}] }}\n", "{p}\n"]
+
+
+@pytest.mark.parametrize("line", PORT_LINES)
+def test_ports_written_as_one_token_parse_the_same(line):
+    for place in PORT_PLACES:
+        assert_same(place.format(p=line))
+
+
+def test_the_common_ports_are_one_token_each():
+    # The fast path exists to be taken: the usual lines of an imported workflow are one token each.
+    text = ('stage s {\n  in a = file("x.txt", size = 12B)\n  out b = file("y")\n'
+            '  in c = t.o\n  out  d=f( "x" ,size=1.5e3GiB )\n}\n')
+    tokens = descent._Tokens(text, "t.mlx", descent._PAIRS_WITH_PORTS)
+    tokens.scan(None)
+    assert tokens.kinds == ["NAME", "NAME", "{", "PORT", "PORT", "PORT_REF", "PORT", "}", "$END"]
+    assert assert_same(text)
+
+
+@given(st.lists(st.sampled_from(PORT_LINES), min_size=1, max_size=6), st.sampled_from(["\n", " ", "; ", "\n  "]),
+       st.integers(0, 300))
+@settings(max_examples=100, deadline=None)
+def test_ports_at_any_column_parse_the_same(lines, separator, indent):
+    # past column 255 a position is no longer the narrow int: both layouts of a part's position
+    assert_same("stage s {\n" + " " * indent + separator.join(lines) + "\n}\n")
