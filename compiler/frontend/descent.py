@@ -82,8 +82,9 @@ _GROUPS = re.Match.groups
 # from a name), each token spelled as the scanner would cut it there:
 # names not over the length limit (`true` and `false` are values, not
 # names, where a value starts), a STRING that is not the start of a
-# LONG_STRING, the QUANTITY the token pattern takes first (atomic), and a
-# `stage.port` no `.` follows. Any other spelling (a comment or a line
+# LONG_STRING, the QUANTITY the token pattern takes first (atomic); a
+# `stage.port` no `.` follows, with one space each side of its `=` (the
+# parser cuts it with str.split). Any other spelling (a comment or a line
 # break inside, a number for the size, ...) is scanned token by token as
 # before. Where the parser meets a PORT token it does not read as a port
 # (`a = x.in b = c.d`, `in` a name there), it splits the declaration's port
@@ -97,9 +98,10 @@ _PORT_HEAD = rf"(in|out) {_BLANK}({_WORD}){_BLANK}={_BLANK}({_VALUE_WORD}){_BLAN
 _PORT_CALL = (rf'{_PORT_HEAD}\({_BLANK}((?!""")"(?:[^"\\\n]|\\.)*+")'
               rf"(?:{_BLANK},{_BLANK}({_VALUE_WORD}){_BLANK}={_BLANK}((?>{_plain(dict(_TERMINALS)['QUANTITY'])})))?"
               rf"{_BLANK}\)")
-_PORT_REF = rf"{_PORT_HEAD}\.{_BLANK}({_WORD})(?!{_SKIP}\.)"
+# Spelled as `mlc fmt` and `mlc import` write it, one space each side of
+# `=` and none around `.`, so that the parser can cut it with str.split.
+_PORT_REF = rf"(?:in|out) {_WORD} = {_VALUE_WORD}\.{_WORD}(?!{_SKIP}\.)"
 _PORT_CALL_PARTS = re.compile(_PORT_CALL)
-_PORT_REF_PARTS = re.compile(_PORT_REF)
 _PAIRS_WITH_PORTS = re.compile(f"({_SKIP})(" + "|".join(
     [_plain(_PORT_CALL), _plain(_PORT_REF)]
     + [_plain(rx) for _, rx in sorted(_TERMINALS, key=lambda t: t[0] not in _FIRST)]) + ")")
@@ -653,19 +655,20 @@ class _Parser:
         return A.Port("in" if parts[1] == "in" else "out", _intern(parts[2]), name_pos, call, pos)
 
     def port_ref(self, i: int) -> A.Port:
-        """Token `i`, a PORT_REF: `in name = stage.port` on one line."""
+        """Token `i`, a PORT_REF: `in name = stage.port` (one space around `=`)."""
         text, pos = self.texts[i], self.positions[i]
-        parts = _PORT_REF_PARTS.match(text)
-        _, _, (n0, n1), (v0, _), _ = parts.regs
-        end = len(text)
-        base = _narrow_base(pos)
-        if base >= 0:
-            name_pos = _int_new(_Pos, base + (n0 << _COLUMN_SHIFT) + (n1 << 6))
-            ref_pos = _int_new(_Pos, base + (v0 << _COLUMN_SHIFT) + (end << 6))
+        direction, name, _, dotted = text.split(" ")
+        stage, output = dotted.split(".")
+        name_start = len(direction) + 1
+        name_end = name_start + len(name)
+        if pos & 63 == _NARROW:  # _narrow_base, written out: one call per file reference
+            base = (pos & ~_COLUMNS) + ((pos >> _COLUMN_SHIFT) & _FIELD) * _BOTH_COLUMNS
+            name_pos = _int_new(_Pos, base + (name_start << _COLUMN_SHIFT) + (name_end << 6))
+            ref_pos = _int_new(_Pos, base + ((name_end + 3) << _COLUMN_SHIFT) + (len(text) << 6))
         else:
-            name_pos, ref_pos = _wide_parts(pos, self.file, (n0, n1), (v0, end))
-        ref = A.Ref((_intern(parts[3]), _intern(parts[4])), ref_pos)
-        return A.Port("in" if parts[1] == "in" else "out", _intern(parts[2]), name_pos, ref, pos)
+            name_pos, ref_pos = _wide_parts(pos, self.file, (name_start, name_end), (name_end + 3, len(text)))
+        return A.Port("in" if direction == "in" else "out", _intern(name), name_pos,
+                      A.Ref((_intern(stage), _intern(output)), ref_pos), pos)
 
     def field(self, i: int) -> A.Field:
         """`name = value`, the name being token `i`."""
