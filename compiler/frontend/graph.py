@@ -36,12 +36,24 @@ def build_graph(ctx: Context, drafts: list[UnitDraft], datasets: list[ir.Dataset
     # drafts' fields can go while the rest are bound (the front end's peak
     # is here); put in order at the end.
     made: dict[str, ir.StageInstance] = {}
+    make_input, Ref = ir.Input.trusted, A.Ref
     for dr in drafts:
         bound = []
         sources: list[int] = []
         waits.append(sources)
         for port, scope in dr.inputs:
-            inp = (bind_selection(ctx, port, scope, members) if isinstance(port.value, A.Select)
+            value = port.value
+            if value.__class__ is Ref and len(names := value.names) == 2:
+                # `stage.output` of a stage without a sweep: most of a large
+                # workflow's inputs, bound here without a call (_bind_input
+                # binds the rest, and reports what is wrong)
+                producers = by_group.get(names[0])
+                if producers is not None and len(producers) == 1 and producers[0].kind == "instance" and (
+                        first := (producers[0].id, names[1])) in output_size:
+                    bound.append(make_input(name=port.name, outputs=[first], span=port.name_pos))
+                    sources.append(at[first[0]])
+                    continue
+            inp = (bind_selection(ctx, port, scope, members) if isinstance(value, A.Select)
                    else _bind_input(ctx, dr, port, scope, by_group, dataset_by_name, output_size))
             if inp is None:
                 continue
@@ -141,8 +153,6 @@ def _bind_input(ctx: Context, dr: UnitDraft, port: A.Port, scope, by_group, data
     name = v.names[1]
     first = (producers[0].id, name)
     if first in output_size:
-        if len(producers) == 1:  # a stage without a sweep: the pair just found
-            return ir.Input.trusted(name=port.name, outputs=[first], span=span)
         pairs = [(p.id, name) for p in producers]
         # The members of a sweep have the same outputs, unless a member's
         # own values broke one (a control character in a path, say).

@@ -136,6 +136,16 @@ def test_a_bad_path_and_a_bad_size_of_one_port(tmp_path):
         """) == [(1, "E0310"), (1, "E0305"), (1, "E0314"), (1, "E0310")]
 
 
+def test_reading_an_output_a_service_declares_is_an_error_of_its_own(tmp_path):
+    # The service's `out` port is one error; a stage reading it is another,
+    # not bound as if the service were a stage (graph.build_graph's fast path).
+    assert _report(tmp_path, """
+        site ws : local { cpus = 4; memory = 8GiB }
+        service api { image = "nginx"; port = 80; out log = file("api.log") }
+        stage probe { in x = api.log; run = "true" }
+        """) == [(2, "E0310"), (3, "E0604")]
+
+
 def test_two_independent_cycles_are_both_reported(tmp_path):
     assert _report(tmp_path, """
         stage a { after = [b]; run = "a" }
