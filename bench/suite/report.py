@@ -218,9 +218,11 @@ def targets_section(measurements: list[Measurement]) -> str:
             small, large = ms[-2], ms[-1]  # the largest sizes: start-up costs matter least
             exponent = _exponent(small, large, "cpu_seconds")
             per_reference = _exponent(small, large, "cpu_seconds", "references")
-            rows.append(f"| {phase}: CPU time grows close to linearly ({small.size}→{large.size}) | {recipe} "
-                        f"| exponent {exponent:.2f} ({per_reference:.2f} per file ref) "
-                        f"| {_verdict(exponent <= LINEAR_EXPONENT)} |")
+            # linear in the input, as issue 19's rows judge it: SoyKB and
+            # SRASearch grow their file references faster than their tasks
+            rows.append(f"| {phase}: CPU time grows close to linearly in file references ({small.size}→{large.size}) "
+                        f"| {recipe} | exponent {per_reference:.2f} per file ref ({exponent:.2f} per task) "
+                        f"| {_verdict(per_reference <= LINEAR_EXPONENT)} |")
     rows += sweep_targets(measurements)
     return "\n".join(rows)
 
