@@ -18,8 +18,11 @@ no-op) costs more than the whole front end may spend on a 20,000-task file
 (docs/benchmarks.md, "Parsing and memory (issue 19)").
 
 Tokens are lark's, from the same pattern (lexer.MlxLexer builds it from
-the grammar; a test compares the two). Keywords are contextual, as in lark:
-a word is a keyword only where lark's parser state can take that keyword.
+the grammar; a test compares the two), but for one shortcut: a port on
+one line (`in x = file("p", size = 1B)`, `in x = stage.out`) is scanned
+as one token (PORT, PORT_REF; see `_PAIRS_WITH_PORTS`). Keywords are
+contextual, as in lark: a word is a keyword only where lark's parser
+state can take that keyword.
 lark's LALR states merge contexts, so after a value (a field's, say) its
 state takes every word that may follow any value anywhere: `site`,
 `stage`, `in`, ... there are keywords even inside a `{ }` where only a
