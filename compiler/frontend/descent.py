@@ -173,7 +173,8 @@ class _Tokens:
     __slots__ = ("kinds", "texts", "positions", "pairs", "file", "number", "size", "pos", "line", "line_start",
                  "depth", "done")
 
-    def __init__(self, text: str, file: str, pairs: re.Pattern = _PAIRS) -> None:
+    def __init__(self, text: str, file: str, pairs: re.Pattern = _PAIRS, line: int = 1, column: int = 1) -> None:
+        """`text` from `pairs`' matches; its first character at `line`, `column`."""
         self.kinds: list[str] = []
         self.texts: list[str] = []
         self.positions: list[A.Pos | None] = []
@@ -181,7 +182,7 @@ class _Tokens:
         self.file = file
         self.number = file_number(file)
         self.size = len(text)
-        self.pos, self.line, self.line_start, self.depth = 0, 1, 0, 0
+        self.pos, self.line, self.line_start, self.depth = 0, line, 1 - column, 0
         self.done = False  # `$END` scanned
 
     def drop(self, count: int) -> None:
@@ -397,10 +398,11 @@ class _Parser:
         kinds, texts, positions = self.kinds, self.texts, self.positions
         ports = [j for j in range(start, len(kinds)) if kinds[j] == "PORT" or kinds[j] == "PORT_REF"]
         for j in reversed(ports):
-            split = _tokens_of_port(texts[j], positions[j], self.file)
-            kinds[j:j + 1] = [k for k, _, _ in split]
-            texts[j:j + 1] = [t for _, t, _ in split]
-            positions[j:j + 1] = [p for _, _, p in split]
+            _, line, column, _, _ = positions[j].fields()
+            split = _Tokens(texts[j], self.file, _PAIRS, line, column)
+            split.scan(None)
+            del split.kinds[-1], split.texts[-1], split.positions[-1]  # `$END`
+            kinds[j:j + 1], texts[j:j + 1], positions[j:j + 1] = split.kinds, split.texts, split.positions
         return bool(ports)
 
     def named(self) -> tuple[str, A.Pos]:
@@ -810,25 +812,6 @@ class _Parser:
             names.append(word)
         start = self.positions[name]
         return A.Select(_intern(self.texts[name]), start, keys, names, self.span(start, last))
-
-
-def _tokens_of_port(text: str, pos: A.Pos, file: str) -> list[tuple[str, str, A.Pos | None]]:
-    """(kind, text, position) of each token of a PORT or PORT_REF token at `pos`,
-    as the scanner makes them (one line; no nesting or length limit to check:
-    the scanner did)."""
-    _, line, column, _, _ = pos.fields()
-    tokens = []
-    for match in _PAIRS.finditer(text):
-        value = match[2]
-        if not value:  # \Z
-            break
-        kind = _KIND_OF_FIRST[value[0]]
-        if kind == "?":
-            kind = "." if value == "." else _numeric(value)
-        start = column + match.start(2)
-        placed = kind not in _UNPLACED and kind != "."
-        tokens.append((kind, value, _Pos(file, line, start, line, start + len(value)) if placed else None))
-    return tokens
 
 
 # A narrow one-line position without its columns, plus its column in both
