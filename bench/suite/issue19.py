@@ -125,6 +125,9 @@ def placement_rows(records: list[Record]) -> list[Row]:
 
 def quality_rows(records: list[Record]) -> list[Row]:
     judged = _of(records, "placement-quality")
+    # A run at every size of the target is the one judged; a smaller one kept
+    # beside it (--quick's, at 200 tasks) adds nothing.
+    judged = [r for r in judged if not r.values["smoke"] and set(QUALITY_SIZES) <= set(r.values["sizes"])] or judged
     rows = []
     measured, oks, smaller = [], [], False
     for r in judged:

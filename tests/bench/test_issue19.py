@@ -112,6 +112,11 @@ def test_placement_quality_counts_losses_against_heft_and_the_milp_gap():
     rows = _rows(records=[judged([200], 1, 1.5)])
     assert _row(rows, "Placement quality: no losses").verdict == "**missed** (on a smaller case)"
     assert _row(rows, "Placement quality: the gap").verdict == "**missed**"
+    # --quick's run at 200 tasks kept beside a run at every size: the full one is judged
+    rows = _rows(records=[judged([200], 1, 1.5), judged([200, 1000, 5000], 0, 0.0)])
+    assert _row(rows, "Placement quality: no losses").verdict == "met"
+    assert _row(rows, "Placement quality: no losses").measured.count("instances at") == 1
+    assert _row(rows, "Placement quality: the gap").verdict == "met"
 
 
 def test_plan_against_check_is_the_share_placing_adds():
