@@ -151,8 +151,7 @@ def _bind_input(ctx: Context, dr: UnitDraft, port: A.Port, scope, by_group, data
         _service_has_no_outputs(ctx, head, port.name, v)
         return None
     name = v.names[1]
-    first = (producers[0].id, name)
-    if first in output_size:
+    if (producers[0].id, name) in output_size:
         pairs = [(p.id, name) for p in producers]
         # The members of a sweep have the same outputs, unless a member's
         # own values broke one (a control character in a path, say).
